@@ -1,0 +1,1 @@
+// Placeholder so the tree configures; the redaction engine replaces this file.
