@@ -1,0 +1,63 @@
+#include "daemon/bridge/audit.h"
+
+#include "daemon/bridge/crypto.h"
+
+namespace cb::bridge {
+
+namespace {
+constexpr const char* kGenesis = "0000000000000000000000000000000000000000000000000000000000000000";
+}
+
+AuditLog::AuditLog(store::Database& db, const Clock& clock, std::string audit_key)
+    : table_(db), clock_(clock), key_(std::move(audit_key)) {}
+
+std::string AuditLog::entry_hash(const std::string& prev, const store::AuditRow& row) const {
+  const nlohmann::json canonical = {row.ts_ms,  row.conversation_id, row.session_id, row.action,
+                                    row.outcome, row.details_json};
+  return crypto::hex(crypto::hmac_sha256(key_, prev + "\n" + canonical.dump()));
+}
+
+void AuditLog::reload_head() { head_.reset(); }
+
+void AuditLog::record(const std::string& conversation_id, const std::string& session_id,
+                      const std::string& action, const std::string& outcome,
+                      const nlohmann::json& details) {
+  if (!head_) head_ = table_.last_hash().value_or(kGenesis);
+  store::AuditRow row;
+  row.ts_ms = clock_.now_ms();
+  row.conversation_id = conversation_id;
+  row.session_id = session_id;
+  row.action = action;
+  row.outcome = outcome;
+  row.details_json = details.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  row.prev_hash = *head_;
+  row.hash = entry_hash(row.prev_hash, row);
+  table_.insert(row);
+  head_ = row.hash;
+}
+
+AuditLog::Verification AuditLog::verify() {
+  Verification v;
+  std::string prev = kGenesis;
+  table_.for_each([&](const store::AuditRow& row) {
+    ++v.entries;
+    if (row.prev_hash != prev) {
+      v.ok = false;
+      v.first_bad_id = row.id;
+      v.problem = "entry " + std::to_string(row.id) +
+                  " does not follow the entry before it (an entry was removed or reordered)";
+      return false;
+    }
+    if (entry_hash(prev, row) != row.hash) {
+      v.ok = false;
+      v.first_bad_id = row.id;
+      v.problem = "entry " + std::to_string(row.id) + " was altered (its hash does not match)";
+      return false;
+    }
+    prev = row.hash;
+    return true;
+  });
+  return v;
+}
+
+}  // namespace cb::bridge

@@ -1,0 +1,23 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+// The few cryptographic primitives the bridge uses, all from OpenSSL libcrypto.
+namespace cb::bridge::crypto {
+
+// `n` bytes from the OS CSPRNG (RAND_bytes). Throws std::runtime_error if it fails.
+std::string random_bytes(std::size_t n);
+std::string hex(std::string_view bytes);
+std::string hmac_sha256(std::string_view key, std::string_view data);  // raw 32 bytes
+bool equal_constant_time(std::string_view a, std::string_view b);
+// Overwrites the buffer (OPENSSL_cleanse) before it is released.
+void wipe(std::string& s);
+
+// A 32-byte key file readable by its owner only. Created on first use (0600, O_EXCL, fsync);
+// an existing file must be a regular file of 32 bytes, owned by us, mode 0600 or stricter.
+// Throws std::runtime_error with one line naming the file and the fix.
+std::string load_or_create_key(const std::filesystem::path& path);
+
+}  // namespace cb::bridge::crypto

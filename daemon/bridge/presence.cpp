@@ -1,0 +1,55 @@
+#include "daemon/bridge/presence.h"
+
+namespace cb::bridge {
+
+void Presence::bind(std::uint64_t connection, const SessionKey& key) {
+  by_connection_[connection].insert(key);
+  by_key_[key].insert(connection);
+}
+
+void Presence::connection_closed(std::uint64_t connection) {
+  auto it = by_connection_.find(connection);
+  if (it == by_connection_.end()) return;
+  for (const auto& key : it->second) {
+    auto k = by_key_.find(key);
+    if (k == by_key_.end()) continue;
+    k->second.erase(connection);
+    if (k->second.empty()) by_key_.erase(k);
+  }
+  by_connection_.erase(it);
+}
+
+bool Presence::connected(const SessionKey& key) const { return by_key_.count(key) > 0; }
+
+std::vector<std::uint64_t> Presence::connections_of(const SessionKey& key) const {
+  auto it = by_key_.find(key);
+  if (it == by_key_.end()) return {};
+  return {it->second.begin(), it->second.end()};
+}
+
+void Presence::add_waiter(Waiter* w) {
+  if (waiters_[w->key].insert(w).second) ++waiter_count_;
+}
+
+void Presence::remove_waiter(Waiter* w) {
+  auto it = waiters_.find(w->key);
+  if (it == waiters_.end()) return;
+  if (it->second.erase(w)) --waiter_count_;
+  if (it->second.empty()) waiters_.erase(it);
+}
+
+std::size_t Presence::wake(const SessionKey& key) {
+  auto it = waiters_.find(key);
+  if (it == waiters_.end()) return 0;
+  // Copy: a woken waiter may remove itself.
+  std::vector<Waiter*> woken(it->second.begin(), it->second.end());
+  for (Waiter* w : woken) w->wake();
+  return woken.size();
+}
+
+bool Presence::waiting(const SessionKey& key) const {
+  auto it = waiters_.find(key);
+  return it != waiters_.end() && !it->second.empty();
+}
+
+}  // namespace cb::bridge

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace cb::bridge {
+
+// (conversation id, session "a"/"b")
+struct SessionKey {
+  std::string conversation_id;
+  std::string session;
+  auto operator<=>(const SessionKey&) const = default;
+  std::string str() const { return conversation_id + "/" + session; }
+};
+
+// Live knowledge the database does not hold: which connections have authenticated as which
+// session, and who is blocked in wait_for_messages. Owned by the Bridge; single-threaded.
+class Presence {
+ public:
+  // A blocked wait_for_messages; wake() is called at most once per arrival burst.
+  struct Waiter {
+    SessionKey key;
+    std::function<void()> wake;
+  };
+
+  void bind(std::uint64_t connection, const SessionKey& key);
+  // Forgets every binding of a closed connection.
+  void connection_closed(std::uint64_t connection);
+  bool connected(const SessionKey& key) const;
+  std::vector<std::uint64_t> connections_of(const SessionKey& key) const;
+  std::size_t connections() const { return by_connection_.size(); }
+
+  void add_waiter(Waiter* w);
+  void remove_waiter(Waiter* w);
+  // Wakes every waiter of `key`; returns how many.
+  std::size_t wake(const SessionKey& key);
+  bool waiting(const SessionKey& key) const;
+  std::size_t waiters() const { return waiter_count_; }
+
+ private:
+  std::map<std::uint64_t, std::set<SessionKey>> by_connection_;
+  std::map<SessionKey, std::set<std::uint64_t>> by_key_;
+  std::map<SessionKey, std::set<Waiter*>> waiters_;
+  std::size_t waiter_count_ = 0;
+};
+
+}  // namespace cb::bridge

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+// JSON-RPC 2.0 envelope: turning one frame into a classified message, and messages into frames.
+// Plain code over strings and JSON; no I/O.
+namespace cb::mcp {
+
+using Json = nlohmann::json;
+
+namespace rpc_error {
+inline constexpr int kParse = -32700;
+inline constexpr int kInvalidRequest = -32600;
+inline constexpr int kMethodNotFound = -32601;
+inline constexpr int kInvalidParams = -32602;
+inline constexpr int kInternal = -32603;
+inline constexpr int kUnsupportedVersion = -32022;  // 2026-07-28: protocol version not spoken
+}  // namespace rpc_error
+
+struct RpcError {
+  int code = rpc_error::kInternal;
+  std::string message;
+  Json id;  // null when the id could not be read
+  Json data;  // omitted from the wire when null
+};
+
+struct Message {
+  enum class Kind { kRequest, kNotification, kResponse };
+  Kind kind = Kind::kRequest;
+  Json id;          // requests and responses: a string or an integer, never null
+  std::string method;
+  Json params;      // object, array or null (absent)
+  Json result;      // responses
+  Json error;       // responses
+};
+
+inline constexpr int kMaxJsonDepth = 64;
+
+// Parses one frame. Refuses nesting deeper than max_depth before handing the text to the
+// parser (nlohmann recurses), invalid UTF-8 and trailing garbage. On failure the error is a
+// -32700 with a null id.
+std::variant<Json, RpcError> parse_frame(std::string_view frame, int max_depth = kMaxJsonDepth);
+
+// Deepest bracket nesting of `text`, ignoring brackets inside strings; stops counting once
+// `limit` is exceeded (returns limit + 1).
+int nesting_depth(std::string_view text, int limit);
+
+// Classifies one parsed element (not a batch array). Invalid envelopes yield -32600 with the
+// request's id when that id itself is valid, else a null id.
+std::variant<Message, RpcError> classify(Json&& value);
+
+// True for a JSON-RPC id MCP allows: a string or an integer.
+bool valid_id(const Json& id);
+
+// Frame builders. Output is one line (no raw newline), invalid UTF-8 replaced.
+std::string dump(const Json& value);
+std::string response_frame(const Json& id, Json result);
+std::string error_frame(const RpcError& error);
+std::string notification_frame(std::string_view method, Json params);
+std::string request_frame(const Json& id, std::string_view method, Json params);
+Json error_object(const RpcError& error);
+Json response_object(const Json& id, Json result);
+
+}  // namespace cb::mcp

@@ -1,0 +1,485 @@
+#include "daemon/mcp/session.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+
+namespace cb::mcp {
+namespace {
+
+// RFC 5424 severities as MCP names them, least severe first.
+constexpr std::array<std::string_view, 8> kLevels = {
+    "debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"};
+
+int level_index(std::string_view level) {
+  for (std::size_t i = 0; i < kLevels.size(); ++i) {
+    if (kLevels[i] == level) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+const Json* meta_of(const Json& params) {
+  if (!params.is_object()) return nullptr;
+  auto it = params.find("_meta");
+  return (it != params.end() && it->is_object()) ? &*it : nullptr;
+}
+
+}  // namespace
+
+const std::vector<std::string>& legacy_versions() {
+  static const std::vector<std::string> v = {"2025-11-25", "2025-06-18", "2025-03-26",
+                                             "2024-11-05"};
+  return v;
+}
+
+const std::vector<std::string>& all_versions() {
+  static const std::vector<std::string> v = [] {
+    std::vector<std::string> all{std::string(kModernVersion)};
+    for (const auto& l : legacy_versions()) all.push_back(l);
+    return all;
+  }();
+  return v;
+}
+
+std::string negotiate_version(std::string_view requested) {
+  const auto& v = legacy_versions();
+  if (std::find(v.begin(), v.end(), requested) != v.end()) return std::string(requested);
+  return std::string(kLatestLegacyVersion);
+}
+
+// A running tools/call.
+struct Session::Call {
+  asio::cancellation_signal signal;
+  bool cancelled = false;
+};
+
+// A request this server sent to the client, waiting for the client's response.
+struct Session::PendingRequest {
+  explicit PendingRequest(const Executor& ex) : done(ex) {}
+  Event done;
+  bool answered = false;
+  std::optional<Json> result;
+};
+
+// Collects the replies of a JSON-RPC batch (2025-03-26 only) into one array frame.
+struct Session::Batch {
+  std::weak_ptr<Session> session;
+  Json replies = Json::array();
+  std::size_t outstanding = 0;
+  void add(Json reply) {
+    replies.push_back(std::move(reply));
+    finish_one();
+  }
+  void finish_one() {
+    if (--outstanding > 0) return;
+    auto s = session.lock();
+    if (s && !replies.empty()) s->send(dump(replies));
+  }
+};
+
+class Session::CallContextImpl : public CallContext {
+ public:
+  CallContextImpl(std::shared_ptr<Session> session, std::shared_ptr<Call> call,
+                  Json progress_token, Json client_caps)
+      : session_(std::move(session)),
+        call_(std::move(call)),
+        progress_token_(std::move(progress_token)),
+        client_caps_(std::move(client_caps)) {}
+
+  const Peer& peer() const override { return session_->peer_; }
+  void progress(std::string message) override {
+    if (progress_token_.is_null() || call_->cancelled) return;
+    ++progress_;
+    session_->notify("notifications/progress", Json{{"progressToken", progress_token_},
+                                                     {"progress", progress_},
+                                                     {"message", std::move(message)}});
+  }
+  const Json& client_capabilities() const override { return client_caps_; }
+  awaitable<std::optional<Json>> request_client(std::string method, Json params) override {
+    return session_->request_client(std::move(method), std::move(params));
+  }
+  asio::cancellation_slot cancellation_slot() override { return call_->signal.slot(); }
+  bool cancelled() const override { return call_->cancelled; }
+
+ private:
+  std::shared_ptr<Session> session_;
+  std::shared_ptr<Call> call_;
+  Json progress_token_;
+  Json client_caps_;
+  std::int64_t progress_ = 0;
+};
+
+Session::Session(Executor ex, const ToolRegistry& tools, ServerInfo info,
+                 std::shared_ptr<Outbox> out, Peer peer)
+    : ex_(std::move(ex)), tools_(tools), info_(std::move(info)), out_(std::move(out)), peer_(peer) {}
+
+Session::~Session() = default;
+
+void Session::send(std::string frame) {
+  if (!closed_) out_->send(std::move(frame));
+}
+
+void Session::notify(std::string_view method, Json params) {
+  send(notification_frame(method, std::move(params)));
+}
+
+void Session::log_to_client(std::string_view level, Json data) {
+  const int idx = level_index(level);
+  if (idx < 0 || idx < log_level_ || !initialized_) return;
+  notify("notifications/message",
+         Json{{"level", level}, {"logger", "claude-bridge"}, {"data", std::move(data)}});
+}
+
+void Session::frame_too_long(std::size_t limit) {
+  send(error_frame(RpcError{rpc_error::kInvalidRequest,
+                            "Invalid Request: message longer than " + std::to_string(limit) +
+                                " bytes; the connection is closed — send smaller messages",
+                            nullptr, nullptr}));
+  out_->close();
+}
+
+void Session::closed() {
+  if (closed_) return;
+  closed_ = true;
+  auto calls = std::move(in_flight_);
+  for (auto& [key, call] : calls) {
+    call->cancelled = true;
+    call->signal.emit(asio::cancellation_type::terminal);
+  }
+  auto pending = std::move(pending_);
+  for (auto& [id, p] : pending) p->done.notify();
+}
+
+void Session::handle_frame(std::string_view frame) {
+  auto parsed = parse_frame(frame);
+  if (auto* err = std::get_if<RpcError>(&parsed)) {
+    send(error_frame(*err));
+    return;
+  }
+  Json value = std::move(std::get<Json>(parsed));
+  auto self = shared_from_this();
+  if (!value.is_array()) {
+    handle_value(std::move(value), [self](Json reply) { self->send(dump(reply)); });
+    return;
+  }
+  // Batches existed only in 2025-03-26.
+  if (version_ != "2025-03-26") {
+    send(error_frame(RpcError{
+        rpc_error::kInvalidRequest,
+        "Invalid Request: JSON-RPC batches are not supported" +
+            (version_.empty() ? std::string(" before initialize")
+                              : " in protocol version " + version_) +
+            "; send one message per line",
+        nullptr, nullptr}));
+    return;
+  }
+  if (value.empty()) {
+    send(error_frame(RpcError{rpc_error::kInvalidRequest, "Invalid Request: empty batch",
+                              nullptr, nullptr}));
+    return;
+  }
+  auto batch = std::make_shared<Batch>();
+  batch->session = self;
+  batch->outstanding = 1;  // held until every element is dispatched
+  for (auto& element : value) {
+    // Requests (and invalid elements) reply exactly once, maybe later; notifications and
+    // responses never do.
+    ++batch->outstanding;
+    if (!handle_value(std::move(element), [batch](Json reply) { batch->add(std::move(reply)); })) {
+      --batch->outstanding;
+    }
+  }
+  batch->finish_one();
+}
+
+bool Session::handle_value(Json value, const Reply& reply) {
+  auto classified = classify(std::move(value));
+  if (auto* err = std::get_if<RpcError>(&classified)) {
+    reply(error_object(*err));
+    return true;
+  }
+  Message msg = std::move(std::get<Message>(classified));
+  switch (msg.kind) {
+    case Message::Kind::kRequest:
+      handle_request(std::move(msg), reply);
+      return true;
+    case Message::Kind::kNotification:
+      handle_notification(msg);
+      return false;
+    case Message::Kind::kResponse:
+      handle_response(msg);
+      return false;
+  }
+  return false;
+}
+
+Json Session::capabilities(bool modern) const {
+  Json caps{{"tools", Json{{"listChanged", false}}}};
+  if (!modern) caps["logging"] = Json::object();
+  if (info_.channel_push) caps["experimental"] = Json{{"claude/channel", Json::object()}};
+  return caps;
+}
+
+Json Session::discover() const {
+  Json result{{"resultType", "complete"},
+              {"supportedVersions", all_versions()},
+              {"capabilities", capabilities(true)},
+              {"_meta", Json{{kMetaServerInfo, Json{{"name", info_.name},
+                                                    {"title", info_.title},
+                                                    {"version", info_.version}}}}},
+              {"ttlMs", 3600000},
+              {"cacheScope", "public"}};
+  if (!info_.instructions.empty()) result["instructions"] = info_.instructions;
+  return result;
+}
+
+Json Session::initialize(const Json& params) {
+  std::string requested;
+  if (params.is_object()) {
+    if (auto it = params.find("protocolVersion"); it != params.end() && it->is_string()) {
+      requested = it->get<std::string>();
+    }
+    if (auto it = params.find("capabilities"); it != params.end() && it->is_object()) {
+      client_capabilities_ = *it;
+    }
+  }
+  version_ = negotiate_version(requested);
+  initialized_ = true;
+  Json result{{"protocolVersion", version_},
+              {"capabilities", capabilities(false)},
+              {"serverInfo", Json{{"name", info_.name},
+                                  {"title", info_.title},
+                                  {"version", info_.version}}}};
+  if (!info_.instructions.empty()) result["instructions"] = info_.instructions;
+  return result;
+}
+
+void Session::handle_request(Message msg, const Reply& reply) {
+  const Json id = msg.id;
+  auto fail = [&](int code, std::string message, Json data = nullptr) {
+    reply(error_object(RpcError{code, std::move(message), id, std::move(data)}));
+  };
+  if (!msg.params.is_null() && !msg.params.is_object()) {
+    fail(rpc_error::kInvalidParams, "Invalid params: \"params\" must be an object");
+    return;
+  }
+  const Json* meta = meta_of(msg.params);
+  if (msg.method == "server/discover") {
+    reply(response_object(id, discover()));
+    return;
+  }
+  // A request that names its protocol version in _meta is served statelessly (2026-07-28),
+  // unless this connection already chose the legacy era with initialize.
+  const bool modern = !initialized_ && meta && meta->contains(kMetaProtocolVersion) &&
+                      msg.method != "initialize";
+  Json client_caps = client_capabilities_;
+  if (modern) {
+    const Json& v = (*meta)[std::string(kMetaProtocolVersion)];
+    if (!v.is_string() || v.get<std::string>() != kModernVersion) {
+      fail(rpc_error::kUnsupportedVersion,
+           "Unsupported protocol version: this server speaks " + std::string(kModernVersion) +
+               " statelessly, or 2024-11-05..2025-11-25 after initialize",
+           Json{{"supported", Json::array({std::string(kModernVersion)})}, {"requested", v}});
+      return;
+    }
+    if (auto it = meta->find(kMetaClientCapabilities); it != meta->end() && it->is_object()) {
+      client_caps = *it;
+    } else {
+      client_caps = Json::object();
+    }
+    if (msg.method == "ping" || msg.method == "logging/setLevel") {
+      fail(rpc_error::kMethodNotFound,
+           "Method not found: " + msg.method + " is not part of protocol " +
+               std::string(kModernVersion));
+      return;
+    }
+  } else if (msg.method == "initialize") {
+    if (initialized_) {
+      fail(rpc_error::kInvalidRequest, "Invalid Request: this connection is already initialized");
+      return;
+    }
+    reply(response_object(id, initialize(msg.params)));
+    return;
+  } else if (msg.method == "ping") {
+    reply(response_object(id, Json::object()));
+    return;
+  } else if (!initialized_) {
+    fail(rpc_error::kInvalidRequest,
+         "Invalid Request: send initialize first (or name protocol version " +
+             std::string(kModernVersion) + " in params._meta)");
+    return;
+  }
+
+  auto finish = [modern, id, &reply](Json result) {
+    if (modern) result["resultType"] = "complete";
+    reply(response_object(id, std::move(result)));
+  };
+  if (msg.method == "tools/list") {
+    Json cursor = msg.params.is_object() ? msg.params.value("cursor", Json()) : Json();
+    auto page = tools_.list_page(cursor);
+    if (!page) {
+      fail(rpc_error::kInvalidParams,
+           "Invalid params: unknown cursor; call tools/list without a cursor to start over");
+      return;
+    }
+    if (modern) {
+      (*page)["ttlMs"] = 3600000;
+      (*page)["cacheScope"] = "public";
+    }
+    finish(std::move(*page));
+  } else if (msg.method == "tools/call") {
+    call_tool(std::move(msg), modern, std::move(client_caps), reply);
+  } else if (msg.method == "logging/setLevel") {
+    set_log_level(msg, reply);
+  } else {
+    fail(rpc_error::kMethodNotFound, "Method not found: " + msg.method);
+  }
+}
+
+void Session::set_log_level(const Message& msg, const Reply& reply) {
+  std::string level;
+  if (msg.params.is_object() && msg.params.contains("level") && msg.params["level"].is_string()) {
+    level = msg.params["level"].get<std::string>();
+  }
+  const int idx = level_index(level);
+  if (idx < 0) {
+    reply(error_object(RpcError{
+        rpc_error::kInvalidParams,
+        "Invalid params: level must be one of debug, info, notice, warning, error, critical, "
+        "alert, emergency",
+        msg.id, nullptr}));
+    return;
+  }
+  log_level_ = idx;
+  reply(response_object(msg.id, Json::object()));
+}
+
+void Session::call_tool(Message msg, bool modern, Json client_caps, const Reply& reply) {
+  const Json id = msg.id;
+  auto fail = [&](std::string message) {
+    reply(error_object(RpcError{rpc_error::kInvalidParams, std::move(message), id, nullptr}));
+  };
+  const Json& params = msg.params;
+  if (!params.is_object() || !params.contains("name") || !params["name"].is_string()) {
+    fail("Invalid params: tools/call needs \"name\" (a string)");
+    return;
+  }
+  const std::string name = params["name"].get<std::string>();
+  const Tool* tool = tools_.find(name);
+  if (!tool) {
+    fail("Unknown tool: " + name + "; call tools/list for the tools this server offers");
+    return;
+  }
+  Json arguments = params.value("arguments", Json::object());
+  if (arguments.is_null()) arguments = Json::object();
+  if (!arguments.is_object()) {
+    fail("Invalid params: \"arguments\" must be an object");
+    return;
+  }
+  const std::string key = dump(id);
+  if (in_flight_.count(key)) {
+    reply(error_object(RpcError{rpc_error::kInvalidRequest,
+                                "Invalid Request: id " + key + " is already in use by a running call",
+                                id, nullptr}));
+    return;
+  }
+  auto stamp = [modern](Json wire) {
+    if (modern) wire["resultType"] = "complete";
+    return wire;
+  };
+  if (auto problems = tools_.validate(*tool, arguments); !problems.empty()) {
+    std::string text = "Invalid arguments for " + name + ": ";
+    for (std::size_t i = 0; i < problems.size(); ++i) text += (i ? "; " : "") + problems[i];
+    text += ". Fix these and call " + name + " again.";
+    reply(response_object(id, stamp(ToolResult::error(std::move(text)).to_wire())));
+    return;
+  }
+  Json progress_token;
+  if (const Json* meta = meta_of(params)) {
+    if (auto it = meta->find("progressToken"); it != meta->end() && valid_id(*it)) {
+      progress_token = *it;
+    }
+  }
+  auto call = std::make_shared<Call>();
+  in_flight_[key] = call;
+  auto self = shared_from_this();
+  auto ctx = std::make_shared<CallContextImpl>(self, call, std::move(progress_token),
+                                               std::move(client_caps));
+  auto run = [self, tool, ctx, arguments = std::move(arguments)]() mutable -> awaitable<ToolResult> {
+    co_return co_await tool->handler(std::move(arguments), *ctx);
+  };
+  asio::co_spawn(
+      ex_, run(),
+      [self, call, key, id, name, reply, stamp](std::exception_ptr error, ToolResult result) {
+        if (auto it = self->in_flight_.find(key); it != self->in_flight_.end() && it->second == call) {
+          self->in_flight_.erase(it);
+        }
+        if (call->cancelled || self->closed_) return;  // cancelled requests get no response
+        if (error) {
+          try {
+            std::rethrow_exception(error);
+          } catch (const std::exception& e) {
+            spdlog::error("tool {} (request {}) failed: {}", name, dump(id), e.what());
+          } catch (...) {
+            spdlog::error("tool {} (request {}) failed with a non-standard exception", name,
+                          dump(id));
+          }
+          reply(error_object(RpcError{rpc_error::kInternal,
+                                      "Internal error while running " + name +
+                                          "; the daemon logged the details under request id " +
+                                          dump(id),
+                                      id, nullptr}));
+          return;
+        }
+        reply(response_object(id, stamp(result.to_wire())));
+      });
+}
+
+void Session::handle_notification(const Message& msg) {
+  if (msg.method == "notifications/cancelled") {
+    if (!msg.params.is_object()) return;
+    auto it = msg.params.find("requestId");
+    if (it == msg.params.end() || !valid_id(*it)) return;
+    auto call = in_flight_.find(dump(*it));
+    if (call == in_flight_.end()) return;  // unknown or finished: tolerated
+    auto c = call->second;
+    in_flight_.erase(call);
+    c->cancelled = true;
+    c->signal.emit(asio::cancellation_type::terminal);
+  }
+  // notifications/initialized and anything else: nothing to do, never a reply.
+}
+
+void Session::handle_response(const Message& msg) {
+  if (!msg.id.is_number_integer()) return;
+  auto it = pending_.find(msg.id.get<std::int64_t>());
+  if (it == pending_.end()) return;
+  auto p = it->second;
+  pending_.erase(it);
+  p->answered = true;
+  if (msg.error.is_null()) p->result = msg.result;
+  p->done.notify();
+}
+
+awaitable<std::optional<Json>> Session::request_client(std::string method, Json params) {
+  if (closed_) co_return std::nullopt;
+  const std::int64_t id = next_request_id_++;
+  auto p = std::make_shared<PendingRequest>(ex_);
+  pending_[id] = p;
+  send(request_frame(id, method, std::move(params)));
+  auto self = shared_from_this();
+  // A cancelled call cancels this wait too (the call's cancellation slot reaches it).
+  co_await p->done.wait();
+  if (!p->answered) {
+    pending_.erase(id);
+    // Tell the client we no longer need the answer.
+    if (!closed_) {
+      notify("notifications/cancelled", Json{{"requestId", id}, {"reason", "request cancelled"}});
+    }
+    co_return std::nullopt;
+  }
+  co_return p->result;
+}
+
+}  // namespace cb::mcp

@@ -1,0 +1,189 @@
+#define VALIJSON_USE_EXCEPTIONS 1
+#include "daemon/mcp/tool_registry.h"
+
+#include <stdexcept>
+#include <valijson/adapters/nlohmann_json_adapter.hpp>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validation_results.hpp>
+#include <valijson/validator.hpp>
+
+namespace cb::mcp {
+
+struct ToolRegistry::Compiled {
+  Tool tool;
+  valijson::Schema input;
+  valijson::Schema output;
+  bool has_output = false;
+};
+
+namespace {
+
+bool valid_tool_name(const std::string& name) {
+  if (name.empty() || name.size() > 128) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+void compile(const Json& schema, valijson::Schema* out) {
+  valijson::SchemaParser parser;
+  valijson::adapters::NlohmannJsonAdapter adapter(schema);
+  parser.populateSchema(adapter, *out);
+}
+
+// valijson reports a context like ["<root>", "[message]"]; we name fields the way the model
+// wrote them: "message", "files_involved[3]".
+std::string field_path(const std::vector<std::string>& context) {
+  std::string path;
+  for (const auto& part : context) {
+    if (part == "<root>") continue;
+    if (part.size() >= 2 && part.front() == '[' && part.back() == ']') {
+      std::string inner = part.substr(1, part.size() - 2);
+      const bool index = !inner.empty() && inner.find_first_not_of("0123456789") == std::string::npos;
+      if (index) {
+        path += "[" + inner + "]";
+      } else {
+        if (inner.size() >= 2 && inner.front() == '"' && inner.back() == '"') {
+          inner = inner.substr(1, inner.size() - 2);
+        }
+        if (!path.empty()) path += ".";
+        path += inner;
+      }
+    } else {
+      if (!path.empty()) path += ".";
+      path += part;
+    }
+  }
+  return path;
+}
+
+std::vector<std::string> run(const valijson::Schema& schema, const Json& value) {
+  valijson::Validator validator;
+  valijson::ValidationResults results;
+  valijson::adapters::NlohmannJsonAdapter target(value);
+  std::vector<std::string> problems;
+  if (validator.validate(schema, target, &results)) return problems;
+  // valijson also reports each enclosing container as failed; keep only the innermost
+  // problems (those whose path is not a prefix of another reported path).
+  std::vector<std::pair<std::string, std::string>> all;
+  for (const auto& e : results) all.emplace_back(field_path(e.context), e.description);
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    bool container = false;
+    for (std::size_t j = 0; j < all.size() && !container; ++j) {
+      if (i == j) continue;
+      const auto& a = all[i].first;
+      const auto& b = all[j].first;
+      if (b.size() > a.size() && b.compare(0, a.size(), a) == 0 &&
+          (a.empty() || b[a.size()] == '.' || b[a.size()] == '[')) {
+        container = true;
+      }
+    }
+    if (container) continue;
+    std::string line = (all[i].first.empty() ? std::string("arguments") : all[i].first) + ": " +
+                       all[i].second;
+    if (std::find(problems.begin(), problems.end(), line) == problems.end()) {
+      problems.push_back(std::move(line));
+    }
+  }
+  return problems;
+}
+
+}  // namespace
+
+Json ToolResult::to_wire() const {
+  if (is_error) {
+    return Json{{"content", Json::array({Json{{"type", "text"}, {"text", text}}})},
+                {"isError", true}};
+  }
+  return Json{{"content", Json::array({Json{{"type", "text"}, {"text", dump(structured)}}})},
+              {"structuredContent", structured},
+              {"isError", false}};
+}
+
+ToolRegistry::ToolRegistry() = default;
+ToolRegistry::~ToolRegistry() = default;
+
+void ToolRegistry::add(Tool tool) {
+  if (!valid_tool_name(tool.name)) throw std::invalid_argument("bad tool name: " + tool.name);
+  if (find(tool.name)) throw std::invalid_argument("duplicate tool: " + tool.name);
+  if (!tool.input_schema.is_object() || tool.input_schema.value("type", "") != "object") {
+    throw std::invalid_argument("inputSchema of " + tool.name + " must be an object schema");
+  }
+  auto compiled = std::make_unique<Compiled>();
+  try {
+    compile(tool.input_schema, &compiled->input);
+    if (!tool.output_schema.is_null()) {
+      compile(tool.output_schema, &compiled->output);
+      compiled->has_output = true;
+    }
+  } catch (const std::exception& e) {
+    throw std::invalid_argument("schema of " + tool.name + " does not compile: " + e.what());
+  }
+  compiled->tool = std::move(tool);
+  tools_.push_back(std::move(compiled));
+}
+
+const Tool* ToolRegistry::find(std::string_view name) const {
+  for (const auto& c : tools_) {
+    if (c->tool.name == name) return &c->tool;
+  }
+  return nullptr;
+}
+
+std::size_t ToolRegistry::size() const { return tools_.size(); }
+
+Json tool_to_json(const Tool& tool) {
+  Json j{{"name", tool.name},
+         {"title", tool.title},
+         {"description", tool.description},
+         {"inputSchema", tool.input_schema}};
+  if (!tool.output_schema.is_null()) j["outputSchema"] = tool.output_schema;
+  j["annotations"] = Json{{"title", tool.title},
+                          {"readOnlyHint", tool.annotations.read_only},
+                          {"destructiveHint", tool.annotations.destructive},
+                          {"idempotentHint", tool.annotations.idempotent},
+                          {"openWorldHint", tool.annotations.open_world}};
+  return j;
+}
+
+std::optional<Json> ToolRegistry::list_page(const Json& cursor) const {
+  std::size_t offset = 0;
+  if (!cursor.is_null()) {
+    // Cursors are "t<offset>" strings this registry issued.
+    if (!cursor.is_string()) return std::nullopt;
+    const std::string c = cursor.get<std::string>();
+    if (c.size() < 2 || c[0] != 't' || c.size() > 8 ||
+        c.find_first_not_of("0123456789", 1) != std::string::npos) {
+      return std::nullopt;
+    }
+    offset = std::stoul(c.substr(1));
+    if (offset == 0 || offset >= tools_.size() || offset % kPageSize != 0) return std::nullopt;
+  }
+  Json page = Json::array();
+  const std::size_t end = std::min(tools_.size(), offset + kPageSize);
+  for (std::size_t i = offset; i < end; ++i) page.push_back(tool_to_json(tools_[i]->tool));
+  Json result{{"tools", std::move(page)}};
+  if (end < tools_.size()) result["nextCursor"] = "t" + std::to_string(end);
+  return result;
+}
+
+std::vector<std::string> ToolRegistry::validate(const Tool& tool, const Json& arguments) const {
+  for (const auto& c : tools_) {
+    if (&c->tool == &tool) return run(c->input, arguments);
+  }
+  return {"unknown tool " + tool.name};
+}
+
+std::vector<std::string> ToolRegistry::validate_output(const Tool& tool,
+                                                       const Json& structured) const {
+  for (const auto& c : tools_) {
+    if (&c->tool == &tool) return c->has_output ? run(c->output, structured) : std::vector<std::string>{};
+  }
+  return {"unknown tool " + tool.name};
+}
+
+}  // namespace cb::mcp

@@ -1,0 +1,49 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/mcp/tool.h"
+
+namespace cb::mcp {
+
+// The tools a server publishes. Each tool's inputSchema is compiled once when it is added, and
+// every call's arguments are validated against that very schema before the handler runs.
+class ToolRegistry {
+ public:
+  ToolRegistry();
+  ~ToolRegistry();
+  ToolRegistry(const ToolRegistry&) = delete;
+  ToolRegistry& operator=(const ToolRegistry&) = delete;
+
+  // Throws std::invalid_argument at start-up for a malformed tool (bad name, schema that does
+  // not compile): a programming error, never a run-time condition.
+  void add(Tool tool);
+
+  const Tool* find(std::string_view name) const;
+  std::size_t size() const;
+
+  // One page of tools/list. `cursor` is null or a string this registry issued; anything else
+  // yields nullopt (the caller answers -32602).
+  std::optional<Json> list_page(const Json& cursor) const;
+
+  // Empty when `arguments` satisfy the tool's inputSchema; otherwise one message per problem,
+  // each naming the field and the rule ("message: must be at most 50000 characters").
+  std::vector<std::string> validate(const Tool& tool, const Json& arguments) const;
+
+  // Validates a result against the tool's outputSchema (tests use this).
+  std::vector<std::string> validate_output(const Tool& tool, const Json& structured) const;
+
+  static constexpr std::size_t kPageSize = 50;
+
+ private:
+  struct Compiled;
+  std::vector<std::unique_ptr<Compiled>> tools_;
+};
+
+// JSON of a tool as tools/list publishes it.
+Json tool_to_json(const Tool& tool);
+
+}  // namespace cb::mcp

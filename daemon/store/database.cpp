@@ -1,0 +1,155 @@
+#include "daemon/store/database.h"
+
+#include <spdlog/spdlog.h>
+#include <sqlite3.h>
+
+#include <array>
+
+namespace cb::store {
+namespace {
+
+// Each entry moves the schema from version i to i + 1. Never edit a released entry; append.
+constexpr std::array<const char*, 1> kMigrations = {
+    R"sql(
+CREATE TABLE conversations (
+  id          TEXT PRIMARY KEY,
+  role_a      TEXT NOT NULL,
+  role_b      TEXT NOT NULL,
+  nonce       BLOB NOT NULL,
+  created_ms  INTEGER NOT NULL,
+  expires_ms  INTEGER NOT NULL,
+  exec_mode   TEXT NOT NULL DEFAULT 'off',
+  exec_json   TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX conversations_by_expiry ON conversations(expires_ms);
+
+CREATE TABLE messages (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+  sender          TEXT NOT NULL CHECK (sender IN ('a', 'b', 'system')),
+  recipient       TEXT NOT NULL CHECK (recipient IN ('a', 'b')),
+  body            TEXT NOT NULL,
+  action_type     TEXT NOT NULL,
+  files_json      TEXT NOT NULL DEFAULT '[]',
+  redactions_json TEXT NOT NULL DEFAULT '{}',
+  created_ms      INTEGER NOT NULL,
+  read_ms         INTEGER
+);
+CREATE INDEX messages_by_recipient ON messages(conversation_id, recipient, id);
+CREATE INDEX messages_unread ON messages(conversation_id, recipient, id) WHERE read_ms IS NULL;
+CREATE INDEX messages_by_sender_time ON messages(conversation_id, sender, created_ms);
+
+CREATE TABLE statuses (
+  conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+  session         TEXT NOT NULL CHECK (session IN ('a', 'b')),
+  status          TEXT NOT NULL,
+  heartbeat_ms    INTEGER NOT NULL,
+  PRIMARY KEY (conversation_id, session)
+) WITHOUT ROWID;
+
+CREATE TABLE audit (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  ts_ms           INTEGER NOT NULL,
+  conversation_id TEXT,
+  session_id      TEXT,
+  action          TEXT NOT NULL,
+  outcome         TEXT NOT NULL,
+  details_json    TEXT NOT NULL,
+  prev_hash       TEXT NOT NULL,
+  hash            TEXT NOT NULL
+);
+CREATE INDEX audit_by_conversation ON audit(conversation_id, id);
+)sql",
+};
+
+}  // namespace
+
+Database::Database(const std::filesystem::path& path, int flags)
+    : path_(path), db_(path.string(), flags) {}
+
+std::unique_ptr<Database> Database::open(const std::filesystem::path& path, Synchronous sync) {
+  std::unique_ptr<Database> d;
+  try {
+    d.reset(new Database(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLITE_OPEN_NOFOLLOW));
+    d->configure(sync);
+    d->migrate();
+  } catch (const SQLite::Exception& e) {
+    throw StoreError("cannot open database " + path.string() + ": " + e.getErrorStr() +
+                     " — check the file and its directory, or restore a backup");
+  }
+  return d;
+}
+
+std::unique_ptr<Database> Database::open_memory() {
+  std::unique_ptr<Database> d(new Database(":memory:", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE));
+  d->configure(Synchronous::kNormal);
+  d->migrate();
+  return d;
+}
+
+void Database::configure(Synchronous sync) {
+  db_.exec("PRAGMA journal_mode = WAL");
+  db_.exec("PRAGMA foreign_keys = ON");
+  db_.exec(sync == Synchronous::kFull ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+  db_.exec("PRAGMA temp_store = MEMORY");
+  db_.setBusyTimeout(5000);
+}
+
+int Database::latest_schema_version() { return static_cast<int>(kMigrations.size()); }
+
+int Database::schema_version() {
+  return db_.execAndGet("PRAGMA user_version").getInt();
+}
+
+void Database::migrate() {
+  const int current = schema_version();
+  if (current > latest_schema_version()) {
+    throw StoreError("database " + path_.string() + " has schema version " +
+                     std::to_string(current) + ", newer than this daemon understands (" +
+                     std::to_string(latest_schema_version()) + ") — upgrade claude-bridge");
+  }
+  if (current == latest_schema_version()) return;
+  SQLite::Transaction tx(db_);
+  for (int v = current; v < latest_schema_version(); ++v) {
+    db_.exec(kMigrations[static_cast<std::size_t>(v)]);
+  }
+  db_.exec("PRAGMA user_version = " + std::to_string(latest_schema_version()));
+  tx.commit();
+  spdlog::info("database schema migrated from version {} to {}", current, latest_schema_version());
+}
+
+SQLite::Statement& Database::stmt(const std::string& sql) {
+  auto it = statements_.find(sql);
+  if (it == statements_.end()) {
+    it = statements_.emplace(sql, std::make_unique<SQLite::Statement>(db_, sql)).first;
+  } else {
+    it->second->reset();
+    it->second->clearBindings();
+  }
+  return *it->second;
+}
+
+std::string Database::integrity_check() {
+  SQLite::Statement q(db_, "PRAGMA integrity_check");
+  if (q.executeStep()) return q.getColumn(0).getString();
+  return "no answer from integrity_check";
+}
+
+WriteTransaction::WriteTransaction(Database& db) : db_(db) { db_.db().exec("BEGIN IMMEDIATE"); }
+
+WriteTransaction::~WriteTransaction() {
+  if (!done_) {
+    try {
+      db_.db().exec("ROLLBACK");
+    } catch (...) {
+      // Nothing more can be done; SQLite rolls back on its own when the statement failed.
+    }
+  }
+}
+
+void WriteTransaction::commit() {
+  db_.db().exec("COMMIT");
+  done_ = true;
+}
+
+}  // namespace cb::store

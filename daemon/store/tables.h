@@ -1,0 +1,84 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/store/database.h"
+#include "daemon/store/records.h"
+
+// Queries of the product, grouped by the table they own. Callers open the transaction.
+namespace cb::store {
+
+class Conversations {
+ public:
+  explicit Conversations(Database& db) : db_(db) {}
+  void insert(const ConversationRow& row);
+  std::optional<ConversationRow> find(const std::string& id);
+  std::vector<ConversationSummary> list();
+  // Ids of conversations whose expiry is before `before_ms`.
+  std::vector<std::string> expired_before(std::int64_t before_ms);
+  // Deletes the conversation with its messages and statuses (cascade). Audit rows stay.
+  bool remove(const std::string& id);
+  void set_exec(const std::string& id, const std::string& mode, const std::string& json);
+  std::int64_t count();
+
+ private:
+  Database& db_;
+};
+
+class Messages {
+ public:
+  explicit Messages(Database& db) : db_(db) {}
+  std::int64_t insert(const MessageRow& row);  // returns the new id
+  // Unread messages to `recipient`, oldest first, at most `limit`.
+  std::vector<MessageRow> unread(const std::string& conv, const std::string& recipient,
+                                 std::int64_t limit);
+  // Every message to `recipient` with id > after_id, read or not, oldest first.
+  std::vector<MessageRow> after(const std::string& conv, const std::string& recipient,
+                                std::int64_t after_id, std::int64_t limit);
+  // Marks unread messages to `recipient` with after_id < id <= up_to_id as read.
+  void mark_read(const std::string& conv, const std::string& recipient, std::int64_t after_id,
+                 std::int64_t up_to_id, std::int64_t now_ms);
+  std::int64_t unread_count(const std::string& conv, const std::string& recipient);
+  // Messages sent by `sender` at or after each of the given times (one count per time).
+  std::vector<std::int64_t> sent_since(const std::string& conv, const std::string& sender,
+                                       const std::vector<std::int64_t>& since_ms);
+  // Time of the n-th (0-based) oldest message sent by `sender` at or after since_ms.
+  std::optional<std::int64_t> nth_sent_time(const std::string& conv, const std::string& sender,
+                                            std::int64_t since_ms, std::int64_t n);
+  std::vector<MessageRow> all(const std::string& conv);
+  std::int64_t count();
+
+ private:
+  Database& db_;
+};
+
+class Statuses {
+ public:
+  explicit Statuses(Database& db) : db_(db) {}
+  void upsert(const std::string& conv, const std::string& session, const std::string& status,
+              std::int64_t heartbeat_ms);
+  std::optional<StatusRow> find(const std::string& conv, const std::string& session);
+
+ private:
+  Database& db_;
+};
+
+class AuditTable {
+ public:
+  explicit AuditTable(Database& db) : db_(db) {}
+  std::int64_t insert(const AuditRow& row);
+  std::optional<std::string> last_hash();
+  // Newest first; conv empty means every conversation.
+  std::vector<AuditRow> newest(const std::string& conv, std::int64_t limit);
+  // Every row in id order, for verification.
+  void for_each(const std::function<bool(const AuditRow&)>& fn);
+
+ private:
+  Database& db_;
+};
+
+}  // namespace cb::store
