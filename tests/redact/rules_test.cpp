@@ -1,0 +1,272 @@
+// One row per built-in rule (and per syntax a rule must handle), plus look-alikes that must come
+// back unchanged. Every secret is generated at run time (tests/redact/fake_secrets.h).
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "daemon/bridge/redact/redactor.h"
+#include "tests/redact/fake_secrets.h"
+
+namespace {
+
+using cb::bridge::Redactor;
+using cb::test::FakeSecret;
+using cb::test::Rng;
+
+struct Row {
+  std::string label;
+  std::string input;
+  std::string expected;
+};
+
+std::string redact(const std::string& text) { return Redactor::builtin()->redact(text).text; }
+
+void check_rows(const std::vector<Row>& rows) {
+  for (const Row& row : rows) {
+    CAPTURE(row.label);
+    CAPTURE(row.input);
+    CHECK(redact(row.input) == row.expected);
+    // Redacting twice changes nothing more: placeholders are never secrets themselves.
+    CHECK(redact(row.expected) == row.expected);
+  }
+}
+
+const std::string kPk = std::string("PRIV") + "ATE KEY";
+
+}  // namespace
+
+TEST_CASE("every token format is redacted in .env, JSON and prose with its placeholder") {
+  Rng rng(1);
+  std::vector<Row> rows;
+  for (const std::string& kind : cb::test::token_kinds()) {
+    for (int i = 0; i < 3; ++i) {
+      const FakeSecret s = cb::test::make_token(kind, rng);
+      const std::string& p = s.placeholder;
+      rows.push_back({kind + " env", "export " + s.key_names[0] + "=" + s.value + "\n",
+                      "export " + s.key_names[0] + "=" + p + "\n"});
+      rows.push_back({kind + " json", "{\"" + s.key_names.back() + "\": \"" + s.value + "\"}",
+                      "{\"" + s.key_names.back() + "\": \"" + p + "\"}"});
+      rows.push_back({kind + " prose", "Here is the one I used: " + s.value + ". Thanks!",
+                      "Here is the one I used: " + p + ". Thanks!"});
+      rows.push_back({kind + " parens", "(see " + s.value + ")", "(see " + p + ")"});
+    }
+  }
+  check_rows(rows);
+}
+
+TEST_CASE("tokens end at any non-token byte") {
+  Rng rng(2);
+  const std::string stripe = std::string("sk") + "_live_" + rng.chars(cb::test::kAlnum, 32);
+  const FakeSecret telegram = cb::test::make_token("telegram_bot_token", rng);
+  const FakeSecret github = cb::test::make_token("github_token", rng);
+  check_rows({
+      {"curl -u key:", "curl https://api.stripe.com/v1/charges -u " + stripe + ": -d amount=100",
+       "curl https://api.stripe.com/v1/charges -u STRIPE_KEY_REDACTED: -d amount=100"},
+      {"telegram url", "https://api.telegram.org/bot" + telegram.value + "/sendMessage?chat_id=1",
+       "https://api.telegram.org/botTELEGRAM_BOT_TOKEN_REDACTED/sendMessage?chat_id=1"},
+      {"angle brackets", "<" + github.value + ">", "<GITHUB_TOKEN_REDACTED>"},
+      {"quotes", "'" + github.value + "'", "'GITHUB_TOKEN_REDACTED'"},
+      {"url user", "https://" + github.value + "@github.com/o/r.git",
+       "https://GITHUB_TOKEN_REDACTED@github.com/o/r.git"},
+      {"colon", github.value + ":x-oauth-basic", "GITHUB_TOKEN_REDACTED:x-oauth-basic"},
+  });
+}
+
+TEST_CASE("AWS keys, session tokens and the secret key next to its id") {
+  Rng rng(3);
+  const FakeSecret id = cb::test::make_token("aws_access_key_id", rng);
+  const std::string secret = "wJ" + rng.chars(cb::test::kAlnum, 30) + "/K7" + rng.chars(cb::test::kAlnum, 5);
+  const FakeSecret session = cb::test::make_token("aws_session_token", rng);
+  check_rows({
+      {"credentials file",
+       "[default]\naws_access_key_id = " + id.value + "\naws_secret_access_key = " + secret + "\n",
+       "[default]\naws_access_key_id = AWS_KEY_REDACTED\naws_secret_access_key = AWS_KEY_REDACTED\n"},
+      {"sts json", "{\"AccessKeyId\": \"" + id.value + "\", \"SecretAccessKey\": \"" + secret +
+                       "\", \"SessionToken\": \"" + session.value + "\"}",
+       "{\"AccessKeyId\": \"AWS_KEY_REDACTED\", \"SecretAccessKey\": \"AWS_KEY_REDACTED\", "
+       "\"SessionToken\": \"AWS_SESSION_TOKEN_REDACTED\"}"},
+      {"csv", "Access key ID,Secret access key\n" + id.value + "," + secret + "\n",
+       "Access key ID,Secret access key\nAWS_KEY_REDACTED,AWS_KEY_REDACTED\n"},
+      {"aws configure", "aws configure set aws_secret_access_key " + secret,
+       "aws configure set aws_secret_access_key AWS_KEY_REDACTED"},
+  });
+}
+
+TEST_CASE("private keys in every encoding") {
+  Rng rng(4);
+  for (const std::string type : {"", "RSA ", "EC ", "DSA ", "OPENSSH ", "ENCRYPTED ", "PGP "}) {
+    CAPTURE(type);
+    const std::string pem = cb::test::fake_pem_private_key(rng, type);
+    std::string escaped, doubly, flat, yaml = "tls:\n  key: |\n";
+    for (char c : pem) {
+      escaped += c == '\n' ? std::string("\\n") : std::string(1, c);
+      doubly += c == '\n' ? std::string("\\\\n") : std::string(1, c);
+      flat += c == '\n' ? ' ' : c;
+    }
+    std::string line;
+    for (char c : pem + "\n") {
+      if (c == '\n') {
+        yaml += "    " + line + "\n";
+        line.clear();
+      } else {
+        line += c;
+      }
+    }
+    check_rows({
+        {"newlines", "key:\n" + pem + "\nend", "key:\nPRIVATE_KEY_REDACTED\nend"},
+        {"json", "{\"private_key\": \"" + escaped + "\\n\"}",
+         "{\"private_key\": \"PRIVATE_KEY_REDACTED\\n\"}"},
+        {"json in json", "{\"body\": \"{\\\"key\\\": \\\"" + doubly + "\\\"}\"}",
+         "{\"body\": \"{\\\"key\\\": \\\"PRIVATE_KEY_REDACTED\\\"}\"}"},
+        {"yaml", yaml + "next: 1\n", "tls:\n  key: |\n    PRIVATE_KEY_REDACTED\nnext: 1\n"},
+        {"flattened", "k=" + flat + " done", "k=PRIVATE_KEY_REDACTED done"},
+    });
+  }
+  const std::string begin = "-----BEGIN RSA " + kPk + "-----";
+  const std::string truncated = begin + "\n" + cb::test::fake_pem_body(rng, 4);
+  CHECK(redact("here: " + truncated) == "here: PRIVATE_KEY_REDACTED");
+}
+
+TEST_CASE("passwords, URLs, command lines and HTTP authorization") {
+  Rng rng(5);
+  const std::string pw = "Tr0ub4dor" + rng.chars(cb::test::kAlnum, 6) + "!x";
+  const std::string user_pass = cb::test::base64("deploy:" + pw);
+  const std::string opaque = rng.chars(cb::test::kAlnum, 40);
+  check_rows({
+      {"env", "DB_PASSWORD=" + pw + "\n", "DB_PASSWORD=PASSWORD_REDACTED\n"},
+      {"yaml", "  password: " + pw + "\n", "  password: PASSWORD_REDACTED\n"},
+      {"yaml bare word at end of line", "password: hunter\n", "password: PASSWORD_REDACTED\n"},
+      {"json", "{\"password\":\"" + pw + "\"}", "{\"password\":\"PASSWORD_REDACTED\"}"},
+      {"escaped json", "{\\\"password\\\": \\\"" + pw + "\\\"}",
+       "{\\\"password\\\": \\\"PASSWORD_REDACTED\\\"}"},
+      {"toml", "pass = '" + pw + "'", "pass = 'PASSWORD_REDACTED'"},
+      {"python kwarg", "connect(user='app', password='" + pw + "')",
+       "connect(user='app', password='PASSWORD_REDACTED')"},
+      {"go", "dbPass := \"" + pw + "\"", "dbPass := \"PASSWORD_REDACTED\""},
+      {"xml", "<password>" + pw + "</password>", "<password>PASSWORD_REDACTED</password>"},
+      {"connection string", "Server=db;User Id=sa;Password=" + pw + ";Encrypt=true",
+       "Server=db;User Id=sa;Password=PASSWORD_REDACTED;Encrypt=true"},
+      {"jdbc", "jdbc:mysql://db/app?user=app&password=" + pw + "&ssl=true",
+       "jdbc:mysql://db/app?user=app&password=PASSWORD_REDACTED&ssl=true"},
+      {"url", "postgres://app:" + pw + "@db.internal:5432/app",
+       "postgres://app:PASSWORD_REDACTED@db.internal:5432/app"},
+      {"url empty user", "redis://:" + pw + "@cache:6379/0", "redis://:PASSWORD_REDACTED@cache:6379/0"},
+      {"curl -u", "curl -u admin:" + pw + " https://x.test/api",
+       "curl -u admin:PASSWORD_REDACTED https://x.test/api"},
+      {"curl --user=", "curl --user=\"admin:" + pw + "\" https://x.test",
+       "curl --user=\"admin:PASSWORD_REDACTED\" https://x.test"},
+      {"mysql -p", "mysql -u root -p" + pw + " app", "mysql -u root -pPASSWORD_REDACTED app"},
+      {"--password value", "psql --password " + pw, "psql --password PASSWORD_REDACTED"},
+      {"docker login -p", "docker login -u bot -p " + pw + " registry.test",
+       "docker login -u bot -p PASSWORD_REDACTED registry.test"},
+      {"netrc", "machine api.test login bot password " + pw,
+       "machine api.test login bot password PASSWORD_REDACTED"},
+      {"prose", "My password is " + pw + ".", "My password is PASSWORD_REDACTED."},
+      {"prose hunter2", "my password is hunter2", "my password is PASSWORD_REDACTED"},
+      {"markdown", "**Password:** " + pw, "**Password:** PASSWORD_REDACTED"},
+      {"basic", "Authorization: Basic " + user_pass, "Authorization: Basic BASIC_AUTH_REDACTED"},
+      {"bearer", "-H 'Authorization: Bearer " + opaque + "'",
+       "-H 'Authorization: Bearer BEARER_TOKEN_REDACTED'"},
+      {"raw authorization", "Authorization: " + opaque, "Authorization: SECRET_REDACTED"},
+      {"x-api-key", "-H \"X-API-Key: " + opaque + "\"", "-H \"X-API-Key: API_KEY_REDACTED\""},
+      {"api key assignment", "apiKey: '" + opaque + "'", "apiKey: 'API_KEY_REDACTED'"},
+      {"secret assignment", "CLIENT_SECRET=" + opaque, "CLIENT_SECRET=SECRET_REDACTED"},
+      {"token assignment", "auth_token = \"" + opaque + "\"", "auth_token = \"SECRET_REDACTED\""},
+      {"signing key", "JWT_SIGNING_KEY=" + opaque, "JWT_SIGNING_KEY=SECRET_REDACTED"},
+      {"--token", "vault login --token " + opaque, "vault login --token SECRET_REDACTED"},
+      {"token prose", "the token is " + opaque + ", keep it safe",
+       "the token is SECRET_REDACTED, keep it safe"},
+      {"curl -u token:", "curl -u " + opaque + ": https://x.test",
+       "curl -u API_KEY_REDACTED: https://x.test"},
+  });
+}
+
+TEST_CASE("cloud and cluster credential files") {
+  Rng rng(6);
+  const std::string docker_auth = cb::test::base64("robot:" + rng.chars(cb::test::kAlnum, 24));
+  const std::string client_key = cb::test::base64(cb::test::fake_pem_private_key(rng, "RSA "));
+  const std::string account_key = rng.chars(cb::test::kBase64, 86) + "==";
+  const std::string sig = rng.chars(cb::test::kAlnum, 40) + "%2B" + rng.chars(cb::test::kAlnum, 3) + "%3D";
+  const std::string b64a = cb::test::base64("s3cr3t-" + rng.chars(cb::test::kAlnum, 8));
+  const std::string b64b = cb::test::base64("admin");
+  check_rows({
+      {"docker auths", "{\"auths\": {\"https://index.docker.io/v1/\": {\"auth\": \"" + docker_auth + "\"}}}",
+       "{\"auths\": {\"https://index.docker.io/v1/\": {\"auth\": \"DOCKER_AUTH_REDACTED\"}}}"},
+      {"kubeconfig", "users:\n- name: admin\n  user:\n    client-key-data: " + client_key + "\n",
+       "users:\n- name: admin\n  user:\n    client-key-data: PRIVATE_KEY_REDACTED\n"},
+      {"azure connection string",
+       "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=" + account_key + ";EndpointSuffix=core.windows.net",
+       "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=AZURE_STORAGE_KEY_REDACTED;EndpointSuffix=core.windows.net"},
+      {"azure sas", "https://acct.blob.core.windows.net/c/b.txt?sv=2022-11-02&sp=r&se=2030-01-01&sig=" + sig,
+       "https://acct.blob.core.windows.net/c/b.txt?sv=2022-11-02&sp=r&se=2030-01-01&sig=AZURE_SAS_REDACTED"},
+      {"k8s secret yaml",
+       "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ntype: Opaque\ndata:\n  password: " + b64a +
+           "\n  username: " + b64b + "\n",
+       "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ntype: Opaque\ndata:\n  password: "
+       "KUBERNETES_SECRET_REDACTED\n  username: KUBERNETES_SECRET_REDACTED\n"},
+      {"k8s secret yaml, kind after data",
+       "apiVersion: v1\ndata:\n  token: " + b64a + "\nkind: Secret\n",
+       "apiVersion: v1\ndata:\n  token: KUBERNETES_SECRET_REDACTED\nkind: Secret\n"},
+      {"k8s secret json",
+       "{\"apiVersion\": \"v1\", \"data\": {\"api\": \"" + b64a + "\"}, \"kind\": \"Secret\"}",
+       "{\"apiVersion\": \"v1\", \"data\": {\"api\": \"KUBERNETES_SECRET_REDACTED\"}, \"kind\": \"Secret\"}"},
+  });
+}
+
+TEST_CASE("look-alikes and placeholders are left alone") {
+  Rng rng(7);
+  const std::string sha = rng.chars(cb::test::kHex, 40);
+  const std::string uuid = rng.chars(cb::test::kHex, 8) + "-" + rng.chars(cb::test::kHex, 4) +
+                           "-4" + rng.chars(cb::test::kHex, 3) + "-9" + rng.chars(cb::test::kHex, 3) +
+                           "-" + rng.chars(cb::test::kHex, 12);
+  const std::vector<std::string> unchanged = {
+      "commit " + sha + "\nAuthor: A <a@b.c>",
+      "request_id: " + uuid,
+      "sha256:" + rng.chars(cb::test::kHex, 64),
+      "\"integrity\": \"sha512-" + rng.chars(cb::test::kBase64, 86) + "==\"",
+      "<img src=\"data:image/png;base64," + rng.chars(cb::test::kBase64, 400) + "\">",
+      "color: #a1b2c3; background: #fff;",
+      "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI" + rng.chars(cb::test::kBase64, 43) + " me@host",
+      "-----BEGIN PUBLIC KEY-----\n" + cb::test::fake_pem_body(rng, 6) + "\n-----END PUBLIC KEY-----",
+      "-----BEGIN CERTIFICATE-----\n" + cb::test::fake_pem_body(rng, 6) + "\n-----END CERTIFICATE-----",
+      "https://example.com/search?q=token+rotation&page=2&sort=desc&session=" + uuid,
+      "const re = /sk-[A-Za-z0-9]{48}/; // matches OpenAI keys",
+      "pattern: \"^gh[pousr]_[A-Za-z0-9]{36}$\"",
+      "API_KEY=$API_KEY",
+      "token: ${GITHUB_TOKEN}",
+      "set PASSWORD=%DB_PASSWORD%",
+      "password: ${{ secrets.DB_PASSWORD }}",
+      "api_key: <your-api-key>",
+      "OPENAI_API_KEY=YOUR_API_KEY",
+      "password: xxxxxxxx",
+      "secret: '********'",
+      "password=PASSWORD_REDACTED",
+      "-----BEGIN " + kPk + "-----\n...\n-----END " + kPk + "-----",
+      "Please reset your password and rotate the token.",
+      "The password is incorrect.",
+      "password = getpass.getpass()",
+      "token = os.environ[\"GITHUB_TOKEN\"]",
+      "def login(user: str, password: str) -> bool:",
+      "login(password=password, token=token)",
+      "cfg.password = args.password",
+      "max_tokens: 4096",
+      "\"token_type\": \"Bearer\"",
+      "Bearer token authentication uses the Authorization header.",
+      "Basic usage: run the tool",
+      "docker run -u 1000:1000 image",
+      "ssh git@github.com",
+      "git clone https://user@example.com/repo.git",
+      "AWS access key ids start with AKIA and GitHub tokens with ghp_.",
+      "compass: north",
+      "self.hf_model_name_or_path = path",
+      "task-runner-configuration-service",
+      "password: \"\"",
+      "api_key: null",
+      "PWD=/home/user/project",
+  };
+  for (const std::string& text : unchanged) {
+    CAPTURE(text);
+    CHECK(redact(text) == text);
+  }
+}
