@@ -45,13 +45,13 @@ std::filesystem::path default_socket_dir() {
 
 std::filesystem::path default_state_dir() {
   std::string state = env("XDG_STATE_HOME");
-  std::filesystem::path base = state.empty() ? home() / ".local" / "state" : state;
+  std::filesystem::path base = state.empty() ? home() / ".local" / "state" : std::filesystem::path(state);
   return base / "claude-bridge";
 }
 
 std::filesystem::path default_config_file() {
   std::string config = env("XDG_CONFIG_HOME");
-  std::filesystem::path base = config.empty() ? home() / ".config" : config;
+  std::filesystem::path base = config.empty() ? home() / ".config" : std::filesystem::path(config);
   return base / "claude-bridge" / "config.toml";
 }
 

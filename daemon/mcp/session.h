@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "daemon/async.h"
+#include "daemon/frames.h"
 #include "daemon/mcp/jsonrpc.h"
 #include "daemon/mcp/tool.h"
 #include "daemon/mcp/tool_registry.h"
@@ -37,30 +38,21 @@ struct ServerInfo {
   bool channel_push = true;  // declare experimental["claude/channel"]
 };
 
-// Where a session's outgoing frames go. Implemented by the connection (net/) and by tests.
-class Outbox {
- public:
-  virtual ~Outbox() = default;
-  // Queues one frame (without newline). Dropped silently once the connection is closing.
-  virtual void send(std::string frame) = 0;
-  // Flushes what is queued, then closes the connection.
-  virtual void close() = 0;
-};
 
 // The MCP protocol state of one connection: era and version, lifecycle, in-flight tool calls,
 // requests the server sent to the client. Never sees a socket: frames in, frames out.
-class Session : public std::enable_shared_from_this<Session> {
+class Session : public FrameHandler, public std::enable_shared_from_this<Session> {
  public:
   Session(Executor ex, const ToolRegistry& tools, ServerInfo info, std::shared_ptr<Outbox> out,
           Peer peer);
-  ~Session();
+  ~Session() override;
 
   // One complete frame from the client.
-  void handle_frame(std::string_view frame);
+  void handle_frame(std::string_view frame) override;
   // The client sent a line longer than `limit`: answer with an error and close.
-  void frame_too_long(std::size_t limit);
+  void frame_too_long(std::size_t limit) override;
   // The connection is gone: cancel every running call, fail every pending client request.
-  void closed();
+  void closed() override;
 
   // Sends a notification to the client (push, log messages). No-op once closed.
   void notify(std::string_view method, Json params);

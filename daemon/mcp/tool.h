@@ -1,13 +1,12 @@
 #pragma once
 
-#include <sys/types.h>
-
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 
 #include "daemon/async.h"
+#include "daemon/frames.h"
 #include "daemon/mcp/jsonrpc.h"
 
 namespace cb::mcp {
@@ -26,12 +25,6 @@ struct ToolResult {
   Json to_wire() const;
 };
 
-// Who is on the other end of the connection a call came in on.
-struct Peer {
-  std::uint64_t connection_id = 0;
-  pid_t pid = -1;
-  uid_t uid = static_cast<uid_t>(-1);
-};
 
 // Services a running tool call may use. Owned by the session for the duration of the call.
 class CallContext {

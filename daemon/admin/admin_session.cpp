@@ -1,0 +1,108 @@
+#include <spdlog/spdlog.h>
+
+#include "daemon/admin/admin_api.h"
+#include "daemon/mcp/jsonrpc.h"
+
+namespace cb::admin {
+
+AdminApi::AdminApi(bridge::Bridge& bridge, DaemonInfo info) : bridge_(bridge), info_(std::move(info)) {}
+
+void AdminApi::add(const std::string& name, Method method) { methods_[name] = std::move(method); }
+
+const AdminApi::Method* AdminApi::find(const std::string& name) const {
+  auto it = methods_.find(name);
+  return it == methods_.end() ? nullptr : &it->second;
+}
+
+std::string required_string(const Json& params, const char* key) {
+  if (!params.is_object() || !params.contains(key) || !params[key].is_string()) {
+    throw AdminError(mcp::rpc_error::kInvalidParams, std::string("missing parameter ") + key);
+  }
+  return params[key].get<std::string>();
+}
+
+std::int64_t optional_int(const Json& params, const char* key, std::int64_t fallback,
+                          std::int64_t min, std::int64_t max) {
+  if (!params.is_object() || !params.contains(key) || params[key].is_null()) return fallback;
+  if (!params[key].is_number_integer()) {
+    throw AdminError(mcp::rpc_error::kInvalidParams, std::string(key) + " must be an integer");
+  }
+  const auto v = params[key].get<std::int64_t>();
+  if (v < min || v > max) {
+    throw AdminError(mcp::rpc_error::kInvalidParams, std::string(key) + " must be between " +
+                                                         std::to_string(min) + " and " +
+                                                         std::to_string(max));
+  }
+  return v;
+}
+
+AdminSession::AdminSession(AdminApi& api, std::shared_ptr<Outbox> out, Peer peer)
+    : api_(api), out_(std::move(out)), peer_(peer) {}
+
+AdminSession::~AdminSession() {
+  if (watch_id_) api_.bridge().unsubscribe(watch_id_);
+}
+
+void AdminSession::frame_too_long(std::size_t limit) {
+  out_->send(mcp::error_frame(mcp::RpcError{mcp::rpc_error::kInvalidRequest,
+                                            "request longer than " + std::to_string(limit) + " bytes",
+                                            nullptr, nullptr}));
+  out_->close();
+}
+
+void AdminSession::closed() {
+  closed_ = true;
+  if (watch_id_) {
+    api_.bridge().unsubscribe(watch_id_);
+    watch_id_ = 0;
+  }
+}
+
+void AdminSession::handle_frame(std::string_view frame) {
+  auto parsed = mcp::parse_frame(frame);
+  if (auto* err = std::get_if<mcp::RpcError>(&parsed)) {
+    out_->send(mcp::error_frame(*err));
+    return;
+  }
+  auto classified = mcp::classify(std::move(std::get<mcp::Json>(parsed)));
+  if (auto* err = std::get_if<mcp::RpcError>(&classified)) {
+    out_->send(mcp::error_frame(*err));
+    return;
+  }
+  auto& msg = std::get<mcp::Message>(classified);
+  if (msg.kind != mcp::Message::Kind::kRequest) return;
+  const Json params = msg.params.is_null() ? Json::object() : msg.params;
+  auto fail = [&](int code, const std::string& message) {
+    out_->send(mcp::error_frame(mcp::RpcError{code, message, msg.id, nullptr}));
+  };
+  if (msg.method == "watch") {
+    const std::string conv = params.value("conversation_id", "");
+    if (watch_id_) api_.bridge().unsubscribe(watch_id_);
+    std::weak_ptr<AdminSession> weak = shared_from_this();
+    watch_id_ = api_.bridge().subscribe([weak, conv](const Json& event) {
+      auto self = weak.lock();
+      if (!self || self->closed_) return;
+      if (!conv.empty() && event.value("conversation_id", "") != conv) return;
+      self->out_->send(mcp::notification_frame("event", event));
+    });
+    api_.bridge().audit_admin("admin_watch", conv, "ok", Json{{"uid", peer_.uid}, {"pid", peer_.pid}});
+    out_->send(mcp::response_frame(msg.id, Json{{"watching", conv.empty() ? Json(nullptr) : Json(conv)}}));
+    return;
+  }
+  const AdminApi::Method* method = api_.find(msg.method);
+  if (!method) {
+    fail(mcp::rpc_error::kMethodNotFound, "unknown admin method " + msg.method);
+    return;
+  }
+  try {
+    Json result = (*method)(AdminCall{params, peer_});
+    out_->send(mcp::response_frame(msg.id, std::move(result)));
+  } catch (const AdminError& e) {
+    fail(e.code, e.what());
+  } catch (const std::exception& e) {
+    spdlog::error("admin {} (pid {}) failed: {}", msg.method, peer_.pid, e.what());
+    fail(mcp::rpc_error::kInternal, "internal error in " + msg.method + "; see the daemon log");
+  }
+}
+
+}  // namespace cb::admin

@@ -1,0 +1,82 @@
+// The operator's basic methods: the original CLI's five plus stats, redact and version.
+#include "cb_config.h"
+#include "daemon/admin/admin_api.h"
+#include "daemon/mcp/jsonrpc.h"
+
+namespace cb::admin {
+namespace {
+
+Json unwrap(bridge::Result result) {
+  if (auto* r = std::get_if<bridge::Refusal>(&result)) {
+    throw AdminError(r->code == "unknown_conversation" ? kNotFound : kFailed, r->message);
+  }
+  return std::move(std::get<Json>(result));
+}
+
+Json who(const AdminCall& call) { return Json{{"uid", call.peer.uid}, {"pid", call.peer.pid}}; }
+
+}  // namespace
+
+void register_core_methods(AdminApi& api) {
+  bridge::Bridge& b = api.bridge();
+  api.add("ping", [](const AdminCall&) { return Json::object(); });
+  api.add("version", [&api](const AdminCall&) {
+    Json j{{"version", CB_VERSION}};
+    if (api.info().paths) j["paths"] = api.info().paths();
+    return j;
+  });
+  api.add("list", [&b](const AdminCall& call) {
+    b.audit_admin("admin_list", "", "ok", who(call));
+    return b.list_conversations();
+  });
+  api.add("show", [&b](const AdminCall& call) {
+    const std::string id = required_string(call.params, "conversation_id");
+    b.audit_admin("admin_show", id, "ok", who(call));
+    return unwrap(b.show_conversation(id));
+  });
+  api.add("tokens", [&b](const AdminCall& call) {
+    const std::string id = required_string(call.params, "conversation_id");
+    return unwrap(b.tokens(id, "uid " + std::to_string(call.peer.uid) + " pid " +
+                                   std::to_string(call.peer.pid)));
+  });
+  api.add("audit", [&b](const AdminCall& call) {
+    const std::string conv = call.params.value("conversation_id", "");
+    const std::int64_t limit = optional_int(call.params, "limit", 50, 1, 100000);
+    Json out = b.audit_entries(conv, limit);
+    b.audit_admin("admin_audit", conv, "ok", who(call));
+    return out;
+  });
+  api.add("audit_verify", [&b](const AdminCall& call) {
+    auto v = b.verify_audit();
+    b.audit_admin("admin_audit_verify", "", v.ok ? "ok" : "tampered", who(call));
+    Json out{{"ok", v.ok}, {"entries", v.entries}};
+    if (!v.ok) {
+      out["first_bad_id"] = v.first_bad_id;
+      out["problem"] = v.problem;
+    }
+    return out;
+  });
+  api.add("cleanup", [&b](const AdminCall& call) {
+    Json out = b.cleanup();
+    b.audit_admin("admin_cleanup", "", "ok", who(call));
+    return out;
+  });
+  api.add("stats", [&b, &api](const AdminCall&) {
+    Json out = b.stats();
+    if (api.info().runtime_stats) out.update(api.info().runtime_stats());
+    return out;
+  });
+  api.add("redact", [&b](const AdminCall& call) {
+    const std::string text = required_string(call.params, "text");
+    auto r = b.redact(text);
+    Json hits = Json::array();
+    for (const auto& h : r.hits) {
+      hits.push_back(Json{{"kind", h.kind}, {"offset", h.offset}, {"length", h.length}});
+    }
+    Json counts = Json::object();
+    for (const auto& [k, n] : r.counts()) counts[k] = n;
+    return Json{{"text", r.text}, {"hits", hits}, {"counts", counts}};
+  });
+}
+
+}  // namespace cb::admin

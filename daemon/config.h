@@ -1,0 +1,49 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "daemon/bridge/redact/redactor.h"
+#include "daemon/bridge/settings.h"
+#include "daemon/store/database.h"
+
+// The optional TOML configuration file. Every key has a default; unknown keys and values of the
+// wrong type or range are refused with the file name and line number.
+namespace cb {
+
+struct ExecConfig {
+  bool enabled = false;
+  std::string max_mode = "safe";  // the ceiling an agent may ask for
+  std::vector<std::string> workspaces;
+  std::int64_t max_timeout_seconds = 300;
+  bool allow_network = false;
+  std::int64_t approval_timeout_seconds = 300;
+  std::int64_t output_max_bytes = 65536;
+};
+
+struct LimitsConfig {
+  std::int64_t max_frame_bytes = 1 << 20;
+  std::int64_t max_connections = 1024;
+  std::int64_t max_write_queue_bytes = 16 << 20;
+};
+
+struct Config {
+  bridge::Settings bridge;
+  store::Synchronous synchronous = store::Synchronous::kNormal;
+  std::vector<bridge::RedactionRule> redaction_rules;
+  ExecConfig exec;
+  LimitsConfig limits;
+  std::string log_level = "info";
+  std::filesystem::path source;  // empty: defaults only
+};
+
+// Parses TOML text; `source_name` appears in error messages.
+std::variant<Config, std::string> parse_config(std::string_view text, const std::string& source_name);
+// Loads a file. A missing file yields the defaults unless `required` (it was named explicitly).
+std::variant<Config, std::string> load_config(const std::filesystem::path& path, bool required);
+
+}  // namespace cb

@@ -1,0 +1,251 @@
+#include "daemon/daemon.h"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+
+#include "cb_config.h"
+#include "common/exit_codes.h"
+#include "common/paths.h"
+#include "daemon/admin/admin_api.h"
+#include "daemon/bridge/bridge.h"
+#include "daemon/bridge/crypto.h"
+#include "daemon/config.h"
+#include "daemon/mcp/session.h"
+#include "daemon/net/listeners.h"
+#include "daemon/net/sd_notify.h"
+#include "daemon/net/server.h"
+#include "daemon/tools/bridge_tools.h"
+
+namespace cb {
+namespace {
+
+void configure_logging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("claude-bridged");
+  // journald adds its own timestamps; a terminal gets ours.
+  logger->set_pattern(std::getenv("JOURNAL_STREAM") ? "%l: %v" : "%Y-%m-%d %H:%M:%S.%e %l: %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(level));
+}
+
+// Pushes notifications into MCP sessions by connection id.
+class SessionNotifier final : public bridge::Notifier {
+ public:
+  void add(std::uint64_t id, std::weak_ptr<mcp::Session> s) { sessions_[id] = std::move(s); }
+  void remove(std::uint64_t id) { sessions_.erase(id); }
+  void push(std::uint64_t id, const std::string& method, nlohmann::json params) override {
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) return;
+    if (auto s = it->second.lock(); s && s->initialized()) s->notify(method, std::move(params));
+  }
+
+ private:
+  std::map<std::uint64_t, std::weak_ptr<mcp::Session>> sessions_;
+};
+
+int fail(int code, const std::string& line) {
+  std::fprintf(stderr, "claude-bridged: %s\n", line.c_str());
+  return code;
+}
+
+std::variant<std::shared_ptr<const bridge::Redactor>, std::string> build_redactor(const Config& c) {
+  std::string error;
+  auto r = bridge::Redactor::create(c.redaction_rules, &error);
+  if (!r) return (c.source.empty() ? std::string("config") : c.source.string()) + ": " + error;
+  return r;
+}
+
+}  // namespace
+
+int run_daemon(const DaemonOptions& options) {
+  auto loaded = load_config(options.config_file, options.config_required);
+  if (auto* err = std::get_if<std::string>(&loaded)) return fail(exit_code::kConfig, *err);
+  Config config = std::get<Config>(std::move(loaded));
+  configure_logging(options.log_level.empty() ? config.log_level : options.log_level);
+
+  // Everything the daemon creates (database, WAL, key, sockets) is private to this user.
+  ::umask(077);
+  // Secrets discipline: no core dumps (they would hold the server key and messages).
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  rlimit no_core{0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
+
+  if (auto err = paths::ensure_private_dir(options.state_dir); !err.empty()) {
+    return fail(exit_code::kConfig, "state dir: " + err);
+  }
+  auto redactor = build_redactor(config);
+  if (auto* err = std::get_if<std::string>(&redactor)) return fail(exit_code::kConfig, *err);
+
+  std::string key;
+  std::unique_ptr<store::Database> db;
+  try {
+    key = bridge::crypto::load_or_create_key(options.state_dir / "server.key");
+    db = store::Database::open(options.state_dir / "bridge.db", config.synchronous);
+  } catch (const std::exception& e) {
+    return fail(exit_code::kConfig, e.what());
+  }
+
+  net::ListenFds fds;
+  if (auto err = net::acquire(options.socket_dir, &fds); !err.empty()) {
+    return fail(exit_code::kConfig, err);
+  }
+
+  asio::io_context io(1);
+  const auto started = std::chrono::steady_clock::now();
+  bridge::SystemClock clock;
+  bridge::Bridge bridge(*db, clock, std::move(key), config.bridge,
+                        std::get<std::shared_ptr<const bridge::Redactor>>(redactor));
+  SessionNotifier notifier;
+  bridge.set_notifier(&notifier);
+
+  mcp::ToolRegistry tools;
+  tools::register_bridge_tools(tools, bridge, config.bridge);
+  mcp::ServerInfo info;
+  info.version = CB_VERSION;
+  info.instructions = tools::server_instructions();
+
+  net::ServerOptions server_options;
+  server_options.limits.max_frame_bytes = static_cast<std::size_t>(config.limits.max_frame_bytes);
+  server_options.limits.max_write_queue_bytes =
+      static_cast<std::size_t>(config.limits.max_write_queue_bytes);
+  server_options.max_connections = static_cast<std::size_t>(config.limits.max_connections);
+  net::Server server(io.get_executor(), server_options);
+  server.on_closed = [&](std::uint64_t id) {
+    notifier.remove(id);
+    bridge.connection_closed(id);
+  };
+  server.on_refused_uid = [&](const Peer& peer, const std::string& endpoint) {
+    try {
+      bridge.audit_admin("connection_refused", "", "refused",
+                         nlohmann::json{{"uid", peer.uid}, {"pid", peer.pid}, {"socket", endpoint}});
+    } catch (const std::exception& e) {
+      spdlog::error("audit of a refused connection failed: {}", e.what());
+    }
+  };
+
+  admin::AdminApi admin_api(
+      bridge, admin::DaemonInfo{
+                  [&] {
+                    const auto up = std::chrono::duration_cast<std::chrono::seconds>(
+                                        std::chrono::steady_clock::now() - started)
+                                        .count();
+                    const auto& c = server.counters();
+                    return nlohmann::json{{"connections", server.connections()},
+                                          {"uptime_seconds", up},
+                                          {"accepted", c.accepted},
+                                          {"refused_other_uid", c.refused_uid},
+                                          {"refused_capacity", c.refused_capacity}};
+                  },
+                  [&] {
+                    return nlohmann::json{{"socket_dir", options.socket_dir.string()},
+                                          {"state_dir", options.state_dir.string()},
+                                          {"database", db->path().string()},
+                                          {"config", options.config_file.string()}};
+                  }});
+  admin::register_core_methods(admin_api);
+
+  server.listen(std::move(fds.mcp), "mcp", [&](std::shared_ptr<Outbox> out, const Peer& peer) {
+    auto s = std::make_shared<mcp::Session>(io.get_executor(), tools, info, std::move(out), peer);
+    notifier.add(peer.connection_id, s);
+    return s;
+  });
+  if (fds.ctl) {
+    server.listen(std::move(fds.ctl), "ctl", [&](std::shared_ptr<Outbox> out, const Peer& peer) {
+      return std::make_shared<admin::AdminSession>(admin_api, std::move(out), peer);
+    });
+  }
+
+  // Expired conversations are purged once their retention has passed.
+  bool stopping = false;
+  asio::steady_timer purge_timer(io);
+  auto purge = [&]() -> awaitable<void> {
+    while (!stopping) {
+      try {
+        const std::int64_t cutoff = clock.now_ms() - config.bridge.retention_days * 86'400'000;
+        auto removed = bridge.cleanup(cutoff);
+        if (removed["count"].get<int>() > 0) {
+          spdlog::info("purged {} conversations past retention", removed["count"].get<int>());
+        }
+      } catch (const std::exception& e) {
+        spdlog::error("automatic purge failed: {}", e.what());
+      }
+      purge_timer.expires_after(std::chrono::minutes(10));
+      std::error_code ec;
+      co_await purge_timer.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+  };
+  spawn_logged(io.get_executor(), purge(), "retention purge");
+
+  // Watchdog pings come from the event loop itself, so a wedged loop stops them.
+  asio::steady_timer watchdog_timer(io);
+  if (auto interval = net::watchdog_interval()) {
+    auto ping = [&, period = *interval / 2]() -> awaitable<void> {
+      while (!stopping) {
+        net::sd_notify("WATCHDOG=1");
+        watchdog_timer.expires_after(period);
+        std::error_code ec;
+        co_await watchdog_timer.async_wait(asio::redirect_error(use_awaitable, ec));
+      }
+    };
+    spawn_logged(io.get_executor(), ping(), "watchdog");
+  }
+
+  asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
+  std::function<void()> wait_signal;
+  asio::steady_timer stop_deadline(io);
+  wait_signal = [&] {
+    signals.async_wait([&](std::error_code ec, int sig) {
+      if (ec) return;
+      if (sig == SIGHUP) {
+        auto reloaded = load_config(options.config_file, options.config_required);
+        if (auto* err = std::get_if<std::string>(&reloaded)) {
+          spdlog::error("reload refused, keeping the running configuration: {}", *err);
+        } else {
+          Config next = std::get<Config>(std::move(reloaded));
+          auto r = build_redactor(next);
+          if (auto* rerr = std::get_if<std::string>(&r)) {
+            spdlog::error("reload refused, keeping the running configuration: {}", *rerr);
+          } else {
+            bridge.reconfigure(next.bridge, std::get<std::shared_ptr<const bridge::Redactor>>(r));
+            config.bridge = next.bridge;
+            spdlog::info("configuration reloaded from {}", options.config_file.string());
+          }
+        }
+        wait_signal();
+        return;
+      }
+      spdlog::info("signal {}: shutting down", sig);
+      net::sd_notify("STOPPING=1");
+      stopping = true;
+      server.stop_accepting();
+      server.abort_all();
+      purge_timer.cancel();
+      watchdog_timer.cancel();
+      // Whatever is still running after this gets no more time: exit within a second.
+      stop_deadline.expires_after(std::chrono::milliseconds(500));
+      stop_deadline.async_wait([&](std::error_code) { io.stop(); });
+    });
+  };
+  wait_signal();
+
+  spdlog::info("claude-bridged {} serving {} (mcp.sock, ctl.sock){}; state in {}", CB_VERSION,
+               options.socket_dir.string(), fds.from_systemd ? " via systemd" : "",
+               options.state_dir.string());
+  net::sd_notify("READY=1");
+  io.run();
+  if (!fds.from_systemd) {
+    std::error_code ec;
+    std::filesystem::remove(options.socket_dir / paths::kMcpSocket, ec);
+    std::filesystem::remove(options.socket_dir / paths::kCtlSocket, ec);
+  }
+  spdlog::info("stopped");
+  return exit_code::kOk;
+}
+
+}  // namespace cb

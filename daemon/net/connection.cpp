@@ -1,0 +1,130 @@
+#include "daemon/net/connection.h"
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+
+#include "common/framing.h"
+
+namespace cb::net {
+
+Connection::Connection(Socket socket, Peer peer, ConnectionLimits limits)
+    : socket_(std::move(socket)),
+      peer_(peer),
+      limits_(limits),
+      wake_writer_(socket_.get_executor(), asio::steady_timer::time_point::max()) {}
+
+Connection::~Connection() = default;
+
+void Connection::start(std::shared_ptr<FrameHandler> handler, std::function<void()> on_gone) {
+  handler_ = std::move(handler);
+  on_gone_ = std::move(on_gone);
+  running_ = 2;
+  auto self = shared_from_this();
+  const std::string what = "connection " + std::to_string(peer_.connection_id);
+  spawn_logged(socket_.get_executor(), [self]() -> awaitable<void> { co_await self->reader(); },
+               what + " reader");
+  spawn_logged(socket_.get_executor(), [self]() -> awaitable<void> { co_await self->writer(); },
+               what + " writer");
+}
+
+void Connection::send(std::string frame) {
+  if (closing_) return;
+  queued_bytes_ += frame.size() + 1;
+  queue_.push_back(std::move(frame));
+  if (queued_bytes_ > limits_.max_write_queue_bytes) {
+    spdlog::warn("connection {} (pid {}) does not read its replies ({} bytes queued); closing it",
+                 peer_.connection_id, peer_.pid, queued_bytes_);
+    abort();
+    return;
+  }
+  wake_writer_.cancel_one();
+}
+
+void Connection::close() {
+  closing_ = true;
+  wake_writer_.cancel_one();
+}
+
+void Connection::abort() {
+  closing_ = true;
+  queue_.clear();
+  queued_bytes_ = 0;
+  std::error_code ec;
+  socket_.shutdown(Socket::shutdown_both, ec);
+  socket_.close(ec);
+  wake_writer_.cancel();
+}
+
+awaitable<void> Connection::reader() {
+  LineFramer framer(limits_.max_frame_bytes);
+  std::array<char, 65536> buf;
+  std::string line;
+  for (bool done = false; !done;) {
+    std::error_code ec;
+    const std::size_t n =
+        co_await socket_.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
+    if (ec) break;
+    framer.append(std::string_view(buf.data(), n));
+    for (;;) {
+      const auto status = framer.next(line);
+      if (status == LineFramer::Status::kNeedMore) break;
+      if (status == LineFramer::Status::kTooLong) {
+        spdlog::warn("connection {} (pid {}) sent a frame over {} bytes; closing it",
+                     peer_.connection_id, peer_.pid, limits_.max_frame_bytes);
+        handler_->frame_too_long(limits_.max_frame_bytes);
+        done = true;
+        break;
+      }
+      try {
+        handler_->handle_frame(line);
+      } catch (const std::exception& e) {
+        // Handlers answer every request themselves; reaching here is a bug, not the client's.
+        spdlog::error("connection {}: frame handler failed: {}", peer_.connection_id, e.what());
+      }
+      if (closing_) {
+        done = true;
+        break;
+      }
+    }
+  }
+  handler_->closed();
+  close();
+  if (--running_ == 0) finish();
+}
+
+awaitable<void> Connection::writer() {
+  for (;;) {
+    while (!queue_.empty() && socket_.is_open()) {
+      std::string frame = std::move(queue_.front());
+      queue_.pop_front();
+      queued_bytes_ -= frame.size() + 1;
+      frame.push_back('\n');
+      std::error_code ec;
+      co_await asio::async_write(socket_, asio::buffer(frame), asio::redirect_error(use_awaitable, ec));
+      if (ec) {
+        abort();
+        break;
+      }
+    }
+    if (closing_ || !socket_.is_open()) break;
+    std::error_code ec;
+    co_await wake_writer_.async_wait(asio::redirect_error(use_awaitable, ec));
+  }
+  std::error_code ec;
+  socket_.shutdown(Socket::shutdown_both, ec);
+  socket_.close(ec);
+  if (--running_ == 0) finish();
+}
+
+void Connection::finish() {
+  if (finished_) return;
+  finished_ = true;
+  handler_.reset();
+  if (on_gone_) {
+    auto fn = std::move(on_gone_);
+    fn();
+  }
+}
+
+}  // namespace cb::net

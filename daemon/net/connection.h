@@ -1,0 +1,54 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "daemon/frames.h"
+#include "daemon/net/net.h"
+
+namespace cb::net {
+
+struct ConnectionLimits {
+  std::size_t max_frame_bytes = 1 << 20;
+  std::size_t max_write_queue_bytes = 16 << 20;
+};
+
+// One client connection: a reader coroutine that frames lines (bounded while reading) and
+// hands them to the handler, and a writer coroutine that drains the outgoing queue. A client
+// that stops reading is disconnected once its queue passes the limit; it costs only itself.
+class Connection : public Outbox, public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Socket socket, Peer peer, ConnectionLimits limits);
+  ~Connection() override;
+
+  // Starts both coroutines; `on_gone` runs once when the connection has fully closed.
+  void start(std::shared_ptr<FrameHandler> handler, std::function<void()> on_gone);
+  void send(std::string frame) override;
+  void close() override;
+  // Closes at once, dropping whatever is queued (shutdown, misbehaving client).
+  void abort();
+
+  const Peer& peer() const { return peer_; }
+
+ private:
+  awaitable<void> reader();
+  awaitable<void> writer();
+  void finish();
+
+  Socket socket_;
+  Peer peer_;
+  ConnectionLimits limits_;
+  std::shared_ptr<FrameHandler> handler_;
+  std::function<void()> on_gone_;
+  std::deque<std::string> queue_;
+  std::size_t queued_bytes_ = 0;
+  asio::steady_timer wake_writer_;
+  bool closing_ = false;   // no new frames; close once the queue is flushed
+  bool finished_ = false;
+  int running_ = 0;        // coroutines still alive
+};
+
+}  // namespace cb::net

@@ -1,0 +1,236 @@
+#include "daemon/tools/bridge_tools.h"
+
+#include "daemon/tools/schemas.h"
+
+namespace cb::tools {
+
+using Json = nlohmann::json;
+using mcp::CallContext;
+using mcp::ToolResult;
+
+namespace {
+
+bridge::Credentials credentials(const Json& args) {
+  return bridge::Credentials{args.at("conversation_id").get<std::string>(),
+                             args.at("session_id").get<std::string>(),
+                             args.at("token").get<std::string>()};
+}
+
+std::optional<std::int64_t> optional_int(const Json& args, const char* key) {
+  auto it = args.find(key);
+  if (it == args.end() || it->is_null()) return std::nullopt;
+  return it->get<std::int64_t>();
+}
+
+Json inbox_output() {
+  return schema::object(Json{{"conversation_id", schema::conversation_id()},
+                             {"session_id", schema::session_id()},
+                             {"messages", {{"type", "array"}, {"items", schema::message_item()}}},
+                             {"has_more", {{"type", "boolean"}}},
+                             {"unread_remaining", {{"type", "integer"}}}},
+                        Json::array({"conversation_id", "session_id", "messages", "has_more",
+                                     "unread_remaining"}));
+}
+
+Json read_properties() {
+  Json p = schema::auth_properties();
+  p["since_id"] = Json{{"type", "integer"},
+                       {"minimum", 0},
+                       {"description",
+                        "Re-read every message to you with an id above this one, read or not "
+                        "(recovery after a crash). Omit to get unread messages."}};
+  p["limit"] = Json{{"type", "integer"},
+                    {"minimum", 1},
+                    {"maximum", 200},
+                    {"description", "At most this many messages (default 50); has_more tells "
+                                    "whether more are waiting."}};
+  return p;
+}
+
+}  // namespace
+
+const char* server_instructions() {
+  return "Claude Bridge connects two Claude sessions in an authenticated conversation. One "
+         "session calls create_conversation and becomes session \"a\"; it gives its partner the "
+         "conversation_id and session_b_token out of band, and the partner uses session_id "
+         "\"b\". Exchange messages with send_to_partner; instead of polling, call "
+         "wait_for_messages (it returns as soon as a message arrives). Report progress with "
+         "update_my_status and look at the partner with check_partner_status. Secrets in "
+         "messages are redacted before they are stored. Conversations expire after 3 hours.";
+}
+
+bridge::Caller caller_of(const CallContext& ctx) {
+  return bridge::Caller{ctx.peer().connection_id, ctx.peer().pid, ctx.peer().uid};
+}
+
+ToolResult refusal_result(const bridge::Refusal& refusal) {
+  std::string text = "Error (" + refusal.code + "): " + refusal.message;
+  if (refusal.retry_after_seconds) {
+    text += " [retry_after_seconds=" + std::to_string(*refusal.retry_after_seconds) + "]";
+  }
+  return ToolResult::error(std::move(text));
+}
+
+ToolResult to_tool_result(bridge::Result result) {
+  if (auto* r = std::get_if<bridge::Refusal>(&result)) return refusal_result(*r);
+  return ToolResult::ok(std::move(std::get<Json>(result)));
+}
+
+void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
+                           const bridge::Settings& settings) {
+  bridge::Bridge* b = &bridge;
+
+  registry.add(mcp::Tool{
+      "create_conversation",
+      "Create conversation",
+      "Start a conversation with a partner session. You become session \"a\" and receive both "
+      "tokens; hand conversation_id and session_b_token to your partner.",
+      schema::object(
+          Json{{"my_role", {{"type", "string"}, {"minLength", 3}, {"maxLength", 100},
+                            {"description", "Your role, e.g. backend_developer"}}},
+               {"partner_role", {{"type", "string"}, {"minLength", 3}, {"maxLength", 100},
+                                 {"description", "Your partner's role, e.g. frontend_developer"}}}},
+          Json::array({"my_role", "partner_role"})),
+      schema::object(Json{{"conversation_id", schema::conversation_id()},
+                          {"session_id", schema::session_id()},
+                          {"session_a_token", schema::token()},
+                          {"session_b_token", schema::token()},
+                          {"my_role", {{"type", "string"}}},
+                          {"partner_role", {{"type", "string"}}},
+                          {"created_at", schema::iso_time()},
+                          {"expires_at", schema::iso_time()},
+                          {"next_step", {{"type", "string"}}}},
+                     Json::array({"conversation_id", "session_id", "session_a_token",
+                                  "session_b_token", "my_role", "partner_role", "created_at",
+                                  "expires_at", "next_step"})),
+      mcp::ToolAnnotations{false, false, false, false},
+      [b](Json args, CallContext& ctx) -> awaitable<ToolResult> {
+        co_return to_tool_result(b->create_conversation(caller_of(ctx),
+                                                        args.at("my_role").get<std::string>(),
+                                                        args.at("partner_role").get<std::string>()));
+      }});
+
+  Json send_props = schema::auth_properties();
+  send_props["message"] = Json{{"type", "string"},
+                               {"minLength", 1},
+                               {"maxLength", settings.message_max_chars},
+                               {"description", "The message (secrets are redacted before storing)."}};
+  send_props["action_type"] = Json{{"type", "string"},
+                                   {"enum", {"question", "info", "proposal", "blocked", "complete"}},
+                                   {"default", "info"}};
+  send_props["files_involved"] = Json{{"type", "array"},
+                                      {"maxItems", 20},
+                                      {"items", {{"type", "string"}, {"maxLength", 1000}}},
+                                      {"description", "Paths this message is about (at most 20)."}};
+  registry.add(mcp::Tool{
+      "send_to_partner",
+      "Send to partner",
+      "Send a message to your partner session. Secrets (keys, tokens, passwords) are replaced "
+      "by placeholders before the message is stored; the result says which kinds were.",
+      schema::object(send_props, Json::array({"conversation_id", "session_id", "token", "message"})),
+      schema::object(Json{{"status", {{"type", "string"}, {"const", "sent"}}},
+                          {"message_id", {{"type", "integer"}}},
+                          {"conversation_id", schema::conversation_id()},
+                          {"to", schema::session_id()},
+                          {"to_role", {{"type", "string"}}},
+                          {"redacted", {{"type", "boolean"}}},
+                          {"redactions", {{"type", "object"},
+                                          {"additionalProperties", {{"type", "integer"}}}}},
+                          {"timestamp", schema::iso_time()}},
+                     Json::array({"status", "message_id", "conversation_id", "to", "to_role",
+                                  "redacted", "redactions", "timestamp"})),
+      mcp::ToolAnnotations{false, false, false, false},
+      [b](Json args, CallContext& ctx) -> awaitable<ToolResult> {
+        std::vector<std::string> files;
+        if (auto it = args.find("files_involved"); it != args.end()) {
+          files = it->get<std::vector<std::string>>();
+        }
+        co_return to_tool_result(b->send(caller_of(ctx), credentials(args),
+                                         args.at("message").get<std::string>(),
+                                         args.value("action_type", "info"), files));
+      }});
+
+  registry.add(mcp::Tool{
+      "check_messages",
+      "Check messages",
+      "Return your unread messages, oldest first, and mark them read. Prefer "
+      "wait_for_messages, which blocks until something arrives instead of polling.",
+      schema::object(read_properties(), schema::auth_required()),
+      inbox_output(),
+      mcp::ToolAnnotations{false, false, false, false},
+      [b](Json args, CallContext& ctx) -> awaitable<ToolResult> {
+        co_return to_tool_result(b->check_messages(caller_of(ctx), credentials(args),
+                                                   optional_int(args, "since_id"),
+                                                   optional_int(args, "limit")));
+      }});
+
+  Json wait_props = read_properties();
+  wait_props["timeout_seconds"] = Json{{"type", "integer"},
+                                       {"minimum", 1},
+                                       {"maximum", 600},
+                                       {"default", 60},
+                                       {"description", "Give up after this many seconds and "
+                                                       "return an empty list (default 60)."}};
+  registry.add(mcp::Tool{
+      "wait_for_messages",
+      "Wait for messages",
+      "Block until your partner sends something (or timeout_seconds pass), then return the "
+      "unread messages like check_messages. Use this in a loop instead of polling.",
+      schema::object(wait_props, schema::auth_required()),
+      inbox_output(),
+      mcp::ToolAnnotations{false, false, false, false},
+      [b](Json args, CallContext& ctx) -> awaitable<ToolResult> {
+        CallContext* c = &ctx;
+        auto result = co_await b->wait_for_messages(
+            caller_of(ctx), credentials(args), optional_int(args, "since_id"),
+            optional_int(args, "limit"), args.value("timeout_seconds", 60),
+            [c](const std::string& msg) { c->progress(msg); }, [c] { return c->cancelled(); });
+        co_return to_tool_result(std::move(result));
+      }});
+
+  Json status_props = schema::auth_properties();
+  status_props["status"] = Json{{"type", "string"},
+                                {"enum", {"working", "waiting", "blocked", "complete"}}};
+  registry.add(mcp::Tool{
+      "update_my_status",
+      "Update my status",
+      "Tell your partner what you are doing; also records a heartbeat.",
+      schema::object(status_props, Json::array({"conversation_id", "session_id", "token", "status"})),
+      schema::object(Json{{"conversation_id", schema::conversation_id()},
+                          {"session_id", schema::session_id()},
+                          {"status", {{"type", "string"}}},
+                          {"last_heartbeat", schema::iso_time()}},
+                     Json::array({"conversation_id", "session_id", "status", "last_heartbeat"})),
+      mcp::ToolAnnotations{false, false, true, false},
+      [b](Json args, CallContext& ctx) -> awaitable<ToolResult> {
+        co_return to_tool_result(b->update_status(caller_of(ctx), credentials(args),
+                                                  args.at("status").get<std::string>()));
+      }});
+
+  registry.add(mcp::Tool{
+      "check_partner_status",
+      "Check partner status",
+      "Your partner's last status and heartbeat, whether it is connected right now and whether "
+      "it is waiting for your message.",
+      schema::object(schema::auth_properties(), schema::auth_required()),
+      schema::object(
+          Json{{"conversation_id", schema::conversation_id()},
+               {"partner_session_id", schema::session_id()},
+               {"partner_role", {{"type", "string"}}},
+               {"status", {{"type", "string"}}},
+               {"last_heartbeat", schema::nullable(schema::iso_time())},
+               {"age_seconds", {{"type", {"integer", "null"}}}},
+               {"alive", {{"type", "boolean"}}},
+               {"connected", {{"type", "boolean"}}},
+               {"waiting", {{"type", "boolean"}}},
+               {"unread_by_partner", {{"type", "integer"}}}},
+          Json::array({"conversation_id", "partner_session_id", "partner_role", "status",
+                       "last_heartbeat", "age_seconds", "alive", "connected", "waiting",
+                       "unread_by_partner"})),
+      mcp::ToolAnnotations{true, false, true, false},
+      [b](Json args, CallContext& ctx) -> awaitable<ToolResult> {
+        co_return to_tool_result(b->partner_status(caller_of(ctx), credentials(args)));
+      }});
+}
+
+}  // namespace cb::tools

@@ -1,0 +1,24 @@
+#pragma once
+
+#include "daemon/bridge/bridge.h"
+#include "daemon/mcp/tool_registry.h"
+
+// Glue between the MCP tool registry and the bridge: each tool's schemas (the compatibility
+// contract of SEED.md plus our additions) and a handler that turns arguments into a bridge
+// call and its outcome into a tool result.
+namespace cb::tools {
+
+// Registers create_conversation, send_to_partner, check_messages, wait_for_messages,
+// update_my_status and check_partner_status. Schemas embed limits from `settings`.
+void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
+                           const bridge::Settings& settings);
+
+// The text a refusal becomes for the model.
+mcp::ToolResult refusal_result(const bridge::Refusal& refusal);
+mcp::ToolResult to_tool_result(bridge::Result result);
+bridge::Caller caller_of(const mcp::CallContext& ctx);
+
+// Server instructions shown to the model at connect time.
+const char* server_instructions();
+
+}  // namespace cb::tools
