@@ -147,7 +147,8 @@ int run_daemon(const DaemonOptions& options) {
                                           {"state_dir", options.state_dir.string()},
                                           {"database", db->path().string()},
                                           {"config", options.config_file.string()}};
-                  }});
+                  },
+                  db.get()});
   admin::register_core_methods(admin_api);
 
   server.listen(std::move(fds.mcp), "mcp", [&](std::shared_ptr<Outbox> out, const Peer& peer) {

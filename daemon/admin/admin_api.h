@@ -9,6 +9,7 @@
 
 #include "daemon/bridge/bridge.h"
 #include "daemon/frames.h"
+#include "daemon/store/database.h"
 
 // The methods served on ctl.sock for claude-bridgectl. Reachable only through that socket, so no
 // MCP client can call them whatever it sends.
@@ -28,6 +29,7 @@ inline constexpr int kFailed = -32000;
 struct DaemonInfo {
   std::function<Json()> runtime_stats;  // connections, uptime, latency ...
   std::function<Json()> paths;          // socket dir, state dir, db, config
+  store::Database* database = nullptr;  // the live database (backup, restore, export, import)
 };
 
 struct AdminCall {

@@ -163,20 +163,28 @@ void Session::handle_frame(std::string_view frame) {
     handle_value(std::move(value), [self](Json reply) { self->send(dump(reply)); });
     return;
   }
-  // Batches existed only in 2025-03-26.
-  if (version_ != "2025-03-26") {
-    send(error_frame(RpcError{
-        rpc_error::kInvalidRequest,
-        "Invalid Request: JSON-RPC batches are not supported" +
-            (version_.empty() ? std::string(" before initialize")
-                              : " in protocol version " + version_) +
-            "; send one message per line",
-        nullptr, nullptr}));
-    return;
-  }
   if (value.empty()) {
     send(error_frame(RpcError{rpc_error::kInvalidRequest, "Invalid Request: empty batch",
                               nullptr, nullptr}));
+    return;
+  }
+  // Batches existed only in 2025-03-26. Elsewhere each element gets its own error, in one
+  // array, so a client can match every id it sent.
+  if (version_ != "2025-03-26") {
+    const std::string why =
+        "Invalid Request: JSON-RPC batches are not supported" +
+        (version_.empty() ? std::string(" before initialize")
+                          : " in protocol version " + version_) +
+        "; send one message per line";
+    Json replies = Json::array();
+    for (const auto& element : value) {
+      Json id = nullptr;
+      if (element.is_object() && element.contains("id") && valid_id(element["id"])) {
+        id = element["id"];
+      }
+      replies.push_back(error_object(RpcError{rpc_error::kInvalidRequest, why, id, nullptr}));
+    }
+    send(dump(replies));
     return;
   }
   auto batch = std::make_shared<Batch>();
