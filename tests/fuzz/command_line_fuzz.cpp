@@ -1,0 +1,74 @@
+// libFuzzer target for the command splitter (and the policy behind it).
+//
+// Build (clang): clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -I. \
+//   tests/fuzz/command_line_fuzz.cpp daemon/bridge/exec/command_line.cpp \
+//   daemon/bridge/exec/policy.cpp daemon/bridge/exec/policy_git.cpp \
+//   daemon/bridge/exec/policy_tools.cpp -o command_line_fuzz
+//
+// Invariants checked on every input:
+//  - a refusal is one non-empty line starting with "refused" and yields no argv;
+//  - an accepted command has a non-empty argv, its bytes had no control characters except tab,
+//    and join_command_line() renders it back into a command that splits to the same argv;
+//  - an accepted argv never contains an unquoted shell operator's effect: since nothing is
+//    expanded, the argv words together are never longer than the input;
+//  - the policy answers every mode without crashing, with a one-line refusal or "".
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "daemon/bridge/exec/command_line.h"
+#include "daemon/bridge/exec/policy.h"
+
+namespace {
+
+void require(bool condition) {
+  if (!condition) __builtin_trap();
+}
+
+void check_refusal(const std::string& line) {
+  require(!line.empty());
+  require(line.rfind("refused", 0) == 0);
+  require(line.find('\n') == std::string::npos);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace cb::bridge::exec;
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  const SplitResult split = split_command_line(input);
+  if (!split.ok()) {
+    check_refusal(split.error);
+    require(split.argv.empty());
+    return 0;
+  }
+  require(!split.argv.empty());
+  require(input.size() <= kMaxCommandLength);
+  std::size_t total = 0;
+  for (const std::string& word : split.argv) total += word.size();
+  require(total <= input.size());
+  for (char c : input) {
+    const auto u = static_cast<unsigned char>(c);
+    require(!((u < 0x20 && c != '\t') || u == 0x7f));
+  }
+
+  const SplitResult again = split_command_line(join_command_line(split.argv));
+  // The rendering may exceed the length limit (quoting adds bytes); otherwise it must agree.
+  if (again.ok()) {
+    require(again.argv == split.argv);
+  } else {
+    require(join_command_line(split.argv).size() > kMaxCommandLength);
+  }
+
+  PolicyContext ctx;
+  ctx.workspace = "/work/project";
+  ctx.home = "/home/user";
+  for (Mode mode : {Mode::kSafe, Mode::kRestricted, Mode::kYolo}) {
+    ctx.allow_network = (size & 1) != 0;
+    const std::string refusal = check_argv(mode, split.argv, ctx);
+    if (!refusal.empty()) check_refusal(refusal);
+  }
+  return 0;
+}
