@@ -1,0 +1,112 @@
+#include "daemon/bridge/exec/workspace.h"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "tests/exec/exec_test_util.h"
+
+namespace fs = std::filesystem;
+using cb::bridge::exec::check_allowed_root;
+using cb::bridge::exec::resolve_workspace;
+using cb::bridge::exec::testing::TempDir;
+
+TEST_CASE("workspace: inside a root is accepted and canonicalised") {
+  TempDir root;
+  fs::create_directories(root.path() / "proj" / "sub");
+  fs::create_directory_symlink(root.path() / "proj" / "sub", root.path() / "link-inside");
+  const std::vector<fs::path> roots = {root.path()};
+  const fs::path real_root = fs::canonical(root.path());
+
+  struct Row {
+    fs::path requested;
+    fs::path expected;
+  };
+  const std::vector<Row> rows = {
+      {root.path(), real_root},  // the root itself
+      {root.path() / "proj", real_root / "proj"},
+      {root.path() / "proj" / "sub", real_root / "proj" / "sub"},
+      {root.path() / "proj" / "sub" / "..", real_root / "proj"},
+      {root.path() / "proj/", real_root / "proj"},
+      {root.path() / "link-inside", real_root / "proj" / "sub"},  // symlink staying inside
+  };
+  for (const Row& row : rows) {
+    CAPTURE(row.requested);
+    const auto r = resolve_workspace(row.requested.string(), roots);
+    CHECK(r.ok());
+    CHECK(r.path == row.expected);
+  }
+}
+
+TEST_CASE("workspace: everything else is refused with one line") {
+  TempDir root;
+  TempDir outside;
+  fs::create_directories(root.path() / "proj");
+  fs::create_directory_symlink(outside.path(), root.path() / "escape");
+  fs::create_directory_symlink("/", root.path() / "to-slash");
+  fs::create_directory_symlink(root.path() / "proj" / ".." / "..", root.path() / "dotdot");
+  cb::bridge::exec::testing::write_file(root.path() / "file.txt", "x");
+  // A sibling whose name extends the root's: a string-prefix check would wrongly accept it.
+  const fs::path sibling = root.path().string() + "-evil";
+  fs::create_directories(sibling);
+  const std::vector<fs::path> roots = {root.path()};
+
+  struct Row {
+    std::string requested;
+    std::string must_mention;
+  };
+  const std::vector<Row> rows = {
+      {outside.path().string(), "outside the allowed roots"},
+      {(root.path() / "escape").string(), "resolves to"},
+      {(root.path() / "escape" / ".").string(), "outside the allowed roots"},
+      {(root.path() / "to-slash").string(), "outside the allowed roots"},
+      {(root.path() / "dotdot").string(), "outside the allowed roots"},
+      {(root.path() / "proj" / ".." / "..").string(), "outside the allowed roots"},
+      {sibling.string(), "outside the allowed roots"},
+      {"/", "outside the allowed roots"},
+      {(root.path() / "missing").string(), "cannot be resolved"},
+      {(root.path() / "file.txt").string(), "not a directory"},
+      {"proj", "absolute"},
+      {"", "empty"},
+      {root.path().string() + std::string("\0x", 2), "NUL"},
+      {root.path().string() + "\n", "newline"},
+      {root.path().string() + "/a\tb", "control"},
+  };
+  for (const Row& row : rows) {
+    CAPTURE(row.requested);
+    const auto r = resolve_workspace(row.requested, roots);
+    CHECK_FALSE(r.ok());
+    CHECK(r.path.empty());
+    CHECK(r.error.find('\n') == std::string::npos);
+    CHECK_MESSAGE(r.error.find(row.must_mention) != std::string::npos, r.error);
+  }
+  fs::remove_all(sibling);
+}
+
+TEST_CASE("workspace: roots are canonicalised, and unusable roots are ignored") {
+  TempDir real;
+  TempDir links;
+  fs::create_directories(real.path() / "proj");
+  fs::create_directory_symlink(real.path(), links.path() / "root-link");
+
+  // A root given through a symlink still admits the real directories under it.
+  auto r = resolve_workspace((real.path() / "proj").string(), {links.path() / "root-link"});
+  CHECK(r.ok());
+
+  // "/" as a root would admit everything: it is refused and ignored.
+  CHECK_FALSE(check_allowed_root("/").empty());
+  CHECK_FALSE(check_allowed_root("relative/root").empty());
+  CHECK_FALSE(check_allowed_root(real.path() / "missing").empty());
+  CHECK(check_allowed_root(real.path()).empty());
+  r = resolve_workspace((real.path() / "proj").string(), {"/"});
+  CHECK_FALSE(r.ok());
+  CHECK(r.error.find("no allowed workspace roots") != std::string::npos);
+  r = resolve_workspace((real.path() / "proj").string(), {});
+  CHECK_FALSE(r.ok());
+
+  // Any one of several roots suffices.
+  TempDir other;
+  r = resolve_workspace((real.path() / "proj").string(), {other.path(), real.path()});
+  CHECK(r.ok());
+}
