@@ -1,0 +1,28 @@
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+
+// A recovery point taken before a command that may write to the workspace.
+namespace cb::bridge::exec {
+
+inline constexpr const char* kSnapshotRefPrefix = "refs/claude-bridge/snapshots/";
+
+// If `workspace` is a git work tree, records its current state — tracked files including
+// uncommitted changes (`git stash create`), or HEAD when there are none — under
+// refs/claude-bridge/snapshots/<UTC time, e.g. 20250102T030405.678Z> and returns that ref
+// name; restore with `git stash apply <ref>` (or `git checkout <ref> -- .`). Returns "" when
+// there is nothing to record (not a repository, no commit yet) or git fails; *why (if given)
+// then says which. Untracked and ignored files are not recorded (a limit of git stash create).
+//
+// git runs inside the sandbox (restricted mode, no network, via execve — never a shell), not in
+// the daemon: a repository's own configuration can make git run programs (core.fsmonitor,
+// filters), and the workspace is not trusted. This needs the repository's .git inside the
+// workspace (the workspace is the top of the work tree), since only the workspace is writable.
+// Synchronous: blocks for as long as git takes (bounded by a 30 s timeout per git call).
+std::string git_snapshot(
+    const std::filesystem::path& workspace, std::string* why = nullptr,
+    std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+
+}  // namespace cb::bridge::exec

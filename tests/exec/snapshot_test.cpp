@@ -1,0 +1,91 @@
+#include "daemon/bridge/exec/snapshot.h"
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <string>
+
+#include "daemon/bridge/exec/sandbox.h"
+#include "tests/exec/exec_test_util.h"
+
+namespace fs = std::filesystem;
+using cb::bridge::exec::git_snapshot;
+using cb::bridge::exec::kSnapshotRefPrefix;
+using cb::bridge::exec::testing::run_host;
+using cb::bridge::exec::testing::TempDir;
+using cb::bridge::exec::testing::write_file;
+
+namespace {
+
+int git(const fs::path& repo, std::vector<std::string> args, std::string* out = nullptr) {
+  std::vector<std::string> argv = {"git", "-c", "user.name=t", "-c", "user.email=t@example.com"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_host(argv, repo, out);
+}
+
+// 2025-01-02T03:04:05.678Z
+std::chrono::system_clock::time_point fixed_time() {
+  return std::chrono::system_clock::time_point(std::chrono::milliseconds(1735787045678));
+}
+
+}  // namespace
+
+TEST_CASE("git_snapshot: records uncommitted changes under refs/claude-bridge/snapshots/") {
+  const std::string reason = cb::bridge::exec::sandbox_unavailable_reason();
+  if (!reason.empty()) {
+    MESSAGE("skipped, the sandbox is unavailable here: " << reason);
+    return;
+  }
+  TempDir dir;
+  const fs::path repo = fs::canonical(dir.path());
+  REQUIRE(git(repo, {"init", "-q"}) == 0);
+
+  // No commit yet: nothing to record, and the reason says so.
+  std::string why;
+  CHECK(git_snapshot(repo, &why, fixed_time()).empty());
+  CHECK(why.find("no commit") != std::string::npos);
+
+  write_file(repo / "a.txt", "committed\n");
+  REQUIRE(git(repo, {"add", "a.txt"}) == 0);
+  REQUIRE(git(repo, {"commit", "-qm", "init"}) == 0);
+  write_file(repo / "a.txt", "work in progress\n");
+
+  const std::string ref = git_snapshot(repo, &why, fixed_time());
+  CHECK_MESSAGE(ref == std::string(kSnapshotRefPrefix) + "20250102T030405.678Z", why);
+  std::string content;
+  REQUIRE(git(repo, {"show", ref + ":a.txt"}, &content) == 0);
+  CHECK(content == "work in progress\n");
+  // The work tree is untouched (stash create does not reset anything).
+  CHECK(cb::bridge::exec::testing::read_file(repo / "a.txt") == "work in progress\n");
+
+  // The same instant again does not overwrite the first snapshot.
+  write_file(repo / "a.txt", "later\n");
+  const std::string second = git_snapshot(repo, &why, fixed_time());
+  CHECK(second == ref + "-2");
+  REQUIRE(git(repo, {"show", ref + ":a.txt"}, &content) == 0);
+  CHECK(content == "work in progress\n");
+  REQUIRE(git(repo, {"show", second + ":a.txt"}, &content) == 0);
+  CHECK(content == "later\n");
+
+  // A clean tree records HEAD.
+  REQUIRE(git(repo, {"checkout", "-q", "--", "a.txt"}) == 0);
+  const std::string clean = git_snapshot(repo, &why);
+  REQUIRE_FALSE(clean.empty());
+  std::string head;
+  std::string snap;
+  REQUIRE(git(repo, {"rev-parse", "HEAD"}, &head) == 0);
+  REQUIRE(git(repo, {"rev-parse", clean}, &snap) == 0);
+  CHECK(head == snap);
+}
+
+TEST_CASE("git_snapshot: a directory that is not a repository gives \"\" and a reason") {
+  const std::string reason = cb::bridge::exec::sandbox_unavailable_reason();
+  if (!reason.empty()) {
+    MESSAGE("skipped, the sandbox is unavailable here: " << reason);
+    return;
+  }
+  TempDir dir;
+  std::string why;
+  CHECK(git_snapshot(fs::canonical(dir.path()), &why).empty());
+  CHECK_FALSE(why.empty());
+}
