@@ -38,11 +38,13 @@ constexpr std::array<std::string_view, 34> kStandInWords = {
     "pass",     "pwd",     "token",    "apikey",    "api_key", "api-key",   "key",
     "value",    "changeit", "test",    "secretstr", "char",    "default"};
 
-// Substrings that mark documentation values; none plausibly occurs inside a random secret.
-constexpr std::array<std::string_view, 20> kStandInFragments = {
-    "redacted", "example",  "placeholder", "your",   "changeme", "change_me", "change-me",
-    "replace",  "insert_",  "insert-",     "dummy",  "xxxx",     "****",      "....",
-    "\xe2\x80\xa6", "\xe2\x80\xa2\xe2\x80\xa2", "<", ">", "masked", "foobar"};
+// Substrings that mark documentation values. Each is long or punctuated enough that a random
+// secret contains it with negligible probability (a bare "your" or "xxxx" does not qualify).
+constexpr std::array<std::string_view, 24> kStandInFragments = {
+    "redacted", "example",  "placeholder", "your_",   "your-",   "yourkey",   "yourtoken",
+    "yourpass", "yoursecret", "yourapi",   "changeme", "change_me", "change-me", "replace_",
+    "replace-", "replaceme", "insert_",    "insert-", "dummy",   "****",      "...",
+    "\xe2\x80\xa6", "<", ">"};
 
 bool is_mask_char(char c) { return c == 'x' || c == 'X' || c == '*' || c == '#'; }
 
@@ -100,6 +102,20 @@ bool is_identifier_like(std::string_view v) {
   return std::all_of(v.begin(), v.end(), [](char c) { return is_alpha(c) || c == '_' || c == '.'; });
 }
 
+// obj.attr.NAME with no digits: a reference in code (process.env.API_KEY, settings.SECRET).
+bool is_dotted_reference(std::string_view v) {
+  if (v.find('.') == std::string_view::npos || v.front() == '.' || v.back() == '.') return false;
+  return std::all_of(v.begin(), v.end(),
+                     [](char c) { return is_alpha(c) || c == '_' || c == '.' || c == '$'; });
+}
+
+// arn:aws:secretsmanager:...:secret:prod/db - the key word is one segment of a colon-separated
+// identifier, not a key ($env:API_KEY = "..." is a key).
+bool is_colon_path(std::string_view text, Span match, Span secret) {
+  return match.begin > 0 && text[match.begin - 1] == ':' && secret.begin > 0 &&
+         text[secret.begin - 1] == ':';
+}
+
 bool is_camel_case(std::string_view v) {
   if (v.empty() || !is_lower(v[0])) return false;
   return std::any_of(v.begin(), v.end(), [](char c) { return is_upper(c); });
@@ -115,6 +131,47 @@ bool ends_line(std::string_view text, std::size_t pos) {
     if (c != ' ' && c != '\t') return false;
   }
   return limit == text.size();
+}
+
+// Capture-free assignment patterns match "key<op>value"; the secret is the value. It starts
+// after the first assignment operator (or, with `blank_separates`, the first run of blanks)
+// past `from`, less blanks, markdown emphasis, backslashes and the opening quote, and ends with
+// the match (before "</" for XML elements).
+Span locate_value(std::string_view text, Span match, std::size_t from, bool blank_separates) {
+  std::size_t i = from;
+  while (i < match.end) {
+    const char c = text[i];
+    if (c == ':' || c == '=' || c == '>' || c == '!') break;
+    if (blank_separates && (c == ' ' || c == '\t')) {
+      std::size_t j = i;
+      while (j < match.end && (text[j] == ' ' || text[j] == '\t')) ++j;
+      if (j < match.end && (text[j] == ':' || text[j] == '=')) {
+        i = j;
+        break;
+      }
+      i = j;
+      break;
+    }
+    ++i;
+  }
+  bool xml = false;
+  if (i < match.end && text[i] == '>') xml = true;
+  while (i < match.end && (text[i] == ':' || text[i] == '=' || text[i] == '>' || text[i] == '!')) {
+    ++i;
+  }
+  while (i < match.end && (text[i] == ' ' || text[i] == '\t' || text[i] == '*')) ++i;
+  while (i < match.end && text[i] == '\\') ++i;
+  if (i < match.end && (text[i] == '"' || text[i] == '\'' || text[i] == '`')) ++i;
+  std::size_t end = match.end;
+  if (xml && end >= i + 2 && text.substr(end - 2, 2) == "</") end -= 2;
+  return {std::min(i, end), end};
+}
+
+// Applies locate_value when the rule had no capture group (the secret is the whole match).
+void narrow_to_value(std::string_view text, Span match, Span* secret, bool blank_separates) {
+  if (secret->begin == match.begin && secret->end == match.end) {
+    *secret = locate_value(text, match, match.begin, blank_separates);
+  }
 }
 
 }  // namespace
@@ -149,11 +206,18 @@ bool is_placeholder(std::string_view v) {
   for (std::string_view fragment : kStandInFragments) {
     if (contains(lower, fragment)) return true;
   }
+  if (lower.starts_with("your")) return true;
   if (v.size() >= 3 && std::all_of(v.begin(), v.end(), [&](char c) { return c == v[0]; })) {
     return true;
   }
-  const auto masks = std::count_if(v.begin(), v.end(), is_mask_char);
-  return static_cast<std::size_t>(masks) * 2 >= v.size() && v.size() >= 4;
+  // Masks: sk-xxxxxxxx, ghp_XXXX..., ****: a long run of mask bytes, or mostly mask bytes.
+  std::size_t masks = 0, run = 0, longest_run = 0;
+  for (char c : v) {
+    run = is_mask_char(c) ? run + 1 : 0;
+    longest_run = std::max(longest_run, run);
+    if (is_mask_char(c)) ++masks;
+  }
+  return longest_run >= 6 || (masks * 2 >= v.size() && v.size() >= 4);
 }
 
 bool looks_random(std::string_view v) {
@@ -245,12 +309,24 @@ bool check_token(std::string_view text, Span, Span* secret) {
   return shannon_entropy(v) >= needed;
 }
 
+bool check_token_value(std::string_view text, Span match, Span* secret) {
+  narrow_to_value(text, match, secret, true);
+  return check_token(text, match, secret);
+}
+
+bool check_flag_secret(std::string_view text, Span match, Span* secret) {
+  narrow_to_value(text, match, secret, true);
+  if (slice(text, *secret).starts_with("-")) return false;
+  return check_secret_value(text, match, secret);
+}
+
 bool check_random_value(std::string_view text, Span, Span* secret) {
   const std::string_view v = slice(text, *secret);
   return !is_placeholder(v) && looks_random(v);
 }
 
-bool check_password_value(std::string_view text, Span, Span* secret) {
+bool check_password_value(std::string_view text, Span match, Span* secret) {
+  narrow_to_value(text, match, secret, false);
   const bool quoted = is_quoted(text, *secret);
   if (!quoted) trim_sentence_punctuation(text, secret);
   const std::string_view v = slice(text, *secret);
@@ -278,6 +354,8 @@ bool check_password_value(std::string_view text, Span, Span* secret) {
 }
 
 bool check_password_assignment(std::string_view text, Span match, Span* secret) {
+  narrow_to_value(text, match, secret, false);
+  if (is_colon_path(text, match, *secret)) return false;
   // Short key words (pass, pwd, pw) count only as a whole segment of the key name: DB_PASS,
   // dbPass, --pass, but not compass or bypass.
   std::size_t word_end = match.begin;
@@ -289,6 +367,19 @@ bool check_password_assignment(std::string_view text, Span match, Span* secret) 
     if (is_alpha(before) && !camel) return false;
   }
   return check_password_value(text, match, secret);
+}
+
+bool check_named_value(std::string_view text, Span match, Span* secret) {
+  // {"name": "DB_PASSWORD", "value": "..."}: the value follows the word "value".
+  const std::string whole = lowercase(slice(text, match));
+  const std::size_t value_key = whole.rfind("value");
+  if (value_key == std::string::npos) return false;
+  *secret = locate_value(text, match, match.begin + value_key + 5, false);
+  const std::string name = whole.substr(0, value_key);
+  if (contains(name, "pass") || contains(name, "pwd")) {
+    return check_password_value(text, match, secret);
+  }
+  return check_secret_value(text, match, secret);
 }
 
 bool check_curl_password(std::string_view text, Span match, Span* secret) {
@@ -319,7 +410,9 @@ bool check_password_prose(std::string_view text, Span, Span* secret) {
   return digit || symbol || (inner_upper && lower);
 }
 
-bool check_secret_value(std::string_view text, Span, Span* secret) {
+bool check_secret_value(std::string_view text, Span match, Span* secret) {
+  narrow_to_value(text, match, secret, false);
+  if (is_colon_path(text, match, *secret)) return false;
   const bool quoted = is_quoted(text, *secret);
   if (!quoted) trim_sentence_punctuation(text, secret);
   const std::string_view v = slice(text, *secret);
@@ -330,7 +423,7 @@ bool check_secret_value(std::string_view text, Span, Span* secret) {
     const char next = text[secret->end];
     if (next == '(' || next == '[') return false;
   }
-  if (!quoted && is_yaml_sigil(v)) return false;
+  if (!quoted && (is_yaml_sigil(v) || is_dotted_reference(v))) return false;
   return looks_random(v);
 }
 
@@ -340,6 +433,7 @@ bool check_url_password(std::string_view text, Span, Span* secret) {
 }
 
 bool check_flag_value(std::string_view text, Span match, Span* secret) {
+  narrow_to_value(text, match, secret, true);
   const std::string_view v = slice(text, *secret);
   if (v.starts_with("-")) return false;  // the next flag
   return check_password_value(text, match, secret);
@@ -389,7 +483,11 @@ bool check_discord(std::string_view text, Span match, Span* secret) {
   return check_token(text, match, secret);
 }
 
-bool check_aws_secret(std::string_view text, Span, Span* secret) {
+bool check_aws_secret(std::string_view text, Span match, Span* secret) {
+  // Capture-free: the key is the last 40 bytes of the match.
+  if (secret->begin == match.begin && secret->end == match.end && match.size() > 40) {
+    secret->begin = match.end - 40;
+  }
   const std::string_view v = slice(text, *secret);
   if (is_placeholder(v)) return false;
   if (secret->end < text.size() && (text[secret->end] == '/' || text[secret->end] == '+')) {
@@ -400,7 +498,8 @@ bool check_aws_secret(std::string_view text, Span, Span* secret) {
   return upper && lower && shannon_entropy(v) >= 3.5;
 }
 
-bool check_base64_blob(std::string_view text, Span, Span* secret) {
+bool check_base64_blob(std::string_view text, Span match, Span* secret) {
+  narrow_to_value(text, match, secret, false);
   const std::string_view v = slice(text, *secret);
   return v.size() >= 16 && !is_placeholder(v) && shannon_entropy(v) >= 3.0;
 }

@@ -23,11 +23,15 @@ bool looks_random(std::string_view value);
 // Standard or URL-safe alphabet, padding optional. False on any other byte.
 bool base64_decode(std::string_view in, std::string* out);
 
-// RuleSpec::check implementations.
+// RuleSpec::check implementations. Those that take a capture-free "key<op>value" match locate
+// the value themselves (cheaper than asking RE2 for submatches).
 bool check_token(std::string_view text, Span match, Span* secret);
+bool check_token_value(std::string_view text, Span match, Span* secret);
+bool check_flag_secret(std::string_view text, Span match, Span* secret);
 bool check_random_value(std::string_view text, Span match, Span* secret);
 bool check_password_value(std::string_view text, Span match, Span* secret);
 bool check_password_assignment(std::string_view text, Span match, Span* secret);
+bool check_named_value(std::string_view text, Span match, Span* secret);
 bool check_curl_password(std::string_view text, Span match, Span* secret);
 bool check_password_prose(std::string_view text, Span match, Span* secret);
 bool check_secret_value(std::string_view text, Span match, Span* secret);

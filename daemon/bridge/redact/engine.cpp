@@ -26,6 +26,9 @@ RE2::Options options_for(bool builtin) {
 // Per-rule window being accumulated during the keyword pass.
 struct Window {
   Span span;
+  std::size_t first = 0;  // first and last keyword occurrence inside
+  std::size_t last = 0;
+  std::size_t occurrences = 0;
   bool open = false;
   std::size_t resume = 0;  // the rule's searches never restart before this offset
 };
@@ -136,8 +139,9 @@ std::vector<std::string> Engine::kinds() const {
 
 Redacted Engine::redact(std::string_view text) const { return redact(text, nullptr); }
 
-void Engine::search(std::string_view text, std::size_t index, Span window, std::size_t* resume,
-                    std::vector<Candidate>* out, ScanStats* stats) const {
+void Engine::search(std::string_view text, std::size_t index, Span window, std::size_t anchor,
+                    std::size_t last_keyword, std::size_t* resume, std::vector<Candidate>* out,
+                    ScanStats* stats) const {
   const CompiledRule& rule = rules_[index];
   if (rule.spec.scanner != nullptr) {
     // Scanner rules always use whole-text windows, so this runs at most once per call.
@@ -154,10 +158,14 @@ void Engine::search(std::string_view text, std::size_t index, Span window, std::
   re2::StringPiece groups[kMaxGroups];
   const int fetch = rule.groups + 1;
   std::size_t pos = std::max(window.begin, *resume);
+  if (anchor != kUnbounded && anchor < pos) return;  // inside an earlier match of this rule
+  if (anchor != kUnbounded) pos = anchor;
   if (stats != nullptr && pos < window.end) stats->window_bytes += window.end - pos;
-  while (pos < window.end) {
+  // Every match contains a keyword occurrence, so nothing starts after the window's last one.
+  while (pos < window.end && pos <= last_keyword) {
     if (stats != nullptr) ++stats->regex_calls;
-    if (!rule.re->Match(input, pos, window.end, RE2::UNANCHORED, groups, fetch)) break;
+    const RE2::Anchor mode = anchor != kUnbounded ? RE2::ANCHOR_START : RE2::UNANCHORED;
+    if (!rule.re->Match(input, pos, window.end, mode, groups, fetch)) break;
     std::size_t match_begin = static_cast<std::size_t>(groups[0].data() - text.data());
     std::size_t match_end = match_begin + groups[0].size();
     if (match_end == window.end && window.end < text.size()) {
@@ -170,6 +178,7 @@ void Engine::search(std::string_view text, std::size_t index, Span window, std::
     }
     pos = match_end > match_begin ? match_end : match_begin + 1;
     *resume = pos;
+    if (anchor != kUnbounded) pos = window.end;  // one attempt only
 
     Span secret{match_begin, match_end};
     for (int g = 1; g < fetch; ++g) {
@@ -206,7 +215,12 @@ Redacted Engine::redact(std::string_view text, ScanStats* stats) const {
 
   auto flush = [&](std::size_t index) {
     Window& w = windows[index];
-    if (w.open) search(text, index, w.span, &w.resume, &candidates, stats);
+    if (w.open) {
+      const bool anchored = w.occurrences == 1 && rules_[index].spec.lookbehind == 0;
+      const std::size_t last = rules_[index].spec.keyword_in_match ? w.last : w.span.end;
+      search(text, index, w.span, anchored ? w.first : kUnbounded, last, &w.resume, &candidates,
+             stats);
+    }
     w.open = false;
   };
 
@@ -214,8 +228,16 @@ Redacted Engine::redact(std::string_view text, ScanStats* stats) const {
     if (stats != nullptr) ++stats->keyword_hits;
     const int atom = keyword_atom_[static_cast<std::size_t>(keyword)];
     if (atom >= 0) atom_seen[static_cast<std::size_t>(atom)] = 1;
+    const std::size_t length = keywords_.length(keyword);
     for (std::size_t index : keyword_rules_[static_cast<std::size_t>(keyword)]) {
       const RuleSpec& spec = rules_[index].spec;
+      // A token that must start at its keyword cannot start inside a word.
+      if ((spec.boundary & kLeftBoundary) != 0 && spec.lookbehind == 0 && pos > 0 &&
+          is_word_byte(text[pos - 1])) {
+        continue;
+      }
+      if (spec.gate != nullptr && !spec.gate(text, pos, length)) continue;
+      if (stats != nullptr) ++stats->gated_hits;
       const std::size_t begin =
           (spec.lookbehind == kUnbounded || pos < spec.lookbehind) ? 0 : pos - spec.lookbehind;
       const std::size_t end =
@@ -223,17 +245,21 @@ Redacted Engine::redact(std::string_view text, ScanStats* stats) const {
       Window& w = windows[index];
       if (w.open && begin <= w.span.end) {
         w.span.end = std::max(w.span.end, end);
+        w.last = pos;
+        ++w.occurrences;
         continue;
       }
       flush(index);
       w.span = {begin, end};
+      w.first = w.last = pos;
+      w.occurrences = 1;
       w.open = true;
     }
   });
   for (std::size_t index = 0; index < rules_.size(); ++index) flush(index);
   for (std::size_t index : whole_text_rules_) {
     std::size_t resume = 0;
-    search(text, index, {0, n}, &resume, &candidates, stats);
+    search(text, index, {0, n}, kUnbounded, n, &resume, &candidates, stats);
   }
   if (gate_ != nullptr) {
     std::vector<int> matched(always_atoms_);
@@ -245,8 +271,8 @@ Redacted Engine::redact(std::string_view text, ScanStats* stats) const {
     gate_->AllPotentials(matched, &possible);
     for (int id : possible) {
       std::size_t resume = 0;
-      search(text, gate_rule_[static_cast<std::size_t>(id)], {0, n}, &resume, &candidates,
-             stats);
+      search(text, gate_rule_[static_cast<std::size_t>(id)], {0, n}, kUnbounded, n, &resume,
+             &candidates, stats);
     }
   }
   if (stats != nullptr) stats->candidates += candidates.size();

@@ -20,6 +20,7 @@ namespace cb::bridge::redact {
 // Work done by one redact() call; lets tests prove linearity by counting instead of timing.
 struct ScanStats {
   std::size_t keyword_hits = 0;  // keyword occurrences found by the prefilter
+  std::size_t gated_hits = 0;    // (occurrence, rule) pairs that passed boundary and gate
   std::size_t regex_calls = 0;   // RE2 searches started
   std::size_t window_bytes = 0;  // bytes of text handed to those searches
   std::size_t candidates = 0;    // matches that passed their check, before overlap resolution
@@ -56,8 +57,11 @@ class Engine final : public Redactor {
     std::size_t rule;
   };
   Engine() = default;
-  void search(std::string_view text, std::size_t rule, Span window, std::size_t* resume,
-              std::vector<Candidate>* out, ScanStats* stats) const;
+  // Runs one rule over `window`: a single attempt anchored at `anchor` when it is not
+  // kUnbounded, else an unanchored search loop that stops after `last_keyword`.
+  void search(std::string_view text, std::size_t rule, Span window, std::size_t anchor,
+              std::size_t last_keyword, std::size_t* resume, std::vector<Candidate>* out,
+              ScanStats* stats) const;
 
   std::vector<CompiledRule> rules_;
   KeywordScanner keywords_;

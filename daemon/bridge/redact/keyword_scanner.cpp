@@ -7,20 +7,43 @@ unsigned char fold(unsigned char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<unsigned char>(c - 'A' + 'a') : c;
 }
 
+bool is_letter(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
 }  // namespace
+
+KeywordScanner::KeywordScanner() : bucket_of_pair_(65536, 0) {}
 
 int KeywordScanner::add(std::string_view keyword, bool case_sensitive) {
   if (keyword.size() < 2) return -1;
-  Keyword entry{std::string(keyword), case_sensitive};
+  Keyword k{std::string(keyword), case_sensitive, 0, 0, 0};
   if (!case_sensitive) {
-    for (char& c : entry.bytes) c = static_cast<char>(fold(static_cast<unsigned char>(c)));
+    for (char& c : k.bytes) c = static_cast<char>(fold(static_cast<unsigned char>(c)));
+  }
+  const std::size_t head = k.bytes.size() < 8 ? k.bytes.size() : 8;
+  for (std::size_t j = 0; j < head; ++j) {
+    const auto c = static_cast<unsigned char>(k.bytes[j]);
+    // Little-endian: byte j of the text lands in bits [8j, 8j+8) of the loaded word.
+    k.head |= static_cast<std::uint64_t>(c) << (8 * j);
+    k.mask |= std::uint64_t{0xff} << (8 * j);
+    if (!case_sensitive && is_letter(c)) k.fold |= std::uint64_t{0x20} << (8 * j);
+  }
+  const auto* p = reinterpret_cast<const unsigned char*>(k.bytes.data());
+  first_pairs_.set(folded_pair(p));
+  if (k.bytes.size() >= 3) {
+    triples_.set(triple_hash(p));
+  } else if (case_sensitive) {
+    short_exact_.set(exact_pair(p));
+  } else {
+    short_folded_.set(folded_pair(p));
+  }
+  std::uint16_t& bucket = bucket_of_pair_[folded_pair(p)];
+  if (bucket == 0) {
+    buckets_.emplace_back();
+    bucket = static_cast<std::uint16_t>(buckets_.size());
   }
   const int id = static_cast<int>(keywords_.size());
-  const std::uint16_t hash = pair_hash(static_cast<unsigned char>(entry.bytes[0]),
-                                       static_cast<unsigned char>(entry.bytes[1]));
-  first_pairs_.set(hash);
-  by_pair_[hash].push_back(id);
-  keywords_.push_back(std::move(entry));
+  buckets_[bucket - 1u].push_back(id);
+  keywords_.push_back(std::move(k));
   return id;
 }
 

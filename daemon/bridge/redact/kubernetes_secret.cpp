@@ -99,18 +99,35 @@ void scan_yaml_document(std::string_view text, std::size_t begin, std::size_t en
   }
 }
 
+// A line that separates YAML documents: "---" or a markdown code fence.
+bool is_document_boundary(std::string_view text, std::size_t line_begin) {
+  const std::string_view head = text.substr(line_begin, 3);
+  return head == "---" || head == "```";
+}
+
 void scan_yaml(std::string_view text, std::vector<Span>* out) {
-  std::size_t doc_begin = 0;
-  for (std::size_t pos = 0; pos <= text.size();) {
-    const Line line = line_at(text, pos);
-    const bool separator = text.compare(line.begin, 3, "---") == 0;
-    if (separator || line.end >= text.size()) {
-      const std::size_t doc_end = separator ? line.begin : text.size();
-      scan_yaml_document(text, doc_begin, doc_end, out);
-      doc_begin = line.end + 1;
+  std::size_t done = 0;  // everything before this offset has been parsed
+  for (std::size_t pos = text.find("Secret"); pos != std::string_view::npos;
+       pos = text.find("Secret", pos + 6)) {
+    if (pos < done) continue;
+    // The line must read `kind: Secret`; its start is at most kCheckContext bytes back.
+    std::size_t line = pos;
+    const std::size_t floor = pos > kCheckContext ? pos - kCheckContext : 0;
+    while (line > floor && text[line - 1] != '\n') --line;
+    if (line > 0 && text[line - 1] != '\n') continue;
+    if (!is_secret_kind(body(text, line_at(text, line)))) continue;
+    // Its document: back and forth to the nearest boundaries (never before `done`).
+    std::size_t begin = line;
+    while (begin > done) {
+      std::size_t start = begin - 1;  // the '\n' that ends the previous line
+      while (start > done && text[start - 1] != '\n') --start;
+      if (is_document_boundary(text, start)) break;
+      begin = start;
     }
-    if (line.end >= text.size()) break;
-    pos = line.end + 1;
+    std::size_t end = line_at(text, line).end;
+    while (end < text.size() && !is_document_boundary(text, end + 1)) end = line_at(text, end + 1).end;
+    scan_yaml_document(text, begin, std::min(end + 1, text.size()), out);
+    done = std::min(end + 1, text.size());
   }
 }
 
@@ -135,42 +152,52 @@ std::vector<std::size_t> json_secret_kinds(std::string_view text) {
   return kinds;
 }
 
+// Redacts the "data"/"stringData" object that starts at `key` (the opening quote of the key).
+// Returns the offset after the object, or key + 1 if there is none.
+std::size_t scan_json_data(std::string_view text, std::size_t key, std::size_t key_size,
+                           std::vector<Span>* out) {
+  std::size_t p = skip_blanks(text, key + key_size);
+  if (p >= text.size() || text[p] != ':') return key + 1;
+  p = skip_blanks(text, p + 1);
+  if (p >= text.size() || text[p] != '{') return key + 1;
+  const std::size_t close = text.find('}', p);
+  if (close == std::string_view::npos) return key + 1;
+  // "name": "value" pairs; values are base64 or plain strings.
+  std::size_t q = p + 1;
+  while (q < close) {
+    const std::size_t key_open = text.find('"', q);
+    if (key_open == std::string_view::npos || key_open >= close) break;
+    const std::size_t key_close = text.find('"', key_open + 1);
+    if (key_close == std::string_view::npos || key_close >= close) break;
+    std::size_t v = skip_blanks(text, key_close + 1);
+    if (v >= close || text[v] != ':') break;
+    v = skip_blanks(text, v + 1);
+    if (v >= close || text[v] != '"') break;
+    const std::size_t value_close = text.find('"', v + 1);
+    if (value_close == std::string_view::npos || value_close > close) break;
+    push_value(text, text.substr(v + 1, value_close - v - 1), out);
+    q = value_close + 1;
+  }
+  return close + 1;
+}
+
 void scan_json(std::string_view text, std::vector<Span>* out) {
-  const std::vector<std::size_t> kinds = json_secret_kinds(text);
-  if (kinds.empty()) return;
-  for (std::string_view key : {std::string_view("\"data\""), std::string_view("\"stringData\"")}) {
-    for (std::size_t pos = text.find(key); pos != std::string_view::npos;
-         pos = text.find(key, pos + 1)) {
-      std::size_t p = skip_blanks(text, pos + key.size());
-      if (p >= text.size() || text[p] != ':') continue;
-      p = skip_blanks(text, p + 1);
-      if (p >= text.size() || text[p] != '{') continue;
-      const std::size_t close = text.find('}', p);
-      if (close == std::string_view::npos) continue;
-      // Nearest "kind": "Secret" on either side, within kJsonKindDistance.
-      const auto after = std::lower_bound(kinds.begin(), kinds.end(), pos);
-      const bool near_after = after != kinds.end() && *after - close <= kJsonKindDistance;
-      const bool near_before =
-          after != kinds.begin() && pos - *std::prev(after) <= kJsonKindDistance;
-      if (!near_after && !near_before) continue;
-      // "name": "value" pairs; values are base64 or plain strings without escapes of note.
-      std::size_t q = p + 1;
-      while (q < close) {
-        const std::size_t key_open = text.find('"', q);
-        if (key_open == std::string_view::npos || key_open >= close) break;
-        const std::size_t key_close = text.find('"', key_open + 1);
-        if (key_close == std::string_view::npos || key_close >= close) break;
-        std::size_t v = skip_blanks(text, key_close + 1);
-        if (v >= close || text[v] != ':') break;
-        v = skip_blanks(text, v + 1);
-        if (v >= close || text[v] != '"') break;
-        const std::size_t value_close = text.find('"', v + 1);
-        if (value_close == std::string_view::npos || value_close > close) break;
-        push_value(text, text.substr(v + 1, value_close - v - 1), out);
-        q = value_close + 1;
-      }
-      pos = close;
+  // Only the neighbourhood of each "kind": "Secret" is searched for data objects; regions are
+  // visited in order and never twice.
+  std::size_t done = 0;
+  for (std::size_t kind : json_secret_kinds(text)) {
+    const std::size_t begin = std::max(done, kind > kJsonKindDistance ? kind - kJsonKindDistance : 0);
+    const std::size_t end = std::min(text.size(), kind + kJsonKindDistance);
+    const std::string_view region = text.substr(0, std::min(text.size(), end + 16));
+    std::size_t pos = begin;
+    while (pos < end) {
+      const std::size_t plain = region.find("\"data\"", pos);
+      const std::size_t string = region.find("\"stringData\"", pos);
+      const std::size_t next = std::min(plain, string);
+      if (next == std::string_view::npos || next >= end) break;
+      pos = scan_json_data(text, next, next == plain ? 6 : 12, out);
     }
+    done = std::max(done, std::max(pos, end));
   }
 }
 

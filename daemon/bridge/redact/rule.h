@@ -26,6 +26,10 @@ struct Span {
 using Check = bool (*)(std::string_view text, Span match, Span* secret);
 inline constexpr std::size_t kCheckContext = 64;
 
+// Screens one keyword occurrence at `pos` (`length` bytes) before any regex runs: false means no
+// match of the rule can involve this occurrence. Looks at most kCheckContext bytes around it.
+using Gate = bool (*)(std::string_view text, std::size_t pos, std::size_t length);
+
 // Replaces the regex for structures a single regex cannot express (e.g. the data block of a
 // Kubernetes Secret). Appends the secret spans it finds; must be linear in text.size().
 using Scanner = void (*)(std::string_view text, std::vector<Span>* out);
@@ -51,8 +55,12 @@ struct RuleSpec {
   bool keywords_case_sensitive = false;
   std::size_t lookbehind = 0;
   std::size_t lookahead = 256;
+  // Whether every match contains a keyword occurrence (then a window's search stops after its
+  // last occurrence). False for rules whose keyword is only context nearby.
+  bool keyword_in_match = true;
   unsigned boundary = kNoBoundary;
   Check check = nullptr;
+  Gate gate = nullptr;
   Scanner scanner = nullptr;  // when set, `pattern` is unused
 };
 

@@ -2,6 +2,7 @@
 // charset and length. Keywords are the prefixes; a match starts at its keyword unless the rule
 // says otherwise (lookbehind).
 #include "daemon/bridge/redact/checks.h"
+#include "daemon/bridge/redact/keyword_gates.h"
 #include "daemon/bridge/redact/rule.h"
 
 namespace cb::bridge::redact {
@@ -51,14 +52,14 @@ std::vector<RuleSpec> provider_rules() {
     spec.name = "aws_secret_access_key";
     spec.placeholder = "AWS_KEY_REDACTED";
     spec.pattern = "(?i)(?:secret[_-]?access[_-]?key|aws[_-]?secret(?:[_-]?key)?)" + kSep +
-                   "([A-Za-z0-9/+]{40})";
+                   "[A-Za-z0-9/+]{40}";
     spec.keywords = {"secret_access_key", "secretaccesskey", "secret-access-key", "aws_secret",
                      "aws-secret",        "awssecret"};
     spec.lookahead = 120;
     spec.check = check_aws_secret;
     add(spec);
     spec.pattern =
-        R"((?:AKIA|ASIA)[A-Z2-7]{16}(?:[ \t]*[,:;|][ \t]*|[ \t]+|\\t)\\*["']?([A-Za-z0-9/+]{40}))";
+        R"((?:AKIA|ASIA)[A-Z2-7]{16}(?:[ \t]*[,:;|][ \t]*|[ \t]+|\\t)\\*["']?[A-Za-z0-9/+]{40})";
     spec.keywords = {"AKIA", "ASIA"};
     spec.keywords_case_sensitive = true;
     spec.boundary = kLeftBoundary;
@@ -73,12 +74,12 @@ std::vector<RuleSpec> provider_rules() {
     spec.name = "aws_session_token";
     spec.placeholder = "AWS_SESSION_TOKEN_REDACTED";
     spec.pattern = "(?i)(?:aws[_-]?|x-amz-)?(?:session|security)[_-]?token" + kSep +
-                   "([A-Za-z0-9/+=%]{100,})";
+                   "[A-Za-z0-9/+=%]{100,}";
     spec.keywords = {"session_token", "sessiontoken", "session-token",
                      "security_token", "securitytoken", "security-token"};
     spec.lookbehind = 8;
     spec.lookahead = 8192;
-    spec.check = check_token;
+    spec.check = check_token_value;
     add(spec);
   }
   add(token("google_api_key", "GOOGLE_API_KEY_REDACTED", "AIza[0-9A-Za-z_-]{35}", {"AIza"}, 39));
@@ -94,11 +95,11 @@ std::vector<RuleSpec> provider_rules() {
     spec.placeholder = "AZURE_STORAGE_KEY_REDACTED";
     spec.pattern =
         R"((?i)(?:AccountKey|SharedAccessKey|azure[_-]?storage[_-]?(?:account[_-]?)?(?:access[_-]?)?key))" +
-        kSep + "([A-Za-z0-9+/]{40,}={0,2})";
+        kSep + "[A-Za-z0-9+/]{40,}={0,2}";
     spec.keywords = {"accountkey", "sharedaccesskey", "azure_storage", "azure-storage",
                      "azurestorage"};
     spec.lookahead = 300;
-    spec.check = check_token;
+    spec.check = check_token_value;
     add(spec);
   }
   {
@@ -189,6 +190,7 @@ std::vector<RuleSpec> provider_rules() {
   add(token("figma_token", "FIGMA_TOKEN_REDACTED", "figd_[A-Za-z0-9_-]{40}", {"figd_"}, 45));
   add(token("airtable_token", "AIRTABLE_TOKEN_REDACTED", R"(pat[A-Za-z0-9]{14}\.[0-9a-f]{64})",
             {"pat"}, 82));
+  rules.back().gate = gate_airtable;
   add(token("contentful_token", "CONTENTFUL_TOKEN_REDACTED", "CFPAT-[A-Za-z0-9_-]{43}",
             {"CFPAT-"}, 49));
   add(token("dropbox_token", "DROPBOX_TOKEN_REDACTED", R"(sl\.[A-Za-z0-9_-]{130,})", {"sl."},
@@ -209,6 +211,7 @@ std::vector<RuleSpec> provider_rules() {
                        R"([MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,40})",
                        {"MT", "Mj", "Mz", "ND", "NT", "Nj", "Nz", "OD", "OT"}, 80),
                  check_discord));
+  rules.back().gate = gate_discord;
   {
     RuleSpec spec = token("discord_webhook", "DISCORD_WEBHOOK_REDACTED",
                           R"(discord(?:app)?\.com/api/webhooks/[0-9]{17,20}/([A-Za-z0-9_-]{60,70}))",
@@ -247,9 +250,10 @@ std::vector<RuleSpec> provider_rules() {
   {
     // Current Mailgun keys have no prefix; look for them only in text that mentions Mailgun.
     RuleSpec spec = token("mailgun_key", "MAILGUN_KEY_REDACTED",
-                          "[0-9a-f]{32}-[0-9a-f]{8}-[0-9a-f]{8}", {"mailgun"}, kUnbounded);
+                          "[0-9a-f]{32}-[0-9a-f]{8}-[0-9a-f]{8}", {"mailgun"}, 2048);
     spec.keywords_case_sensitive = false;
-    spec.lookbehind = kUnbounded;
+    spec.lookbehind = 2048;
+    spec.keyword_in_match = false;
     add(spec);
   }
   add(token("shopify_token", "SHOPIFY_TOKEN_REDACTED", "shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}",

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tests/redact/fake_secrets.h"
+
+// A generated corpus of agent-to-agent messages: positives embed one fake credential of a given
+// kind in a realistic context (config files, code in several languages, shell, HTTP, logs,
+// markdown, prose); negatives are look-alikes that contain no credential at all.
+namespace cb::test {
+
+struct CorpusMessage {
+  std::string kind;
+  std::string text;
+  std::vector<std::string> hidden;  // positives: fragments that must not survive redaction
+  std::string placeholder;          // positives: the placeholder we expect to see
+};
+
+std::vector<std::string> positive_kinds();
+std::vector<std::string> negative_kinds();
+CorpusMessage make_positive(std::string_view kind, Rng& rng);
+CorpusMessage make_negative(std::string_view kind, Rng& rng);
+
+// --- Building blocks shared by the generators (corpus_embed.cpp) ---
+
+// Key naming conventions of the syntaxes below.
+enum class KeyStyle { kUpperSnake, kSnake, kCamel, kKebab, kPascal };
+std::string style_key(std::string_view name, KeyStyle style);
+
+// `key` assigned `value` in one of many syntaxes (.env, YAML, JSON, JSON-in-JSON, TOML, INI,
+// XML, Python, JS, Go, Rust, Java, PHP, Ruby, PowerShell, docker -e, GitHub Actions env).
+std::string assignment(Rng& rng, std::string_view key, std::string_view value);
+
+// A message around a snippet: an opening sentence, optionally a fenced code block, a closing
+// sentence. `language` names the fence ("" for none).
+std::string wrap(Rng& rng, std::string_view snippet, std::string_view language = "");
+
+// Prose that mentions the vocabulary of secrets without containing one.
+std::string filler_sentence(Rng& rng);
+
+}  // namespace cb::test
