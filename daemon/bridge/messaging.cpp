@@ -18,6 +18,11 @@ Json message_json(const store::MessageRow& m, const std::string& from_role) {
               {"timestamp", iso8601(m.created_ms)}};
 }
 
+// Built outside the coroutine: GCC 12 miscompiles brace-initialised temporaries in coroutines.
+Refusal cancelled_refusal() {
+  return Refusal{"cancelled", "The wait was cancelled; nothing was read", std::nullopt};
+}
+
 void merge_counts(std::map<std::string, int>& into, const Redacted& r) {
   for (const auto& [kind, n] : r.counts()) into[kind] += n;
 }
@@ -222,7 +227,9 @@ awaitable<Result> Bridge::wait_for_messages(Caller caller, Credentials cred,
   };
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
   asio::steady_timer timer(co_await asio::this_coro::executor);
-  Presence::Waiter waiter{a.self, [&timer] { timer.cancel(); }};
+  Presence::Waiter waiter;
+  waiter.key = a.self;
+  waiter.wake = [&timer] { timer.cancel(); };
   presence_.add_waiter(&waiter);
   struct Unregister {
     Presence& p;
@@ -238,7 +245,7 @@ awaitable<Result> Bridge::wait_for_messages(Caller caller, Credentials cred,
     co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
     if (cancelled()) {
       // Nothing is consumed: whatever arrived stays unread.
-      co_return Refusal{"cancelled", "The wait was cancelled; nothing was read", std::nullopt};
+      co_return cancelled_refusal();
     }
     if (!ec && std::chrono::steady_clock::now() < deadline && progress) {
       progress("waiting for partner (" + a.partner_role + ")…");

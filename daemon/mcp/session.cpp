@@ -414,12 +414,12 @@ void Session::call_tool(Message msg, bool modern, Json client_caps, const Reply&
   auto self = shared_from_this();
   auto ctx = std::make_shared<CallContextImpl>(self, call, std::move(progress_token),
                                                std::move(client_caps));
-  auto run = [self, tool, ctx, arguments = std::move(arguments)]() mutable -> awaitable<ToolResult> {
-    co_return co_await tool->handler(std::move(arguments), *ctx);
-  };
+  // The call's signal reaches whatever the handler is waiting on (cancel, disconnect).
   asio::co_spawn(
-      ex_, run(),
-      [self, call, key, id, name, reply, stamp](std::exception_ptr error, ToolResult result) {
+      ex_, run_tool(tool, ctx, std::move(arguments)),
+      asio::bind_cancellation_slot(call->signal.slot(), [self, call, key, id, name, reply, stamp](
+                                                            std::exception_ptr error,
+                                                            ToolResult result) {
         if (auto it = self->in_flight_.find(key); it != self->in_flight_.end() && it->second == call) {
           self->in_flight_.erase(it);
         }
@@ -441,7 +441,14 @@ void Session::call_tool(Message msg, bool modern, Json client_caps, const Reply&
           return;
         }
         reply(response_object(id, stamp(result.to_wire())));
-      });
+      }));
+}
+
+// A coroutine's state must live in its parameters: a lambda's captures die with the lambda
+// object, long before the coroutine finishes.
+awaitable<ToolResult> Session::run_tool(const Tool* tool, std::shared_ptr<CallContext> ctx,
+                                        Json arguments) {
+  co_return co_await tool->handler(std::move(arguments), *ctx);
 }
 
 void Session::handle_notification(const Message& msg) {
@@ -470,6 +477,12 @@ void Session::handle_response(const Message& msg) {
   p->done.notify();
 }
 
+// Kept out of the coroutine below: GCC 12 miscompiles brace-initialised temporaries inside
+// coroutine bodies, so coroutines in this code base build JSON through plain functions.
+void Session::notify_cancelled(std::int64_t id) {
+  notify("notifications/cancelled", Json{{"requestId", id}, {"reason", "request cancelled"}});
+}
+
 awaitable<std::optional<Json>> Session::request_client(std::string method, Json params) {
   if (closed_) co_return std::nullopt;
   const std::int64_t id = next_request_id_++;
@@ -482,9 +495,7 @@ awaitable<std::optional<Json>> Session::request_client(std::string method, Json 
   if (!p->answered) {
     pending_.erase(id);
     // Tell the client we no longer need the answer.
-    if (!closed_) {
-      notify("notifications/cancelled", Json{{"requestId", id}, {"reason", "request cancelled"}});
-    }
+    if (!closed_) notify_cancelled(id);
     co_return std::nullopt;
   }
   co_return p->result;

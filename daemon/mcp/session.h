@@ -84,6 +84,9 @@ class Session : public FrameHandler, public std::enable_shared_from_this<Session
   void set_log_level(const Message& msg, const Reply& reply);
   awaitable<std::optional<Json>> request_client(std::string method, Json params);
   void send(std::string frame);
+  static awaitable<ToolResult> run_tool(const Tool* tool, std::shared_ptr<CallContext> ctx,
+                                        Json arguments);
+  void notify_cancelled(std::int64_t id);
 
   Executor ex_;
   const ToolRegistry& tools_;

@@ -181,10 +181,15 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
       mcp::ToolAnnotations{false, false, false, false},
       [b](Json args, CallContext& ctx) -> awaitable<ToolResult> {
         CallContext* c = &ctx;
-        auto result = co_await b->wait_for_messages(
-            caller_of(ctx), credentials(args), optional_int(args, "since_id"),
-            optional_int(args, "limit"), args.value("timeout_seconds", 60),
-            [c](const std::string& msg) { c->progress(msg); }, [c] { return c->cancelled(); });
+        std::function<void(const std::string&)> progress = [c](const std::string& msg) {
+          c->progress(msg);
+        };
+        std::function<bool()> cancelled = [c] { return c->cancelled(); };
+        const std::int64_t timeout = args.value("timeout_seconds", 60);
+        auto result = co_await b->wait_for_messages(caller_of(ctx), credentials(args),
+                                                    optional_int(args, "since_id"),
+                                                    optional_int(args, "limit"), timeout,
+                                                    std::move(progress), std::move(cancelled));
         co_return to_tool_result(std::move(result));
       }});
 

@@ -1,0 +1,291 @@
+// The product rules, with an in-memory database and a fake clock: no sockets, no sleeping.
+#include <doctest/doctest.h>
+
+#include "daemon/bridge/bridge.h"
+#include "daemon/bridge/crypto.h"
+
+using namespace cb;
+using namespace cb::bridge;
+
+namespace {
+
+struct World {
+  std::unique_ptr<store::Database> db = store::Database::open_memory();
+  FakeClock clock;
+  Settings settings;
+  std::unique_ptr<Bridge> bridge;
+  Caller alice{1, 100, 1000};
+  Caller bob{2, 200, 1000};
+  Credentials a, b;
+
+  explicit World(Settings s = Settings{}) : settings(s) {
+    bridge = std::make_unique<Bridge>(*db, clock, std::string(32, 'k'), settings,
+                                      Redactor::builtin());
+    Json conv = ok(bridge->create_conversation(alice, "backend_dev", "frontend_dev"));
+    a = {conv["conversation_id"], "a", conv["session_a_token"]};
+    b = {conv["conversation_id"], "b", conv["session_b_token"]};
+  }
+  static Json ok(Result r) {
+    if (auto* refusal = std::get_if<Refusal>(&r)) FAIL("refused: " << refusal->message);
+    return std::get<Json>(r);
+  }
+  static Refusal refused(Result r) {
+    REQUIRE(std::holds_alternative<Refusal>(r));
+    return std::get<Refusal>(r);
+  }
+  Result send(const Credentials& c, const std::string& text, const Caller* who = nullptr) {
+    return bridge->send(who ? *who : alice, c, text, "info", {});
+  }
+  Result read(const Credentials& c, std::optional<std::int64_t> since = std::nullopt,
+              std::optional<std::int64_t> limit = std::nullopt) {
+    return bridge->check_messages(bob, c, since, limit);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("HMAC-SHA256 matches RFC 4231") {
+  struct Vector {
+    std::string key, data, mac;
+  };
+  const Vector vectors[] = {
+      {std::string(20, '\x0b'), "Hi There",
+       "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},
+      {"Jefe", "what do ya want for nothing?",
+       "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
+      {std::string(20, '\xaa'), std::string(50, '\xdd'),
+       "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"},
+      {std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First",
+       "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
+  };
+  for (const auto& v : vectors) CHECK(crypto::hex(crypto::hmac_sha256(v.key, v.data)) == v.mac);
+  CHECK(crypto::equal_constant_time("abc", "abc"));
+  CHECK_FALSE(crypto::equal_constant_time("abc", "abd"));
+  CHECK_FALSE(crypto::equal_constant_time("abc", "abcd"));
+}
+
+TEST_CASE("conversations: ids, tokens derived by HMAC, expiry 3 h later") {
+  World w;
+  CHECK(w.a.conversation_id.size() == 21);
+  CHECK(w.a.conversation_id.rfind("conv_", 0) == 0);
+  CHECK(w.a.token.size() == 64);
+  CHECK(w.a.token != w.b.token);
+  // Re-derivable by the operator, and only from the server key and the stored nonce.
+  Json t = World::ok(w.bridge->tokens(w.a.conversation_id, "test"));
+  CHECK(t["session_a_token"] == w.a.token);
+  CHECK(t["session_b_token"] == w.b.token);
+  // A different server key derives different tokens from the same database.
+  Bridge other(*w.db, w.clock, std::string(32, 'z'), Settings{}, Redactor::builtin());
+  CHECK(World::refused(other.check_messages(w.bob, w.b, {}, {})).code == "bad_token");
+}
+
+TEST_CASE("a token authenticates exactly one (conversation, session)") {
+  World w;
+  Json other = World::ok(w.bridge->create_conversation(w.alice, "role_one", "role_two"));
+  CHECK(World::refused(w.read({w.b.conversation_id, "b", w.a.token})).code == "bad_token");
+  CHECK(World::refused(w.read({other["conversation_id"], "b", w.b.token})).code == "bad_token");
+  CHECK(World::refused(w.read({"conv_0000000000000000", "b", w.b.token})).code ==
+        "unknown_conversation");
+  CHECK(World::refused(w.read({w.b.conversation_id, "c", w.b.token})).code == "invalid_session");
+  World::ok(w.read(w.b));
+}
+
+TEST_CASE("expiry: refused after ttl, with the time it expired") {
+  World w;
+  w.clock.advance_s(3 * 3600 - 1);
+  World::ok(w.send(w.a, "still in time"));
+  w.clock.advance_s(1);
+  Refusal r = World::refused(w.send(w.a, "too late"));
+  CHECK(r.code == "expired");
+  CHECK(r.message.find("expired at") != std::string::npos);
+  CHECK(World::refused(w.read(w.b)).code == "expired");
+}
+
+TEST_CASE("retention: automatic purge only after the retention period; cleanup purges expired") {
+  World w;
+  World::ok(w.send(w.a, "hello"));
+  w.clock.advance_s(3 * 3600 + 10);
+  Json kept = w.bridge->cleanup(w.clock.now_ms() - 7 * 86'400'000LL);
+  CHECK(kept["count"] == 0);
+  w.clock.advance_s(7 * 86400);
+  Json purged = w.bridge->cleanup(w.clock.now_ms() - 7 * 86'400'000LL);
+  CHECK(purged["count"] == 1);
+  CHECK(World::refused(w.read(w.b)).code == "unknown_conversation");
+  CHECK(w.bridge->verify_audit().ok);  // audit entries stay and the chain holds
+}
+
+TEST_CASE("messages: unread once, oldest first, since_id re-reads, limit pages") {
+  World w;
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(World::ok(w.send(w.a, "m" + std::to_string(i)))["message_id"]);
+    w.clock.advance_ms(1);
+  }
+  Json page = World::ok(w.read(w.b, std::nullopt, 2));
+  CHECK(page["messages"].size() == 2);
+  CHECK(page["messages"][0]["id"] == ids[0]);
+  CHECK(page["has_more"] == true);
+  CHECK(page["unread_remaining"] == 3);
+  Json rest = World::ok(w.read(w.b));
+  CHECK(rest["messages"].size() == 3);
+  CHECK(rest["has_more"] == false);
+  CHECK(World::ok(w.read(w.b))["messages"].empty());
+  Json again = World::ok(w.read(w.b, ids[1]));
+  CHECK(again["messages"].size() == 3);
+  CHECK(again["messages"][0]["id"] == ids[2]);
+  // since_id marks only what it returned: an older unread message stays unread.
+  World w2;
+  auto first = World::ok(w2.send(w2.a, "first"))["message_id"].get<std::int64_t>();
+  World::ok(w2.send(w2.a, "second"));
+  Json after = World::ok(w2.read(w2.b, first));
+  CHECK(after["messages"].size() == 1);
+  Json unread = World::ok(w2.read(w2.b));
+  REQUIRE(unread["messages"].size() == 1);
+  CHECK(unread["messages"][0]["id"] == first);
+}
+
+TEST_CASE("message length is counted in code points") {
+  World w;
+  std::string three_byte;
+  for (int i = 0; i < 50000; ++i) three_byte += "\u2713";
+  World::ok(w.send(w.a, three_byte));
+  Refusal r = World::refused(w.send(w.a, std::string(50001, 'x')));
+  CHECK(r.code == "too_long");
+  CHECK(r.message.find("50000") != std::string::npos);
+  CHECK(code_points("a\u00e9\u2713\U0001F600") == 4);
+}
+
+TEST_CASE("send rate limits: sliding windows per session, after authentication") {
+  Settings s;
+  s.send_per_minute = 3;
+  s.send_per_hour = 5;
+  World w(s);
+  // Bad-token attempts against a's session do not consume a's quota.
+  Credentials forged = w.a;
+  forged.token = std::string(64, '0');
+  for (int i = 0; i < 5; ++i) World::refused(w.send(forged, "x", &w.bob));
+  for (int i = 0; i < 3; ++i) {
+    World::ok(w.send(w.a, "x"));
+    w.clock.advance_s(10);
+  }
+  Refusal r = World::refused(w.send(w.a, "x"));
+  CHECK(r.code == "rate_limited");
+  REQUIRE(r.retry_after_seconds);
+  CHECK(*r.retry_after_seconds == 30);  // now t=30; the first send (t=0) leaves the window at t=60
+  World::ok(w.send(w.b, "b has its own budget"));
+  // No double burst at a fixed-window boundary: sliding.
+  w.clock.advance_s(29);
+  CHECK(World::refused(w.send(w.a, "x")).code == "rate_limited");
+  w.clock.advance_s(1);
+  World::ok(w.send(w.a, "x"));
+  // The hour window: 4 sent; one more allowed, then refused for the hour.
+  w.clock.advance_s(60);
+  World::ok(w.send(w.a, "x"));
+  w.clock.advance_s(60);
+  Refusal hour = World::refused(w.send(w.a, "x"));
+  CHECK(hour.message.find("per hour") != std::string::npos);
+}
+
+TEST_CASE("failed authentications lock only the guessing connection") {
+  Settings s;
+  s.auth_failures_per_minute = 3;
+  World w(s);
+  Caller mallory{9, 900, 1000};
+  Credentials forged = w.b;
+  forged.token = std::string(64, 'f');
+  for (int i = 0; i < 3; ++i) CHECK(World::refused(w.bridge->check_messages(mallory, forged, {}, {})).code == "bad_token");
+  CHECK(World::refused(w.bridge->check_messages(mallory, w.b, {}, {})).code == "auth_locked");
+  World::ok(w.bridge->check_messages(w.bob, w.b, {}, {}));
+  w.clock.advance_s(61);
+  World::ok(w.bridge->check_messages(mallory, w.b, {}, {}));
+}
+
+TEST_CASE("heartbeats: alive under 120 s, not after") {
+  World w;
+  Json unknown = World::ok(w.bridge->partner_status(w.bob, w.b));
+  CHECK(unknown["status"] == "unknown");
+  CHECK(unknown["last_heartbeat"].is_null());
+  CHECK(unknown["alive"] == false);
+  World::ok(w.bridge->update_status(w.alice, w.a, "working"));
+  w.clock.advance_s(119);
+  Json fresh = World::ok(w.bridge->partner_status(w.bob, w.b));
+  CHECK(fresh["status"] == "working");
+  CHECK(fresh["alive"] == true);
+  CHECK(fresh["age_seconds"] == 119);
+  w.clock.advance_s(1);
+  CHECK(World::ok(w.bridge->partner_status(w.bob, w.b))["alive"] == false);
+}
+
+TEST_CASE("presence: connected while a bound connection lives, not after") {
+  World w;
+  CHECK(World::ok(w.bridge->partner_status(w.bob, w.b))["connected"] == true);  // alice created it
+  w.bridge->connection_closed(w.alice.connection_id);
+  CHECK(World::ok(w.bridge->partner_status(w.bob, w.b))["connected"] == false);
+}
+
+TEST_CASE("redaction is structural: message and every metadata string, never JSON text") {
+  World w;
+  std::string secret = std::string("gh") + "p_";
+  for (int i = 0; i < 36; ++i) secret += "aZ3kQ9xLm2"[(i * 7) % 10];
+  Json sent = World::ok(w.bridge->send(w.alice, w.a, "token " + secret + " \"quoted\"", "info",
+                                       {"path/with\"quote.txt", "ci-" + secret + ".env"}));
+  CHECK(sent["redacted"] == true);
+  Json m = World::ok(w.read(w.b))["messages"][0];
+  CHECK(std::string(m["message"]).find(secret) == std::string::npos);
+  CHECK(std::string(m["message"]).find("\"quoted\"") != std::string::npos);
+  CHECK(m["metadata"]["files_involved"][0] == "path/with\"quote.txt");
+  CHECK(std::string(m["metadata"]["files_involved"][1]).find(secret) == std::string::npos);
+}
+
+TEST_CASE("audit: every change and refusal recorded; a hash chain that detects edits") {
+  World w;
+  World::ok(w.send(w.a, "hello"));
+  World::refused(w.read({w.b.conversation_id, "b", std::string(64, '1')}));
+  World::ok(w.read(w.b));
+  Json entries = w.bridge->audit_entries("", 50)["entries"];
+  std::vector<std::string> actions;
+  for (const auto& e : entries) actions.push_back(e["action"].get<std::string>() + ":" + e["outcome"].get<std::string>());
+  CHECK(std::find(actions.begin(), actions.end(), "create_conversation:ok") != actions.end());
+  CHECK(std::find(actions.begin(), actions.end(), "send_to_partner:ok") != actions.end());
+  CHECK(std::find(actions.begin(), actions.end(), "check_messages:refused") != actions.end());
+  for (const auto& e : entries) CHECK(e["details"].dump().find("hello") == std::string::npos);
+  CHECK(w.bridge->verify_audit().ok);
+  w.db->db().exec("UPDATE audit SET details_json = '{}' WHERE id = 2");
+  auto v = w.bridge->verify_audit();
+  CHECK_FALSE(v.ok);
+  CHECK(v.first_bad_id == 2);
+}
+
+TEST_CASE("audit: deleting a middle entry is detected") {
+  World w;
+  World::ok(w.send(w.a, "one"));
+  World::ok(w.send(w.a, "two"));
+  w.db->db().exec("DELETE FROM audit WHERE id = 2");
+  auto v = w.bridge->verify_audit();
+  CHECK_FALSE(v.ok);
+  CHECK(v.first_bad_id == 3);
+}
+
+TEST_CASE("empty polls are counted, not written row by row") {
+  World w;
+  const auto before = w.bridge->audit_entries("", 1000)["entries"].size();
+  for (int i = 0; i < 20; ++i) World::ok(w.read(w.b));
+  CHECK(w.bridge->audit_entries("", 1000)["entries"].size() == before);
+  CHECK(w.bridge->stats()["empty_polls"] == 20);
+  World::ok(w.send(w.a, "now something"));
+  World::ok(w.read(w.b));
+  Json newest = w.bridge->audit_entries("", 1)["entries"][0];
+  CHECK(newest["action"] == "check_messages");
+  CHECK(newest["details"]["empty_polls_before"] == 20);
+}
+
+TEST_CASE("read budget is separate and larger than the send budget") {
+  Settings s;
+  s.read_per_minute = 4;
+  World w(s);
+  for (int i = 0; i < 4; ++i) World::ok(w.read(w.b));
+  Refusal r = World::refused(w.read(w.b));
+  CHECK(r.code == "rate_limited");
+  CHECK(r.message.find("wait_for_messages") != std::string::npos);
+  World::ok(w.send(w.a, "sends are budgeted separately"));
+}

@@ -1,0 +1,73 @@
+#include <doctest/doctest.h>
+
+#include "daemon/mcp/jsonrpc.h"
+
+using namespace cb::mcp;
+
+namespace {
+struct Row {
+  const char* frame;
+  int code;        // 0: valid
+  bool id_kept;    // the error carries the request's id
+};
+}  // namespace
+
+TEST_CASE("envelope classification, one row per rule") {
+  const Row rows[] = {
+      {R"({"jsonrpc":"2.0","id":1,"method":"ping"})", 0, true},
+      {R"({"jsonrpc":"2.0","id":0,"method":"ping"})", 0, true},
+      {R"({"jsonrpc":"2.0","id":"s","method":"ping"})", 0, true},
+      {R"({"jsonrpc":"2.0","method":"notifications/initialized"})", 0, false},
+      {R"({"jsonrpc":"2.0","id":5,"result":{}})", 0, true},
+      {R"({"jsonrpc":"1.0","id":5,"method":"ping"})", rpc_error::kInvalidRequest, true},
+      {R"({"id":5,"method":"ping"})", rpc_error::kInvalidRequest, true},
+      {R"({"jsonrpc":"2.0","id":4})", rpc_error::kInvalidRequest, true},
+      {R"({"jsonrpc":"2.0","id":null,"method":"ping"})", rpc_error::kInvalidRequest, false},
+      {R"({"jsonrpc":"2.0","id":1.5,"method":"ping"})", rpc_error::kInvalidRequest, false},
+      {R"({"jsonrpc":"2.0","id":true,"method":"ping"})", rpc_error::kInvalidRequest, false},
+      {R"({"jsonrpc":"2.0","id":7,"method":42})", rpc_error::kInvalidRequest, true},
+      {R"({"jsonrpc":"2.0","id":7,"method":"x","params":"str"})", rpc_error::kInvalidRequest, true},
+      {R"({"jsonrpc":"2.0","id":7,"result":{},"error":{}})", rpc_error::kInvalidRequest, true},
+      {R"(42)", rpc_error::kInvalidRequest, false},
+  };
+  for (const auto& row : rows) {
+    CAPTURE(row.frame);
+    auto parsed = parse_frame(row.frame);
+    REQUIRE(std::holds_alternative<Json>(parsed));
+    auto c = classify(std::move(std::get<Json>(parsed)));
+    if (row.code == 0) {
+      CHECK(std::holds_alternative<Message>(c));
+    } else {
+      REQUIRE(std::holds_alternative<RpcError>(c));
+      const auto& e = std::get<RpcError>(c);
+      CHECK(e.code == row.code);
+      CHECK(e.id.is_null() == !row.id_kept);
+    }
+  }
+}
+
+TEST_CASE("parse errors: garbage, truncation, invalid UTF-8, deep nesting") {
+  for (std::string bad : {std::string("{\"jsonrpc\": \"2.0\", \"id\": 3, \"method\": "),
+                          std::string("not json"), std::string("{} {}"),
+                          std::string("{\"a\":\"\xff\xfe\"}")}) {
+    CAPTURE(bad);
+    auto parsed = parse_frame(bad);
+    REQUIRE(std::holds_alternative<RpcError>(parsed));
+    CHECK(std::get<RpcError>(parsed).code == rpc_error::kParse);
+    CHECK(std::get<RpcError>(parsed).id.is_null());
+  }
+  std::string deep = std::string(65, '[') + std::string(65, ']');
+  CHECK(std::holds_alternative<RpcError>(parse_frame(deep)));
+  std::string ok = std::string(64, '[') + std::string(64, ']');
+  CHECK(std::holds_alternative<Json>(parse_frame(ok)));
+  // Brackets inside strings do not count.
+  CHECK(nesting_depth(R"({"a":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["})", 10) == 1);
+  CHECK(nesting_depth(R"({"a":"\"[[[["})", 10) == 1);
+}
+
+TEST_CASE("frames are one line and survive invalid UTF-8 in our own output") {
+  Json j = {{"text", "line1\nline2 \u2028"}, {"bad", std::string("\xff")}};
+  const std::string f = response_frame(1, j);
+  CHECK(f.find('\n') == std::string::npos);
+  CHECK(Json::parse(f)["result"]["text"] == "line1\nline2 \u2028");
+}

@@ -1,0 +1,119 @@
+// OS-facing helpers: systemd fd takeover with a fabricated environment, private directories,
+// the server key file.
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "common/paths.h"
+#include "daemon/bridge/crypto.h"
+#include "daemon/net/listeners.h"
+
+using namespace cb;
+namespace fs = std::filesystem;
+
+namespace {
+
+net::EnvLookup env_of(std::map<std::string, std::string> vars) {
+  return [vars](const char* name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+}
+
+std::string no_path(int) { return {}; }
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/cb-unit-XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+}  // namespace
+
+TEST_CASE("systemd activation: fds told apart by LISTEN_FDNAMES") {
+  auto r = net::inherited_fds(env_of({{"LISTEN_PID", "42"}, {"LISTEN_FDS", "2"},
+                                      {"LISTEN_FDNAMES", "ctl:mcp"}}),
+                              42, no_path);
+  REQUIRE(r);
+  CHECK(r->error.empty());
+  CHECK(r->fds.at(net::Endpoint::kCtl) == 3);
+  CHECK(r->fds.at(net::Endpoint::kMcp) == 4);
+}
+
+TEST_CASE("systemd activation: fds told apart by bound path when names are absent") {
+  auto r = net::inherited_fds(env_of({{"LISTEN_PID", "7"}, {"LISTEN_FDS", "2"},
+                                      {"LISTEN_FDNAMES", "claude-bridge.socket:claude-bridge.socket"}}),
+                              7, [](int fd) {
+                                return fd == 3 ? std::string("/run/user/1/claude-bridge/mcp.sock")
+                                               : std::string("/run/user/1/claude-bridge/ctl.sock");
+                              });
+  REQUIRE(r);
+  CHECK(r->error.empty());
+  CHECK(r->fds.at(net::Endpoint::kMcp) == 3);
+  CHECK(r->fds.at(net::Endpoint::kCtl) == 4);
+}
+
+TEST_CASE("systemd activation: not for us, or malformed") {
+  CHECK_FALSE(net::inherited_fds(env_of({}), 42, no_path));
+  CHECK_FALSE(net::inherited_fds(env_of({{"LISTEN_PID", "41"}, {"LISTEN_FDS", "1"}}), 42, no_path));
+  auto bad = net::inherited_fds(env_of({{"LISTEN_PID", "42"}, {"LISTEN_FDS", "x"}}), 42, no_path);
+  REQUIRE(bad);
+  CHECK_FALSE(bad->error.empty());
+  auto unnamed = net::inherited_fds(env_of({{"LISTEN_PID", "42"}, {"LISTEN_FDS", "1"}}), 42, no_path);
+  REQUIRE(unnamed);
+  CHECK(unnamed->error.find("FileDescriptorName") != std::string::npos);
+  auto only_ctl = net::inherited_fds(
+      env_of({{"LISTEN_PID", "42"}, {"LISTEN_FDS", "1"}, {"LISTEN_FDNAMES", "ctl"}}), 42, no_path);
+  REQUIRE(only_ctl);
+  CHECK(only_ctl->error.find("no mcp socket") != std::string::npos);
+}
+
+TEST_CASE("private directories: created 0700; wider modes and symlinks refused") {
+  TempDir t;
+  const fs::path dir = t.path / "a" / "claude-bridge";
+  CHECK(paths::ensure_private_dir(dir).empty());
+  struct stat st {};
+  REQUIRE(::stat(dir.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+  ::chmod(dir.c_str(), 0755);
+  const std::string err = paths::ensure_private_dir(dir);
+  CHECK(err.find("chmod 700") != std::string::npos);
+  fs::create_symlink(dir, t.path / "link");
+  ::chmod(dir.c_str(), 0700);
+  CHECK(paths::check_private_dir(t.path / "link").find("symbolic link") != std::string::npos);
+}
+
+TEST_CASE("paths: flag beats environment beats default") {
+  ::setenv("CLAUDE_BRIDGE_SOCKET_DIR", "/tmp/from-env", 1);
+  CHECK(paths::socket_dir("/tmp/from-flag") == "/tmp/from-flag");
+  CHECK(paths::socket_dir("") == "/tmp/from-env");
+  ::unsetenv("CLAUDE_BRIDGE_SOCKET_DIR");
+  ::setenv("XDG_RUNTIME_DIR", "/tmp/xdg", 1);
+  CHECK(paths::socket_dir("") == "/tmp/xdg/claude-bridge");
+}
+
+TEST_CASE("server key: created 0600 once, reused, refused when readable by others or damaged") {
+  TempDir t;
+  const fs::path key = t.path / "server.key";
+  const std::string k1 = bridge::crypto::load_or_create_key(key);
+  CHECK(k1.size() == 32);
+  struct stat st {};
+  REQUIRE(::stat(key.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  CHECK(bridge::crypto::load_or_create_key(key) == k1);
+  ::chmod(key.c_str(), 0644);
+  CHECK_THROWS_WITH_AS(bridge::crypto::load_or_create_key(key), doctest::Contains("chmod 600"),
+                       std::runtime_error);
+  ::chmod(key.c_str(), 0600);
+  std::ofstream(key, std::ios::app) << "x";
+  CHECK_THROWS_WITH_AS(bridge::crypto::load_or_create_key(key), doctest::Contains("damaged"),
+                       std::runtime_error);
+}

@@ -1,0 +1,263 @@
+#include <doctest/doctest.h>
+
+#include "daemon/mcp/session.h"
+
+using namespace cb;
+using namespace cb::mcp;
+
+namespace {
+
+struct FakeOutbox : Outbox {
+  std::vector<Json> frames;
+  bool closed = false;
+  void send(std::string frame) override { frames.push_back(Json::parse(frame)); }
+  void close() override { closed = true; }
+};
+
+struct Fixture {
+  asio::io_context io;
+  ToolRegistry tools;
+  std::shared_ptr<FakeOutbox> out = std::make_shared<FakeOutbox>();
+  std::shared_ptr<Session> session;
+  bool slow_saw_cancel = false;
+
+  Fixture() {
+    tools.add(Tool{"echo", "Echo", "echo back",
+                   Json{{"type", "object"},
+                        {"properties", {{"message", {{"type", "string"}, {"maxLength", 5}}}}},
+                        {"required", {"message"}},
+                        {"additionalProperties", false}},
+                   Json{{"type", "object"},
+                        {"properties", {{"message", {{"type", "string"}}}}},
+                        {"required", {"message"}}},
+                   {},
+                   [](Json args, CallContext&) -> awaitable<ToolResult> {
+                     Json out;  // (no brace-init temporaries in coroutines: GCC 12 bug)
+                     out["message"] = args["message"];
+                     co_return ToolResult::ok(out);
+                   }});
+    tools.add(Tool{"slow", "Slow", "waits until cancelled, reporting progress",
+                   Json{{"type", "object"}}, nullptr, {},
+                   [this](Json, CallContext& ctx) -> awaitable<ToolResult> {
+                     ctx.progress("started");
+                     asio::steady_timer t(co_await asio::this_coro::executor,
+                                          std::chrono::hours(1));
+                     std::error_code ec;
+                     co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+                     slow_saw_cancel = ctx.cancelled();
+                     co_return ToolResult::ok(Json::object());
+                   }});
+    tools.add(Tool{"boom", "Boom", "throws", Json{{"type", "object"}}, nullptr, {},
+                   [](Json, CallContext&) -> awaitable<ToolResult> {
+                     throw std::runtime_error("library detail that must not leak");
+                     co_return ToolResult::ok(Json::object());
+                   }});
+    session = std::make_shared<Session>(io.get_executor(), tools, ServerInfo{}, out, Peer{});
+  }
+
+  Json call(const Json& msg) {
+    out->frames.clear();
+    session->handle_frame(msg.dump());
+    io.poll();
+    io.restart();
+    REQUIRE(!out->frames.empty());
+    return out->frames.back();
+  }
+  Json init(const char* version = "2025-11-25") {
+    return call({{"jsonrpc", "2.0"}, {"id", 0}, {"method", "initialize"},
+                 {"params", {{"protocolVersion", version}, {"capabilities", Json::object()},
+                             {"clientInfo", {{"name", "t"}, {"version", "1"}}}}}});
+  }
+  Json tool(const Json& id, const char* name, Json args, Json meta = nullptr) {
+    Json params{{"name", name}, {"arguments", std::move(args)}};
+    if (!meta.is_null()) params["_meta"] = meta;
+    return call({{"jsonrpc", "2.0"}, {"id", id}, {"method", "tools/call"}, {"params", params}});
+  }
+};
+
+}  // namespace
+
+TEST_CASE("initialize negotiates every supported version and falls back to the latest") {
+  const std::pair<const char*, const char*> rows[] = {
+      {"2025-11-25", "2025-11-25"}, {"2025-06-18", "2025-06-18"}, {"2025-03-26", "2025-03-26"},
+      {"2024-11-05", "2024-11-05"}, {"1999-01-01", "2025-11-25"}, {"2026-07-28", "2025-11-25"}};
+  for (auto [asked, expected] : rows) {
+    Fixture f;
+    Json r = f.init(asked);
+    CHECK(r["id"] == 0);
+    CHECK(r["result"]["protocolVersion"] == expected);
+    CHECK(r["result"]["capabilities"].contains("tools"));
+    CHECK(r["result"]["capabilities"].contains("logging"));
+  }
+}
+
+TEST_CASE("lifecycle: ping any time, nothing else before initialize, no second initialize") {
+  Fixture f;
+  CHECK(f.call({{"jsonrpc", "2.0"}, {"id", "p"}, {"method", "ping"}})["result"] == Json::object());
+  CHECK(f.call({{"jsonrpc", "2.0"}, {"id", 1}, {"method", "tools/list"}})["error"]["code"] ==
+        rpc_error::kInvalidRequest);
+  f.init();
+  CHECK(f.call({{"jsonrpc", "2.0"}, {"id", 2}, {"method", "tools/list"}})["result"]["tools"].size() == 3);
+  CHECK(f.init()["error"]["code"] == rpc_error::kInvalidRequest);
+  // Notifications never get replies.
+  f.out->frames.clear();
+  f.session->handle_frame(R"({"jsonrpc":"2.0","method":"notifications/initialized"})");
+  f.session->handle_frame(R"({"jsonrpc":"2.0","method":"no/such/notification"})");
+  f.io.poll();
+  CHECK(f.out->frames.empty());
+}
+
+TEST_CASE("server/discover and the stateless 2026-07-28 era") {
+  Fixture f;
+  const Json meta = {{"io.modelcontextprotocol/protocolVersion", "2026-07-28"},
+                     {"io.modelcontextprotocol/clientCapabilities", Json::object()}};
+  Json d = f.call({{"jsonrpc", "2.0"}, {"id", "server-discover-probe-1"},
+                   {"method", "server/discover"}, {"params", {{"_meta", meta}}}});
+  CHECK(d["id"] == "server-discover-probe-1");
+  CHECK(d["result"]["resultType"] == "complete");
+  CHECK(d["result"]["supportedVersions"][0] == "2026-07-28");
+  CHECK(d["result"].contains("ttlMs"));
+  CHECK(d["result"]["cacheScope"] == "public");
+  CHECK_FALSE(d["result"]["capabilities"].contains("logging"));
+  Json list = f.call({{"jsonrpc", "2.0"}, {"id", 1}, {"method", "tools/list"},
+                      {"params", {{"_meta", meta}}}});
+  CHECK(list["result"]["resultType"] == "complete");
+  Json r = f.tool(2, "echo", {{"message", "hi"}}, meta);
+  CHECK(r["result"]["resultType"] == "complete");
+  CHECK(r["result"]["structuredContent"]["message"] == "hi");
+  Json bad = f.call({{"jsonrpc", "2.0"}, {"id", 3}, {"method", "tools/list"},
+                     {"params", {{"_meta", {{"io.modelcontextprotocol/protocolVersion", "2030-01-01"}}}}}});
+  CHECK(bad["error"]["code"] == rpc_error::kUnsupportedVersion);
+  CHECK(bad["error"]["data"]["requested"] == "2030-01-01");
+  CHECK(bad["error"]["data"]["supported"][0] == "2026-07-28");
+  CHECK(f.call({{"jsonrpc", "2.0"}, {"id", 4}, {"method", "ping"}, {"params", {{"_meta", meta}}}})
+            ["error"]["code"] == rpc_error::kMethodNotFound);
+  // After initialize the connection follows legacy rules, even with _meta present.
+  f.init();
+  Json legacy = f.call({{"jsonrpc", "2.0"}, {"id", 5}, {"method", "tools/list"},
+                        {"params", {{"_meta", meta}}}});
+  CHECK_FALSE(legacy["result"].contains("resultType"));
+}
+
+TEST_CASE("tools/call: validation failures are isError results naming the field") {
+  Fixture f;
+  f.init();
+  Json r = f.tool(1, "echo", {{"message", "too long"}});
+  CHECK(r["result"]["isError"] == true);
+  const std::string text = r["result"]["content"][0]["text"];
+  CHECK(text.find("message") != std::string::npos);
+  CHECK_FALSE(r["result"].contains("structuredContent"));
+  r = f.tool(2, "echo", {{"message", "ok"}, {"extra", 1}});
+  CHECK(r["result"]["isError"] == true);
+  CHECK(std::string(r["result"]["content"][0]["text"]).find("extra") != std::string::npos);
+  r = f.tool(3, "echo", {{"message", "ok"}});
+  CHECK(r["result"]["isError"] == false);
+  CHECK(r["result"]["structuredContent"]["message"] == "ok");
+  CHECK(Json::parse(std::string(r["result"]["content"][0]["text"])) == r["result"]["structuredContent"]);
+  CHECK(f.tool(4, "nope", Json::object())["error"]["code"] == rpc_error::kInvalidParams);
+  CHECK(f.call({{"jsonrpc", "2.0"}, {"id", 5}, {"method", "tools/call"}, {"params", Json::object()}})
+            ["error"]["code"] == rpc_error::kInvalidParams);
+  CHECK(f.call({{"jsonrpc", "2.0"}, {"id", 6}, {"method", "tools/list"}, {"params", {{"cursor", "x"}}}})
+            ["error"]["code"] == rpc_error::kInvalidParams);
+}
+
+TEST_CASE("an exception in a tool is -32603 without the library's text") {
+  Fixture f;
+  f.init();
+  Json r = f.tool(9, "boom", Json::object());
+  CHECK(r["error"]["code"] == rpc_error::kInternal);
+  CHECK(std::string(r["error"]["message"]).find("library detail") == std::string::npos);
+  CHECK(f.call({{"jsonrpc", "2.0"}, {"id", 10}, {"method", "ping"}})["result"] == Json::object());
+}
+
+TEST_CASE("progress while running; cancellation ends the call with no response") {
+  Fixture f;
+  f.init();
+  f.out->frames.clear();
+  f.session->handle_frame(Json{{"jsonrpc", "2.0"}, {"id", 7}, {"method", "tools/call"},
+                               {"params", {{"name", "slow"}, {"arguments", Json::object()},
+                                           {"_meta", {{"progressToken", "tok"}}}}}}
+                              .dump());
+  f.io.poll();
+  f.io.restart();
+  REQUIRE(f.out->frames.size() == 1);
+  CHECK(f.out->frames[0]["method"] == "notifications/progress");
+  CHECK(f.out->frames[0]["params"]["progressToken"] == "tok");
+  CHECK(f.session->calls_in_flight() == 1);
+  f.session->handle_frame(R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7}})");
+  f.io.poll();
+  f.io.restart();
+  CHECK(f.slow_saw_cancel);
+  CHECK(f.out->frames.size() == 1);  // no response to a cancelled request
+  CHECK(f.session->calls_in_flight() == 0);
+  // A cancel of an unknown or finished id is tolerated.
+  f.session->handle_frame(R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7}})");
+  CHECK(f.call({{"jsonrpc", "2.0"}, {"id", 8}, {"method", "ping"}})["result"] == Json::object());
+}
+
+TEST_CASE("closing the connection cancels running calls") {
+  Fixture f;
+  f.init();
+  f.session->handle_frame(Json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "tools/call"},
+                               {"params", {{"name", "slow"}, {"arguments", Json::object()}}}}
+                              .dump());
+  f.io.poll();
+  f.io.restart();
+  f.out->frames.clear();
+  f.session->closed();
+  f.io.poll();
+  CHECK(f.slow_saw_cancel);
+  CHECK(f.out->frames.empty());
+}
+
+TEST_CASE("logging/setLevel accepts RFC 5424 names only") {
+  Fixture f;
+  f.init();
+  for (const char* level : {"debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"}) {
+    CHECK(f.call({{"jsonrpc", "2.0"}, {"id", 1}, {"method", "logging/setLevel"},
+                  {"params", {{"level", level}}}})["result"] == Json::object());
+  }
+  CHECK(f.call({{"jsonrpc", "2.0"}, {"id", 2}, {"method", "logging/setLevel"},
+                {"params", {{"level", "loud"}}}})["error"]["code"] == rpc_error::kInvalidParams);
+}
+
+TEST_CASE("batches: served in 2025-03-26, refused element by element elsewhere") {
+  Fixture f;
+  f.init("2025-03-26");
+  f.out->frames.clear();
+  f.session->handle_frame(R"([{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","method":"notifications/x"},{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"message":"b"}}}])");
+  f.io.poll();
+  REQUIRE(f.out->frames.size() == 1);
+  REQUIRE(f.out->frames[0].is_array());
+  CHECK(f.out->frames[0].size() == 2);
+  Fixture g;
+  g.init();
+  Json r = g.call(Json::parse(R"([{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","id":"z","method":"ping"}])"));
+  REQUIRE(r.is_array());
+  CHECK(r[0]["error"]["code"] == rpc_error::kInvalidRequest);
+  CHECK(r[1]["id"] == "z");
+}
+
+TEST_CASE("server-to-client requests: elicitation-style round trip") {
+  Fixture f;
+  f.tools.add(Tool{"ask", "Ask", "asks the client", Json{{"type", "object"}}, nullptr, {},
+                   [](Json, CallContext& ctx) -> awaitable<ToolResult> {
+                     Json params;  // (GCC 12 miscompiles brace-init of a string literal in a coroutine)
+                     params["message"] = std::string("ok?");
+                     auto reply = co_await ctx.request_client("elicitation/create", params);
+                     Json out;
+                     out["answer"] = reply ? *reply : Json(nullptr);
+                     co_return ToolResult::ok(out);
+                   }});
+  f.init();
+  f.out->frames.clear();
+  f.session->handle_frame(R"({"jsonrpc":"2.0","id":"c1","method":"tools/call","params":{"name":"ask","arguments":{}}})");
+  f.io.poll();
+  f.io.restart();
+  REQUIRE(f.out->frames.size() == 1);
+  const Json req = f.out->frames[0];
+  CHECK(req["method"] == "elicitation/create");
+  f.session->handle_frame(Json{{"jsonrpc", "2.0"}, {"id", req["id"]}, {"result", {{"action", "accept"}}}}.dump());
+  f.io.poll();
+  CHECK(f.out->frames.back()["result"]["structuredContent"]["answer"]["action"] == "accept");
+}
