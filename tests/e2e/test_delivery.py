@@ -1,0 +1,121 @@
+"""Live delivery: wait_for_messages wakes on send, times out empty, reports progress, loses
+nothing on cancel; presence follows live connections; channel push never marks anything read."""
+import os
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import DaemonTest, ok  # noqa: E402
+
+
+class Delivery(DaemonTest):
+    def start_wait(self, client, creds, timeout_seconds=30, progress_token=None, rid=None):
+        rid = rid if rid is not None else client.next_id
+        client.next_id += 1
+        params = {"name": "wait_for_messages", "arguments": {**creds, "timeout_seconds": timeout_seconds}}
+        if progress_token is not None:
+            params["_meta"] = {"progressToken": progress_token}
+        client.send({"jsonrpc": "2.0", "id": rid, "method": "tools/call", "params": params})
+        return rid
+
+    def result_of(self, client, rid, timeout=10):
+        return client.wait_for(lambda m: m.get("id") == rid and "method" not in m, timeout)["result"]
+
+    def test_returns_at_once_when_mail_is_waiting(self):
+        a, b, ca, cb = self.pair()
+        ok(a.call("send_to_partner", {**ca, "message": "already here"}))
+        got = ok(b.call("wait_for_messages", {**cb, "timeout_seconds": 30}))
+        self.assertEqual([m["message"] for m in got["messages"]], ["already here"])
+
+    def test_wakes_on_send(self):
+        a, b, ca, cb = self.pair()
+        rid = self.start_wait(b, cb)
+        # The waiter is registered before we send: partner status says so.
+        deadline = time.time() + 5
+        while not ok(a.call("check_partner_status", ca))["waiting"]:
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.02)
+        sent = ok(a.call("send_to_partner", {**ca, "message": "wake up"}))
+        got = self.result_of(b, rid)["structuredContent"]
+        self.assertEqual([m["id"] for m in got["messages"]], [sent["message_id"]])
+        self.assertEqual(ok(b.call("check_messages", cb))["messages"], [])  # read exactly once
+
+    def test_timeout_returns_empty_not_an_error(self):
+        a, b, ca, cb = self.pair()
+        got = ok(b.call("wait_for_messages", {**cb, "timeout_seconds": 1}, timeout=15))
+        self.assertEqual(got["messages"], [])
+
+    def test_progress_while_waiting(self):
+        a, b, ca, cb = self.pair()
+        rid = self.start_wait(b, cb, timeout_seconds=7, progress_token="pt-1")
+        note = b.wait_for(lambda m: m.get("method") == "notifications/progress", timeout=15)
+        self.assertEqual(note["params"]["progressToken"], "pt-1")
+        self.assertIn("backend_developer", note["params"]["message"])  # b waits for a
+        self.assertIn("waiting for partner", note["params"]["message"])
+        got = self.result_of(b, rid, timeout=15)["structuredContent"]
+        self.assertEqual(got["messages"], [])
+
+    def test_cancel_loses_nothing(self):
+        a, b, ca, cb = self.pair()
+        rid = self.start_wait(b, cb)
+        time.sleep(0.2)
+        b.notify("notifications/cancelled", {"requestId": rid, "reason": "user pressed Esc"})
+        time.sleep(0.2)
+        ok(a.call("send_to_partner", {**ca, "message": "after the cancel"}))
+        # No response ever comes for the cancelled request...
+        with self.assertRaises(TimeoutError):
+            b.wait_for(lambda m: m.get("id") == rid, timeout=1)
+        # ...and the message is still unread.
+        got = ok(b.call("check_messages", cb))
+        self.assertEqual([m["message"] for m in got["messages"]], ["after the cancel"])
+
+    def test_closed_connection_loses_nothing(self):
+        a, b, ca, cb = self.pair()
+        self.start_wait(b, cb)
+        time.sleep(0.2)
+        b.close()
+        time.sleep(0.2)
+        ok(a.call("send_to_partner", {**ca, "message": "for the next session"}))
+        b2 = self.client()
+        got = ok(b2.call("check_messages", cb))
+        self.assertEqual([m["message"] for m in got["messages"]], ["for the next session"])
+
+    def test_waiters_in_different_conversations_are_not_confused(self):
+        a1, b1, ca1, cb1 = self.pair()
+        a2, b2, ca2, cb2 = self.pair()
+        r1 = self.start_wait(b1, cb1)
+        r2 = self.start_wait(b2, cb2, timeout_seconds=2)
+        time.sleep(0.2)
+        ok(a1.call("send_to_partner", {**ca1, "message": "only for conversation one"}))
+        got1 = self.result_of(b1, r1)["structuredContent"]
+        self.assertEqual(len(got1["messages"]), 1)
+        got2 = self.result_of(b2, r2, timeout=15)["structuredContent"]
+        self.assertEqual(got2["messages"], [])
+
+    def test_presence_flips_when_a_shim_dies(self):
+        a, b, ca, cb = self.pair()
+        ok(b.call("check_messages", cb))  # b is now bound
+        self.assertTrue(ok(a.call("check_partner_status", ca))["connected"])
+        b.proc.kill()
+        b.proc.wait()
+        deadline = time.time() + 5
+        while ok(a.call("check_partner_status", ca))["connected"]:
+            self.assertLess(time.time(), deadline, "partner still shown connected")
+            time.sleep(0.02)
+
+    def test_channel_push_does_not_mark_read(self):
+        a, b, ca, cb = self.pair()
+        ok(b.call("check_messages", cb))  # bind b's connection
+        sent = ok(a.call("send_to_partner", {**ca, "message": "pushed"}))
+        note = b.wait_for(lambda m: m.get("method") == "notifications/claude/channel", timeout=5)
+        self.assertIn("1 new message from backend_developer", note["params"]["content"])
+        self.assertEqual(note["params"]["meta"]["message_id"], str(sent["message_id"]))
+        self.assertNotIn("pushed", note["params"]["content"])  # the body is pulled, not pushed
+        got = ok(b.call("check_messages", cb))
+        self.assertEqual([m["message"] for m in got["messages"]], ["pushed"])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
