@@ -46,6 +46,34 @@ constexpr std::array<std::string_view, 24> kStandInFragments = {
     "replace-", "replaceme", "insert_",    "insert-", "dummy",   "****",      "...",
     "\xe2\x80\xa6", "<", ">"};
 
+// Whether v contains a stand-in fragment, case-insensitively, in one pass: only positions whose
+// byte starts some fragment are compared.
+bool has_stand_in_fragment(std::string_view v) {
+  // Fragment indices by first byte; -1 terminates. No first byte starts more than 6 fragments.
+  static const std::array<std::array<signed char, 8>, 256> by_first = [] {
+    std::array<std::array<signed char, 8>, 256> table;
+    for (auto& row : table) row.fill(-1);
+    for (std::size_t f = 0; f < kStandInFragments.size(); ++f) {
+      auto& row = table[static_cast<unsigned char>(kStandInFragments[f][0])];
+      std::size_t slot = 0;
+      while (row[slot] >= 0) ++slot;
+      row[slot] = static_cast<signed char>(f);
+    }
+    return table;
+  }();
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const auto& row = by_first[static_cast<unsigned char>(to_lower(v[i]))];
+    for (std::size_t slot = 0; row[slot] >= 0; ++slot) {
+      const std::string_view f = kStandInFragments[static_cast<std::size_t>(row[slot])];
+      if (v.size() - i < f.size()) continue;
+      std::size_t j = 1;
+      while (j < f.size() && to_lower(v[i + j]) == f[j]) ++j;
+      if (j == f.size()) return true;
+    }
+  }
+  return false;
+}
+
 bool is_mask_char(char c) { return c == 'x' || c == 'X' || c == '*' || c == '#'; }
 
 // A single trailing run of sentence punctuation before whitespace or the end of the text is
@@ -178,20 +206,36 @@ void narrow_to_value(std::string_view text, Span match, Span* secret, bool blank
 
 double shannon_entropy(std::string_view s) {
   if (s.empty()) return 0.0;
+  // H = log2(n) - (1/n) * sum(c * log2(c)) over the byte counts c; c * log2(c) is tabulated.
+  constexpr std::size_t kTable = 1024;
+  static const std::array<double, kTable> c_log2_c = [] {
+    std::array<double, kTable> table{};
+    for (std::size_t c = 1; c < kTable; ++c) table[c] = static_cast<double>(c) * std::log2(c);
+    return table;
+  }();
   std::array<std::uint32_t, 256> counts{};
-  for (unsigned char c : s) ++counts[c];
-  double bits = 0.0;
-  const double n = static_cast<double>(s.size());
-  for (std::uint32_t count : counts) {
-    if (count == 0) continue;
-    const double p = count / n;
-    bits -= p * std::log2(p);
+  std::array<unsigned char, 256> seen;  // distinct bytes in order of appearance
+  std::size_t distinct = 0;
+  for (unsigned char c : s) {
+    if (counts[c]++ == 0) seen[distinct++] = c;
   }
-  return bits;
+  double sum = 0.0;
+  for (std::size_t i = 0; i < distinct; ++i) {
+    const std::uint32_t c = counts[seen[i]];
+    sum += c < kTable ? c_log2_c[c] : c * std::log2(static_cast<double>(c));
+  }
+  const double n = static_cast<double>(s.size());
+  return std::log2(n) - sum / n;
 }
 
 bool is_placeholder(std::string_view v) {
   if (v.empty()) return true;
+  // Stand-in markers sit at a value's start or end ("<your key>", "sk-...xxxx", "...REDACTED");
+  // a long value is judged by its head and tail, which keeps this cheap on multi-kB blobs.
+  constexpr std::size_t kEdge = 64;
+  if (v.size() > 2 * kEdge) {
+    return is_placeholder(v.substr(0, kEdge)) || is_placeholder(v.substr(v.size() - kEdge));
+  }
   if (v[0] == '$') return true;  // $VAR, ${VAR}, $(cmd), ${{ secrets.X }}
   if (v.size() >= 2 && v.front() == '%' && v.back() == '%') return true;
   if (v.front() == '[' && v.back() == ']') return true;
@@ -199,24 +243,29 @@ bool is_placeholder(std::string_view v) {
       contains(v, "#{")) {
     return true;
   }
-  const std::string lower = lowercase(v);
-  for (std::string_view word : kStandInWords) {
-    if (lower == word) return true;
+  if (v.size() <= 10) {
+    char lower[10];
+    for (std::size_t i = 0; i < v.size(); ++i) lower[i] = to_lower(v[i]);
+    const std::string_view word(lower, v.size());
+    for (std::string_view stand_in : kStandInWords) {
+      if (word == stand_in) return true;
+    }
   }
-  for (std::string_view fragment : kStandInFragments) {
-    if (contains(lower, fragment)) return true;
+  if (has_stand_in_fragment(v)) return true;
+  if (v.size() >= 4 && to_lower(v[0]) == 'y' && to_lower(v[1]) == 'o' && to_lower(v[2]) == 'u' &&
+      to_lower(v[3]) == 'r') {
+    return true;  // YOUR_API_KEY, yourtokenhere
   }
-  if (lower.starts_with("your")) return true;
-  if (v.size() >= 3 && std::all_of(v.begin(), v.end(), [&](char c) { return c == v[0]; })) {
-    return true;
-  }
-  // Masks: sk-xxxxxxxx, ghp_XXXX..., ****: a long run of mask bytes, or mostly mask bytes.
   std::size_t masks = 0, run = 0, longest_run = 0;
+  bool same = true;
   for (char c : v) {
     run = is_mask_char(c) ? run + 1 : 0;
     longest_run = std::max(longest_run, run);
     if (is_mask_char(c)) ++masks;
+    same = same && c == v[0];
   }
+  if (same && v.size() >= 3) return true;
+  // Masks: sk-xxxxxxxx, ghp_XXXX..., ****: a long run of mask bytes, or mostly mask bytes.
   return longest_run >= 6 || (masks * 2 >= v.size() && v.size() >= 4);
 }
 

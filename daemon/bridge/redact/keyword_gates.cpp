@@ -54,6 +54,21 @@ bool gate_assignment(std::string_view text, std::size_t pos, std::size_t length)
   return c == ':' || c == '=' || c == '>' || (c == '!' && i + 1 < text.size() && text[i + 1] == '=');
 }
 
+bool gate_qualified_key(std::string_view text, std::size_t pos, std::size_t length) {
+  static constexpr std::string_view kQualifiers[] = {
+      "access", "secret", "signing", "encryption", "master", "account", "app",  "service",
+      "session", "client", "storage", "deploy",  "admin",  "write",   "shared", "consumer",
+      "webhook", "bot",    "auth",    "license", "jwt",    "hmac"};
+  std::size_t end = pos;
+  if (end > 0 && (text[end - 1] == '_' || text[end - 1] == '.' || text[end - 1] == '-')) --end;
+  for (std::string_view q : kQualifiers) {
+    if (end >= q.size() && starts_with_word(text, end - q.size(), q)) {
+      return gate_assignment(text, pos, length);
+    }
+  }
+  return false;
+}
+
 bool gate_prose(std::string_view text, std::size_t pos, std::size_t length) {
   std::size_t i = skip_letters(text, pos + length, 16);
   if (i >= text.size() || !is_space(text[i])) return false;

@@ -11,6 +11,8 @@ namespace cb::bridge::redact {
 
 // key[letters] [closing quotes, ], *, _] [blanks] then ':', '=', '!=', '=>' or '>' (XML).
 bool gate_assignment(std::string_view text, std::size_t pos, std::size_t length);
+// "<qualifier>[_.-]key" (signing_key, accessKey) followed by an assignment.
+bool gate_qualified_key(std::string_view text, std::size_t pos, std::size_t length);
 // key[letters] [for ...] then "is", "was", "to", "set", "changed".
 bool gate_prose(std::string_view text, std::size_t pos, std::size_t length);
 // "... as the password": " as " shortly before the key.

@@ -28,13 +28,13 @@ int KeywordScanner::add(std::string_view keyword, bool case_sensitive) {
     if (!case_sensitive && is_letter(c)) k.fold |= std::uint64_t{0x20} << (8 * j);
   }
   const auto* p = reinterpret_cast<const unsigned char*>(k.bytes.data());
-  first_pairs_.set(folded_pair(p));
+  set(first_pairs_, folded_pair(p));
   if (k.bytes.size() >= 3) {
-    triples_.set(triple_hash(p));
+    set(triples_, triple_hash(p));
   } else if (case_sensitive) {
-    short_exact_.set(exact_pair(p));
+    set(short_exact_, exact_pair(p));
   } else {
-    short_folded_.set(folded_pair(p));
+    set(short_folded_, folded_pair(p));
   }
   std::uint16_t& bucket = bucket_of_pair_[folded_pair(p)];
   if (bucket == 0) {

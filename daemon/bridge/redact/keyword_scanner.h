@@ -1,7 +1,7 @@
 #pragma once
 
+#include <array>
 #include <bit>
-#include <bitset>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -53,11 +53,15 @@ class KeywordScanner {
   template <typename OnHit>
   void verify(std::string_view text, std::size_t pos, OnHit& on_hit) const;
 
+  using Bits = std::array<std::uint64_t, 1024>;  // 65536 bits
+  static bool test(const Bits& bits, std::uint32_t h) { return ((bits[h >> 6] >> (h & 63)) & 1) != 0; }
+  static void set(Bits& bits, std::uint32_t h) { bits[h >> 6] |= std::uint64_t{1} << (h & 63); }
+
   std::vector<Keyword> keywords_;
-  std::bitset<65536> first_pairs_;   // folded first two bytes of every keyword
-  std::bitset<65536> triples_;       // hashed folded first three bytes of keywords >= 3 bytes
-  std::bitset<65536> short_exact_;   // exact bytes of case-sensitive two-byte keywords
-  std::bitset<65536> short_folded_;  // folded bytes of case-insensitive two-byte keywords
+  Bits first_pairs_{};   // folded first two bytes of every keyword
+  Bits triples_{};       // hashed folded first three bytes of keywords >= 3 bytes
+  Bits short_exact_{};   // exact bytes of case-sensitive two-byte keywords
+  Bits short_folded_{};  // folded bytes of case-insensitive two-byte keywords
   std::vector<std::uint16_t> bucket_of_pair_;    // folded pair -> 1 + bucket index, 0 if none
   std::vector<std::vector<int>> buckets_;        // keyword ids sharing a folded first pair
 };
@@ -85,11 +89,13 @@ void KeywordScanner::scan(std::string_view text, OnHit&& on_hit) const {
   if (text.size() < 2 || keywords_.empty()) return;
   const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
   const std::size_t last_pair = text.size() - 1;
+  std::uint32_t pair = bytes[0] | 0x20u;  // folded bytes i and i+1, rolled along the text
   for (std::size_t i = 0; i < last_pair; ++i) {
+    pair = ((pair << 8) | (bytes[i + 1] | 0x20u)) & 0xffffu;
+    if (!test(first_pairs_, pair)) continue;
     const unsigned char* p = bytes + i;
-    if (!first_pairs_[folded_pair(p)]) continue;
-    const bool triple = i + 2 < text.size() && triples_[triple_hash(p)];
-    if (triple || short_exact_[exact_pair(p)] || short_folded_[folded_pair(p)]) {
+    const bool triple = i + 2 < text.size() && test(triples_, triple_hash(p));
+    if (triple || test(short_exact_, exact_pair(p)) || test(short_folded_, pair)) {
       verify(text, i, on_hit);
     }
   }

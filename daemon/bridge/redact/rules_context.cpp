@@ -41,6 +41,12 @@ const std::string kValue =
     R"re(|[^\s"'\x60,;&<>(){}\[\]\\|]+))re";  // bare value
 
 // `<key>value</key>` in XML configs.
+// Words that make "<word>_key" a secret (signing_key, ACCESS_KEY, clientKey); keyword_gates.cpp
+// holds the same list for its gate.
+constexpr const char* kKeyQualifiers =
+    "(?:access|secret|signing|encryption|master|account|app|service|session|client|storage|"
+    "deploy|admin|write|shared|consumer|webhook|bot|auth|license|jwt|hmac)";
+
 const std::string kXmlValue = R"(>[^<\s]+</)";
 
 std::string assignment(const std::string& key) {
@@ -143,11 +149,11 @@ std::vector<RuleSpec> context_rules() {
            {"apikey", "api_key", "api-key", "api key", "api.key", "apitoken", "api_token",
             "api-token", "subscription-key", "subscription_key", "subscriptionkey"},
            0, 64, check_secret_value, gate_assignment));
-  add(rule("secret", "SECRET_REDACTED",
-           assignment(
-               R"(secret|token|credentials?|creds|(?:access|secret|signing|encryption|master|account|app|service|session|client|storage|deploy|admin|write|shared|consumer|webhook|bot|auth|license|jwt|hmac)[_.-]?key)"),
-           {"secret", "token", "credential", "creds", "key"}, 16, 64, check_secret_value,
+  add(rule("secret", "SECRET_REDACTED", assignment("secret|token|credentials?|creds"),
+           {"secret", "token", "credential", "creds"}, 0, 64, check_secret_value,
            gate_assignment));
+  add(rule("secret", "SECRET_REDACTED", assignment(std::string(kKeyQualifiers) + R"([_.-]?key)"),
+           {"key"}, 16, 64, check_secret_value, gate_qualified_key));
   // Environment lists of Kubernetes, ECS, Compose and CI: the name and the value are separate
   // fields ({"name": "DB_PASSWORD", "value": "..."}, "- name: API_KEY\n  value: ...").
   add(rule("secret", "SECRET_REDACTED",

@@ -129,9 +129,9 @@ std::vector<RuleSpec> provider_rules() {
             "v1\\.0-[0-9a-f]{24}-[0-9a-f]{146}", {"v1.0-"}, 180));
 
   // --- Code hosting, registries, CI ---
-  add(token("github_token", "GITHUB_TOKEN_REDACTED", "gh[pousr]_[A-Za-z0-9]{36,251}",
+  add(token("github_token", "GITHUB_TOKEN_REDACTED", "gh[pousr]_[A-Za-z0-9]{36,}",
             {"ghp_", "gho_", "ghu_", "ghs_", "ghr_"}, 255));
-  add(token("github_token", "GITHUB_TOKEN_REDACTED", "github_pat_[A-Za-z0-9_]{60,244}",
+  add(token("github_token", "GITHUB_TOKEN_REDACTED", "github_pat_[A-Za-z0-9_]{60,}",
             {"github_pat_"}, 255));
   add(token("gitlab_token", "GITLAB_TOKEN_REDACTED",
             R"((?:glpat|gldt|glrt|glptt|glsoat|glcbt|glffct|glimt|glagent|gloas|glft|glwt)-[0-9A-Za-z_-]{20,80}(?:\.[0-9a-z]{2}\.[0-9a-z]{7,10})?)",
@@ -143,7 +143,7 @@ std::vector<RuleSpec> provider_rules() {
   add(token("npm_token", "NPM_TOKEN_REDACTED", "npm_[A-Za-z0-9]{36}", {"npm_"}, 40));
   {
     RuleSpec spec = token("npm_token", "NPM_TOKEN_REDACTED",
-                          R"(_auth(?:Token)?[ \t]*=[ \t]*["']?([^\s"']{8,512}))", {"_auth"}, 600);
+                          R"(_auth(?:Token)?[ \t]*=[ \t]*["']?([^\s"']{8,}))", {"_auth"}, 600);
     spec.keywords_case_sensitive = false;
     spec.boundary = kLeftBoundary;
     add(spec);
@@ -198,11 +198,11 @@ std::vector<RuleSpec> provider_rules() {
 
   // --- Messaging, payments, mail ---
   add(token("slack_token", "SLACK_TOKEN_REDACTED",
-            R"((?:xox[abposre]-[0-9A-Za-z-]{10,250}|xoxe\.xox[bp]-1-[A-Za-z0-9-]{60,250}|xapp-1-[A-Za-z0-9-]{20,250}))",
+            R"((?:xox[abposre]-[0-9A-Za-z-]{10,}|xoxe\.xox[bp]-1-[A-Za-z0-9-]{60,}|xapp-1-[A-Za-z0-9-]{20,}))",
             {"xox", "xapp-"}, 270));
   {
     RuleSpec spec = token("slack_webhook", "SLACK_WEBHOOK_REDACTED",
-                          R"(hooks\.slack\.com/(?:services|workflows|triggers)/([A-Za-z0-9_/-]{20,200}))",
+                          R"(hooks\.slack\.com/(?:services|workflows|triggers)/([A-Za-z0-9_/-]{20,}))",
                           {"hooks.slack.com/"}, 240);
     spec.boundary = kRightBoundary;
     add(spec);
@@ -227,9 +227,9 @@ std::vector<RuleSpec> provider_rules() {
     add(spec);
   }
   add(token("teams_webhook", "TEAMS_WEBHOOK_REDACTED",
-            R"(webhook\.office\.com/webhookb2/[A-Za-z0-9@/_-]{40,400})", {"webhook.office.com/"},
+            R"(webhook\.office\.com/webhookb2/[A-Za-z0-9@/_-]{40,})", {"webhook.office.com/"},
             420));
-  add(token("stripe_key", "STRIPE_KEY_REDACTED", "(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{20,247}",
+  add(token("stripe_key", "STRIPE_KEY_REDACTED", "(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{20,}",
             {"sk_live_", "sk_test_", "rk_live_", "rk_test_"}, 255));
   add(token("stripe_webhook_secret", "STRIPE_WEBHOOK_SECRET_REDACTED", "whsec_[A-Za-z0-9+/=]{32,88}",
             {"whsec_"}, 94));
@@ -265,13 +265,13 @@ std::vector<RuleSpec> provider_rules() {
             120));
 
   // --- AI providers (most specific sk- families first) ---
-  add(token("anthropic_key", "ANTHROPIC_KEY_REDACTED", "sk-ant-[A-Za-z0-9_-]{32,240}",
+  add(token("anthropic_key", "ANTHROPIC_KEY_REDACTED", "sk-ant-[A-Za-z0-9_-]{32,}",
             {"sk-ant-"}, 250));
   add(token("openrouter_key", "OPENROUTER_KEY_REDACTED", "sk-or-v1-[0-9a-f]{64}", {"sk-or-"}, 73));
   add(token("openai_key", "OPENAI_KEY_REDACTED",
-            "sk-(?:(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{20,300}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9_-]{20,})",
+            "sk-(?:(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{20,}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9_-]{20,})",
             {"sk-"}, 320));
-  add(with_check(token("openai_key", "OPENAI_KEY_REDACTED", "sk-[A-Za-z0-9][A-Za-z0-9_-]{30,250}",
+  add(with_check(token("openai_key", "OPENAI_KEY_REDACTED", "sk-[A-Za-z0-9][A-Za-z0-9_-]{30,}",
                        {"sk-"}, 260),
                  check_random_value));
   add(token("huggingface_token", "HUGGINGFACE_TOKEN_REDACTED",
@@ -283,7 +283,7 @@ std::vector<RuleSpec> provider_rules() {
   add(token("fireworks_key", "FIREWORKS_KEY_REDACTED", "fw_[A-Za-z0-9]{20,30}", {"fw_"}, 33));
   add(token("langsmith_key", "LANGSMITH_KEY_REDACTED", "lsv2_(?:pt|sk)_[0-9a-f]{32}_[0-9a-f]{10}",
             {"lsv2_"}, 52));
-  add(token("pinecone_key", "PINECONE_KEY_REDACTED", "pcsk_[A-Za-z0-9_]{40,120}", {"pcsk_"}, 125));
+  add(token("pinecone_key", "PINECONE_KEY_REDACTED", "pcsk_[A-Za-z0-9_]{40,}", {"pcsk_"}, 125));
   add(token("tavily_key", "TAVILY_KEY_REDACTED", "tvly-(?:dev-|prod-)?[A-Za-z0-9]{32}", {"tvly-"},
             42));
   add(token("elevenlabs_key", "ELEVENLABS_KEY_REDACTED", "sk_[0-9a-f]{48}", {"sk_"}, 51));
