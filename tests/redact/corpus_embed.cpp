@@ -132,7 +132,8 @@ std::string assignment(Rng& rng, std::string_view key, std::string_view value) {
     case 22: return "config = {\"" + snake + "\": \"" + v + "\", \"timeout\": 30}\n";
     case 23: return "config." + snake + " = '" + v + "'\n";
     case 24: return "+ export " + env + "=" + v + "\n+ ./run.sh\n";
-    default: return "./cli deploy --" + kebab + " " + v + " --region eu-west-1\n";
+    default:  // a value that starts with '-' needs the --flag=value form on any command line
+      return "./cli deploy --" + kebab + (v.starts_with("-") ? "=" : " ") + v + " --region eu-west-1\n";
   }
 }
 

@@ -30,6 +30,14 @@ std::size_t samples(const char* variable, std::size_t fallback) {
   return value != nullptr ? static_cast<std::size_t>(std::strtoul(value, nullptr, 10)) : fallback;
 }
 
+std::string describe(const cb::bridge::Redacted& out, std::string_view input) {
+  std::string line;
+  for (const auto& hit : out.hits) {
+    line += " [" + hit.kind + ": " + std::string(input.substr(hit.offset, std::min<std::size_t>(hit.length, 60))) + "]";
+  }
+  return line;
+}
+
 std::string excerpt(const std::string& text) {
   std::string out = text.substr(0, 400);
   for (char& c : out) {
@@ -79,7 +87,7 @@ TEST_CASE("corpus: recall per credential kind and changed look-alikes") {
       ++tally.total;
       if (out.changed()) {
         ++tally.bad;
-        if (tally.examples.size() < 3) tally.examples.push_back(excerpt(m.text) + "\n      => " + excerpt(out.text));
+        if (tally.examples.size() < 3) tally.examples.push_back(excerpt(m.text) + "\n      hits:" + describe(out, m.text));
       }
     }
     negative_total += tally.total;

@@ -331,6 +331,10 @@ std::string fake_password(Rng& rng, std::string_view forbidden) {
       std::string pool = std::string(kAlnum) + symbols;
       out += rng.chars(pool, rng.between(7, 17));
       if (!symbols.empty()) out.insert(rng.between(1, out.size()), rng.chars(symbols, 1));
+      // "..." marks an elided value (sk-abc...xyz) and is deliberately not redacted.
+      for (std::size_t dots = out.find("..."); dots != std::string::npos; dots = out.find("...")) {
+        out[dots + 1] = 'x';
+      }
       break;
     }
     case 1:  // Summer2024!

@@ -48,7 +48,7 @@ constexpr std::array<std::string_view, 24> kStandInFragments = {
 
 // Whether v contains a stand-in fragment, case-insensitively, in one pass: only positions whose
 // byte starts some fragment are compared.
-bool has_stand_in_fragment(std::string_view v) {
+bool has_stand_in_fragment(std::string_view v, bool token) {
   // Fragment indices by first byte; -1 terminates. No first byte starts more than 6 fragments.
   static const std::array<std::array<signed char, 8>, 256> by_first = [] {
     std::array<std::array<signed char, 8>, 256> table;
@@ -65,7 +65,7 @@ bool has_stand_in_fragment(std::string_view v) {
     const auto& row = by_first[static_cast<unsigned char>(to_lower(v[i]))];
     for (std::size_t slot = 0; row[slot] >= 0; ++slot) {
       const std::string_view f = kStandInFragments[static_cast<std::size_t>(row[slot])];
-      if (v.size() - i < f.size()) continue;
+      if (v.size() - i < f.size() || (token && f.size() < 7)) continue;
       std::size_t j = 1;
       while (j < f.size() && to_lower(v[i + j]) == f[j]) ++j;
       if (j == f.size()) return true;
@@ -142,6 +142,16 @@ bool is_dotted_reference(std::string_view v) {
 bool is_colon_path(std::string_view text, Span match, Span secret) {
   return match.begin > 0 && text[match.begin - 1] == ':' && secret.begin > 0 &&
          text[secret.begin - 1] == ':';
+}
+
+// The key word sits inside a long identifier or base64 run (…xPw= in an ssh-rsa blob): no key.
+bool inside_blob(std::string_view text, std::size_t key_begin) {
+  std::size_t run = 0;
+  for (std::size_t i = key_begin; i > 0 && run < kCheckContext; --i, ++run) {
+    const char c = text[i - 1];
+    if (!is_alnum(c) && c != '+' && c != '/' && c != '_' && c != '-' && c != '.') return false;
+  }
+  return run >= kCheckContext;
 }
 
 bool is_camel_case(std::string_view v) {
@@ -228,13 +238,14 @@ double shannon_entropy(std::string_view s) {
   return std::log2(n) - sum / n;
 }
 
-bool is_placeholder(std::string_view v) {
+bool is_placeholder(std::string_view v, bool token) {
   if (v.empty()) return true;
   // Stand-in markers sit at a value's start or end ("<your key>", "sk-...xxxx", "...REDACTED");
   // a long value is judged by its head and tail, which keeps this cheap on multi-kB blobs.
   constexpr std::size_t kEdge = 64;
   if (v.size() > 2 * kEdge) {
-    return is_placeholder(v.substr(0, kEdge)) || is_placeholder(v.substr(v.size() - kEdge));
+    return is_placeholder(v.substr(0, kEdge), token) ||
+           is_placeholder(v.substr(v.size() - kEdge), token);
   }
   if (v[0] == '$') return true;  // $VAR, ${VAR}, $(cmd), ${{ secrets.X }}
   if (v.size() >= 2 && v.front() == '%' && v.back() == '%') return true;
@@ -251,8 +262,8 @@ bool is_placeholder(std::string_view v) {
       if (word == stand_in) return true;
     }
   }
-  if (has_stand_in_fragment(v)) return true;
-  if (v.size() >= 4 && to_lower(v[0]) == 'y' && to_lower(v[1]) == 'o' && to_lower(v[2]) == 'u' &&
+  if (has_stand_in_fragment(v, token)) return true;
+  if (!token && v.size() >= 4 && to_lower(v[0]) == 'y' && to_lower(v[1]) == 'o' && to_lower(v[2]) == 'u' &&
       to_lower(v[3]) == 'r') {
     return true;  // YOUR_API_KEY, yourtokenhere
   }
@@ -353,9 +364,10 @@ bool base64_decode(std::string_view in, std::string* out) {
 
 bool check_token(std::string_view text, Span, Span* secret) {
   const std::string_view v = slice(text, *secret);
-  if (is_placeholder(v)) return false;
-  const double needed = v.size() >= 20 ? 3.0 : 2.5;
-  return shannon_entropy(v) >= needed;
+  if (is_placeholder(v, /*token=*/true)) return false;
+  // Only rules out degenerate bodies (ghp_aaaa..., sk-0000...): prefixes repeat letters, and a
+  // 20-byte base32 AWS id or a 32-digit hex key can sit just under 3 bits.
+  return shannon_entropy(v) >= (v.size() >= 20 ? 2.5 : 2.2);
 }
 
 bool check_token_value(std::string_view text, Span match, Span* secret) {
@@ -403,6 +415,7 @@ bool check_password_value(std::string_view text, Span match, Span* secret) {
 }
 
 bool check_password_assignment(std::string_view text, Span match, Span* secret) {
+  if (inside_blob(text, match.begin)) return false;
   narrow_to_value(text, match, secret, false);
   if (is_colon_path(text, match, *secret)) return false;
   // Short key words (pass, pwd, pw) count only as a whole segment of the key name: DB_PASS,
@@ -460,6 +473,7 @@ bool check_password_prose(std::string_view text, Span, Span* secret) {
 }
 
 bool check_secret_value(std::string_view text, Span match, Span* secret) {
+  if (inside_blob(text, match.begin)) return false;
   narrow_to_value(text, match, secret, false);
   if (is_colon_path(text, match, *secret)) return false;
   const bool quoted = is_quoted(text, *secret);

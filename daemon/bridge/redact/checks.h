@@ -13,8 +13,10 @@ double shannon_entropy(std::string_view s);
 
 // Not a secret but a stand-in for one: template and environment references ($VAR, ${VAR},
 // %VAR%, {{ secrets.X }}, $(cmd)), angle-bracket and "your key here" wording, masks (xxxx,
-// ****), values already redacted, and words such as null/true/string/password.
-bool is_placeholder(std::string_view value);
+// ****), values already redacted, "..." (an elided value such as sk-abc...xyz), and words such
+// as null/true/string/password. With `token` (a value with a vendor prefix and random body) only
+// marker words of 7+ bytes count, since a random body may contain "your-" or "dummy" by chance.
+bool is_placeholder(std::string_view value, bool token = false);
 
 // Looks machine-generated: mixes letters and digits (or upper and lower case over 16+ bytes)
 // with enough entropy, and is not a hyphenated/underscored sequence of words and numbers.
