@@ -14,6 +14,7 @@
 #include "common/exit_codes.h"
 #include "common/paths.h"
 #include "daemon/admin/admin_api.h"
+#include "daemon/admin/extra_methods.h"
 #include "daemon/bridge/bridge.h"
 #include "daemon/bridge/crypto.h"
 #include "daemon/config.h"
@@ -106,8 +107,10 @@ int run_daemon(const DaemonOptions& options) {
 
   mcp::ToolRegistry tools;
   tools::register_bridge_tools(tools, bridge, config.bridge);
+  mcp::Metrics metrics;
   mcp::ServerInfo info;
   info.version = CB_VERSION;
+  info.metrics = &metrics;
   info.instructions = tools::server_instructions();
 
   net::ServerOptions server_options;
@@ -140,7 +143,8 @@ int run_daemon(const DaemonOptions& options) {
                                           {"uptime_seconds", up},
                                           {"accepted", c.accepted},
                                           {"refused_other_uid", c.refused_uid},
-                                          {"refused_capacity", c.refused_capacity}};
+                                          {"refused_capacity", c.refused_capacity},
+                                          {"latency", metrics.summary()}};
                   },
                   [&] {
                     return nlohmann::json{{"socket_dir", options.socket_dir.string()},
@@ -150,6 +154,7 @@ int run_daemon(const DaemonOptions& options) {
                   },
                   db.get()});
   admin::register_core_methods(admin_api);
+  admin::register_extra_methods(admin_api);
 
   server.listen(std::move(fds.mcp), "mcp", [&](std::shared_ptr<Outbox> out, const Peer& peer) {
     auto s = std::make_shared<mcp::Session>(io.get_executor(), tools, info, std::move(out), peer);

@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -13,8 +14,11 @@
 #include <vector>
 
 #include "daemon/async.h"
+#include "daemon/bridge/approvals.h"
 #include "daemon/bridge/audit.h"
 #include "daemon/bridge/clock.h"
+#include "daemon/bridge/exec/policy.h"
+#include "daemon/bridge/exec/sandbox.h"
 #include "daemon/bridge/presence.h"
 #include "daemon/bridge/rate_limit.h"
 #include "daemon/bridge/redact/redactor.h"
@@ -52,6 +56,40 @@ class Notifier {
   virtual ~Notifier() = default;
   virtual void push(std::uint64_t connection_id, const std::string& method, Json params) = 0;
 };
+
+// ---- Command execution (YOLO mode; execution.cpp, approvals.h, YOLO_MODE.md) ----
+// Set only by a person: the [yolo] section of the config file, applied at start-up and on
+// reload. No tool call changes any of it.
+struct ExecSettings {
+  bool enabled = false;
+  exec::Mode max_mode = exec::Mode::kSafe;  // the ceiling enable_yolo_mode may set
+  // Allowed workspace roots, each accepted by exec::check_allowed_root() at start-up; the first
+  // is the default workspace.
+  std::vector<std::filesystem::path> workspaces;
+  std::int64_t max_timeout_seconds = 300;
+  bool allow_network = false;
+  std::int64_t approval_timeout_seconds = 300;  // the whole confirmation must finish in this
+  std::size_t output_max_bytes = 65536;         // kept per stream
+  // Why the sandbox cannot run on this host (sandbox_unavailable_reason()); "" when it can.
+  std::string unavailable;
+  // Hidden from every sandbox on top of exec::default_hidden_paths(): the daemon's socket and
+  // state directories and its config file, wherever flags moved them.
+  std::vector<std::filesystem::path> extra_hidden_paths;
+  std::filesystem::path home;  // the daemon user's home: never deletable by any command
+  std::string config_file;     // named in the "how to turn it on" answer
+};
+
+// What execute_command needs from the MCP call that asked: progress, cancellation and the
+// requesting client's own confirmation dialog.
+struct ExecHooks {
+  std::function<void(const std::string&)> progress;
+  std::function<bool()> cancelled;
+  // Asks the requesting client's user (MCP elicitation) whether to allow; completes with
+  // "accepted" (allowed), "declined", "cancelled" or "no_answer". Empty when the client declared
+  // no elicitation capability.
+  std::function<awaitable<std::string>(std::string message)> ask_client;
+};
+// ---- end of command execution ----
 
 // The product: conversations, messages and delivery, presence, tokens, rate limits, audit,
 // redaction. Single-threaded; every call is one transaction. Knows nothing of JSON-RPC.
@@ -98,6 +136,7 @@ class Bridge {
   Result tokens(const std::string& id, const std::string& who);
   Json audit_entries(const std::string& conversation_id, std::int64_t limit);
   AuditLog::Verification verify_audit() { return audit_.verify(); }
+  void reload_after_restore() { audit_.reload_head(); }  // the database was replaced under us
   // Deletes expired conversations (all of them, or only those expired before `before_ms`).
   Json cleanup(std::optional<std::int64_t> before_ms = std::nullopt);
   Json stats();
@@ -111,6 +150,29 @@ class Bridge {
   using Listener = std::function<void(const Json& event)>;
   int subscribe(Listener listener);
   void unsubscribe(int id);
+
+  // ---- Command execution (execution.cpp) ----
+  void reconfigure_exec(ExecSettings settings) { exec_ = std::move(settings); }
+  const ExecSettings& exec_settings() const { return exec_; }
+  // enable_yolo_mode: sets the conversation's mode (any mode up to the ceiling; lowering is
+  // allowed), workspace and timeout; tells the partner through a message from "system".
+  Result enable_exec(const Caller& caller, const Credentials& cred, const std::string& mode,
+                     const std::optional<std::string>& workspace,
+                     std::optional<std::int64_t> timeout_seconds, std::optional<bool> sandbox);
+  // execute_command: checks the command against the conversation's mode, asks the client's
+  // user (when it can), queues it for a person's approval on a terminal, waits (progress every
+  // progress_interval) until approved, denied, expired or cancelled (the approval is then
+  // withdrawn), runs it in the sandbox, returns the redacted result and sends it to the
+  // partner as a message from "system".
+  awaitable<Result> execute_command(Caller caller, Credentials cred, std::string command,
+                                    ExecHooks hooks);
+  // Operator: pending approvals ({"approvals": [...]}), and a person's decision. When
+  // `expected_argv` is given the decision applies only if the approval is for exactly that
+  // argv (what the operator was shown).
+  Json approvals();
+  Result decide_approval(const std::string& id, bool approve, const Caller& op,
+                         const std::optional<std::vector<std::string>>& expected_argv);
+  // ---- end of command execution ----
 
   Presence& presence() { return presence_; }
   std::string derive_token(const std::string& conversation_id, const std::string& session,
@@ -135,6 +197,25 @@ class Bridge {
   void deliver(const Authed& from, const store::MessageRow& row);
   void emit(const Json& event);
 
+  // ---- Command execution (execution.cpp) ----
+  struct ExecPlan;  // one execute_command call, from its checks to its result
+  std::optional<Refusal> exec_unavailable(const Credentials& cred, const char* action);
+  std::variant<ExecPlan, Refusal> prepare_exec(const Caller& caller, const Credentials& cred,
+                                               const std::string& command);
+  Refusal exec_refused(const ExecPlan& plan, const std::string& outcome, Refusal r,
+                       Json details = Json::object());
+  void record_client_answer(const ExecPlan& plan, const std::string& answer);
+  std::string queue_approval(ExecPlan& plan, std::int64_t ttl_ms, std::function<void()> wake);
+  ApprovalState approval_state(const ExecPlan& plan);
+  std::optional<Refusal> recheck_before_run(const ExecPlan& plan);
+  Result finish_exec(const ExecPlan& plan, const std::string& snapshot_ref,
+                     const std::string& snapshot_skipped, exec::SandboxResult& run);
+  // Stores a message from "system" to `to` within the caller's transaction; deliver_system()
+  // after the commit wakes `to`'s waiters, emits the watch event and pushes to its channel.
+  store::MessageRow insert_system_message(const SessionKey& to, const std::string& body);
+  void deliver_system(const SessionKey& to, const store::MessageRow& row);
+  // ---- end of command execution ----
+
   store::Database& db_;
   const Clock& clock_;
   std::string server_key_;
@@ -153,6 +234,10 @@ class Bridge {
   std::map<std::string, std::int64_t> refusals_;     // by code
   std::map<int, Listener> listeners_;
   int next_listener_ = 1;
+  // ---- Command execution ----
+  ExecSettings exec_;
+  ApprovalQueue approvals_{clock_};  // after clock_, which it refers to
+  // ---- end of command execution ----
 };
 
 // Number of Unicode code points in UTF-8 text.

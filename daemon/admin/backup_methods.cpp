@@ -1,0 +1,121 @@
+// backup / restore of the whole database while the daemon runs, and the integrity check.
+//
+// Both directions use SQLite's online backup API on the daemon's own connection, in one step on
+// the event loop: a backup is one consistent snapshot however busy the sessions are, and a
+// restore replaces the contents under the live connection without reopening it. Paths are
+// absolute and seen through the daemon's file system view (a hardened systemd unit may give it
+// a private /tmp).
+#include <cerrno>
+#include <chrono>
+
+#include "daemon/admin/extra_methods.h"
+#include "daemon/mcp/jsonrpc.h"
+#include "daemon/store/transfer.h"
+
+namespace cb::admin {
+namespace {
+
+Json who(const AdminCall& call) { return Json{{"uid", call.peer.uid}, {"pid", call.peer.pid}}; }
+
+std::filesystem::path absolute_path(const AdminCall& call) {
+  std::filesystem::path p = required_string(call.params, "path");
+  if (!p.is_absolute()) {
+    throw AdminError(mcp::rpc_error::kInvalidParams, "path must be absolute: " + p.string());
+  }
+  return p;
+}
+
+store::Database& database(AdminApi& api, const char* what) {
+  if (!api.info().database) {
+    throw AdminError(kFailed, std::string(what) + " is not available in this daemon");
+  }
+  return *api.info().database;
+}
+
+std::int64_t elapsed_ms(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               since)
+      .count();
+}
+
+}  // namespace
+
+void register_backup_methods(AdminApi& api) {
+  api.add("backup", [&api](const AdminCall& call) {
+    const auto path = absolute_path(call);
+    const bool overwrite = call.params.value("overwrite", false);
+    store::Database& db = database(api, "backup");
+    const auto started = std::chrono::steady_clock::now();
+    const auto r = store::backup_database(db, path, overwrite);
+    const std::int64_t ms = elapsed_ms(started);
+    Json details = who(call);
+    details["path"] = path.string();
+    if (!r.error.empty()) {
+      details["error"] = r.error;
+      api.bridge().audit_admin("admin_backup", "", "failed", details);
+      std::string line = r.error;
+      if (r.sys_errno == EROFS || r.sys_errno == EACCES || r.sys_errno == EPERM) {
+        // The shipped systemd unit lets the daemon write only below its state directory.
+        line += " — the daemon may write only where its service allows (e.g. " +
+                db.path().parent_path().string() + "); back up there and copy the file";
+      }
+      throw AdminError(kFailed, line);
+    }
+    details["pages"] = r.pages;
+    details["bytes"] = r.bytes;
+    api.bridge().audit_admin("admin_backup", "", "ok", details);
+    return Json{{"path", path.string()},
+                {"pages", r.pages},
+                {"bytes", r.bytes},
+                {"duration_ms", ms},
+                {"schema_version", store::Database::latest_schema_version()}};
+  });
+
+  api.add("restore", [&api](const AdminCall& call) {
+    const auto path = absolute_path(call);
+    const bool check_only = call.params.value("check_only", false);
+    store::Database& db = database(api, "restore");
+    bridge::Bridge& b = api.bridge();
+    Json details = who(call);
+    details["path"] = path.string();
+    details["check_only"] = check_only;
+    const auto started = std::chrono::steady_clock::now();
+    const auto r = check_only ? store::check_backup_file(path) : store::restore_database(db, path);
+    const std::int64_t ms = elapsed_ms(started);
+    if (!r.error.empty()) {
+      details["error"] = r.error;
+      b.audit_admin("admin_restore", "", r.bad_file ? "refused" : "failed", details);
+      throw AdminError(r.bad_file ? kBadInputFile : kFailed, r.error);
+    }
+    Json out{{"path", path.string()},
+             {"pages", r.pages},
+             {"bytes", r.bytes},
+             {"duration_ms", ms},
+             {"restored", !check_only}};
+    if (!check_only) {
+      // The chain head cached by the audit log belongs to the replaced contents.
+      b.reload_after_restore();
+      const auto v = b.verify_audit();
+      out["audit_ok"] = v.ok;
+      out["audit_entries"] = v.entries;
+      if (!v.ok) out["audit_problem"] = v.problem;
+      out["conversations"] = b.stats().value("conversations", 0);
+      details["audit_ok"] = v.ok;
+    }
+    b.audit_admin("admin_restore", "", "ok", details);
+    return out;
+  });
+
+  api.add("integrity", [&api](const AdminCall& call) {
+    store::Database& db = database(api, "integrity");
+    const std::string verdict = db.integrity_check();
+    api.bridge().audit_admin("admin_integrity", "", verdict == "ok" ? "ok" : "failed", who(call));
+    return Json{{"ok", verdict == "ok"},
+                {"result", verdict},
+                {"schema_version", db.schema_version()},
+                {"latest_schema_version", store::Database::latest_schema_version()},
+                {"database", db.path().string()}};
+  });
+}
+
+}  // namespace cb::admin

@@ -1,0 +1,24 @@
+#pragma once
+
+#include "daemon/admin/admin_api.h"
+
+// The operator's methods beyond the original CLI: export / import of one conversation,
+// backup / restore of the whole database, and the integrity check `claude-bridgectl doctor`
+// runs. Registered next to the core methods (daemon.cpp).
+namespace cb::admin {
+
+// The file named in an import or restore is unusable (malformed, wrong schema, not a
+// database). claude-bridgectl maps it to exit status 65.
+inline constexpr int kBadInputFile = -32065;
+
+// export {conversation_id} → the export document; import {path} → {conversation_id, messages}.
+void register_transfer_methods(AdminApi& api);
+// backup {path, overwrite?}, restore {path, check_only?}, integrity {}.
+void register_backup_methods(AdminApi& api);
+
+inline void register_extra_methods(AdminApi& api) {
+  register_transfer_methods(api);
+  register_backup_methods(api);
+}
+
+}  // namespace cb::admin
