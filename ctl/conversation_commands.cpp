@@ -1,0 +1,243 @@
+// list, show, tokens, cleanup, watch: the conversations as the daemon holds them.
+#include <csignal>
+#include <cstdio>
+#include <memory>
+
+#include "common/exit_codes.h"
+#include "ctl/commands.h"
+
+namespace cb::ctl {
+namespace {
+
+constexpr std::size_t kCutChars = 100;
+
+std::string str(const Json& j, const char* key, const char* fallback = "-") {
+  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return fallback;
+  if (j[key].is_string()) return j[key].get<std::string>();
+  return j[key].dump();
+}
+
+std::string arrow(const Style& s) { return s.unicode ? " → " : " -> "; }
+
+int run_list(Context& ctx) {
+  Json r = ctx.call("list");
+  if (ctx.json) {
+    print_json(r);
+    return exit_code::kOk;
+  }
+  const Json& convs = r["conversations"];
+  if (!convs.is_array() || convs.empty()) {
+    std::printf("No conversations.\n");
+    return exit_code::kOk;
+  }
+  Table t({"CONVERSATION", "ROLE A", "ROLE B", "CREATED", "EXPIRES", "STATE", "MSGS", "UNREAD A/B",
+           "CONNECTED"});
+  for (const Json& c : convs) {
+    const bool active = c.value("active", false);
+    std::string connected;
+    for (const Json& who : c.value("connected", Json::array())) {
+      if (!connected.empty()) connected += ",";
+      connected += who.get<std::string>();
+    }
+    t.add({{str(c, "conversation_id"), sgr::kCyan},
+           {cut(str(c, "role_a"), 30, ctx.out)},
+           {cut(str(c, "role_b"), 30, ctx.out)},
+           {short_time(c["created_at"])},
+           {short_time(c["expires_at"])},
+           {active ? "active" : "expired", active ? sgr::kGreen : sgr::kDim},
+           {str(c, "messages")},
+           {str(c, "unread_a") + "/" + str(c, "unread_b")},
+           {connected.empty() ? "-" : connected}});
+  }
+  t.print(stdout, ctx.out);
+  return exit_code::kOk;
+}
+
+void print_session_line(const Context& ctx, const Json& show, const char* who) {
+  const Json st =
+      show.contains("statuses") ? show["statuses"].value(who, Json::object()) : Json::object();
+  std::string line = "  session " + std::string(who) + "  " +
+                     paint(ctx.out, sgr::kBold, str(show, who[0] == 'a' ? "role_a" : "role_b")) +
+                     "  status " + str(st, "status", "unknown");
+  if (st.contains("last_heartbeat") && !st["last_heartbeat"].is_null()) {
+    line += ", heartbeat " + short_time(st["last_heartbeat"]);
+  }
+  if (st.value("connected", false)) line += ", " + paint(ctx.out, sgr::kGreen, "connected");
+  if (st.value("waiting", false)) line += ", waiting for messages";
+  std::printf("%s\n", line.c_str());
+}
+
+int run_show(Context& ctx, const std::string& conv, bool full) {
+  Json r = ctx.call("show", Json{{"conversation_id", conv}});
+  if (ctx.json) {
+    print_json(r);
+    return exit_code::kOk;
+  }
+  const bool active = r.value("active", false);
+  std::printf(
+      "%s  %s\n", paint(ctx.out, sgr::kBold, str(r, "conversation_id")).c_str(),
+      paint(ctx.out, active ? sgr::kGreen : sgr::kDim, active ? "active" : "expired").c_str());
+  print_session_line(ctx, r, "a");
+  print_session_line(ctx, r, "b");
+  std::printf("  created   %s\n  expires   %s\n  exec mode %s\n",
+              short_time(r["created_at"]).c_str(), short_time(r["expires_at"]).c_str(),
+              str(r, "exec_mode").c_str());
+  const Json& messages = r["messages"];
+  std::printf("\nMessages (%zu)\n", messages.is_array() ? messages.size() : 0);
+  if (!messages.is_array() || messages.empty()) return exit_code::kOk;
+  if (full) {
+    for (const Json& m : messages) {
+      const bool read = m.value("read", false);
+      std::string head = "#" + str(m, "id") + "  " +
+                         paint(ctx.out, read ? sgr::kDim : sgr::kYellow, read ? "read" : "UNREAD") +
+                         "  " + short_time(m["timestamp"]) + "  " + str(m, "from") +
+                         arrow(ctx.out) + str(m, "to") + "  (" + str(m, "action_type") + ")";
+      const Json files = m.value("files_involved", Json::array());
+      if (files.is_array() && !files.empty()) {
+        head += "  files:";
+        for (const Json& f : files) head += " " + (f.is_string() ? f.get<std::string>() : f.dump());
+      }
+      std::printf("\n%s\n", head.c_str());
+      const std::string text = str(m, "message", "");
+      std::string indented = "    ";
+      for (char ch : text) {
+        indented += ch;
+        if (ch == '\n') indented += "    ";
+      }
+      std::printf("%s\n", indented.c_str());
+    }
+    return exit_code::kOk;
+  }
+  Table t({"ID", "STATE", "TIME", "FROM" + std::string(ctx.out.unicode ? "→" : "->") + "TO",
+           "ACTION", "MESSAGE"});
+  for (const Json& m : messages) {
+    const bool read = m.value("read", false);
+    t.add({{str(m, "id")},
+           {read ? "read" : "UNREAD", read ? sgr::kDim : sgr::kYellow},
+           {short_time(m["timestamp"])},
+           {str(m, "from") + arrow(ctx.out) + str(m, "to")},
+           {str(m, "action_type")},
+           {cut(one_line(str(m, "message", ""), ctx.out), kCutChars, ctx.out)}});
+  }
+  t.print(stdout, ctx.out, "  ");
+  return exit_code::kOk;
+}
+
+int run_tokens(Context& ctx, const std::string& conv) {
+  Json r = ctx.call("tokens", Json{{"conversation_id", conv}});
+  ctx.warn("these tokens let anyone act as the two sessions of " + conv +
+           "; hand them only to the session they belong to (this read is in the audit trail)");
+  if (ctx.json) {
+    print_json(Json{{"conversation_id", r["conversation_id"]},
+                    {"session_a_token", r["session_a_token"]},
+                    {"session_b_token", r["session_b_token"]}});
+    return exit_code::kOk;
+  }
+  std::printf("conversation     %s\nsession_a_token  %s\nsession_b_token  %s\n",
+              str(r, "conversation_id").c_str(), str(r, "session_a_token").c_str(),
+              str(r, "session_b_token").c_str());
+  return exit_code::kOk;
+}
+
+int run_cleanup(Context& ctx) {
+  Json r = ctx.call("cleanup");
+  if (ctx.json) {
+    print_json(r);
+    return exit_code::kOk;
+  }
+  const Json removed = r.value("removed", Json::array());
+  if (removed.empty()) {
+    std::printf("Nothing to clean up: no expired conversations.\n");
+    return exit_code::kOk;
+  }
+  std::printf("Removed %zu expired conversation%s with their messages and statuses:\n",
+              removed.size(), removed.size() == 1 ? "" : "s");
+  for (const Json& id : removed) std::printf("  %s\n", id.get<std::string>().c_str());
+  return exit_code::kOk;
+}
+
+void on_interrupt(int) { g_interrupted = true; }
+
+std::string describe_event(const Context& ctx, const Json& e) {
+  const std::string kind = str(e, "event", "event");
+  const std::string head = short_time(e.value("timestamp", Json())) + "  " +
+                           paint(ctx.out, sgr::kCyan, str(e, "conversation_id")) + "  ";
+  if (kind == "message") {
+    return head + paint(ctx.out, sgr::kBold, "message") + " #" + str(e, "id") + " " +
+           str(e, "from") + arrow(ctx.out) + str(e, "to") + " (" + str(e, "action_type") +
+           "): " + cut(one_line(str(e, "message", ""), ctx.out), kCutChars, ctx.out);
+  }
+  if (kind == "status") {
+    return head + paint(ctx.out, sgr::kBold, "status") + " " + str(e, "session_id") + " (" +
+           str(e, "role") + ") is " + str(e, "status");
+  }
+  if (kind == "conversation_created") {
+    return head + paint(ctx.out, sgr::kBold, "created") + " " + str(e, "role_a") + " / " +
+           str(e, "role_b");
+  }
+  return head + paint(ctx.out, sgr::kBold, kind) + " " +
+         e.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+int run_watch(Context& ctx, const std::string& conv) {
+  // No SA_RESTART: poll() returns at once, and the read loop checks the flag between slices.
+  struct sigaction sa {};
+  sa.sa_handler = on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  Json params = Json::object();
+  if (!conv.empty()) params["conversation_id"] = conv;
+  ctx.call("watch", params);
+  if (::isatty(::fileno(stderr))) {
+    std::fprintf(stderr, "watching %s (Ctrl-C to stop)\n",
+                 conv.empty() ? "every conversation" : conv.c_str());
+  }
+  for (;;) {
+    auto e = ctx.client().next_event();
+    if (!e) return exit_code::kOk;  // interrupted
+    if (ctx.json) {
+      std::printf("%s\n", e->dump(-1, ' ', false, Json::error_handler_t::replace).c_str());
+    } else {
+      std::printf("%s\n", describe_event(ctx, *e).c_str());
+    }
+    if (std::fflush(stdout) != 0) return exit_code::kOk;  // the reader went away
+  }
+}
+
+}  // namespace
+
+void add_conversation_commands(CLI::App& app, Context& ctx, std::vector<Command>& out) {
+  auto* list = app.add_subcommand(
+      "list",
+      "Every conversation: roles, times, state, message counts, unread, connected sessions");
+  out.push_back({list, [&ctx] { return run_list(ctx); }});
+
+  auto conv = std::make_shared<std::string>();
+  auto full = std::make_shared<bool>(false);
+  auto* show = app.add_subcommand(
+      "show", "One conversation: roles, statuses and its messages (text cut at 100 characters)");
+  show->add_option("CONV", *conv, "Conversation id (conv_ + 16 hex)")->required();
+  show->add_flag("--full", *full, "Print whole message texts");
+  out.push_back({show, [&ctx, conv, full] { return run_show(ctx, *conv, *full); }});
+
+  auto tconv = std::make_shared<std::string>();
+  auto* tokens = app.add_subcommand(
+      "tokens", "Both session tokens of a conversation, re-derived by the daemon (audited)");
+  tokens->add_option("CONV", *tconv, "Conversation id")->required();
+  out.push_back({tokens, [&ctx, tconv] { return run_tokens(ctx, *tconv); }});
+
+  auto* cleanup = app.add_subcommand(
+      "cleanup", "Delete expired conversations with their messages and statuses");
+  out.push_back({cleanup, [&ctx] { return run_cleanup(ctx); }});
+
+  auto wconv = std::make_shared<std::string>();
+  auto* watch = app.add_subcommand(
+      "watch",
+      "Live tail of messages and status changes until interrupted (--json: one object per line)");
+  watch->add_option("CONV", *wconv, "Only this conversation");
+  out.push_back({watch, [&ctx, wconv] { return run_watch(ctx, *wconv); }});
+}
+
+}  // namespace cb::ctl

@@ -1,0 +1,304 @@
+// claude-bridgectl doctor: what is wrong with this installation and what to run about it.
+//
+// Each check is one line. A check that cannot be made here (no systemctl, no user manager,
+// daemon down for the checks that need it) is "not checked" and does not fail the run.
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "cb_config.h"
+#include "common/exit_codes.h"
+#include "common/paths.h"
+#include "common/unix_socket.h"
+#include "ctl/commands.h"
+
+namespace cb::ctl {
+namespace fs = std::filesystem;
+namespace {
+
+enum class State { kOk, kFail, kSkipped };
+
+struct Check {
+  std::string name;
+  State state;
+  std::string detail;  // what was found, and for a failure what to do
+};
+
+struct Captured {
+  int status = -1;     // exit status, -1 when it did not run or was killed
+  std::string output;  // stdout and stderr together
+};
+
+// Runs argv without a shell, stdin from /dev/null, for at most `timeout_ms`.
+Captured run_capture(const std::vector<std::string>& argv, int timeout_ms) {
+  Captured c;
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return c;
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return c;
+  }
+  if (pid == 0) {
+    const int null = ::open("/dev/null", O_RDONLY);
+    if (null >= 0) ::dup2(null, STDIN_FILENO);
+    ::dup2(fds[1], STDOUT_FILENO);
+    ::dup2(fds[1], STDERR_FILENO);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  char buf[4096];
+  bool killed = false;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now())
+                          .count();
+    if (left <= 0) {
+      ::kill(pid, SIGKILL);
+      killed = true;
+      break;
+    }
+    pollfd p{fds[0], POLLIN, 0};
+    const int rc = ::poll(&p, 1, static_cast<int>(left));
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc <= 0) continue;
+    const ssize_t n = ::read(fds[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (c.output.size() < 65536) c.output.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!killed && WIFEXITED(status)) c.status = WEXITSTATUS(status);
+  return c;
+}
+
+std::string first_line(const std::string& s) {
+  const auto end = s.find('\n');
+  std::string line = s.substr(0, end);
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  return line;
+}
+
+std::string octal(mode_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
+  return buf;
+}
+
+Check check_socket_dir(const fs::path& dir) {
+  const std::string err = paths::check_private_dir(dir);
+  if (!err.empty()) return {"socket directory", State::kFail, err};
+  return {"socket directory", State::kOk, dir.string() + " (0700, owned by you)"};
+}
+
+Check check_mcp_socket(const fs::path& dir) {
+  const auto path = dir / paths::kMcpSocket;
+  int err = 0;
+  if (unix_socket::connect(path.string(), &err)) {
+    return {"daemon on mcp.sock", State::kOk, path.string() + " accepts connections"};
+  }
+  return {"daemon on mcp.sock", State::kFail, unavailable_line(path, err)};
+}
+
+Check check_server_key(const Json& paths_json) {
+  const std::string name = "server key";
+  if (!paths_json.is_object() || !paths_json["state_dir"].is_string()) {
+    return {name, State::kSkipped, "not checked: the daemon did not say where its state is"};
+  }
+  const fs::path key = fs::path(paths_json["state_dir"].get<std::string>()) / "server.key";
+  struct stat st {};
+  if (::lstat(key.c_str(), &st) != 0) {
+    return {name, State::kFail,
+            key.string() + ": " + std::strerror(errno) +
+                " (the daemon creates it at start-up; restart it)"};
+  }
+  if (!S_ISREG(st.st_mode)) return {name, State::kFail, key.string() + " is not a regular file"};
+  if (st.st_uid != ::geteuid()) {
+    return {name, State::kFail,
+            key.string() + " is owned by uid " + std::to_string(st.st_uid) + ", not by you"};
+  }
+  if ((st.st_mode & 077) != 0) {
+    return {name, State::kFail,
+            key.string() + " has mode " + octal(st.st_mode) + " — run: chmod 600 " + key.string()};
+  }
+  if (st.st_size != 32) {
+    return {name, State::kFail,
+            key.string() + " is " + std::to_string(st.st_size) +
+                " bytes, expected 32 — restore it from a backup"};
+  }
+  return {name, State::kOk, key.string() + " (" + octal(st.st_mode) + ", 32 bytes, yours)"};
+}
+
+Check check_systemd() {
+  const std::string name = "systemd user units";
+  if (!find_on_path("systemctl")) return {name, State::kSkipped, "not checked (no systemctl)"};
+  const auto r = run_capture({"systemctl", "--user", "is-enabled", "claude-bridge.socket"}, 5000);
+  const std::string state = first_line(r.output);
+  if (r.status == 0) return {name, State::kOk, "claude-bridge.socket is " + state};
+  if (state == "disabled" || state == "masked" || state == "linked") {
+    return {name, State::kFail,
+            "claude-bridge.socket is " + state +
+                " — run: systemctl --user enable --now claude-bridge.socket"};
+  }
+  if (state == "not-found" || r.output.find("No such file") != std::string::npos) {
+    return {name, State::kFail,
+            "claude-bridge.socket is not installed — install the units (see README), then: "
+            "systemctl --user enable --now claude-bridge.socket"};
+  }
+  return {name, State::kSkipped,
+          "not checked (systemctl --user answered: " + (state.empty() ? "nothing" : state) + ")"};
+}
+
+Check check_shim_on_path() {
+  if (auto p = find_on_path("claude-bridge-shim")) {
+    return {"shim on PATH", State::kOk, p->string()};
+  }
+  return {"shim on PATH", State::kFail,
+          "claude-bridge-shim is not on PATH — install it, or register it by absolute path: "
+          "claude-bridgectl mcp-config"};
+}
+
+bool file_mentions(const fs::path& file, const std::string& needle) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return false;
+  std::string chunk(1 << 20, '\0');
+  std::string carry;
+  while (in) {
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    const std::string window = carry + chunk.substr(0, static_cast<std::size_t>(in.gcount()));
+    if (window.find(needle) != std::string::npos) return true;
+    carry = window.size() > needle.size() ? window.substr(window.size() - needle.size()) : window;
+  }
+  return false;
+}
+
+fs::path home_dir() {
+  if (const char* h = std::getenv("HOME"); h && *h) return h;
+  if (const passwd* pw = ::getpwuid(::geteuid())) return pw->pw_dir;
+  return {};
+}
+
+Check check_mcp_config() {
+  const std::string needle = "claude-bridge-shim";
+  std::error_code ec;
+  const fs::path project = fs::current_path(ec) / ".mcp.json";
+  const fs::path user = home_dir() / ".claude.json";
+  for (const fs::path& f : {project, user}) {
+    if (file_mentions(f, needle))
+      return {"Claude Code configuration", State::kOk, f.string() + " uses claude-bridge-shim"};
+  }
+  return {"Claude Code configuration", State::kFail,
+          "neither " + project.string() + " nor " + user.string() +
+              " mentions claude-bridge-shim — run: claude-bridgectl mcp-config"};
+}
+
+}  // namespace
+
+int run_doctor(Context& ctx) {
+  std::vector<Check> checks;
+  const fs::path dir = ctx.socket_dir();
+  checks.push_back(check_socket_dir(dir));
+
+  bool reachable = false;
+  try {
+    ctx.call("ping", Json::object(), 10);
+    reachable = true;
+    checks.push_back(
+        {"daemon on ctl.sock", State::kOk, (dir / paths::kCtlSocket).string() + " answers"});
+  } catch (const CtlError& e) {
+    checks.push_back({"daemon on ctl.sock", State::kFail, e.what()});
+  }
+  checks.push_back(check_mcp_socket(dir));
+
+  if (reachable) {
+    Json version;
+    try {
+      version = ctx.call("version", Json::object(), 10);
+      const std::string v = version.value("version", "?");
+      if (v == CB_VERSION) {
+        checks.push_back({"version", State::kOk, "daemon and claude-bridgectl are both " + v});
+      } else {
+        checks.push_back({"version", State::kFail,
+                          "daemon " + v + ", claude-bridgectl " + CB_VERSION +
+                              " — restart the daemon after an upgrade"});
+      }
+    } catch (const CtlError& e) {
+      checks.push_back({"version", State::kFail, e.what()});
+    }
+    try {
+      const Json r = ctx.call("integrity", Json::object(), 600);
+      if (r.value("ok", false)) {
+        checks.push_back({"database integrity", State::kOk,
+                          r.value("database", "") + " passes integrity_check (schema " +
+                              std::to_string(r.value("schema_version", 0)) + ")"});
+      } else {
+        checks.push_back({"database integrity", State::kFail,
+                          r.value("database", "") + ": " + r.value("result", "") +
+                              " — stop the daemon and restore a backup"});
+      }
+    } catch (const CtlError& e) {
+      checks.push_back({"database integrity", State::kFail, e.what()});
+    }
+    checks.push_back(check_server_key(version.value("paths", Json())));
+  } else {
+    for (const char* name : {"version", "database integrity", "server key"}) {
+      checks.push_back({name, State::kSkipped, "not checked: the daemon is not reachable"});
+    }
+  }
+  checks.push_back(check_systemd());
+  checks.push_back(check_shim_on_path());
+  checks.push_back(check_mcp_config());
+
+  bool all_ok = true;
+  for (const auto& c : checks) all_ok = all_ok && c.state != State::kFail;
+  if (ctx.json) {
+    Json list = Json::array();
+    for (const auto& c : checks) {
+      list.push_back(Json{{"check", c.name},
+                          {"status", c.state == State::kOk     ? "ok"
+                                     : c.state == State::kFail ? "fail"
+                                                               : "skipped"},
+                          {"detail", c.detail}});
+    }
+    print_json(Json{{"ok", all_ok}, {"checks", list}});
+  } else {
+    const Style& s = ctx.out;
+    for (const auto& c : checks) {
+      std::string mark;
+      switch (c.state) {
+        case State::kOk:
+          mark = paint(s, sgr::kGreen, s.unicode ? "✓" : "[ok]  ");
+          break;
+        case State::kFail:
+          mark = paint(s, sgr::kRed, s.unicode ? "✗" : "[FAIL]");
+          break;
+        case State::kSkipped:
+          mark = paint(s, sgr::kDim, s.unicode ? "–" : "[--]  ");
+          break;
+      }
+      std::printf("%s %s: %s\n", mark.c_str(), c.name.c_str(), c.detail.c_str());
+    }
+  }
+  return all_ok ? exit_code::kOk : exit_code::kFailure;
+}
+
+}  // namespace cb::ctl

@@ -1,0 +1,110 @@
+#include "ctl/output.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+namespace cb::ctl {
+
+Style detect_style(std::FILE* stream) {
+  Style s;
+  const bool tty = ::isatty(::fileno(stream)) == 1;
+  const char* no_color = std::getenv("NO_COLOR");
+  const char* term = std::getenv("TERM");
+  s.unicode = tty;
+  s.color = tty && !(no_color && *no_color) && !(term && std::strcmp(term, "dumb") == 0);
+  return s;
+}
+
+std::string paint(const Style& style, const char* code, std::string_view text) {
+  if (!style.color || !code) return std::string(text);
+  return "\033[" + std::string(code) + "m" + std::string(text) + "\033[0m";
+}
+
+namespace {
+bool continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
+}  // namespace
+
+std::size_t width(std::string_view utf8) {
+  std::size_t n = 0;
+  for (unsigned char c : utf8) {
+    if (!continuation(c)) ++n;
+  }
+  return n;
+}
+
+std::string cut(std::string_view utf8, std::size_t max, const Style& style) {
+  if (width(utf8) <= max) return std::string(utf8);
+  std::size_t points = 0;
+  std::size_t i = 0;
+  for (; i < utf8.size(); ++i) {
+    if (!continuation(static_cast<unsigned char>(utf8[i]))) {
+      if (points == max) break;
+      ++points;
+    }
+  }
+  return std::string(utf8.substr(0, i)) + (style.unicode ? "…" : "...");
+}
+
+std::string one_line(std::string_view utf8, const Style& style) {
+  std::string out;
+  out.reserve(utf8.size());
+  for (char c : utf8) {
+    if (c == '\n') {
+      out += style.unicode ? "⏎ " : "\\n ";
+    } else if (c == '\r') {
+      continue;
+    } else if (c == '\t') {
+      out += ' ';
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += '?';  // other control characters would move the cursor
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string short_time(const nlohmann::json& iso) {
+  if (!iso.is_string()) return "-";
+  std::string s = iso.get<std::string>();
+  if (s.size() >= 20 && s[10] == 'T') {
+    return s.substr(0, 10) + " " + s.substr(11, 8) + "Z";
+  }
+  return s;
+}
+
+void Table::print(std::FILE* out, const Style& style, std::string_view indent) const {
+  std::vector<std::size_t> widths(header_.size(), 0);
+  for (std::size_t i = 0; i < header_.size(); ++i) widths[i] = width(header_[i]);
+  for (const auto& row : rows_) {
+    for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i) {
+      widths[i] = std::max(widths[i], width(row[i].text));
+    }
+  }
+  auto emit = [&](const std::vector<Cell>& row, const char* all_color) {
+    std::string line(indent);
+    for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i) {
+      const bool last = i + 1 == row.size() || i + 1 == widths.size();
+      line += paint(style, all_color ? all_color : row[i].color, row[i].text);
+      if (!last) line += std::string(widths[i] - width(row[i].text) + 2, ' ');
+    }
+    // No trailing blanks when the last cells are empty.
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    std::fprintf(out, "%s\n", line.c_str());
+  };
+  std::vector<Cell> head;
+  for (const auto& h : header_) head.push_back(Cell{h, nullptr});
+  emit(head, sgr::kBold);
+  for (const auto& row : rows_) emit(row, nullptr);
+}
+
+void print_json(const nlohmann::json& value) {
+  const std::string text = value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fputc('\n', stdout);
+}
+
+}  // namespace cb::ctl
