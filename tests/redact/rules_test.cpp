@@ -2,6 +2,8 @@
 // back unchanged. Every secret is generated at run time (tests/redact/fake_secrets.h).
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,11 +24,19 @@ struct Row {
 
 std::string redact(const std::string& text) { return Redactor::builtin()->redact(text).text; }
 
+// Kinds hit by the rows of this file; the last test case checks every rule kind is among them.
+std::set<std::string>& exercised() {
+  static std::set<std::string> kinds;
+  return kinds;
+}
+
 void check_rows(const std::vector<Row>& rows) {
   for (const Row& row : rows) {
     CAPTURE(row.label);
     CAPTURE(row.input);
-    CHECK(redact(row.input) == row.expected);
+    const auto out = Redactor::builtin()->redact(row.input);
+    CHECK(out.text == row.expected);
+    for (const auto& hit : out.hits) exercised().insert(hit.kind);
     // Redacting twice changes nothing more: placeholders are never secrets themselves.
     CHECK(redact(row.expected) == row.expected);
   }
@@ -122,6 +132,20 @@ TEST_CASE("private keys in every encoding") {
         {"yaml", yaml + "next: 1\n", "tls:\n  key: |\n    PRIVATE_KEY_REDACTED\nnext: 1\n"},
         {"flattened", "k=" + flat + " done", "k=PRIVATE_KEY_REDACTED done"},
     });
+  }
+  // Whatever byte a prefilter window happens to end on (windows sit relative to the keyword, so
+  // the padding goes after the header), the whole block goes.
+  const std::string pem = cb::test::fake_pem_private_key(rng, "EC ");
+  const std::size_t header = pem.find('\n');
+  for (std::size_t pad = 0; pad < 80; ++pad) {
+    CAPTURE(pad);
+    std::string escaped, doubly;
+    for (char c : pem.substr(0, header) + std::string(pad, ' ') + pem.substr(header)) {
+      escaped += c == '\n' ? std::string("\\n") : std::string(1, c);
+      doubly += c == '\n' ? std::string("\\\\n") : std::string(1, c);
+    }
+    CHECK(redact("{\"k\": \"" + escaped + "\"}") == "{\"k\": \"PRIVATE_KEY_REDACTED\"}");
+    CHECK(redact("{\"k\": \"" + doubly + "\"}") == "{\"k\": \"PRIVATE_KEY_REDACTED\"}");
   }
   const std::string begin = "-----BEGIN RSA " + kPk + "-----";
   const std::string truncated = begin + "\n" + cb::test::fake_pem_body(rng, 4);
@@ -268,5 +292,96 @@ TEST_CASE("look-alikes and placeholders are left alone") {
   for (const std::string& text : unchanged) {
     CAPTURE(text);
     CHECK(redact(text) == text);
+  }
+}
+
+TEST_CASE("every vendor format in the table, one row each") {
+  Rng r(8);
+  using cb::test::kAlnum;
+  using cb::test::kBase64;
+  using cb::test::kBase64Url;
+  using cb::test::kHex;
+  const std::string uuid = r.chars(kHex, 8) + "-" + r.chars(kHex, 4) + "-4" + r.chars(kHex, 3) +
+                           "-8" + r.chars(kHex, 3) + "-" + r.chars(kHex, 12);
+  struct Vendor {
+    std::string value;
+    std::string placeholder;
+  };
+  const std::vector<Vendor> vendors = {
+      {"LT" + std::string("AI") + r.chars(kAlnum, 20), "ALIBABA_KEY_REDACTED"},
+      {"AK" + std::string("ID") + r.chars(kAlnum, 32), "TENCENT_KEY_REDACTED"},
+      {"fo" + std::string("1_") + r.chars(kBase64Url, 43), "FLYIO_TOKEN_REDACTED"},
+      {"v1" + std::string(".0-") + r.chars(kHex, 24) + "-" + r.chars(kHex, 146), "CLOUDFLARE_KEY_REDACTED"},
+      {"rubygems" + std::string("_") + r.chars(kHex, 48), "RUBYGEMS_TOKEN_REDACTED"},
+      {"CLOJARS" + std::string("_") + r.chars("abcdefghijklmnopqrstuvwxyz0123456789", 60), "CLOJARS_TOKEN_REDACTED"},
+      {"bkua" + std::string("_") + r.chars(kHex, 40), "BUILDKITE_TOKEN_REDACTED"},
+      {"CCIPAT" + std::string("_") + r.chars(kAlnum, 22) + "_" + r.chars(kHex, 40), "CIRCLECI_TOKEN_REDACTED"},
+      {r.chars(kAlnum, 14) + ".atlas" + std::string("v1.") + r.chars(kAlnum, 64), "TERRAFORM_TOKEN_REDACTED"},
+      {"pul" + std::string("-") + r.chars(kHex, 40), "PULUMI_TOKEN_REDACTED"},
+      {"dp" + std::string(".pt.") + r.chars(kAlnum, 43), "DOPPLER_TOKEN_REDACTED"},
+      {"ops" + std::string("_eyJ") + r.chars(kBase64, 120), "ONEPASSWORD_TOKEN_REDACTED"},
+      {"ATATT" + std::string("3") + r.chars(kBase64Url, 180), "ATLASSIAN_TOKEN_REDACTED"},
+      {"PMAK" + std::string("-") + r.chars(kHex, 24) + "-" + r.chars(kHex, 34), "POSTMAN_KEY_REDACTED"},
+      {"glsa" + std::string("_") + r.chars(kAlnum, 32) + "_" + r.chars(kHex, 8), "GRAFANA_TOKEN_REDACTED"},
+      {"NRAK" + std::string("-") + r.chars("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 27), "NEWRELIC_KEY_REDACTED"},
+      {"sbp" + std::string("_") + r.chars(kHex, 40), "SUPABASE_TOKEN_REDACTED"},
+      {"nfp" + std::string("_") + r.chars(kAlnum, 36), "NETLIFY_TOKEN_REDACTED"},
+      {"pscale" + std::string("_tkn_") + r.chars(kAlnum, 43), "PLANETSCALE_TOKEN_REDACTED"},
+      {"figd" + std::string("_") + r.chars(kBase64Url, 40), "FIGMA_TOKEN_REDACTED"},
+      {"pat" + r.chars(kAlnum, 14) + "." + r.chars(kHex, 64), "AIRTABLE_TOKEN_REDACTED"},
+      {"CFPAT" + std::string("-") + r.chars(kBase64Url, 43), "CONTENTFUL_TOKEN_REDACTED"},
+      {"sl" + std::string(".") + r.chars(kBase64Url, 140), "DROPBOX_TOKEN_REDACTED"},
+      {"whsec" + std::string("_") + r.chars(kAlnum, 32), "STRIPE_WEBHOOK_SECRET_REDACTED"},
+      {"sq0" + std::string("atp-") + r.chars(kBase64Url, 22), "SQUARE_TOKEN_REDACTED"},
+      {"shippo" + std::string("_live_") + r.chars(kHex, 40), "SHIPPO_TOKEN_REDACTED"},
+      {"FLWSECK" + std::string("-") + r.chars(kHex, 32) + "-X", "FLUTTERWAVE_KEY_REDACTED"},
+      {"EZ" + std::string("AK") + r.chars(kAlnum, 54), "EASYPOST_KEY_REDACTED"},
+      {"duffel" + std::string("_test_") + r.chars(kBase64Url, 43), "DUFFEL_TOKEN_REDACTED"},
+      {"sk" + std::string(".eyJ") + r.chars(kBase64Url, 60) + "." + r.chars(kBase64Url, 22), "MAPBOX_TOKEN_REDACTED"},
+      {"fw" + std::string("_") + r.chars(kAlnum, 24), "FIREWORKS_KEY_REDACTED"},
+      {"pcsk" + std::string("_") + r.chars(kAlnum, 60), "PINECONE_KEY_REDACTED"},
+      {"sk" + std::string("_") + r.chars(kHex, 48), "ELEVENLABS_KEY_REDACTED"},
+      {"gs" + std::string("k_") + r.chars(kAlnum, 52), "GROQ_KEY_REDACTED"},
+      {"r8" + std::string("_") + r.chars(kAlnum, 37), "REPLICATE_TOKEN_REDACTED"},
+      {"pplx" + std::string("-") + r.chars(kAlnum, 48), "PERPLEXITY_KEY_REDACTED"},
+      {"xai" + std::string("-") + r.chars(kAlnum, 80), "XAI_KEY_REDACTED"},
+      {"sk-" + std::string("or-v1-") + r.chars(kHex, 64), "OPENROUTER_KEY_REDACTED"},
+      {"tvly" + std::string("-") + r.chars(kAlnum, 32), "TAVILY_KEY_REDACTED"},
+      {"lsv2" + std::string("_pt_") + r.chars(kHex, 32) + "_" + r.chars(kHex, 10), "LANGSMITH_KEY_REDACTED"},
+      {"GR134" + std::string("8941") + r.chars(kBase64Url, 20), "GITLAB_TOKEN_REDACTED"},
+      {"1/" + std::string("/0") + r.chars(kBase64Url, 60), "GOOGLE_OAUTH_TOKEN_REDACTED"},
+      {"xapp" + std::string("-1-") + "A0" + r.chars(kAlnum, 9) + "-" + r.chars(cb::test::kDigits, 13) + "-" + r.chars(kHex, 64), "SLACK_TOKEN_REDACTED"},
+  };
+  std::vector<Row> rows;
+  for (const Vendor& v : vendors) {
+    rows.push_back({v.placeholder, "key = \"" + v.value + "\"\n", "key = \"" + v.placeholder + "\"\n"});
+    rows.push_back({v.placeholder + " prose", "try " + v.value + ", it works.", "try " + v.placeholder + ", it works."});
+  }
+  const std::string teams = "https://acme.webhook.office.com/webhookb2/" + uuid + "@" + uuid +
+                            "/IncomingWebhook/" + r.chars(kHex, 32) + "/" + uuid;
+  const std::string mailgun = r.chars(kHex, 32) + "-" + r.chars(kHex, 8) + "-" + r.chars(kHex, 8);
+  const std::string putty = r.chars(kBase64, 64) + "\n" + r.chars(kBase64, 64) + "\n" + r.chars(kBase64, 20) + "\n";
+  rows.push_back({"teams", "hook: " + teams, "hook: https://acme.TEAMS_WEBHOOK_REDACTED"});
+  const std::string slack_path = "T" + r.chars("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 10) + "/B" +
+                                 r.chars("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 10) + "/" + r.chars(kAlnum, 24);
+  const std::string discord_id = r.chars("123456789", 1) + r.chars(cb::test::kDigits, 17);
+  const std::string discord_secret = r.chars(kBase64Url, 68);
+  rows.push_back({"slack webhook", "SLACK_WEBHOOK_URL=https://hooks.slack.com/services/" + slack_path + "\n",
+                  "SLACK_WEBHOOK_URL=https://hooks.slack.com/services/SLACK_WEBHOOK_REDACTED\n"});
+  rows.push_back({"discord webhook", "POST https://discord.com/api/webhooks/" + discord_id + "/" + discord_secret + ".",
+                  "POST https://discord.com/api/webhooks/" + discord_id + "/DISCORD_WEBHOOK_REDACTED."});
+  rows.push_back({"mailgun", "Mailgun sending key " + mailgun, "Mailgun sending key MAILGUN_KEY_REDACTED"});
+  rows.push_back({"npmrc", "//registry.npmjs.org/:_authToken=" + uuid, "//registry.npmjs.org/:_authToken=NPM_TOKEN_REDACTED"});
+  rows.push_back({"putty", "PuTTY-User-Key-File-3: ssh-ed25519\nPrivate-Lines: 3\n" + putty + "Private-MAC: " + r.chars(kHex, 64),
+                  "PuTTY-User-Key-File-3: ssh-ed25519\nPrivate-Lines: 3\nPRIVATE_KEY_REDACTEDPrivate-MAC: " });
+  rows.back().expected += rows.back().input.substr(rows.back().input.size() - 64);
+  check_rows(rows);
+}
+
+TEST_CASE("every rule kind is exercised by some row of this file") {
+  if (exercised().empty()) return;  // run with a filter
+  for (const std::string& kind : Redactor::builtin()->kinds()) {
+    CAPTURE(kind);
+    CHECK(exercised().count(kind) == 1);
   }
 }

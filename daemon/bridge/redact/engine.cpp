@@ -10,6 +10,8 @@ namespace cb::bridge::redact {
 namespace {
 
 constexpr int kMaxGroups = 8;
+// A match ending this close to its window's end is re-run without the window.
+constexpr std::size_t kRematchSlack = 16;
 
 bool is_word_byte(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
@@ -168,8 +170,9 @@ void Engine::search(std::string_view text, std::size_t index, Span window, std::
     if (!rule.re->Match(input, pos, window.end, mode, groups, fetch)) break;
     std::size_t match_begin = static_cast<std::size_t>(groups[0].data() - text.data());
     std::size_t match_end = match_begin + groups[0].size();
-    if (match_end == window.end && window.end < text.size()) {
-      // The window may have cut the match short; let it run to its natural end.
+    if (window.end < text.size() && match_end + kRematchSlack >= window.end) {
+      // The window may have cut the match short (or mid-way through a multi-byte unit such as
+      // a "\n" escape); let it run to its natural end.
       if (stats != nullptr) ++stats->regex_calls;
       if (rule.re->Match(input, match_begin, text.size(), RE2::ANCHOR_START, groups, fetch)) {
         match_end = match_begin + groups[0].size();

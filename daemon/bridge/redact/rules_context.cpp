@@ -89,7 +89,7 @@ std::vector<RuleSpec> context_rules() {
   }
   add(rule("private_key", "PRIVATE_KEY_REDACTED",
            R"(Private-Lines: ?[0-9]+(?:\r?\n|\\+n)((?:[A-Za-z0-9+/=]+(?:\r?\n|\\+n))+))",
-           {"Private-Lines:"}, 0, 128, check_base64_blob));
+           {"Private-Lines:"}, 0, 8192, check_base64_blob));
   add(rule("private_key", "PRIVATE_KEY_REDACTED",
            R"(client-key-data\\*["']?[ \t]*:[ \t]*\\*["']?[A-Za-z0-9+/]{40,}={0,2})",
            {"client-key-data"}, 0, 128, check_base64_blob));
