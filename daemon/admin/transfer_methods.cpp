@@ -69,8 +69,8 @@ Json to_document(const store::ConversationDump& dump, std::int64_t now_ms) {
                                     {"expires_at", bridge::iso8601(c.expires_ms)},
                                     {"exec_mode", c.exec_mode},
                                     {"exec_json", c.exec_json}}},
-              {"statuses", statuses},
-              {"messages", messages}};
+              {"statuses", std::move(statuses)},
+              {"messages", std::move(messages)}};
 }
 
 // Reads an export document, naming the first thing wrong with it (as kBadInputFile).
