@@ -539,6 +539,21 @@ class BackupRestore(CtlTest):
         finally:
             d2.close()
 
+    def test_restore_in_place_keeps_sessions_and_the_chain(self):
+        a, b, ca, cb, conv = self.exchange()
+        path = self.backup(self.d, "b.db")
+        ok(a.call("send_to_partner", {**ca, "message": "written after the backup"}))
+        self.assertEqual(len(self.d.ctl_json("show", conv)["messages"]), 4)
+        self.d.ctl("restore", path, check=True)
+        self.assertEqual(len(self.d.ctl_json("show", conv)["messages"]), 3)
+        # The same connections go on; new audit entries chain onto the restored head.
+        ok(a.call("send_to_partner", {**ca, "message": "after the restore"}))
+        got = ok(b.call("check_messages", cb))
+        self.assertEqual([m["message"] for m in got["messages"]], ["after the restore"])
+        self.assertEqual(self.d.ctl("audit", "--verify").returncode, 0)
+        restores = [e for e in self.audit_actions() if e["action"] == "admin_restore"]
+        self.assertEqual((restores[0]["outcome"], restores[0]["details"]["audit_ok"]), ("ok", True))
+
     def test_restore_with_another_key_warns(self):
         *_, conv = self.exchange()
         path = self.backup(self.d, "b.db")
