@@ -27,7 +27,8 @@ std::string build_message(cb::test::Rng& rng, bool with_secrets) {
   std::size_t next = 0;
   while (text.size() < kMessageBytes) {
     const std::string& kind = kinds[next++ % kinds.size()];
-    const auto m = with_secrets ? cb::test::make_positive(kind, rng) : cb::test::make_negative(kind, rng);
+    const auto m =
+        with_secrets ? cb::test::make_positive(kind, rng) : cb::test::make_negative(kind, rng);
     text += m.text + "\n\n";
   }
   text.resize(kMessageBytes);
@@ -74,10 +75,11 @@ void report(const char* label, const cb::bridge::Redactor& redactor, const std::
     engine->redact(text, &stats);
   }
   const double mb_per_s = static_cast<double>(text.size()) / r.median_us;  // bytes/us == MB/s
-  std::printf("%-34s %9zu B %9.1f us median %9.1f us mean %9.1f us best %8.1f MB/s  hits %5zu"
-              "  regex calls %6zu  regex bytes %9zu\n",
-              label, text.size(), r.median_us, r.mean_us, r.best_us, mb_per_s, out.hits.size(),
-              stats.regex_calls, stats.window_bytes);
+  std::printf(
+      "%-34s %9zu B %9.1f us median %9.1f us mean %9.1f us best %8.1f MB/s  hits %5zu"
+      "  regex calls %6zu  regex bytes %9zu\n",
+      label, text.size(), r.median_us, r.mean_us, r.best_us, mb_per_s, out.hits.size(),
+      stats.regex_calls, stats.window_bytes);
 }
 
 }  // namespace

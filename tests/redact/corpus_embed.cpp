@@ -18,8 +18,8 @@ std::vector<std::string> split_words(std::string_view name) {
       continue;
     }
     const bool upper = std::isupper(static_cast<unsigned char>(c)) != 0;
-    const bool boundary = upper && !current.empty() &&
-                          std::islower(static_cast<unsigned char>(previous)) != 0;
+    const bool boundary =
+        upper && !current.empty() && std::islower(static_cast<unsigned char>(previous)) != 0;
     if (boundary) {
       words.push_back(current);
       current.clear();
@@ -90,11 +90,21 @@ std::string style_key(std::string_view name, KeyStyle style) {
   std::string out;
   for (std::size_t i = 0; i < words.size(); ++i) {
     switch (style) {
-      case KeyStyle::kUpperSnake: out += (i ? "_" : "") + upper(words[i]); break;
-      case KeyStyle::kSnake: out += (i ? "_" : "") + words[i]; break;
-      case KeyStyle::kKebab: out += (i ? "-" : "") + words[i]; break;
-      case KeyStyle::kCamel: out += i ? capitalized(words[i]) : words[i]; break;
-      case KeyStyle::kPascal: out += capitalized(words[i]); break;
+      case KeyStyle::kUpperSnake:
+        out += (i ? "_" : "") + upper(words[i]);
+        break;
+      case KeyStyle::kSnake:
+        out += (i ? "_" : "") + words[i];
+        break;
+      case KeyStyle::kKebab:
+        out += (i ? "-" : "") + words[i];
+        break;
+      case KeyStyle::kCamel:
+        out += i ? capitalized(words[i]) : words[i];
+        break;
+      case KeyStyle::kPascal:
+        out += capitalized(words[i]);
+        break;
     }
   }
   return out;
@@ -107,33 +117,61 @@ std::string assignment(Rng& rng, std::string_view key, std::string_view value) {
   const std::string camel = style_key(key, KeyStyle::kCamel);
   const std::string kebab = style_key(key, KeyStyle::kKebab);
   switch (rng.below(26)) {
-    case 0: return env + "=" + v + "\nLOG_LEVEL=info\n";
-    case 1: return "export " + env + "=\"" + v + "\"\n";
-    case 2: return "service:\n  name: api\n  " + snake + ": " + v + "\n  port: 8080\n";
-    case 3: return "  " + camel + ": \"" + v + "\"\n";
-    case 4: return "{\"" + camel + "\": \"" + v + "\", \"retries\": 3}";
-    case 5: return "{\n  \"name\": \"worker\",\n  \"" + snake + "\": \"" + v + "\",\n  \"debug\": false\n}";
-    case 6: return "{\"event\": \"config\", \"payload\": \"{\\\"" + snake + "\\\": \\\"" + v + "\\\"}\"}";
-    case 7: return "[default]\n" + snake + " = \"" + v + "\"\n";
-    case 8: return "[server]\nhost = 0.0.0.0\n" + snake + " = " + v + "\n";
-    case 9: return env + " = \"" + v + "\"\nclient = Client(" + snake + "=" + env + ")\n";
-    case 10: return "const " + camel + " = '" + v + "';\n";
-    case 11: return camel + " := \"" + v + "\"\nif " + camel + " == \"\" { return err }\n";
-    case 12: return "let " + snake + " = \"" + v + "\";\n";
-    case 13: return "private static final String " + env + " = \"" + v + "\";\n";
-    case 14: return "docker run --rm -e " + env + "=" + v + " ghcr.io/acme/worker:1.4\n";
-    case 15: return "env:\n  " + env + ": " + v + "\nsteps:\n  - run: make test\n";
-    case 16: return "<" + camel + ">" + v + "</" + camel + ">";
-    case 17: return "$env:" + env + " = \"" + v + "\"\n";
-    case 18: return "containers:\n  - name: api\n    env:\n      - name: " + env + "\n        value: \"" + v + "\"\n";
-    case 19: return "\"environment\": [\n  {\"name\": \"" + env + "\", \"value\": \"" + v + "\"}\n]";
-    case 20: return "services:\n  api:\n    environment:\n      - " + env + "=" + v + "\n";
-    case 21: return "app." + style_key(key, KeyStyle::kKebab) + "=" + v + "\nserver.port=8080\n";
-    case 22: return "config = {\"" + snake + "\": \"" + v + "\", \"timeout\": 30}\n";
-    case 23: return "config." + snake + " = '" + v + "'\n";
-    case 24: return "+ export " + env + "=" + v + "\n+ ./run.sh\n";
+    case 0:
+      return env + "=" + v + "\nLOG_LEVEL=info\n";
+    case 1:
+      return "export " + env + "=\"" + v + "\"\n";
+    case 2:
+      return "service:\n  name: api\n  " + snake + ": " + v + "\n  port: 8080\n";
+    case 3:
+      return "  " + camel + ": \"" + v + "\"\n";
+    case 4:
+      return "{\"" + camel + "\": \"" + v + "\", \"retries\": 3}";
+    case 5:
+      return "{\n  \"name\": \"worker\",\n  \"" + snake + "\": \"" + v +
+             "\",\n  \"debug\": false\n}";
+    case 6:
+      return "{\"event\": \"config\", \"payload\": \"{\\\"" + snake + "\\\": \\\"" + v + "\\\"}\"}";
+    case 7:
+      return "[default]\n" + snake + " = \"" + v + "\"\n";
+    case 8:
+      return "[server]\nhost = 0.0.0.0\n" + snake + " = " + v + "\n";
+    case 9:
+      return env + " = \"" + v + "\"\nclient = Client(" + snake + "=" + env + ")\n";
+    case 10:
+      return "const " + camel + " = '" + v + "';\n";
+    case 11:
+      return camel + " := \"" + v + "\"\nif " + camel + " == \"\" { return err }\n";
+    case 12:
+      return "let " + snake + " = \"" + v + "\";\n";
+    case 13:
+      return "private static final String " + env + " = \"" + v + "\";\n";
+    case 14:
+      return "docker run --rm -e " + env + "=" + v + " ghcr.io/acme/worker:1.4\n";
+    case 15:
+      return "env:\n  " + env + ": " + v + "\nsteps:\n  - run: make test\n";
+    case 16:
+      return "<" + camel + ">" + v + "</" + camel + ">";
+    case 17:
+      return "$env:" + env + " = \"" + v + "\"\n";
+    case 18:
+      return "containers:\n  - name: api\n    env:\n      - name: " + env + "\n        value: \"" +
+             v + "\"\n";
+    case 19:
+      return "\"environment\": [\n  {\"name\": \"" + env + "\", \"value\": \"" + v + "\"}\n]";
+    case 20:
+      return "services:\n  api:\n    environment:\n      - " + env + "=" + v + "\n";
+    case 21:
+      return "app." + style_key(key, KeyStyle::kKebab) + "=" + v + "\nserver.port=8080\n";
+    case 22:
+      return "config = {\"" + snake + "\": \"" + v + "\", \"timeout\": 30}\n";
+    case 23:
+      return "config." + snake + " = '" + v + "'\n";
+    case 24:
+      return "+ export " + env + "=" + v + "\n+ ./run.sh\n";
     default:  // a value that starts with '-' needs the --flag=value form on any command line
-      return "./cli deploy --" + kebab + (v.starts_with("-") ? "=" : " ") + v + " --region eu-west-1\n";
+      return "./cli deploy --" + kebab + (v.starts_with("-") ? "=" : " ") + v +
+             " --region eu-west-1\n";
   }
 }
 

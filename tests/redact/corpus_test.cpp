@@ -2,6 +2,8 @@
 // it: recall per credential kind (no hidden fragment survives) and the share of look-alike
 // messages that were changed at all. Prints the table; asserts recall >= 99% and changed
 // negatives <= 0.5%, per kind and overall.
+#include "tests/redact/corpus.h"
+
 #include <doctest/doctest.h>
 
 #include <cstdio>
@@ -10,7 +12,6 @@
 #include <vector>
 
 #include "daemon/bridge/redact/redactor.h"
-#include "tests/redact/corpus.h"
 
 namespace {
 
@@ -20,8 +21,8 @@ constexpr double kMaxChanged = 0.005;
 struct Tally {
   std::string kind;
   int total = 0;
-  int bad = 0;            // positives: a fragment survived; negatives: text changed
-  int placeholder = 0;    // positives: the expected placeholder appears
+  int bad = 0;          // positives: a fragment survived; negatives: text changed
+  int placeholder = 0;  // positives: the expected placeholder appears
   std::vector<std::string> examples;
 };
 
@@ -33,7 +34,8 @@ std::size_t samples(const char* variable, std::size_t fallback) {
 std::string describe(const cb::bridge::Redacted& out, std::string_view input) {
   std::string line;
   for (const auto& hit : out.hits) {
-    line += " [" + hit.kind + ": " + std::string(input.substr(hit.offset, std::min<std::size_t>(hit.length, 60))) + "]";
+    line += " [" + hit.kind + ": " +
+            std::string(input.substr(hit.offset, std::min<std::size_t>(hit.length, 60))) + "]";
   }
   return line;
 }
@@ -68,7 +70,8 @@ TEST_CASE("corpus: recall per credential kind and changed look-alikes") {
       ++tally.total;
       if (leaked) {
         ++tally.bad;
-        if (tally.examples.size() < 3) tally.examples.push_back(excerpt(m.text) + "\n      => " + excerpt(out.text));
+        if (tally.examples.size() < 3)
+          tally.examples.push_back(excerpt(m.text) + "\n      => " + excerpt(out.text));
       }
       if (out.text.find(m.placeholder) != std::string::npos) ++tally.placeholder;
     }
@@ -87,7 +90,8 @@ TEST_CASE("corpus: recall per credential kind and changed look-alikes") {
       ++tally.total;
       if (out.changed()) {
         ++tally.bad;
-        if (tally.examples.size() < 3) tally.examples.push_back(excerpt(m.text) + "\n      hits:" + describe(out, m.text));
+        if (tally.examples.size() < 3)
+          tally.examples.push_back(excerpt(m.text) + "\n      hits:" + describe(out, m.text));
       }
     }
     negative_total += tally.total;
@@ -111,7 +115,8 @@ TEST_CASE("corpus: recall per credential kind and changed look-alikes") {
               100.0 * negative_changed / negative_total);
   for (const auto* group : {&positives, &negatives}) {
     for (const Tally& t : *group) {
-      for (const std::string& example : t.examples) std::printf("[%s] %s\n", t.kind.c_str(), example.c_str());
+      for (const std::string& example : t.examples)
+        std::printf("[%s] %s\n", t.kind.c_str(), example.c_str());
     }
   }
   std::fflush(stdout);

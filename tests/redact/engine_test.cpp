@@ -1,5 +1,7 @@
 // The engine's contracts: custom-rule validation, overlap resolution, hit invariants, kinds and
 // counts, and linear work on adversarial input (counted, never timed).
+#include "daemon/bridge/redact/engine.h"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -7,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "daemon/bridge/redact/engine.h"
 #include "daemon/bridge/redact/redactor.h"
 #include "tests/redact/fake_secrets.h"
 
@@ -48,7 +49,8 @@ TEST_CASE("custom rules are validated with one line naming the rule") {
       {{"stars", "x*", "X_REDACTED"}, "redaction rule 'stars': pattern matches the empty string"},
       {{"alt", "acme|", "X_REDACTED"}, "redaction rule 'alt': pattern matches the empty string"},
       {{"edge", "\\b", "X_REDACTED"}, "redaction rule 'edge': pattern matches the empty string"},
-      {{"opt", "(acme_[a-z]+)?", "X_REDACTED"}, "redaction rule 'opt': pattern matches the empty string"},
+      {{"opt", "(acme_[a-z]+)?", "X_REDACTED"},
+       "redaction rule 'opt': pattern matches the empty string"},
   };
   for (const Bad& b : bad) {
     CAPTURE(b.rule.pattern);
@@ -58,8 +60,8 @@ TEST_CASE("custom rules are validated with one line naming the rule") {
     CHECK(error.find('\n') == std::string::npos);
   }
   std::string error;
-  CHECK(Redactor::create({{"ok", "acme_[a-z]{8}", "ACME_REDACTED"},
-                          {"", "x", "Y"}}, &error) == nullptr);
+  CHECK(Redactor::create({{"ok", "acme_[a-z]{8}", "ACME_REDACTED"}, {"", "x", "Y"}}, &error) ==
+        nullptr);
   CHECK(error == "redaction rule #2: empty name");
 }
 
@@ -70,8 +72,10 @@ TEST_CASE("custom rules: whole match, group 1, kinds and counts") {
   const auto out = redactor->redact(
       "use acme_abcdef123456 or acme_zzzzzz999999; PIN code: 123456; GRÖSSE=x größe=abc");
   CHECK(out.text ==
-        "use ACME_TOKEN_REDACTED or ACME_TOKEN_REDACTED; PIN code: PIN_REDACTED; GRÖSSE=x größe=U_REDACTED");
-  CHECK(out.counts() == std::map<std::string, int>{{"acme_token", 2}, {"ticket_pin", 1}, {"unicode", 1}});
+        "use ACME_TOKEN_REDACTED or ACME_TOKEN_REDACTED; PIN code: PIN_REDACTED; GRÖSSE=x "
+        "größe=U_REDACTED");
+  CHECK(out.counts() ==
+        std::map<std::string, int>{{"acme_token", 2}, {"ticket_pin", 1}, {"unicode", 1}});
   const auto kinds = redactor->kinds();
   CHECK(std::find(kinds.begin(), kinds.end(), "acme_token") != kinds.end());
   CHECK(std::find(kinds.begin(), kinds.end(), "github_token") != kinds.end());
@@ -111,7 +115,8 @@ TEST_CASE("overlapping hits: longer wins, then earlier, then the rule listed fir
   SUBCASE("same span: the rule listed first wins, built-in before custom") {
     auto r = with_rules({{"one", "q[0-9]{6}", "ONE_REDACTED"}, {"two", "q[0-9]+", "TWO_REDACTED"}});
     CHECK(r->redact("q123456").text == "ONE_REDACTED");
-    const std::string token = std::string("gh") + "p_" + cb::test::Rng(9).chars(cb::test::kAlnum, 36);
+    const std::string token =
+        std::string("gh") + "p_" + cb::test::Rng(9).chars(cb::test::kAlnum, 36);
     auto c = with_rules({{"mine", "gh[a-z]_[A-Za-z0-9]{36}", "MINE_REDACTED"}});
     CHECK(c->redact(token).text == "GITHUB_TOKEN_REDACTED");
   }

@@ -7,7 +7,7 @@ namespace cb::test {
 namespace {
 
 const std::vector<std::string> kWords = {
-    "summer", "river",  "falcon", "orange", "winter", "purple", "rocket", "silver", "garden",
+    "summer",  "river",  "falcon", "orange", "winter", "purple", "rocket", "silver", "garden",
     "thunder", "castle", "monkey", "dragon", "pepper", "shadow", "coffee", "planet", "violet"};
 
 std::string capitalize(std::string word) {
@@ -40,7 +40,8 @@ const std::map<std::string, Maker>& makers() {
          return token("aws_access_key_id",
                       std::string(r.chance(0.7) ? "AK" : "AS") + "IA" +
                           r.chars("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16),
-                      "AWS_KEY_REDACTED", {"AWS_ACCESS_KEY_ID", "aws_access_key_id", "AccessKeyId"});
+                      "AWS_KEY_REDACTED",
+                      {"AWS_ACCESS_KEY_ID", "aws_access_key_id", "AccessKeyId"});
        }},
       {"aws_session_token",
        [](Rng& r) {
@@ -52,7 +53,8 @@ const std::map<std::string, Maker>& makers() {
       {"google_api_key",
        [](Rng& r) {
          return token("google_api_key", std::string("AI") + "za" + r.chars(kBase64Url, 35),
-                      "GOOGLE_API_KEY_REDACTED", {"GOOGLE_API_KEY", "apiKey", "key", "GEMINI_API_KEY"});
+                      "GOOGLE_API_KEY_REDACTED",
+                      {"GOOGLE_API_KEY", "apiKey", "key", "GEMINI_API_KEY"});
        }},
       {"google_oauth_secret",
        [](Rng& r) {
@@ -67,19 +69,20 @@ const std::map<std::string, Maker>& makers() {
        }},
       {"azure_client_secret",
        [](Rng& r) {
-         return token("azure_client_secret",
-                      r.chars(kAlnum, 3) + r.chars(kDigits, 1) + "Q~" +
-                          r.chars("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_~.-", 33) +
-                          r.chars(kAlnum, 1),
-                      "AZURE_CLIENT_SECRET_REDACTED", {"AZURE_CLIENT_SECRET", "client_secret"});
+         return token(
+             "azure_client_secret",
+             r.chars(kAlnum, 3) + r.chars(kDigits, 1) + "Q~" +
+                 r.chars("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_~.-", 33) +
+                 r.chars(kAlnum, 1),
+             "AZURE_CLIENT_SECRET_REDACTED", {"AZURE_CLIENT_SECRET", "client_secret"});
        }},
       {"github_token",
        [](Rng& r) {
          if (r.chance(0.25)) {
-           return token("github_token",
-                        std::string("github") + "_pat_" + r.chars(kAlnum, 22) + "_" +
-                            r.chars(kAlnum, 59),
-                        "GITHUB_TOKEN_REDACTED", {"GITHUB_TOKEN", "GH_TOKEN", "token"});
+           return token(
+               "github_token",
+               std::string("github") + "_pat_" + r.chars(kAlnum, 22) + "_" + r.chars(kAlnum, 59),
+               "GITHUB_TOKEN_REDACTED", {"GITHUB_TOKEN", "GH_TOKEN", "token"});
          }
          const std::string kinds = "pousr";
          return token("github_token",
@@ -98,9 +101,10 @@ const std::map<std::string, Maker>& makers() {
        }},
       {"pypi_token",
        [](Rng& r) {
-         return token("pypi_token",
-                      std::string("py") + "pi-AgEIcHlwaS5vcmc" + r.chars(kBase64Url, r.between(150, 200)),
-                      "PYPI_TOKEN_REDACTED", {"PYPI_TOKEN", "TWINE_PASSWORD", "password"});
+         return token(
+             "pypi_token",
+             std::string("py") + "pi-AgEIcHlwaS5vcmc" + r.chars(kBase64Url, r.between(150, 200)),
+             "PYPI_TOKEN_REDACTED", {"PYPI_TOKEN", "TWINE_PASSWORD", "password"});
        }},
       {"docker_hub_token",
        [](Rng& r) {
@@ -111,12 +115,21 @@ const std::map<std::string, Maker>& makers() {
        [](Rng& r) {
          std::string value = "sk-";
          switch (r.below(4)) {
-           case 0: value += "proj-" + r.chars(kBase64Url, 74) + "T3Blb" + "kFJ" + r.chars(kBase64Url, 74); break;
-           case 1: value += r.chars(kAlnum, 20) + "T3Blb" + "kFJ" + r.chars(kAlnum, 20); break;
-           case 2: value += "svcacct-" + r.chars(kBase64Url, 100); break;
-           default: value += r.chars(kAlnum, 48); break;
+           case 0:
+             value += "proj-" + r.chars(kBase64Url, 74) + "T3Blb" + "kFJ" + r.chars(kBase64Url, 74);
+             break;
+           case 1:
+             value += r.chars(kAlnum, 20) + "T3Blb" + "kFJ" + r.chars(kAlnum, 20);
+             break;
+           case 2:
+             value += "svcacct-" + r.chars(kBase64Url, 100);
+             break;
+           default:
+             value += r.chars(kAlnum, 48);
+             break;
          }
-         return token("openai_key", value, "OPENAI_KEY_REDACTED", {"OPENAI_API_KEY", "api_key", "openai.api_key"});
+         return token("openai_key", value, "OPENAI_KEY_REDACTED",
+                      {"OPENAI_API_KEY", "api_key", "openai.api_key"});
        }},
       {"anthropic_key",
        [](Rng& r) {
@@ -127,21 +140,46 @@ const std::map<std::string, Maker>& makers() {
       {"huggingface_token",
        [](Rng& r) {
          return token("huggingface_token", std::string("h") + "f_" + r.chars(kLetters, 34),
-                      "HUGGINGFACE_TOKEN_REDACTED", {"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "token"});
+                      "HUGGINGFACE_TOKEN_REDACTED",
+                      {"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "token"});
        }},
       {"ai_provider_key",
        [](Rng& r) {
          std::string value;
          std::string placeholder;
          switch (r.below(8)) {
-           case 0: value = std::string("gs") + "k_" + r.chars(kAlnum, 52); placeholder = "GROQ_KEY_REDACTED"; break;
-           case 1: value = std::string("r") + "8_" + r.chars(kAlnum, 37); placeholder = "REPLICATE_TOKEN_REDACTED"; break;
-           case 2: value = std::string("pp") + "lx-" + r.chars(kAlnum, 48); placeholder = "PERPLEXITY_KEY_REDACTED"; break;
-           case 3: value = std::string("xa") + "i-" + r.chars(kAlnum, 80); placeholder = "XAI_KEY_REDACTED"; break;
-           case 4: value = std::string("sk-") + "or-v1-" + r.chars(kHex, 64); placeholder = "OPENROUTER_KEY_REDACTED"; break;
-           case 5: value = std::string("sk-") + r.chars(kHex, 32); placeholder = "OPENAI_KEY_REDACTED"; break;
-           case 6: value = std::string("tv") + "ly-" + r.chars(kAlnum, 32); placeholder = "TAVILY_KEY_REDACTED"; break;
-           default: value = std::string("lsv2") + "_pt_" + r.chars(kHex, 32) + "_" + r.chars(kHex, 10); placeholder = "LANGSMITH_KEY_REDACTED"; break;
+           case 0:
+             value = std::string("gs") + "k_" + r.chars(kAlnum, 52);
+             placeholder = "GROQ_KEY_REDACTED";
+             break;
+           case 1:
+             value = std::string("r") + "8_" + r.chars(kAlnum, 37);
+             placeholder = "REPLICATE_TOKEN_REDACTED";
+             break;
+           case 2:
+             value = std::string("pp") + "lx-" + r.chars(kAlnum, 48);
+             placeholder = "PERPLEXITY_KEY_REDACTED";
+             break;
+           case 3:
+             value = std::string("xa") + "i-" + r.chars(kAlnum, 80);
+             placeholder = "XAI_KEY_REDACTED";
+             break;
+           case 4:
+             value = std::string("sk-") + "or-v1-" + r.chars(kHex, 64);
+             placeholder = "OPENROUTER_KEY_REDACTED";
+             break;
+           case 5:
+             value = std::string("sk-") + r.chars(kHex, 32);
+             placeholder = "OPENAI_KEY_REDACTED";
+             break;
+           case 6:
+             value = std::string("tv") + "ly-" + r.chars(kAlnum, 32);
+             placeholder = "TAVILY_KEY_REDACTED";
+             break;
+           default:
+             value = std::string("lsv2") + "_pt_" + r.chars(kHex, 32) + "_" + r.chars(kHex, 10);
+             placeholder = "LANGSMITH_KEY_REDACTED";
+             break;
          }
          return token("ai_provider_key", value, placeholder, {"API_KEY", "api_key", "LLM_API_KEY"});
        }},
@@ -149,8 +187,9 @@ const std::map<std::string, Maker>& makers() {
        [](Rng& r) {
          const std::string kinds = "bpa";
          return token("slack_token",
-                      std::string("xo") + "x" + kinds[r.below(3)] + "-" + digits_no_leading_zero(r, 12) +
-                          "-" + digits_no_leading_zero(r, 13) + "-" + r.chars(kAlnum, 24),
+                      std::string("xo") + "x" + kinds[r.below(3)] + "-" +
+                          digits_no_leading_zero(r, 12) + "-" + digits_no_leading_zero(r, 13) +
+                          "-" + r.chars(kAlnum, 24),
                       "SLACK_TOKEN_REDACTED", {"SLACK_BOT_TOKEN", "SLACK_TOKEN", "token"});
        }},
       {"discord_bot_token",
@@ -169,7 +208,8 @@ const std::map<std::string, Maker>& makers() {
       {"stripe_key",
        [](Rng& r) {
          return token("stripe_key",
-                      std::string(r.chance(0.8) ? "sk" : "rk") + (r.chance(0.7) ? "_live_" : "_test_") +
+                      std::string(r.chance(0.8) ? "sk" : "rk") +
+                          (r.chance(0.7) ? "_live_" : "_test_") +
                           r.chars(kAlnum, r.between(24, 99)),
                       "STRIPE_KEY_REDACTED", {"STRIPE_SECRET_KEY", "stripe.api_key", "STRIPE_KEY"});
        }},
@@ -180,9 +220,10 @@ const std::map<std::string, Maker>& makers() {
        }},
       {"sendgrid_key",
        [](Rng& r) {
-         return token("sendgrid_key",
-                      std::string("S") + "G." + r.chars(kBase64Url, 22) + "." + r.chars(kBase64Url, 43),
-                      "SENDGRID_KEY_REDACTED", {"SENDGRID_API_KEY"});
+         return token(
+             "sendgrid_key",
+             std::string("S") + "G." + r.chars(kBase64Url, 22) + "." + r.chars(kBase64Url, 43),
+             "SENDGRID_KEY_REDACTED", {"SENDGRID_API_KEY"});
        }},
       {"mailgun_key",
        [](Rng& r) {
@@ -200,11 +241,13 @@ const std::map<std::string, Maker>& makers() {
            return token("sentry_token", std::string("sntr") + "yu_" + r.chars(kHex, 64),
                         "SENTRY_TOKEN_REDACTED", {"SENTRY_AUTH_TOKEN"});
          }
-         return token("sentry_token",
-                      std::string("sntr") + "ys_" + base64("{\"iat\":" + r.chars(kDigits, 10) +
-                                                           ",\"url\":\"https://sentry.io\"}", false, false) +
-                          "_" + r.chars(kBase64Url, 43),
-                      "SENTRY_TOKEN_REDACTED", {"SENTRY_AUTH_TOKEN"});
+         return token(
+             "sentry_token",
+             std::string("sntr") + "ys_" +
+                 base64("{\"iat\":" + r.chars(kDigits, 10) + ",\"url\":\"https://sentry.io\"}",
+                        false, false) +
+                 "_" + r.chars(kBase64Url, 43),
+             "SENTRY_TOKEN_REDACTED", {"SENTRY_AUTH_TOKEN"});
        }},
       {"databricks_token",
        [](Rng& r) {
@@ -213,7 +256,8 @@ const std::map<std::string, Maker>& makers() {
        }},
       {"vault_token",
        [](Rng& r) {
-         return token("vault_token", std::string("hv") + "s." + r.chars(kBase64Url, r.between(90, 100)),
+         return token("vault_token",
+                      std::string("hv") + "s." + r.chars(kBase64Url, r.between(90, 100)),
                       "VAULT_TOKEN_REDACTED", {"VAULT_TOKEN", "X-Vault-Token"});
        }},
       {"linear_key",
@@ -224,7 +268,8 @@ const std::map<std::string, Maker>& makers() {
       {"notion_token",
        [](Rng& r) {
          if (r.chance(0.5)) {
-           return token("notion_token", std::string("nt") + "n_" + r.chars(kDigits, 11) + r.chars(kAlnum, 35),
+           return token("notion_token",
+                        std::string("nt") + "n_" + r.chars(kDigits, 11) + r.chars(kAlnum, 35),
                         "NOTION_TOKEN_REDACTED", {"NOTION_TOKEN", "NOTION_API_KEY"});
          }
          return token("notion_token", std::string("sec") + "ret_" + r.chars(kAlnum, 43),
@@ -242,9 +287,10 @@ const std::map<std::string, Maker>& makers() {
        }},
       {"age_secret_key",
        [](Rng& r) {
-         return token("age_secret_key",
-                      std::string("AGE-SEC") + "RET-KEY-1" + r.chars("QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L", 58),
-                      "AGE_SECRET_KEY_REDACTED", {"SOPS_AGE_KEY", "AGE_KEY"});
+         return token(
+             "age_secret_key",
+             std::string("AGE-SEC") + "RET-KEY-1" + r.chars("QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L", 58),
+             "AGE_SECRET_KEY_REDACTED", {"SOPS_AGE_KEY", "AGE_KEY"});
        }},
       {"jwt",
        [](Rng& r) {
@@ -353,9 +399,12 @@ std::string fake_password(Rng& rng, std::string_view forbidden) {
 
 std::string fake_generic_secret(Rng& rng) {
   switch (rng.below(4)) {
-    case 0: return rng.chars(kAlnum, 32);
-    case 1: return rng.chars(kHex, 40);
-    case 2: return rng.chars(kBase64Url, 48);
+    case 0:
+      return rng.chars(kAlnum, 32);
+    case 1:
+      return rng.chars(kHex, 40);
+    case 2:
+      return rng.chars(kBase64Url, 48);
     default:
       return rng.chars(kHex, 8) + "-" + rng.chars(kHex, 4) + "-4" + rng.chars(kHex, 3) + "-a" +
              rng.chars(kHex, 3) + "-" + rng.chars(kHex, 12);
@@ -375,7 +424,11 @@ std::string fake_pem_private_key(Rng& rng, std::string_view type) {
   const bool pgp = type == "PGP ";
   const std::string block = pgp ? " BLOCK" : "";
   std::string out = "-----BEGIN " + label + block + "-----\n";
-  if (pgp) out += "\n";
+  if (pgp) out += "Version: GnuPG v2\n\n";
+  if (type == "RSA " && rng.chance(0.3)) {  // legacy OpenSSL encryption headers
+    out += "Proc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC," + rng.chars("0123456789ABCDEF", 32) +
+           "\n\n";
+  }
   out += fake_pem_body(rng, rng.between(8, 26));
   if (pgp) out += "\n=" + rng.chars(kBase64, 4);
   out += "\n-----END " + label + block + "-----";
@@ -383,11 +436,12 @@ std::string fake_pem_private_key(Rng& rng, std::string_view type) {
 }
 
 std::string fake_jwt(Rng& rng) {
-  const std::string header = rng.chance(0.5) ? R"({"alg":"HS256","typ":"JWT"})"
-                                             : R"({"alg":"RS256","kid":")" + rng.chars(kHex, 16) + "\"}";
+  const std::string header = rng.chance(0.5)
+                                 ? R"({"alg":"HS256","typ":"JWT"})"
+                                 : R"({"alg":"RS256","kid":")" + rng.chars(kHex, 16) + "\"}";
   const std::string payload = R"({"sub":")" + rng.chars(kDigits, 10) + R"(","name":")" +
-                              capitalize(rng.pick(kWords)) + R"(","iat":)" + rng.chars(kDigits, 10) +
-                              R"(,"exp":)" + rng.chars(kDigits, 10) + "}";
+                              capitalize(rng.pick(kWords)) + R"(","iat":)" +
+                              rng.chars(kDigits, 10) + R"(,"exp":)" + rng.chars(kDigits, 10) + "}";
   return base64(header, true, false) + "." + base64(payload, true, false) + "." +
          rng.chars(kBase64Url, 43);
 }

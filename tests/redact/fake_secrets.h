@@ -32,8 +32,7 @@ class Rng {
 inline constexpr std::string_view kLower = "abcdefghijklmnopqrstuvwxyz";
 inline constexpr std::string_view kUpper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 inline constexpr std::string_view kDigits = "0123456789";
-inline constexpr std::string_view kLetters =
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+inline constexpr std::string_view kLetters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 inline constexpr std::string_view kAlnum =
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 inline constexpr std::string_view kHex = "0123456789abcdef";
@@ -48,10 +47,10 @@ std::string join(const std::vector<std::string>& parts, std::string_view separat
 // One generated credential. `value` is what a person pastes; `hidden` are the fragments that
 // must not survive redaction (usually just `value`).
 struct FakeSecret {
-  std::string kind;      // the corpus kind (not necessarily the rule name)
+  std::string kind;  // the corpus kind (not necessarily the rule name)
   std::string value;
   std::vector<std::string> hidden;
-  std::string placeholder;  // the placeholder the redactor should use
+  std::string placeholder;             // the placeholder the redactor should use
   std::vector<std::string> key_names;  // names this credential is usually assigned to
 };
 

@@ -86,14 +86,17 @@ TEST_CASE("tokens end at any non-token byte") {
 TEST_CASE("AWS keys, session tokens and the secret key next to its id") {
   Rng rng(3);
   const FakeSecret id = cb::test::make_token("aws_access_key_id", rng);
-  const std::string secret = "wJ" + rng.chars(cb::test::kAlnum, 30) + "/K7" + rng.chars(cb::test::kAlnum, 5);
+  const std::string secret =
+      "wJ" + rng.chars(cb::test::kAlnum, 30) + "/K7" + rng.chars(cb::test::kAlnum, 5);
   const FakeSecret session = cb::test::make_token("aws_session_token", rng);
   check_rows({
       {"credentials file",
        "[default]\naws_access_key_id = " + id.value + "\naws_secret_access_key = " + secret + "\n",
-       "[default]\naws_access_key_id = AWS_KEY_REDACTED\naws_secret_access_key = AWS_KEY_REDACTED\n"},
-      {"sts json", "{\"AccessKeyId\": \"" + id.value + "\", \"SecretAccessKey\": \"" + secret +
-                       "\", \"SessionToken\": \"" + session.value + "\"}",
+       "[default]\naws_access_key_id = AWS_KEY_REDACTED\naws_secret_access_key = "
+       "AWS_KEY_REDACTED\n"},
+      {"sts json",
+       "{\"AccessKeyId\": \"" + id.value + "\", \"SecretAccessKey\": \"" + secret +
+           "\", \"SessionToken\": \"" + session.value + "\"}",
        "{\"AccessKeyId\": \"AWS_KEY_REDACTED\", \"SecretAccessKey\": \"AWS_KEY_REDACTED\", "
        "\"SessionToken\": \"AWS_SESSION_TOKEN_REDACTED\"}"},
       {"csv", "Access key ID,Secret access key\n" + id.value + "," + secret + "\n",
@@ -147,6 +150,10 @@ TEST_CASE("private keys in every encoding") {
     CHECK(redact("{\"k\": \"" + escaped + "\"}") == "{\"k\": \"PRIVATE_KEY_REDACTED\"}");
     CHECK(redact("{\"k\": \"" + doubly + "\"}") == "{\"k\": \"PRIVATE_KEY_REDACTED\"}");
   }
+  const std::string ssh2 = "---- BEGIN SSH2 ENCRYPTED " + kPk + " ----\nComment: \"rsa-key\"\n" +
+                           cb::test::fake_pem_body(rng, 6) + "\n---- END SSH2 ENCRYPTED " + kPk +
+                           " ----";
+  CHECK(redact("key:\n" + ssh2 + "\n") == "key:\nPRIVATE_KEY_REDACTED\n");
   const std::string begin = "-----BEGIN RSA " + kPk + "-----";
   const std::string truncated = begin + "\n" + cb::test::fake_pem_body(rng, 4);
   CHECK(redact("here: " + truncated) == "here: PRIVATE_KEY_REDACTED");
@@ -175,7 +182,8 @@ TEST_CASE("passwords, URLs, command lines and HTTP authorization") {
        "jdbc:mysql://db/app?user=app&password=PASSWORD_REDACTED&ssl=true"},
       {"url", "postgres://app:" + pw + "@db.internal:5432/app",
        "postgres://app:PASSWORD_REDACTED@db.internal:5432/app"},
-      {"url empty user", "redis://:" + pw + "@cache:6379/0", "redis://:PASSWORD_REDACTED@cache:6379/0"},
+      {"url empty user", "redis://:" + pw + "@cache:6379/0",
+       "redis://:PASSWORD_REDACTED@cache:6379/0"},
       {"curl -u", "curl -u admin:" + pw + " https://x.test/api",
        "curl -u admin:PASSWORD_REDACTED https://x.test/api"},
       {"curl --user=", "curl --user=\"admin:" + pw + "\" https://x.test",
@@ -211,22 +219,28 @@ TEST_CASE("cloud and cluster credential files") {
   const std::string docker_auth = cb::test::base64("robot:" + rng.chars(cb::test::kAlnum, 24));
   const std::string client_key = cb::test::base64(cb::test::fake_pem_private_key(rng, "RSA "));
   const std::string account_key = rng.chars(cb::test::kBase64, 86) + "==";
-  const std::string sig = rng.chars(cb::test::kAlnum, 40) + "%2B" + rng.chars(cb::test::kAlnum, 3) + "%3D";
+  const std::string sig =
+      rng.chars(cb::test::kAlnum, 40) + "%2B" + rng.chars(cb::test::kAlnum, 3) + "%3D";
   const std::string b64a = cb::test::base64("s3cr3t-" + rng.chars(cb::test::kAlnum, 8));
   const std::string b64b = cb::test::base64("admin");
   check_rows({
-      {"docker auths", "{\"auths\": {\"https://index.docker.io/v1/\": {\"auth\": \"" + docker_auth + "\"}}}",
+      {"docker auths",
+       "{\"auths\": {\"https://index.docker.io/v1/\": {\"auth\": \"" + docker_auth + "\"}}}",
        "{\"auths\": {\"https://index.docker.io/v1/\": {\"auth\": \"DOCKER_AUTH_REDACTED\"}}}"},
       {"kubeconfig", "users:\n- name: admin\n  user:\n    client-key-data: " + client_key + "\n",
        "users:\n- name: admin\n  user:\n    client-key-data: PRIVATE_KEY_REDACTED\n"},
       {"azure connection string",
-       "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=" + account_key + ";EndpointSuffix=core.windows.net",
-       "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=AZURE_STORAGE_KEY_REDACTED;EndpointSuffix=core.windows.net"},
-      {"azure sas", "https://acct.blob.core.windows.net/c/b.txt?sv=2022-11-02&sp=r&se=2030-01-01&sig=" + sig,
-       "https://acct.blob.core.windows.net/c/b.txt?sv=2022-11-02&sp=r&se=2030-01-01&sig=AZURE_SAS_REDACTED"},
+       "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=" + account_key +
+           ";EndpointSuffix=core.windows.net",
+       "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=AZURE_STORAGE_KEY_REDACTED;"
+       "EndpointSuffix=core.windows.net"},
+      {"azure sas",
+       "https://acct.blob.core.windows.net/c/b.txt?sv=2022-11-02&sp=r&se=2030-01-01&sig=" + sig,
+       "https://acct.blob.core.windows.net/c/"
+       "b.txt?sv=2022-11-02&sp=r&se=2030-01-01&sig=AZURE_SAS_REDACTED"},
       {"k8s secret yaml",
-       "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ntype: Opaque\ndata:\n  password: " + b64a +
-           "\n  username: " + b64b + "\n",
+       "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ntype: Opaque\ndata:\n  password: " +
+           b64a + "\n  username: " + b64b + "\n",
        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ntype: Opaque\ndata:\n  password: "
        "KUBERNETES_SECRET_REDACTED\n  username: KUBERNETES_SECRET_REDACTED\n"},
       {"k8s secret yaml, kind after data",
@@ -234,7 +248,8 @@ TEST_CASE("cloud and cluster credential files") {
        "apiVersion: v1\ndata:\n  token: KUBERNETES_SECRET_REDACTED\nkind: Secret\n"},
       {"k8s secret json",
        "{\"apiVersion\": \"v1\", \"data\": {\"api\": \"" + b64a + "\"}, \"kind\": \"Secret\"}",
-       "{\"apiVersion\": \"v1\", \"data\": {\"api\": \"KUBERNETES_SECRET_REDACTED\"}, \"kind\": \"Secret\"}"},
+       "{\"apiVersion\": \"v1\", \"data\": {\"api\": \"KUBERNETES_SECRET_REDACTED\"}, \"kind\": "
+       "\"Secret\"}"},
   });
 }
 
@@ -242,8 +257,8 @@ TEST_CASE("look-alikes and placeholders are left alone") {
   Rng rng(7);
   const std::string sha = rng.chars(cb::test::kHex, 40);
   const std::string uuid = rng.chars(cb::test::kHex, 8) + "-" + rng.chars(cb::test::kHex, 4) +
-                           "-4" + rng.chars(cb::test::kHex, 3) + "-9" + rng.chars(cb::test::kHex, 3) +
-                           "-" + rng.chars(cb::test::kHex, 12);
+                           "-4" + rng.chars(cb::test::kHex, 3) + "-9" +
+                           rng.chars(cb::test::kHex, 3) + "-" + rng.chars(cb::test::kHex, 12);
   const std::vector<std::string> unchanged = {
       "commit " + sha + "\nAuthor: A <a@b.c>",
       "request_id: " + uuid,
@@ -252,8 +267,10 @@ TEST_CASE("look-alikes and placeholders are left alone") {
       "<img src=\"data:image/png;base64," + rng.chars(cb::test::kBase64, 400) + "\">",
       "color: #a1b2c3; background: #fff;",
       "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI" + rng.chars(cb::test::kBase64, 43) + " me@host",
-      "-----BEGIN PUBLIC KEY-----\n" + cb::test::fake_pem_body(rng, 6) + "\n-----END PUBLIC KEY-----",
-      "-----BEGIN CERTIFICATE-----\n" + cb::test::fake_pem_body(rng, 6) + "\n-----END CERTIFICATE-----",
+      "-----BEGIN PUBLIC KEY-----\n" + cb::test::fake_pem_body(rng, 6) +
+          "\n-----END PUBLIC KEY-----",
+      "-----BEGIN CERTIFICATE-----\n" + cb::test::fake_pem_body(rng, 6) +
+          "\n-----END CERTIFICATE-----",
       "https://example.com/search?q=token+rotation&page=2&sort=desc&session=" + uuid,
       "const re = /sk-[A-Za-z0-9]{48}/; // matches OpenAI keys",
       "pattern: \"^gh[pousr]_[A-Za-z0-9]{36}$\"",
@@ -311,19 +328,26 @@ TEST_CASE("every vendor format in the table, one row each") {
       {"LT" + std::string("AI") + r.chars(kAlnum, 20), "ALIBABA_KEY_REDACTED"},
       {"AK" + std::string("ID") + r.chars(kAlnum, 32), "TENCENT_KEY_REDACTED"},
       {"fo" + std::string("1_") + r.chars(kBase64Url, 43), "FLYIO_TOKEN_REDACTED"},
-      {"v1" + std::string(".0-") + r.chars(kHex, 24) + "-" + r.chars(kHex, 146), "CLOUDFLARE_KEY_REDACTED"},
+      {"v1" + std::string(".0-") + r.chars(kHex, 24) + "-" + r.chars(kHex, 146),
+       "CLOUDFLARE_KEY_REDACTED"},
       {"rubygems" + std::string("_") + r.chars(kHex, 48), "RUBYGEMS_TOKEN_REDACTED"},
-      {"CLOJARS" + std::string("_") + r.chars("abcdefghijklmnopqrstuvwxyz0123456789", 60), "CLOJARS_TOKEN_REDACTED"},
+      {"CLOJARS" + std::string("_") + r.chars("abcdefghijklmnopqrstuvwxyz0123456789", 60),
+       "CLOJARS_TOKEN_REDACTED"},
       {"bkua" + std::string("_") + r.chars(kHex, 40), "BUILDKITE_TOKEN_REDACTED"},
-      {"CCIPAT" + std::string("_") + r.chars(kAlnum, 22) + "_" + r.chars(kHex, 40), "CIRCLECI_TOKEN_REDACTED"},
-      {r.chars(kAlnum, 14) + ".atlas" + std::string("v1.") + r.chars(kAlnum, 64), "TERRAFORM_TOKEN_REDACTED"},
+      {"CCIPAT" + std::string("_") + r.chars(kAlnum, 22) + "_" + r.chars(kHex, 40),
+       "CIRCLECI_TOKEN_REDACTED"},
+      {r.chars(kAlnum, 14) + ".atlas" + std::string("v1.") + r.chars(kAlnum, 64),
+       "TERRAFORM_TOKEN_REDACTED"},
       {"pul" + std::string("-") + r.chars(kHex, 40), "PULUMI_TOKEN_REDACTED"},
       {"dp" + std::string(".pt.") + r.chars(kAlnum, 43), "DOPPLER_TOKEN_REDACTED"},
       {"ops" + std::string("_eyJ") + r.chars(kBase64, 120), "ONEPASSWORD_TOKEN_REDACTED"},
       {"ATATT" + std::string("3") + r.chars(kBase64Url, 180), "ATLASSIAN_TOKEN_REDACTED"},
-      {"PMAK" + std::string("-") + r.chars(kHex, 24) + "-" + r.chars(kHex, 34), "POSTMAN_KEY_REDACTED"},
-      {"glsa" + std::string("_") + r.chars(kAlnum, 32) + "_" + r.chars(kHex, 8), "GRAFANA_TOKEN_REDACTED"},
-      {"NRAK" + std::string("-") + r.chars("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 27), "NEWRELIC_KEY_REDACTED"},
+      {"PMAK" + std::string("-") + r.chars(kHex, 24) + "-" + r.chars(kHex, 34),
+       "POSTMAN_KEY_REDACTED"},
+      {"glsa" + std::string("_") + r.chars(kAlnum, 32) + "_" + r.chars(kHex, 8),
+       "GRAFANA_TOKEN_REDACTED"},
+      {"NRAK" + std::string("-") + r.chars("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 27),
+       "NEWRELIC_KEY_REDACTED"},
       {"sbp" + std::string("_") + r.chars(kHex, 40), "SUPABASE_TOKEN_REDACTED"},
       {"nfp" + std::string("_") + r.chars(kAlnum, 36), "NETLIFY_TOKEN_REDACTED"},
       {"pscale" + std::string("_tkn_") + r.chars(kAlnum, 43), "PLANETSCALE_TOKEN_REDACTED"},
@@ -337,7 +361,8 @@ TEST_CASE("every vendor format in the table, one row each") {
       {"FLWSECK" + std::string("-") + r.chars(kHex, 32) + "-X", "FLUTTERWAVE_KEY_REDACTED"},
       {"EZ" + std::string("AK") + r.chars(kAlnum, 54), "EASYPOST_KEY_REDACTED"},
       {"duffel" + std::string("_test_") + r.chars(kBase64Url, 43), "DUFFEL_TOKEN_REDACTED"},
-      {"sk" + std::string(".eyJ") + r.chars(kBase64Url, 60) + "." + r.chars(kBase64Url, 22), "MAPBOX_TOKEN_REDACTED"},
+      {"sk" + std::string(".eyJ") + r.chars(kBase64Url, 60) + "." + r.chars(kBase64Url, 22),
+       "MAPBOX_TOKEN_REDACTED"},
       {"fw" + std::string("_") + r.chars(kAlnum, 24), "FIREWORKS_KEY_REDACTED"},
       {"pcsk" + std::string("_") + r.chars(kAlnum, 60), "PINECONE_KEY_REDACTED"},
       {"sk" + std::string("_") + r.chars(kHex, 48), "ELEVENLABS_KEY_REDACTED"},
@@ -347,33 +372,48 @@ TEST_CASE("every vendor format in the table, one row each") {
       {"xai" + std::string("-") + r.chars(kAlnum, 80), "XAI_KEY_REDACTED"},
       {"sk-" + std::string("or-v1-") + r.chars(kHex, 64), "OPENROUTER_KEY_REDACTED"},
       {"tvly" + std::string("-") + r.chars(kAlnum, 32), "TAVILY_KEY_REDACTED"},
-      {"lsv2" + std::string("_pt_") + r.chars(kHex, 32) + "_" + r.chars(kHex, 10), "LANGSMITH_KEY_REDACTED"},
+      {"lsv2" + std::string("_pt_") + r.chars(kHex, 32) + "_" + r.chars(kHex, 10),
+       "LANGSMITH_KEY_REDACTED"},
       {"GR134" + std::string("8941") + r.chars(kBase64Url, 20), "GITLAB_TOKEN_REDACTED"},
       {"1/" + std::string("/0") + r.chars(kBase64Url, 60), "GOOGLE_OAUTH_TOKEN_REDACTED"},
-      {"xapp" + std::string("-1-") + "A0" + r.chars(kAlnum, 9) + "-" + r.chars(cb::test::kDigits, 13) + "-" + r.chars(kHex, 64), "SLACK_TOKEN_REDACTED"},
+      {"xapp" + std::string("-1-") + "A0" + r.chars(kAlnum, 9) + "-" +
+           r.chars(cb::test::kDigits, 13) + "-" + r.chars(kHex, 64),
+       "SLACK_TOKEN_REDACTED"},
   };
   std::vector<Row> rows;
   for (const Vendor& v : vendors) {
-    rows.push_back({v.placeholder, "key = \"" + v.value + "\"\n", "key = \"" + v.placeholder + "\"\n"});
-    rows.push_back({v.placeholder + " prose", "try " + v.value + ", it works.", "try " + v.placeholder + ", it works."});
+    rows.push_back(
+        {v.placeholder, "key = \"" + v.value + "\"\n", "key = \"" + v.placeholder + "\"\n"});
+    rows.push_back({v.placeholder + " prose", "try " + v.value + ", it works.",
+                    "try " + v.placeholder + ", it works."});
   }
   const std::string teams = "https://acme.webhook.office.com/webhookb2/" + uuid + "@" + uuid +
                             "/IncomingWebhook/" + r.chars(kHex, 32) + "/" + uuid;
   const std::string mailgun = r.chars(kHex, 32) + "-" + r.chars(kHex, 8) + "-" + r.chars(kHex, 8);
-  const std::string putty = r.chars(kBase64, 64) + "\n" + r.chars(kBase64, 64) + "\n" + r.chars(kBase64, 20) + "\n";
+  const std::string putty =
+      r.chars(kBase64, 64) + "\n" + r.chars(kBase64, 64) + "\n" + r.chars(kBase64, 20) + "\n";
   rows.push_back({"teams", "hook: " + teams, "hook: https://acme.TEAMS_WEBHOOK_REDACTED"});
   const std::string slack_path = "T" + r.chars("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 10) + "/B" +
-                                 r.chars("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 10) + "/" + r.chars(kAlnum, 24);
+                                 r.chars("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 10) + "/" +
+                                 r.chars(kAlnum, 24);
   const std::string discord_id = r.chars("123456789", 1) + r.chars(cb::test::kDigits, 17);
   const std::string discord_secret = r.chars(kBase64Url, 68);
-  rows.push_back({"slack webhook", "SLACK_WEBHOOK_URL=https://hooks.slack.com/services/" + slack_path + "\n",
+  rows.push_back({"slack webhook",
+                  "SLACK_WEBHOOK_URL=https://hooks.slack.com/services/" + slack_path + "\n",
                   "SLACK_WEBHOOK_URL=https://hooks.slack.com/services/SLACK_WEBHOOK_REDACTED\n"});
-  rows.push_back({"discord webhook", "POST https://discord.com/api/webhooks/" + discord_id + "/" + discord_secret + ".",
-                  "POST https://discord.com/api/webhooks/" + discord_id + "/DISCORD_WEBHOOK_REDACTED."});
-  rows.push_back({"mailgun", "Mailgun sending key " + mailgun, "Mailgun sending key MAILGUN_KEY_REDACTED"});
-  rows.push_back({"npmrc", "//registry.npmjs.org/:_authToken=" + uuid, "//registry.npmjs.org/:_authToken=NPM_TOKEN_REDACTED"});
-  rows.push_back({"putty", "PuTTY-User-Key-File-3: ssh-ed25519\nPrivate-Lines: 3\n" + putty + "Private-MAC: " + r.chars(kHex, 64),
-                  "PuTTY-User-Key-File-3: ssh-ed25519\nPrivate-Lines: 3\nPRIVATE_KEY_REDACTEDPrivate-MAC: " });
+  rows.push_back(
+      {"discord webhook",
+       "POST https://discord.com/api/webhooks/" + discord_id + "/" + discord_secret + ".",
+       "POST https://discord.com/api/webhooks/" + discord_id + "/DISCORD_WEBHOOK_REDACTED."});
+  rows.push_back(
+      {"mailgun", "Mailgun sending key " + mailgun, "Mailgun sending key MAILGUN_KEY_REDACTED"});
+  rows.push_back({"npmrc", "//registry.npmjs.org/:_authToken=" + uuid,
+                  "//registry.npmjs.org/:_authToken=NPM_TOKEN_REDACTED"});
+  rows.push_back(
+      {"putty",
+       "PuTTY-User-Key-File-3: ssh-ed25519\nPrivate-Lines: 3\n" + putty +
+           "Private-MAC: " + r.chars(kHex, 64),
+       "PuTTY-User-Key-File-3: ssh-ed25519\nPrivate-Lines: 3\nPRIVATE_KEY_REDACTEDPrivate-MAC: "});
   rows.back().expected += rows.back().input.substr(rows.back().input.size() - 64);
   check_rows(rows);
 }

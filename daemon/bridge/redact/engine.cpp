@@ -45,8 +45,8 @@ struct Accepted {
 
 Engine::~Engine() = default;
 
-std::shared_ptr<const Engine> Engine::build(std::vector<RuleSpec> specs,
-                                            std::size_t builtin_count, std::string* error) {
+std::shared_ptr<const Engine> Engine::build(std::vector<RuleSpec> specs, std::size_t builtin_count,
+                                            std::string* error) {
   std::shared_ptr<Engine> engine(new Engine());
   std::vector<std::size_t> gated;
   std::map<std::pair<std::string, bool>, int> keyword_ids;

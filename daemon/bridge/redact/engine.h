@@ -37,8 +37,8 @@ class Engine final : public Redactor {
   // participating capture group. The rest are operator rules: UTF-8, group 1, gated by the
   // literals RE2's FilteredRE2 derives from them. Returns nullptr and sets *error when a
   // pattern does not compile.
-  static std::shared_ptr<const Engine> build(std::vector<RuleSpec> specs,
-                                             std::size_t builtin_count, std::string* error);
+  static std::shared_ptr<const Engine> build(std::vector<RuleSpec> specs, std::size_t builtin_count,
+                                             std::string* error);
   ~Engine() override;
 
   Redacted redact(std::string_view text) const override;

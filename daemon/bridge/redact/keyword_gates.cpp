@@ -51,14 +51,15 @@ bool gate_assignment(std::string_view text, std::size_t pos, std::size_t length)
   }
   if (i >= text.size()) return false;
   const char c = text[i];
-  return c == ':' || c == '=' || c == '>' || (c == '!' && i + 1 < text.size() && text[i + 1] == '=');
+  return c == ':' || c == '=' || c == '>' ||
+         (c == '!' && i + 1 < text.size() && text[i + 1] == '=');
 }
 
 bool gate_qualified_key(std::string_view text, std::size_t pos, std::size_t length) {
   static constexpr std::string_view kQualifiers[] = {
-      "access", "secret", "signing", "encryption", "master", "account", "app",  "service",
-      "session", "client", "storage", "deploy",  "admin",  "write",   "shared", "consumer",
-      "webhook", "bot",    "auth",    "license", "jwt",    "hmac"};
+      "access",  "secret", "signing", "encryption", "master", "account", "app",    "service",
+      "session", "client", "storage", "deploy",     "admin",  "write",   "shared", "consumer",
+      "webhook", "bot",    "auth",    "license",    "jwt",    "hmac"};
   std::size_t end = pos;
   if (end > 0 && (text[end - 1] == '_' || text[end - 1] == '.' || text[end - 1] == '-')) --end;
   for (std::string_view q : kQualifiers) {
@@ -82,7 +83,8 @@ bool gate_prose(std::string_view text, std::size_t pos, std::size_t length) {
 bool gate_as_before(std::string_view text, std::size_t pos, std::size_t) {
   const std::size_t from = pos > 24 ? pos - 24 : 0;
   const std::string_view before = text.substr(from, pos - from);
-  return before.find(" as ") != std::string_view::npos || before.find(" AS ") != std::string_view::npos;
+  return before.find(" as ") != std::string_view::npos ||
+         before.find(" AS ") != std::string_view::npos;
 }
 
 bool gate_flag(std::string_view text, std::size_t pos, std::size_t length) {

@@ -32,11 +32,11 @@ class KeywordScanner {
 
  private:
   struct Keyword {
-    std::string bytes;     // lower-cased when !case_sensitive
+    std::string bytes;  // lower-cased when !case_sensitive
     bool case_sensitive;
-    std::uint64_t head;    // first min(8, size) bytes, lower-cased when case-insensitive
-    std::uint64_t fold;    // 0x20 in the bytes that are letters of a case-insensitive keyword
-    std::uint64_t mask;    // 0xff in the first min(8, size) bytes
+    std::uint64_t head;  // first min(8, size) bytes, lower-cased when case-insensitive
+    std::uint64_t fold;  // 0x20 in the bytes that are letters of a case-insensitive keyword
+    std::uint64_t mask;  // 0xff in the first min(8, size) bytes
   };
 
   static std::uint16_t folded_pair(const unsigned char* p) {
@@ -54,7 +54,9 @@ class KeywordScanner {
   void verify(std::string_view text, std::size_t pos, OnHit& on_hit) const;
 
   using Bits = std::array<std::uint64_t, 1024>;  // 65536 bits
-  static bool test(const Bits& bits, std::uint32_t h) { return ((bits[h >> 6] >> (h & 63)) & 1) != 0; }
+  static bool test(const Bits& bits, std::uint32_t h) {
+    return ((bits[h >> 6] >> (h & 63)) & 1) != 0;
+  }
   static void set(Bits& bits, std::uint32_t h) { bits[h >> 6] |= std::uint64_t{1} << (h & 63); }
 
   std::vector<Keyword> keywords_;
@@ -62,8 +64,8 @@ class KeywordScanner {
   Bits triples_{};       // hashed folded first three bytes of keywords >= 3 bytes
   Bits short_exact_{};   // exact bytes of case-sensitive two-byte keywords
   Bits short_folded_{};  // folded bytes of case-insensitive two-byte keywords
-  std::vector<std::uint16_t> bucket_of_pair_;    // folded pair -> 1 + bucket index, 0 if none
-  std::vector<std::vector<int>> buckets_;        // keyword ids sharing a folded first pair
+  std::vector<std::uint16_t> bucket_of_pair_;  // folded pair -> 1 + bucket index, 0 if none
+  std::vector<std::vector<int>> buckets_;      // keyword ids sharing a folded first pair
 };
 
 template <typename OnHit>

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "daemon/bridge/redact/checks.h"
+#include "daemon/bridge/redact/value_shape.h"
 
 namespace cb::bridge::redact {
 namespace {
@@ -30,7 +30,8 @@ std::string_view body(std::string_view text, const Line& line) {
   if (s.starts_with("- ")) s.remove_prefix(2);
   const std::size_t comment = s.find(" #");
   if (comment != std::string_view::npos) s = s.substr(0, comment);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -125,15 +126,16 @@ void scan_yaml(std::string_view text, std::vector<Span>* out) {
       begin = start;
     }
     std::size_t end = line_at(text, line).end;
-    while (end < text.size() && !is_document_boundary(text, end + 1)) end = line_at(text, end + 1).end;
+    while (end < text.size() && !is_document_boundary(text, end + 1))
+      end = line_at(text, end + 1).end;
     scan_yaml_document(text, begin, std::min(end + 1, text.size()), out);
     done = std::min(end + 1, text.size());
   }
 }
 
 std::size_t skip_blanks(std::string_view text, std::size_t pos) {
-  while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\t' || text[pos] == '\n' ||
-                               text[pos] == '\r')) {
+  while (pos < text.size() &&
+         (text[pos] == ' ' || text[pos] == '\t' || text[pos] == '\n' || text[pos] == '\r')) {
     ++pos;
   }
   return pos;
@@ -186,7 +188,8 @@ void scan_json(std::string_view text, std::vector<Span>* out) {
   // visited in order and never twice.
   std::size_t done = 0;
   for (std::size_t kind : json_secret_kinds(text)) {
-    const std::size_t begin = std::max(done, kind > kJsonKindDistance ? kind - kJsonKindDistance : 0);
+    const std::size_t begin =
+        std::max(done, kind > kJsonKindDistance ? kind - kJsonKindDistance : 0);
     const std::size_t end = std::min(text.size(), kind + kJsonKindDistance);
     const std::string_view region = text.substr(0, std::min(text.size(), end + 16));
     std::size_t pos = begin;

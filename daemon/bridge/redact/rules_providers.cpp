@@ -53,8 +53,8 @@ std::vector<RuleSpec> provider_rules() {
     spec.placeholder = "AWS_KEY_REDACTED";
     spec.pattern = "(?i)(?:secret[_-]?access[_-]?key|aws[_-]?secret(?:[_-]?key)?)" + kSep +
                    "[A-Za-z0-9/+]{40}";
-    spec.keywords = {"secret_access_key", "secretaccesskey", "secret-access-key", "aws_secret",
-                     "aws-secret",        "awssecret"};
+    spec.keywords = {"secret_access_key", "secretaccesskey", "secret-access-key",
+                     "aws_secret",        "aws-secret",      "awssecret"};
     spec.lookahead = 120;
     spec.check = check_aws_secret;
     add(spec);
@@ -73,9 +73,9 @@ std::vector<RuleSpec> provider_rules() {
     RuleSpec spec;
     spec.name = "aws_session_token";
     spec.placeholder = "AWS_SESSION_TOKEN_REDACTED";
-    spec.pattern = "(?i)(?:aws[_-]?|x-amz-)?(?:session|security)[_-]?token" + kSep +
-                   "[A-Za-z0-9/+=%]{100,}";
-    spec.keywords = {"session_token", "sessiontoken", "session-token",
+    spec.pattern =
+        "(?i)(?:aws[_-]?|x-amz-)?(?:session|security)[_-]?token" + kSep + "[A-Za-z0-9/+=%]{100,}";
+    spec.keywords = {"session_token",  "sessiontoken",  "session-token",
                      "security_token", "securitytoken", "security-token"};
     spec.lookbehind = 8;
     spec.lookahead = 8192;
@@ -87,8 +87,8 @@ std::vector<RuleSpec> provider_rules() {
             {"GOCSPX-"}, 35));
   add(token("google_oauth_token", "GOOGLE_OAUTH_TOKEN_REDACTED", R"(ya29\.[0-9A-Za-z_-]{30,})",
             {"ya29."}, 4096));
-  add(token("google_oauth_token", "GOOGLE_OAUTH_TOKEN_REDACTED", "1//0[0-9A-Za-z_-]{40,}",
-            {"1//0"}, 1024));
+  add(token("google_oauth_token", "GOOGLE_OAUTH_TOKEN_REDACTED", "1//0[0-9A-Za-z_-]{40,}", {"1//0"},
+            1024));
   {
     RuleSpec spec;
     spec.name = "azure_storage_key";
@@ -123,8 +123,9 @@ std::vector<RuleSpec> provider_rules() {
   add(token("heroku_key", "HEROKU_KEY_REDACTED", "HRKU-[A-Za-z0-9_-]{50,70}", {"HRKU-"}, 75));
   add(token("alibaba_access_key", "ALIBABA_KEY_REDACTED", "LTAI[A-Za-z0-9]{12,20}", {"LTAI"}, 24));
   add(token("tencent_secret_id", "TENCENT_KEY_REDACTED", "AKID[A-Za-z0-9]{32}", {"AKID"}, 36));
-  add(token("flyio_token", "FLYIO_TOKEN_REDACTED", "(?:fo1_[A-Za-z0-9_-]{43}|fm[12][a-z]?_[A-Za-z0-9+/=_-]{100,})",
-            {"fo1_", "fm1", "fm2"}, 4096));
+  add(token("flyio_token", "FLYIO_TOKEN_REDACTED",
+            "(?:fo1_[A-Za-z0-9_-]{43}|fm[12][a-z]?_[A-Za-z0-9+/=_-]{100,})", {"fo1_", "fm1", "fm2"},
+            4096));
   add(token("cloudflare_origin_ca_key", "CLOUDFLARE_KEY_REDACTED",
             "v1\\.0-[0-9a-f]{24}-[0-9a-f]{146}", {"v1.0-"}, 180));
 
@@ -133,13 +134,14 @@ std::vector<RuleSpec> provider_rules() {
             {"ghp_", "gho_", "ghu_", "ghs_", "ghr_"}, 255));
   add(token("github_token", "GITHUB_TOKEN_REDACTED", "github_pat_[A-Za-z0-9_]{60,}",
             {"github_pat_"}, 255));
-  add(token("gitlab_token", "GITLAB_TOKEN_REDACTED",
-            R"((?:glpat|gldt|glrt|glptt|glsoat|glcbt|glffct|glimt|glagent|gloas|glft|glwt)-[0-9A-Za-z_-]{20,80}(?:\.[0-9a-z]{2}\.[0-9a-z]{7,10})?)",
-            {"glpat-", "gldt-", "glrt-", "glptt-", "glsoat-", "glcbt-", "glffct-", "glimt-",
-             "glagent-", "gloas-", "glft-", "glwt-"},
-            110));
-  add(token("gitlab_token", "GITLAB_TOKEN_REDACTED", "GR1348941[0-9A-Za-z_-]{20,40}",
-            {"GR1348941"}, 50));
+  add(token(
+      "gitlab_token", "GITLAB_TOKEN_REDACTED",
+      R"((?:glpat|gldt|glrt|glptt|glsoat|glcbt|glffct|glimt|glagent|gloas|glft|glwt)-[0-9A-Za-z_-]{20,80}(?:\.[0-9a-z]{2}\.[0-9a-z]{7,10})?)",
+      {"glpat-", "gldt-", "glrt-", "glptt-", "glsoat-", "glcbt-", "glffct-", "glimt-", "glagent-",
+       "gloas-", "glft-", "glwt-"},
+      110));
+  add(token("gitlab_token", "GITLAB_TOKEN_REDACTED", "GR1348941[0-9A-Za-z_-]{20,40}", {"GR1348941"},
+            50));
   add(token("npm_token", "NPM_TOKEN_REDACTED", "npm_[A-Za-z0-9]{36}", {"npm_"}, 40));
   {
     RuleSpec spec = token("npm_token", "NPM_TOKEN_REDACTED",
@@ -167,8 +169,8 @@ std::vector<RuleSpec> provider_rules() {
             {"hvs.", "hvb.", "hvr."}, 512));
   add(token("onepassword_token", "ONEPASSWORD_TOKEN_REDACTED", "ops_eyJ[A-Za-z0-9+/=_-]{100,}",
             {"ops_eyJ"}, 4096));
-  add(token("atlassian_token", "ATLASSIAN_TOKEN_REDACTED", "ATATT3[A-Za-z0-9_=-]{150,}",
-            {"ATATT3"}, 400));
+  add(token("atlassian_token", "ATLASSIAN_TOKEN_REDACTED", "ATATT3[A-Za-z0-9_=-]{150,}", {"ATATT3"},
+            400));
   add(token("postman_key", "POSTMAN_KEY_REDACTED", "PMAK-[0-9a-f]{24}-[0-9a-f]{34}", {"PMAK-"},
             64));
   add(token("grafana_token", "GRAFANA_TOKEN_REDACTED",
@@ -185,25 +187,27 @@ std::vector<RuleSpec> provider_rules() {
             "pscale_(?:tkn|pw|oauth)_[A-Za-z0-9_.-]{32,64}", {"pscale_"}, 80));
   add(token("linear_key", "LINEAR_KEY_REDACTED", "lin_(?:api|oauth)_[A-Za-z0-9]{32,64}",
             {"lin_api_", "lin_oauth_"}, 80));
-  add(token("notion_token", "NOTION_TOKEN_REDACTED", "(?:secret_[A-Za-z0-9]{43}|ntn_[A-Za-z0-9]{40,50})",
-            {"secret_", "ntn_"}, 60));
+  add(token("notion_token", "NOTION_TOKEN_REDACTED",
+            "(?:secret_[A-Za-z0-9]{43}|ntn_[A-Za-z0-9]{40,50})", {"secret_", "ntn_"}, 60));
   add(token("figma_token", "FIGMA_TOKEN_REDACTED", "figd_[A-Za-z0-9_-]{40}", {"figd_"}, 45));
   add(token("airtable_token", "AIRTABLE_TOKEN_REDACTED", R"(pat[A-Za-z0-9]{14}\.[0-9a-f]{64})",
             {"pat"}, 82));
   rules.back().gate = gate_airtable;
-  add(token("contentful_token", "CONTENTFUL_TOKEN_REDACTED", "CFPAT-[A-Za-z0-9_-]{43}",
-            {"CFPAT-"}, 49));
+  add(token("contentful_token", "CONTENTFUL_TOKEN_REDACTED", "CFPAT-[A-Za-z0-9_-]{43}", {"CFPAT-"},
+            49));
   add(token("dropbox_token", "DROPBOX_TOKEN_REDACTED", R"(sl\.[A-Za-z0-9_-]{130,})", {"sl."},
             2048));
 
   // --- Messaging, payments, mail ---
-  add(token("slack_token", "SLACK_TOKEN_REDACTED",
-            R"((?:xox[abposre]-[0-9A-Za-z-]{10,}|xoxe\.xox[bp]-1-[A-Za-z0-9-]{60,}|xapp-1-[A-Za-z0-9-]{20,}))",
-            {"xox", "xapp-"}, 270));
+  add(token(
+      "slack_token", "SLACK_TOKEN_REDACTED",
+      R"((?:xox[abposre]-[0-9A-Za-z-]{10,}|xoxe\.xox[bp]-1-[A-Za-z0-9-]{60,}|xapp-1-[A-Za-z0-9-]{20,}))",
+      {"xox", "xapp-"}, 270));
   {
-    RuleSpec spec = token("slack_webhook", "SLACK_WEBHOOK_REDACTED",
-                          R"(hooks\.slack\.com/(?:services|workflows|triggers)/([A-Za-z0-9_/-]{20,}))",
-                          {"hooks.slack.com/"}, 240);
+    RuleSpec spec =
+        token("slack_webhook", "SLACK_WEBHOOK_REDACTED",
+              R"(hooks\.slack\.com/(?:services|workflows|triggers)/([A-Za-z0-9_/-]{20,}))",
+              {"hooks.slack.com/"}, 240);
     spec.boundary = kRightBoundary;
     add(spec);
   }
@@ -213,9 +217,10 @@ std::vector<RuleSpec> provider_rules() {
                  check_discord));
   rules.back().gate = gate_discord;
   {
-    RuleSpec spec = token("discord_webhook", "DISCORD_WEBHOOK_REDACTED",
-                          R"(discord(?:app)?\.com/api/webhooks/[0-9]{17,20}/([A-Za-z0-9_-]{60,70}))",
-                          {"discord.com/api/webhooks/", "discordapp.com/api/webhooks/"}, 140);
+    RuleSpec spec =
+        token("discord_webhook", "DISCORD_WEBHOOK_REDACTED",
+              R"(discord(?:app)?\.com/api/webhooks/[0-9]{17,20}/([A-Za-z0-9_-]{60,70}))",
+              {"discord.com/api/webhooks/", "discordapp.com/api/webhooks/"}, 140);
     spec.boundary = kRightBoundary;
     add(spec);
   }
@@ -231,8 +236,8 @@ std::vector<RuleSpec> provider_rules() {
             420));
   add(token("stripe_key", "STRIPE_KEY_REDACTED", "(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{20,}",
             {"sk_live_", "sk_test_", "rk_live_", "rk_test_"}, 255));
-  add(token("stripe_webhook_secret", "STRIPE_WEBHOOK_SECRET_REDACTED", "whsec_[A-Za-z0-9+/=]{32,88}",
-            {"whsec_"}, 94));
+  add(token("stripe_webhook_secret", "STRIPE_WEBHOOK_SECRET_REDACTED",
+            "whsec_[A-Za-z0-9+/=]{32,88}", {"whsec_"}, 94));
   add(token("square_token", "SQUARE_TOKEN_REDACTED",
             "(?:sq0(?:atp|csp)-[0-9A-Za-z_-]{22,43}|EAAA[A-Za-z0-9_-]{60})",
             {"sq0atp-", "sq0csp-", "EAAA"}, 70));
@@ -240,12 +245,13 @@ std::vector<RuleSpec> provider_rules() {
             {"shippo_"}, 52));
   add(token("flutterwave_key", "FLUTTERWAVE_KEY_REDACTED", "FLWSECK(?:_TEST)?-[0-9a-f]{32}-X",
             {"FLWSECK"}, 50));
-  add(token("easypost_key", "EASYPOST_KEY_REDACTED", "EZ[AT]K[0-9a-zA-Z]{54}", {"EZAK", "EZTK"}, 58));
+  add(token("easypost_key", "EASYPOST_KEY_REDACTED", "EZ[AT]K[0-9a-zA-Z]{54}", {"EZAK", "EZTK"},
+            58));
   add(token("duffel_token", "DUFFEL_TOKEN_REDACTED", "duffel_(?:test|live)_[A-Za-z0-9_=-]{43}",
             {"duffel_"}, 55));
   add(token("twilio_api_key", "TWILIO_KEY_REDACTED", "SK[0-9a-fA-F]{32}", {"SK"}, 34));
-  add(token("sendgrid_key", "SENDGRID_KEY_REDACTED",
-            R"(SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})", {"SG."}, 69));
+  add(token("sendgrid_key", "SENDGRID_KEY_REDACTED", R"(SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})",
+            {"SG."}, 69));
   add(token("mailgun_key", "MAILGUN_KEY_REDACTED", "key-[0-9a-f]{32}", {"key-"}, 36));
   {
     // Current Mailgun keys have no prefix; look for them only in text that mentions Mailgun.
@@ -261,21 +267,22 @@ std::vector<RuleSpec> provider_rules() {
   add(token("mapbox_secret_token", "MAPBOX_TOKEN_REDACTED",
             R"(sk\.eyJ[A-Za-z0-9_-]{50,}\.[A-Za-z0-9_-]{20,})", {"sk.eyJ"}, 1024));
   add(token("age_secret_key", "AGE_SECRET_KEY_REDACTED",
-            "AGE-(?:SECRET-KEY|PLUGIN-[A-Z0-9]+)-1[0-9A-Z]{40,80}", {"AGE-SECRET-KEY-1", "AGE-PLUGIN-"},
-            120));
+            "AGE-(?:SECRET-KEY|PLUGIN-[A-Z0-9]+)-1[0-9A-Z]{40,80}",
+            {"AGE-SECRET-KEY-1", "AGE-PLUGIN-"}, 120));
 
   // --- AI providers (most specific sk- families first) ---
-  add(token("anthropic_key", "ANTHROPIC_KEY_REDACTED", "sk-ant-[A-Za-z0-9_-]{32,}",
-            {"sk-ant-"}, 250));
+  add(token("anthropic_key", "ANTHROPIC_KEY_REDACTED", "sk-ant-[A-Za-z0-9_-]{32,}", {"sk-ant-"},
+            250));
   add(token("openrouter_key", "OPENROUTER_KEY_REDACTED", "sk-or-v1-[0-9a-f]{64}", {"sk-or-"}, 73));
   add(token("openai_key", "OPENAI_KEY_REDACTED",
-            "sk-(?:(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{20,}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9_-]{20,})",
+            "sk-(?:(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{20,}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-"
+            "9_-]{20,})",
             {"sk-"}, 320));
-  add(with_check(token("openai_key", "OPENAI_KEY_REDACTED", "sk-[A-Za-z0-9][A-Za-z0-9_-]{30,}",
-                       {"sk-"}, 260),
-                 check_random_value));
-  add(token("huggingface_token", "HUGGINGFACE_TOKEN_REDACTED",
-            "(?:hf_|api_org_)[A-Za-z0-9]{30,40}", {"hf_", "api_org_"}, 48));
+  add(with_check(
+      token("openai_key", "OPENAI_KEY_REDACTED", "sk-[A-Za-z0-9][A-Za-z0-9_-]{30,}", {"sk-"}, 260),
+      check_random_value));
+  add(token("huggingface_token", "HUGGINGFACE_TOKEN_REDACTED", "(?:hf_|api_org_)[A-Za-z0-9]{30,40}",
+            {"hf_", "api_org_"}, 48));
   add(token("groq_key", "GROQ_KEY_REDACTED", "gsk_[A-Za-z0-9]{48,56}", {"gsk_"}, 60));
   add(token("replicate_token", "REPLICATE_TOKEN_REDACTED", "r8_[A-Za-z0-9]{37}", {"r8_"}, 40));
   add(token("perplexity_key", "PERPLEXITY_KEY_REDACTED", "pplx-[A-Za-z0-9]{40,56}", {"pplx-"}, 61));
@@ -289,10 +296,10 @@ std::vector<RuleSpec> provider_rules() {
   add(token("elevenlabs_key", "ELEVENLABS_KEY_REDACTED", "sk_[0-9a-f]{48}", {"sk_"}, 51));
 
   // --- Structured tokens ---
-  add(with_check(token("jwt", "JWT_REDACTED",
-                       R"(eyJ[A-Za-z0-9_-]{10,}\.ey[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*)", {"eyJ"},
-                       16384),
-                 check_jwt));
+  add(with_check(
+      token("jwt", "JWT_REDACTED", R"(eyJ[A-Za-z0-9_-]{10,}\.ey[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*)",
+            {"eyJ"}, 16384),
+      check_jwt));
   return rules;
 }
 
