@@ -264,6 +264,26 @@ Json Session::initialize(const Json& params) {
 }
 
 void Session::handle_request(Message msg, const Reply& reply) {
+  if (info_.metrics) {
+    // Every request is timed from dispatch to reply; tool calls per tool.
+    std::string key = msg.method;
+    if (key == "tools/call" && msg.params.is_object() && msg.params.contains("name") &&
+        msg.params["name"].is_string()) {
+      key = "tools/call:" + msg.params["name"].get<std::string>();
+    }
+    Metrics* metrics = info_.metrics;
+    const auto start = std::chrono::steady_clock::now();
+    Reply timed = [metrics, key, start, reply](Json r) {
+      metrics->record(key, std::chrono::steady_clock::now() - start);
+      reply(std::move(r));
+    };
+    dispatch_request(std::move(msg), timed);
+    return;
+  }
+  dispatch_request(std::move(msg), reply);
+}
+
+void Session::dispatch_request(Message msg, const Reply& reply) {
   const Json id = msg.id;
   auto fail = [&](int code, std::string message, Json data = nullptr) {
     reply(error_object(RpcError{code, std::move(message), id, std::move(data)}));

@@ -11,6 +11,7 @@
 #include "daemon/async.h"
 #include "daemon/frames.h"
 #include "daemon/mcp/jsonrpc.h"
+#include "daemon/mcp/metrics.h"
 #include "daemon/mcp/tool.h"
 #include "daemon/mcp/tool_registry.h"
 
@@ -36,6 +37,7 @@ struct ServerInfo {
   std::string version;
   std::string instructions;
   bool channel_push = true;  // declare experimental["claude/channel"]
+  Metrics* metrics = nullptr;  // request latencies, when the owner wants them
 };
 
 
@@ -75,6 +77,7 @@ class Session : public FrameHandler, public std::enable_shared_from_this<Session
   // Returns whether `reply` will be called (now or later) for this element.
   bool handle_value(Json value, const Reply& reply);
   void handle_request(Message msg, const Reply& reply);
+  void dispatch_request(Message msg, const Reply& reply);
   void handle_notification(const Message& msg);
   void handle_response(const Message& msg);
   Json initialize(const Json& params);

@@ -67,24 +67,22 @@ std::vector<std::string> run(const valijson::Schema& schema, const Json& value) 
   valijson::adapters::NlohmannJsonAdapter target(value);
   std::vector<std::string> problems;
   if (validator.validate(schema, target, &results)) return problems;
-  // valijson also reports each enclosing container as failed; keep only the innermost
-  // problems (those whose path is not a prefix of another reported path).
-  std::vector<std::pair<std::string, std::string>> all;
-  for (const auto& e : results) all.emplace_back(field_path(e.context), e.description);
-  for (std::size_t i = 0; i < all.size(); ++i) {
-    bool container = false;
-    for (std::size_t j = 0; j < all.size() && !container; ++j) {
-      if (i == j) continue;
-      const auto& a = all[i].first;
-      const auto& b = all[j].first;
-      if (b.size() > a.size() && b.compare(0, a.size(), a) == 0 &&
-          (a.empty() || b[a.size()] == '.' || b[a.size()] == '[')) {
-        container = true;
-      }
+  // valijson also reports every enclosing container as failed ("Failed to validate item #3",
+  // "... associated with property name 'x'"); those add nothing the inner problem does not say.
+  // Every other problem is kept, root-level ones (missing or unknown properties) included.
+  for (const auto& e : results) {
+    std::string description = e.description;
+    if (description.rfind("Failed to validate item #", 0) == 0 ||
+        description.rfind("Failed to validate against schema associated with", 0) == 0 ||
+        description.rfind("Failed to validate against child schema", 0) == 0 ||
+        description.rfind("Failed to validate against additional properties schema", 0) == 0) {
+      continue;
     }
-    if (container) continue;
-    std::string line = (all[i].first.empty() ? std::string("arguments") : all[i].first) + ": " +
-                       all[i].second;
+    while (!description.empty() && (description.back() == '.' || description.back() == ' ')) {
+      description.pop_back();
+    }
+    const std::string path = field_path(e.context);
+    std::string line = (path.empty() ? std::string("arguments") : path) + ": " + description;
     if (std::find(problems.begin(), problems.end(), line) == problems.end()) {
       problems.push_back(std::move(line));
     }

@@ -32,9 +32,9 @@ struct Fixture {
                         {"required", {"message"}}},
                    {},
                    [](Json args, CallContext&) -> awaitable<ToolResult> {
-                     Json out;  // (no brace-init temporaries in coroutines: GCC 12 bug)
-                     out["message"] = args["message"];
-                     co_return ToolResult::ok(out);
+                     Json result;  // (no brace-init temporaries in coroutines: GCC 12 bug)
+                     result["message"] = args["message"];
+                     co_return ToolResult::ok(result);
                    }});
     tools.add(Tool{"slow", "Slow", "waits until cancelled, reporting progress",
                    Json{{"type", "object"}}, nullptr, {},
@@ -245,9 +245,9 @@ TEST_CASE("server-to-client requests: elicitation-style round trip") {
                      Json params;  // (GCC 12 miscompiles brace-init of a string literal in a coroutine)
                      params["message"] = std::string("ok?");
                      auto reply = co_await ctx.request_client("elicitation/create", params);
-                     Json out;
-                     out["answer"] = reply ? *reply : Json(nullptr);
-                     co_return ToolResult::ok(out);
+                     Json result;
+                     result["answer"] = reply ? *reply : Json(nullptr);
+                     co_return ToolResult::ok(result);
                    }});
   f.init();
   f.out->frames.clear();
@@ -260,4 +260,40 @@ TEST_CASE("server-to-client requests: elicitation-style round trip") {
   f.session->handle_frame(Json{{"jsonrpc", "2.0"}, {"id", req["id"]}, {"result", {{"action", "accept"}}}}.dump());
   f.io.poll();
   CHECK(f.out->frames.back()["result"]["structuredContent"]["answer"]["action"] == "accept");
+}
+
+TEST_CASE("metrics: every request is timed, tool calls per tool, memory bounded") {
+  Metrics metrics;
+  asio::io_context io;
+  ToolRegistry tools;
+  tools.add(Tool{"noop", "Noop", "nothing", Json{{"type", "object"}}, nullptr, {},
+                 [](Json, CallContext&) -> awaitable<ToolResult> { co_return ToolResult::ok(Json::object()); }});
+  auto out = std::make_shared<FakeOutbox>();
+  ServerInfo info;
+  info.metrics = &metrics;
+  auto s = std::make_shared<Session>(io.get_executor(), tools, info, out, Peer{});
+  s->handle_frame(R"({"jsonrpc":"2.0","id":1,"method":"ping"})");
+  s->handle_frame(R"({"jsonrpc":"2.0","id":2,"method":"initialize","params":{"protocolVersion":"2025-11-25"}})");
+  for (int i = 0; i < 5000; ++i) {
+    s->handle_frame(R"({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"noop","arguments":{}}})");
+    io.poll();
+    io.restart();
+  }
+  const Json summary = metrics.summary();
+  CHECK(summary["ping"]["count"] == 1);
+  CHECK(summary["tools/call:noop"]["count"] == 5000);
+  CHECK(summary["tools/call:noop"]["p99_us"] >= summary["tools/call:noop"]["p50_us"]);
+}
+
+TEST_CASE("validation names every problem, root-level ones included, in one reply") {
+  Fixture f;
+  f.init();
+  Json r = f.tool(1, "echo", {{"message", "far too long"}, {"limt", 5}});
+  const std::string text = r["result"]["content"][0]["text"];
+  CHECK(text.find("message:") != std::string::npos);
+  CHECK(text.find("limt") != std::string::npos);
+  CHECK(text.find("..") == std::string::npos);
+  CHECK(text.find("Failed to validate against schema associated") == std::string::npos);
+  r = f.tool(2, "echo", Json::object());
+  CHECK(std::string(r["result"]["content"][0]["text"]).find("message") != std::string::npos);
 }
