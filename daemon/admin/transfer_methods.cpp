@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -24,6 +25,8 @@ namespace {
 constexpr const char* kFormat = "claude-bridge-conversation";
 constexpr int kFormatVersion = 1;
 constexpr std::int64_t kMaxImportBytes = 256LL << 20;
+constexpr std::int64_t kDefaultPageBytes = 4 << 20;
+constexpr std::int64_t kMaxPageBytes = 8 << 20;
 
 Json who(const AdminCall& call) { return Json{{"uid", call.peer.uid}, {"pid", call.peer.pid}}; }
 
@@ -242,17 +245,30 @@ Json read_document(const std::string& path, const DocumentReader& r) {
 }  // namespace
 
 void register_transfer_methods(AdminApi& api) {
+  // One page per call: the document with the messages after `after_id` that fit in
+  // `page_bytes` of text, plus "page": {complete, next_after_id}. claude-bridgectl asks until
+  // complete and joins the pages, so no answer grows past the connection's write-queue cap.
   api.add("export", [&api](const AdminCall& call) {
     const std::string id = required_string(call.params, "conversation_id");
+    const std::int64_t after_id = optional_int(call.params, "after_id", 0, 0, INT64_MAX);
+    const std::int64_t page_bytes =
+        optional_int(call.params, "page_bytes", kDefaultPageBytes, 1, kMaxPageBytes);
     auto* db = api.info().database;
     if (!db) throw AdminError(kFailed, "export is not available in this daemon");
-    auto dump = store::dump_conversation(*db, id);
+    bool complete = true;
+    auto dump = store::dump_conversation(*db, id, after_id, static_cast<std::size_t>(page_bytes),
+                                         &complete);
     if (!dump) {
       throw AdminError(kNotFound, "no conversation " + id + " — see: claude-bridgectl list");
     }
     Json doc = to_document(*dump, bridge::SystemClock().now_ms());
+    doc["page"] =
+        Json{{"complete", complete},
+             {"next_after_id",
+              complete || dump->messages.empty() ? Json(nullptr) : Json(dump->messages.back().id)}};
     Json details = who(call);
     details["messages"] = dump->messages.size();
+    if (after_id > 0) details["after_id"] = after_id;
     api.bridge().audit_admin("admin_export", id, "ok", details);
     return doc;
   });

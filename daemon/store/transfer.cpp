@@ -102,21 +102,51 @@ std::unique_ptr<SQLite::Database> open_checked(const fs::path& src, FileOutcome&
 
 }  // namespace
 
-std::optional<ConversationDump> dump_conversation(Database& db, const std::string& id) {
+std::optional<ConversationDump> dump_conversation(Database& db, const std::string& id,
+                                                  std::int64_t after_id, std::size_t max_body_bytes,
+                                                  bool* complete) {
   auto conversation = Conversations(db).find(id);
   if (!conversation) return std::nullopt;
   ConversationDump dump;
   dump.conversation = std::move(*conversation);
-  dump.messages = Messages(db).all(id);
-  auto& q = db.stmt(
-      "SELECT session, status, heartbeat_ms FROM statuses WHERE conversation_id = ?"
-      " ORDER BY session");
-  q.bind(1, id);
-  while (q.executeStep()) {
-    dump.statuses.push_back(
-        SessionStatus{q.getColumn(0).getString(),
-                      StatusRow{q.getColumn(1).getString(), q.getColumn(2).getInt64()}});
+  {
+    auto& q = db.stmt(
+        "SELECT session, status, heartbeat_ms FROM statuses WHERE conversation_id = ?"
+        " ORDER BY session");
+    q.bind(1, id);
+    while (q.executeStep()) {
+      dump.statuses.push_back(
+          SessionStatus{q.getColumn(0).getString(),
+                        StatusRow{q.getColumn(1).getString(), q.getColumn(2).getInt64()}});
+    }
   }
+  auto& q = db.stmt(
+      "SELECT id, sender, recipient, body, action_type, files_json, redactions_json, created_ms,"
+      " read_ms FROM messages WHERE conversation_id = ? AND id > ? ORDER BY id");
+  q.bind(1, id);
+  q.bind(2, after_id);
+  std::size_t bytes = 0;
+  *complete = true;
+  while (q.executeStep()) {
+    if (!dump.messages.empty() && bytes >= max_body_bytes) {
+      *complete = false;
+      break;
+    }
+    MessageRow m;
+    m.id = q.getColumn(0).getInt64();
+    m.conversation_id = id;
+    m.sender = q.getColumn(1).getString();
+    m.recipient = q.getColumn(2).getString();
+    m.body = q.getColumn(3).getString();
+    m.action_type = q.getColumn(4).getString();
+    m.files_json = q.getColumn(5).getString();
+    m.redactions_json = q.getColumn(6).getString();
+    m.created_ms = q.getColumn(7).getInt64();
+    if (!q.getColumn(8).isNull()) m.read_ms = q.getColumn(8).getInt64();
+    bytes += m.body.size() + m.files_json.size() + m.redactions_json.size();
+    dump.messages.push_back(std::move(m));
+  }
+  q.reset();  // do not hold a read transaction until the statement is reused
   return dump;
 }
 

@@ -27,7 +27,13 @@ struct ConversationDump {
   std::vector<SessionStatus> statuses;
 };
 
-std::optional<ConversationDump> dump_conversation(Database& db, const std::string& id);
+// The conversation, its statuses, and its messages with id > after_id in id order: as many as
+// fit in `max_body_bytes` of message text, and always at least one. `*complete` tells whether
+// the page reached the last message. Pages keep each answer on ctl.sock bounded (a frame over
+// the daemon's write-queue cap would close the connection).
+std::optional<ConversationDump> dump_conversation(Database& db, const std::string& id,
+                                                  std::int64_t after_id, std::size_t max_body_bytes,
+                                                  bool* complete);
 
 // Inserts the conversation, its messages (new ids, same order, same times and read state) and
 // statuses within the caller's transaction. Returns false, inserting nothing, when a
