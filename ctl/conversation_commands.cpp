@@ -40,8 +40,8 @@ int run_list(Context& ctx) {
       connected += who.get<std::string>();
     }
     t.add({{str(c, "conversation_id"), sgr::kCyan},
-           {cut(str(c, "role_a"), 30, ctx.out)},
-           {cut(str(c, "role_b"), 30, ctx.out)},
+           {cut(one_line(str(c, "role_a"), ctx.out), 30, ctx.out)},
+           {cut(one_line(str(c, "role_b"), ctx.out), 30, ctx.out)},
            {short_time(c["created_at"])},
            {short_time(c["expires_at"])},
            {active ? "active" : "expired", active ? sgr::kGreen : sgr::kDim},
