@@ -237,6 +237,17 @@ class Conversations(CtlTest):
                 self.assertIn("live ()", lines[0])
                 self.assertIn("status b (frontend_developer) is blocked", lines[1])
 
+    def test_watch_ends_when_the_daemon_stops(self):
+        *_, conv = self.exchange()
+        p = self.watch("watch")
+        self.d.stop()
+        rc = p.wait(10)
+        err = p.stderr.read().decode()
+        p.stdout.close()
+        p.stderr.close()
+        self.assertEqual(rc, 69)
+        self.assertIn("the daemon closed the connection", one_line(self, err))
+
     def test_watch_filters_by_conversation(self):
         a, b, ca, cb, conv = self.exchange()
         p = self.watch("--json", "watch", conv)
@@ -349,6 +360,17 @@ class ExportImport(CtlTest):
         self.assertEqual((j["path"], j["messages"]), (path, 3))
         self.assertTrue(any(e["action"] == "admin_export" and e["details"]["uid"] == os.getuid()
                             for e in self.audit_actions()))
+
+    def test_export_in_pages_is_the_same_document(self):
+        *_, conv = self.exchange()
+        whole = self.d.ctl_json("export", conv)
+        paged = self.d.ctl_json("export", conv, "--page-bytes", "1")
+        for doc in (whole, paged):
+            doc.pop("exported_at")
+        self.assertEqual(paged, whole)
+        self.assertNotIn("page", whole)
+        pages = [e for e in self.audit_actions() if e["action"] == "admin_export"]
+        self.assertEqual(len(pages), 1 + 3)  # one request for the whole, three for the pages
 
     def test_export_markdown(self):
         *_, conv = self.exchange()
@@ -734,6 +756,47 @@ class System(CtlTest):
                 self.assertIn(f"claude-bridged --socket-dir {self.d.socket_dir}", line)
                 self.assertIn("systemctl --user start claude-bridge.socket", line)
         self.ctl_fail("redact", input="x", code=69)
+
+    def test_socket_dir_from_the_environment(self):
+        env = dict(self.d.env, CLAUDE_BRIDGE_SOCKET_DIR=self.d.socket_dir)
+        r = subprocess.run([CTL, "--json", "list"], env=env, capture_output=True, text=True)
+        self.assertEqual((r.returncode, json.loads(r.stdout)), (0, {"conversations": []}))
+
+    def test_terminal_output(self):
+        """Colour and Unicode marks on a terminal only; NO_COLOR keeps the marks, drops colour."""
+        import pty
+        *_, conv = self.exchange()
+
+        def on_tty(*args, **env):
+            master, slave = pty.openpty()
+            p = subprocess.Popen([CTL, "--socket-dir", self.d.socket_dir, *args], stdout=slave,
+                                 stderr=subprocess.DEVNULL, env=dict(self.d.env, TERM="xterm",
+                                                                     **env))
+            os.close(slave)
+            out = b""
+            while True:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO once the child has closed the terminal
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            os.close(master)
+            p.wait(10)
+            return out.decode()
+
+        colored = on_tty("show", conv)
+        self.assertIn("\x1b[", colored)
+        self.assertIn("a → b", colored)
+        self.assertIn("…", colored)
+        plain = on_tty("show", conv, NO_COLOR="1")
+        self.assertNotIn("\x1b[", plain)
+        self.assertIn("a → b", plain)
+        self.assertIn("✓ audit chain intact", on_tty("audit", "--verify", NO_COLOR="1"))
+        piped = self.d.ctl("show", conv, check=True).stdout
+        self.assertNotIn("\x1b[", piped)
+        self.assertNotIn("→", piped)
 
     def test_help_everywhere_creates_nothing(self):
         with tempfile.TemporaryDirectory() as cwd:
