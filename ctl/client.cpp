@@ -98,7 +98,19 @@ Json Client::call(const std::string& method, Json params, int timeout_seconds) {
       {"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}};
   write_all(request.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n");
   for (;;) {
-    auto msg = read_message(timeout_seconds * 1000, false);
+    std::optional<Json> msg;
+    try {
+      msg = read_message(timeout_seconds * 1000, false);
+    } catch (const CtlError& e) {
+      // Closed while answering: if the daemon still accepts connections it dropped this one on
+      // purpose (most often an answer larger than its write-queue cap), which is no outage.
+      if (e.exit_code() == exit_code::kUnavailable && unix_socket::is_live(socket_path_.string())) {
+        throw CtlError(exit_code::kFailure,
+                       "the daemon closed the connection without answering `" + method +
+                           "` (an answer larger than [limits] max_write_queue_bytes? see its log)");
+      }
+      throw;
+    }
     if (!msg) {
       throw CtlError(exit_code::kUnavailable, "the daemon did not answer `" + method + "` within " +
                                                   std::to_string(timeout_seconds) + " s on " +

@@ -76,8 +76,9 @@ Json fetch_export(Context& ctx, const ExportOptions& o) {
   for (;;) {
     const Json page = doc.value("page", Json::object());
     doc.erase("page");
-    if (page.value("complete", true) || !page["next_after_id"].is_number_integer()) return doc;
-    params["after_id"] = page["next_after_id"];
+    const Json next_after = page.value("next_after_id", Json());
+    if (page.value("complete", true) || !next_after.is_number_integer()) return doc;
+    params["after_id"] = next_after;
     Json next = ctx.call("export", params, kFileTimeoutSeconds);
     for (auto& m : next["messages"]) doc["messages"].push_back(std::move(m));
     doc["page"] = next.value("page", Json::object());

@@ -262,6 +262,21 @@ class Conversations(CtlTest):
         self.assertEqual(events[0]["message"], "only this")
 
 
+class SmallWriteQueue(CtlTest):
+    config = NO_LIMITS + "[limits]\nmax_write_queue_bytes = 65536\n"
+
+    def test_an_oversized_answer_is_a_failure_not_an_outage(self):
+        a, b, ca, cb = self.pair()
+        for i in range(3):
+            ok(a.call("send_to_partner", {**ca, "message": str(i) + "y" * 30000}))
+        conv = ca["conversation_id"]
+        line = self.ctl_fail("--json", "show", conv, code=1)
+        self.assertIn("without answering `show`", line)
+        # Export asks page by page, so it gets through the same cap.
+        doc = self.d.ctl_json("export", conv, "--page-bytes", "20000")
+        self.assertEqual([m["message"][0] for m in doc["messages"]], ["0", "1", "2"])
+
+
 class Audit(CtlTest):
     def test_audit_listing(self):
         *_, conv = self.exchange()
