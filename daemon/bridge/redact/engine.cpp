@@ -162,23 +162,35 @@ void Engine::search(std::string_view text, std::size_t index, Span window, std::
   std::size_t pos = std::max(window.begin, *resume);
   if (anchor != kUnbounded && anchor < pos) return;  // inside an earlier match of this rule
   if (anchor != kUnbounded) pos = anchor;
-  if (stats != nullptr && pos < window.end) stats->window_bytes += window.end - pos;
+  // Each unanchored call sees at most two spans (lookbehind + lookahead) of text, stepping one
+  // span on when nothing matches: any match lies within one span of its start, so none is
+  // missed, and no call can scan far past the match it returns, whatever the pattern.
+  const std::size_t span = (rule.spec.lookbehind == kUnbounded || rule.spec.lookahead == kUnbounded)
+                               ? kUnbounded
+                               : rule.spec.lookbehind + rule.spec.lookahead + kRematchSlack;
   // Every match contains a keyword occurrence, so nothing starts after the window's last one.
   while (pos < window.end && pos <= last_keyword) {
+    const std::size_t end =
+        span == kUnbounded || window.end - pos <= 2 * span ? window.end : pos + 2 * span;
     if (stats != nullptr) ++stats->regex_calls;
     const RE2::Anchor mode = anchor != kUnbounded ? RE2::ANCHOR_START : RE2::UNANCHORED;
-    if (!rule.re->Match(input, pos, window.end, mode, groups, fetch)) break;
+    if (!rule.re->Match(input, pos, end, mode, groups, fetch)) {
+      if (stats != nullptr) stats->window_bytes += end - pos;
+      if (end == window.end || anchor != kUnbounded) break;
+      pos = end - span;
+      continue;
+    }
     std::size_t match_begin = static_cast<std::size_t>(groups[0].data() - text.data());
     std::size_t match_end = match_begin + groups[0].size();
-    if (window.end < text.size() && match_end + kRematchSlack >= window.end) {
+    if (end < text.size() && match_end + kRematchSlack >= end) {
       // The window may have cut the match short (or mid-way through a multi-byte unit such as
       // a "\n" escape); let it run to its natural end.
       if (stats != nullptr) ++stats->regex_calls;
       if (rule.re->Match(input, match_begin, text.size(), RE2::ANCHOR_START, groups, fetch)) {
         match_end = match_begin + groups[0].size();
-        if (stats != nullptr) stats->window_bytes += match_end - window.end;
       }
     }
+    if (stats != nullptr) stats->window_bytes += match_end - pos;
     pos = match_end > match_begin ? match_end : match_begin + 1;
     *resume = pos;
     if (anchor != kUnbounded) pos = window.end;  // one attempt only

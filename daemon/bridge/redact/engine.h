@@ -26,11 +26,14 @@ struct ScanStats {
   std::size_t candidates = 0;    // matches that passed their check, before overlap resolution
 };
 
-// The rule engine behind Redactor. One pass of the keyword prefilter over the text opens a
-// window around each keyword occurrence for the rules that keyword belongs to; windows of the
-// same rule that touch are merged, so every rule's regex reads each byte of the text at most a
-// bounded number of times. Rules without keywords (custom rules whose required literals the
-// prefilter cannot derive) read the whole text once.
+// The rule engine behind Redactor. One pass of the keyword prefilter finds the occurrences of
+// every rule's keywords; each occurrence that passes the rule's gate (a constant-time shape
+// test) opens a window around itself, and windows of the same rule that touch are merged. A
+// window holding one occurrence of a rule whose matches start at their keyword gets a single
+// anchored RE2 attempt; any other window an unanchored search that stops after its last
+// occurrence. A rule's windows are disjoint, so its regex reads each byte of the text a bounded
+// number of times. Rules without keywords (custom rules whose required literals RE2 cannot
+// derive) read the whole text once. Immutable after build(); redact() is safe from any thread.
 class Engine final : public Redactor {
  public:
   // The first `builtin_count` specs are built-in: compiled as Latin-1, replacing their first

@@ -8,6 +8,7 @@ namespace cb::bridge::redact {
 namespace {
 
 constexpr std::size_t kJsonKindDistance = 4096;
+constexpr std::size_t kMaxDataObject = 64 * 1024;
 
 struct Line {
   std::size_t begin;    // first byte of the line
@@ -162,7 +163,8 @@ std::size_t scan_json_data(std::string_view text, std::size_t key, std::size_t k
   if (p >= text.size() || text[p] != ':') return key + 1;
   p = skip_blanks(text, p + 1);
   if (p >= text.size() || text[p] != '{') return key + 1;
-  const std::size_t close = text.find('}', p);
+  // A data object is at most kMaxDataObject bytes; a '{' never closed costs no more than that.
+  const std::size_t close = text.substr(0, std::min(text.size(), p + kMaxDataObject)).find('}', p);
   if (close == std::string_view::npos) return key + 1;
   // "name": "value" pairs; values are base64 or plain strings.
   std::size_t q = p + 1;

@@ -74,17 +74,19 @@ std::vector<RuleSpec> context_rules() {
 
   // --- Private keys ---
   {
-    // Whatever sits between the markers (real newlines, \n, \\n, YAML indentation, spaces), or,
-    // for a block cut off before its END line, the header and the base64 body that follows.
-    // RE2 is leftmost-first: header lines must come before the base64 run in the alternation,
-    // or "Comment" is taken as base64 and the body ends at its ':'.
+    // BEGIN, then the body (base64, blanks, newlines real or escaped as \n or \\n, YAML
+    // indentation, markdown quote marks, legacy header lines), then END when present: a block
+    // cut off before its END line still goes. Header values stop at "--" (a flattened key puts
+    // the END marker on the same line). The body is a closed charset so the match ends at
+    // the first byte that cannot belong to a key (RE2 never scans past it). Header lines come
+    // first in the alternation: RE2 is leftmost-first, and "Comment" taken as base64 would end
+    // the body at its ':'.
     const std::string begin = R"(-{4,5} ?BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)? ?-{4,5})";
-    const std::string end = R"(-{4,5} ?END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)? ?-{4,5})";
     const std::string body =
-        R"((?:(?:Proc-Type|DEK-Info|Version|Comment):[^\n\\]*|\s|\\+[nrt]|[A-Za-z0-9+/]+={0,2})*)";
-    RuleSpec spec =
-        rule("private_key", "PRIVATE_KEY_REDACTED", begin + "(?:(?s:.)*?" + end + "|" + body + ")",
-             {"PRIVATE KEY"}, 60, 256, check_pem);
+        R"((?:(?:Proc-Type|DEK-Info|Version|Comment):(?:[^\n\\-]|-[^\n\\-])*|[\s>]|\\+[nrt]|[A-Za-z0-9+/=]+)*)";
+    const std::string end = R"((?:-{4,5} ?END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)? ?-{4,5})?)";
+    RuleSpec spec = rule("private_key", "PRIVATE_KEY_REDACTED", begin + body + end, {"PRIVATE KEY"},
+                         60, 256, check_pem);
     spec.keywords_case_sensitive = true;
     add(spec);
   }
