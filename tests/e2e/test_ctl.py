@@ -813,6 +813,33 @@ class System(CtlTest):
         self.assertNotIn("\x1b[", piped)
         self.assertNotIn("→", piped)
 
+    def test_restore_asks_on_a_terminal(self):
+        import pty
+        *_, conv = self.exchange()
+        path = os.path.join(self.d.root, "b.db")
+        self.d.ctl("backup", path, check=True)
+        master, slave = pty.openpty()
+        p = subprocess.Popen([CTL, "--socket-dir", self.d.socket_dir, "restore", path],
+                             stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env=self.d.env, text=True)
+        os.close(slave)
+        os.write(master, b"n\n")
+        out, err = p.communicate(timeout=10)
+        os.close(master)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("Continue? [y/N]", err)
+        self.assertIn("restore cancelled; nothing changed", err)
+        self.assertFalse(any(e["action"] == "admin_restore" for e in self.audit_actions()))
+
+    def test_ctl_links_no_database(self):
+        r = subprocess.run(["readelf", "-d", CTL], capture_output=True, text=True)
+        if r.returncode != 0:
+            self.skipTest("readelf not available")
+        needed = [l.split("[")[1].rstrip("]") for l in r.stdout.splitlines() if "(NEEDED)" in l]
+        self.assertTrue(needed)
+        self.assertFalse([n for n in needed if "sqlite" in n.lower() or "crypto" in n.lower()],
+                         needed)
+
     def test_help_everywhere_creates_nothing(self):
         with tempfile.TemporaryDirectory() as cwd:
             sock = os.path.join(cwd, "sockets")
