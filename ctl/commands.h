@@ -46,6 +46,7 @@ void add_conversation_commands(CLI::App& app, Context& ctx, std::vector<Command>
 void add_audit_commands(CLI::App& app, Context& ctx, std::vector<Command>& out);
 void add_transfer_commands(CLI::App& app, Context& ctx, std::vector<Command>& out);
 void add_system_commands(CLI::App& app, Context& ctx, std::vector<Command>& out);
+void add_approval_commands(CLI::App& app, Context& ctx, std::vector<Command>& out);
 
 // The checks of `doctor` (doctor.cpp): one line each, exit 0 when all pass.
 int run_doctor(Context& ctx);

@@ -2,6 +2,7 @@
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <pwd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -15,14 +16,18 @@
 #include "common/paths.h"
 #include "daemon/admin/admin_api.h"
 #include "daemon/admin/extra_methods.h"
+#include "daemon/admin/approval_methods.h"
 #include "daemon/bridge/bridge.h"
 #include "daemon/bridge/crypto.h"
+#include "daemon/bridge/exec/sandbox.h"
+#include "daemon/bridge/exec/workspace.h"
 #include "daemon/config.h"
 #include "daemon/mcp/session.h"
 #include "daemon/net/listeners.h"
 #include "daemon/net/sd_notify.h"
 #include "daemon/net/server.h"
 #include "daemon/tools/bridge_tools.h"
+#include "daemon/tools/exec_tools.h"
 
 namespace cb {
 namespace {
@@ -62,6 +67,55 @@ std::variant<std::shared_ptr<const bridge::Redactor>, std::string> build_redacto
   return r;
 }
 
+std::filesystem::path home_dir() {
+  if (const char* h = std::getenv("HOME"); h != nullptr && h[0] == '/') return h;
+  if (const passwd* pw = ::getpwuid(::getuid()); pw != nullptr && pw->pw_dir != nullptr) {
+    return pw->pw_dir;
+  }
+  return {};
+}
+
+// The [yolo] section as the bridge uses it. Every allowed root is checked here, so a bad one
+// fails start-up (or the reload) with one line; when execution is on, the sandbox is probed once
+// and the reason it cannot run, if any, is kept for the tools to report.
+std::variant<bridge::ExecSettings, std::string> build_exec_settings(const Config& c,
+                                                                    const DaemonOptions& o) {
+  const std::string where = c.source.empty() ? std::string("config") : c.source.string();
+  bridge::ExecSettings s;
+  s.enabled = c.exec.enabled;
+  s.max_mode = bridge::exec::parse_mode(c.exec.max_mode).value_or(bridge::exec::Mode::kSafe);
+  for (const auto& root : c.exec.workspaces) {
+    if (auto err = bridge::exec::check_allowed_root(root); !err.empty()) {
+      return where + ": [yolo] workspaces: " + err;
+    }
+    s.workspaces.emplace_back(root);
+  }
+  if (s.enabled && s.workspaces.empty()) {
+    return where + ": [yolo] enabled = true needs at least one directory in [yolo] workspaces";
+  }
+  s.max_timeout_seconds = c.exec.max_timeout_seconds;
+  s.allow_network = c.exec.allow_network;
+  s.approval_timeout_seconds = c.exec.approval_timeout_seconds;
+  s.output_max_bytes = static_cast<std::size_t>(c.exec.output_max_bytes);
+  // The sandbox must never reach ctl.sock (it could approve its own commands), mcp.sock,
+  // server.key or bridge.db, wherever flags put them.
+  s.extra_hidden_paths = {std::filesystem::absolute(o.socket_dir),
+                          std::filesystem::absolute(o.state_dir)};
+  if (!o.config_file.empty()) s.extra_hidden_paths.push_back(std::filesystem::absolute(o.config_file));
+  s.home = home_dir();
+  s.config_file = o.config_file.string();
+  if (s.enabled) {
+    s.unavailable = bridge::exec::sandbox_unavailable_reason();
+    if (s.unavailable.empty()) {
+      spdlog::info("command execution is on: ceiling {}, {} workspace root(s), network {}",
+                   c.exec.max_mode, s.workspaces.size(), s.allow_network ? "allowed" : "off");
+    } else {
+      spdlog::warn("command execution is on but cannot run here: {}", s.unavailable);
+    }
+  }
+  return s;
+}
+
 }  // namespace
 
 int run_daemon(const DaemonOptions& options) {
@@ -82,6 +136,8 @@ int run_daemon(const DaemonOptions& options) {
   }
   auto redactor = build_redactor(config);
   if (auto* err = std::get_if<std::string>(&redactor)) return fail(exit_code::kConfig, *err);
+  auto exec_settings = build_exec_settings(config, options);
+  if (auto* err = std::get_if<std::string>(&exec_settings)) return fail(exit_code::kConfig, *err);
 
   std::string key;
   std::unique_ptr<store::Database> db;
@@ -104,9 +160,11 @@ int run_daemon(const DaemonOptions& options) {
                         std::get<std::shared_ptr<const bridge::Redactor>>(redactor));
   SessionNotifier notifier;
   bridge.set_notifier(&notifier);
+  bridge.reconfigure_exec(std::get<bridge::ExecSettings>(std::move(exec_settings)));
 
   mcp::ToolRegistry tools;
   tools::register_bridge_tools(tools, bridge, config.bridge);
+  tools::register_exec_tools(tools, bridge);
   mcp::Metrics metrics;
   mcp::ServerInfo info;
   info.version = CB_VERSION;
@@ -155,6 +213,7 @@ int run_daemon(const DaemonOptions& options) {
                   db.get()});
   admin::register_core_methods(admin_api);
   admin::register_extra_methods(admin_api);
+  admin::register_approval_methods(admin_api);
 
   server.listen(std::move(fds.mcp), "mcp", [&](std::shared_ptr<Outbox> out, const Peer& peer) {
     auto s = std::make_shared<mcp::Session>(io.get_executor(), tools, info, std::move(out), peer);
@@ -215,10 +274,14 @@ int run_daemon(const DaemonOptions& options) {
         } else {
           Config next = std::get<Config>(std::move(reloaded));
           auto r = build_redactor(next);
+          auto next_exec = build_exec_settings(next, options);
           if (auto* rerr = std::get_if<std::string>(&r)) {
             spdlog::error("reload refused, keeping the running configuration: {}", *rerr);
+          } else if (auto* xerr = std::get_if<std::string>(&next_exec)) {
+            spdlog::error("reload refused, keeping the running configuration: {}", *xerr);
           } else {
             bridge.reconfigure(next.bridge, std::get<std::shared_ptr<const bridge::Redactor>>(r));
+            bridge.reconfigure_exec(std::get<bridge::ExecSettings>(std::move(next_exec)));
             config.bridge = next.bridge;
             spdlog::info("configuration reloaded from {}", options.config_file.string());
           }

@@ -1,10 +1,19 @@
 #include "daemon/bridge/exec/snapshot.h"
 
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
 #include <cstdio>
 #include <ctime>
+#include <exception>
 #include <vector>
 
 #include "daemon/bridge/exec/sandbox.h"
+
+// GCC 12 at -O1 reports a false -Wmismatched-new-delete inside Asio's awaitable frame
+// allocator (operator new/delete are a matching pair of class members there).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 
 namespace cb::bridge::exec {
 namespace {
@@ -17,14 +26,20 @@ struct GitOutput {
   std::string problem;
 };
 
-GitOutput run_git(const std::filesystem::path& workspace, std::vector<std::string> args) {
+SandboxSpec git_spec(const std::filesystem::path& workspace,
+                     const std::vector<std::filesystem::path>& hidden,
+                     const std::vector<std::string>& args) {
   SandboxSpec spec;
   spec.argv = {"git"};
   spec.argv.insert(spec.argv.end(), args.begin(), args.end());
   spec.workspace = workspace;
   spec.mode = Mode::kRestricted;
   spec.timeout = kGitTimeout;
-  const SandboxResult r = run_sandboxed_blocking(std::move(spec));
+  spec.hidden_paths = hidden;
+  return spec;
+}
+
+GitOutput git_output(const std::vector<std::string>& args, const SandboxResult& r) {
   GitOutput result;
   if (!r.started()) {
     result.problem = r.error;
@@ -42,6 +57,24 @@ GitOutput run_git(const std::filesystem::path& workspace, std::vector<std::strin
     result.out.pop_back();
   }
   return result;
+}
+
+// A coroutine keeps its state in parameters and locals, never in lambda captures (GCC 12).
+asio::awaitable<GitOutput> run_git(std::filesystem::path workspace,
+                                   std::vector<std::filesystem::path> hidden,
+                                   std::vector<std::string> args) {
+  SandboxResult r = co_await run_sandboxed(git_spec(workspace, hidden, args));
+  co_return git_output(args, r);
+}
+
+// Argument lists are built here, outside the coroutine: GCC 12 miscompiles brace-initialised
+// temporaries inside coroutine bodies.
+std::vector<std::string> args_inside() { return {"rev-parse", "--is-inside-work-tree"}; }
+std::vector<std::string> args_head() { return {"rev-parse", "--verify", "--quiet", "HEAD"}; }
+std::vector<std::string> args_stash() { return {"stash", "create", "claude-bridge snapshot"}; }
+std::vector<std::string> args_update(const std::string& ref, const std::string& sha) {
+  // The empty old value makes update-ref fail instead of overwriting an existing snapshot.
+  return {"update-ref", ref, sha, ""};
 }
 
 bool is_sha(const std::string& s) {
@@ -65,37 +98,64 @@ std::string timestamp(std::chrono::system_clock::time_point now) {
   return std::string(text) + millis;
 }
 
-std::string fail(std::string* why, std::string message) {
-  if (why != nullptr) *why = std::move(message);
-  return {};
+SnapshotResult failed(std::string why) {
+  SnapshotResult r;
+  r.why = std::move(why);
+  return r;
+}
+
+SnapshotResult recorded(std::string ref) {
+  SnapshotResult r;
+  r.ref = std::move(ref);
+  return r;
 }
 
 }  // namespace
 
-std::string git_snapshot(const std::filesystem::path& workspace, std::string* why,
-                         std::chrono::system_clock::time_point now) {
-  if (why != nullptr) why->clear();
-  const GitOutput inside = run_git(workspace, {"rev-parse", "--is-inside-work-tree"});
+asio::awaitable<SnapshotResult> git_snapshot_async(std::filesystem::path workspace,
+                                                   std::vector<std::filesystem::path> hidden,
+                                                   std::chrono::system_clock::time_point now) {
+  const GitOutput inside = co_await run_git(workspace, hidden, args_inside());
   if (!inside.ok || inside.out != "true") {
-    return fail(why, inside.problem.empty() ? "not a git work tree" : inside.problem);
+    co_return failed(inside.problem.empty() ? "not a git work tree" : inside.problem);
   }
-  const GitOutput head = run_git(workspace, {"rev-parse", "--verify", "--quiet", "HEAD"});
-  if (!head.ok) return fail(why, "the repository has no commit yet; nothing to record");
-  const GitOutput stash = run_git(workspace, {"stash", "create", "claude-bridge snapshot"});
-  if (!stash.ok) return fail(why, stash.problem);
+  const GitOutput head = co_await run_git(workspace, hidden, args_head());
+  if (!head.ok) co_return failed("the repository has no commit yet; nothing to record");
+  const GitOutput stash = co_await run_git(workspace, hidden, args_stash());
+  if (!stash.ok) co_return failed(stash.problem);
   // No local changes: the state is HEAD.
   const std::string sha = stash.out.empty() ? head.out : stash.out;
-  if (!is_sha(sha)) return fail(why, "git returned an unexpected object name");
+  if (!is_sha(sha)) co_return failed("git returned an unexpected object name");
   const std::string base = kSnapshotRefPrefix + timestamp(now);
   std::string last_problem;
   for (int attempt = 1; attempt <= 5; ++attempt) {
     const std::string ref = attempt == 1 ? base : base + "-" + std::to_string(attempt);
-    // The empty old value makes update-ref fail instead of overwriting an existing snapshot.
-    const GitOutput update = run_git(workspace, {"update-ref", ref, sha, ""});
-    if (update.ok) return ref;
+    const GitOutput update = co_await run_git(workspace, hidden, args_update(ref, sha));
+    if (update.ok) co_return recorded(ref);
     last_problem = update.problem;
   }
-  return fail(why, last_problem);
+  co_return failed(last_problem);
+}
+
+std::string git_snapshot(const std::filesystem::path& workspace, std::string* why,
+                         std::chrono::system_clock::time_point now) {
+  asio::io_context io;
+  SnapshotResult result;
+  asio::co_spawn(io, git_snapshot_async(workspace, default_hidden_paths(), now),
+                 [&result](std::exception_ptr error, SnapshotResult r) {
+                   if (!error) {
+                     result = std::move(r);
+                     return;
+                   }
+                   try {
+                     std::rethrow_exception(error);
+                   } catch (const std::exception& e) {
+                     result = failed(std::string("the snapshot failed: ") + e.what());
+                   }
+                 });
+  io.run();
+  if (why != nullptr) *why = result.why;
+  return result.ref;
 }
 
 }  // namespace cb::bridge::exec

@@ -1,8 +1,10 @@
 #pragma once
 
+#include <asio/awaitable.hpp>
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 // A recovery point taken before a command that may write to the workspace.
 namespace cb::bridge::exec {
@@ -23,6 +25,19 @@ inline constexpr const char* kSnapshotRefPrefix = "refs/claude-bridge/snapshots/
 // Synchronous: blocks for as long as git takes (bounded by a 30 s timeout per git call).
 std::string git_snapshot(
     const std::filesystem::path& workspace, std::string* why = nullptr,
+    std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+
+struct SnapshotResult {
+  std::string ref;  // the snapshot's ref name; "" when nothing was recorded
+  std::string why;  // when ref is "": why not
+};
+
+// The same, asynchronously on the caller's executor (what the daemon uses: its loop keeps
+// serving while git runs), with the sandbox's hidden paths given explicitly — the daemon passes
+// default_hidden_paths() plus its own socket and state directories, because git inside the
+// sandbox runs whatever the repository's configuration names.
+asio::awaitable<SnapshotResult> git_snapshot_async(
+    std::filesystem::path workspace, std::vector<std::filesystem::path> hidden_paths,
     std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 
 }  // namespace cb::bridge::exec

@@ -1,0 +1,45 @@
+#include "daemon/admin/approval_methods.h"
+
+#include "daemon/mcp/jsonrpc.h"
+
+namespace cb::admin {
+namespace {
+
+std::optional<std::vector<std::string>> expected_argv(const Json& params) {
+  auto it = params.find("argv");
+  if (it == params.end() || it->is_null()) return std::nullopt;
+  if (!it->is_array()) {
+    throw AdminError(mcp::rpc_error::kInvalidParams, "argv must be an array of strings");
+  }
+  std::vector<std::string> argv;
+  for (const Json& a : *it) {
+    if (!a.is_string()) {
+      throw AdminError(mcp::rpc_error::kInvalidParams, "argv must be an array of strings");
+    }
+    argv.push_back(a.get<std::string>());
+  }
+  return argv;
+}
+
+}  // namespace
+
+void register_approval_methods(AdminApi& api) {
+  bridge::Bridge& b = api.bridge();
+  api.add("approvals", [&b](const AdminCall&) { return b.approvals(); });
+  api.add("approval_decide", [&b](const AdminCall& call) {
+    const std::string id = required_string(call.params, "id");
+    const std::string decision = required_string(call.params, "decision");
+    if (decision != "approve" && decision != "deny") {
+      throw AdminError(mcp::rpc_error::kInvalidParams, "decision must be \"approve\" or \"deny\"");
+    }
+    const bridge::Caller op{call.peer.connection_id, call.peer.pid, call.peer.uid};
+    bridge::Result r = b.decide_approval(id, decision == "approve", op, expected_argv(call.params));
+    if (auto* refusal = std::get_if<bridge::Refusal>(&r)) {
+      throw AdminError(refusal->code == "unknown_approval" ? kNotFound : kFailed,
+                       refusal->message);
+    }
+    return std::get<Json>(std::move(r));
+  });
+}
+
+}  // namespace cb::admin
