@@ -2,6 +2,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -48,6 +50,17 @@ void flatten(const Json& j, const std::string& prefix, Table& t) {
   }
 }
 
+// An object whose values are all objects (per-method latency, ...): one row per key.
+bool is_table(const Json& j) {
+  if (!j.is_object() || j.empty()) return false;
+  for (const auto& [key, value] : j.items()) {
+    if (!value.is_object()) return false;
+  }
+  return true;
+}
+
+std::string cell_text(const Json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
 int run_stats(Context& ctx) {
   Json r = ctx.call("stats");
   if (ctx.json) {
@@ -55,8 +68,40 @@ int run_stats(Context& ctx) {
     return exit_code::kOk;
   }
   Table t({"STATISTIC", "VALUE"});
-  flatten(r, "", t);
+  Json tables = Json::object();
+  for (const auto& [key, value] : r.items()) {
+    if (is_table(value)) {
+      tables[key] = value;
+    } else {
+      flatten(Json{{key, value}}, "", t);
+    }
+  }
   t.print(stdout, ctx.out);
+  for (const auto& [name, rows] : tables.items()) {
+    std::vector<std::string> columns;
+    for (const auto& [row, fields] : rows.items()) {
+      for (const auto& [field, v] : fields.items()) {
+        if (std::find(columns.begin(), columns.end(), field) == columns.end()) {
+          columns.push_back(field);
+        }
+      }
+    }
+    std::vector<std::string> header{name};
+    header.insert(header.end(), columns.begin(), columns.end());
+    for (auto& h : header) {
+      for (auto& ch : h) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    }
+    Table sub(header);
+    for (const auto& [row, fields] : rows.items()) {
+      std::vector<Table::Cell> cells{{row}};
+      for (const auto& c : columns) {
+        cells.push_back({fields.contains(c) ? cell_text(fields[c]) : "-"});
+      }
+      sub.add(std::move(cells));
+    }
+    std::printf("\n");
+    sub.print(stdout, ctx.out);
+  }
   return exit_code::kOk;
 }
 
