@@ -34,7 +34,7 @@ const Approval& ApprovalQueue::add(std::string id, ApprovalRequest request, std:
 
 void ApprovalQueue::finish(Entry& e, ApprovalState state) {
   e.approval.state = state;
-  // Moved out first: the waiter may withdraw (erase) the entry from inside wake().
+  // Moved out first, so it runs at most once.
   auto wake = std::move(e.wake);
   e.wake = nullptr;
   if (wake) wake();

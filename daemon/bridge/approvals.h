@@ -51,9 +51,11 @@ class ApprovalQueue {
   ApprovalQueue(const ApprovalQueue&) = delete;
   ApprovalQueue& operator=(const ApprovalQueue&) = delete;
 
-  // Queues `request` under `id` (which must be new) for `ttl_ms`. `wake` is called once, when
-  // the approval leaves kPending through decide() or expire_due(); the waiter then reads
-  // state() and take()s the entry. Returns the queued entry.
+  // Queues `request` under `id` (which must be new) for `ttl_ms`. `wake` is called at most
+  // once, when the approval leaves kPending through decide(), find() or expire_due(); the
+  // waiter then reads the state with find() and withdraw()s the entry. `wake` must only
+  // schedule the waiter (e.g. cancel its timer), never call back into the queue. Returns the
+  // queued entry (valid until the next call that adds or removes entries).
   const Approval& add(std::string id, ApprovalRequest request, std::int64_t ttl_ms,
                       std::function<void()> wake);
 

@@ -16,7 +16,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import CTL, Daemon, DaemonTest, McpClient, err_text, make_token_like, ok  # noqa: E402
+from harness import CTL, Daemon, err_text, make_token_like, ok  # noqa: E402
 
 PROMPT = b"Run this? [y/N]"
 
