@@ -6,6 +6,7 @@ import json
 import os
 import random
 import select
+import signal
 import socket
 import string
 import subprocess
@@ -201,6 +202,30 @@ class Disabled(ExecTest):
             self.assertIn("no tool call can", text)
         self.assertEqual(self.d.ctl_json("list")["conversations"][0]["exec_mode"], "off")
         self.assertEqual(self.inbox(b, cb), [])
+
+    def test_a_person_turns_it_on_with_a_reload(self):
+        if not SANDBOX:
+            self.skipTest("bubblewrap cannot create a sandbox here")
+        a, b, ca, cb = self.pair()
+        self.assertIn("[yolo]", err_text(self.enable(a, ca, "safe")))
+        # A bad root in the new file: the reload is refused, execution stays off.
+        with open(self.d.config_path, "w") as f:
+            f.write("[yolo]\nenabled = true\nworkspaces = [\"relative\"]\n")
+        self.d.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        self.assertIn("[yolo]", err_text(self.enable(a, ca, "safe")))
+        with open(self.d.config_path, "w") as f:
+            f.write("[yolo]\nenabled = true\nworkspaces = [%s]\n" % json.dumps(self.ws))
+        self.d.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while True:
+            r = self.enable(a, ca, "safe")
+            if not r.get("isError"):
+                break
+            self.assertLess(time.time(), deadline, "the reload did not turn execution on")
+            time.sleep(0.1)
+        self.assertEqual(ok(r)["mode"], "safe")
+        self.assertIn("reload refused", self.d.read_log())
 
 
 class BadRoot(unittest.TestCase):
