@@ -84,6 +84,12 @@ TEST_CASE("custom rules: whole match, group 1, kinds and counts") {
   for (std::size_t i = 0; i < kinds.size(); ++i) {
     CHECK(std::count(kinds.begin(), kinds.end(), kinds[i]) == 1);
   }
+  // The literal prefilter of custom rules is case-insensitive where the pattern is, and a rule
+  // whose literal is absent costs nothing and finds nothing.
+  auto folded = with_rules({{"acme", "(?i)acme_[a-z]{6}", "ACME_REDACTED"},
+                            {"never", "zzqq_[0-9]{4}", "NEVER_REDACTED"}});
+  CHECK(folded->redact("x ACME_QWERTY y").text == "x ACME_REDACTED y");
+  CHECK(folded->redact("zzqq 1234").text == "zzqq 1234");
   // A custom rule with no literal to prefilter on still runs.
   auto bare = with_rules({{"digits", "[0-9]{9}", "NINE_REDACTED"}});
   CHECK(bare->redact("id 123456789 ok").text == "id NINE_REDACTED ok");

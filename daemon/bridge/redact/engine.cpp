@@ -108,7 +108,11 @@ std::shared_ptr<const Engine> Engine::build(std::vector<RuleSpec> specs, std::si
     engine->gate_ = std::make_unique<re2::FilteredRE2>(3);
     for (std::size_t index : gated) {
       int id = -1;
-      engine->gate_->Add(engine->rules_[index].spec.pattern, options_for(false), &id);
+      if (engine->gate_->Add(engine->rules_[index].spec.pattern, options_for(false), &id) !=
+          RE2::NoError) {
+        engine->whole_text_rules_.push_back(index);  // cannot be prefiltered: always runs
+        continue;
+      }
       engine->gate_rule_.push_back(index);
     }
     std::vector<std::string> atoms;
