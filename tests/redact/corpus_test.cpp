@@ -52,8 +52,8 @@ std::string excerpt(const std::string& text) {
 
 TEST_CASE("corpus: recall per credential kind and changed look-alikes") {
   const auto redactor = cb::bridge::Redactor::builtin();
-  const std::size_t per_positive = samples("CB_REDACT_CORPUS_POSITIVES", 300);
-  const std::size_t per_negative = samples("CB_REDACT_CORPUS_NEGATIVES", 600);
+  const std::size_t per_positive = samples("CB_REDACT_CORPUS_POSITIVES", 1000);
+  const std::size_t per_negative = samples("CB_REDACT_CORPUS_NEGATIVES", 2000);
   cb::test::Rng rng(samples("CB_REDACT_CORPUS_SEED", 20240501));
 
   std::vector<Tally> positives;

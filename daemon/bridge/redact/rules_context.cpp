@@ -159,12 +159,24 @@ std::vector<RuleSpec> context_rules() {
   add(rule("secret", "SECRET_REDACTED", assignment(std::string(kKeyQualifiers) + R"([_.-]?key)"),
            {"key"}, 16, 64, check_secret_value, gate_qualified_key));
   // Environment lists of Kubernetes, ECS, Compose and CI: the name and the value are separate
-  // fields ({"name": "DB_PASSWORD", "value": "..."}, "- name: API_KEY\n  value: ...").
-  add(rule(
-      "secret", "SECRET_REDACTED",
-      R"re((?i)name\\*["']?[ \t]*[:=][ \t]*\\*["']?[A-Za-z0-9_.-]*(?:password|passwd|passphrase|pass|pwd|secret|token|api[_-]?key|(?:access|secret|signing|encryption|master|account|app|service|session|client|storage|deploy|admin|private|webhook|auth|jwt|hmac)[_-]?key|credentials?)\\*["']?[ \t]*(?:,|\r?\n|\\n)[ \t]*(?:-[ \t]*)?\\*["']?value)re" +
-          kKeyTail + kOperator + kValue,
-      {"name"}, 0, 160, check_named_value, gate_assignment));
+  // fields ({"name": "DB_PASSWORD", "value": "..."}, "- name: API_KEY\n  value: ..."). One rule
+  // per placeholder; the first listed wins a tie.
+  const auto named = [](const std::string& words) {
+    return R"re((?i)name\\*["']?[ \t]*[:=][ \t]*\\*["']?[A-Za-z0-9_.-]*(?:)re" + words +
+           R"re()\\*["']?[ \t]*(?:,|\r?\n|\\n)[ \t]*(?:-[ \t]*)?\\*["']?value)re" + kKeyTail +
+           kOperator + kValue;
+  };
+  add(rule("password", "PASSWORD_REDACTED", named("password|passwd|passphrase|pass|pwd"), {"name"},
+           0, 160, check_named_value, gate_assignment));
+  add(rule("api_key", "API_KEY_REDACTED", named(R"(api[_-]?(?:key|token)|subscription[_-]?key)"),
+           {"name"}, 0, 160, check_named_value, gate_assignment));
+  add(rule("secret", "SECRET_REDACTED",
+           named(std::string("secret|token|credentials?|private[_-]?key|") + kKeyQualifiers +
+                 "[_-]?key"),
+           {"name"}, 0, 160, check_named_value, gate_assignment));
+  add(rule("cli_secret", "API_KEY_REDACTED",
+           R"((?i)--[a-z0-9-]*api-?(?:key|token)[ \t]+['"]?[^\s'"]{8,})",
+           {"api-key", "apikey", "api-token"}, 48, 64, check_flag_secret, gate_flag));
   add(rule(
       "cli_secret", "SECRET_REDACTED",
       R"((?i)--(?:[a-z0-9-]*(?:token|secret|api-?key)|(?:[a-z0-9]+-)*key)[ \t]+['"]?[^\s'"]{8,})",
