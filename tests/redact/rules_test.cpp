@@ -164,6 +164,7 @@ TEST_CASE("passwords, URLs, command lines and HTTP authorization") {
   const std::string pw = "Tr0ub4dor" + rng.chars(cb::test::kAlnum, 6) + "!x";
   const std::string user_pass = cb::test::base64("deploy:" + pw);
   const std::string opaque = rng.chars(cb::test::kAlnum, 40);
+  const std::string letters = rng.chars(cb::test::kLetters, 32);
   check_rows({
       {"env", "DB_PASSWORD=" + pw + "\n", "DB_PASSWORD=PASSWORD_REDACTED\n"},
       {"yaml", "  password: " + pw + "\n", "  password: PASSWORD_REDACTED\n"},
@@ -213,6 +214,7 @@ TEST_CASE("passwords, URLs, command lines and HTTP authorization") {
       {"env list private key", "- name: PRIVATE_KEY\n  value: " + opaque,
        "- name: PRIVATE_KEY\n  value: SECRET_REDACTED"},
       {"--api-key", "tool --api-key " + opaque, "tool --api-key API_KEY_REDACTED"},
+      {"letters-only secret", "APP_SECRET=" + letters, "APP_SECRET=SECRET_REDACTED"},
       {"--token", "vault login --token " + opaque, "vault login --token SECRET_REDACTED"},
       {"token prose", "the token is " + opaque + ", keep it safe",
        "the token is SECRET_REDACTED, keep it safe"},
@@ -312,6 +314,8 @@ TEST_CASE("look-alikes and placeholders are left alone") {
       "password: \"\"",
       "api_key: null",
       "PWD=/home/user/project",
+      "secret: MySecretApplicationName",
+      "token: RefreshTokenRotationPolicy",
   };
   for (const std::string& text : unchanged) {
     CAPTURE(text);

@@ -66,6 +66,27 @@ bool has_stand_in_fragment(std::string_view v, bool token) {
 }
 
 bool is_mask_char(char c) { return c == 'x' || c == 'X' || c == '*' || c == '#'; }
+// Letters only, every capital but the first starting a lowercase word of 3+ letters:
+// MySecretApplicationName, refreshTokenRotation. Random mixed-case letters almost always have
+// adjacent capitals or short runs between them.
+bool is_camel_words(std::string_view v) {
+  std::size_t run = 0;       // lowercase letters since the last capital
+  std::size_t capitals = 0;
+  for (char c : v) {
+    if (is_upper(c)) {
+      if (capitals > 1 && run < 2) return false;  // the word this capital ends was too short
+      if (capitals == 1 && run < 1) return false;
+      ++capitals;
+      run = 0;
+    } else if (is_lower(c)) {
+      ++run;
+    } else {
+      return false;
+    }
+  }
+  return capitals == 0 || run >= 2;
+}
+
 }  // namespace
 
 double shannon_entropy(std::string_view s) {
@@ -163,7 +184,10 @@ bool looks_random(std::string_view v) {
   if (digit == 0) {
     // Letters only: random only if long and both cases churn (not CamelCaseWords).
     if (v.size() < 16 || lower == 0 || upper == 0) return false;
-    if (transitions * 10 < v.size() * 3) return false;
+    if (is_camel_words(v)) return false;
+    const bool churns = transitions * 10 >= v.size() * 3;
+    const bool dense = entropy >= 0.85 * std::log2(static_cast<double>(v.size()));
+    if (!churns && !dense) return false;
   }
   if (separators >= 2) {
     // "release-2024-01-01", "my_app_v2_key": every segment a plain word or a number.
