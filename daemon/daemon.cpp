@@ -249,16 +249,18 @@ int run_daemon(const DaemonOptions& options) {
 
   // Watchdog pings come from the event loop itself, so a wedged loop stops them.
   asio::steady_timer watchdog_timer(io);
+  // The lambda lives at function scope and takes the period as a parameter: a coroutine keeps
+  // a pointer to its lambda, so a lambda local to the if-block would dangle once it ends.
+  auto ping = [&](std::chrono::microseconds period) -> awaitable<void> {
+    while (!stopping) {
+      net::sd_notify("WATCHDOG=1");
+      watchdog_timer.expires_after(period);
+      std::error_code ec;
+      co_await watchdog_timer.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+  };
   if (auto interval = net::watchdog_interval()) {
-    auto ping = [&, period = *interval / 2]() -> awaitable<void> {
-      while (!stopping) {
-        net::sd_notify("WATCHDOG=1");
-        watchdog_timer.expires_after(period);
-        std::error_code ec;
-        co_await watchdog_timer.async_wait(asio::redirect_error(use_awaitable, ec));
-      }
-    };
-    spawn_logged(io.get_executor(), ping(), "watchdog");
+    spawn_logged(io.get_executor(), ping(*interval / 2), "watchdog");
   }
 
   asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
