@@ -4,7 +4,50 @@
 #include "cb_config.h"
 #include "common/exit_codes.h"
 #include "common/paths.h"
+#include "daemon/bridge/exec/workspace.h"
+#include "daemon/bridge/redact/redactor.h"
+#include "daemon/config.h"
 #include "daemon/daemon.h"
+
+namespace {
+
+int config_error(const std::string& line) {
+  std::fprintf(stderr, "claude-bridged: %s\n", line.c_str());
+  return cb::exit_code::kConfig;
+}
+
+// --check-config: the checks start-up makes of the configuration, and nothing else — the same
+// loader (unknown keys, types, ranges), the custom redaction rules compiled, every [yolo]
+// workspace root checked (keep in step with build_exec_settings() in daemon.cpp). It touches
+// no socket or state directory. One line on stdout (exit 0) or stderr (exit 78).
+int check_config(const cb::DaemonOptions& options) {
+  auto loaded = cb::load_config(options.config_file, options.config_required);
+  if (auto* err = std::get_if<std::string>(&loaded)) return config_error(*err);
+  const cb::Config& config = std::get<cb::Config>(loaded);
+  const std::string where = config.source.empty() ? std::string("config") : config.source.string();
+  std::string error;
+  if (!cb::bridge::Redactor::create(config.redaction_rules, &error)) {
+    return config_error(where + ": " + error);
+  }
+  for (const auto& root : config.exec.workspaces) {
+    if (auto err = cb::bridge::exec::check_allowed_root(root); !err.empty()) {
+      return config_error(where + ": [yolo] workspaces: " + err);
+    }
+  }
+  if (config.exec.enabled && config.exec.workspaces.empty()) {
+    return config_error(
+        where + ": [yolo] enabled = true needs at least one directory in [yolo] workspaces");
+  }
+  if (config.source.empty()) {
+    std::printf("claude-bridged: no configuration file at %s; the defaults apply\n",
+                options.config_file.c_str());
+  } else {
+    std::printf("claude-bridged: configuration OK: %s\n", config.source.c_str());
+  }
+  return cb::exit_code::kOk;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"claude-bridged — the Claude Bridge daemon: owns the database, keys and rate limits "
@@ -22,6 +65,10 @@ int main(int argc, char** argv) {
                  "$XDG_CONFIG_HOME/claude-bridge/config.toml, optional)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  bool check_only = false;
+  app.add_flag("--check-config", check_only,
+               "Load and check the configuration file as start-up would, print one line and "
+               "exit (0 valid, 78 invalid); starts nothing");
   app.set_version_flag("--version", std::string("claude-bridged ") + CB_VERSION);
   try {
     app.parse(argc, argv);
@@ -38,5 +85,6 @@ int main(int argc, char** argv) {
   options.config_file = cb::paths::resolve(config_file, cb::paths::kConfigEnv,
                                            cb::paths::default_config_file());
   options.log_level = log_level;
+  if (check_only) return check_config(options);
   return cb::run_daemon(options);
 }
