@@ -4,7 +4,7 @@ CB_DEB_PACKAGES=(
   g++ meson ninja-build pkg-config cmake
   libasio-dev nlohmann-json3-dev libsqlitecpp-dev libsqlite3-dev libssl-dev libspdlog-dev
   libfmt-dev doctest-dev libvalijson-dev libre2-dev libtomlplusplus-dev libcli11-dev
-  bubblewrap socat sqlite3 git util-linux
+  bubblewrap socat sqlite3 git util-linux help2man
 )
 
 cb_install_deps() {
