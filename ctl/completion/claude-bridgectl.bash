@@ -1,14 +1,22 @@
 # bash completion for claude-bridgectl                                   -*- shell-script -*-
 # Installed to share/bash-completion/completions/claude-bridgectl.
 #
-# Conversation ids are asked of the running daemon (`claude-bridgectl list`, which the daemon
-# records in its audit trail like any other call); nothing is completed when it is not running.
+# Conversation ids and approval ids are asked of the running daemon (`claude-bridgectl list`,
+# `claude-bridgectl approvals`, which the daemon records in its audit trail like any other
+# call); nothing is completed when it is not running.
 
 _claude_bridgectl_conversations()
 {
     local socket_args=()
     [[ -n $1 ]] && socket_args=(--socket-dir "$1")
     claude-bridgectl "${socket_args[@]}" list 2>/dev/null | awk '$1 ~ /^conv_/ { print $1 }'
+}
+
+_claude_bridgectl_approvals()
+{
+    local socket_args=()
+    [[ -n $1 ]] && socket_args=(--socket-dir "$1")
+    claude-bridgectl "${socket_args[@]}" approvals 2>/dev/null | awk '$1 ~ /^apr_/ { print $1 }'
 }
 
 # File names through bash-completion's _filedir when it is loaded, plain compgen otherwise.
@@ -35,7 +43,7 @@ _claude_bridgectl()
         prev=${COMP_WORDS[COMP_CWORD - 1]}
     fi
 
-    local commands="list show tokens audit cleanup watch export import backup restore stats doctor mcp-config redact"
+    local commands="list show tokens audit cleanup watch export import backup restore stats doctor mcp-config redact approvals approve deny"
     local globals="--socket-dir --json --version --help"
 
     # The subcommand, and a --socket-dir given anywhere on the line.
@@ -79,7 +87,7 @@ _claude_bridgectl()
         audit) opts+=" --verify" ;;
         export) opts+=" --format -o --output --force" ;;
         backup) opts+=" --force" ;;
-        restore) opts+=" --check --yes" ;;
+        restore) opts+=" --check -y --yes" ;;
         mcp-config) opts+=" --name" ;;
         redact) opts+=" --explain" ;;
     esac
@@ -94,6 +102,9 @@ _claude_bridgectl()
             ;;
         import | restore | backup)
             _claude_bridgectl_files
+            ;;
+        approve | deny)
+            COMPREPLY=($(compgen -W "$(_claude_bridgectl_approvals "$socket_dir")" -- "$cur"))
             ;;
     esac
 } &&
