@@ -60,14 +60,14 @@ def fenced_blocks(text):
     """[(lang, body, first line number)] of the ``` fences of a Markdown text."""
     blocks, lines, i = [], text.split("\n"), 0
     while i < len(lines):
-        m = re.match(r"^(\s*)(`{3,})\s*([\w-]*)", lines[i])
+        m = re.match(r"^([ \t]*)(`{3,})[ \t]*([\w-]*)", lines[i])
         if not m:
             i += 1
             continue
         indent, fence, lang = m.group(1), m.group(2), m.group(3).lower()
         body, start = [], i + 2
         i += 1
-        while i < len(lines) and not re.match(r"^\s*" + fence + r"\s*$", lines[i]):
+        while i < len(lines) and not re.match(r"^[ \t]*" + fence + r"[ \t]*$", lines[i]):
             body.append(lines[i][len(indent):] if lines[i].startswith(indent) else lines[i])
             i += 1
         blocks.append((lang, "\n".join(body), start))
@@ -76,7 +76,17 @@ def fenced_blocks(text):
 
 
 def without_fences(text):
-    return re.sub(r"^(\s*)(`{3,}).*?^\1\2\s*$", "", text, flags=re.S | re.M)
+    """The text outside ``` fences."""
+    out, fence = [], None
+    for line in text.split("\n"):
+        m = re.match(r"^[ \t]*(`{3,})", line)
+        if fence is None and m:
+            fence = m.group(1)
+        elif fence is not None and re.match(r"^[ \t]*" + fence + r"[ \t]*$", line):
+            fence = None
+        elif fence is None:
+            out.append(line)
+    return "\n".join(out)
 
 
 def shell_lines(text):
