@@ -154,6 +154,10 @@ int run_daemon(const DaemonOptions& options) {
   }
 
   asio::io_context io(1);
+  // Group commit: the writes of every request handled in one turn of the loop share a commit.
+  db->enable_group_commit([ex = io.get_executor()](std::function<void()> flush) {
+    asio::post(ex, std::move(flush));
+  });
   const auto started = std::chrono::steady_clock::now();
   bridge::SystemClock clock;
   bridge::Bridge bridge(*db, clock, std::move(key), config.bridge,
@@ -310,6 +314,7 @@ int run_daemon(const DaemonOptions& options) {
                options.state_dir.string());
   net::sd_notify("READY=1");
   io.run();
+  db->flush();  // what the last turn wrote, while the bridge and its listeners still exist
   if (!fds.from_systemd) {
     std::error_code ec;
     std::filesystem::remove(options.socket_dir / paths::kMcpSocket, ec);

@@ -96,6 +96,8 @@ void AdminSession::handle_frame(std::string_view frame) {
   }
   try {
     Json result = (*method)(AdminCall{params, peer_});
+    // What the operator changed is committed before the answer says it was done.
+    api_.bridge().database().flush();
     out_->send(mcp::response_frame(msg.id, std::move(result)));
   } catch (const AdminError& e) {
     fail(e.code, e.what());

@@ -9,7 +9,10 @@ constexpr const char* kGenesis = "0000000000000000000000000000000000000000000000
 }
 
 AuditLog::AuditLog(store::Database& db, const Clock& clock, std::string audit_key)
-    : table_(db), clock_(clock), key_(std::move(audit_key)) {}
+    : table_(db), clock_(clock), key_(std::move(audit_key)) {
+  // A rolled-back write may have held entries: the cached head would name a row that is gone.
+  db.on_rollback([this] { reload_head(); });
+}
 
 std::string AuditLog::entry_hash(const std::string& prev, const store::AuditRow& row) const {
   const nlohmann::json canonical = {row.ts_ms,  row.conversation_id, row.session_id, row.action,

@@ -116,6 +116,11 @@ class Bridge {
                         std::optional<std::int64_t> since_id, std::optional<std::int64_t> limit);
   Result update_status(const Caller& caller, const Credentials& cred, const std::string& status);
   Result partner_status(const Caller& caller, const Credentials& cred);
+  // check_messages that writes nothing (no read mark, no audit entry; "marked_read": false):
+  // what reads fall back on when the database cannot be written (disk full).
+  Result peek_messages(const Caller& caller, const Credentials& cred,
+                       std::optional<std::int64_t> since_id, std::optional<std::int64_t> limit);
+  store::Database& database() { return db_; }
 
   // Returns unread messages at once when there are any, else blocks until the first one
   // arrives, the timeout passes (empty list) or `cancelled()` turns true (nothing consumed).
@@ -192,9 +197,17 @@ class Bridge {
   std::optional<Refusal> send_budget(const Authed& a);
   Refusal refuse(const std::string& conv, const std::string& session, const char* action,
                  Refusal r, const Json& details = Json::object());
+  // Reads and marks read (falls back to peek_inbox when the marks cannot be written).
   Result read_inbox(const Authed& a, std::optional<std::int64_t> since_id,
                     std::optional<std::int64_t> limit, const char* action);
+  Result read_and_mark(const Authed& a, std::optional<std::int64_t> since_id,
+                       std::optional<std::int64_t> limit, const char* action);
+  Json peek_inbox(const Authed& a, std::optional<std::int64_t> since_id,
+                  std::optional<std::int64_t> limit);
+  // After the commit that holds `row`: wakes the recipient's waiters, pushes channel
+  // notifications, tells watchers.
   void deliver(const Authed& from, const store::MessageRow& row);
+  void deliver_now(const Authed& from, const store::MessageRow& row);
   void emit(const Json& event);
 
   // ---- Command execution (execution.cpp) ----
@@ -214,6 +227,7 @@ class Bridge {
   // after the commit wakes `to`'s waiters, emits the watch event and pushes to its channel.
   store::MessageRow insert_system_message(const SessionKey& to, const std::string& body);
   void deliver_system(const SessionKey& to, const store::MessageRow& row);
+  void deliver_system_now(const SessionKey& to, const store::MessageRow& row);
   // ---- end of command execution ----
 
   store::Database& db_;

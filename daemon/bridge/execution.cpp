@@ -266,6 +266,10 @@ store::MessageRow Bridge::insert_system_message(const SessionKey& to, const std:
 }
 
 void Bridge::deliver_system(const SessionKey& to, const store::MessageRow& row) {
+  db_.after_commit([this, to, row] { deliver_system_now(to, row); });
+}
+
+void Bridge::deliver_system_now(const SessionKey& to, const store::MessageRow& row) {
   presence_.wake(to);
   emit(Json{{"event", "message"},
             {"conversation_id", row.conversation_id},

@@ -129,6 +129,11 @@ Result Bridge::send(const Caller& caller, const Credentials& cred, const std::st
 }
 
 void Bridge::deliver(const Authed& from, const store::MessageRow& row) {
+  // Waiters wake and partners are told only once the message is durable (group commit).
+  db_.after_commit([this, from, row] { deliver_now(from, row); });
+}
+
+void Bridge::deliver_now(const Authed& from, const store::MessageRow& row) {
   presence_.wake(from.partner);
   emit(Json{{"event", "message"},
             {"conversation_id", row.conversation_id},
@@ -156,6 +161,48 @@ void Bridge::deliver(const Authed& from, const store::MessageRow& row) {
 }
 
 Result Bridge::read_inbox(const Authed& a, std::optional<std::int64_t> since_id,
+                          std::optional<std::int64_t> limit, const char* action) {
+  try {
+    return read_and_mark(a, since_id, limit, action);
+  } catch (const std::exception& e) {
+    const auto why = store::storage_failure(e);
+    if (!why) throw;
+    spdlog::warn("{} served without marking read: {}", action, *why);
+    return peek_inbox(a, since_id, limit);
+  }
+}
+
+Json Bridge::peek_inbox(const Authed& a, std::optional<std::int64_t> since_id,
+                        std::optional<std::int64_t> limit) {
+  const std::int64_t n = std::clamp<std::int64_t>(limit.value_or(settings_.default_read_limit), 1,
+                                                  kMaxReadLimit);
+  auto rows = since_id ? messages_.after(a.self.conversation_id, a.self.session, *since_id, n + 1)
+                       : messages_.unread(a.self.conversation_id, a.self.session, n + 1);
+  const bool has_more = static_cast<std::int64_t>(rows.size()) > n;
+  if (has_more) rows.resize(static_cast<std::size_t>(n));
+  Json out = Json::array();
+  for (const auto& m : rows) {
+    out.push_back(message_json(m, m.sender == "system" ? "system"
+                                  : m.sender == a.self.session ? a.role
+                                                               : a.partner_role));
+  }
+  return Json{{"conversation_id", a.self.conversation_id},
+              {"session_id", a.self.session},
+              {"messages", std::move(out)},
+              {"has_more", has_more},
+              {"unread_remaining", messages_.unread_count(a.self.conversation_id, a.self.session)},
+              {"marked_read", false}};
+}
+
+Result Bridge::peek_messages(const Caller& caller, const Credentials& cred,
+                             std::optional<std::int64_t> since_id,
+                             std::optional<std::int64_t> limit) {
+  auto auth = authenticate(caller, cred, "check_messages");
+  if (auto* r = std::get_if<Refusal>(&auth)) return *r;
+  return peek_inbox(std::get<Authed>(auth), since_id, limit);
+}
+
+Result Bridge::read_and_mark(const Authed& a, std::optional<std::int64_t> since_id,
                           std::optional<std::int64_t> limit, const char* action) {
   const std::int64_t n = std::clamp<std::int64_t>(limit.value_or(settings_.default_read_limit), 1,
                                                   kMaxReadLimit);

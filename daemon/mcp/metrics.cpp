@@ -9,7 +9,14 @@ void Metrics::record(const std::string& key, std::chrono::steady_clock::duration
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
   const auto clamped = static_cast<std::uint32_t>(
       std::clamp<long long>(us, 0, std::numeric_limits<std::uint32_t>::max()));
-  Series& s = series_[key];
+  auto it = series_.find(key);
+  if (it == series_.end()) {
+    // Method and tool names come from clients: past kMaxKeys distinct names, the rest share
+    // one series, so inventing names cannot grow the daemon.
+    it = series_.size() < kMaxKeys ? series_.emplace(key, Series{}).first
+                                   : series_.try_emplace(std::string(kOtherKey)).first;
+  }
+  Series& s = it->second;
   if (s.samples_us.size() < kSamplesPerKey) {
     s.samples_us.push_back(clamped);
   } else {

@@ -14,6 +14,8 @@ namespace cb::mcp {
 class Metrics {
  public:
   static constexpr std::size_t kSamplesPerKey = 4096;
+  static constexpr std::size_t kMaxKeys = 64;
+  static constexpr const char* kOtherKey = "(other)";
 
   void record(const std::string& key, std::chrono::steady_clock::duration elapsed);
   // {key: {count, p50_us, p90_us, p99_us, max_us}} over the retained samples; count is total.

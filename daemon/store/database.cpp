@@ -123,7 +123,9 @@ SQLite::Statement& Database::stmt(const std::string& sql) {
   if (it == statements_.end()) {
     it = statements_.emplace(sql, std::make_unique<SQLite::Statement>(db_, sql)).first;
   } else {
-    it->second->reset();
+    // tryReset: reset() would throw the error of the statement's last failed run (a full disk
+    // an hour ago) instead of getting it ready for this one.
+    it->second->tryReset();
     it->second->clearBindings();
   }
   return *it->second;
@@ -133,23 +135,6 @@ std::string Database::integrity_check() {
   SQLite::Statement q(db_, "PRAGMA integrity_check");
   if (q.executeStep()) return q.getColumn(0).getString();
   return "no answer from integrity_check";
-}
-
-WriteTransaction::WriteTransaction(Database& db) : db_(db) { db_.db().exec("BEGIN IMMEDIATE"); }
-
-WriteTransaction::~WriteTransaction() {
-  if (!done_) {
-    try {
-      db_.db().exec("ROLLBACK");
-    } catch (...) {
-      // Nothing more can be done; SQLite rolls back on its own when the statement failed.
-    }
-  }
-}
-
-void WriteTransaction::commit() {
-  db_.db().exec("COMMIT");
-  done_ = true;
 }
 
 }  // namespace cb::store

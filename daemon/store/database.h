@@ -4,11 +4,17 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
+#include <cstdint>
+#include <deque>
+#include <exception>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 // The only place with SQL (with its siblings in store/): opening, pragmas, migrations and
 // cached prepared statements.
@@ -44,17 +50,64 @@ class Database {
   // PRAGMA integrity_check: "ok" or the first problem.
   std::string integrity_check();
 
+  // ---- Group commit (daemon/store/group_commit.cpp) ----
+  // Off until enable_group_commit() (the daemon turns it on; unit tests keep one transaction
+  // per WriteTransaction). When on, the first WriteTransaction of a loop turn opens the group's
+  // one transaction (BEGIN IMMEDIATE) and asks `defer` to run flush() later — after every
+  // request already read in this turn has run; each WriteTransaction is a savepoint inside it.
+  // One COMMIT (with synchronous=full, one fsync) then covers every call of the group, and
+  // nobody may answer before it: a call that wrote waits for committed(generation).
+  using Defer = std::function<void(std::function<void()>)>;
+  void enable_group_commit(Defer defer);
+  bool group_commit_enabled() const { return static_cast<bool>(defer_); }
+  // Bumped by every WriteTransaction::commit(): a caller compares it before and after a call
+  // to learn whether the call wrote anything.
+  std::uint64_t write_seq() const { return write_seq_; }
+  // The generation of the open group; 0 when none is open (everything written is committed).
+  std::uint64_t open_group() const { return group_ ? group_->generation : 0; }
+  // Runs done("") once group `generation` has committed, or done(reason) with a one-line
+  // reason when it was rolled back (disk full…). At once when it has already ended.
+  void when_done(std::uint64_t generation, std::function<void(const std::string&)> done);
+  // Runs fn after the open group commits (dropped if it rolls back); at once when none is open.
+  void after_commit(std::function<void()> fn);
+  // Commits the open group now: before a backup, an export or a restore, and at shutdown.
+  // Never throws; a failure fails the group's callers.
+  void flush();
+  // Called after any rollback of written data (a failed group or a failed WriteTransaction):
+  // caches of what is stored (the audit chain's head) are stale.
+  void on_rollback(std::function<void()> fn) { rollback_listeners_.push_back(std::move(fn)); }
+
+  ~Database();
+
  private:
+  friend class WriteTransaction;
+  struct Group {
+    std::uint64_t generation = 0;
+    std::vector<std::function<void(const std::string&)>> waiters;
+    std::vector<std::function<void()>> after_commit;
+  };
+
   Database(const std::filesystem::path& path, int flags);
   void configure(Synchronous sync);
   void migrate();
+  void open_group_now();
+  void end_group(const std::string& failure);
+  void rolled_back();
 
   std::filesystem::path path_;
   SQLite::Database db_;
   std::map<std::string, std::unique_ptr<SQLite::Statement>, std::less<>> statements_;
+  Defer defer_;
+  std::optional<Group> group_;
+  std::uint64_t next_generation_ = 1;
+  std::deque<std::pair<std::uint64_t, std::string>> failed_;  // recent failed generations
+  std::uint64_t write_seq_ = 0;
+  std::vector<std::function<void()>> rollback_listeners_;
 };
 
-// BEGIN IMMEDIATE ... COMMIT, rolled back when destroyed uncommitted. One per tool call.
+// One tool call's writes, all or nothing. Without group commit: BEGIN IMMEDIATE … COMMIT.
+// With it: a savepoint inside the open group (commit() releases it; the group commits later).
+// Destroyed uncommitted: rolled back (only this call's part of a group).
 class WriteTransaction {
  public:
   explicit WriteTransaction(Database& db);
@@ -65,7 +118,13 @@ class WriteTransaction {
 
  private:
   Database& db_;
+  bool grouped_ = false;
   bool done_ = false;
 };
+
+// When `e` is a storage failure (disk full, I/O error, read-only or damaged file, busy,
+// out of memory) rather than a bug: a one-line reason fit for a model or an operator.
+// std::nullopt for anything else.
+std::optional<std::string> storage_failure(const std::exception& e);
 
 }  // namespace cb::store

@@ -105,6 +105,7 @@ std::unique_ptr<SQLite::Database> open_checked(const fs::path& src, FileOutcome&
 std::optional<ConversationDump> dump_conversation(Database& db, const std::string& id,
                                                   std::int64_t after_id, std::size_t max_body_bytes,
                                                   bool* complete) {
+  db.flush();  // only committed rows leave the daemon
   auto conversation = Conversations(db).find(id);
   if (!conversation) return std::nullopt;
   ConversationDump dump;
@@ -199,6 +200,7 @@ bool load_conversation(Database& db, const ConversationDump& dump) {
 }
 
 FileOutcome backup_database(Database& db, const fs::path& dest, bool overwrite) {
+  db.flush();  // the copy holds what was acknowledged, not half a group
   FileOutcome out;
   if (!dest.is_absolute() || !dest.has_filename()) {
     out.error = "backup target must be an absolute file path: " + dest.string();
@@ -293,6 +295,7 @@ FileOutcome check_backup_file(const fs::path& src) {
 }
 
 FileOutcome restore_database(Database& db, const fs::path& src) {
+  db.flush();
   FileOutcome out;
   if (is_live_file(src, db.path())) {
     out.error = src.string() + " is the live database itself";

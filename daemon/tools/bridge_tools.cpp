@@ -1,6 +1,7 @@
 #include "daemon/tools/bridge_tools.h"
 
 #include "daemon/tools/schemas.h"
+#include "daemon/tools/tool_support.h"
 
 namespace cb::tools {
 
@@ -10,24 +11,17 @@ using mcp::ToolResult;
 
 namespace {
 
-bridge::Credentials credentials(const Json& args) {
-  return bridge::Credentials{args.at("conversation_id").get<std::string>(),
-                             args.at("session_id").get<std::string>(),
-                             args.at("token").get<std::string>()};
-}
-
-std::optional<std::int64_t> optional_int(const Json& args, const char* key) {
-  auto it = args.find(key);
-  if (it == args.end() || it->is_null()) return std::nullopt;
-  return it->get<std::int64_t>();
-}
-
 Json inbox_output() {
   return schema::object(Json{{"conversation_id", schema::conversation_id()},
                              {"session_id", schema::session_id()},
                              {"messages", {{"type", "array"}, {"items", schema::message_item()}}},
                              {"has_more", {{"type", "boolean"}}},
-                             {"unread_remaining", {{"type", "integer"}}}},
+                             {"unread_remaining", {{"type", "integer"}}},
+                             {"marked_read",
+                              {{"type", "boolean"},
+                               {"description",
+                                "Present and false only when the daemon could not record the "
+                                "read (its disk is full): these messages will be returned again."}}}},
                         Json::array({"conversation_id", "session_id", "messages", "has_more",
                                      "unread_remaining"}));
 }
@@ -79,8 +73,19 @@ ToolResult to_tool_result(bridge::Result result) {
 void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
                            const bridge::Settings& settings) {
   bridge::Bridge* b = &bridge;
+  // Every tool answers only once its writes are durable; storage failures are isError results.
+  auto add = [&registry, b](mcp::Tool tool, StorageFallback fallback = nullptr) {
+    tool.handler = durable(b->database(), std::move(tool.handler), std::move(fallback));
+    registry.add(std::move(tool));
+  };
+  // When a read cannot be recorded (disk full), the messages are still served, unmarked.
+  StorageFallback unmarked_read = [b](const Json& args, CallContext& ctx) {
+    return to_tool_result(b->peek_messages(caller_of(ctx), credentials(args),
+                                           optional_int(args, "since_id"),
+                                           optional_int(args, "limit")));
+  };
 
-  registry.add(mcp::Tool{
+  add(mcp::Tool{
       "create_conversation",
       "Create conversation",
       "Start a conversation with a partner session. You become session \"a\" and receive both "
@@ -122,7 +127,7 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
                                       {"maxItems", 20},
                                       {"items", {{"type", "string"}, {"maxLength", 1000}}},
                                       {"description", "Paths this message is about (at most 20)."}};
-  registry.add(mcp::Tool{
+  add(mcp::Tool{
       "send_to_partner",
       "Send to partner",
       "Send a message to your partner session. Secrets (keys, tokens, passwords) are replaced "
@@ -150,7 +155,7 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
                                          args.value("action_type", "info"), files));
       }});
 
-  registry.add(mcp::Tool{
+  add(mcp::Tool{
       "check_messages",
       "Check messages",
       "Return your unread messages, oldest first, and mark them read. Prefer "
@@ -162,7 +167,8 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
         co_return to_tool_result(b->check_messages(caller_of(ctx), credentials(args),
                                                    optional_int(args, "since_id"),
                                                    optional_int(args, "limit")));
-      }});
+      }},
+      unmarked_read);
 
   Json wait_props = read_properties();
   wait_props["timeout_seconds"] = Json{{"type", "integer"},
@@ -171,7 +177,7 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
                                        {"default", 60},
                                        {"description", "Give up after this many seconds and "
                                                        "return an empty list (default 60)."}};
-  registry.add(mcp::Tool{
+  add(mcp::Tool{
       "wait_for_messages",
       "Wait for messages",
       "Block until your partner sends something (or timeout_seconds pass), then return the "
@@ -191,12 +197,13 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
                                                     optional_int(args, "limit"), timeout,
                                                     std::move(progress), std::move(cancelled));
         co_return to_tool_result(std::move(result));
-      }});
+      }},
+      unmarked_read);
 
   Json status_props = schema::auth_properties();
   status_props["status"] = Json{{"type", "string"},
                                 {"enum", {"working", "waiting", "blocked", "complete"}}};
-  registry.add(mcp::Tool{
+  add(mcp::Tool{
       "update_my_status",
       "Update my status",
       "Tell your partner what you are doing; also records a heartbeat.",
@@ -212,7 +219,7 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
                                                   args.at("status").get<std::string>()));
       }});
 
-  registry.add(mcp::Tool{
+  add(mcp::Tool{
       "check_partner_status",
       "Check partner status",
       "Your partner's last status and heartbeat, whether it is connected right now and whether "

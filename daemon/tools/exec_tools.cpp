@@ -3,6 +3,7 @@
 #include "daemon/bridge/exec/command_line.h"
 #include "daemon/tools/bridge_tools.h"
 #include "daemon/tools/schemas.h"
+#include "daemon/tools/tool_support.h"
 
 namespace cb::tools {
 
@@ -11,12 +12,6 @@ using mcp::CallContext;
 using mcp::ToolResult;
 
 namespace {
-
-bridge::Credentials credentials(const Json& args) {
-  return bridge::Credentials{args.at("conversation_id").get<std::string>(),
-                             args.at("session_id").get<std::string>(),
-                             args.at("token").get<std::string>()};
-}
 
 Json mode_schema(const char* description) {
   return Json{{"type", "string"},
@@ -184,8 +179,12 @@ ToolResult run_enable(bridge::Bridge* b, const Json& args, const CallContext& ct
 
 void register_exec_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge) {
   bridge::Bridge* b = &bridge;
+  auto add = [&registry, b](mcp::Tool tool) {
+    tool.handler = durable(b->database(), std::move(tool.handler));
+    registry.add(std::move(tool));
+  };
 
-  registry.add(mcp::Tool{
+  add(mcp::Tool{
       "enable_yolo_mode",
       "Enable command execution",
       "Set this conversation's command-execution mode (safe, restricted or yolo, up to the "
@@ -199,7 +198,7 @@ void register_exec_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge) {
         return ready(run_enable(b, args, ctx));
       }});
 
-  registry.add(mcp::Tool{
+  add(mcp::Tool{
       "execute_command",
       "Execute command",
       "Run one command (no shell) in the conversation's workspace, inside a sandbox, after a "

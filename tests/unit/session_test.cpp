@@ -283,6 +283,15 @@ TEST_CASE("metrics: every request is timed, tool calls per tool, memory bounded"
   CHECK(summary["ping"]["count"] == 1);
   CHECK(summary["tools/call:noop"]["count"] == 5000);
   CHECK(summary["tools/call:noop"]["p99_us"] >= summary["tools/call:noop"]["p50_us"]);
+
+  // Invented method names share one series past the cap: clients cannot grow the daemon.
+  for (int i = 0; i < 1000; ++i) {
+    s->handle_frame(R"({"jsonrpc":"2.0","id":4,"method":"x/)" + std::to_string(i) + R"("})");
+  }
+  const Json after = metrics.summary();
+  CHECK(after.size() == Metrics::kMaxKeys + 1);
+  CHECK(after[Metrics::kOtherKey]["count"].get<int>() > 900);
+  CHECK(after["tools/call:noop"]["count"] == 5000);
 }
 
 TEST_CASE("validation names every problem, root-level ones included, in one reply") {

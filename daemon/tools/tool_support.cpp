@@ -1,0 +1,80 @@
+#include "daemon/tools/tool_support.h"
+
+#include <spdlog/spdlog.h>
+
+#include <memory>
+
+#include "daemon/async.h"
+
+namespace cb::tools {
+namespace {
+
+using mcp::CallContext;
+using mcp::ToolResult;
+
+// Waits until group `generation` has ended; "" when it committed, else why it failed. A
+// cancelled call stops waiting early with "" (its answer is never sent).
+awaitable<std::string> group_outcome(store::Database* db, std::uint64_t generation) {
+  auto outcome = std::make_shared<std::optional<std::string>>();
+  auto ended = std::make_shared<Event>(co_await asio::this_coro::executor);
+  db->when_done(generation, [outcome, ended](const std::string& why) {
+    *outcome = why;
+    ended->notify();
+  });
+  if (!outcome->has_value()) co_await ended->wait();
+  co_return outcome->value_or("");
+}
+
+// A coroutine's state lives in its parameters (see Session::run_tool).
+awaitable<ToolResult> run_durable(store::Database* db, mcp::ToolHandler handler,
+                                  StorageFallback fallback, Json args, CallContext& ctx) {
+  const std::uint64_t writes_before = db->write_seq();
+  std::string failure;
+  ToolResult result;
+  try {
+    result = co_await handler(args, ctx);
+  } catch (const std::exception& e) {
+    auto why = store::storage_failure(e);
+    if (!why) throw;
+    failure = *why;
+  }
+  if (failure.empty() && db->write_seq() != writes_before && db->open_group() != 0) {
+    failure = co_await group_outcome(db, db->open_group());
+  }
+  if (failure.empty()) co_return result;
+  spdlog::warn("a tool call could not store its writes: {}", failure);
+  if (fallback) co_return fallback(args, ctx);
+  co_return ToolResult::error(storage_error_text(failure));
+}
+
+}  // namespace
+
+bridge::Credentials credentials(const Json& args) {
+  return bridge::Credentials{args.at("conversation_id").get<std::string>(),
+                             args.at("session_id").get<std::string>(),
+                             args.at("token").get<std::string>()};
+}
+
+std::optional<std::int64_t> optional_int(const Json& args, const char* key) {
+  auto it = args.find(key);
+  if (it == args.end() || it->is_null()) return std::nullopt;
+  return it->get<std::int64_t>();
+}
+
+std::string storage_error_text(const std::string& reason) {
+  const bool full = reason.find("full") != std::string::npos;
+  return std::string("Error (") + (full ? "storage_full" : "storage_error") +
+         "): nothing of this call was stored — " + reason +
+         ". Retry in a minute; if it keeps failing, tell the user to run `claude-bridgectl "
+         "doctor`" + (full ? " and free disk space." : " and read the daemon's log.");
+}
+
+mcp::ToolHandler durable(store::Database& db, mcp::ToolHandler handler, StorageFallback fallback) {
+  store::Database* d = &db;
+  return [d, handler = std::move(handler), fallback = std::move(fallback)](
+             Json args, CallContext& ctx) -> awaitable<ToolResult> {
+    return run_durable(d, handler, fallback, std::move(args), ctx);
+  };
+}
+
+}  // namespace cb::tools

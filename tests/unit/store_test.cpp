@@ -1,0 +1,242 @@
+// Group commit and storage failures: an in-memory database whose deferred flushes the test runs
+// by hand (the daemon posts them to its loop), and PRAGMA max_page_count for a full disk.
+#include <doctest/doctest.h>
+#include <sqlite3.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "daemon/bridge/bridge.h"
+#include "daemon/store/database.h"
+
+using namespace cb;
+using Json = nlohmann::json;
+
+namespace {
+
+struct Grouped {
+  std::unique_ptr<store::Database> db = store::Database::open_memory();
+  std::vector<std::function<void()>> deferred;
+
+  Grouped() {
+    db->db().exec("CREATE TABLE t (x TEXT NOT NULL)");
+    db->enable_group_commit([this](std::function<void()> fn) { deferred.push_back(std::move(fn)); });
+  }
+  // What the daemon's loop does at the end of a turn.
+  void run_deferred() {
+    auto fns = std::move(deferred);
+    deferred.clear();
+    for (auto& fn : fns) fn();
+  }
+  void write(const std::string& x, bool commit = true) {
+    store::WriteTransaction tx(*db);
+    auto& q = db->stmt("INSERT INTO t (x) VALUES (?)");
+    q.bind(1, x);
+    q.exec();
+    if (commit) tx.commit();
+  }
+  int rows() { return db->db().execAndGet("SELECT COUNT(*) FROM t").getInt(); }
+  bool in_transaction() { return sqlite3_get_autocommit(db->db().getHandle()) == 0; }
+  // Makes the next page allocation fail with SQLITE_FULL.
+  void fill_up() {
+    const int pages = db->db().execAndGet("PRAGMA page_count").getInt();
+    db->db().exec("PRAGMA max_page_count = " + std::to_string(pages));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("writes of one loop turn share one transaction that commits when the turn ends") {
+  Grouped g;
+  CHECK(g.db->open_group() == 0);
+  g.write("one");
+  const auto generation = g.db->open_group();
+  CHECK(generation != 0);
+  g.write("two");
+  CHECK(g.db->open_group() == generation);  // same group
+  CHECK(g.in_transaction());
+  CHECK(g.deferred.size() == 1);            // one flush scheduled, not one per write
+
+  std::vector<std::string> outcomes;
+  g.db->when_done(generation, [&](const std::string& why) { outcomes.push_back("done:" + why); });
+  bool delivered = false;
+  g.db->after_commit([&] { delivered = true; });
+  CHECK(outcomes.empty());
+  CHECK_FALSE(delivered);
+
+  g.run_deferred();
+  CHECK_FALSE(g.in_transaction());
+  CHECK(g.db->open_group() == 0);
+  CHECK(outcomes == std::vector<std::string>{"done:"});
+  CHECK(delivered);
+  CHECK(g.rows() == 2);
+
+  // A later group has a new generation; asking about an ended one answers at once.
+  g.write("three");
+  CHECK(g.db->open_group() > generation);
+  bool answered = false;
+  g.db->when_done(generation, [&](const std::string& why) { answered = why.empty(); });
+  CHECK(answered);
+  g.run_deferred();
+}
+
+TEST_CASE("a call that fails rolls back only its own part of the group") {
+  Grouped g;
+  int rollbacks = 0;
+  g.db->on_rollback([&] { ++rollbacks; });
+  g.write("kept");
+  g.write("dropped", /*commit=*/false);
+  CHECK(rollbacks == 1);
+  CHECK(g.db->open_group() != 0);  // the group goes on
+  g.write("kept too");
+  g.run_deferred();
+  CHECK(g.rows() == 2);
+  CHECK(g.db->db().execAndGet("SELECT COUNT(*) FROM t WHERE x = 'dropped'").getInt() == 0);
+}
+
+TEST_CASE("write_seq tells whether a call wrote; flush commits at once") {
+  Grouped g;
+  const auto before = g.db->write_seq();
+  g.write("x");
+  CHECK(g.db->write_seq() == before + 1);
+  g.db->flush();
+  CHECK(g.db->open_group() == 0);
+  CHECK(g.rows() == 1);
+  g.run_deferred();  // the stale scheduled flush finds nothing to do
+  CHECK(g.rows() == 1);
+}
+
+TEST_CASE("without group commit every write transaction commits on its own") {
+  auto db = store::Database::open_memory();
+  db->db().exec("CREATE TABLE t (x TEXT)");
+  {
+    store::WriteTransaction tx(*db);
+    db->db().exec("INSERT INTO t VALUES ('a')");
+    tx.commit();
+  }
+  CHECK(db->open_group() == 0);
+  CHECK(sqlite3_get_autocommit(db->db().getHandle()) != 0);
+  bool ran = false;
+  db->after_commit([&] { ran = true; });
+  CHECK(ran);
+}
+
+TEST_CASE("a full disk fails the group's callers with a reason, and nothing half-written stays") {
+  Grouped g;
+  g.write("before");
+  g.run_deferred();
+  int rollbacks = 0;
+  g.db->on_rollback([&] { ++rollbacks; });
+
+  g.write("in the doomed group");
+  const auto generation = g.db->open_group();
+  std::string outcome = "not called";
+  g.db->when_done(generation, [&](const std::string& why) { outcome = why; });
+  bool delivered = false;
+  g.db->after_commit([&] { delivered = true; });
+
+  g.fill_up();
+  std::string failure;
+  try {
+    g.write(std::string(64 * 1024, 'x'));
+  } catch (const std::exception& e) {
+    failure = store::storage_failure(e).value_or("not a storage failure: " + std::string(e.what()));
+  }
+  CHECK(failure == "the disk holding the bridge database is full");
+  g.run_deferred();
+  g.db->flush();
+  CHECK(g.db->open_group() == 0);
+  CHECK(rollbacks >= 1);
+  CHECK_FALSE(delivered);
+  // Whether SQLite kept the rest of the group (statement rollback) or dropped it (transaction
+  // rollback), the waiter learns the truth about its own row.
+  const int kept = g.db->db().execAndGet("SELECT COUNT(*) FROM t WHERE x = 'in the doomed group'").getInt();
+  if (kept == 1) {
+    CHECK(outcome.empty());
+  } else {
+    CHECK(outcome.find("rolled back") != std::string::npos);
+  }
+  CHECK(g.db->db().execAndGet("SELECT COUNT(*) FROM t WHERE length(x) > 1000").getInt() == 0);
+  CHECK(g.db->integrity_check() == "ok");
+
+  // Space returns: writing works again.
+  g.db->db().exec("PRAGMA max_page_count = 1000000");
+  g.write("after");
+  g.run_deferred();
+  CHECK(g.db->db().execAndGet("SELECT COUNT(*) FROM t WHERE x IN ('before', 'after')").getInt() == 2);
+}
+
+TEST_CASE("storage_failure names storage problems and nothing else") {
+  auto db = store::Database::open_memory();
+  try {
+    db->db().exec("INSERT INTO no_such_table VALUES (1)");
+    FAIL("expected an exception");
+  } catch (const std::exception& e) {
+    CHECK_FALSE(store::storage_failure(e).has_value());  // a bug, not the disk
+  }
+  CHECK_FALSE(store::storage_failure(std::runtime_error("x")).has_value());
+}
+
+TEST_CASE("the bridge wakes the recipient only after the send's group committed") {
+  auto db = store::Database::open_memory();
+  std::vector<std::function<void()>> deferred;
+  db->enable_group_commit([&](std::function<void()> fn) { deferred.push_back(std::move(fn)); });
+  bridge::FakeClock clock;
+  bridge::Bridge b(*db, clock, std::string(32, 'k'), bridge::Settings{}, bridge::Redactor::builtin());
+  std::vector<std::string> events;
+  b.subscribe([&](const Json& e) { events.push_back(e.value("event", "")); });
+  auto made = b.create_conversation(bridge::Caller{1, 1, 0}, "backend_dev", "frontend_dev");
+  const Json conv = std::get<Json>(made);
+  for (auto& fn : deferred) fn();
+  deferred.clear();
+  events.clear();
+  bridge::Credentials a{conv["conversation_id"], "a", conv["session_a_token"]};
+  auto sent = b.send(bridge::Caller{1, 1, 0}, a, "hello", "info", {});
+  REQUIRE(std::holds_alternative<Json>(sent));
+  CHECK(db->open_group() != 0);
+  CHECK(events.empty());  // not yet durable: nobody told
+  for (auto& fn : deferred) fn();
+  CHECK(events == std::vector<std::string>{"message"});
+}
+
+TEST_CASE("the audit chain stays whole when a group is rolled back") {
+  auto db = store::Database::open_memory();
+  std::vector<std::function<void()>> deferred;
+  db->enable_group_commit([&](std::function<void()> fn) { deferred.push_back(std::move(fn)); });
+  auto run = [&] {
+    auto fns = std::move(deferred);
+    deferred.clear();
+    for (auto& fn : fns) fn();
+  };
+  bridge::FakeClock clock;
+  bridge::Settings settings;
+  settings.send_per_minute = settings.send_per_hour = settings.send_per_day = 0;
+  bridge::Bridge b(*db, clock, std::string(32, 'k'), settings, bridge::Redactor::builtin());
+  const Json conv = std::get<Json>(b.create_conversation(bridge::Caller{1, 1, 0}, "backend_dev",
+                                                         "frontend_dev"));
+  bridge::Credentials a{conv["conversation_id"], "a", conv["session_a_token"]};
+  run();
+  // Fill the database until a send fails; whatever the failure rolled back, the chain must
+  // still verify and the next send must extend it.
+  const int pages = db->db().execAndGet("PRAGMA page_count").getInt();
+  db->db().exec("PRAGMA max_page_count = " + std::to_string(pages + 2));
+  bool failed = false;
+  for (int i = 0; i < 200 && !failed; ++i) {
+    try {
+      (void)b.send(bridge::Caller{1, 1, 0}, a, std::string(3000, 'm'), "info", {});
+    } catch (const std::exception& e) {
+      REQUIRE(store::storage_failure(e).has_value());
+      failed = true;
+    }
+  }
+  CHECK(failed);
+  run();
+  db->flush();
+  db->db().exec("PRAGMA max_page_count = 1000000");
+  CHECK(std::holds_alternative<Json>(b.send(bridge::Caller{1, 1, 0}, a, "after", "info", {})));
+  run();
+  const auto v = b.verify_audit();
+  CHECK_MESSAGE(v.ok, v.problem);
+  CHECK(db->integrity_check() == "ok");
+}
