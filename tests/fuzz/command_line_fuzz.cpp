@@ -1,9 +1,7 @@
 // libFuzzer target for the command splitter (and the policy behind it).
 //
-// Build (clang): clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -I. \
-//   tests/fuzz/command_line_fuzz.cpp daemon/bridge/exec/command_line.cpp \
-//   daemon/bridge/exec/policy.cpp daemon/bridge/exec/policy_git.cpp \
-//   daemon/bridge/exec/policy_tools.cpp -o command_line_fuzz
+// Built by tests/fuzz/meson.build (libFuzzer binary with clang: scripts/fuzz; a replay test in
+// every build).
 //
 // Invariants checked on every input:
 //  - a refusal is one non-empty line starting with "refused" and yields no argv;
@@ -20,6 +18,7 @@
 
 #include "daemon/bridge/exec/command_line.h"
 #include "daemon/bridge/exec/policy.h"
+#include "tests/fuzz/fuzz_check.h"
 
 namespace {
 
