@@ -61,8 +61,8 @@ std::string field_path(const std::vector<std::string>& context) {
   return path;
 }
 
-std::vector<std::string> run(const valijson::Schema& schema, const Json& value) {
-  valijson::Validator validator;
+std::vector<std::string> run(valijson::Validator& validator, const valijson::Schema& schema,
+                             const Json& value) {
   valijson::ValidationResults results;
   valijson::adapters::NlohmannJsonAdapter target(value);
   std::vector<std::string> problems;
@@ -102,7 +102,7 @@ Json ToolResult::to_wire() const {
               {"isError", false}};
 }
 
-ToolRegistry::ToolRegistry() = default;
+ToolRegistry::ToolRegistry() : validator_(std::make_unique<valijson::Validator>()) {}
 ToolRegistry::~ToolRegistry() = default;
 
 void ToolRegistry::add(Tool tool) {
@@ -171,7 +171,7 @@ std::optional<Json> ToolRegistry::list_page(const Json& cursor) const {
 
 std::vector<std::string> ToolRegistry::validate(const Tool& tool, const Json& arguments) const {
   for (const auto& c : tools_) {
-    if (&c->tool == &tool) return run(c->input, arguments);
+    if (&c->tool == &tool) return run(*validator_, c->input, arguments);
   }
   return {"unknown tool " + tool.name};
 }
@@ -179,7 +179,7 @@ std::vector<std::string> ToolRegistry::validate(const Tool& tool, const Json& ar
 std::vector<std::string> ToolRegistry::validate_output(const Tool& tool,
                                                        const Json& structured) const {
   for (const auto& c : tools_) {
-    if (&c->tool == &tool) return c->has_output ? run(c->output, structured) : std::vector<std::string>{};
+    if (&c->tool == &tool) return c->has_output ? run(*validator_, c->output, structured) : std::vector<std::string>{};
   }
   return {"unknown tool " + tool.name};
 }

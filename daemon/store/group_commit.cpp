@@ -62,8 +62,9 @@ void Database::enable_group_commit(Defer defer) { defer_ = std::move(defer); }
 
 void Database::open_group_now() {
   db_.exec("BEGIN IMMEDIATE");
-  group_.emplace();
-  group_->generation = next_generation_++;
+  Group g;
+  g.generation = next_generation_++;
+  group_ = std::move(g);
   // The flush runs after every handler already queued on the loop: the requests read in this
   // turn join the group before it commits.
   defer_([this, generation = group_->generation] {
