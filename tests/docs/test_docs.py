@@ -515,6 +515,33 @@ class Daemon(unittest.TestCase):
         listed = set(re.findall(r"^\|\s*`(\w+)`\s*\|", section, re.M))
         self.assertEqual(sorted(listed), sorted(served))
 
+    def test_json_examples(self):
+        """README's JSON blocks parse; the .mcp.json snippet runs the shim; each tool call
+        example names a served tool and only arguments its input schema has."""
+        c = self.daemon.connect()
+        try:
+            c.initialize()
+            tools = {t["name"]: t for t in c.request("tools/list")["result"]["tools"]}
+        finally:
+            c.close()
+        calls = 0
+        for lang, body, start in fenced_blocks(read("README.md")):
+            if lang != "json":
+                continue
+            doc = json.loads(body)  # fails the test when a block is not JSON
+            for name, server in doc.get("mcpServers", {}).items():
+                self.assertEqual(os.path.basename(server["command"]), "claude-bridge-shim",
+                                 f"README line {start}: server {name}")
+            if "arguments" in doc:
+                calls += 1
+                self.assertIn(doc["name"], tools, f"README line {start}")
+                schema = tools[doc["name"]]["inputSchema"]
+                for arg in doc["arguments"]:
+                    self.assertIn(arg, schema["properties"], f"README line {start}: {arg}")
+                for arg in schema.get("required", []):
+                    self.assertIn(arg, doc["arguments"], f"README line {start}: needs {arg}")
+        self.assertGreaterEqual(calls, 2)
+
     def test_worked_example(self):
         """README "A worked example": A creates, B joins with the id and b token, B asks, A
         is woken by wait_for_messages, both report status."""
