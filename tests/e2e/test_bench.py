@@ -1,0 +1,68 @@
+"""bridge-bench works: a short run against a real daemon, direct and through shims.
+
+Functional only (the figures belong to docs/benchmarks.md, never to assertions here): every
+phase completes without an error, messages arrive exactly once and in order (bridge-bench
+checks ids itself and exits 1 otherwise), and --json prints the documented keys.
+"""
+import json
+import os
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import BUILD, SHIM, Daemon  # noqa: E402
+
+BENCH = os.path.join(BUILD, "tests", "bench", "bridge-bench")
+NO_LIMITS = """
+[rate_limits]
+send_per_minute = 0
+send_per_hour = 0
+send_per_day = 0
+read_per_minute = 0
+"""
+KEYS = ("send_p50_us", "send_p99_us", "sends_per_s", "wake_p50_us", "wake_p99_us",
+        "daemon_rss_kib", "config")
+
+
+class BridgeBench(unittest.TestCase):
+    def setUp(self):
+        self.d = Daemon(NO_LIMITS)
+
+    def tearDown(self):
+        self.d.close()
+
+    def run_bench(self, *args):
+        r = subprocess.run([BENCH, "--socket-dir", self.d.socket_dir, "--json", *map(str, args)],
+                           env=self.d.env, capture_output=True, text=True, timeout=240)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout)
+
+    def test_direct_send_and_wake_with_idle_waiters(self):
+        out = self.run_bench("--sessions", 4, "--messages", 30, "--warmup", 2,
+                             "--idle-waiters", 6)
+        for key in KEYS:
+            self.assertIn(key, out)
+        self.assertEqual(out["sends"], 4 * 30)
+        self.assertEqual(out["send_phase_received"], 4 * 32)  # warm-up sends arrive too
+        self.assertEqual(out["wakes"], 2 * 30)
+        self.assertEqual(out["connections"], 4 + 6)
+        self.assertFalse(out["config"]["via_shim"])
+
+    def test_through_shims_and_shim_start(self):
+        out = self.run_bench("--sessions", 2, "--messages", 20, "--warmup", 1,
+                             "--via-shim", SHIM, "--shim-start", 3)
+        self.assertTrue(out["config"]["via_shim"])
+        self.assertEqual(out["wakes"], 20)
+        self.assertGreater(out["shim_rss_kib"], 0)
+        self.assertGreater(out["connected_shim_rss_kib"], 0)
+
+    def test_refuses_bad_usage_with_one_line(self):
+        r = subprocess.run([BENCH, "--socket-dir", self.d.socket_dir, "--sessions", "3"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--sessions must be even", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
