@@ -158,7 +158,7 @@ WriteTransaction::~WriteTransaction() {
 void WriteTransaction::commit() {
   if (grouped_) {
     db_.db().exec("RELEASE call");
-    } else {
+  } else {
     db_.db().exec("COMMIT");
   }
   done_ = true;

@@ -66,7 +66,8 @@ std::string storage_error_text(const std::string& reason) {
   return std::string("Error (") + (full ? "storage_full" : "storage_error") +
          "): nothing of this call was stored — " + reason +
          ". Retry in a minute; if it keeps failing, tell the user to run `claude-bridgectl "
-         "doctor`" + (full ? " and free disk space." : " and read the daemon's log.");
+         "doctor`" +
+         (full ? " and free disk space." : " and read the daemon's log.");
 }
 
 mcp::ToolHandler durable(store::Database& db, mcp::ToolHandler handler, StorageFallback fallback) {

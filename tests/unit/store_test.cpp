@@ -21,7 +21,8 @@ struct Grouped {
 
   Grouped() {
     db->db().exec("CREATE TABLE t (x TEXT NOT NULL)");
-    db->enable_group_commit([this](std::function<void()> fn) { deferred.push_back(std::move(fn)); });
+    db->enable_group_commit(
+        [this](std::function<void()> fn) { deferred.push_back(std::move(fn)); });
   }
   // What the daemon's loop does at the end of a turn.
   void run_deferred() {
@@ -56,7 +57,7 @@ TEST_CASE("writes of one loop turn share one transaction that commits when the t
   g.write("two");
   CHECK(g.db->open_group() == generation);  // same group
   CHECK(g.in_transaction());
-  CHECK(g.deferred.size() == 1);            // one flush scheduled, not one per write
+  CHECK(g.deferred.size() == 1);  // one flush scheduled, not one per write
 
   std::vector<std::string> outcomes;
   g.db->when_done(generation, [&](const std::string& why) { outcomes.push_back("done:" + why); });
@@ -151,7 +152,8 @@ TEST_CASE("a full disk fails the group's callers with a reason, and nothing half
   CHECK_FALSE(delivered);
   // Whether SQLite kept the rest of the group (statement rollback) or dropped it (transaction
   // rollback), the waiter learns the truth about its own row.
-  const int kept = g.db->db().execAndGet("SELECT COUNT(*) FROM t WHERE x = 'in the doomed group'").getInt();
+  const int kept =
+      g.db->db().execAndGet("SELECT COUNT(*) FROM t WHERE x = 'in the doomed group'").getInt();
   if (kept == 1) {
     CHECK(outcome.empty());
   } else {
@@ -164,7 +166,8 @@ TEST_CASE("a full disk fails the group's callers with a reason, and nothing half
   g.db->db().exec("PRAGMA max_page_count = 1000000");
   g.write("after");
   g.run_deferred();
-  CHECK(g.db->db().execAndGet("SELECT COUNT(*) FROM t WHERE x IN ('before', 'after')").getInt() == 2);
+  CHECK(g.db->db().execAndGet("SELECT COUNT(*) FROM t WHERE x IN ('before', 'after')").getInt() ==
+        2);
 }
 
 TEST_CASE("storage_failure names storage problems and nothing else") {
@@ -183,7 +186,8 @@ TEST_CASE("the bridge wakes the recipient only after the send's group committed"
   std::vector<std::function<void()>> deferred;
   db->enable_group_commit([&](std::function<void()> fn) { deferred.push_back(std::move(fn)); });
   bridge::FakeClock clock;
-  bridge::Bridge b(*db, clock, std::string(32, 'k'), bridge::Settings{}, bridge::Redactor::builtin());
+  bridge::Bridge b(*db, clock, std::string(32, 'k'), bridge::Settings{},
+                   bridge::Redactor::builtin());
   std::vector<std::string> events;
   b.subscribe([&](const Json& e) { events.push_back(e.value("event", "")); });
   auto made = b.create_conversation(bridge::Caller{1, 1, 0}, "backend_dev", "frontend_dev");
@@ -213,8 +217,8 @@ TEST_CASE("the audit chain stays whole when a group is rolled back") {
   bridge::Settings settings;
   settings.send_per_minute = settings.send_per_hour = settings.send_per_day = 0;
   bridge::Bridge b(*db, clock, std::string(32, 'k'), settings, bridge::Redactor::builtin());
-  const Json conv = std::get<Json>(b.create_conversation(bridge::Caller{1, 1, 0}, "backend_dev",
-                                                         "frontend_dev"));
+  const Json conv =
+      std::get<Json>(b.create_conversation(bridge::Caller{1, 1, 0}, "backend_dev", "frontend_dev"));
   bridge::Credentials a{conv["conversation_id"], "a", conv["session_a_token"]};
   run();
   // Fill the database until a send fails; whatever the failure rolled back, the chain must
