@@ -541,16 +541,18 @@ max_connections = 1024
         replies = bytearray()
         stop = threading.Event()
 
+        s.settimeout(60)  # for sendall; the reader polls with select (a socket timeout is
+                          # shared by both threads, so a short one would cut the sends short)
+
         def reader():  # this flooder does read its replies; the never-reading case is above
-            s.settimeout(0.2)
             while not stop.is_set():
                 try:
+                    if not select.select([s], [], [], 0.2)[0]:
+                        continue
                     part = s.recv(1 << 20)
                     if not part:
                         return
                     replies.extend(part)
-                except socket.timeout:
-                    pass
                 except OSError:
                     return
 
