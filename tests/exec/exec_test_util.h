@@ -86,8 +86,13 @@ inline std::vector<int> processes_with_arg(const std::string& marker) {
   while (dirent* entry = ::readdir(proc)) {
     const std::string name = entry->d_name;
     if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in("/proc/" + name + "/cmdline", std::ios::binary);
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string cmdline;
+    try {
+      std::ifstream in("/proc/" + name + "/cmdline", std::ios::binary);
+      cmdline.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    } catch (const std::exception&) {
+      continue;  // the process ended while we read it ("No such process"): not a leftover
+    }
     std::size_t start = 0;
     while (start < cmdline.size()) {
       std::size_t end = cmdline.find('\0', start);
