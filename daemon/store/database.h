@@ -56,7 +56,7 @@ class Database {
   // one transaction (BEGIN IMMEDIATE) and asks `defer` to run flush() later — after every
   // request already read in this turn has run; each WriteTransaction is a savepoint inside it.
   // One COMMIT (with synchronous=full, one fsync) then covers every call of the group, and
-  // nobody may answer before it: a call that wrote waits for committed(generation).
+  // nobody may answer before it: a call that wrote waits for when_done(its generation).
   using Defer = std::function<void(std::function<void()>)>;
   void enable_group_commit(Defer defer);
   bool group_commit_enabled() const { return static_cast<bool>(defer_); }
