@@ -47,6 +47,7 @@ SEPARATORS = {"&&", "||", "|", ";", "&", "(", ")"}
 REDIRECTS = {"<", ">", ">>", "2>", "2>&1", "<<<"}
 
 sys.path.insert(0, os.path.join(SOURCE, "tests", "e2e"))
+from harness import meson_introspect  # noqa: E402
 
 
 def read(rel):
@@ -625,11 +626,7 @@ class Daemon(unittest.TestCase):
 
 class ManPages(unittest.TestCase):
     def introspect(self, what):
-        r = subprocess.run(["meson", "introspect", what, BUILD], capture_output=True, text=True,
-                           timeout=120)
-        if r.returncode != 0:
-            self.skipTest("meson introspect failed: " + r.stderr.strip()[:300])
-        return json.loads(r.stdout)
+        return meson_introspect(self, what)
 
     def test_installed_under_man1(self):
         if not shutil.which("meson"):

@@ -16,6 +16,15 @@ SHIM = os.path.join(BUILD, "shim", "claude-bridge-shim")
 CTL = os.path.join(BUILD, "ctl", "claude-bridgectl")
 
 
+def meson_introspect(test, what):
+    """`meson introspect WHAT` of the build under test, parsed; skips `test` when meson can't."""
+    r = subprocess.run(["meson", "introspect", what, BUILD], capture_output=True, text=True,
+                       timeout=120)
+    if r.returncode != 0:
+        test.skipTest("meson introspect failed: " + r.stderr.strip()[:300])
+    return json.loads(r.stdout)
+
+
 def make_token_like(seed):
     """A 64-hex string that is not any session's token."""
     import hashlib

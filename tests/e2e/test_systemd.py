@@ -20,7 +20,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BUILD, CTL, DAEMON, Daemon, McpClient, err_text, ok  # noqa: E402
+from harness import (BUILD, CTL, DAEMON, Daemon, McpClient, err_text, meson_introspect,  # noqa: E402
+                     ok)
 
 SOURCE = os.environ.get("CB_SOURCE_ROOT") or os.path.join(os.path.dirname(__file__), "../..")
 SOCKET_UNIT = os.path.join(SOURCE, "systemd", "claude-bridge.socket")
@@ -492,11 +493,7 @@ class Install(unittest.TestCase):
         shutil.rmtree(self.dest, ignore_errors=True)
 
     def introspect(self, what):
-        r = subprocess.run(["meson", "introspect", what, BUILD], capture_output=True, text=True,
-                           timeout=120)
-        if r.returncode != 0:
-            self.skipTest("meson introspect failed: " + r.stderr.strip()[:300])
-        return json.loads(r.stdout)
+        return meson_introspect(self, what)
 
     def test_install(self):
         if not shutil.which("meson"):
