@@ -21,6 +21,17 @@ bool try_exec(SQLite::Database& db, const char* sql, std::string* why = nullptr)
   }
 }
 
+// The same through a cached prepared statement, for the statements every call runs.
+bool try_run(Database& db, const char* sql, std::string* why = nullptr) {
+  try {
+    db.run(sql);
+    return true;
+  } catch (const std::exception& e) {
+    if (why) *why = storage_failure(e).value_or("the database refused the write");
+    return false;
+  }
+}
+
 }  // namespace
 
 std::optional<std::string> storage_failure(const std::exception& e) {
@@ -60,22 +71,38 @@ Database::~Database() {
 
 void Database::enable_group_commit(Defer defer) { defer_ = std::move(defer); }
 
+void Database::run(const char* sql) { stmt(sql).exec(); }
+
 void Database::open_group_now() {
-  db_.exec("BEGIN IMMEDIATE");
+  run("BEGIN IMMEDIATE");
   Group g;
   g.generation = next_generation_++;
   group_ = std::move(g);
+  defer_flush(group_->generation);
+}
+
+void Database::defer_flush(std::uint64_t generation) {
   // The flush runs after every handler already queued on the loop: the requests read in this
   // turn join the group before it commits.
-  defer_([this, generation = group_->generation] {
-    if (group_ && group_->generation == generation) flush();
+  defer_([this, generation] {
+    if (!group_ || group_->generation != generation) return;
+    if (group_->extend && !group_->extended) {
+      group_->extended = true;
+      defer_flush(generation);
+      return;
+    }
+    flush();
   });
+}
+
+void Database::extend_group() {
+  if (group_) group_->extend = true;
 }
 
 void Database::flush() {
   if (!group_) return;
   std::string why;
-  if (try_exec(db_, "COMMIT", &why)) {
+  if (try_run(*this, "COMMIT", &why)) {
     end_group("");
     return;
   }
@@ -126,11 +153,11 @@ void Database::rolled_back() {
 
 WriteTransaction::WriteTransaction(Database& db) : db_(db) {
   if (!db_.group_commit_enabled()) {
-    db_.db().exec("BEGIN IMMEDIATE");
+    db_.run("BEGIN IMMEDIATE");
     return;
   }
   if (!db_.group_) db_.open_group_now();
-  db_.db().exec("SAVEPOINT call");
+  db_.run("SAVEPOINT call");
   grouped_ = true;
 }
 
@@ -156,11 +183,7 @@ WriteTransaction::~WriteTransaction() {
 }
 
 void WriteTransaction::commit() {
-  if (grouped_) {
-    db_.db().exec("RELEASE call");
-  } else {
-    db_.db().exec("COMMIT");
-  }
+  db_.run(grouped_ ? "RELEASE call" : "COMMIT");
   done_ = true;
   ++db_.write_seq_;
 }

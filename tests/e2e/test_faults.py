@@ -203,7 +203,10 @@ class CrashSafety(unittest.TestCase):
             a.close()
             b.close()
         d.log.close()
+        # The daemon recovers its own WAL, then closes cleanly: it holds the database file
+        # exclusively while it runs (PRAGMA locking_mode), so the file is read in between.
         d.start()
+        d.stop()
 
         db = sqlite3.connect(f"file:{os.path.join(d.state_dir, 'bridge.db')}?mode=ro", uri=True)
         try:
@@ -246,6 +249,7 @@ class CrashSafety(unittest.TestCase):
             db.close()
 
         # 5 (audit chain) and 6 (the daemon serves what it stored).
+        d.start()
         ctl = McpClient.over_socket(d.ctl_sock)
         try:
             v = ctl.request("audit_verify", {}, timeout=30)

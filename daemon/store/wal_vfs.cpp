@@ -1,0 +1,304 @@
+// The WAL-gathering VFS (see wal_vfs.h). Everything but the WAL file is the default VFS's.
+#include "daemon/store/wal_vfs.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <mutex>
+#include <new>
+#include <string>
+
+namespace cb::store::wal_vfs {
+namespace {
+
+constexpr int kWalHeaderSize = 32;
+constexpr int kFrameHeaderSize = 24;
+// A write-ahead log buffer is handed over once it holds this much (a huge transaction), and
+// its memory is given back after a flush past kKeepCapacity.
+constexpr std::size_t kFlushAbove = std::size_t{4} << 20;
+constexpr std::size_t kKeepCapacity = std::size_t{256} << 10;
+// The unix VFS writes at most 0x1ffff bytes per call (os_unix.c masks the length to 17 bits),
+// so a larger buffer goes out in pieces of this size.
+constexpr std::size_t kMaxWrite = 0x1ffff;
+
+std::atomic<std::uint64_t> g_writes_in{0};
+std::atomic<std::uint64_t> g_writes_out{0};
+sqlite3_vfs* g_base = nullptr;
+sqlite3_vfs g_vfs;
+
+// The WAL file as SQLite sees it; the default VFS's file lives in the same allocation, right
+// after it (g_vfs.szOsFile covers both).
+struct WalFile {
+  sqlite3_file base;  // first: SQLite casts the allocation to sqlite3_file
+  sqlite3_file* real = nullptr;
+  std::string buffer;
+  sqlite3_int64 buffer_offset = 0;
+  bool commit_frame_pending = false;
+};
+
+WalFile* wal(sqlite3_file* f) { return reinterpret_cast<WalFile*>(f); }
+const sqlite3_io_methods& real_methods(WalFile* w) { return *w->real->pMethods; }
+
+int flush(WalFile* w) {
+  w->commit_frame_pending = false;
+  if (w->buffer.empty()) return SQLITE_OK;
+  int rc = SQLITE_OK;
+  for (std::size_t done = 0; done < w->buffer.size() && rc == SQLITE_OK;) {
+    const std::size_t n = std::min(kMaxWrite, w->buffer.size() - done);
+    g_writes_out.fetch_add(1, std::memory_order_relaxed);
+    rc = real_methods(w).xWrite(w->real, w->buffer.data() + done, static_cast<int>(n),
+                                w->buffer_offset + static_cast<sqlite3_int64>(done));
+    done += n;
+  }
+  // On failure the frames are dropped: SQLite fails the commit, and frames past the last
+  // good commit are never read back.
+  w->buffer.clear();
+  if (w->buffer.capacity() > kKeepCapacity) std::string().swap(w->buffer);
+  return rc;
+}
+
+std::uint32_t big_endian_u32(const unsigned char* p) {
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+         std::uint32_t{p[3]};
+}
+
+int x_close(sqlite3_file* f) {
+  WalFile* w = wal(f);
+  const int flushed = flush(w);
+  const int closed = real_methods(w).xClose(w->real);
+  w->~WalFile();
+  return flushed != SQLITE_OK ? flushed : closed;
+}
+
+int x_read(sqlite3_file* f, void* out, int amount, sqlite3_int64 offset) {
+  WalFile* w = wal(f);
+  if (int rc = flush(w); rc != SQLITE_OK) return rc;
+  return real_methods(w).xRead(w->real, out, amount, offset);
+}
+
+int x_write(sqlite3_file* f, const void* data, int amount, sqlite3_int64 offset) {
+  WalFile* w = wal(f);
+  g_writes_in.fetch_add(1, std::memory_order_relaxed);
+  const bool commit_page = w->commit_frame_pending;
+  w->commit_frame_pending = false;
+  if (!w->buffer.empty() &&
+      offset != w->buffer_offset + static_cast<sqlite3_int64>(w->buffer.size())) {
+    if (int rc = flush(w); rc != SQLITE_OK) return rc;
+  }
+  if (w->buffer.empty()) w->buffer_offset = offset;
+  w->buffer.append(static_cast<const char*>(data), static_cast<std::size_t>(amount));
+  if (amount == kFrameHeaderSize && offset >= kWalHeaderSize) {
+    // A frame header; bytes 4..7 are the database size after commit, non-zero only on the
+    // transaction's last frame. Its page is the next write: the commit's last byte.
+    w->commit_frame_pending =
+        big_endian_u32(static_cast<const unsigned char*>(data) + 4) != 0;
+    return SQLITE_OK;
+  }
+  if (commit_page || w->buffer.size() >= kFlushAbove) return flush(w);
+  return SQLITE_OK;
+}
+
+int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
+  WalFile* w = wal(f);
+  if (int rc = flush(w); rc != SQLITE_OK) return rc;
+  return real_methods(w).xTruncate(w->real, size);
+}
+
+int x_sync(sqlite3_file* f, int flags) {
+  WalFile* w = wal(f);
+  if (int rc = flush(w); rc != SQLITE_OK) return rc;
+  return real_methods(w).xSync(w->real, flags);
+}
+
+int x_file_size(sqlite3_file* f, sqlite3_int64* size) {
+  WalFile* w = wal(f);
+  if (int rc = flush(w); rc != SQLITE_OK) return rc;
+  return real_methods(w).xFileSize(w->real, size);
+}
+
+int x_lock(sqlite3_file* f, int level) {
+  WalFile* w = wal(f);
+  return real_methods(w).xLock(w->real, level);
+}
+
+int x_unlock(sqlite3_file* f, int level) {
+  WalFile* w = wal(f);
+  return real_methods(w).xUnlock(w->real, level);
+}
+
+int x_check_reserved_lock(sqlite3_file* f, int* out) {
+  WalFile* w = wal(f);
+  return real_methods(w).xCheckReservedLock(w->real, out);
+}
+
+int x_file_control(sqlite3_file* f, int op, void* arg) {
+  WalFile* w = wal(f);
+  if (int rc = flush(w); rc != SQLITE_OK) return rc;
+  return real_methods(w).xFileControl(w->real, op, arg);
+}
+
+int x_sector_size(sqlite3_file* f) {
+  WalFile* w = wal(f);
+  return real_methods(w).xSectorSize(w->real);
+}
+
+int x_device_characteristics(sqlite3_file* f) {
+  WalFile* w = wal(f);
+  return real_methods(w).xDeviceCharacteristics(w->real);
+}
+
+// SQLite keeps the wal-index (shared memory) on the main database file, never on the WAL, and
+// maps only the main file; these are here because version 3 of the methods has them.
+int x_shm_map(sqlite3_file* f, int region, int size, int extend, void volatile** out) {
+  WalFile* w = wal(f);
+  if (real_methods(w).iVersion < 2) return SQLITE_IOERR_SHMMAP;
+  return real_methods(w).xShmMap(w->real, region, size, extend, out);
+}
+
+int x_shm_lock(sqlite3_file* f, int offset, int n, int flags) {
+  WalFile* w = wal(f);
+  if (real_methods(w).iVersion < 2) return SQLITE_IOERR_SHMLOCK;
+  return real_methods(w).xShmLock(w->real, offset, n, flags);
+}
+
+void x_shm_barrier(sqlite3_file* f) {
+  WalFile* w = wal(f);
+  if (real_methods(w).iVersion >= 2) real_methods(w).xShmBarrier(w->real);
+}
+
+int x_shm_unmap(sqlite3_file* f, int delete_flag) {
+  WalFile* w = wal(f);
+  if (real_methods(w).iVersion < 2) return SQLITE_OK;
+  return real_methods(w).xShmUnmap(w->real, delete_flag);
+}
+
+int x_fetch(sqlite3_file* f, sqlite3_int64 offset, int amount, void** out) {
+  WalFile* w = wal(f);
+  *out = nullptr;
+  if (real_methods(w).iVersion < 3) return SQLITE_OK;
+  if (int rc = flush(w); rc != SQLITE_OK) return rc;
+  return real_methods(w).xFetch(w->real, offset, amount, out);
+}
+
+int x_unfetch(sqlite3_file* f, sqlite3_int64 offset, void* p) {
+  WalFile* w = wal(f);
+  if (real_methods(w).iVersion < 3) return SQLITE_OK;
+  return real_methods(w).xUnfetch(w->real, offset, p);
+}
+
+const sqlite3_io_methods kWalMethods = {
+    3,          x_close,       x_read,           x_write,
+    x_truncate, x_sync,        x_file_size,      x_lock,
+    x_unlock,   x_check_reserved_lock, x_file_control, x_sector_size,
+    x_device_characteristics, x_shm_map, x_shm_lock, x_shm_barrier,
+    x_shm_unmap, x_fetch,      x_unfetch,
+};
+
+int x_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags, int* out_flags) {
+  if ((flags & SQLITE_OPEN_WAL) == 0) {
+    // Not the WAL: the default VFS's file, in place (the allocation is large enough).
+    return g_base->xOpen(g_base, name, file, flags, out_flags);
+  }
+  auto* w = new (file) WalFile();
+  w->base.pMethods = nullptr;
+  w->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + sizeof(WalFile));
+  const int rc = g_base->xOpen(g_base, name, w->real, flags, out_flags);
+  if (rc != SQLITE_OK) {
+    // SQLite closes a file only when its pMethods is set; a failed open must leave it null.
+    if (w->real->pMethods != nullptr) w->real->pMethods->xClose(w->real);
+    w->~WalFile();
+    file->pMethods = nullptr;
+    return rc;
+  }
+  w->base.pMethods = &kWalMethods;
+  return SQLITE_OK;
+}
+
+// Every other VFS method is the default VFS's.
+int x_delete(sqlite3_vfs*, const char* name, int sync_dir) {
+  return g_base->xDelete(g_base, name, sync_dir);
+}
+int x_access(sqlite3_vfs*, const char* name, int flags, int* out) {
+  return g_base->xAccess(g_base, name, flags, out);
+}
+int x_full_pathname(sqlite3_vfs*, const char* name, int n, char* out) {
+  return g_base->xFullPathname(g_base, name, n, out);
+}
+void* x_dl_open(sqlite3_vfs*, const char* path) { return g_base->xDlOpen(g_base, path); }
+void x_dl_error(sqlite3_vfs*, int n, char* out) { g_base->xDlError(g_base, n, out); }
+void (*x_dl_sym(sqlite3_vfs*, void* h, const char* sym))(void) {
+  return g_base->xDlSym(g_base, h, sym);
+}
+void x_dl_close(sqlite3_vfs*, void* h) { g_base->xDlClose(g_base, h); }
+int x_randomness(sqlite3_vfs*, int n, char* out) { return g_base->xRandomness(g_base, n, out); }
+int x_sleep(sqlite3_vfs*, int us) { return g_base->xSleep(g_base, us); }
+int x_current_time(sqlite3_vfs*, double* out) { return g_base->xCurrentTime(g_base, out); }
+int x_get_last_error(sqlite3_vfs*, int n, char* out) {
+  return g_base->xGetLastError(g_base, n, out);
+}
+int x_current_time_int64(sqlite3_vfs*, sqlite3_int64* out) {
+  return g_base->xCurrentTimeInt64(g_base, out);
+}
+int x_set_system_call(sqlite3_vfs*, const char* name, sqlite3_syscall_ptr p) {
+  return g_base->xSetSystemCall(g_base, name, p);
+}
+sqlite3_syscall_ptr x_get_system_call(sqlite3_vfs*, const char* name) {
+  return g_base->xGetSystemCall(g_base, name);
+}
+const char* x_next_system_call(sqlite3_vfs*, const char* name) {
+  return g_base->xNextSystemCall(g_base, name);
+}
+
+constexpr const char* kName = "cb-wal-gather";
+
+}  // namespace
+
+const char* name() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    g_base = sqlite3_vfs_find(nullptr);
+    std::memset(&g_vfs, 0, sizeof g_vfs);
+    g_vfs.iVersion = 2;
+    g_vfs.szOsFile = static_cast<int>(sizeof(WalFile)) + g_base->szOsFile;
+    g_vfs.mxPathname = g_base->mxPathname;
+    g_vfs.zName = kName;
+    g_vfs.xOpen = x_open;
+    g_vfs.xDelete = x_delete;
+    g_vfs.xAccess = x_access;
+    g_vfs.xFullPathname = x_full_pathname;
+    g_vfs.xDlOpen = x_dl_open;
+    g_vfs.xDlError = x_dl_error;
+    g_vfs.xDlSym = x_dl_sym;
+    g_vfs.xDlClose = x_dl_close;
+    g_vfs.xRandomness = x_randomness;
+    g_vfs.xSleep = x_sleep;
+    g_vfs.xCurrentTime = x_current_time;
+    g_vfs.xGetLastError = x_get_last_error;
+    g_vfs.xCurrentTimeInt64 = x_current_time_int64;
+    if (g_base->iVersion >= 3) {
+      g_vfs.iVersion = 3;
+      g_vfs.xSetSystemCall = x_set_system_call;
+      g_vfs.xGetSystemCall = x_get_system_call;
+      g_vfs.xNextSystemCall = x_next_system_call;
+    }
+    sqlite3_vfs_register(&g_vfs, 0);
+  });
+  return kName;
+}
+
+int flush_wal(sqlite3* db, const char* schema) {
+  sqlite3_file* file = nullptr;
+  if (sqlite3_file_control(db, schema, SQLITE_FCNTL_JOURNAL_POINTER, &file) != SQLITE_OK ||
+      file == nullptr || file->pMethods != &kWalMethods) {
+    return SQLITE_OK;
+  }
+  return flush(wal(file));
+}
+
+Stats stats() {
+  return {g_writes_in.load(std::memory_order_relaxed), g_writes_out.load(std::memory_order_relaxed)};
+}
+
+}  // namespace cb::store::wal_vfs
