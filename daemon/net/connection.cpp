@@ -20,6 +20,8 @@ void Connection::start(std::shared_ptr<FrameHandler> handler, std::function<void
   handler_ = std::move(handler);
   on_gone_ = std::move(on_gone);
   running_ = 2;
+  std::error_code ec;
+  socket_.non_blocking(true, ec);  // send() must never block the loop
   auto self = shared_from_this();
   const std::string what = "connection " + std::to_string(peer_.connection_id);
   spawn_logged(socket_.get_executor(), [self]() -> awaitable<void> { co_await self->reader(); },
@@ -30,7 +32,19 @@ void Connection::start(std::shared_ptr<FrameHandler> handler, std::function<void
 
 void Connection::send(std::string frame) {
   if (closing_) return;
-  queued_bytes_ += frame.size() + 1;
+  frame.push_back('\n');
+  if (queue_.empty() && !writing_ && socket_.is_open()) {
+    // Nothing ahead of it: hand it to the socket now (non-blocking, whatever fits).
+    std::error_code ec;
+    const std::size_t n = socket_.send(asio::buffer(frame), 0, ec);
+    if (!ec && n == frame.size()) return;
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+      abort();  // the peer is gone
+      return;
+    }
+    frame.erase(0, n);
+  }
+  queued_bytes_ += frame.size();
   queue_.push_back(std::move(frame));
   if (queued_bytes_ > limits_.max_write_queue_bytes) {
     spdlog::warn("connection {} (pid {}) does not read its replies ({} bytes queued); closing it",
@@ -98,10 +112,11 @@ awaitable<void> Connection::writer() {
     while (!queue_.empty() && socket_.is_open()) {
       std::string frame = std::move(queue_.front());
       queue_.pop_front();
-      queued_bytes_ -= frame.size() + 1;
-      frame.push_back('\n');
+      queued_bytes_ -= frame.size();
+      writing_ = true;
       std::error_code ec;
       co_await asio::async_write(socket_, asio::buffer(frame), asio::redirect_error(use_awaitable, ec));
+      writing_ = false;
       if (ec) {
         abort();
         break;

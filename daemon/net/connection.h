@@ -17,8 +17,10 @@ struct ConnectionLimits {
 };
 
 // One client connection: a reader coroutine that frames lines (bounded while reading) and
-// hands them to the handler, and a writer coroutine that drains the outgoing queue. A client
-// that stops reading is disconnected once its queue passes the limit; it costs only itself.
+// hands them to the handler, and a writer coroutine that drains the outgoing queue. send()
+// writes a frame at once when nothing is queued and the socket takes it (the common case: no
+// trip through the event loop); the rest waits for the writer. A client that stops reading is
+// disconnected once its queue passes the limit; it costs only itself.
 class Connection : public Outbox, public std::enable_shared_from_this<Connection> {
  public:
   Connection(Socket socket, Peer peer, ConnectionLimits limits);
@@ -43,8 +45,9 @@ class Connection : public Outbox, public std::enable_shared_from_this<Connection
   ConnectionLimits limits_;
   std::shared_ptr<FrameHandler> handler_;
   std::function<void()> on_gone_;
-  std::deque<std::string> queue_;
+  std::deque<std::string> queue_;  // frames with their newline
   std::size_t queued_bytes_ = 0;
+  bool writing_ = false;  // the writer holds a frame taken off the queue
   asio::steady_timer wake_writer_;
   bool closing_ = false;   // no new frames; close once the queue is flushed
   bool finished_ = false;

@@ -3,6 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <memory>
+#include <optional>
+
+#include <asio/async_result.hpp>
 
 #include "daemon/async.h"
 
@@ -12,17 +15,23 @@ namespace {
 using mcp::CallContext;
 using mcp::ToolResult;
 
-// Waits until group `generation` has ended; "" when it committed, else why it failed. A
-// cancelled call stops waiting early with "" (its answer is never sent).
+// Waits until the open group `generation` has ended; "" when it committed, else why it failed.
+// The commit resumes the call directly (no further trip through the event loop), so its answer
+// leaves within the same turn. Not cancellable: the group ends within this turn of the loop
+// anyway, and a cancelled call's answer is dropped by the session.
 awaitable<std::string> group_outcome(store::Database* db, std::uint64_t generation) {
-  auto outcome = std::make_shared<std::optional<std::string>>();
-  auto ended = std::make_shared<Event>(co_await asio::this_coro::executor);
-  db->when_done(generation, [outcome, ended](const std::string& why) {
-    *outcome = why;
-    ended->notify();
-  });
-  if (!outcome->has_value()) co_await ended->wait();
-  co_return outcome->value_or("");
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::string)>(
+      [db, generation](auto handler) {
+        // when_done keeps a copyable std::function; the handler is move-only.
+        auto held = std::make_shared<std::optional<decltype(handler)>>(std::move(handler));
+        db->when_done(generation, [held](const std::string& why) {
+          if (!held->has_value()) return;
+          auto h = std::move(**held);
+          held->reset();
+          std::move(h)(why);
+        });
+      },
+      use_awaitable);
 }
 
 // A coroutine's state lives in its parameters (see Session::run_tool).
@@ -38,6 +47,7 @@ awaitable<ToolResult> run_durable(store::Database* db, mcp::ToolHandler handler,
     if (!why) throw;
     failure = *why;
   }
+  // The group is open here, so when_done() never answers inside group_outcome's initiation.
   if (failure.empty() && db->write_seq() != writes_before && db->open_group() != 0) {
     failure = co_await group_outcome(db, db->open_group());
   }
