@@ -204,15 +204,10 @@ class Bridge {
                        std::optional<std::int64_t> limit, const char* action);
   Json peek_inbox(const Authed& a, std::optional<std::int64_t> since_id,
                   std::optional<std::int64_t> limit);
-  // Wakes the recipient's waiters (wake_in_group) and, after the commit that holds `row`,
-  // pushes channel notifications and tells watchers.
+  // After the commit that holds `row`: wakes the recipient's waiters, pushes channel
+  // notifications, tells watchers.
   void deliver(const Authed& from, const store::MessageRow& row);
-  void deliver_now(const Authed& from, const store::MessageRow& row, bool woken);
-  // While the group that stores a message is open: wakes `key`'s waiters now and holds the
-  // commit back one turn, so that their reads join it (one commit for the message and its
-  // reading; every answer still leaves after that commit). False when nobody waits or no
-  // group is open (then the waiters are woken after the commit).
-  bool wake_in_group(const SessionKey& key);
+  void deliver_now(const Authed& from, const store::MessageRow& row);
   void emit(const Json& event);
 
   // ---- Command execution (execution.cpp) ----

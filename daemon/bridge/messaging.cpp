@@ -129,20 +129,12 @@ Result Bridge::send(const Caller& caller, const Credentials& cred, const std::st
 }
 
 void Bridge::deliver(const Authed& from, const store::MessageRow& row) {
-  // Partners and watchers are told only once the message is durable (group commit).
-  const bool woken = wake_in_group(from.partner);
-  db_.after_commit([this, from, row, woken] { deliver_now(from, row, woken); });
+  // Waiters wake and partners are told only once the message is durable (group commit).
+  db_.after_commit([this, from, row] { deliver_now(from, row); });
 }
 
-bool Bridge::wake_in_group(const SessionKey& key) {
-  if (db_.open_group() == 0 || !presence_.waiting(key)) return false;
-  presence_.wake(key);
-  db_.extend_group();
-  return true;
-}
-
-void Bridge::deliver_now(const Authed& from, const store::MessageRow& row, bool woken) {
-  if (!woken) presence_.wake(from.partner);
+void Bridge::deliver_now(const Authed& from, const store::MessageRow& row) {
+  presence_.wake(from.partner);
   emit(Json{{"event", "message"},
             {"conversation_id", row.conversation_id},
             {"id", row.id},

@@ -72,10 +72,6 @@ class Database {
   void when_done(std::uint64_t generation, std::function<void(const std::string&)> done);
   // Runs fn after the open group commits (dropped if it rolls back); at once when none is open.
   void after_commit(std::function<void()> fn);
-  // Holds the open group's commit back by one more turn of the loop, once per group: handlers
-  // woken by something this group wrote (a waiter of a message just stored) run first and
-  // their writes join the same commit. Nobody is answered before the commit either way.
-  void extend_group();
   // Commits the open group now: before a backup, an export or a restore, and at shutdown.
   // Never throws; a failure fails the group's callers.
   void flush();
@@ -89,8 +85,6 @@ class Database {
   friend class WriteTransaction;
   struct Group {
     std::uint64_t generation = 0;
-    bool extend = false;    // extend_group() asked for one more turn
-    bool extended = false;  // … and got it
     std::vector<std::function<void(const std::string&)>> waiters;
     std::vector<std::function<void()>> after_commit;
   };
@@ -99,7 +93,6 @@ class Database {
   void configure(Synchronous sync);
   void migrate();
   void open_group_now();
-  void defer_flush(std::uint64_t generation);
   void end_group(const std::string& failure);
   void rolled_back();
 

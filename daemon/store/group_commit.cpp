@@ -78,25 +78,11 @@ void Database::open_group_now() {
   Group g;
   g.generation = next_generation_++;
   group_ = std::move(g);
-  defer_flush(group_->generation);
-}
-
-void Database::defer_flush(std::uint64_t generation) {
   // The flush runs after every handler already queued on the loop: the requests read in this
   // turn join the group before it commits.
-  defer_([this, generation] {
-    if (!group_ || group_->generation != generation) return;
-    if (group_->extend && !group_->extended) {
-      group_->extended = true;
-      defer_flush(generation);
-      return;
-    }
-    flush();
+  defer_([this, generation = group_->generation] {
+    if (group_ && group_->generation == generation) flush();
   });
-}
-
-void Database::extend_group() {
-  if (group_) group_->extend = true;
 }
 
 void Database::flush() {

@@ -82,23 +82,6 @@ TEST_CASE("writes of one loop turn share one transaction that commits when the t
   g.run_deferred();
 }
 
-TEST_CASE("extend_group holds the commit back one turn, once, so woken writers join it") {
-  Grouped g;
-  g.write("message");
-  const auto generation = g.db->open_group();
-  g.db->extend_group();
-  g.run_deferred();  // the turn ends: the group waits one more turn instead of committing
-  CHECK(g.db->open_group() == generation);
-  CHECK(g.in_transaction());
-  g.write("its reading");  // a woken waiter's write, in the next turn
-  CHECK(g.db->open_group() == generation);
-  g.db->extend_group();  // a second extension of the same group is not granted
-  g.run_deferred();
-  CHECK(g.db->open_group() == 0);
-  CHECK_FALSE(g.in_transaction());
-  CHECK(g.rows() == 2);
-}
-
 TEST_CASE("a call that fails rolls back only its own part of the group") {
   Grouped g;
   int rollbacks = 0;
