@@ -2,6 +2,7 @@
 #include "daemon/mcp/tool_registry.h"
 
 #include <stdexcept>
+#include <unordered_set>
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
 #include <valijson/schema.hpp>
 #include <valijson/schema_parser.hpp>
@@ -61,12 +62,16 @@ std::string field_path(const std::vector<std::string>& context) {
   return path;
 }
 
+// Keys beyond a closed schema's properties that still get the validator's full list of problems.
+constexpr std::size_t kStrayKeys = 20;
+
 std::vector<std::string> run(valijson::Validator& validator, const valijson::Schema& schema,
                              const Json& value) {
   valijson::ValidationResults results;
   valijson::adapters::NlohmannJsonAdapter target(value);
   std::vector<std::string> problems;
   if (validator.validate(schema, target, &results)) return problems;
+  std::unordered_set<std::string> seen;
   // valijson also reports every enclosing container as failed ("Failed to validate item #3",
   // "... associated with property name 'x'"); those add nothing the inner problem does not say.
   // Every other problem is kept, root-level ones (missing or unknown properties) included.
@@ -83,11 +88,38 @@ std::vector<std::string> run(valijson::Validator& validator, const valijson::Sch
     }
     const std::string path = field_path(e.context);
     std::string line = (path.empty() ? std::string("arguments") : path) + ": " + description;
-    if (std::find(problems.begin(), problems.end(), line) == problems.end()) {
-      problems.push_back(std::move(line));
-    }
+    if (seen.insert(line).second) problems.push_back(std::move(line));
   }
   return problems;
+}
+
+// An object with far more keys than a closed schema (additionalProperties: false) names is
+// wrong whatever the keys are: said in one line, without running the validator over each of
+// them (a hostile 80,000-key argument object would otherwise cost the whole loop 100+ ms). A
+// few stray keys still get the full list of problems.
+std::vector<std::string> too_many_keys(const std::string& tool, const Json& schema,
+                                       const Json& arguments) {
+  if (!arguments.is_object() || schema.value("additionalProperties", true) != false) return {};
+  const auto props = schema.find("properties");
+  const std::size_t allowed = props != schema.end() && props->is_object() ? props->size() : 0;
+  if (arguments.size() <= allowed + kStrayKeys) return {};
+  std::string known;
+  if (props != schema.end() && props->is_object()) {
+    for (const auto& [name, _] : props->items()) known += (known.empty() ? "" : ", ") + name;
+  }
+  std::string unknown;
+  std::size_t listed = 0;
+  for (const auto& [name, _] : arguments.items()) {
+    if (props != schema.end() && props->is_object() && props->contains(name)) continue;
+    if (listed++ == 3) {
+      unknown += ", …";
+      break;
+    }
+    std::string shown = name.size() > 40 ? name.substr(0, 40) + "…" : name;
+    unknown += (unknown.empty() ? "" : ", ") + dump(Json(shown));
+  }
+  return {"arguments: " + std::to_string(arguments.size()) + " properties, but " + tool +
+          " takes at most " + std::to_string(allowed) + " (" + known + "); unknown: " + unknown};
 }
 
 }  // namespace
@@ -171,7 +203,11 @@ std::optional<Json> ToolRegistry::list_page(const Json& cursor) const {
 
 std::vector<std::string> ToolRegistry::validate(const Tool& tool, const Json& arguments) const {
   for (const auto& c : tools_) {
-    if (&c->tool == &tool) return run(*validator_, c->input, arguments);
+    if (&c->tool != &tool) continue;
+    if (auto problems = too_many_keys(tool.name, tool.input_schema, arguments); !problems.empty()) {
+      return problems;
+    }
+    return run(*validator_, c->input, arguments);
   }
   return {"unknown tool " + tool.name};
 }

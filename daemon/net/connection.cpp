@@ -7,6 +7,12 @@
 #include "common/framing.h"
 
 namespace cb::net {
+namespace {
+
+// Frames one connection may have handled before the reader yields to the rest of the loop.
+constexpr std::uint64_t kFramesPerTurn = 16;
+
+}  // namespace
 
 Connection::Connection(Socket socket, Peer peer, ConnectionLimits limits)
     : socket_(std::move(socket)),
@@ -74,6 +80,7 @@ awaitable<void> Connection::reader() {
   LineFramer framer(limits_.max_frame_bytes);
   std::array<char, 65536> buf;
   std::string line;
+  std::uint64_t handled = 0;
   for (bool done = false; !done;) {
     std::error_code ec;
     const std::size_t n =
@@ -99,6 +106,11 @@ awaitable<void> Connection::reader() {
       if (closing_) {
         done = true;
         break;
+      }
+      // Fairness: a client that sends requests back to back (64 KiB of them per read) lets
+      // every other connection's ready work run between its batches.
+      if (++handled % kFramesPerTurn == 0) {
+        co_await asio::post(socket_.get_executor(), use_awaitable);
       }
     }
   }

@@ -306,3 +306,17 @@ TEST_CASE("validation names every problem, root-level ones included, in one repl
   r = f.tool(2, "echo", Json::object());
   CHECK(std::string(r["result"]["content"][0]["text"]).find("message") != std::string::npos);
 }
+
+TEST_CASE("an argument object with far more keys than the schema names is refused in one line") {
+  Fixture f;
+  f.init();
+  Json args = {{"message", "hi"}};
+  for (int i = 0; i < 5000; ++i) args["k" + std::to_string(i)] = i;
+  Json r = f.tool(1, "echo", args);
+  CHECK(r["result"]["isError"] == true);
+  const std::string text = r["result"]["content"][0]["text"];
+  CHECK(text.find("5001 properties, but echo takes at most") != std::string::npos);
+  CHECK(text.find("unknown: \"k0\"") != std::string::npos);
+  CHECK(text.find(", …") != std::string::npos);
+  CHECK(text.size() < 400);
+}
