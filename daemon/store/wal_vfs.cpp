@@ -3,7 +3,6 @@
 
 #include <sqlite3.h>
 
-#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <mutex>
@@ -15,12 +14,10 @@ namespace {
 
 constexpr int kWalHeaderSize = 32;
 constexpr int kFrameHeaderSize = 24;
-// A write-ahead log buffer is handed over once it holds this much (a huge transaction), and
-// its memory is given back after a flush past kKeepCapacity.
-constexpr std::size_t kFlushAbove = std::size_t{4} << 20;
-constexpr std::size_t kKeepCapacity = std::size_t{256} << 10;
 // The unix VFS writes at most 0x1ffff bytes per call (os_unix.c masks the length to 17 bits),
-// so a larger buffer goes out in pieces of this size.
+// so the buffer is handed over before it would grow past that: it never reallocates (its
+// capacity is reserved once; growing and freeing large buffers per commit made the allocator
+// map and fault in fresh pages every time), and a big transaction costs one write per 128 KiB.
 constexpr std::size_t kMaxWrite = 0x1ffff;
 
 std::atomic<std::uint64_t> g_writes_in{0};
@@ -44,18 +41,12 @@ const sqlite3_io_methods& real_methods(WalFile* w) { return *w->real->pMethods; 
 int flush(WalFile* w) {
   w->commit_frame_pending = false;
   if (w->buffer.empty()) return SQLITE_OK;
-  int rc = SQLITE_OK;
-  for (std::size_t done = 0; done < w->buffer.size() && rc == SQLITE_OK;) {
-    const std::size_t n = std::min(kMaxWrite, w->buffer.size() - done);
-    g_writes_out.fetch_add(1, std::memory_order_relaxed);
-    rc = real_methods(w).xWrite(w->real, w->buffer.data() + done, static_cast<int>(n),
-                                w->buffer_offset + static_cast<sqlite3_int64>(done));
-    done += n;
-  }
+  g_writes_out.fetch_add(1, std::memory_order_relaxed);
+  const int rc = real_methods(w).xWrite(w->real, w->buffer.data(),
+                                        static_cast<int>(w->buffer.size()), w->buffer_offset);
   // On failure the frames are dropped: SQLite fails the commit, and frames past the last
   // good commit are never read back.
   w->buffer.clear();
-  if (w->buffer.capacity() > kKeepCapacity) std::string().swap(w->buffer);
   return rc;
 }
 
@@ -84,7 +75,9 @@ int x_write(sqlite3_file* f, const void* data, int amount, sqlite3_int64 offset)
   const bool commit_page = w->commit_frame_pending;
   w->commit_frame_pending = false;
   if (!w->buffer.empty() &&
-      offset != w->buffer_offset + static_cast<sqlite3_int64>(w->buffer.size())) {
+      (offset != w->buffer_offset + static_cast<sqlite3_int64>(w->buffer.size()) ||
+       w->buffer.size() + static_cast<std::size_t>(amount) > kMaxWrite)) {
+    // (SQLite's WAL writes are a header or a page: at most 64 KiB, always under kMaxWrite.)
     if (int rc = flush(w); rc != SQLITE_OK) return rc;
   }
   if (w->buffer.empty()) w->buffer_offset = offset;
@@ -96,7 +89,7 @@ int x_write(sqlite3_file* f, const void* data, int amount, sqlite3_int64 offset)
         big_endian_u32(static_cast<const unsigned char*>(data) + 4) != 0;
     return SQLITE_OK;
   }
-  if (commit_page || w->buffer.size() >= kFlushAbove) return flush(w);
+  if (commit_page) return flush(w);
   return SQLITE_OK;
 }
 
@@ -203,6 +196,7 @@ int x_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags, i
   }
   auto* w = new (file) WalFile();
   w->base.pMethods = nullptr;
+  w->buffer.reserve(kMaxWrite);
   w->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + sizeof(WalFile));
   const int rc = g_base->xOpen(g_base, name, w->real, flags, out_flags);
   if (rc != SQLITE_OK) {
