@@ -1,12 +1,24 @@
 #include "daemon/mcp/jsonrpc.h"
 
+#include <algorithm>
+#include <array>
+
 namespace cb::mcp {
 
-int nesting_depth(std::string_view text, int limit) {
+JsonShape json_shape(std::string_view text, int depth_limit, std::size_t members_limit) {
+  // Member counts of the open containers, kept for the first kTracked levels (0 for arrays).
+  constexpr int kTracked = 128;
+  std::array<std::size_t, kTracked> members{};
+  std::array<bool, kTracked> is_object{};
+  JsonShape shape;
   int depth = 0;
-  int deepest = 0;
   bool in_string = false;
   bool escaped = false;
+  auto member = [&](int level) {
+    if (level <= 0 || level > kTracked || !is_object[static_cast<std::size_t>(level - 1)]) return;
+    const std::size_t n = ++members[static_cast<std::size_t>(level - 1)];
+    shape.widest_object = std::max(shape.widest_object, n);
+  };
   for (char c : text) {
     if (in_string) {
       if (escaped) {
@@ -24,28 +36,118 @@ int nesting_depth(std::string_view text, int limit) {
         break;
       case '[':
       case '{':
-        if (++depth > deepest) {
-          deepest = depth;
-          if (deepest > limit) return limit + 1;
+        ++depth;
+        if (depth <= kTracked) {
+          members[static_cast<std::size_t>(depth - 1)] = 0;
+          is_object[static_cast<std::size_t>(depth - 1)] = c == '{';
+        }
+        if (depth > shape.depth) {
+          shape.depth = depth;
+          if (shape.depth > depth_limit) {
+            shape.depth = depth_limit + 1;
+            return shape;
+          }
         }
         break;
       case ']':
       case '}':
         if (depth > 0) --depth;
         break;
+      case ':':  // one per member, at the member's own object level
+        member(depth);
+        if (shape.widest_object > members_limit) {
+          shape.widest_object = members_limit + 1;
+          return shape;
+        }
+        break;
       default:
         break;
     }
   }
-  return deepest;
+  return shape;
 }
 
+int nesting_depth(std::string_view text, int limit) {
+  return json_shape(text, limit, static_cast<std::size_t>(-1)).depth;
+}
+
+namespace {
+
+bool space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+// The request's id when the frame's top-level object names one plainly (a string or an
+// integer), for refusals made before parsing; null otherwise.
+Json top_level_id(std::string_view text) {
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (!in_string) {
+      if (c == '"') {
+        in_string = true;
+        start = i;
+      } else if (c == '{' || c == '[') {
+        ++depth;
+      } else if (c == '}' || c == ']') {
+        --depth;
+      }
+      continue;
+    }
+    if (escaped) {
+      escaped = false;
+      continue;
+    }
+    if (c == '\\') {
+      escaped = true;
+      continue;
+    }
+    if (c != '"') continue;
+    in_string = false;
+    if (depth != 1 || text.substr(start, i + 1 - start) != "\"id\"") continue;
+    std::size_t j = i + 1;
+    while (j < text.size() && space(text[j])) ++j;
+    if (j >= text.size() || text[j] != ':') continue;  // a value "id", not the key
+    ++j;
+    while (j < text.size() && space(text[j])) ++j;
+    std::size_t k = j;
+    if (k < text.size() && text[k] == '"') {
+      for (bool esc = false; ++k < text.size();) {
+        if (esc) {
+          esc = false;
+        } else if (text[k] == '\\') {
+          esc = true;
+        } else if (text[k] == '"') {
+          ++k;
+          break;
+        }
+      }
+    } else {
+      while (k < text.size() && text[k] != ',' && text[k] != '}' && !space(text[k])) ++k;
+    }
+    Json id = Json::parse(text.substr(j, k - j), nullptr, /*allow_exceptions=*/false);
+    return !id.is_discarded() && valid_id(id) ? id : Json();
+  }
+  return Json();
+}
+
+}  // namespace
+
 std::variant<Json, RpcError> parse_frame(std::string_view frame, int max_depth) {
-  if (nesting_depth(frame, max_depth) > max_depth) {
+  const JsonShape shape = json_shape(frame, max_depth, kMaxObjectMembers);
+  if (shape.depth > max_depth) {
     return RpcError{rpc_error::kParse,
                     "Parse error: JSON nested deeper than " + std::to_string(max_depth) +
                         " levels; flatten the message",
                     nullptr, nullptr};
+  }
+  if (shape.widest_object > kMaxObjectMembers) {
+    return RpcError{rpc_error::kInvalidRequest,
+                    "Invalid Request: an object in this message has more than " +
+                        std::to_string(kMaxObjectMembers) +
+                        " members; no method of this server takes that many",
+                    top_level_id(frame), nullptr};
   }
   Json value = Json::parse(frame.begin(), frame.end(), nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded()) {

@@ -10,18 +10,8 @@ namespace {
 
 constexpr std::size_t kRememberedFailures = 64;
 
-// Executes `sql` and reports (not throws) a failure: used on paths that must not throw.
-bool try_exec(SQLite::Database& db, const char* sql, std::string* why = nullptr) {
-  try {
-    db.exec(sql);
-    return true;
-  } catch (const std::exception& e) {
-    if (why) *why = storage_failure(e).value_or("the database refused the write");
-    return false;
-  }
-}
-
-// The same through a cached prepared statement, for the statements every call runs.
+// Runs `sql` through a cached prepared statement and reports (not throws) a failure: used on
+// paths that must not throw.
 bool try_run(Database& db, const char* sql, std::string* why = nullptr) {
   try {
     db.run(sql);
@@ -94,7 +84,7 @@ void Database::flush() {
   }
   spdlog::error("group commit failed: {}; {} waiting call(s) get an error", why,
                 group_->waiters.size());
-  if (!db_.getHandle() || sqlite3_get_autocommit(db_.getHandle()) == 0) try_exec(db_, "ROLLBACK");
+  if (!db_.getHandle() || sqlite3_get_autocommit(db_.getHandle()) == 0) try_run(*this, "ROLLBACK");
   end_group(why);
 }
 
@@ -150,7 +140,7 @@ WriteTransaction::WriteTransaction(Database& db) : db_(db) {
 WriteTransaction::~WriteTransaction() {
   if (done_) return;
   if (!grouped_) {
-    try_exec(db_.db(), "ROLLBACK");
+    try_run(db_, "ROLLBACK");
     db_.rolled_back();
     return;
   }
@@ -158,12 +148,12 @@ WriteTransaction::~WriteTransaction() {
   // after some failures (disk full, I/O error); then the group is gone and every call in it
   // fails.
   const bool group_alive = sqlite3_get_autocommit(db_.db().getHandle()) == 0;
-  if (group_alive && try_exec(db_.db(), "ROLLBACK TO call") && try_exec(db_.db(), "RELEASE call")) {
+  if (group_alive && try_run(db_, "ROLLBACK TO call") && try_run(db_, "RELEASE call")) {
     db_.rolled_back();
     return;
   }
   if (db_.group_) {
-    if (sqlite3_get_autocommit(db_.db().getHandle()) == 0) try_exec(db_.db(), "ROLLBACK");
+    if (sqlite3_get_autocommit(db_.db().getHandle()) == 0) try_run(db_, "ROLLBACK");
     db_.end_group("the bridge database rolled back a failed write");
   }
 }

@@ -65,6 +65,33 @@ TEST_CASE("parse errors: garbage, truncation, invalid UTF-8, deep nesting") {
   CHECK(nesting_depth(R"({"a":"\"[[[["})", 10) == 1);
 }
 
+TEST_CASE("an object of more than kMaxObjectMembers members is refused before parsing") {
+  auto object_of = [](std::size_t n, const std::string& extra = "") {
+    std::string s = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{"
+                    "\"name\":\"x\",\"arguments\":{" + extra;
+    for (std::size_t i = 0; i < n; ++i) s += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":0";
+    return s + "}}}";
+  };
+  CHECK(std::holds_alternative<Json>(parse_frame(object_of(kMaxObjectMembers))));
+  auto refused = parse_frame(object_of(kMaxObjectMembers + 1));
+  REQUIRE(std::holds_alternative<RpcError>(refused));
+  CHECK(std::get<RpcError>(refused).code == rpc_error::kInvalidRequest);
+  CHECK(std::get<RpcError>(refused).message.find("1024 members") != std::string::npos);
+  CHECK(std::get<RpcError>(refused).id == 1);  // read off the top level without parsing
+  std::string string_id = object_of(kMaxObjectMembers + 1);
+  string_id.replace(string_id.find("\"id\":1"), 6, "\"id\" : \"r\\\"7\"");
+  CHECK(std::get<RpcError>(parse_frame(string_id)).id == "r\"7");
+  // Members are counted per object: many small objects, and colons inside strings, are fine.
+  std::string many = "[";
+  for (int i = 0; i < 3000; ++i) many += (i ? ",{\"a\":1,\"b\":\"x:y:z\"}" : "{\"a\":1,\"b\":\"x:y:z\"}");
+  many += "]";
+  CHECK(std::holds_alternative<Json>(parse_frame(many)));
+  const JsonShape shape = json_shape(many, 64, 10);
+  CHECK(shape.widest_object == 2);
+  CHECK(shape.depth == 2);
+  CHECK(json_shape(R"({"a":{"b":1,"c":2,"d":3},"e":"::::"})", 64, 100).widest_object == 3);
+}
+
 TEST_CASE("frames are one line and survive invalid UTF-8 in our own output") {
   Json j = {{"text", "line1\nline2 \u2028"}, {"bad", std::string("\xff")}};
   const std::string f = response_frame(1, j);
