@@ -1,11 +1,11 @@
 #include "daemon/store/database.h"
 
-#include "daemon/store/wal_vfs.h"
-
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
 #include <array>
+
+#include "daemon/store/wal_vfs.h"
 
 namespace cb::store {
 namespace {

@@ -25,6 +25,9 @@ const char* name();
 // connection on another VFS). The daemon calls it from its WAL hook after every commit: the
 // commit-frame rule above covers ordinary commits, this covers a commit whose last write is a
 // rewritten frame header (SQLite rewrites checksums after a transaction spilled pages).
+// Known gap: if that write fails (a disk error at that very moment after a spilled, > cache
+// size, transaction), SQLite has already counted the commit in memory while the caller is told
+// it failed.
 int flush_wal(sqlite3* db, const char* schema);
 
 // What the VFS did since the process started (tests and benchmarks read it).
