@@ -14,6 +14,14 @@ BUILD = os.environ.get("CB_BUILD_ROOT") or os.path.join(os.path.dirname(__file__
 DAEMON = os.path.join(BUILD, "daemon", "claude-bridged")
 SHIM = os.path.join(BUILD, "shim", "claude-bridge-shim")
 CTL = os.path.join(BUILD, "ctl", "claude-bridgectl")
+# A daemon config with every rate limit off (load, fault and operator tests).
+NO_LIMITS = """
+[rate_limits]
+send_per_minute = 0
+send_per_hour = 0
+send_per_day = 0
+read_per_minute = 0
+"""
 
 
 def meson_introspect(test, what):

@@ -11,16 +11,9 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BUILD, SHIM, Daemon  # noqa: E402
+from harness import BUILD, NO_LIMITS, SHIM, Daemon  # noqa: E402
 
 BENCH = os.path.join(BUILD, "tests", "bench", "bridge-bench")
-NO_LIMITS = """
-[rate_limits]
-send_per_minute = 0
-send_per_hour = 0
-send_per_day = 0
-read_per_minute = 0
-"""
 KEYS = ("send_p50_us", "send_p99_us", "sends_per_s", "wake_p50_us", "wake_p99_us",
         "daemon_rss_kib", "config")
 

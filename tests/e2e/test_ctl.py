@@ -25,10 +25,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import CTL, Daemon, DaemonTest, ok  # noqa: E402
+from harness import CTL, NO_LIMITS, Daemon, DaemonTest, ok  # noqa: E402
 
-NO_LIMITS = ("[rate_limits]\nsend_per_minute = 0\nsend_per_hour = 0\nsend_per_day = 0\n"
-             "read_per_minute = 0\n")
 LONG_TEXT = "The schema migration is ready for review. " * 6  # > 100 characters
 SUBCOMMANDS = ["list", "show", "tokens", "audit", "cleanup", "watch", "export", "import",
                "backup", "restore", "stats", "doctor", "mcp-config", "redact"]

@@ -23,15 +23,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Daemon, DaemonTest, McpClient, ok  # noqa: E402
-
-NO_LIMITS = """
-[rate_limits]
-send_per_minute = 0
-send_per_hour = 0
-send_per_day = 0
-read_per_minute = 0
-"""
+from harness import NO_LIMITS, Daemon, DaemonTest, McpClient, ok  # noqa: E402
 
 
 def raise_fd_limit(want):
