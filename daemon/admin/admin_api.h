@@ -35,6 +35,8 @@ struct DaemonInfo {
 struct AdminCall {
   const Json& params;
   const Peer& peer;
+  // The caller, as audit details: {"uid": …, "pid": …}.
+  Json who() const { return Json{{"uid", peer.uid}, {"pid", peer.pid}}; }
 };
 
 class AdminApi {

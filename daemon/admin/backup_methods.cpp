@@ -15,8 +15,6 @@
 namespace cb::admin {
 namespace {
 
-Json who(const AdminCall& call) { return Json{{"uid", call.peer.uid}, {"pid", call.peer.pid}}; }
-
 std::filesystem::path absolute_path(const AdminCall& call) {
   std::filesystem::path p = required_string(call.params, "path");
   if (!p.is_absolute()) {
@@ -48,7 +46,7 @@ void register_backup_methods(AdminApi& api) {
     const auto started = std::chrono::steady_clock::now();
     const auto r = store::backup_database(db, path, overwrite);
     const std::int64_t ms = elapsed_ms(started);
-    Json details = who(call);
+    Json details = call.who();
     details["path"] = path.string();
     if (!r.error.empty()) {
       details["error"] = r.error;
@@ -76,7 +74,7 @@ void register_backup_methods(AdminApi& api) {
     const bool check_only = call.params.value("check_only", false);
     store::Database& db = database(api, "restore");
     bridge::Bridge& b = api.bridge();
-    Json details = who(call);
+    Json details = call.who();
     details["path"] = path.string();
     details["check_only"] = check_only;
     const auto started = std::chrono::steady_clock::now();
@@ -109,7 +107,7 @@ void register_backup_methods(AdminApi& api) {
   api.add("integrity", [&api](const AdminCall& call) {
     store::Database& db = database(api, "integrity");
     const std::string verdict = db.integrity_check();
-    api.bridge().audit_admin("admin_integrity", "", verdict == "ok" ? "ok" : "failed", who(call));
+    api.bridge().audit_admin("admin_integrity", "", verdict == "ok" ? "ok" : "failed", call.who());
     return Json{{"ok", verdict == "ok"},
                 {"result", verdict},
                 {"schema_version", db.schema_version()},

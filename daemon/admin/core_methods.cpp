@@ -13,8 +13,6 @@ Json unwrap(bridge::Result result) {
   return std::move(std::get<Json>(result));
 }
 
-Json who(const AdminCall& call) { return Json{{"uid", call.peer.uid}, {"pid", call.peer.pid}}; }
-
 }  // namespace
 
 void register_core_methods(AdminApi& api) {
@@ -26,12 +24,12 @@ void register_core_methods(AdminApi& api) {
     return j;
   });
   api.add("list", [&b](const AdminCall& call) {
-    b.audit_admin("admin_list", "", "ok", who(call));
+    b.audit_admin("admin_list", "", "ok", call.who());
     return b.list_conversations();
   });
   api.add("show", [&b](const AdminCall& call) {
     const std::string id = required_string(call.params, "conversation_id");
-    b.audit_admin("admin_show", id, "ok", who(call));
+    b.audit_admin("admin_show", id, "ok", call.who());
     return unwrap(b.show_conversation(id));
   });
   api.add("tokens", [&b](const AdminCall& call) {
@@ -43,12 +41,12 @@ void register_core_methods(AdminApi& api) {
     const std::string conv = call.params.value("conversation_id", "");
     const std::int64_t limit = optional_int(call.params, "limit", 50, 1, 100000);
     Json out = b.audit_entries(conv, limit);
-    b.audit_admin("admin_audit", conv, "ok", who(call));
+    b.audit_admin("admin_audit", conv, "ok", call.who());
     return out;
   });
   api.add("audit_verify", [&b](const AdminCall& call) {
     auto v = b.verify_audit();
-    b.audit_admin("admin_audit_verify", "", v.ok ? "ok" : "tampered", who(call));
+    b.audit_admin("admin_audit_verify", "", v.ok ? "ok" : "tampered", call.who());
     Json out{{"ok", v.ok}, {"entries", v.entries}};
     if (!v.ok) {
       out["first_bad_id"] = v.first_bad_id;
@@ -58,7 +56,7 @@ void register_core_methods(AdminApi& api) {
   });
   api.add("cleanup", [&b](const AdminCall& call) {
     Json out = b.cleanup();
-    b.audit_admin("admin_cleanup", "", "ok", who(call));
+    b.audit_admin("admin_cleanup", "", "ok", call.who());
     return out;
   });
   api.add("stats", [&b, &api](const AdminCall&) {

@@ -28,8 +28,6 @@ constexpr std::int64_t kMaxImportBytes = 256LL << 20;
 constexpr std::int64_t kDefaultPageBytes = 4 << 20;
 constexpr std::int64_t kMaxPageBytes = 8 << 20;
 
-Json who(const AdminCall& call) { return Json{{"uid", call.peer.uid}, {"pid", call.peer.pid}}; }
-
 Json parse_or_raw(const std::string& text) {
   Json j = Json::parse(text, nullptr, false);
   return j.is_discarded() ? Json(text) : j;
@@ -266,7 +264,7 @@ void register_transfer_methods(AdminApi& api) {
         Json{{"complete", complete},
              {"next_after_id",
               complete || dump->messages.empty() ? Json(nullptr) : Json(dump->messages.back().id)}};
-    Json details = who(call);
+    Json details = call.who();
     details["messages"] = dump->messages.size();
     if (after_id > 0) details["after_id"] = after_id;
     api.bridge().audit_admin("admin_export", id, "ok", details);
@@ -278,7 +276,7 @@ void register_transfer_methods(AdminApi& api) {
     auto* db = api.info().database;
     if (!db) throw AdminError(kFailed, "import is not available in this daemon");
     bridge::Bridge& b = api.bridge();
-    Json details = who(call);
+    Json details = call.who();
     details["path"] = path;
     DocumentReader reader(path);
     store::ConversationDump dump;

@@ -146,10 +146,6 @@ std::string cut_for_message(const std::string& text, std::size_t max) {
          " more characters; the requesting session has the full output]";
 }
 
-void merge_counts(std::map<std::string, int>& into, const Redacted& r) {
-  for (const auto& [kind, n] : r.counts()) into[kind] += n;
-}
-
 std::vector<fs::path> hidden_paths(const ExecSettings& s) {
   std::vector<fs::path> paths = exec::default_hidden_paths();
   paths.insert(paths.end(), s.extra_hidden_paths.begin(), s.extra_hidden_paths.end());
@@ -171,7 +167,7 @@ Refusal make_refusal(std::string code, std::string message) {
   return r;
 }
 
-Refusal cancelled_refusal() {
+Refusal withdrawn_refusal() {
   return make_refusal("cancelled", "The call was cancelled; the approval was withdrawn and nothing ran");
 }
 
@@ -586,8 +582,8 @@ Result Bridge::finish_exec(const ExecPlan& plan, const std::string& snapshot_ref
   std::map<std::string, int> kinds;
   Redacted out = redactor_->redact(valid_utf8(run.stdout_data));
   Redacted err = redactor_->redact(valid_utf8(run.stderr_data));
-  merge_counts(kinds, out);
-  merge_counts(kinds, err);
+  out.add_counts_to(kinds);
+  err.add_counts_to(kinds);
   Json redactions = Json::object();
   int total = 0;
   for (const auto& [kind, n] : kinds) {
@@ -682,7 +678,7 @@ awaitable<Result> Bridge::execute_command(Caller caller, Credentials cred, std::
         plan.shown + "` in " + pretty_path(plan.workspace, exec_.home) + ", " +
         mode_text(plan.mode) + " mode. Allow? (A person must also approve it on a terminal.)";
     const std::string answer = co_await ask_until(hooks.ask_client, question, deadline);
-    if (is_cancelled(hooks)) co_return exec_refused(plan, "withdrawn", cancelled_refusal());
+    if (is_cancelled(hooks)) co_return exec_refused(plan, "withdrawn", withdrawn_refusal());
     record_client_answer(plan, answer);
     if (answer == timeout_answer()) {
       co_return exec_refused(plan, "expired",
@@ -716,7 +712,7 @@ awaitable<Result> Bridge::execute_command(Caller caller, Credentials cred, std::
     timer.expires_at(std::min(deadline, now + progress_interval));
     std::error_code ec;
     co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
-    if (is_cancelled(hooks)) co_return exec_refused(plan, "withdrawn", cancelled_refusal());
+    if (is_cancelled(hooks)) co_return exec_refused(plan, "withdrawn", withdrawn_refusal());
     if (!ec && SteadyClock::now() < deadline && approval_state(plan) == ApprovalState::kPending) {
       report(hooks, waiting);
     }
@@ -737,7 +733,7 @@ awaitable<Result> Bridge::execute_command(Caller caller, Credentials cred, std::
     exec::SnapshotResult snap = co_await exec::git_snapshot_async(plan.workspace, hidden_paths(exec_));
     snapshot_ref = std::move(snap.ref);
     snapshot_skipped = std::move(snap.why);
-    if (is_cancelled(hooks)) co_return exec_refused(plan, "withdrawn", cancelled_refusal());
+    if (is_cancelled(hooks)) co_return exec_refused(plan, "withdrawn", withdrawn_refusal());
   }
 
   report(hooks, "approved; running `" + plan.shown + "`");
@@ -750,7 +746,7 @@ awaitable<Result> Bridge::execute_command(Caller caller, Credentials cred, std::
   spec.output_cap = exec_.output_max_bytes;
   spec.hidden_paths = hidden_paths(exec_);
   exec::SandboxResult run = co_await exec::run_sandboxed(std::move(spec));
-  if (is_cancelled(hooks)) co_return exec_refused(plan, "withdrawn", cancelled_refusal());
+  if (is_cancelled(hooks)) co_return exec_refused(plan, "withdrawn", withdrawn_refusal());
   co_return finish_exec(plan, snapshot_ref, snapshot_skipped, run);
 }
 

@@ -19,12 +19,8 @@ Json message_json(const store::MessageRow& m, const std::string& from_role) {
 }
 
 // Built outside the coroutine: GCC 12 miscompiles brace-initialised temporaries in coroutines.
-Refusal cancelled_refusal() {
+Refusal wait_cancelled_refusal() {
   return Refusal{"cancelled", "The wait was cancelled; nothing was read", std::nullopt};
-}
-
-void merge_counts(std::map<std::string, int>& into, const Redacted& r) {
-  for (const auto& [kind, n] : r.counts()) into[kind] += n;
 }
 
 }  // namespace
@@ -83,11 +79,11 @@ Result Bridge::send(const Caller& caller, const Credentials& cred, const std::st
   // Redaction is structural: the message and each metadata string on its own, never JSON text.
   std::map<std::string, int> kinds;
   Redacted body = redactor_->redact(message);
-  merge_counts(kinds, body);
+  body.add_counts_to(kinds);
   Json files_json = Json::array();
   for (const auto& f : files) {
     Redacted rf = redactor_->redact(f);
-    merge_counts(kinds, rf);
+    rf.add_counts_to(kinds);
     files_json.push_back(std::move(rf.text));
   }
   Json redactions = Json::object();
@@ -292,7 +288,7 @@ awaitable<Result> Bridge::wait_for_messages(Caller caller, Credentials cred,
     co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
     if (cancelled()) {
       // Nothing is consumed: whatever arrived stays unread.
-      co_return cancelled_refusal();
+      co_return wait_cancelled_refusal();
     }
     if (!ec && std::chrono::steady_clock::now() < deadline && progress) {
       progress("waiting for partner (" + a.partner_role + ")…");

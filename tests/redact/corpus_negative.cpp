@@ -8,7 +8,7 @@
 namespace cb::test {
 namespace {
 
-using Maker = std::function<std::string(Rng&)>;
+using NegativeMaker = std::function<std::string(Rng&)>;
 
 std::string uuid(Rng& rng) {
   return rng.chars(kHex, 8) + "-" + rng.chars(kHex, 4) + "-4" + rng.chars(kHex, 3) + "-" +
@@ -353,8 +353,8 @@ std::string log_message(Rng& rng) {
   return wrap(rng, log, "");
 }
 
-const std::map<std::string, Maker>& makers() {
-  static const std::map<std::string, Maker> table = {
+const std::map<std::string, NegativeMaker>& negative_makers() {
+  static const std::map<std::string, NegativeMaker> table = {
       {"git_sha", git_sha_message},
       {"uuid", uuid_message},
       {"digest", digest_message},
@@ -377,12 +377,12 @@ const std::map<std::string, Maker>& makers() {
 
 std::vector<std::string> negative_kinds() {
   std::vector<std::string> kinds;
-  for (const auto& [kind, maker] : makers()) kinds.push_back(kind);
+  for (const auto& [kind, maker] : negative_makers()) kinds.push_back(kind);
   return kinds;
 }
 
 CorpusMessage make_negative(std::string_view kind, Rng& rng) {
-  return {std::string(kind), makers().at(std::string(kind))(rng), {}, {}};
+  return {std::string(kind), negative_makers().at(std::string(kind))(rng), {}, {}};
 }
 
 }  // namespace cb::test

@@ -7,7 +7,7 @@
 namespace cb::test {
 namespace {
 
-using Maker = std::function<CorpusMessage(Rng&)>;
+using PositiveMaker = std::function<CorpusMessage(Rng&)>;
 
 CorpusMessage message(std::string kind, std::string text, std::vector<std::string> hidden,
                       std::string placeholder) {
@@ -515,9 +515,9 @@ CorpusMessage webhook_message(Rng& rng, bool slack) {
                  slack ? "SLACK_WEBHOOK_REDACTED" : "DISCORD_WEBHOOK_REDACTED");
 }
 
-const std::map<std::string, Maker>& makers() {
-  static const std::map<std::string, Maker> table = [] {
-    std::map<std::string, Maker> m;
+const std::map<std::string, PositiveMaker>& positive_makers() {
+  static const std::map<std::string, PositiveMaker> table = [] {
+    std::map<std::string, PositiveMaker> m;
     for (const std::string& kind : token_kinds()) {
       m[kind] = [kind](Rng& rng) { return token_message(kind, rng); };
     }
@@ -568,12 +568,12 @@ const std::map<std::string, Maker>& makers() {
 
 std::vector<std::string> positive_kinds() {
   std::vector<std::string> kinds;
-  for (const auto& [kind, maker] : makers()) kinds.push_back(kind);
+  for (const auto& [kind, maker] : positive_makers()) kinds.push_back(kind);
   return kinds;
 }
 
 CorpusMessage make_positive(std::string_view kind, Rng& rng) {
-  return makers().at(std::string(kind))(rng);
+  return positive_makers().at(std::string(kind))(rng);
 }
 
 }  // namespace cb::test

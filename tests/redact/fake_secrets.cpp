@@ -30,11 +30,11 @@ FakeSecret token(std::string kind, std::string value, std::string placeholder,
   return secret;
 }
 
-using Maker = FakeSecret (*)(Rng&);
+using SecretMaker = FakeSecret (*)(Rng&);
 
 // Prefixes below are split in two so that the source holds no complete token prefix.
-const std::map<std::string, Maker>& makers() {
-  static const std::map<std::string, Maker> table = {
+const std::map<std::string, SecretMaker>& secret_makers() {
+  static const std::map<std::string, SecretMaker> table = {
       {"aws_access_key_id",
        [](Rng& r) {
          return token("aws_access_key_id",
@@ -357,12 +357,12 @@ std::string join(const std::vector<std::string>& parts, std::string_view separat
 
 std::vector<std::string> token_kinds() {
   std::vector<std::string> kinds;
-  for (const auto& [kind, maker] : makers()) kinds.push_back(kind);
+  for (const auto& [kind, maker] : secret_makers()) kinds.push_back(kind);
   return kinds;
 }
 
 FakeSecret make_token(std::string_view kind, Rng& rng) {
-  return makers().at(std::string(kind))(rng);
+  return secret_makers().at(std::string(kind))(rng);
 }
 
 std::string fake_password(Rng& rng, std::string_view forbidden) {

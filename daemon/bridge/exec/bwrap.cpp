@@ -9,6 +9,7 @@
 #include <string>
 
 #include "daemon/bridge/exec/sandbox.h"
+#include "daemon/bridge/exec/workspace.h"
 
 namespace cb::bridge::exec {
 namespace {
@@ -17,21 +18,6 @@ namespace fs = std::filesystem;
 
 // The sandbox's PATH; policy.cpp accepts programs by path from exactly these directories.
 constexpr const char* kSandboxPath = "/usr/local/bin:/usr/bin:/bin";
-
-fs::path real_path(const fs::path& p) {
-  std::unique_ptr<char, decltype(&std::free)> resolved(::realpath(p.c_str(), nullptr), &std::free);
-  return resolved ? fs::path(resolved.get()) : fs::path();
-}
-
-// `inner` equals `outer` or lies below it; both canonical.
-bool inside(const fs::path& inner, const fs::path& outer) {
-  auto o = outer.begin();
-  auto i = inner.begin();
-  for (; o != outer.end(); ++o, ++i) {
-    if (i == inner.end() || *i != *o) return false;
-  }
-  return true;
-}
 
 struct Hidden {
   fs::path path;

@@ -13,26 +13,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// realpath(3): resolves every symlink, "." and "..". Empty on failure, errno set.
-fs::path real_path(const fs::path& p) {
-  std::unique_ptr<char, decltype(&std::free)> resolved(::realpath(p.c_str(), nullptr), &std::free);
-  if (!resolved) return {};
-  return fs::path(resolved.get());
-}
-
 bool is_dir(const fs::path& p) {
   struct stat st {};
   return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-// `inner` equals `outer` or lies below it; both canonical.
-bool inside(const fs::path& inner, const fs::path& outer) {
-  auto o = outer.begin();
-  auto i = inner.begin();
-  for (; o != outer.end(); ++o, ++i) {
-    if (i == inner.end() || *i != *o) return false;
-  }
-  return true;
 }
 
 bool has_control(std::string_view s) {
@@ -43,9 +26,23 @@ bool has_control(std::string_view s) {
   return false;
 }
 
-WorkspaceResult refuse(std::string message) { return WorkspaceResult{{}, std::move(message)}; }
+WorkspaceResult refuse_workspace(std::string message) { return WorkspaceResult{{}, std::move(message)}; }
 
 }  // namespace
+
+fs::path real_path(const fs::path& p) {
+  std::unique_ptr<char, decltype(&std::free)> resolved(::realpath(p.c_str(), nullptr), &std::free);
+  return resolved ? fs::path(resolved.get()) : fs::path();
+}
+
+bool inside(const fs::path& inner, const fs::path& outer) {
+  auto o = outer.begin();
+  auto i = inner.begin();
+  for (; o != outer.end(); ++o, ++i) {
+    if (i == inner.end() || *i != *o) return false;
+  }
+  return true;
+}
 
 std::string check_allowed_root(const fs::path& root) {
   if (root.empty() || !root.is_absolute()) {
@@ -71,25 +68,25 @@ std::string check_allowed_root(const fs::path& root) {
 
 WorkspaceResult resolve_workspace(std::string_view requested,
                                   const std::vector<fs::path>& allowed_roots) {
-  if (requested.empty()) return refuse("refused: the workspace path is empty");
+  if (requested.empty()) return refuse_workspace("refused: the workspace path is empty");
   if (requested.find('\0') != std::string_view::npos) {
-    return refuse("refused: the workspace path contains a NUL byte");
+    return refuse_workspace("refused: the workspace path contains a NUL byte");
   }
   if (has_control(requested)) {
-    return refuse("refused: the workspace path contains a newline or another control character");
+    return refuse_workspace("refused: the workspace path contains a newline or another control character");
   }
-  if (requested.size() >= PATH_MAX) return refuse("refused: the workspace path is too long");
+  if (requested.size() >= PATH_MAX) return refuse_workspace("refused: the workspace path is too long");
   const fs::path path{std::string(requested)};
   if (!path.is_absolute()) {
-    return refuse("refused: the workspace must be an absolute path, got '" + path.string() + "'");
+    return refuse_workspace("refused: the workspace must be an absolute path, got '" + path.string() + "'");
   }
   const fs::path real = real_path(path);
   if (real.empty()) {
-    return refuse("refused: workspace '" + path.string() +
+    return refuse_workspace("refused: workspace '" + path.string() +
                   "' cannot be resolved: " + std::strerror(errno));
   }
   if (!is_dir(real)) {
-    return refuse("refused: workspace '" + path.string() + "' is not a directory");
+    return refuse_workspace("refused: workspace '" + path.string() + "' is not a directory");
   }
   std::string roots_text;
   for (const fs::path& root : allowed_roots) {
@@ -99,12 +96,12 @@ WorkspaceResult resolve_workspace(std::string_view requested,
     roots_text += (roots_text.empty() ? "" : ", ") + real_root.string();
   }
   if (roots_text.empty()) {
-    return refuse(
+    return refuse_workspace(
         "refused: no allowed workspace roots are configured, so no workspace can be "
         "used; the human must add one to the configuration");
   }
   const bool moved = real != path.lexically_normal();
-  return refuse("refused: workspace '" + path.string() + "'" +
+  return refuse_workspace("refused: workspace '" + path.string() + "'" +
                 (moved ? " resolves to '" + real.string() + "', which" : "") +
                 " is outside the allowed roots (" + roots_text + ")");
 }

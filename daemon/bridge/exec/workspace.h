@@ -30,4 +30,10 @@ std::string check_allowed_root(const std::filesystem::path& root);
 WorkspaceResult resolve_workspace(std::string_view requested,
                                   const std::vector<std::filesystem::path>& allowed_roots);
 
+// realpath(3): every symlink, "." and ".." resolved. Empty on failure, errno set.
+std::filesystem::path real_path(const std::filesystem::path& p);
+
+// `inner` equals `outer` or lies below it; both canonical.
+bool inside(const std::filesystem::path& inner, const std::filesystem::path& outer);
+
 }  // namespace cb::bridge::exec

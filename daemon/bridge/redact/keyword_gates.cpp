@@ -2,27 +2,27 @@
 
 #include <algorithm>
 
+#include "daemon/bridge/redact/ascii.h"
 #include "daemon/bridge/redact/rule.h"
 
 namespace cb::bridge::redact {
 namespace {
 
-bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_alnum(char c) { return is_letter(c) || (c >= '0' && c <= '9'); }
+using ascii::is_alnum;
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
-bool is_space(char c) { return is_blank(c) || c == '\n' || c == '\r'; }
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+// Unlike ascii::is_space, no form feed: a gate's gap is blanks and line ends.
+bool is_gap(char c) { return is_blank(c) || c == '\n' || c == '\r'; }
 
 std::size_t skip_letters(std::string_view text, std::size_t i, std::size_t limit) {
   const std::size_t end = std::min(text.size(), i + limit);
-  while (i < end && is_letter(text[i])) ++i;
+  while (i < end && ascii::is_alpha(text[i])) ++i;
   return i;
 }
 
 bool starts_with_word(std::string_view text, std::size_t i, std::string_view word) {
   if (text.size() - i < word.size()) return false;
   for (std::size_t j = 0; j < word.size(); ++j) {
-    if (lower(text[i + j]) != word[j]) return false;
+    if (ascii::to_lower(text[i + j]) != word[j]) return false;
   }
   return true;
 }
@@ -72,8 +72,8 @@ bool gate_qualified_key(std::string_view text, std::size_t pos, std::size_t leng
 
 bool gate_prose(std::string_view text, std::size_t pos, std::size_t length) {
   std::size_t i = skip_letters(text, pos + length, 16);
-  if (i >= text.size() || !is_space(text[i])) return false;
-  while (i < text.size() && is_space(text[i])) ++i;
+  if (i >= text.size() || !is_gap(text[i])) return false;
+  while (i < text.size() && is_gap(text[i])) ++i;
   for (std::string_view word : {"is", "was", "to", "for", "set", "changed"}) {
     if (starts_with_word(text, i, word)) return true;
   }
@@ -97,7 +97,7 @@ bool gate_flag(std::string_view text, std::size_t pos, std::size_t length) {
 }
 
 bool gate_switch(std::string_view text, std::size_t pos, std::size_t length) {
-  if (pos > 0 && !is_space(text[pos - 1]) && text[pos - 1] != '"' && text[pos - 1] != '\'') {
+  if (pos > 0 && !is_gap(text[pos - 1]) && text[pos - 1] != '"' && text[pos - 1] != '\'') {
     return false;
   }
   const std::size_t i = pos + length;
@@ -106,8 +106,8 @@ bool gate_switch(std::string_view text, std::size_t pos, std::size_t length) {
 
 bool gate_scheme(std::string_view text, std::size_t pos, std::size_t length) {
   std::size_t i = pos + length;
-  if (i >= text.size() || !is_space(text[i])) return false;
-  while (i < text.size() && is_space(text[i])) ++i;
+  if (i >= text.size() || !is_gap(text[i])) return false;
+  while (i < text.size() && is_gap(text[i])) ++i;
   return i < text.size() && (is_alnum(text[i]) || text[i] == '-' || text[i] == '_' ||
                              text[i] == '.' || text[i] == '~' || text[i] == '+' || text[i] == '/');
 }
@@ -119,7 +119,7 @@ bool gate_url_userinfo(std::string_view text, std::size_t pos, std::size_t lengt
     const char c = text[i];
     if (c == ':') colon = true;
     if (c == '@') return colon;
-    if (is_space(c) || c == '/' || c == '"' || c == '\'' || c == '<' || c == '>') return false;
+    if (is_gap(c) || c == '/' || c == '"' || c == '\'' || c == '<' || c == '>') return false;
   }
   return false;
 }

@@ -52,8 +52,12 @@ std::vector<redact::RuleSpec> builtin_specs() {
 
 std::map<std::string, int> Redacted::counts() const {
   std::map<std::string, int> out;
-  for (const RedactionHit& hit : hits) ++out[hit.kind];
+  add_counts_to(out);
   return out;
+}
+
+void Redacted::add_counts_to(std::map<std::string, int>& into) const {
+  for (const RedactionHit& hit : hits) ++into[hit.kind];
 }
 
 std::shared_ptr<const Redactor> Redactor::create(const std::vector<RedactionRule>& custom,

@@ -31,6 +31,7 @@ struct Redacted {
   std::vector<RedactionHit> hits;  // in input order, non-overlapping
   bool changed() const { return !hits.empty(); }
   std::map<std::string, int> counts() const;  // kind -> number of hits
+  void add_counts_to(std::map<std::string, int>& into) const;  // into[kind] += hits of kind
 };
 
 // Immutable once built; safe to share (the daemon swaps in a new one on config reload).
