@@ -202,12 +202,25 @@ class Bridge {
                     std::optional<std::int64_t> limit, const char* action);
   Result read_and_mark(const Authed& a, std::optional<std::int64_t> since_id,
                        std::optional<std::int64_t> limit, const char* action);
+  // What a read marked: messages after_id < id <= up_to_id marked read at at_ms.
+  struct Marked {
+    std::int64_t after_id = 0;
+    std::int64_t up_to_id = 0;
+    std::int64_t at_ms = 0;
+    std::size_t count = 0;
+  };
+  // The answer of a read, its messages marked read, within the caller's transaction.
+  Json mark_inbox(const Authed& a, std::optional<std::int64_t> since_id,
+                  std::optional<std::int64_t> limit, const char* action, Marked* marked);
+  // A cancelled wait whose messages a send had handed it: they are unread again.
+  void give_back(const Authed& a, const Marked& marked);
   Json peek_inbox(const Authed& a, std::optional<std::int64_t> since_id,
                   std::optional<std::int64_t> limit);
   // After the commit that holds `row`: wakes the recipient's waiters, pushes channel
-  // notifications, tells watchers.
-  void deliver(const Authed& from, const store::MessageRow& row);
-  void deliver_now(const Authed& from, const store::MessageRow& row);
+  // notifications (unless a waiter of the recipient took the message: it has it already),
+  // tells watchers.
+  void deliver(const Authed& from, const store::MessageRow& row, bool taken);
+  void deliver_now(const Authed& from, const store::MessageRow& row, bool taken);
   void emit(const Json& event);
 
   // ---- Command execution (execution.cpp) ----

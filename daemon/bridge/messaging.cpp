@@ -102,6 +102,7 @@ Result Bridge::send(const Caller& caller, const Credentials& cred, const std::st
   row.files_json = files_json.dump();
   row.redactions_json = redactions.dump();
   row.created_ms = clock_.now_ms();
+  bool taken = false;
   {
     store::WriteTransaction tx(db_);
     row.id = messages_.insert(row);
@@ -111,9 +112,19 @@ Result Bridge::send(const Caller& caller, const Credentials& cred, const std::st
                        {"action_type", action_type},
                        {"files", files.size()},
                        {"redactions", redactions}});
+    // A partner blocked in wait_for_messages takes the message in this transaction: its answer
+    // is ready when the commit wakes it. If this transaction rolls back, so does the hand-off.
+    struct HandOff {
+      Presence::Waiter* waiter;
+      ~HandOff() {
+        if (waiter) waiter->took = false;
+      }
+    } hand_off{presence_.hand_off(a.partner)};
     tx.commit();
+    taken = hand_off.waiter != nullptr;
+    hand_off.waiter = nullptr;
   }
-  deliver(a, row);
+  deliver(a, row, taken);
   return Json{{"status", "sent"},
               {"message_id", row.id},
               {"conversation_id", row.conversation_id},
@@ -124,12 +135,12 @@ Result Bridge::send(const Caller& caller, const Credentials& cred, const std::st
               {"timestamp", iso8601(row.created_ms)}};
 }
 
-void Bridge::deliver(const Authed& from, const store::MessageRow& row) {
+void Bridge::deliver(const Authed& from, const store::MessageRow& row, bool taken) {
   // Waiters wake and partners are told only once the message is durable (group commit).
-  db_.after_commit([this, from, row] { deliver_now(from, row); });
+  db_.after_commit([this, from, row, taken] { deliver_now(from, row, taken); });
 }
 
-void Bridge::deliver_now(const Authed& from, const store::MessageRow& row) {
+void Bridge::deliver_now(const Authed& from, const store::MessageRow& row, bool taken) {
   presence_.wake(from.partner);
   emit(Json{{"event", "message"},
             {"conversation_id", row.conversation_id},
@@ -140,7 +151,9 @@ void Bridge::deliver_now(const Authed& from, const store::MessageRow& row) {
             {"action_type", row.action_type},
             {"message", row.body},
             {"timestamp", iso8601(row.created_ms)}});
-  if (!notifier_) return;
+  // A waiter that took the message answers with it now; a push would only send the model to
+  // check_messages for nothing.
+  if (!notifier_ || taken) return;
   const auto conns = presence_.connections_of(from.partner);
   if (conns.empty()) return;
   const std::int64_t unread = messages_.unread_count(row.conversation_id, row.recipient);
@@ -198,49 +211,72 @@ Result Bridge::peek_messages(const Caller& caller, const Credentials& cred,
   return peek_inbox(std::get<Authed>(auth), since_id, limit);
 }
 
-Result Bridge::read_and_mark(const Authed& a, std::optional<std::int64_t> since_id,
-                          std::optional<std::int64_t> limit, const char* action) {
+Json Bridge::mark_inbox(const Authed& a, std::optional<std::int64_t> since_id,
+                        std::optional<std::int64_t> limit, const char* action, Marked* marked) {
   const std::int64_t n = std::clamp<std::int64_t>(limit.value_or(settings_.default_read_limit), 1,
                                                   kMaxReadLimit);
   const std::int64_t now = clock_.now_ms();
   Json out = Json::array();
-  bool has_more = false;
-  std::int64_t remaining = 0;
-  {
-    store::WriteTransaction tx(db_);
-    auto rows = since_id ? messages_.after(a.self.conversation_id, a.self.session, *since_id, n + 1)
-                         : messages_.unread(a.self.conversation_id, a.self.session, n + 1);
-    has_more = static_cast<std::int64_t>(rows.size()) > n;
-    if (has_more) rows.resize(static_cast<std::size_t>(n));
-    const std::string key = a.self.str();
-    if (!rows.empty()) {
-      messages_.mark_read(a.self.conversation_id, a.self.session,
-                          since_id.value_or(0), rows.back().id, now);
-      for (const auto& m : rows) {
-        out.push_back(message_json(m, m.sender == "system" ? "system"
-                                      : m.sender == a.self.session ? a.role
-                                                                   : a.partner_role));
-      }
-      // Empty polls are counted, not written row by row; the count rides on the next read.
-      const std::int64_t empties = empty_polls_[key];
-      empty_polls_.erase(key);
-      audit_.record(a.self.conversation_id, a.self.session, action, "ok",
-                    Json{{"count", rows.size()},
-                         {"first_id", rows.front().id},
-                         {"last_id", rows.back().id},
-                         {"empty_polls_before", empties}});
-    } else {
-      ++empty_polls_[key];
-      ++empty_polls_total_;
+  auto rows = since_id ? messages_.after(a.self.conversation_id, a.self.session, *since_id, n + 1)
+                       : messages_.unread(a.self.conversation_id, a.self.session, n + 1);
+  const bool has_more = static_cast<std::int64_t>(rows.size()) > n;
+  if (has_more) rows.resize(static_cast<std::size_t>(n));
+  if (!rows.empty()) {
+    messages_.mark_read(a.self.conversation_id, a.self.session, since_id.value_or(0),
+                        rows.back().id, now);
+    if (marked) *marked = Marked{since_id.value_or(0), rows.back().id, now, rows.size()};
+    for (const auto& m : rows) {
+      out.push_back(message_json(m, m.sender == "system" ? "system"
+                                    : m.sender == a.self.session ? a.role
+                                                                 : a.partner_role));
     }
-    remaining = messages_.unread_count(a.self.conversation_id, a.self.session);
-    tx.commit();
+    // Empty polls are counted, not written row by row; the count rides on the next read.
+    const std::string key = a.self.str();
+    const std::int64_t empties = empty_polls_[key];
+    empty_polls_.erase(key);
+    audit_.record(a.self.conversation_id, a.self.session, action, "ok",
+                  Json{{"count", rows.size()},
+                       {"first_id", rows.front().id},
+                       {"last_id", rows.back().id},
+                       {"empty_polls_before", empties}});
   }
   return Json{{"conversation_id", a.self.conversation_id},
               {"session_id", a.self.session},
               {"messages", std::move(out)},
               {"has_more", has_more},
-              {"unread_remaining", remaining}};
+              {"unread_remaining",
+               messages_.unread_count(a.self.conversation_id, a.self.session)}};
+}
+
+Result Bridge::read_and_mark(const Authed& a, std::optional<std::int64_t> since_id,
+                             std::optional<std::int64_t> limit, const char* action) {
+  store::WriteTransaction tx(db_);
+  Json out = mark_inbox(a, since_id, limit, action, nullptr);
+  if (out["messages"].empty()) {
+    ++empty_polls_[a.self.str()];
+    ++empty_polls_total_;
+  }
+  tx.commit();
+  return out;
+}
+
+void Bridge::give_back(const Authed& a, const Marked& marked) {
+  try {
+    store::WriteTransaction tx(db_);
+    const std::int64_t n = messages_.unmark_read(a.self.conversation_id, a.self.session,
+                                                 marked.after_id, marked.up_to_id, marked.at_ms);
+    audit_.record(a.self.conversation_id, a.self.session, "wait_for_messages", "cancelled",
+                  Json{{"unread_again", n}, {"first_after", marked.after_id},
+                       {"last_id", marked.up_to_id}});
+    tx.commit();
+  } catch (const std::exception& e) {
+    // The messages stay marked read: say so, this is the one way a message can go missing.
+    spdlog::error("a cancelled wait_for_messages could not return {} message(s) of {} to "
+                  "unread: {}; `claude-bridgectl show {}` lists them",
+                  marked.count, a.self.str(),
+                  store::storage_failure(e).value_or("the database refused the write"),
+                  a.self.conversation_id);
+  }
 }
 
 Result Bridge::check_messages(const Caller& caller, const Credentials& cred,
@@ -270,9 +306,24 @@ awaitable<Result> Bridge::wait_for_messages(Caller caller, Credentials cred,
   };
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
   asio::steady_timer timer(co_await asio::this_coro::executor);
+  // A send hands this wait its message inside the send's transaction (Presence::hand_off):
+  // the answer, what it marked, and the commit group that holds both.
+  Json handed;
+  Marked marked;
+  std::uint64_t handed_group = 0;
   Presence::Waiter waiter;
   waiter.key = a.self;
   waiter.wake = [&timer] { timer.cancel(); };
+  waiter.take = [&]() -> bool {
+    if (cancelled()) return false;
+    Marked m;
+    Json answer = mark_inbox(a, since_id, limit, "wait_for_messages", &m);
+    if (m.count == 0) return false;
+    handed = std::move(answer);
+    marked = m;
+    handed_group = db_.open_group();
+    return true;
+  };
   presence_.add_waiter(&waiter);
   struct Unregister {
     Presence& p;
@@ -280,21 +331,35 @@ awaitable<Result> Bridge::wait_for_messages(Caller caller, Credentials cred,
     ~Unregister() { p.remove_waiter(w); }
   } unregister{presence_, &waiter};
 
-  while (!has_mail()) {
+  // Whether the hand-off stands: its group committed or is still open. An open group is
+  // waited for by the tool's durable wrapper, which answers with an error if it then fails.
+  auto hand_off_stands = [&] {
+    if (!waiter.took) return false;
+    if (handed_group == 0 || db_.open_group() == handed_group) return true;
+    std::string failure;
+    db_.when_done(handed_group, [&failure](const std::string& why) { failure = why; });
+    if (failure.empty()) return true;
+    waiter.took = false;  // the group rolled back the message and the marks with it
+    return false;
+  };
+
+  for (;;) {
+    if (hand_off_stands()) co_return std::move(handed);
+    if (has_mail()) break;
     const auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) break;
+    // Expiry while waiting ends the wait like any other refusal would on the next call.
+    if (now >= deadline || clock_.now_ms() >= a.conversation.expires_ms) break;
     timer.expires_at(std::min(deadline, now + progress_interval));
     std::error_code ec;
     co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
     if (cancelled()) {
-      // Nothing is consumed: whatever arrived stays unread.
+      // Nothing is consumed: whatever arrived stays unread, a handed message included.
+      if (hand_off_stands()) give_back(a, marked);
       co_return wait_cancelled_refusal();
     }
     if (!ec && std::chrono::steady_clock::now() < deadline && progress) {
       progress("waiting for partner (" + a.partner_role + ")…");
     }
-    // Expiry while waiting ends the wait like any other refusal would on the next call.
-    if (clock_.now_ms() >= a.conversation.expires_ms) break;
   }
   co_return read_inbox(a, since_id, limit, "wait_for_messages");
 }

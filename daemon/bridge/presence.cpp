@@ -47,6 +47,19 @@ std::size_t Presence::wake(const SessionKey& key) {
   return woken.size();
 }
 
+Presence::Waiter* Presence::hand_off(const SessionKey& key) {
+  auto it = waiters_.find(key);
+  if (it == waiters_.end()) return nullptr;
+  for (Waiter* w : it->second) {
+    if (w->took || !w->take) continue;
+    if (w->take()) {
+      w->took = true;
+      return w;
+    }
+  }
+  return nullptr;
+}
+
 bool Presence::waiting(const SessionKey& key) const {
   auto it = waiters_.find(key);
   return it != waiters_.end() && !it->second.empty();

@@ -25,6 +25,10 @@ class Presence {
   struct Waiter {
     SessionKey key;
     std::function<void()> wake;
+    // Called by a send inside its own transaction: the wait marks its messages read there and
+    // keeps its answer, so it needs no transaction of its own when woken. True if it took them.
+    std::function<bool()> take;
+    bool took = false;  // set by hand_off; cleared when the sender's transaction rolls back
   };
 
   void bind(std::uint64_t connection, const SessionKey& key);
@@ -38,6 +42,8 @@ class Presence {
   void remove_waiter(Waiter* w);
   // Wakes every waiter of `key`; returns how many.
   std::size_t wake(const SessionKey& key);
+  // The first waiter of `key` that takes its messages (see Waiter::take), or nullptr.
+  Waiter* hand_off(const SessionKey& key);
   bool waiting(const SessionKey& key) const;
   std::size_t waiters() const { return waiter_count_; }
 

@@ -168,6 +168,20 @@ void Messages::mark_read(const std::string& conv, const std::string& recipient,
   q.exec();
 }
 
+std::int64_t Messages::unmark_read(const std::string& conv, const std::string& recipient,
+                                   std::int64_t after_id, std::int64_t up_to_id,
+                                   std::int64_t marked_ms) {
+  auto& q = db_.stmt(
+      "UPDATE messages SET read_ms = NULL WHERE conversation_id = ? AND recipient = ?"
+      " AND read_ms = ? AND id > ? AND id <= ?");
+  q.bind(1, conv);
+  q.bind(2, recipient);
+  q.bind(3, marked_ms);
+  q.bind(4, after_id);
+  q.bind(5, up_to_id);
+  return q.exec();
+}
+
 std::int64_t Messages::unread_count(const std::string& conv, const std::string& recipient) {
   auto& q = db_.stmt(
       "SELECT COUNT(*) FROM messages WHERE conversation_id = ? AND recipient = ?"

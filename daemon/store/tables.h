@@ -42,6 +42,10 @@ class Messages {
   // Marks unread messages to `recipient` with after_id < id <= up_to_id as read.
   void mark_read(const std::string& conv, const std::string& recipient, std::int64_t after_id,
                  std::int64_t up_to_id, std::int64_t now_ms);
+  // Undoes that mark: messages to `recipient` with after_id < id <= up_to_id whose read time is
+  // exactly `marked_ms` are unread again. Returns how many.
+  std::int64_t unmark_read(const std::string& conv, const std::string& recipient,
+                           std::int64_t after_id, std::int64_t up_to_id, std::int64_t marked_ms);
   std::int64_t unread_count(const std::string& conv, const std::string& recipient);
   // Messages sent by `sender` at or after each of the given times (one count per time).
   std::vector<std::int64_t> sent_since(const std::string& conv, const std::string& sender,

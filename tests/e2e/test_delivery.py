@@ -116,6 +116,22 @@ class Delivery(DaemonTest):
         got = ok(b.call("check_messages", cb))
         self.assertEqual([m["message"] for m in got["messages"]], ["pushed"])
 
+    def test_no_channel_push_when_a_wait_takes_the_message(self):
+        a, b, ca, cb = self.pair()
+        rid = self.start_wait(b, cb)
+        deadline = time.time() + 5
+        while not ok(a.call("check_partner_status", ca))["waiting"]:
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.02)
+        sent = ok(a.call("send_to_partner", {**ca, "message": "straight into the wait"}))
+        got = self.result_of(b, rid)["structuredContent"]
+        self.assertEqual([m["id"] for m in got["messages"]], [sent["message_id"]])
+        # One more round trip on b's connection: a push would have been written before its reply.
+        self.assertEqual(ok(b.call("check_messages", cb))["messages"], [])
+        pushes = [m for m in b.inbox if m.get("method") == "notifications/claude/channel"]
+        self.assertEqual(pushes, [], "the wait delivered the message; a push only sends the "
+                                     "model to check_messages for nothing")
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -1,6 +1,10 @@
 // The product rules, with an in-memory database and a fake clock: no sockets, no sleeping.
 #include <doctest/doctest.h>
 
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+
 #include "daemon/bridge/bridge.h"
 #include "daemon/bridge/crypto.h"
 
@@ -288,4 +292,69 @@ TEST_CASE("read budget is separate and larger than the send budget") {
   CHECK(r.code == "rate_limited");
   CHECK(r.message.find("wait_for_messages") != std::string::npos);
   World::ok(w.send(w.a, "sends are budgeted separately"));
+}
+
+namespace {
+
+// wait_for_messages on an io_context, with group commit deferred to the loop as the daemon
+// runs it: a call's writes are committed when the loop turn that made them ends.
+struct WaitWorld : World {
+  asio::io_context io;
+  bool cancel = false;
+  std::optional<Result> answer;
+
+  WaitWorld() {
+    db->enable_group_commit(
+        [this](std::function<void()> flush) { asio::post(io, std::move(flush)); });
+  }
+  // Starts bob's wait and runs the loop until it blocks.
+  void start_wait(const Credentials& c) {
+    asio::co_spawn(io,
+                   bridge->wait_for_messages(bob, c, std::nullopt, std::nullopt, 60, nullptr,
+                                             [this] { return cancel; }),
+                   [this](std::exception_ptr e, Result r) {
+                     if (e) std::rethrow_exception(e);
+                     answer = std::move(r);
+                   });
+    io.poll();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a send hands its message to a blocked wait: one transaction, answered at the commit") {
+  WaitWorld w;
+  w.start_wait(w.b);
+  REQUIRE_FALSE(w.answer);
+  REQUIRE(w.bridge->presence().waiting(SessionKey{w.b.conversation_id, "b"}));
+  const std::uint64_t writes = w.db->write_seq();
+  World::ok(w.send(w.a, "handed over"));
+  CHECK_FALSE(w.answer);  // nothing is answered before the commit
+  w.io.poll();
+  REQUIRE(w.answer);
+  Json got = World::ok(*w.answer);
+  REQUIRE(got["messages"].size() == 1);
+  CHECK(got["messages"][0]["message"] == "handed over");
+  CHECK(got["unread_remaining"] == 0);
+  // The wait marked its message read inside the send's transaction: no write of its own.
+  CHECK(w.db->write_seq() == writes + 1);
+  CHECK(World::ok(w.read(w.b))["messages"].empty());
+  CHECK_FALSE(w.bridge->presence().waiting(SessionKey{w.b.conversation_id, "b"}));
+}
+
+TEST_CASE("a wait cancelled after a send handed it a message gives the message back") {
+  WaitWorld w;
+  w.start_wait(w.b);
+  World::ok(w.send(w.a, "keep me"));  // handed to the wait inside the send's transaction
+  w.cancel = true;                    // the client cancels before the wait could answer
+  w.io.poll();
+  REQUIRE(w.answer);
+  CHECK(World::refused(*w.answer).code == "cancelled");
+  Json entry = w.bridge->audit_entries(w.b.conversation_id, 1)["entries"][0];
+  CHECK(entry["action"] == "wait_for_messages");
+  CHECK(entry["outcome"] == "cancelled");
+  CHECK(entry["details"]["unread_again"] == 1);
+  Json got = World::ok(w.read(w.b));
+  REQUIRE(got["messages"].size() == 1);
+  CHECK(got["messages"][0]["message"] == "keep me");
 }
