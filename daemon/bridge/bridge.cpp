@@ -41,7 +41,15 @@ Bridge::Bridge(store::Database& db, const Clock& clock, std::string server_key, 
       auth_failures_(settings.auth_failures_per_minute, 60'000),
       reads_(settings.read_per_minute, 60'000) {}
 
-Bridge::~Bridge() { crypto::wipe(server_key_); }
+Bridge::~Bridge() {
+  crypto::wipe(server_key_);
+  forget_tokens();
+}
+
+void Bridge::forget_tokens() const {
+  for (auto& [input, token] : token_cache_) crypto::wipe(token);
+  token_cache_.clear();
+}
 
 void Bridge::reconfigure(Settings settings, std::shared_ptr<const Redactor> redactor) {
   settings_ = settings;
@@ -59,7 +67,13 @@ std::string Bridge::derive_token(const std::string& conversation_id, const std::
   data += session;
   data.push_back('\0');
   data += nonce;
-  return crypto::hex(crypto::hmac_sha256(server_key_, data));
+  // Every authenticated call needs its session's token: derived once, then looked up (an HMAC
+  // through OpenSSL's provider machinery costs more than the rest of authentication).
+  if (auto it = token_cache_.find(data); it != token_cache_.end()) return it->second;
+  if (token_cache_.size() >= kTokenCacheSize) forget_tokens();
+  std::string token = crypto::hex(crypto::hmac_sha256(server_key_, data));
+  token_cache_.emplace(std::move(data), token);
+  return token;
 }
 
 Refusal Bridge::refuse(const std::string& conv, const std::string& session, const char* action,

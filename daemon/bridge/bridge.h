@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -256,6 +257,10 @@ class Bridge {
   SlidingWindow auth_failures_;
   SlidingWindow reads_;
   Notifier* notifier_ = nullptr;
+  // derive_token's answers by HMAC input; wiped when full and on destruction.
+  static constexpr std::size_t kTokenCacheSize = 4096;
+  mutable std::unordered_map<std::string, std::string> token_cache_;
+  void forget_tokens() const;
   std::map<std::string, std::int64_t> empty_polls_;  // per session key, since its last read
   std::int64_t empty_polls_total_ = 0;
   std::map<std::string, std::int64_t> refusals_;     // by code
