@@ -370,13 +370,20 @@ std::int64_t proc_status_kib(pid_t pid, const char* field) {
   return -1;
 }
 
-std::int64_t proc_pss_kib(pid_t pid) {
+std::int64_t proc_rollup_kib(pid_t pid, const char* field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/smaps_rollup");
   std::string line;
+  const std::string key = std::string(field) + ":";
   while (std::getline(in, line)) {
-    if (line.rfind("Pss:", 0) == 0) return std::strtoll(line.c_str() + 4, nullptr, 10);
+    if (line.rfind(key, 0) == 0) return std::strtoll(line.c_str() + key.size(), nullptr, 10);
   }
   return -1;
+}
+
+std::int64_t proc_private_kib(pid_t pid) {
+  const auto clean = proc_rollup_kib(pid, "Private_Clean");
+  const auto dirty = proc_rollup_kib(pid, "Private_Dirty");
+  return clean < 0 || dirty < 0 ? -1 : clean + dirty;
 }
 
 double proc_cpu_seconds(pid_t pid) {

@@ -135,8 +135,12 @@ Percentiles percentiles_us(std::vector<std::int64_t> samples_ns);
 
 // Fields of /proc/<pid>/status in KiB (VmRSS, VmHWM, RssAnon, RssFile); -1 if absent.
 std::int64_t proc_status_kib(pid_t pid, const char* field);
-// Pss from /proc/<pid>/smaps_rollup in KiB; -1 if unavailable.
-std::int64_t proc_pss_kib(pid_t pid);
+// Fields of /proc/<pid>/smaps_rollup in KiB (Pss, Private_Clean, Private_Dirty, Shared_Clean);
+// -1 if unavailable.
+std::int64_t proc_rollup_kib(pid_t pid, const char* field);
+inline std::int64_t proc_pss_kib(pid_t pid) { return proc_rollup_kib(pid, "Pss"); }
+// Pages no other process maps: Private_Clean + Private_Dirty (the USS); -1 if unavailable.
+std::int64_t proc_private_kib(pid_t pid);
 // utime + stime of a process in seconds.
 double proc_cpu_seconds(pid_t pid);
 // The pid of the process listening on a Unix socket, via SO_PEERCRED of a fresh connection.

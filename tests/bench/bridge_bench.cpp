@@ -176,6 +176,12 @@ class Bench {
     if (daemon_pid_ <= 0) die("nothing answers on " + socket_path_);
     out_["daemon_pid"] = daemon_pid_;
     out_["daemon_rss_start_kib"] = proc_status_kib(daemon_pid_, "VmRSS");
+    // RSS counts every resident page of the libraries it maps; PSS divides shared pages among
+    // the processes mapping them; private pages (USS) are mapped by the daemon alone, including
+    // library pages nothing else happens to map right now; anonymous pages are its heap/stacks.
+    out_["daemon_pss_start_kib"] = proc_pss_kib(daemon_pid_);
+    out_["daemon_private_start_kib"] = proc_private_kib(daemon_pid_);
+    out_["daemon_anon_start_kib"] = proc_status_kib(daemon_pid_, "RssAnon");
     if (o_.shim_start) measure_shim_start();
     if (o_.sessions > 0 || o_.idle_waiters > 0) {
       const std::int64_t t0 = now_ns();

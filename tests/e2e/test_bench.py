@@ -41,6 +41,12 @@ class BridgeBench(unittest.TestCase):
         self.assertEqual(out["wakes"], 2 * 30)
         self.assertEqual(out["connections"], 4 + 6)
         self.assertFalse(out["config"]["via_shim"])
+        # Private pages are part of the proportional share, which is part of the resident set.
+        self.assertGreater(out["daemon_private_start_kib"], 0)
+        self.assertLessEqual(out["daemon_private_start_kib"], out["daemon_pss_start_kib"])
+        self.assertLessEqual(out["daemon_pss_start_kib"], out["daemon_rss_start_kib"])
+        self.assertGreater(out["daemon_anon_start_kib"], 0)
+        self.assertLessEqual(out["daemon_anon_start_kib"], out["daemon_rss_start_kib"])
 
     def test_through_shims_and_shim_start(self):
         out = self.run_bench("--sessions", 2, "--messages", 20, "--warmup", 1,
