@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 
 #include "common/framing.h"
@@ -11,6 +12,8 @@ namespace {
 
 // Frames one connection may have handled before the reader yields to the rest of the loop.
 constexpr std::uint64_t kFramesPerTurn = 16;
+// Unread reply bytes past which a connection's requests are no longer read (see the header).
+constexpr std::size_t kPauseReadingAbove = 256 * 1024;
 
 }  // namespace
 
@@ -18,9 +21,14 @@ Connection::Connection(Socket socket, Peer peer, ConnectionLimits limits)
     : socket_(std::move(socket)),
       peer_(peer),
       limits_(limits),
-      wake_writer_(socket_.get_executor(), asio::steady_timer::time_point::max()) {}
+      wake_writer_(socket_.get_executor(), asio::steady_timer::time_point::max()),
+      wake_reader_(socket_.get_executor(), asio::steady_timer::time_point::max()) {}
 
 Connection::~Connection() = default;
+
+std::size_t Connection::pause_reading_above() const {
+  return std::min(limits_.max_write_queue_bytes / 2, kPauseReadingAbove);
+}
 
 void Connection::start(std::shared_ptr<FrameHandler> handler, std::function<void()> on_gone) {
   handler_ = std::move(handler);
@@ -64,6 +72,7 @@ void Connection::send(std::string frame) {
 void Connection::close() {
   closing_ = true;
   wake_writer_.cancel_one();
+  wake_reader_.cancel();
 }
 
 void Connection::abort() {
@@ -74,6 +83,7 @@ void Connection::abort() {
   socket_.shutdown(Socket::shutdown_both, ec);
   socket_.close(ec);
   wake_writer_.cancel();
+  wake_reader_.cancel();
 }
 
 awaitable<void> Connection::reader() {
@@ -90,6 +100,18 @@ awaitable<void> Connection::reader() {
     for (;;) {
       const auto status = framer.next(line);
       if (status == LineFramer::Status::kNeedMore) break;
+      // Backpressure: a client that does not read its replies gets no more work done for it
+      // (and nothing is dropped) until it has read them down again.
+      while (queued_bytes_ > pause_reading_above() && !closing_) {
+        reader_paused_ = true;
+        std::error_code wait_ec;
+        co_await wake_reader_.async_wait(asio::redirect_error(use_awaitable, wait_ec));
+        reader_paused_ = false;
+      }
+      if (closing_) {
+        done = true;
+        break;
+      }
       if (status == LineFramer::Status::kTooLong) {
         spdlog::warn("connection {} (pid {}) sent a frame over {} bytes; closing it",
                      peer_.connection_id, peer_.pid, limits_.max_frame_bytes);
@@ -125,6 +147,7 @@ awaitable<void> Connection::writer() {
       std::string frame = std::move(queue_.front());
       queue_.pop_front();
       queued_bytes_ -= frame.size();
+      if (reader_paused_ && queued_bytes_ <= pause_reading_above()) wake_reader_.cancel();
       writing_ = true;
       std::error_code ec;
       co_await asio::async_write(socket_, asio::buffer(frame), asio::redirect_error(use_awaitable, ec));

@@ -19,8 +19,10 @@ struct ConnectionLimits {
 // One client connection: a reader coroutine that frames lines (bounded while reading) and
 // hands them to the handler, and a writer coroutine that drains the outgoing queue. send()
 // writes a frame at once when nothing is queued and the socket takes it (the common case: no
-// trip through the event loop); the rest waits for the writer. A client that stops reading is
-// disconnected once its queue passes the limit; it costs only itself.
+// trip through the event loop); the rest waits for the writer. A client that stops reading
+// costs only itself: once its unread replies pass pause_reading_above() the reader takes no
+// more of its requests until it catches up, and if replies it did not ask for (answers to
+// earlier waits, notifications) still take the queue past the limit, it is disconnected.
 class Connection : public Outbox, public std::enable_shared_from_this<Connection> {
  public:
   Connection(Socket socket, Peer peer, ConnectionLimits limits);
@@ -34,6 +36,9 @@ class Connection : public Outbox, public std::enable_shared_from_this<Connection
   void abort();
 
   const Peer& peer() const { return peer_; }
+  // Queued reply bytes above which no further requests are read: half the queue limit, at
+  // most 256 KiB.
+  std::size_t pause_reading_above() const;
 
  private:
   awaitable<void> reader();
@@ -49,6 +54,8 @@ class Connection : public Outbox, public std::enable_shared_from_this<Connection
   std::size_t queued_bytes_ = 0;
   bool writing_ = false;  // the writer holds a frame taken off the queue
   asio::steady_timer wake_writer_;
+  asio::steady_timer wake_reader_;  // the paused reader waits here for the queue to drain
+  bool reader_paused_ = false;
   bool closing_ = false;   // no new frames; close once the queue is flushed
   bool finished_ = false;
   int running_ = 0;        // coroutines still alive

@@ -1,5 +1,6 @@
 // net::Connection over in-process socket pairs: fairness between connections, replies written
-// straight to the socket, order and the write-queue cap when the socket is full.
+// straight to the socket, order and the write-queue cap when the socket is full, and reading
+// paused while a client leaves its replies unread.
 #include <doctest/doctest.h>
 
 #include <asio/io_context.hpp>
@@ -148,4 +149,64 @@ TEST_CASE("a client that does not read is cut off once the queue passes the cap"
     got.append(buf, n);
   }
   CHECK(got.size() < (std::size_t{2} << 20));
+}
+
+namespace {
+
+// Answers every request with a reply of `reply_bytes`, numbered like the request.
+struct Replier : FrameHandler {
+  net::Connection* conn = nullptr;
+  std::size_t reply_bytes = 0;
+  int handled = 0;
+  void handle_frame(std::string_view frame) override {
+    ++handled;
+    std::string reply(frame);
+    reply.resize(reply_bytes, '.');
+    conn->send(std::move(reply));
+  }
+  void frame_too_long(std::size_t) override {}
+  void closed() override {}
+};
+
+}  // namespace
+
+TEST_CASE("a client that does not read its replies is not read from until it catches up") {
+  asio::io_context io;
+  auto ends = socket_pair(io);
+  bool gone = false;
+  net::ConnectionLimits limits;
+  limits.max_write_queue_bytes = std::size_t{1} << 20;
+  auto conn = std::make_shared<net::Connection>(std::move(ends.daemon_side), Peer{1, -1, 0}, limits);
+  auto handler = std::make_shared<Replier>();
+  handler->conn = conn.get();
+  handler->reply_bytes = 20000;
+  conn->start(handler, [&gone] { gone = true; });
+  constexpr int kRequests = 200;  // 4 MB of replies: four times the queue limit
+  std::string requests;
+  for (int i = 0; i < kRequests; ++i) requests += "r" + std::to_string(i) + "\n";
+  asio::write(ends.client_side, asio::buffer(requests));
+  for (int i = 0; i < 1000; ++i) io.poll();
+  // The socket buffer and the queue up to the pause mark hold its replies; no more is read.
+  CHECK_FALSE(gone);
+  CHECK(handler->handled > 0);
+  CHECK(handler->handled < kRequests);
+  const int handled_while_unread = handler->handled;
+  for (int i = 0; i < 1000; ++i) io.poll();
+  CHECK(handler->handled == handled_while_unread);
+  // Once it reads, every request is served and every reply arrives whole, in order.
+  std::string got;
+  const std::size_t want = std::size_t{kRequests} * (handler->reply_bytes + 1);
+  for (int i = 0; i < 200000 && got.size() < want; ++i) {
+    got += available(ends.client_side);
+    io.poll();
+  }
+  CHECK_FALSE(gone);
+  CHECK(handler->handled == kRequests);
+  REQUIRE(got.size() == want);
+  for (int i = 0; i < kRequests; ++i) {
+    const std::string head = "r" + std::to_string(i) + ".";
+    CHECK(got.compare(std::size_t(i) * (handler->reply_bytes + 1), head.size(), head) == 0);
+  }
+  conn->abort();
+  io.poll();
 }
