@@ -20,6 +20,13 @@ class Delivery(DaemonTest):
         client.send({"jsonrpc": "2.0", "id": rid, "method": "tools/call", "params": params})
         return rid
 
+    def until_partner_waits(self, client, creds, timeout=5):
+        """Polls check_partner_status until it says the partner is blocked in a wait."""
+        deadline = time.time() + timeout
+        while not ok(client.call("check_partner_status", creds))["waiting"]:
+            self.assertLess(time.time(), deadline, "the partner's wait never registered")
+            time.sleep(0.02)
+
     def result_of(self, client, rid, timeout=10):
         return client.wait_for(lambda m: m.get("id") == rid and "method" not in m, timeout)["result"]
 
@@ -32,11 +39,7 @@ class Delivery(DaemonTest):
     def test_wakes_on_send(self):
         a, b, ca, cb = self.pair()
         rid = self.start_wait(b, cb)
-        # The waiter is registered before we send: partner status says so.
-        deadline = time.time() + 5
-        while not ok(a.call("check_partner_status", ca))["waiting"]:
-            self.assertLess(time.time(), deadline)
-            time.sleep(0.02)
+        self.until_partner_waits(a, ca)  # the waiter is registered before we send
         sent = ok(a.call("send_to_partner", {**ca, "message": "wake up"}))
         got = self.result_of(b, rid)["structuredContent"]
         self.assertEqual([m["id"] for m in got["messages"]], [sent["message_id"]])
@@ -119,10 +122,7 @@ class Delivery(DaemonTest):
     def test_no_channel_push_when_a_wait_takes_the_message(self):
         a, b, ca, cb = self.pair()
         rid = self.start_wait(b, cb)
-        deadline = time.time() + 5
-        while not ok(a.call("check_partner_status", ca))["waiting"]:
-            self.assertLess(time.time(), deadline)
-            time.sleep(0.02)
+        self.until_partner_waits(a, ca)
         sent = ok(a.call("send_to_partner", {**ca, "message": "straight into the wait"}))
         got = self.result_of(b, rid)["structuredContent"]
         self.assertEqual([m["id"] for m in got["messages"]], [sent["message_id"]])
