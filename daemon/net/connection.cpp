@@ -102,12 +102,7 @@ awaitable<void> Connection::reader() {
       if (status == LineFramer::Status::kNeedMore) break;
       // Backpressure: a client that does not read its replies gets no more work done for it
       // (and nothing is dropped) until it has read them down again.
-      while (queued_bytes_ > pause_reading_above() && !closing_) {
-        reader_paused_ = true;
-        std::error_code wait_ec;
-        co_await wake_reader_.async_wait(asio::redirect_error(use_awaitable, wait_ec));
-        reader_paused_ = false;
-      }
+      if (queued_bytes_ > pause_reading_above() && !closing_) co_await wait_until_read();
       if (closing_) {
         done = true;
         break;
@@ -141,6 +136,26 @@ awaitable<void> Connection::reader() {
   if (--running_ == 0) finish();
 }
 
+awaitable<void> Connection::wait_until_read() {
+  reader_paused_ = true;
+  std::uint64_t written_before = written_bytes_;
+  while (queued_bytes_ > pause_reading_above() && !closing_) {
+    wake_reader_.expires_after(limits_.max_unread_wait);
+    std::error_code ec;
+    co_await wake_reader_.async_wait(asio::redirect_error(use_awaitable, ec));
+    if (ec || closing_ || queued_bytes_ <= pause_reading_above()) continue;  // woken
+    if (written_bytes_ != written_before) {  // slow, but reading: wait on
+      written_before = written_bytes_;
+      continue;
+    }
+    spdlog::warn("connection {} (pid {}) does not read its replies ({} bytes unread for {} ms); "
+                 "closing it",
+                 peer_.connection_id, peer_.pid, queued_bytes_, limits_.max_unread_wait.count());
+    abort();
+  }
+  reader_paused_ = false;
+}
+
 awaitable<void> Connection::writer() {
   for (;;) {
     while (!queue_.empty() && socket_.is_open()) {
@@ -150,7 +165,14 @@ awaitable<void> Connection::writer() {
       if (reader_paused_ && queued_bytes_ <= pause_reading_above()) wake_reader_.cancel();
       writing_ = true;
       std::error_code ec;
-      co_await asio::async_write(socket_, asio::buffer(frame), asio::redirect_error(use_awaitable, ec));
+      // Piece by piece, counting the bytes: a paused reader takes any of them as progress.
+      for (std::size_t done = 0; done < frame.size() && !ec;) {
+        const std::size_t n = co_await socket_.async_write_some(
+            asio::buffer(frame.data() + done, frame.size() - done),
+            asio::redirect_error(use_awaitable, ec));
+        done += n;
+        written_bytes_ += n;
+      }
       writing_ = false;
       if (ec) {
         abort();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -14,6 +15,9 @@ namespace cb::net {
 struct ConnectionLimits {
   std::size_t max_frame_bytes = 1 << 20;
   std::size_t max_write_queue_bytes = 16 << 20;
+  // How long a paused reader (see below) waits for its client to read anything at all before
+  // the connection is closed.
+  std::chrono::milliseconds max_unread_wait{60000};
 };
 
 // One client connection: a reader coroutine that frames lines (bounded while reading) and
@@ -21,8 +25,9 @@ struct ConnectionLimits {
 // writes a frame at once when nothing is queued and the socket takes it (the common case: no
 // trip through the event loop); the rest waits for the writer. A client that stops reading
 // costs only itself: once its unread replies pass pause_reading_above() the reader takes no
-// more of its requests until it catches up, and if replies it did not ask for (answers to
-// earlier waits, notifications) still take the queue past the limit, it is disconnected.
+// more of its requests until it catches up; it is disconnected if it reads nothing at all for
+// max_unread_wait meanwhile, or if replies it did not ask for (answers to earlier waits,
+// notifications) take the queue past max_write_queue_bytes.
 class Connection : public Outbox, public std::enable_shared_from_this<Connection> {
  public:
   Connection(Socket socket, Peer peer, ConnectionLimits limits);
@@ -43,6 +48,8 @@ class Connection : public Outbox, public std::enable_shared_from_this<Connection
  private:
   awaitable<void> reader();
   awaitable<void> writer();
+  // Parks the reader while the client leaves more than pause_reading_above() unread.
+  awaitable<void> wait_until_read();
   void finish();
 
   Socket socket_;
@@ -56,6 +63,7 @@ class Connection : public Outbox, public std::enable_shared_from_this<Connection
   asio::steady_timer wake_writer_;
   asio::steady_timer wake_reader_;  // the paused reader waits here for the queue to drain
   bool reader_paused_ = false;
+  std::uint64_t written_bytes_ = 0;  // by the writer; a paused reader watches it for progress
   bool closing_ = false;   // no new frames; close once the queue is flushed
   bool finished_ = false;
   int running_ = 0;        // coroutines still alive

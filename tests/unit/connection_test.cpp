@@ -168,45 +168,100 @@ struct Replier : FrameHandler {
   void closed() override {}
 };
 
+struct Replying {
+  std::shared_ptr<net::Connection> conn;
+  std::shared_ptr<Replier> handler;
+  bool gone = false;
+};
+
+// A connection (reading pauses above 256 KiB unread) whose handler answers each request with
+// `reply_bytes`, and `requests` requests already written by the client.
+constexpr int kRequests = 200;  // of 20,000 bytes: 4 MB of replies, four times the queue limit
+std::unique_ptr<Replying> start_replying(net::Socket daemon_side, net::Socket& client_side,
+                                         std::chrono::milliseconds max_unread_wait,
+                                         int requests = kRequests,
+                                         std::size_t reply_bytes = 20000,
+                                         std::size_t queue_limit = std::size_t{1} << 20) {
+  auto r = std::make_unique<Replying>();
+  net::ConnectionLimits limits;
+  limits.max_write_queue_bytes = queue_limit;
+  limits.max_unread_wait = max_unread_wait;
+  r->conn = std::make_shared<net::Connection>(std::move(daemon_side), Peer{1, -1, 0}, limits);
+  r->handler = std::make_shared<Replier>();
+  r->handler->conn = r->conn.get();
+  r->handler->reply_bytes = reply_bytes;
+  r->conn->start(r->handler, [gone = &r->gone] { *gone = true; });
+  std::string text;
+  for (int i = 0; i < requests; ++i) text += "r" + std::to_string(i) + "\n";
+  asio::write(client_side, asio::buffer(text));
+  return r;
+}
+
 }  // namespace
 
 TEST_CASE("a client that does not read its replies is not read from until it catches up") {
   asio::io_context io;
   auto ends = socket_pair(io);
-  bool gone = false;
-  net::ConnectionLimits limits;
-  limits.max_write_queue_bytes = std::size_t{1} << 20;
-  auto conn = std::make_shared<net::Connection>(std::move(ends.daemon_side), Peer{1, -1, 0}, limits);
-  auto handler = std::make_shared<Replier>();
-  handler->conn = conn.get();
-  handler->reply_bytes = 20000;
-  conn->start(handler, [&gone] { gone = true; });
-  constexpr int kRequests = 200;  // 4 MB of replies: four times the queue limit
-  std::string requests;
-  for (int i = 0; i < kRequests; ++i) requests += "r" + std::to_string(i) + "\n";
-  asio::write(ends.client_side, asio::buffer(requests));
+  auto r = start_replying(std::move(ends.daemon_side), ends.client_side, std::chrono::minutes(1));
   for (int i = 0; i < 1000; ++i) io.poll();
   // The socket buffer and the queue up to the pause mark hold its replies; no more is read.
-  CHECK_FALSE(gone);
-  CHECK(handler->handled > 0);
-  CHECK(handler->handled < kRequests);
-  const int handled_while_unread = handler->handled;
+  CHECK_FALSE(r->gone);
+  CHECK(r->handler->handled > 0);
+  CHECK(r->handler->handled < kRequests);
+  const int handled_while_unread = r->handler->handled;
   for (int i = 0; i < 1000; ++i) io.poll();
-  CHECK(handler->handled == handled_while_unread);
+  CHECK(r->handler->handled == handled_while_unread);
   // Once it reads, every request is served and every reply arrives whole, in order.
   std::string got;
-  const std::size_t want = std::size_t{kRequests} * (handler->reply_bytes + 1);
+  const std::size_t want = std::size_t{kRequests} * (r->handler->reply_bytes + 1);
   for (int i = 0; i < 200000 && got.size() < want; ++i) {
     got += available(ends.client_side);
     io.poll();
   }
-  CHECK_FALSE(gone);
-  CHECK(handler->handled == kRequests);
+  CHECK_FALSE(r->gone);
+  CHECK(r->handler->handled == kRequests);
   REQUIRE(got.size() == want);
   for (int i = 0; i < kRequests; ++i) {
     const std::string head = "r" + std::to_string(i) + ".";
-    CHECK(got.compare(std::size_t(i) * (handler->reply_bytes + 1), head.size(), head) == 0);
+    CHECK(got.compare(std::size_t(i) * (r->handler->reply_bytes + 1), head.size(), head) == 0);
   }
-  conn->abort();
+  r->conn->abort();
+  io.poll();
+}
+
+TEST_CASE("a paused client that reads nothing at all is cut off after max_unread_wait") {
+  asio::io_context io;
+  auto ends = socket_pair(io);
+  auto r = start_replying(std::move(ends.daemon_side), ends.client_side,
+                          std::chrono::milliseconds(50));
+  for (int i = 0; i < 1000 && !r->gone; ++i) io.run_one_for(std::chrono::milliseconds(10));
+  CHECK(r->gone);
+  CHECK(r->handler->handled < kRequests);
+}
+
+TEST_CASE("a paused client that reads slowly is waited for, however long it takes") {
+  asio::io_context io;
+  auto ends = socket_pair(io);
+  // Replies of 3 MB, each alone past the pause mark, read 32 KiB per ~5 ms of loop time: the
+  // third request waits while the first reply drains (~450 ms), past the reader's 200 ms limit,
+  // while the socket takes more of the reply every ~25 ms (a Unix socket turns writable again
+  // once three quarters of its buffer are read).
+  constexpr int kSlowRequests = 3;
+  auto r = start_replying(std::move(ends.daemon_side), ends.client_side,
+                          std::chrono::milliseconds(200), kSlowRequests, 3000000,
+                          std::size_t{8} << 20);
+  ends.client_side.non_blocking(true);
+  const std::size_t want = std::size_t{kSlowRequests} * (r->handler->reply_bytes + 1);
+  std::size_t got = 0;
+  char buf[32768];
+  for (int i = 0; i < 20000 && got < want && !r->gone; ++i) {
+    io.run_for(std::chrono::milliseconds(5));
+    std::error_code ec;
+    got += ends.client_side.read_some(asio::buffer(buf), ec);
+  }
+  CHECK_FALSE(r->gone);
+  CHECK(got == want);
+  CHECK(r->handler->handled == kSlowRequests);
+  r->conn->abort();
   io.poll();
 }
