@@ -85,13 +85,15 @@ class Daemon:
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("daemon exited at start-up: " + self.read_log())
-            if os.path.exists(self.mcp_sock) and os.path.exists(self.ctl_sock):
-                try:
+            # Up when both sockets take a connection: a socket file alone may be left over from a
+            # killed daemon, or bound a moment before its listen().
+            try:
+                for path in (self.mcp_sock, self.ctl_sock):
                     with socket.socket(socket.AF_UNIX) as s:
-                        s.connect(self.mcp_sock)
-                    return
-                except OSError:
-                    pass
+                        s.connect(path)
+                return
+            except OSError:
+                pass
             time.sleep(0.01)
         raise RuntimeError("daemon did not come up: " + self.read_log())
 
