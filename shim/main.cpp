@@ -107,14 +107,40 @@ cb::UniqueFd connect_or_start(const std::string& dir, const std::string& socket,
   return {};
 }
 
-// Copies bytes both ways until the daemon closes. On stdin EOF the socket's write side is shut
-// so the daemon flushes its last replies and closes.
+// What the shim holds for the daemon before it stops reading stdin (the daemon is not reading).
+constexpr std::size_t kMaxPendingToDaemon = 1 << 20;
+
+// Writes what the socket takes now, without blocking; false when the daemon is gone.
+bool send_some(int sock, std::string& pending) {
+  while (!pending.empty()) {
+    const ssize_t n = ::send(sock, pending.data(), pending.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno == EAGAIN || errno == EWOULDBLOCK;
+    }
+    pending.erase(0, static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+// Copies bytes both ways until the daemon closes. Full duplex: while the daemon is not taking
+// requests (it stops reading a client whose replies pile up), replies keep flowing to stdout,
+// so neither side waits for the other forever. On stdin EOF the socket's write side is shut
+// once everything read from stdin is sent, so the daemon flushes its last replies and closes.
 int pump(int sock) {
   std::vector<char> buf(65536);
+  std::string to_daemon;  // read from stdin, not yet taken by the socket
   bool stdin_open = true;
+  bool shut = false;
   for (;;) {
-    pollfd fds[2] = {{sock, POLLIN, 0}, {0, static_cast<short>(stdin_open ? POLLIN : 0), 0}};
-    const int n = ::poll(fds, stdin_open ? 2 : 1, -1);
+    if (!stdin_open && to_daemon.empty() && !shut) {
+      ::shutdown(sock, SHUT_WR);
+      shut = true;
+    }
+    const bool take_stdin = stdin_open && to_daemon.size() < kMaxPendingToDaemon;
+    pollfd fds[2] = {{sock, static_cast<short>(POLLIN | (to_daemon.empty() ? 0 : POLLOUT)), 0},
+                     {0, static_cast<short>(take_stdin ? POLLIN : 0), 0}};
+    const int n = ::poll(fds, take_stdin ? 2 : 1, -1);
     if (n < 0) {
       if (errno == EINTR) continue;
       say(std::string("poll: ") + std::strerror(errno));
@@ -129,15 +155,19 @@ int pump(int sock) {
       }
       if (!write_all(1, buf.data(), static_cast<std::size_t>(r))) return cb::exit_code::kOk;
     }
-    if (stdin_open && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+    if ((fds[0].revents & POLLOUT) && !send_some(sock, to_daemon)) {
+      say("the daemon stopped reading");
+      return cb::exit_code::kUnavailable;
+    }
+    if (take_stdin && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
       const ssize_t r = ::read(0, buf.data(), buf.size());
       if (r < 0 && errno == EINTR) continue;
       if (r <= 0) {
         stdin_open = false;
-        ::shutdown(sock, SHUT_WR);
         continue;
       }
-      if (!write_all(sock, buf.data(), static_cast<std::size_t>(r))) {
+      to_daemon.append(buf.data(), static_cast<std::size_t>(r));
+      if (!send_some(sock, to_daemon)) {  // usually all of it, at once
         say("the daemon stopped reading");
         return cb::exit_code::kUnavailable;
       }

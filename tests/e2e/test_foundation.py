@@ -235,6 +235,41 @@ class Shim(unittest.TestCase):
         finally:
             d.close()
 
+    def test_pipelined_requests_are_all_answered(self):
+        # A client that writes requests back to back while it reads (as Claude Code's stdio
+        # transport does): 8,000 tools/list answers of ~15 KB outrun what the shim can hand to
+        # stdout, the daemon stops reading requests until their replies are read, and a shim
+        # that blocked on its socket write while that happened would wait forever (a shim
+        # before full duplex answered ~40 of them).
+        d = Daemon()
+        try:
+            c = d.shim()
+            c.initialize()
+            total = 8000
+            requests = "".join(json.dumps({"jsonrpc": "2.0", "id": i, "method": "tools/list"})
+                               + "\n" for i in range(1, total + 1)).encode()
+            ids = []
+
+            def read_replies():
+                # Buffered: the harness's pipe is unbuffered, and has nothing left over after
+                # initialize (it reads up to each newline).
+                for line in open(c.proc.stdout.fileno(), "rb", closefd=False):
+                    ids.append(json.loads(line)["id"])
+                    if len(ids) == total:
+                        return
+
+            reader = threading.Thread(target=read_replies, daemon=True)
+            reader.start()
+            c.proc.stdin.write(requests)
+            c.proc.stdin.flush()
+            reader.join(120)
+            self.assertEqual(len(ids), total, f"{len(ids)} of {total} answered")
+            self.assertEqual(ids, list(range(1, total + 1)))
+            c.proc.stdin.close()
+            self.assertEqual(c.proc.wait(10), 0)
+        finally:
+            d.close()
+
     def test_help_and_version_touch_nothing(self):
         for prog in (SHIM,):
             for flag in ("--help", "--version"):
