@@ -26,7 +26,9 @@ bool has_control(std::string_view s) {
   return false;
 }
 
-WorkspaceResult refuse_workspace(std::string message) { return WorkspaceResult{{}, std::move(message)}; }
+WorkspaceResult refuse_workspace(std::string message) {
+  return WorkspaceResult{{}, std::move(message)};
+}
 
 }  // namespace
 
@@ -73,17 +75,21 @@ WorkspaceResult resolve_workspace(std::string_view requested,
     return refuse_workspace("refused: the workspace path contains a NUL byte");
   }
   if (has_control(requested)) {
-    return refuse_workspace("refused: the workspace path contains a newline or another control character");
+    return refuse_workspace(
+        "refused: the workspace path contains a newline or another control character");
   }
-  if (requested.size() >= PATH_MAX) return refuse_workspace("refused: the workspace path is too long");
+  if (requested.size() >= PATH_MAX) {
+    return refuse_workspace("refused: the workspace path is too long");
+  }
   const fs::path path{std::string(requested)};
   if (!path.is_absolute()) {
-    return refuse_workspace("refused: the workspace must be an absolute path, got '" + path.string() + "'");
+    return refuse_workspace("refused: the workspace must be an absolute path, got '" +
+                            path.string() + "'");
   }
   const fs::path real = real_path(path);
   if (real.empty()) {
     return refuse_workspace("refused: workspace '" + path.string() +
-                  "' cannot be resolved: " + std::strerror(errno));
+                            "' cannot be resolved: " + std::strerror(errno));
   }
   if (!is_dir(real)) {
     return refuse_workspace("refused: workspace '" + path.string() + "' is not a directory");
@@ -102,8 +108,8 @@ WorkspaceResult resolve_workspace(std::string_view requested,
   }
   const bool moved = real != path.lexically_normal();
   return refuse_workspace("refused: workspace '" + path.string() + "'" +
-                (moved ? " resolves to '" + real.string() + "', which" : "") +
-                " is outside the allowed roots (" + roots_text + ")");
+                          (moved ? " resolves to '" + real.string() + "', which" : "") +
+                          " is outside the allowed roots (" + roots_text + ")");
 }
 
 }  // namespace cb::bridge::exec
