@@ -242,18 +242,19 @@ TEST_CASE("a paused client that reads nothing at all is cut off after max_unread
 TEST_CASE("a paused client that reads slowly is waited for, however long it takes") {
   asio::io_context io;
   auto ends = socket_pair(io);
-  // Replies of 3 MB, each alone past the pause mark, read 32 KiB per ~5 ms of loop time: the
-  // third request waits while the first reply drains (~450 ms), past the reader's 200 ms limit,
-  // while the socket takes more of the reply every ~25 ms (a Unix socket turns writable again
-  // once three quarters of its buffer are read).
+  // Replies of 3 MB, each alone past the pause mark, read 16 KiB per ~5 ms of loop time: the
+  // third request waits while the first reply drains (~0.9 s), past the reader's 400 ms limit,
+  // while the socket takes more of the reply every ~50 ms (a Unix socket turns writable again
+  // once three quarters of its buffer are read). Not a timing assertion: the outcome is the
+  // same unless this process is not scheduled at all for ~350 ms.
   constexpr int kSlowRequests = 3;
   auto r = start_replying(std::move(ends.daemon_side), ends.client_side,
-                          std::chrono::milliseconds(200), kSlowRequests, 3000000,
+                          std::chrono::milliseconds(400), kSlowRequests, 3000000,
                           std::size_t{8} << 20);
   ends.client_side.non_blocking(true);
   const std::size_t want = std::size_t{kSlowRequests} * (r->handler->reply_bytes + 1);
   std::size_t got = 0;
-  char buf[32768];
+  char buf[16384];
   for (int i = 0; i < 20000 && got < want && !r->gone; ++i) {
     io.run_for(std::chrono::milliseconds(5));
     std::error_code ec;
