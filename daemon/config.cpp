@@ -34,11 +34,14 @@ class Reader {
                std::int64_t* out, std::int64_t min, std::int64_t max) {
     const toml::node* n = t.get(key);
     if (!n) return;
-    auto v = n->value<std::int64_t>();
-    if (!n->is_integer() || !v) {
+    // Only an integer node: value<int64_t>() would also convert a float, and a float beyond
+    // int64's range (max_frame_bytes = 655e36, found by the config fuzzer) is undefined there.
+    const auto* i = n->as_integer();
+    if (!i) {
       fail(where(*n) + ": " + section + "." + key + " must be an integer");
       return;
     }
+    const std::optional<std::int64_t> v = i->get();
     if (*v < min || *v > max) {
       fail(where(*n) + ": " + section + "." + key + " must be between " + std::to_string(min) +
            " and " + std::to_string(max));

@@ -52,6 +52,10 @@ TEST_CASE("errors name the file, the line and the key") {
       {"[conversation]\nttl_second = 5\n", "t.toml:2: unknown key 'ttl_second' in [conversation]"},
       {"[nope]\n", "t.toml:1: unknown key 'nope'"},
       {"[conversation]\n\nttl_seconds = \"x\"\n", "t.toml:3: conversation.ttl_seconds must be an integer"},
+      // A float is not an integer, and one past int64's range must not be converted at all
+      // (undefined behaviour; found by the config fuzzer).
+      {"[limits]\nmax_frame_bytes = 655e36\n", "t.toml:2: limits.max_frame_bytes must be an integer"},
+      {"[limits]\nmax_frame_bytes = 65536.0\n", "t.toml:2: limits.max_frame_bytes must be an integer"},
       {"[conversation]\nttl_seconds = 1\n", "t.toml:2: conversation.ttl_seconds must be between"},
       {"[storage]\nsynchronous = \"sometimes\"\n", "t.toml:2: storage.synchronous must be one of"},
       {"[conversation\n", "t.toml:1:"},
