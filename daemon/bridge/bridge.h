@@ -223,6 +223,8 @@ class Bridge {
   void deliver(const Authed& from, const store::MessageRow& row, bool taken);
   void deliver_now(const Authed& from, const store::MessageRow& row, bool taken);
   void emit(const Json& event);
+  // Whether anyone listens to emit(): an event not watched is not built.
+  bool watched() const { return !listeners_.empty(); }
 
   // ---- Command execution (execution.cpp) ----
   struct ExecPlan;  // one execute_command call, from its checks to its result

@@ -277,7 +277,7 @@ void Bridge::deliver_system_now(const SessionKey& to, const store::MessageRow& r
             {"message", row.body},
             {"timestamp", iso8601(row.created_ms)}});
   if (!notifier_) return;
-  const auto conns = presence_.connections_of(to);
+  const auto conns = presence_.to_tell(to);  // one push per unread batch, as for messages
   if (conns.empty()) return;
   const std::int64_t unread = messages_.unread_count(row.conversation_id, row.recipient);
   const std::string content = std::to_string(unread) + " new message" + (unread == 1 ? "" : "s") +

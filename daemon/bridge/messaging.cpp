@@ -142,19 +142,22 @@ void Bridge::deliver(const Authed& from, const store::MessageRow& row, bool take
 
 void Bridge::deliver_now(const Authed& from, const store::MessageRow& row, bool taken) {
   presence_.wake(from.partner);
-  emit(Json{{"event", "message"},
-            {"conversation_id", row.conversation_id},
-            {"id", row.id},
-            {"from", row.sender},
-            {"to", row.recipient},
-            {"from_role", from.role},
-            {"action_type", row.action_type},
-            {"message", row.body},
-            {"timestamp", iso8601(row.created_ms)}});
+  if (watched()) {
+    emit(Json{{"event", "message"},
+              {"conversation_id", row.conversation_id},
+              {"id", row.id},
+              {"from", row.sender},
+              {"to", row.recipient},
+              {"from_role", from.role},
+              {"action_type", row.action_type},
+              {"message", row.body},
+              {"timestamp", iso8601(row.created_ms)}});
+  }
   // A waiter that took the message answers with it now; a push would only send the model to
-  // check_messages for nothing.
+  // check_messages for nothing. A session already told of unread mail is not told again until
+  // it reads: one push per batch, not one per message.
   if (!notifier_ || taken) return;
-  const auto conns = presence_.connections_of(from.partner);
+  const auto conns = presence_.to_tell(from.partner);
   if (conns.empty()) return;
   const std::int64_t unread = messages_.unread_count(row.conversation_id, row.recipient);
   const std::string content = std::to_string(unread) + " new message" + (unread == 1 ? "" : "s") +
@@ -208,6 +211,7 @@ Result Bridge::peek_messages(const Caller& caller, const Credentials& cred,
                              std::optional<std::int64_t> limit) {
   auto auth = authenticate(caller, cred, "check_messages");
   if (auto* r = std::get_if<Refusal>(&auth)) return *r;
+  presence_.inbox_read(std::get<Authed>(auth).self);
   return peek_inbox(std::get<Authed>(auth), since_id, limit);
 }
 
@@ -286,6 +290,7 @@ Result Bridge::check_messages(const Caller& caller, const Credentials& cred,
   if (auto* r = std::get_if<Refusal>(&auth)) return *r;
   auto& a = std::get<Authed>(auth);
   if (auto r = read_budget(a, "check_messages")) return *r;
+  presence_.inbox_read(a.self);  // the next message is pushed again
   return read_inbox(a, since_id, limit, "check_messages");
 }
 
@@ -299,6 +304,7 @@ awaitable<Result> Bridge::wait_for_messages(Caller caller, Credentials cred,
   if (auto* r = std::get_if<Refusal>(&auth)) co_return *r;
   Authed a = std::get<Authed>(std::move(auth));
   if (auto r = read_budget(a, "wait_for_messages")) co_return *r;
+  presence_.inbox_read(a.self);
 
   auto has_mail = [&] {
     if (since_id) return !messages_.after(a.self.conversation_id, a.self.session, *since_id, 1).empty();

@@ -15,6 +15,10 @@ void Presence::connection_closed(std::uint64_t connection) {
     if (k == by_key_.end()) continue;
     k->second.erase(connection);
     if (k->second.empty()) by_key_.erase(k);
+    if (auto t = told_.find(key);
+        t != told_.end() && t->second.erase(connection) && t->second.empty()) {
+      told_.erase(t);
+    }
   }
   by_connection_.erase(it);
 }
@@ -25,6 +29,17 @@ std::vector<std::uint64_t> Presence::connections_of(const SessionKey& key) const
   auto it = by_key_.find(key);
   if (it == by_key_.end()) return {};
   return {it->second.begin(), it->second.end()};
+}
+
+std::vector<std::uint64_t> Presence::to_tell(const SessionKey& key) {
+  auto it = by_key_.find(key);
+  if (it == by_key_.end()) return {};
+  std::vector<std::uint64_t> out;
+  auto& told = told_[key];
+  for (std::uint64_t conn : it->second) {
+    if (told.insert(conn).second) out.push_back(conn);
+  }
+  return out;
 }
 
 void Presence::add_waiter(Waiter* w) {

@@ -36,6 +36,10 @@ class Presence {
   void connection_closed(std::uint64_t connection);
   bool connected(const SessionKey& key) const;
   std::vector<std::uint64_t> connections_of(const SessionKey& key) const;
+  // Push is once per unread batch: the connections of `key` not yet told of unread mail, now
+  // marked told. They are told again only after the session reads its inbox (inbox_read).
+  std::vector<std::uint64_t> to_tell(const SessionKey& key);
+  void inbox_read(const SessionKey& key) { told_.erase(key); }
   std::size_t connections() const { return by_connection_.size(); }
 
   void add_waiter(Waiter* w);
@@ -50,6 +54,7 @@ class Presence {
  private:
   std::map<std::uint64_t, std::set<SessionKey>> by_connection_;
   std::map<SessionKey, std::set<std::uint64_t>> by_key_;
+  std::map<SessionKey, std::set<std::uint64_t>> told_;  // connections pushed to since the last read
   std::map<SessionKey, std::set<Waiter*>> waiters_;
   std::size_t waiter_count_ = 0;
 };

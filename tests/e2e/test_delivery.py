@@ -119,6 +119,21 @@ class Delivery(DaemonTest):
         got = ok(b.call("check_messages", cb))
         self.assertEqual([m["message"] for m in got["messages"]], ["pushed"])
 
+    def test_channel_push_once_per_unread_batch(self):
+        a, b, ca, cb = self.pair()
+        ok(b.call("check_messages", cb))  # bind b's connection
+        for i in range(3):
+            ok(a.call("send_to_partner", {**ca, "message": f"burst {i}"}))
+        # A round trip on b's connection that reads nothing: pushes come before its reply.
+        ok(b.call("check_partner_status", cb))
+        pushes = lambda: [m for m in b.inbox if m.get("method") == "notifications/claude/channel"]
+        self.assertEqual(len(pushes()), 1, "three messages, one push until b reads")
+        self.assertIn("1 new message from backend_developer", pushes()[0]["params"]["content"])
+        self.assertEqual(len(ok(b.call("check_messages", cb))["messages"]), 3)
+        ok(a.call("send_to_partner", {**ca, "message": "after the read"}))
+        ok(b.call("check_partner_status", cb))
+        self.assertEqual(len(pushes()), 2, "read, so the next message is pushed again")
+
     def test_no_channel_push_when_a_wait_takes_the_message(self):
         a, b, ca, cb = self.pair()
         rid = self.start_wait(b, cb)

@@ -227,6 +227,40 @@ TEST_CASE("presence: connected while a bound connection lives, not after") {
   CHECK(World::ok(w.bridge->partner_status(w.bob, w.b))["connected"] == false);
 }
 
+namespace {
+struct RecordingNotifier : Notifier {
+  std::vector<std::pair<std::uint64_t, std::string>> pushes;  // connection, content
+  void push(std::uint64_t connection_id, const std::string&, Json params) override {
+    pushes.emplace_back(connection_id, params["content"].get<std::string>());
+  }
+};
+}  // namespace
+
+TEST_CASE("push: once per unread batch and connection, again after the session reads") {
+  World w;
+  RecordingNotifier n;
+  w.bridge->set_notifier(&n);
+  World::ok(w.read(w.b));  // binds bob's connection as b
+  for (int i = 0; i < 3; ++i) World::ok(w.send(w.a, "m" + std::to_string(i)));
+  REQUIRE(n.pushes.size() == 1);  // told once; the next two wait for a read
+  CHECK(n.pushes[0].first == w.bob.connection_id);
+  CHECK(n.pushes[0].second.rfind("1 new message from backend_dev", 0) == 0);
+
+  CHECK(World::ok(w.read(w.b))["messages"].size() == 3);
+  World::ok(w.send(w.a, "after the read"));
+  REQUIRE(n.pushes.size() == 2);
+  CHECK(n.pushes[1].second.rfind("1 new message ", 0) == 0);
+
+  // A second connection of b that has not been told yet is told; the first is not told again.
+  Caller bob2{3, 200, 1000};
+  World::ok(w.bridge->partner_status(bob2, w.b));  // binds without reading
+  World::ok(w.send(w.a, "two unread now"));
+  REQUIRE(n.pushes.size() == 3);
+  CHECK(n.pushes[2].first == bob2.connection_id);
+  CHECK(n.pushes[2].second.rfind("2 new messages ", 0) == 0);
+  w.bridge->set_notifier(nullptr);
+}
+
 TEST_CASE("redaction is structural: message and every metadata string, never JSON text") {
   World w;
   std::string secret = std::string("gh") + "p_";
