@@ -41,13 +41,13 @@ class Reader {
       fail(where(*n) + ": " + section + "." + key + " must be an integer");
       return;
     }
-    const std::optional<std::int64_t> v = i->get();
-    if (*v < min || *v > max) {
+    const std::int64_t v = i->get();
+    if (v < min || v > max) {
       fail(where(*n) + ": " + section + "." + key + " must be between " + std::to_string(min) +
            " and " + std::to_string(max));
       return;
     }
-    *out = *v;
+    *out = v;
   }
 
   void boolean(const toml::table& t, const std::string& section, const char* key, bool* out) {
