@@ -269,7 +269,6 @@ int run_daemon(const DaemonOptions& options) {
 
   asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
   std::function<void()> wait_signal;
-  asio::steady_timer stop_deadline(io);
   wait_signal = [&] {
     signals.async_wait([&](std::error_code ec, int sig) {
       if (ec) return;
@@ -302,9 +301,8 @@ int run_daemon(const DaemonOptions& options) {
       server.abort_all();
       purge_timer.cancel();
       watchdog_timer.cancel();
-      // Whatever is still running after this gets no more time: exit within a second.
-      stop_deadline.expires_after(std::chrono::milliseconds(500));
-      stop_deadline.async_wait([&](std::error_code) { io.stop(); });
+      // The aborts, cancelled waits and last writes run in the drain below (main's run_for).
+      io.stop();
     });
   };
   wait_signal();
@@ -314,13 +312,26 @@ int run_daemon(const DaemonOptions& options) {
                options.state_dir.string());
   net::sd_notify("READY=1");
   io.run();
+  bool drained = true;
+  if (stopping) {
+    // Drain: what the stop set going (closing connections, ending waits, their last writes)
+    // finishes, and the loop returns as soon as nothing is left, in a few milliseconds.
+    // Whatever still runs after two seconds gets no more time.
+    io.restart();
+    io.run_for(std::chrono::seconds(2));
+    drained = io.stopped();
+  }
   db->flush();  // what the last turn wrote, while the bridge and its listeners still exist
   if (!fds.from_systemd) {
     std::error_code ec;
     std::filesystem::remove(options.socket_dir / paths::kMcpSocket, ec);
     std::filesystem::remove(options.socket_dir / paths::kCtlSocket, ec);
   }
-  spdlog::info("stopped");
+  if (drained) {
+    spdlog::info("stopped: every connection closed, nothing left running");
+  } else {
+    spdlog::warn("stopped: work was still running 2 s after the signal and was cut off");
+  }
   return exit_code::kOk;
 }
 

@@ -1,6 +1,7 @@
 """Live delivery: wait_for_messages wakes on send, times out empty, reports progress, loses
 nothing on cancel; presence follows live connections; channel push never marks anything read."""
 import os
+import signal
 import sys
 import threading
 import time
@@ -118,6 +119,23 @@ class Delivery(DaemonTest):
         self.assertNotIn("pushed", note["params"]["content"])  # the body is pulled, not pushed
         got = ok(b.call("check_messages", cb))
         self.assertEqual([m["message"] for m in got["messages"]], ["pushed"])
+
+    def test_sigterm_with_a_wait_in_flight_drains_and_exits(self):
+        a, b, ca, cb = self.pair()
+        self.start_wait(b, cb)
+        self.until_partner_waits(a, ca)
+        sent = ok(a.call("send_to_partner", {**ca, "message": "stored before the stop"}))
+        self.start_wait(a, ca)  # a second wait, left blocked
+        self.until_partner_waits(b, cb)
+        self.assertEqual(self.d.stop(signal.SIGTERM), 0)
+        log = self.d.read_log()
+        # The stop ends the waits and closes the connections, and the daemon exits as soon as
+        # nothing is left, not after its drain limit.
+        self.assertIn("stopped: every connection closed, nothing left running", log)
+        self.assertNotIn("was cut off", log)
+        self.d.start()
+        got = ok(self.client().call("check_messages", {**cb, "since_id": 0}))
+        self.assertEqual([m["id"] for m in got["messages"]], [sent["message_id"]])
 
     def test_channel_push_once_per_unread_batch(self):
         a, b, ca, cb = self.pair()
