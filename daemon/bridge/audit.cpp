@@ -9,15 +9,16 @@ constexpr const char* kGenesis = "0000000000000000000000000000000000000000000000
 }
 
 AuditLog::AuditLog(store::Database& db, const Clock& clock, std::string audit_key)
-    : table_(db), clock_(clock), key_(std::move(audit_key)) {
+    : table_(db), clock_(clock), mac_(audit_key) {
+  crypto::wipe(audit_key);
   // A rolled-back write may have held entries: the cached head would name a row that is gone.
   db.on_rollback([this] { reload_head(); });
 }
 
-std::string AuditLog::entry_hash(const std::string& prev, const store::AuditRow& row) const {
+std::string AuditLog::entry_hash(const std::string& prev, const store::AuditRow& row) {
   const nlohmann::json canonical = {row.ts_ms,  row.conversation_id, row.session_id, row.action,
                                     row.outcome, row.details_json};
-  return crypto::hex(crypto::hmac_sha256(key_, prev + "\n" + canonical.dump()));
+  return crypto::hex(mac_(prev + "\n" + canonical.dump()));
 }
 
 void AuditLog::reload_head() { head_.reset(); }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "daemon/bridge/clock.h"
+#include "daemon/bridge/crypto.h"
 #include "daemon/store/tables.h"
 
 namespace cb::bridge {
@@ -15,6 +16,7 @@ namespace cb::bridge {
 // secret or a message body.
 class AuditLog {
  public:
+  // The key is wiped once the MAC holds it.
   AuditLog(store::Database& db, const Clock& clock, std::string audit_key);
 
   // Appends within the caller's transaction (or its own autocommit when there is none).
@@ -34,11 +36,11 @@ class AuditLog {
   void reload_head();
 
  private:
-  std::string entry_hash(const std::string& prev, const store::AuditRow& row) const;
+  std::string entry_hash(const std::string& prev, const store::AuditRow& row);
 
   store::AuditTable table_;
   const Clock& clock_;
-  std::string key_;
+  crypto::HmacSha256 mac_;
   std::optional<std::string> head_;
 };
 

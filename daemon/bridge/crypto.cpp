@@ -1,9 +1,11 @@
 #include "daemon/bridge/crypto.h"
 
 #include <fcntl.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -40,6 +42,34 @@ std::string hmac_sha256(std::string_view key, std::string_view data) {
   unsigned int len = 0;
   if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
             reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len)) {
+    throw std::runtime_error("HMAC-SHA256 failed");
+  }
+  return std::string(reinterpret_cast<const char*>(out), len);
+}
+
+HmacSha256::HmacSha256(std::string_view key) : ctx_(nullptr) {
+  EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  if (mac) ctx_ = EVP_MAC_CTX_new(mac);
+  EVP_MAC_free(mac);  // the context keeps its own reference
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                               OSSL_PARAM_END};
+  if (!ctx_ || EVP_MAC_init(ctx_, reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                            params) != 1) {
+    EVP_MAC_CTX_free(ctx_);
+    throw std::runtime_error("HMAC-SHA256 is not available from OpenSSL");
+  }
+}
+
+HmacSha256::~HmacSha256() { EVP_MAC_CTX_free(ctx_); }
+
+std::string HmacSha256::operator()(std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  std::size_t len = 0;
+  // A null key re-initialises the context with the key it already holds.
+  if (EVP_MAC_init(ctx_, nullptr, 0, nullptr) != 1 ||
+      EVP_MAC_update(ctx_, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
+      EVP_MAC_final(ctx_, out, &len, sizeof out) != 1) {
     throw std::runtime_error("HMAC-SHA256 failed");
   }
   return std::string(reinterpret_cast<const char*>(out), len);

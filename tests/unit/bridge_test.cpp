@@ -62,7 +62,14 @@ TEST_CASE("HMAC-SHA256 matches RFC 4231") {
       {std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First",
        "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
   };
-  for (const auto& v : vectors) CHECK(crypto::hex(crypto::hmac_sha256(v.key, v.data)) == v.mac);
+  for (const auto& v : vectors) {
+    CHECK(crypto::hex(crypto::hmac_sha256(v.key, v.data)) == v.mac);
+    // The keyed context gives the same MAC, and again on reuse (it re-initialises per call).
+    crypto::HmacSha256 mac(v.key);
+    CHECK(crypto::hex(mac(v.data)) == v.mac);
+    CHECK(crypto::hex(mac("")) == crypto::hex(crypto::hmac_sha256(v.key, "")));
+    CHECK(crypto::hex(mac(v.data)) == v.mac);
+  }
   CHECK(crypto::equal_constant_time("abc", "abc"));
   CHECK_FALSE(crypto::equal_constant_time("abc", "abd"));
   CHECK_FALSE(crypto::equal_constant_time("abc", "abcd"));
