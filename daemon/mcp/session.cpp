@@ -160,7 +160,9 @@ void Session::handle_frame(std::string_view frame) {
   Json value = std::move(std::get<Json>(parsed));
   auto self = shared_from_this();
   if (!value.is_array()) {
-    handle_value(std::move(value), [self](Json reply) { self->send(dump(reply)); });
+    handle_value(std::move(value), [self](ReplyBody reply) {
+      self->send(reply.frame.empty() ? dump(reply.value) : std::move(reply.frame));
+    });
     return;
   }
   if (value.empty()) {
@@ -194,7 +196,11 @@ void Session::handle_frame(std::string_view frame) {
     // Requests (and invalid elements) reply exactly once, maybe later; notifications and
     // responses never do.
     ++batch->outstanding;
-    if (!handle_value(std::move(element), [batch](Json reply) { batch->add(std::move(reply)); })) {
+    // A reply serialised ahead (a tool result) is parsed back into the batch's array: batches
+    // are a 2025-03-26 rarity, not worth a second way to assemble frames.
+    if (!handle_value(std::move(element), [batch](ReplyBody reply) {
+          batch->add(reply.frame.empty() ? std::move(reply.value) : Json::parse(reply.frame));
+        })) {
       --batch->outstanding;
     }
   }
@@ -273,7 +279,7 @@ void Session::handle_request(Message msg, const Reply& reply) {
     }
     Metrics* metrics = info_.metrics;
     const auto start = std::chrono::steady_clock::now();
-    Reply timed = [metrics, key, start, reply](Json r) {
+    Reply timed = [metrics, key, start, reply](ReplyBody r) {
       metrics->record(key, std::chrono::steady_clock::now() - start);
       reply(std::move(r));
     };
@@ -412,15 +418,11 @@ void Session::call_tool(Message msg, bool modern, Json client_caps, const Reply&
                                 id, nullptr}));
     return;
   }
-  auto stamp = [modern](Json wire) {
-    if (modern) wire["resultType"] = "complete";
-    return wire;
-  };
   if (auto problems = tools_.validate(*tool, arguments); !problems.empty()) {
     std::string text = "Invalid arguments for " + name + ": ";
     for (std::size_t i = 0; i < problems.size(); ++i) text += (i ? "; " : "") + problems[i];
     text += ". Fix these and call " + name + " again.";
-    reply(response_object(id, stamp(ToolResult::error(std::move(text)).to_wire())));
+    reply(ReplyBody::serialized(ToolResult::error(std::move(text)).response_frame(id, modern)));
     return;
   }
   Json progress_token;
@@ -437,7 +439,7 @@ void Session::call_tool(Message msg, bool modern, Json client_caps, const Reply&
   // The call's signal reaches whatever the handler is waiting on (cancel, disconnect).
   asio::co_spawn(
       ex_, run_tool(tool, ctx, std::move(arguments)),
-      asio::bind_cancellation_slot(call->signal.slot(), [self, call, key, id, name, reply, stamp](
+      asio::bind_cancellation_slot(call->signal.slot(), [self, call, key, id, name, reply, modern](
                                                             std::exception_ptr error,
                                                             ToolResult result) {
         if (auto it = self->in_flight_.find(key); it != self->in_flight_.end() && it->second == call) {
@@ -460,7 +462,7 @@ void Session::call_tool(Message msg, bool modern, Json client_caps, const Reply&
                                       id, nullptr}));
           return;
         }
-        reply(response_object(id, stamp(result.to_wire())));
+        reply(ReplyBody::serialized(result.response_frame(id, modern)));
       }));
 }
 

@@ -72,7 +72,19 @@ class Session : public FrameHandler, public std::enable_shared_from_this<Session
   class CallContextImpl;
   struct Batch;
   struct PendingRequest;
-  using Reply = std::function<void(Json)>;
+  // A reply: a JSON-RPC response object, or one already serialised (tool results:
+  // ToolResult::response_frame).
+  struct ReplyBody {
+    ReplyBody(Json v) : value(std::move(v)) {}  // NOLINT(google-explicit-constructor)
+    static ReplyBody serialized(std::string frame) {
+      ReplyBody r(nullptr);
+      r.frame = std::move(frame);
+      return r;
+    }
+    Json value;
+    std::string frame;  // when not empty, the reply as sent
+  };
+  using Reply = std::function<void(ReplyBody)>;
 
   // Returns whether `reply` will be called (now or later) for this element.
   bool handle_value(Json value, const Reply& reply);

@@ -125,14 +125,59 @@ std::vector<std::string> too_many_keys(const std::string& tool, const Json& sche
 
 }  // namespace
 
-Json ToolResult::to_wire() const {
-  if (is_error) {
-    return Json{{"content", Json::array({Json{{"type", "text"}, {"text", text}}})},
-                {"isError", true}};
+namespace {
+
+// Appends `text`, which must be valid UTF-8 (a dump's output is), as a JSON string the way
+// nlohmann's dump writes one: `"` and `\` escaped, control characters as \b \f \n \r \t or
+// \u00xx, everything else as it is.
+void append_json_string(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  static constexpr std::string_view kShortFrom = "\"\\\b\f\n\r\t";
+  static constexpr std::string_view kShortTo = "\"\\bfnrt";
+  out.push_back('"');
+  std::size_t plain = 0;  // start of the run not yet copied
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(text, plain, i - plain);
+    plain = i + 1;
+    out.push_back('\\');
+    if (const auto k = kShortFrom.find(static_cast<char>(c)); k != std::string_view::npos) {
+      out.push_back(kShortTo[k]);
+    } else {
+      out += "u00";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xf]);
+    }
   }
-  return Json{{"content", Json::array({Json{{"type", "text"}, {"text", dump(structured)}}})},
-              {"structuredContent", structured},
-              {"isError", false}};
+  out.append(text, plain, text.size() - plain);
+  out.push_back('"');
+}
+
+}  // namespace
+
+std::string ToolResult::response_frame(const Json& id, bool modern) const {
+  // Keys in the order nlohmann's std::map-backed objects dump them: sorted.
+  const std::string body = is_error ? dump(Json(text)) : dump(structured);
+  std::string out;
+  out.reserve(body.size() * 2 + 160);
+  out += R"({"id":)";
+  out += dump(id);
+  out += R"(,"jsonrpc":"2.0","result":{"content":[{"text":)";
+  if (is_error) {
+    out += body;
+  } else {
+    append_json_string(out, body);
+  }
+  out += R"(,"type":"text"}],"isError":)";
+  out += is_error ? "true" : "false";
+  if (modern) out += R"(,"resultType":"complete")";
+  if (!is_error) {
+    out += R"(,"structuredContent":)";
+    out += body;
+  }
+  out += "}}";
+  return out;
 }
 
 ToolRegistry::ToolRegistry() : validator_(std::make_unique<valijson::Validator>()) {}

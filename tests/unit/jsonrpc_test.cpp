@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "daemon/mcp/jsonrpc.h"
+#include "daemon/mcp/tool.h"
 
 using namespace cb::mcp;
 
@@ -97,4 +98,41 @@ TEST_CASE("frames are one line and survive invalid UTF-8 in our own output") {
   const std::string f = response_frame(1, j);
   CHECK(f.find('\n') == std::string::npos);
   CHECK(Json::parse(f)["result"]["text"] == "line1\nline2 \u2028");
+}
+
+TEST_CASE("a tool result's frame is the dump of its response document, byte for byte") {
+  // The frame is assembled by hand (ToolResult::response_frame); the reference is the document
+  // the protocol describes, built and dumped by nlohmann.
+  auto reference = [](const Json& id, const ToolResult& r, bool modern) {
+    Json text = r.is_error ? Json(r.text) : Json(dump(r.structured));
+    Json result{{"content", Json::array({Json{{"type", "text"}, {"text", text}}})},
+                {"isError", r.is_error}};
+    if (!r.is_error) result["structuredContent"] = r.structured;
+    if (modern) result["resultType"] = "complete";
+    return dump(Json{{"jsonrpc", "2.0"}, {"id", id}, {"result", result}});
+  };
+  std::string controls;
+  for (int c = 0; c < 0x20; ++c) controls.push_back(static_cast<char>(c));
+  const Json structured[] = {
+      Json::object(),
+      Json{{"ok", true}, {"message_id", 42}, {"list", Json::array({1, "two", nullptr, 3.5})}},
+      Json{{"quote", "say \"hi\" \\ back\\slash /"}, {"controls", controls}, {"del", "\x7f"}},
+      Json{{"unicode", "héllo — 日本 \u2028 🙂"}, {"bad utf-8", std::string("a\xff\xc3(b")}},
+      Json{{"nested", Json{{"z", 1}, {"a", Json{{"deeper", "\"\\\"\\\\"}}}}}},
+  };
+  const std::string errors[] = {"", "Error (not_found): no such conversation — check the id",
+                                controls + "\"\\", std::string("bad \xff utf-8 \xe2\x82")};
+  const Json ids[] = {Json(1), Json(-7), Json("req-\"1\"\\"), Json("日本")};
+  for (const Json& id : ids) {
+    for (bool modern : {false, true}) {
+      for (const Json& s : structured) {
+        const ToolResult r = ToolResult::ok(s);
+        CHECK(r.response_frame(id, modern) == reference(id, r, modern));
+      }
+      for (const std::string& e : errors) {
+        const ToolResult r = ToolResult::error(e);
+        CHECK(r.response_frame(id, modern) == reference(id, r, modern));
+      }
+    }
+  }
 }
