@@ -30,6 +30,7 @@ class HmacSha256 {
  private:
   EVP_MAC_CTX* ctx_;
 };
+
 bool equal_constant_time(std::string_view a, std::string_view b);
 // Overwrites the buffer (OPENSSL_cleanse) before it is released.
 void wipe(std::string& s);

@@ -123,10 +123,6 @@ std::vector<std::string> too_many_keys(const std::string& tool, const Json& sche
           " takes at most " + std::to_string(allowed) + " (" + known + "); unknown: " + unknown};
 }
 
-}  // namespace
-
-namespace {
-
 // Appends `text`, which must be valid UTF-8 (a dump's output is), as a JSON string the way
 // nlohmann's dump writes one: `"` and `\` escaped, control characters as \b \f \n \r \t or
 // \u00xx, everything else as it is.
