@@ -229,7 +229,15 @@ TEST_CASE("batches: served in 2025-03-26, refused element by element elsewhere")
   f.io.poll();
   REQUIRE(f.out->frames.size() == 1);
   REQUIRE(f.out->frames[0].is_array());
-  CHECK(f.out->frames[0].size() == 2);
+  REQUIRE(f.out->frames[0].size() == 2);
+  // The tool result, serialised ahead as a frame of its own, is an element like the others.
+  const Json& batch = f.out->frames[0];
+  const Json& tool = batch[0]["id"] == 2 ? batch[0] : batch[1];
+  CHECK(tool["id"] == 2);
+  CHECK(tool["result"]["structuredContent"]["message"] == "b");
+  CHECK(Json::parse(tool["result"]["content"][0]["text"].get<std::string>()) ==
+        tool["result"]["structuredContent"]);
+  CHECK(tool["result"]["isError"] == false);
   Fixture g;
   g.init();
   Json r = g.call(Json::parse(R"([{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","id":"z","method":"ping"}])"));
