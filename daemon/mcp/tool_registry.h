@@ -37,6 +37,13 @@ class ToolRegistry {
   // each naming the field and the rule ("message: must be at most 50000 characters").
   std::vector<std::string> validate(const Tool& tool, const Json& arguments) const;
 
+  // Whether the quick check (quick_check.h) alone vouches for `arguments`; validate() then
+  // skips valijson. For tests: every tool's schema must stay within the quick check's keywords.
+  bool quick_passes(const Tool& tool, const Json& arguments) const;
+  // Fuzz targets and tests: validate() also runs valijson on what the quick check vouched for
+  // and throws std::logic_error if valijson finds a problem there.
+  void set_cross_check(bool on) { cross_check_ = on; }
+
   // Validates a result against the tool's outputSchema (tests use this).
   std::vector<std::string> validate_output(const Tool& tool, const Json& structured) const;
 
@@ -48,6 +55,7 @@ class ToolRegistry {
   // One validator for every call: it caches the compiled std::regex of each "pattern" (a new
   // validator per call recompiled them, ~100 µs of every tools/call).
   std::unique_ptr<valijson::Validator> validator_;
+  bool cross_check_ = false;
 };
 
 // JSON of a tool as tools/list publishes it.
