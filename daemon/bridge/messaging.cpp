@@ -226,8 +226,13 @@ Json Bridge::mark_inbox(const Authed& a, std::optional<std::int64_t> since_id,
   const bool has_more = static_cast<std::int64_t>(rows.size()) > n;
   if (has_more) rows.resize(static_cast<std::size_t>(n));
   if (!rows.empty()) {
-    messages_.mark_read(a.self.conversation_id, a.self.session, since_id.value_or(0),
-                        rows.back().id, now);
+    // Every message to us in (since_id or 0, last id] is in `rows`: all of them after since_id,
+    // or all the unread ones, oldest first, cut at the limit.
+    std::vector<std::int64_t> unread_ids;
+    for (const auto& m : rows) {
+      if (!m.read_ms) unread_ids.push_back(m.id);
+    }
+    messages_.mark_read(unread_ids, now);
     if (marked) *marked = Marked{since_id.value_or(0), rows.back().id, now, rows.size()};
     for (const auto& m : rows) {
       out.push_back(message_json(m, m.sender == "system" ? "system"

@@ -155,17 +155,13 @@ std::vector<MessageRow> Messages::after(const std::string& conv, const std::stri
   return out;
 }
 
-void Messages::mark_read(const std::string& conv, const std::string& recipient,
-                         std::int64_t after_id, std::int64_t up_to_id, std::int64_t now_ms) {
-  auto& q = db_.stmt(
-      "UPDATE messages SET read_ms = ? WHERE conversation_id = ? AND recipient = ?"
-      " AND read_ms IS NULL AND id > ? AND id <= ?");
-  q.bind(1, now_ms);
-  q.bind(2, conv);
-  q.bind(3, recipient);
-  q.bind(4, after_id);
-  q.bind(5, up_to_id);
-  q.exec();
+void Messages::mark_read(const std::vector<std::int64_t>& ids, std::int64_t now_ms) {
+  for (const std::int64_t id : ids) {
+    auto& q = db_.stmt("UPDATE messages SET read_ms = ? WHERE id = ? AND read_ms IS NULL");
+    q.bind(1, now_ms);
+    q.bind(2, id);
+    q.exec();
+  }
 }
 
 std::int64_t Messages::unmark_read(const std::string& conv, const std::string& recipient,

@@ -39,9 +39,10 @@ class Messages {
   // Every message to `recipient` with id > after_id, read or not, oldest first.
   std::vector<MessageRow> after(const std::string& conv, const std::string& recipient,
                                 std::int64_t after_id, std::int64_t limit);
-  // Marks unread messages to `recipient` with after_id < id <= up_to_id as read.
-  void mark_read(const std::string& conv, const std::string& recipient, std::int64_t after_id,
-                 std::int64_t up_to_id, std::int64_t now_ms);
+  // Marks these messages read (those not read already). By id, one row at a time: an UPDATE
+  // over a range of the unread index it changes would first copy the matching rows to a
+  // temporary b-tree (SQLite's two-pass update), which cost more than the update itself.
+  void mark_read(const std::vector<std::int64_t>& ids, std::int64_t now_ms);
   // Undoes that mark: messages to `recipient` with after_id < id <= up_to_id whose read time is
   // exactly `marked_ms` are unread again. Returns how many.
   std::int64_t unmark_read(const std::string& conv, const std::string& recipient,
