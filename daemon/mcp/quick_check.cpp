@@ -1,6 +1,7 @@
 #include "daemon/mcp/quick_check.h"
 
 #include <algorithm>
+#include <bitset>
 #include <cstdint>
 #include <optional>
 #include <regex>
@@ -99,6 +100,76 @@ bool has_characters(const std::string& s, std::uint64_t wanted) {
   return true;
 }
 
+// A pattern of fixed length: "^", then literal characters and bracket classes ([a-f0-9]), each
+// optionally repeated {n} times, then "$" (our ids and tokens: ^conv_[a-f0-9]{16}$). Such a
+// pattern matches exactly the strings of that length whose every character is in its position's
+// set, which a position-by-position test decides in a few instructions where std::regex_search
+// took ~3,500. Any other pattern is left to std::regex.
+class FixedPattern {
+ public:
+  static std::optional<FixedPattern> parse(std::string_view p) {
+    if (p.size() < 2 || p.front() != '^' || p.back() != '$') return std::nullopt;
+    p = p.substr(1, p.size() - 2);
+    FixedPattern out;
+    std::size_t i = 0;
+    while (i < p.size()) {
+      std::bitset<256> set;
+      if (p[i] == '[') {
+        const std::size_t close = p.find(']', i + 1);
+        if (close == std::string_view::npos || close == i + 1) return std::nullopt;
+        const std::string_view body = p.substr(i + 1, close - i - 1);
+        for (std::size_t k = 0; k < body.size(); ++k) {
+          if (!plain(body[k])) return std::nullopt;
+          if (k + 2 < body.size() && body[k + 1] == '-') {
+            if (!plain(body[k + 2]) || body[k + 2] < body[k]) return std::nullopt;
+            for (int c = body[k]; c <= body[k + 2]; ++c) set.set(static_cast<std::size_t>(c));
+            k += 2;
+          } else {
+            set.set(static_cast<unsigned char>(body[k]));
+          }
+        }
+        i = close + 1;
+      } else if (plain(p[i])) {
+        set.set(static_cast<unsigned char>(p[i]));
+        ++i;
+      } else {
+        return std::nullopt;
+      }
+      std::size_t count = 1;
+      if (i < p.size() && p[i] == '{') {
+        const std::size_t close = p.find('}', i + 1);
+        const std::string_view digits =
+            close == std::string_view::npos ? std::string_view() : p.substr(i + 1, close - i - 1);
+        if (digits.empty() || digits.size() > 4 ||
+            digits.find_first_not_of("0123456789") != std::string_view::npos) {
+          return std::nullopt;  // {n,m}, {,m} and the like: not a fixed length
+        }
+        count = std::stoul(std::string(digits));
+        i = close + 1;
+      }
+      for (std::size_t n = 0; n < count; ++n) out.positions_.push_back(set);
+    }
+    return out;
+  }
+
+  bool matches(std::string_view s) const {
+    if (s.size() != positions_.size()) return false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      if (!positions_[i].test(static_cast<unsigned char>(s[i]))) return false;
+    }
+    return true;
+  }
+
+ private:
+  // Letters, digits and '_': characters that mean only themselves in an ECMAScript pattern,
+  // inside a class or out.
+  static bool plain(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_';
+  }
+  std::vector<std::bitset<256>> positions_;
+};
+
 // valijson compares numbers as doubles: a float as it is, an integer through int64_t.
 double as_double(const Json& v) {
   return v.is_number_float() ? v.get<double>() : static_cast<double>(v.get<std::int64_t>());
@@ -116,7 +187,8 @@ struct QuickCheck::Node {
   std::optional<std::vector<std::string>> enum_strings;
   std::optional<std::uint64_t> min_length;
   std::optional<std::uint64_t> max_length;
-  std::optional<std::regex> pattern;
+  std::optional<FixedPattern> fixed_pattern;  // when the pattern is one (see above)
+  std::optional<std::regex> pattern;          // otherwise
   std::optional<double> minimum;
   std::optional<double> maximum;
   std::unique_ptr<Node> items;
@@ -179,6 +251,8 @@ std::unique_ptr<QuickCheck::Node> QuickCheck::Node::compile(const Json& schema) 
                             : node->max_items) = *n;
     } else if (key == "pattern") {
       if (!value.is_string()) return nullptr;
+      node->fixed_pattern = FixedPattern::parse(value.get_ref<const std::string&>());
+      if (node->fixed_pattern) continue;
       try {
         node->pattern.emplace(value.get<std::string>());  // as valijson builds it
       } catch (const std::regex_error&) {
@@ -242,6 +316,7 @@ bool QuickCheck::Node::passes(const Json& v) const {
       }
       if (max_length && characters_at_least(s) > *max_length) return false;
       if (min_length && !has_characters(s, *min_length)) return false;
+      if (fixed_pattern && !fixed_pattern->matches(s)) return false;
       if (pattern && !std::regex_search(s, *pattern)) return false;
       return true;
     }

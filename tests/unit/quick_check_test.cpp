@@ -257,6 +257,23 @@ TEST_CASE(
   open["additionalProperties"] = true;
   CHECK(QuickCheck(open).passes(Json{{"id", "x1"}, {"extra", 1}}));
 
+  // Patterns: a fixed-length one is matched position by position, any other by std::regex_search
+  // (unanchored unless the pattern says otherwise), both as valijson would.
+  const QuickCheck fixed(Json{{"type", "string"}, {"pattern", "^id_[a-c0-9]{3}$"}});
+  CHECK(fixed.passes("id_a1c"));
+  CHECK(fixed.passes("id_000"));
+  for (const char* s : {"id_a1d", "id_a1", "id_a1cc", "xid_a1c", "ID_a1c", "id-a1c", ""}) {
+    CAPTURE(s);
+    CHECK_FALSE(fixed.passes(s));
+  }
+  const QuickCheck search(Json{{"type", "string"}, {"pattern", "[0-9]{2}"}});
+  CHECK(search.passes("a12b"));
+  CHECK_FALSE(search.passes("a1b2"));
+  const QuickCheck ranged(Json{{"type", "string"}, {"pattern", "^[a-f]{2,3}$"}});
+  CHECK(ranged.passes("abc"));
+  CHECK(ranged.passes("ab"));
+  CHECK_FALSE(ranged.passes("abcd"));
+
   // Keywords outside its subset, anywhere in the schema: it says no to everything.
   for (const Json& schema :
        {Json{{"type", "object"}, {"oneOf", Json::array()}},
