@@ -249,12 +249,14 @@ Json Bridge::mark_inbox(const Authed& a, std::optional<std::int64_t> since_id,
                        {"last_id", rows.back().id},
                        {"empty_polls_before", empties}});
   }
+  // Reading the unread ones without a cut at the limit took them all: none remain.
+  const std::int64_t remaining =
+      !since_id && !has_more ? 0 : messages_.unread_count(a.self.conversation_id, a.self.session);
   return Json{{"conversation_id", a.self.conversation_id},
               {"session_id", a.self.session},
               {"messages", std::move(out)},
               {"has_more", has_more},
-              {"unread_remaining",
-               messages_.unread_count(a.self.conversation_id, a.self.session)}};
+              {"unread_remaining", remaining}};
 }
 
 Result Bridge::read_and_mark(const Authed& a, std::optional<std::int64_t> since_id,

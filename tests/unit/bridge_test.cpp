@@ -1,11 +1,15 @@
 // The product rules, with an in-memory database and a fake clock: no sockets, no sleeping.
+#include "daemon/bridge/bridge.h"
+
 #include <doctest/doctest.h>
 
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
+#include <cstdio>
+#include <ctime>
+#include <random>
 
-#include "daemon/bridge/bridge.h"
 #include "daemon/bridge/crypto.h"
 
 using namespace cb;
@@ -140,6 +144,7 @@ TEST_CASE("messages: unread once, oldest first, since_id re-reads, limit pages")
   Json rest = World::ok(w.read(w.b));
   CHECK(rest["messages"].size() == 3);
   CHECK(rest["has_more"] == false);
+  CHECK(rest["unread_remaining"] == 0);
   CHECK(World::ok(w.read(w.b))["messages"].empty());
   Json again = World::ok(w.read(w.b, ids[1]));
   CHECK(again["messages"].size() == 3);
@@ -150,6 +155,8 @@ TEST_CASE("messages: unread once, oldest first, since_id re-reads, limit pages")
   World::ok(w2.send(w2.a, "second"));
   Json after = World::ok(w2.read(w2.b, first));
   CHECK(after["messages"].size() == 1);
+  CHECK(after["has_more"] == false);
+  CHECK(after["unread_remaining"] == 1);  // the older one, before since_id
   Json unread = World::ok(w2.read(w2.b));
   REQUIRE(unread["messages"].size() == 1);
   CHECK(unread["messages"][0]["id"] == first);
@@ -398,4 +405,26 @@ TEST_CASE("a wait cancelled after a send handed it a message gives the message b
   Json got = World::ok(w.read(w.b));
   REQUIRE(got["messages"].size() == 1);
   CHECK(got["messages"][0]["message"] == "keep me");
+}
+
+TEST_CASE("iso8601 timestamps: UTC, milliseconds, agreeing with gmtime_r across four centuries") {
+  CHECK(iso8601(0) == "1970-01-01T00:00:00.000Z");
+  CHECK(iso8601(951782400000) == "2000-02-29T00:00:00.000Z");
+  CHECK(iso8601(1764072245123) == "2025-11-25T12:04:05.123Z");
+  CHECK(iso8601(4102444799999) == "2099-12-31T23:59:59.999Z");
+  CHECK(iso8601(253402300799999) == "9999-12-31T23:59:59.999Z");
+  std::mt19937_64 rng(1125);
+  std::uniform_int_distribution<std::int64_t> any_ms(0, 253402300799999);
+  for (int i = 0; i < 20000; ++i) {
+    const std::int64_t ms = any_ms(rng);
+    const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    ::gmtime_r(&secs, &tm);
+    char want[64];
+    std::snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<int>(ms % 1000));
+    CAPTURE(ms);
+    REQUIRE(iso8601(ms) == want);
+  }
 }
