@@ -11,8 +11,8 @@ World::World() : db(store::Database::open_memory()) {
   bridge = std::make_unique<bridge::Bridge>(*db, clock, std::string(32, 'k'), settings,
                                             bridge::Redactor::builtin());
   tools::register_bridge_tools(tools, *bridge, settings);
-  // Whatever the quick check lets past valijson, valijson must accept too (a disagreement
-  // throws, which surfaces as a -32603 the session target aborts on).
+  // Whatever the quick check lets past valijson, valijson must accept too: a disagreement
+  // throws std::logic_error out of handle_frame, and the target dies on it.
   tools.set_cross_check(true);
   auto made = bridge->create_conversation(bridge::Caller{1, 1, 0}, "fuzz_sender", "fuzz_receiver");
   const auto& conv = std::get<nlohmann::json>(made);
