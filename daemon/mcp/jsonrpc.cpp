@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 namespace cb::mcp {
 
@@ -12,28 +13,28 @@ JsonShape json_shape(std::string_view text, int depth_limit, std::size_t members
   std::array<bool, kTracked> is_object{};
   JsonShape shape;
   int depth = 0;
-  bool in_string = false;
-  bool escaped = false;
   auto member = [&](int level) {
     if (level <= 0 || level > kTracked || !is_object[static_cast<std::size_t>(level - 1)]) return;
     const std::size_t n = ++members[static_cast<std::size_t>(level - 1)];
     shape.widest_object = std::max(shape.widest_object, n);
   };
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
     switch (c) {
-      case '"':
-        in_string = true;
+      case '"': {
+        // Skip the string in one go (memchr to each quote): it ends at the first quote after
+        // an even number of backslashes. Most of a frame's bytes are inside strings.
+        const std::size_t open = i;
+        for (;;) {
+          const void* q = std::memchr(text.data() + i + 1, '"', text.size() - i - 1);
+          if (q == nullptr) return shape;  // unterminated: the parser will say so
+          i = static_cast<std::size_t>(static_cast<const char*>(q) - text.data());
+          std::size_t backslashes = 0;
+          while (i - backslashes - 1 > open && text[i - backslashes - 1] == '\\') ++backslashes;
+          if (backslashes % 2 == 0) break;
+        }
         break;
+      }
       case '[':
       case '{':
         ++depth;

@@ -64,6 +64,12 @@ TEST_CASE("parse errors: garbage, truncation, invalid UTF-8, deep nesting") {
   // Brackets inside strings do not count.
   CHECK(nesting_depth(R"({"a":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["})", 10) == 1);
   CHECK(nesting_depth(R"({"a":"\"[[[["})", 10) == 1);
+  // A string ends at the first quote after an even number of backslashes.
+  CHECK(nesting_depth(R"({"a":"x\\","b":[[[1]]]})", 10) == 4);
+  CHECK(nesting_depth(R"({"a":"x\\\"[[[","b":1})", 10) == 1);
+  CHECK(nesting_depth(R"({"a":"","b":[[1]],"c":"\\"})", 10) == 3);
+  CHECK(nesting_depth(R"({"a":"[[[)", 10) == 1);  // unterminated: counted up to the string
+  CHECK(json_shape(R"({"a":"k\":v","b":{"c":1,"d":"\\:"},"e":2})", 64, 100).widest_object == 3);
 }
 
 TEST_CASE("an object of more than kMaxObjectMembers members is refused before parsing") {
