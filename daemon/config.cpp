@@ -1,9 +1,12 @@
 #include "daemon/config.h"
 
+#include <toml++/toml.h>
+
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
+
+#include "common/one_line.h"
 
 namespace cb {
 namespace {
@@ -105,8 +108,9 @@ std::variant<Config, std::string> parse_config(std::string_view text, const std:
   try {
     root = toml::parse(text, source_name);
   } catch (const toml::parse_error& e) {
+    // toml++ quotes the offending bytes, newlines and control characters included.
     return source_name + ":" + std::to_string(e.source().begin.line) + ": " +
-           std::string(e.description());
+           one_line(e.description());
   }
   Config c;
   Reader r(source_name);

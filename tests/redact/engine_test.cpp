@@ -51,6 +51,12 @@ TEST_CASE("custom rules are validated with one line naming the rule") {
       {{"edge", "\\b", "X_REDACTED"}, "redaction rule 'edge': pattern matches the empty string"},
       {{"opt", "(acme_[a-z]+)?", "X_REDACTED"},
        "redaction rule 'opt': pattern matches the empty string"},
+      // RE2 quotes the offending part of the pattern, control characters and all (found by
+      // the config fuzz target: a TOML "\n" inside a pattern made a two-line start-up error).
+      {{"ticket", "ticket=(\\\n", "X_REDACTED"},
+       "redaction rule 'ticket': pattern does not compile"},
+      {{"two\nlines", "x*", "X_REDACTED"},
+       "redaction rule 'two\\nlines': pattern matches the empty string"},
   };
   for (const Bad& b : bad) {
     CAPTURE(b.rule.pattern);

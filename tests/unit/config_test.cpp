@@ -65,7 +65,14 @@ TEST_CASE("errors name the file, the line and the key") {
     auto r = parse_config(text, "t.toml");
     REQUIRE(std::holds_alternative<std::string>(r));
     CHECK(std::get<std::string>(r).rfind(expected, 0) == 0);
+    CHECK(std::get<std::string>(r).find('\n') == std::string::npos);
   }
+  // toml++ quotes the bytes it choked on, a newline included: written as an escape, the error
+  // stays one line (the config fuzz target's regressions/config/multiline-error).
+  auto quoted = parse_config("x = tr\n", "t.toml");
+  REQUIRE(std::holds_alternative<std::string>(quoted));
+  CHECK(std::get<std::string>(quoted).find('\n') == std::string::npos);
+  CHECK(std::get<std::string>(quoted).find("\\n") != std::string::npos);
 }
 
 TEST_CASE("a missing optional file is defaults; a missing named file is an error") {

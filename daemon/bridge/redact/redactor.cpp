@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "common/one_line.h"
 #include "daemon/bridge/redact/engine.h"
 #include "daemon/bridge/redact/rule.h"
 
@@ -67,7 +68,7 @@ std::shared_ptr<const Redactor> Redactor::create(const std::vector<RedactionRule
   for (std::size_t i = 0; i < custom.size(); ++i) {
     std::string problem = validate(custom[i], i);
     if (!problem.empty()) {
-      if (error != nullptr) *error = std::move(problem);
+      if (error != nullptr) *error = one_line(problem);  // names and RE2's quotes hold any byte
       return nullptr;
     }
     redact::RuleSpec spec;
@@ -80,7 +81,7 @@ std::shared_ptr<const Redactor> Redactor::create(const std::vector<RedactionRule
   }
   std::string build_error;
   auto engine = redact::Engine::build(std::move(specs), builtin_count, &build_error);
-  if (engine == nullptr && error != nullptr) *error = build_error;
+  if (engine == nullptr && error != nullptr) *error = one_line(build_error);
   return engine;
 }
 
