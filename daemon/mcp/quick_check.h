@@ -32,9 +32,8 @@ class QuickCheck {
   // True only when `value` satisfies the schema; false when it does not or when in doubt.
   bool passes(const Json& value) const;
 
-  struct Node;
-
  private:
+  struct Node;
   std::unique_ptr<Node> root_;
 };
 
