@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 
 #include "cb_config.h"
@@ -158,6 +159,20 @@ int run_daemon(const DaemonOptions& options) {
   db->enable_group_commit([ex = io.get_executor()](std::function<void()> flush) {
     asio::post(ex, std::move(flush));
   });
+  // With synchronous = "full", each group's fsync runs on a thread of its own while the loop
+  // serves the next group (daemon/store/background_sync.h). A failed fsync is fatal.
+  db->enable_background_sync(
+      [ex = io.get_executor()](std::function<void()> fn) { asio::post(ex, std::move(fn)); },
+      [](const std::string& why) {
+        spdlog::critical("{}; exiting so that a restart recovers what is on disk", why);
+        spdlog::default_logger()->flush();
+        std::_Exit(exit_code::kIoErr);
+      });
+  // The sync thread posts to the loop: it stops (after a last sync) before the loop goes away.
+  struct StopSync {
+    store::Database& db;
+    ~StopSync() { db.stop_background_sync(); }
+  } stop_sync{*db};
   const auto started = std::chrono::steady_clock::now();
   bridge::SystemClock clock;
   bridge::Bridge bridge(*db, clock, std::move(key), config.bridge,

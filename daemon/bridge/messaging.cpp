@@ -344,11 +344,12 @@ awaitable<Result> Bridge::wait_for_messages(Caller caller, Credentials cred,
     ~Unregister() { p.remove_waiter(w); }
   } unregister{presence_, &waiter};
 
-  // Whether the hand-off stands: its group committed or is still open. An open group is
-  // waited for by the tool's durable wrapper, which answers with an error if it then fails.
+  // Whether the hand-off stands: its group committed, or is still open or waiting for its sync.
+  // A pending group is waited for by the tool's durable wrapper, which answers with an error if
+  // it then fails.
   auto hand_off_stands = [&] {
     if (!waiter.took) return false;
-    if (handed_group == 0 || db_.open_group() == handed_group) return true;
+    if (handed_group == 0 || db_.pending(handed_group)) return true;
     std::string failure;
     db_.when_done(handed_group, [&failure](const std::string& why) { failure = why; });
     if (failure.empty()) return true;

@@ -72,6 +72,7 @@ constexpr int kAutoCheckpointFrames = 1000;
 // the file (wal_vfs.h), then the WAL is checkpointed when it has grown.
 int after_commit_hook(void*, sqlite3* db, const char* schema, int frames) {
   if (const int rc = wal_vfs::flush_wal(db, schema); rc != SQLITE_OK) return rc;
+  wal_vfs::end_sync_window(db);  // a checkpoint's syncs are never deferred
   if (frames >= kAutoCheckpointFrames) {
     sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   }
@@ -126,6 +127,7 @@ std::unique_ptr<Database> Database::open_memory() {
 }
 
 void Database::configure(Synchronous sync) {
+  sync_ = sync;
   // The daemon is the database's only user: holding the file lock for the connection's life
   // spares SQLite six lock calls per transaction and keeps the WAL index in the heap (no -shm
   // file). It must precede the first access for the latter (sqlite.org/wal.html#noshm).

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "daemon/store/background_sync.h"
+
 // The only place with SQL (with its siblings in store/): opening, pragmas, migrations and
 // cached prepared statements.
 namespace cb::store {
@@ -72,9 +74,31 @@ class Database {
   void when_done(std::uint64_t generation, std::function<void(const std::string&)> done);
   // Runs fn after the open group commits (dropped if it rolls back); at once when none is open.
   void after_commit(std::function<void()> fn);
-  // Commits the open group now: before a backup, an export or a restore, and at shutdown.
+  // Commits the open group now, and with background sync also waits for the disk: before a
+  // backup, an export or a restore, before an operator call is answered, and at shutdown.
   // Never throws; a failure fails the group's callers.
   void flush();
+
+  // ---- Background sync (synchronous = "full"; daemon/store/group_commit.cpp) ----
+  // Moves each group commit's fsync to a BackgroundSync thread: after its COMMIT a group
+  // waits, its callers unanswered and its after_commit work not run, until a sync that covers
+  // it is done, while the loop serves the next group. `post` runs a function on the loop's
+  // thread and must be thread-safe. A failed sync is fatal: `fatal` gets a one-line reason
+  // (the daemon logs it and exits, so that a restart recovers from what is really on disk).
+  // A no-op with synchronous = "normal" or without a WAL file to sync.
+  void enable_background_sync(BackgroundSync::Post post,
+                              std::function<void(const std::string&)> fatal,
+                              BackgroundSync::SyncFn sync = {});
+  // Makes everything committed durable, completes the waiting groups and stops the thread.
+  // The daemon calls it before its event loop is destroyed.
+  void stop_background_sync();
+  bool background_sync() const { return static_cast<bool>(syncer_); }
+  // The newest generation not yet durable: the open group, else the newest committed group
+  // waiting for its sync; 0 when everything written is durable (or committed, without
+  // background sync).
+  std::uint64_t newest_pending() const;
+  // Whether group `generation` is open or waiting for its sync.
+  bool pending(std::uint64_t generation) const;
   // Called after any rollback of written data (a failed group or a failed WriteTransaction):
   // caches of what is stored (the audit chain's head) are stale.
   void on_rollback(std::function<void()> fn) { rollback_listeners_.push_back(std::move(fn)); }
@@ -87,13 +111,17 @@ class Database {
     std::uint64_t generation = 0;
     std::vector<std::function<void(const std::string&)>> waiters;
     std::vector<std::function<void()>> after_commit;
+    bool wrote_frames = true;  // background sync: whether its COMMIT wrote to the WAL
   };
 
   Database(const std::filesystem::path& path, int flags);
   void configure(Synchronous sync);
   void migrate();
   void open_group_now();
+  void commit_group();
   void end_group(const std::string& failure);
+  void sync_all_now();
+  void synced(std::uint64_t upto, int err);
   void rolled_back();
 
   std::filesystem::path path_;
@@ -105,6 +133,12 @@ class Database {
   std::deque<std::pair<std::uint64_t, std::string>> failed_;  // recent failed generations
   std::uint64_t write_seq_ = 0;
   std::vector<std::function<void()>> rollback_listeners_;
+  std::deque<Group> syncing_;  // committed, waiting for their sync; oldest first
+  std::function<void(const std::string&)> fatal_;
+  // BackgroundSync's completions reach the database through this; gone once it stops.
+  std::shared_ptr<Database*> alive_;
+  Synchronous sync_ = Synchronous::kNormal;
+  std::unique_ptr<BackgroundSync> syncer_;  // last: its thread stops before the rest goes
 };
 
 // One tool call's writes, all or nothing. Without group commit: BEGIN IMMEDIATE … COMMIT.

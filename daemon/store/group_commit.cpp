@@ -3,7 +3,10 @@
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
+#include <cstring>
+
 #include "daemon/store/database.h"
+#include "daemon/store/wal_vfs.h"
 
 namespace cb::store {
 namespace {
@@ -50,13 +53,18 @@ std::optional<std::string> storage_failure(const std::exception& e) {
 }
 
 Database::~Database() {
-  // Whatever the open group holds is committed; its callers are gone, so nobody is told.
+  // Whatever is pending is committed and made durable; its callers are gone, so nobody is told.
   if (group_) {
     group_->waiters.clear();
     group_->after_commit.clear();
     rollback_listeners_.clear();
-    flush();
   }
+  for (auto& g : syncing_) {
+    g.waiters.clear();
+    g.after_commit.clear();
+  }
+  flush();
+  stop_background_sync();
 }
 
 void Database::enable_group_commit(Defer defer) { defer_ = std::move(defer); }
@@ -69,16 +77,42 @@ void Database::open_group_now() {
   g.generation = next_generation_++;
   group_ = std::move(g);
   // The flush runs after every handler already queued on the loop: the requests read in this
-  // turn join the group before it commits.
+  // turn join the group before it commits. With background sync, while a sync is running the
+  // group stays open and goes on taking requests until that sync is done (synced() commits
+  // it): its own sync could not start any earlier, and one commit then covers them all.
   defer_([this, generation = group_->generation] {
-    if (group_ && group_->generation == generation) flush();
+    if (group_ && group_->generation == generation && syncing_.empty()) commit_group();
   });
 }
 
 void Database::flush() {
+  commit_group();
+  if (!syncing_.empty()) sync_all_now();
+}
+
+void Database::commit_group() {
   if (!group_) return;
   std::string why;
-  if (try_run(*this, "COMMIT", &why)) {
+  sqlite3* handle = db_.getHandle();
+  // A lone call with the disk idle syncs in place: handing the sync to the thread and the
+  // answer back costs two thread wake-ups, more than the loop would lose by waiting (nobody
+  // else is in the group). Once calls share groups, or a sync is already running, the loop
+  // must not wait.
+  const bool deferred = syncer_ && (group_->waiters.size() > 1 || !syncing_.empty()) &&
+                        wal_vfs::begin_deferred_commit(handle);
+  const bool committed = try_run(*this, "COMMIT", &why);
+  const int sync_fd = deferred ? wal_vfs::end_deferred_commit(handle) : -1;
+  if (committed && (sync_fd >= 0 || !syncing_.empty())) {
+    // Committed, not yet durable: answered when BackgroundSync reports the sync done. A group
+    // that wrote no frames of its own still waits for the groups before it (what it read may
+    // be theirs).
+    group_->wrote_frames = sync_fd >= 0;
+    syncing_.push_back(std::move(*group_));
+    group_.reset();
+    if (sync_fd >= 0) syncer_->request(sync_fd, syncing_.back().generation);
+    return;
+  }
+  if (committed) {
     end_group("");
     return;
   }
@@ -101,10 +135,90 @@ void Database::end_group(const std::string& failure) {
   for (auto& w : g.waiters) w(failure);
 }
 
+void Database::enable_background_sync(BackgroundSync::Post post,
+                                      std::function<void(const std::string&)> fatal,
+                                      BackgroundSync::SyncFn sync) {
+  if (sync_ != Synchronous::kFull || syncer_) return;
+  // One sync in place first: it also makes the WAL's directory entry durable (SQLite syncs the
+  // directory on a new file's first sync), which the background syncs would not.
+  if (wal_vfs::sync_fd(db_.getHandle()) < 0 ||
+      wal_vfs::sync_in_place(db_.getHandle()) != SQLITE_OK) {
+    spdlog::warn("the WAL cannot be synced in the background; every commit syncs in place");
+    return;
+  }
+  fatal_ = std::move(fatal);
+  alive_ = std::make_shared<Database*>(this);
+  BackgroundSync::Done done = [alive = std::weak_ptr<Database*>(alive_)](std::uint64_t upto,
+                                                                         int err) {
+    if (auto d = alive.lock()) (*d)->synced(upto, err);
+  };
+  syncer_ = std::make_unique<BackgroundSync>(std::move(post), std::move(done), std::move(sync));
+}
+
+void Database::stop_background_sync() {
+  if (!syncer_) return;
+  // On the way out: whoever waits is gone (the daemon's last flush() told them); what was
+  // committed still reaches the disk.
+  for (auto& g : syncing_) {
+    g.waiters.clear();
+    g.after_commit.clear();
+  }
+  sync_all_now();
+  syncer_.reset();  // joins; what it posts from here on finds the database gone
+  alive_.reset();
+}
+
+void Database::sync_all_now() {
+  if (syncing_.empty()) return;
+  const int fd = wal_vfs::sync_fd(db_.getHandle());
+  const int err = fd < 0 ? EBADF : syncer_->sync_now(fd);
+  synced(syncing_.back().generation, err);
+}
+
+void Database::synced(std::uint64_t upto, int err) {
+  if (err != 0) {
+    // The kernel may have dropped the pages it failed to write: what SQLite holds in memory no
+    // longer matches the disk, and only a restart that recovers from the disk is safe.
+    const std::string why =
+        std::string("the bridge database could not be synced to disk (") + std::strerror(err) + ")";
+    if (fatal_) fatal_(why);
+    return;
+  }
+  // Each group is taken off the queue before it is told: its callers may commit and sync again.
+  while (!syncing_.empty() &&
+         (syncing_.front().generation <= upto || !syncing_.front().wrote_frames)) {
+    Group g = std::move(syncing_.front());
+    syncing_.pop_front();
+    for (auto& fn : g.after_commit) fn();
+    for (auto& w : g.waiters) w("");
+  }
+  // The group that filled up while the disk was busy commits now and starts the next sync.
+  if (syncing_.empty()) commit_group();
+}
+
+std::uint64_t Database::newest_pending() const {
+  if (group_) return group_->generation;
+  return syncing_.empty() ? 0 : syncing_.back().generation;
+}
+
+bool Database::pending(std::uint64_t generation) const {
+  if (group_ && group_->generation == generation) return true;
+  for (const auto& g : syncing_) {
+    if (g.generation == generation) return true;
+  }
+  return false;
+}
+
 void Database::when_done(std::uint64_t generation, std::function<void(const std::string&)> done) {
   if (group_ && group_->generation == generation) {
     group_->waiters.push_back(std::move(done));
     return;
+  }
+  for (auto& g : syncing_) {
+    if (g.generation == generation) {
+      g.waiters.push_back(std::move(done));
+      return;
+    }
   }
   for (const auto& [g, why] : failed_) {
     if (g == generation) {
@@ -118,6 +232,8 @@ void Database::when_done(std::uint64_t generation, std::function<void(const std:
 void Database::after_commit(std::function<void()> fn) {
   if (group_) {
     group_->after_commit.push_back(std::move(fn));
+  } else if (!syncing_.empty()) {
+    syncing_.back().after_commit.push_back(std::move(fn));  // not before it is durable
   } else {
     fn();
   }

@@ -1,7 +1,9 @@
 // The WAL-gathering VFS (see wal_vfs.h). Everything but the WAL file is the default VFS's.
 #include "daemon/store/wal_vfs.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstring>
@@ -33,6 +35,11 @@ struct WalFile {
   std::string buffer;
   sqlite3_int64 buffer_offset = 0;
   bool commit_frame_pending = false;
+  // A descriptor of the same file for BackgroundSync's thread (-1: none; syncs stay in place).
+  int sync_fd = -1;
+  // Inside a deferred commit (see wal_vfs.h): syncs write the buffer but leave the disk alone.
+  bool defer_sync = false;
+  bool sync_skipped = false;
 };
 
 WalFile* wal(sqlite3_file* f) { return reinterpret_cast<WalFile*>(f); }
@@ -59,6 +66,7 @@ int x_close(sqlite3_file* f) {
   WalFile* w = wal(f);
   const int flushed = flush(w);
   const int closed = real_methods(w).xClose(w->real);
+  if (w->sync_fd >= 0) ::close(w->sync_fd);
   w->~WalFile();
   return flushed != SQLITE_OK ? flushed : closed;
 }
@@ -102,6 +110,10 @@ int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
 int x_sync(sqlite3_file* f, int flags) {
   WalFile* w = wal(f);
   if (int rc = flush(w); rc != SQLITE_OK) return rc;
+  if (w->defer_sync) {
+    w->sync_skipped = true;  // the caller syncs sync_fd before it tells anyone
+    return SQLITE_OK;
+  }
   return real_methods(w).xSync(w->real, flags);
 }
 
@@ -207,6 +219,9 @@ int x_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags, i
     return rc;
   }
   w->base.pMethods = &kWalMethods;
+  // For BackgroundSync: fdatasync works on any descriptor of the file. Without one, every sync
+  // simply stays where SQLite makes it.
+  if (name != nullptr) w->sync_fd = ::open(name, O_RDONLY | O_CLOEXEC);
   return SQLITE_OK;
 }
 
@@ -291,8 +306,55 @@ int flush_wal(sqlite3* db, const char* schema) {
   return flush(wal(file));
 }
 
+namespace {
+
+WalFile* wal_of(sqlite3* db) {
+  sqlite3_file* file = nullptr;
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &file) != SQLITE_OK ||
+      file == nullptr || file->pMethods != &kWalMethods) {
+    return nullptr;
+  }
+  return wal(file);
+}
+
+}  // namespace
+
+bool begin_deferred_commit(sqlite3* db) {
+  WalFile* w = wal_of(db);
+  if (w == nullptr || w->sync_fd < 0) return false;
+  w->defer_sync = true;
+  w->sync_skipped = false;
+  return true;
+}
+
+void end_sync_window(sqlite3* db) {
+  if (WalFile* w = wal_of(db)) w->defer_sync = false;
+}
+
+int end_deferred_commit(sqlite3* db) {
+  WalFile* w = wal_of(db);
+  if (w == nullptr) return -1;
+  w->defer_sync = false;
+  const bool skipped = w->sync_skipped;
+  w->sync_skipped = false;
+  return skipped ? w->sync_fd : -1;
+}
+
+int sync_fd(sqlite3* db) {
+  WalFile* w = wal_of(db);
+  return w == nullptr ? -1 : w->sync_fd;
+}
+
+int sync_in_place(sqlite3* db) {
+  WalFile* w = wal_of(db);
+  if (w == nullptr) return SQLITE_OK;
+  if (int rc = flush(w); rc != SQLITE_OK) return rc;
+  return real_methods(w).xSync(w->real, SQLITE_SYNC_FULL);
+}
+
 Stats stats() {
-  return {g_writes_in.load(std::memory_order_relaxed), g_writes_out.load(std::memory_order_relaxed)};
+  return {g_writes_in.load(std::memory_order_relaxed),
+          g_writes_out.load(std::memory_order_relaxed)};
 }
 
 }  // namespace cb::store::wal_vfs

@@ -30,6 +30,23 @@ const char* name();
 // it failed.
 int flush_wal(sqlite3* db, const char* schema);
 
+// Deferred commits (synchronous = "full" with BackgroundSync, see group_commit.cpp): between
+// begin_deferred_commit() and end_sync_window() the WAL's syncs write out its buffer but do
+// not wait for the disk; end_deferred_commit() then returns a descriptor of the WAL file that
+// the caller must fdatasync before it tells anyone the commit happened (-1 when no sync was
+// skipped). The window covers the COMMIT's own syncs (its frames and, after a WAL restart, the
+// header) and nothing else: the WAL hook closes it before it checkpoints, so a checkpoint's
+// syncs (WAL before the database file is written, then the database file) stay in place.
+// begin_deferred_commit() is false, and nothing is deferred, when the WAL is not this VFS's
+// or has no descriptor to sync through.
+bool begin_deferred_commit(sqlite3* db);
+void end_sync_window(sqlite3* db);
+int end_deferred_commit(sqlite3* db);
+// The WAL's descriptor for syncing (-1 when there is none), and a sync in place (an SQLite
+// result code) for the first use, which also makes the WAL's directory entry durable.
+int sync_fd(sqlite3* db);
+int sync_in_place(sqlite3* db);
+
 // What the VFS did since the process started (tests and benchmarks read it).
 struct Stats {
   std::uint64_t wal_writes_in = 0;   // writes SQLite made to WAL files

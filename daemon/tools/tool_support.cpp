@@ -15,10 +15,11 @@ namespace {
 using mcp::CallContext;
 using mcp::ToolResult;
 
-// Waits until the open group `generation` has ended; "" when it committed, else why it failed.
+// Waits until group `generation` (open, or committed and waiting for its sync) has ended; ""
+// when it committed (and is on disk, with background sync), else why it failed.
 // The commit resumes the call directly (no further trip through the event loop), so its answer
 // leaves within the same turn. Not cancellable: the group ends within this turn of the loop
-// anyway, and a cancelled call's answer is dropped by the session.
+// anyway (or when its sync is done), and a cancelled call's answer is dropped by the session.
 awaitable<std::string> group_outcome(store::Database* db, std::uint64_t generation) {
   return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::string)>(
       [db, generation](auto handler) {
@@ -47,9 +48,14 @@ awaitable<ToolResult> run_durable(store::Database* db, mcp::ToolHandler handler,
     if (!why) throw;
     failure = *why;
   }
-  // The group is open here, so when_done() never answers inside group_outcome's initiation.
-  if (failure.empty() && db->write_seq() != writes_before && db->open_group() != 0) {
-    failure = co_await group_outcome(db, db->open_group());
+  // A call that wrote answers once its writes are committed (and with background sync, on
+  // disk); with background sync every call also waits for what it may have read to be on disk.
+  // newest_pending() is a group not yet done, so when_done() never answers inside
+  // group_outcome's initiation.
+  if (failure.empty() && (db->write_seq() != writes_before || db->background_sync())) {
+    if (const std::uint64_t pending = db->newest_pending(); pending != 0) {
+      failure = co_await group_outcome(db, pending);
+    }
   }
   if (failure.empty()) co_return result;
   spdlog::warn("a tool call could not store its writes: {}", failure);

@@ -8,7 +8,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import DaemonTest, ok  # noqa: E402
+from harness import NO_LIMITS, DaemonTest, ok  # noqa: E402
 
 
 class Delivery(DaemonTest):
@@ -164,6 +164,44 @@ class Delivery(DaemonTest):
         pushes = [m for m in b.inbox if m.get("method") == "notifications/claude/channel"]
         self.assertEqual(pushes, [], "the wait delivered the message; a push only sends the "
                                      "model to check_messages for nothing")
+
+
+class DeliveryFullSync(Delivery):
+    """The same with synchronous = "full": each group commit is fsynced on the daemon's sync
+    thread before its calls are answered and its waiters woken (docs/architecture.md)."""
+    config = NO_LIMITS + '\n[storage]\nsynchronous = "full"\n'
+
+    @unittest.skip("no commit involved: covered by Delivery")
+    def test_progress_while_waiting(self):
+        pass
+
+    @unittest.skip("no commit involved: covered by Delivery")
+    def test_timeout_returns_empty_not_an_error(self):
+        pass
+
+    def test_many_senders_all_answered_and_stored(self):
+        # Groups commit while earlier ones are still being synced: every send is answered once,
+        # in order per sender, and the partner reads them all.
+        pairs = [self.pair() for _ in range(3)]
+        threads, acked = [], {}
+
+        def sender(i, client, creds):
+            acked[i] = [ok(client.call("send_to_partner", {**creds, "message": f"s{i}:{n}"}))
+                        ["message_id"] for n in range(40)]
+
+        for i, (a, _, ca, _) in enumerate(pairs):
+            threads.append(threading.Thread(target=sender, args=(i, a, ca)))
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        for i, (_, b, _, cb) in enumerate(pairs):
+            self.assertEqual(acked[i], sorted(acked[i]))
+            got = ok(b.call("check_messages", {**cb, "limit": 200}))
+            self.assertEqual([m["message"] for m in got["messages"]],
+                             [f"s{i}:{n}" for n in range(40)])
+            self.assertEqual([m["id"] for m in got["messages"]], acked[i])
+        self.assertNotIn("could not be synced", self.d.read_log())
 
 
 if __name__ == "__main__":
