@@ -4,6 +4,7 @@
 #include "cb_config.h"
 #include "common/exit_codes.h"
 #include "common/paths.h"
+#include "daemon/bridge/crypto.h"
 #include "daemon/bridge/exec/workspace.h"
 #include "daemon/bridge/redact/redactor.h"
 #include "daemon/config.h"
@@ -50,6 +51,7 @@ int check_config(const cb::DaemonOptions& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  cb::bridge::crypto::init_library();
   CLI::App app{"claude-bridged — the Claude Bridge daemon: owns the database, keys and rate limits "
                "and serves MCP (mcp.sock) and administration (ctl.sock) on Unix sockets.",
                "claude-bridged"};

@@ -9,6 +9,12 @@
 // The few cryptographic primitives the bridge uses, all from OpenSSL libcrypto.
 namespace cb::bridge::crypto {
 
+// Initialises libcrypto without its table of error strings: nothing here ever prints
+// OpenSSL's error text (errors are the bridge's own one-line messages), and loading the table
+// kept ~0.5 MiB of libcrypto resident for the daemon's whole life. The system's OpenSSL
+// configuration is loaded as before. Call first, before anything else touches OpenSSL.
+void init_library();
+
 // `n` bytes from the OS CSPRNG (RAND_bytes). Throws std::runtime_error if it fails.
 std::string random_bytes(std::size_t n);
 std::string hex(std::string_view bytes);
