@@ -142,6 +142,8 @@ void Bridge::deliver(const Authed& from, const store::MessageRow& row, bool take
 
 void Bridge::deliver_now(const Authed& from, const store::MessageRow& row, bool taken) {
   presence_.wake(from.partner);
+  // A waiter that took the message answers as soon as it runs: before the sender's receipt.
+  if (taken) db_.answer_after_wakes();
   if (watched()) {
     emit(Json{{"event", "message"},
               {"conversation_id", row.conversation_id},

@@ -74,6 +74,10 @@ class Database {
   void when_done(std::uint64_t generation, std::function<void(const std::string&)> done);
   // Runs fn after the open group commits (dropped if it rolls back); at once when none is open.
   void after_commit(std::function<void()> fn);
+  // Called from after_commit work that woke a waiter whose answer is ready (a handed-off
+  // message): the group's own callers are answered behind it, on the next pass of the loop,
+  // instead of at once — the waiter has waited longest, and its answer is the wake-up.
+  void answer_after_wakes() { answer_after_wakes_ = true; }
   // Commits the open group now, and with background sync also waits for the disk: before a
   // backup, an export or a restore, before an operator call is answered, and at shutdown.
   // Never throws; a failure fails the group's callers.
@@ -120,6 +124,7 @@ class Database {
   void open_group_now();
   void commit_group();
   void end_group(const std::string& failure);
+  void finish_committed(Group& g);
   void sync_all_now();
   void synced(std::uint64_t upto, int err);
   void rolled_back();
@@ -132,6 +137,7 @@ class Database {
   std::uint64_t next_generation_ = 1;
   std::deque<std::pair<std::uint64_t, std::string>> failed_;  // recent failed generations
   std::uint64_t write_seq_ = 0;
+  bool answer_after_wakes_ = false;
   std::vector<std::function<void()>> rollback_listeners_;
   std::deque<Group> syncing_;  // committed, waiting for their sync; oldest first
   std::function<void(const std::string&)> fatal_;

@@ -129,10 +129,24 @@ void Database::end_group(const std::string& failure) {
     failed_.emplace_back(g.generation, failure);
     if (failed_.size() > kRememberedFailures) failed_.pop_front();
     rolled_back();
-  } else {
-    for (auto& fn : g.after_commit) fn();
+    for (auto& w : g.waiters) w(failure);
+    return;
   }
-  for (auto& w : g.waiters) w(failure);
+  finish_committed(g);
+}
+
+void Database::finish_committed(Group& g) {
+  for (auto& fn : g.after_commit) fn();
+  const bool behind = answer_after_wakes_ && defer_;
+  answer_after_wakes_ = false;
+  if (behind) {
+    // Queued behind the wake-ups the work above posted: the woken waiter's answer leaves first.
+    defer_([waiters = std::move(g.waiters)] {
+      for (auto& w : waiters) w("");
+    });
+    return;
+  }
+  for (auto& w : g.waiters) w("");
 }
 
 void Database::enable_background_sync(BackgroundSync::Post post,
@@ -189,8 +203,7 @@ void Database::synced(std::uint64_t upto, int err) {
          (syncing_.front().generation <= upto || !syncing_.front().wrote_frames)) {
     Group g = std::move(syncing_.front());
     syncing_.pop_front();
-    for (auto& fn : g.after_commit) fn();
-    for (auto& w : g.waiters) w("");
+    finish_committed(g);
   }
   // The group that filled up while the disk was busy commits now and starts the next sync.
   if (syncing_.empty()) commit_group();

@@ -82,6 +82,29 @@ TEST_CASE("writes of one loop turn share one transaction that commits when the t
   g.run_deferred();
 }
 
+TEST_CASE("a group's callers are answered behind the waiter its commit woke with an answer") {
+  Grouped g;
+  std::vector<std::string> order;
+  g.write("handed to a waiter");
+  g.db->when_done(g.db->open_group(), [&](const std::string&) { order.push_back("receipt"); });
+  g.db->after_commit([&] {
+    // What Bridge::deliver_now does for a waiter that took the message: its wake-up is posted.
+    g.deferred.push_back([&] { order.push_back("waiter's answer"); });
+    g.db->answer_after_wakes();
+  });
+  g.run_deferred();  // the commit
+  CHECK(order.empty());
+  g.run_deferred();  // the loop's next pass
+  CHECK(order == std::vector<std::string>{"waiter's answer", "receipt"});
+
+  // Nobody woken: the callers are answered at the commit itself, as before.
+  order.clear();
+  g.write("nobody waits");
+  g.db->when_done(g.db->open_group(), [&](const std::string&) { order.push_back("receipt"); });
+  g.run_deferred();
+  CHECK(order == std::vector<std::string>{"receipt"});
+}
+
 TEST_CASE("a call that fails rolls back only its own part of the group") {
   Grouped g;
   int rollbacks = 0;
