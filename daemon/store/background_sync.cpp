@@ -41,9 +41,9 @@ void BackgroundSync::run() {
     lock.unlock();
     // Everything asked for so far was written before it was asked for: one sync covers it all.
     const int err = sync_(fd);
+    post_([done = done_, upto, err] { done(upto, err); });
     lock.lock();
     synced_ = upto;
-    post_([done = done_, upto, err] { done(upto, err); });
   }
 }
 

@@ -136,6 +136,7 @@ void Database::end_group(const std::string& failure) {
 }
 
 void Database::finish_committed(Group& g) {
+  answer_after_wakes_ = false;
   for (auto& fn : g.after_commit) fn();
   const bool behind = answer_after_wakes_ && defer_;
   answer_after_wakes_ = false;

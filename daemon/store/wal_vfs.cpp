@@ -353,8 +353,7 @@ int sync_in_place(sqlite3* db) {
 }
 
 Stats stats() {
-  return {g_writes_in.load(std::memory_order_relaxed),
-          g_writes_out.load(std::memory_order_relaxed)};
+  return {g_writes_in.load(std::memory_order_relaxed), g_writes_out.load(std::memory_order_relaxed)};
 }
 
 }  // namespace cb::store::wal_vfs

@@ -16,10 +16,12 @@ using mcp::CallContext;
 using mcp::ToolResult;
 
 // Waits until group `generation` (open, or committed and waiting for its sync) has ended; ""
-// when it committed (and is on disk, with background sync), else why it failed.
-// The commit resumes the call directly (no further trip through the event loop), so its answer
-// leaves within the same turn. Not cancellable: the group ends within this turn of the loop
-// anyway (or when its sync is done), and a cancelled call's answer is dropped by the session.
+// when it committed (and is on disk, with background sync), else why it failed. The commit
+// resumes the call directly (no further trip through the event loop), so its answer leaves
+// within the same turn — unless the commit woke a waiter with its answer ready, which goes
+// first (Database::answer_after_wakes). Not cancellable: the group ends within this turn of the
+// loop anyway (or when its sync is done), and a cancelled call's answer is dropped by the
+// session.
 awaitable<std::string> group_outcome(store::Database* db, std::uint64_t generation) {
   return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::string)>(
       [db, generation](auto handler) {
