@@ -17,25 +17,12 @@
 #include <vector>
 
 #include "daemon/store/database.h"
+#include "tests/unit/temp_dir.h"
 
 using namespace cb;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/cb-bgsync-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 // The fake disk: every sync is recorded; while `held`, a sync on the sync thread blocks until
 // the test releases it.
@@ -117,7 +104,7 @@ struct Loop {
 };
 
 struct World {
-  TempDir dir;
+  TempDir dir{"cb-bgsync"};
   FakeDisk disk;
   Loop loop;
   std::vector<std::string> fatal;

@@ -11,26 +11,13 @@
 #include <string>
 
 #include "daemon/store/database.h"
+#include "tests/unit/temp_dir.h"
 #include "daemon/store/wal_vfs.h"
 
 using namespace cb;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/cb-walvfs-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 std::unique_ptr<store::Database> open_db(const fs::path& file) {
   auto db = store::Database::open(file, store::Synchronous::kNormal);
@@ -74,7 +61,7 @@ int in_child(Body body) {
 }  // namespace
 
 TEST_CASE("the daemon's database is on the WAL-gathering VFS, in exclusive locking mode") {
-  TempDir dir;
+  TempDir dir{"cb-walvfs"};
   auto db = open_db(dir.path / "a.db");
   sqlite3_vfs* vfs = nullptr;
   REQUIRE(sqlite3_file_control(db->db().getHandle(), "main", SQLITE_FCNTL_VFS_POINTER, &vfs) ==
@@ -89,7 +76,7 @@ TEST_CASE("the daemon's database is on the WAL-gathering VFS, in exclusive locki
 }
 
 TEST_CASE("each commit reaches the WAL in one write") {
-  TempDir dir;
+  TempDir dir{"cb-walvfs"};
   auto db = open_db(dir.path / "a.db");
   insert(*db, 0, "warm-up");  // the WAL header and first frames
   const auto before = store::wal_vfs::stats();
@@ -111,7 +98,7 @@ TEST_CASE("each commit reaches the WAL in one write") {
 
 TEST_CASE("a transaction larger than one write of the default VFS is stored whole") {
   // os_unix.c writes at most 0x1ffff bytes per call; a bigger buffer must go out in pieces.
-  TempDir dir;
+  TempDir dir{"cb-walvfs"};
   {
     auto db = open_db(dir.path / "a.db");
     store::WriteTransaction tx(*db);
@@ -127,7 +114,7 @@ TEST_CASE("a transaction larger than one write of the default VFS is stored whol
 }
 
 TEST_CASE("a commit survives the process dying right after COMMIT returns") {
-  TempDir dir;
+  TempDir dir{"cb-walvfs"};
   const fs::path file = dir.path / "a.db";
   { open_db(file); }
   const int status = in_child([&] {
@@ -149,7 +136,7 @@ TEST_CASE("a commit whose pages spilled mid-transaction survives a crash (checks
   // changes again, overwrites its frame and rewrites the checksums of every later frame after
   // the commit frame: the commit's last write is then a frame header, which only the WAL hook's
   // flush hands to the file.
-  TempDir dir;
+  TempDir dir{"cb-walvfs"};
   const fs::path file = dir.path / "a.db";
   { open_db(file); }
   const int status = in_child([&] {
@@ -168,7 +155,7 @@ TEST_CASE("a commit whose pages spilled mid-transaction survives a crash (checks
 }
 
 TEST_CASE("an uncommitted transaction of a dead process leaves nothing behind") {
-  TempDir dir;
+  TempDir dir{"cb-walvfs"};
   const fs::path file = dir.path / "a.db";
   {
     auto db = open_db(file);
