@@ -115,7 +115,6 @@ class Database {
     std::uint64_t generation = 0;
     std::vector<std::function<void(const std::string&)>> waiters;
     std::vector<std::function<void()>> after_commit;
-    bool wrote_frames = true;  // background sync: whether its COMMIT wrote to the WAL
   };
 
   Database(const std::filesystem::path& path, int flags);

@@ -104,9 +104,8 @@ void Database::commit_group() {
   const int sync_fd = deferred ? wal_vfs::end_deferred_commit(handle) : -1;
   if (committed && (sync_fd >= 0 || !syncing_.empty())) {
     // Committed, not yet durable: answered when BackgroundSync reports the sync done. A group
-    // that wrote no frames of its own still waits for the groups before it (what it read may
-    // be theirs).
-    group_->wrote_frames = sync_fd >= 0;
+    // that wrote no frames of its own (only flush() commits one while others wait for their
+    // sync, and it syncs them all at once) still waits behind them: what it read may be theirs.
     syncing_.push_back(std::move(*group_));
     group_.reset();
     if (sync_fd >= 0) syncer_->request(sync_fd, syncing_.back().generation);
@@ -200,8 +199,7 @@ void Database::synced(std::uint64_t upto, int err) {
     return;
   }
   // Each group is taken off the queue before it is told: its callers may commit and sync again.
-  while (!syncing_.empty() &&
-         (syncing_.front().generation <= upto || !syncing_.front().wrote_frames)) {
+  while (!syncing_.empty() && syncing_.front().generation <= upto) {
     Group g = std::move(syncing_.front());
     syncing_.pop_front();
     finish_committed(g);

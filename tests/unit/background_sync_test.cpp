@@ -226,7 +226,7 @@ TEST_CASE("full: a group that wrote nothing waits for the groups before it") {
   w.loop.end_turn();
   REQUIRE(w.disk.wait_blocked());
   // A call that opened a transaction and wrote nothing (an empty poll): what it read may be
-  // the first group's, which is not on disk yet.
+  // the first group's, which is not on disk yet, so its group stays open behind that sync.
   {
     store::WriteTransaction tx(*w.db);
     tx.commit();
