@@ -168,7 +168,19 @@ int run_daemon(const DaemonOptions& options) {
         spdlog::default_logger()->flush();
         std::_Exit(exit_code::kIoErr);
       });
-  // The sync thread posts to the loop: it stops (after a last sync) before the loop goes away.
+  // A checkpoint (two fsyncs, milliseconds) waits for a tenth of a second without commits, so
+  // that it falls between bursts of traffic; under sustained load a thread syncs the WAL
+  // before it (daemon/store/checkpoints.cpp).
+  db->enable_idle_checkpoint(
+      [&io](std::chrono::milliseconds after, std::function<void()> fn) {
+        auto timer = std::make_shared<asio::steady_timer>(io, after);
+        timer->async_wait([timer, fn = std::move(fn)](const std::error_code& ec) {
+          if (!ec) fn();
+        });
+      },
+      std::chrono::milliseconds(100),
+      [ex = io.get_executor()](std::function<void()> fn) { asio::post(ex, std::move(fn)); });
+  // The sync threads post to the loop: they stop (after a last sync) before the loop goes away.
   struct StopSync {
     store::Database& db;
     ~StopSync() { db.stop_background_sync(); }

@@ -64,21 +64,6 @@ CREATE INDEX audit_by_conversation ON audit(conversation_id, id);
 )sql",
 };
 
-// SQLite checkpoints the WAL into the database file once it holds this many frames (its own
-// default, which installing a WAL hook turns off).
-constexpr int kAutoCheckpointFrames = 1000;
-
-// Runs after every commit, before sqlite3_step returns: the commit's WAL frames are handed to
-// the file (wal_vfs.h), then the WAL is checkpointed when it has grown.
-int after_commit_hook(void*, sqlite3* db, const char* schema, int frames) {
-  if (const int rc = wal_vfs::flush_wal(db, schema); rc != SQLITE_OK) return rc;
-  wal_vfs::end_sync_window(db);  // a checkpoint's syncs are never deferred
-  if (frames >= kAutoCheckpointFrames) {
-    sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-  }
-  return SQLITE_OK;
-}
-
 // The daemon serves every connection from one thread, so SQLite's own locking is pure cost: its
 // allocation statistics take a global mutex per malloc and each connection call takes the
 // connection's mutex (~480 lock/unlock pairs per delivered message, 5% of the daemon's
@@ -132,8 +117,17 @@ void Database::configure(Synchronous sync) {
   // spares SQLite six lock calls per transaction and keeps the WAL index in the heap (no -shm
   // file). It must precede the first access for the latter (sqlite.org/wal.html#noshm).
   db_.exec("PRAGMA locking_mode = EXCLUSIVE");
+  // Pages of 1 KiB for a new database (an existing one keeps its own). A delivered message
+  // changes a dozen pages — the message, its three index entries, two audit rows and their
+  // index, the AUTOINCREMENT counter, the read mark — and each becomes a WAL frame, written,
+  // checksummed and later synced by a checkpoint: 29–49 KB per commit of a ~200-byte message
+  // with 4 KiB pages, 10–17 KB with 1 KiB (docs/benchmarks.md).
+  db_.exec("PRAGMA page_size = 1024");
   db_.exec("PRAGMA journal_mode = WAL");
-  sqlite3_wal_hook(db_.getHandle(), after_commit_hook, nullptr);
+  sqlite3_wal_hook(db_.getHandle(), &Database::wal_hook, this);
+  // A WAL left oversized (by a long burst, or by a daemon that could not checkpoint) is cut
+  // back to this size when it next restarts; below it, its pages are reused, not reallocated.
+  db_.exec("PRAGMA journal_size_limit = 67108864");
   db_.exec("PRAGMA foreign_keys = ON");
   db_.exec(sync == Synchronous::kFull ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
   db_.exec("PRAGMA temp_store = MEMORY");

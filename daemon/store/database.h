@@ -4,6 +4,7 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <exception>
@@ -93,8 +94,8 @@ class Database {
   void enable_background_sync(BackgroundSync::Post post,
                               std::function<void(const std::string&)> fatal,
                               BackgroundSync::SyncFn sync = {});
-  // Makes everything committed durable, completes the waiting groups and stops the thread.
-  // The daemon calls it before its event loop is destroyed.
+  // Makes everything committed durable, completes the waiting groups and stops the threads
+  // (also the checkpoints' WAL sync). The daemon calls it before its event loop is destroyed.
   void stop_background_sync();
   bool background_sync() const { return static_cast<bool>(syncer_); }
   // The newest generation not yet durable: the open group, else the newest committed group
@@ -103,6 +104,28 @@ class Database {
   std::uint64_t newest_pending() const;
   // Whether group `generation` is open or waiting for its sync.
   bool pending(std::uint64_t generation) const;
+
+  // ---- Checkpoints (daemon/store/checkpoints.cpp) ----
+  // SQLite copies the WAL back into the database file once it holds kCheckpointFrames pages;
+  // that checkpoint syncs both files and stalls the loop for milliseconds (4–9 ms here), most
+  // of it the WAL's sync. Without a scheduler it runs inline, after the commit that crossed the
+  // line. With one, it waits until a whole `idle` period has passed without a commit, so it
+  // falls between bursts of traffic. Under sustained load, once the WAL reaches
+  // kForcedCheckpointFrames, a thread syncs the WAL first (with `post`, which runs a function
+  // on the loop's thread and must be thread-safe), and the checkpoint follows when that sync is
+  // done, finding little left to sync; without `post`, or past twice that size, it runs inline.
+  static constexpr int kCheckpointFrames = 1000;
+  static constexpr int kForcedCheckpointFrames = 10000;
+  using After = std::function<void(std::chrono::milliseconds, std::function<void()>)>;
+  void enable_idle_checkpoint(After after, std::chrono::milliseconds idle,
+                              BackgroundSync::Post post = {});
+  // Resets every statement still holding a result row (Conversations::find steps once and
+  // leaves it; stmt() resets it only when it is next used). Each such statement keeps a read
+  // transaction open, which makes SQLite refuse every checkpoint (SQLITE_LOCKED: the WAL would
+  // grow by every commit's pages for as long as the daemon runs) and a restore. Call it only
+  // when no caller is between two steps of a statement: before a group's COMMIT, from the loop.
+  void reset_statements();
+
   // Called after any rollback of written data (a failed group or a failed WriteTransaction):
   // caches of what is stored (the audit chain's head) are stale.
   void on_rollback(std::function<void()> fn) { rollback_listeners_.push_back(std::move(fn)); }
@@ -125,6 +148,12 @@ class Database {
   void end_group(const std::string& failure);
   void finish_committed(Group& g);
   void sync_all_now();
+  static int wal_hook(void* self, sqlite3* db, const char* schema, int frames);
+  int checkpoint();  // now; sqlite3's result code
+  bool start_presync();
+  void presynced(int err);
+  void arm_idle_checkpoint();
+  void idle_checkpoint_tick(std::uint64_t commits_then);
   void synced(std::uint64_t upto, int err);
   void rolled_back();
 
@@ -137,6 +166,18 @@ class Database {
   std::deque<std::pair<std::uint64_t, std::string>> failed_;  // recent failed generations
   std::uint64_t write_seq_ = 0;
   bool answer_after_wakes_ = false;
+  bool checkpoint_failing_ = false;  // the last checkpoint failed (logged once)
+  bool checkpoint_due_ = false;      // the WAL has passed kCheckpointFrames
+  bool checkpoint_armed_ = false;    // an idle check is scheduled
+  std::uint64_t commits_ = 0;        // commits seen by the WAL hook
+  After checkpoint_after_;
+  std::chrono::milliseconds checkpoint_idle_{0};
+  BackgroundSync::Post checkpoint_post_;
+  bool presync_running_ = false;  // the WAL is being synced ahead of a forced checkpoint
+  bool wal_presynced_ = false;    // it was: the forced checkpoint may run
+  std::uint64_t presync_tickets_ = 0;
+  std::shared_ptr<Database*> presync_alive_;  // what the presync thread's completions reach
+  std::unique_ptr<BackgroundSync> presync_;   // started at the first forced checkpoint
   std::vector<std::function<void()>> rollback_listeners_;
   std::deque<Group> syncing_;  // committed, waiting for their sync; oldest first
   std::function<void(const std::string&)> fatal_;

@@ -94,6 +94,7 @@ void Database::commit_group() {
   if (!group_) return;
   std::string why;
   sqlite3* handle = db_.getHandle();
+  reset_statements();  // else the checkpoint in the WAL hook would be refused
   // A lone call with the disk idle syncs in place: handing the sync to the thread and the
   // answer back costs two thread wake-ups, more than the loop would lose by waiting (nobody
   // else is in the group). Once calls share groups, or a sync is already running, the loop
@@ -170,6 +171,8 @@ void Database::enable_background_sync(BackgroundSync::Post post,
 }
 
 void Database::stop_background_sync() {
+  presync_.reset();  // joins; a checkpoint it was syncing for is left to the next start
+  presync_alive_.reset();
   if (!syncer_) return;
   // On the way out: whoever waits is gone (the daemon's last flush() told them); what was
   // committed still reaches the disk.

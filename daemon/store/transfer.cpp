@@ -309,12 +309,30 @@ FileOutcome restore_database(Database& db, const fs::path& src) {
     out.error = "a transaction is open on the live database; try again";
     return out;
   }
-  // Cached statements that stopped on a row still hold a read transaction, which would make the
-  // backup API refuse the destination. Resetting them is harmless: Database::stmt() resets each
-  // statement before reuse anyway.
-  for (sqlite3_stmt* s = sqlite3_next_stmt(live, nullptr); s; s = sqlite3_next_stmt(live, s)) {
-    sqlite3_reset(s);
+  // The backup API cannot change the page size of a WAL database: a file with other pages (a
+  // backup from before pages were 1 KiB) is rewritten with the live one's first.
+  const int page_size = db.db().execAndGet("PRAGMA page_size").getInt();
+  fs::path resized = db.path().string() + ".restore-tmp";
+  PartialFile resized_guard(resized);
+  if (file->execAndGet("PRAGMA page_size").getInt() != page_size) {
+    std::error_code ec;
+    fs::remove(resized, ec);  // left by a restore that was cut off
+    try {
+      file->exec("PRAGMA page_size = " + std::to_string(page_size));
+      {
+        SQLite::Statement vacuum(*file, "VACUUM INTO ?");  // finalised before its file closes
+        vacuum.bind(1, resized.string());
+        vacuum.exec();
+      }
+      file = std::make_unique<SQLite::Database>(resized.string(), SQLite::OPEN_READONLY);
+    } catch (const SQLite::Exception& e) {
+      out.error = "restore could not convert " + src.string() + " to pages of " +
+                  std::to_string(page_size) + " bytes: " + e.getErrorStr() +
+                  "; check the free space beside the database";
+      return out;
+    }
   }
+  db.reset_statements();  // else the backup API would refuse the destination
   sqlite3_backup* backup = sqlite3_backup_init(live, "main", file->getHandle(), "main");
   if (!backup) {
     out.error = std::string("restore could not start: ") + sqlite3_errmsg(live);

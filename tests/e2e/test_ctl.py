@@ -600,6 +600,27 @@ class BackupRestore(CtlTest):
         restores = [e for e in self.audit_actions() if e["action"] == "admin_restore"]
         self.assertEqual((restores[0]["outcome"], restores[0]["details"]["audit_ok"]), ("ok", True))
 
+    def test_restore_of_a_backup_with_other_pages(self):
+        # Databases made before 2026-12-05 have pages of 4 KiB; the live one has 1 KiB pages,
+        # which the backup API cannot change in WAL mode: restore converts the file first.
+        a, b, ca, cb, conv = self.exchange()
+        path = self.backup(self.d, "b.db")
+        db = sqlite3.connect(path)
+        self.assertEqual(db.execute("PRAGMA page_size").fetchone()[0], 1024)
+        db.execute("PRAGMA page_size = 4096")
+        db.execute("VACUUM")
+        self.assertEqual(db.execute("PRAGMA page_size").fetchone()[0], 4096)
+        db.close()
+        ok(a.call("send_to_partner", {**ca, "message": "written after the backup"}))
+        r = self.d.ctl("restore", path)
+        self.assertEqual(r.returncode, 0, self.d.read_log())
+        self.assertEqual(len(self.d.ctl_json("show", conv)["messages"]), 3)
+        ok(a.call("send_to_partner", {**ca, "message": "after the restore"}))
+        got = ok(b.call("check_messages", cb))
+        self.assertEqual([m["message"] for m in got["messages"]], ["after the restore"])
+        self.assertEqual(self.d.ctl("audit", "--verify").returncode, 0)
+        self.assertEqual([n for n in os.listdir(self.d.state_dir) if "restore" in n], [])
+
     def test_restore_with_another_key_warns(self):
         *_, conv = self.exchange()
         path = self.backup(self.d, "b.db")
