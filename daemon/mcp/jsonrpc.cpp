@@ -4,6 +4,8 @@
 #include <array>
 #include <cstring>
 
+#include "daemon/mcp/fast_parse.h"
+
 namespace cb::mcp {
 
 JsonShape json_shape(std::string_view text, int depth_limit, std::size_t members_limit) {
@@ -150,6 +152,7 @@ std::variant<Json, RpcError> parse_frame(std::string_view frame, int max_depth) 
                         " members; no method of this server takes that many",
                     top_level_id(frame), nullptr};
   }
+  if (auto fast = fast_parse(frame)) return std::move(*fast);
   Json value = Json::parse(frame.begin(), frame.end(), nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded()) {
     return RpcError{rpc_error::kParse,

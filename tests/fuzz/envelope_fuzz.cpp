@@ -4,6 +4,8 @@
 // Input: one frame. Checked:
 //  - parse_frame either yields a value or a -32700 with a null id; a parsed value nests no
 //    deeper than kMaxJsonDepth, and dump() of it is one line that parses back to the same value;
+//  - when the simdjson fast path (fast_parse.h) takes the frame, nlohmann's parser gives the
+//    same value, dumped to the same text (so 1 and 1.0 differ);
 //  - classify yields a Message or a -32600 whose id is valid or null; requests and responses
 //    carry a valid id, notifications none; params are an object, an array or absent;
 //  - every frame builder produces one line of valid JSON;
@@ -14,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "daemon/mcp/fast_parse.h"
 #include "daemon/mcp/jsonrpc.h"
 #include "tests/fuzz/fuzz_check.h"
 #include "tests/fuzz/fuzz_world.h"
@@ -81,6 +84,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   Json value = std::move(std::get<Json>(parsed));
   FUZZ_CHECK(nesting_depth(frame, kMaxJsonDepth) <= kMaxJsonDepth);
+  if (auto fast = fast_parse(frame)) {
+    const Json slow = Json::parse(frame, nullptr, /*allow_exceptions=*/false);
+    FUZZ_CHECK(!slow.is_discarded());
+    FUZZ_CHECK(fast->dump() == slow.dump());
+  }
   const std::string again = dump(value);
   check_one_line_json(again);
   FUZZ_CHECK(Json::parse(again) == value);
