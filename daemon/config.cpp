@@ -189,7 +189,7 @@ std::variant<Config, std::string> parse_config(std::string_view text, const std:
         for (const auto& item : *arr) {
           const toml::table& rule = *item.as_table();
           r.only(rule, "redaction.rules", {"name", "pattern", "placeholder"});
-          bridge::RedactionRule out;
+          redact::RedactionRule out;
           r.string(rule, "redaction.rules", "name", &out.name);
           r.string(rule, "redaction.rules", "pattern", &out.pattern);
           r.string(rule, "redaction.rules", "placeholder", &out.placeholder);

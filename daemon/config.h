@@ -7,7 +7,7 @@
 #include <variant>
 #include <vector>
 
-#include "daemon/bridge/redact/redactor.h"
+#include "daemon/redact/redactor.h"
 #include "daemon/bridge/settings.h"
 #include "daemon/store/database.h"
 
@@ -34,7 +34,7 @@ struct LimitsConfig {
 struct Config {
   bridge::Settings bridge;
   store::Synchronous synchronous = store::Synchronous::kNormal;
-  std::vector<bridge::RedactionRule> redaction_rules;
+  std::vector<redact::RedactionRule> redaction_rules;
   ExecConfig exec;
   LimitsConfig limits;
   std::string log_level = "info";

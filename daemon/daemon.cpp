@@ -19,9 +19,9 @@
 #include "daemon/admin/extra_methods.h"
 #include "daemon/admin/approval_methods.h"
 #include "daemon/bridge/bridge.h"
-#include "daemon/bridge/crypto.h"
-#include "daemon/bridge/exec/sandbox.h"
-#include "daemon/bridge/exec/workspace.h"
+#include "daemon/crypto/crypto.h"
+#include "daemon/exec/sandbox.h"
+#include "daemon/exec/workspace.h"
 #include "daemon/config.h"
 #include "daemon/mcp/session.h"
 #include "daemon/net/listeners.h"
@@ -61,9 +61,9 @@ int fail(int code, const std::string& line) {
   return code;
 }
 
-std::variant<std::shared_ptr<const bridge::Redactor>, std::string> build_redactor(const Config& c) {
+std::variant<std::shared_ptr<const redact::Redactor>, std::string> build_redactor(const Config& c) {
   std::string error;
-  auto r = bridge::Redactor::create(c.redaction_rules, &error);
+  auto r = redact::Redactor::create(c.redaction_rules, &error);
   if (!r) return (c.source.empty() ? std::string("config") : c.source.string()) + ": " + error;
   return r;
 }
@@ -84,9 +84,9 @@ std::variant<bridge::ExecSettings, std::string> build_exec_settings(const Config
   const std::string where = c.source.empty() ? std::string("config") : c.source.string();
   bridge::ExecSettings s;
   s.enabled = c.exec.enabled;
-  s.max_mode = bridge::exec::parse_mode(c.exec.max_mode).value_or(bridge::exec::Mode::kSafe);
+  s.max_mode = cb::exec::parse_mode(c.exec.max_mode).value_or(cb::exec::Mode::kSafe);
   for (const auto& root : c.exec.workspaces) {
-    if (auto err = bridge::exec::check_allowed_root(root); !err.empty()) {
+    if (auto err = cb::exec::check_allowed_root(root); !err.empty()) {
       return where + ": [yolo] workspaces: " + err;
     }
     s.workspaces.emplace_back(root);
@@ -106,7 +106,7 @@ std::variant<bridge::ExecSettings, std::string> build_exec_settings(const Config
   s.home = home_dir();
   s.config_file = o.config_file.string();
   if (s.enabled) {
-    s.unavailable = bridge::exec::sandbox_unavailable_reason();
+    s.unavailable = cb::exec::sandbox_unavailable_reason();
     if (s.unavailable.empty()) {
       spdlog::info("command execution is on: ceiling {}, {} workspace root(s), network {}",
                    c.exec.max_mode, s.workspaces.size(), s.allow_network ? "allowed" : "off");
@@ -143,7 +143,7 @@ int run_daemon(const DaemonOptions& options) {
   std::string key;
   std::unique_ptr<store::Database> db;
   try {
-    key = bridge::crypto::load_or_create_key(options.state_dir / "server.key");
+    key = cb::crypto::load_or_create_key(options.state_dir / "server.key");
     db = store::Database::open(options.state_dir / "bridge.db", config.synchronous);
   } catch (const std::exception& e) {
     return fail(exit_code::kConfig, e.what());
@@ -186,9 +186,9 @@ int run_daemon(const DaemonOptions& options) {
     ~StopSync() { db.stop_background_sync(); }
   } stop_sync{*db};
   const auto started = std::chrono::steady_clock::now();
-  bridge::SystemClock clock;
+  cb::SystemClock clock;
   bridge::Bridge bridge(*db, clock, std::move(key), config.bridge,
-                        std::get<std::shared_ptr<const bridge::Redactor>>(redactor));
+                        std::get<std::shared_ptr<const redact::Redactor>>(redactor));
   SessionNotifier notifier;
   bridge.set_notifier(&notifier);
   bridge.reconfigure_exec(std::get<bridge::ExecSettings>(std::move(exec_settings)));
@@ -312,7 +312,7 @@ int run_daemon(const DaemonOptions& options) {
           } else if (auto* xerr = std::get_if<std::string>(&next_exec)) {
             spdlog::error("reload refused, keeping the running configuration: {}", *xerr);
           } else {
-            bridge.reconfigure(next.bridge, std::get<std::shared_ptr<const bridge::Redactor>>(r));
+            bridge.reconfigure(next.bridge, std::get<std::shared_ptr<const redact::Redactor>>(r));
             bridge.reconfigure_exec(std::get<bridge::ExecSettings>(std::move(next_exec)));
             config.bridge = next.bridge;
             spdlog::info("configuration reloaded from {}", options.config_file.string());

@@ -4,9 +4,9 @@
 #include "cb_config.h"
 #include "common/exit_codes.h"
 #include "common/paths.h"
-#include "daemon/bridge/crypto.h"
-#include "daemon/bridge/exec/workspace.h"
-#include "daemon/bridge/redact/redactor.h"
+#include "daemon/crypto/crypto.h"
+#include "daemon/exec/workspace.h"
+#include "daemon/redact/redactor.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
 
@@ -27,11 +27,11 @@ int check_config(const cb::DaemonOptions& options) {
   const cb::Config& config = std::get<cb::Config>(loaded);
   const std::string where = config.source.empty() ? std::string("config") : config.source.string();
   std::string error;
-  if (!cb::bridge::Redactor::create(config.redaction_rules, &error)) {
+  if (!cb::redact::Redactor::create(config.redaction_rules, &error)) {
     return config_error(where + ": " + error);
   }
   for (const auto& root : config.exec.workspaces) {
-    if (auto err = cb::bridge::exec::check_allowed_root(root); !err.empty()) {
+    if (auto err = cb::exec::check_allowed_root(root); !err.empty()) {
       return config_error(where + ": [yolo] workspaces: " + err);
     }
   }
@@ -51,7 +51,7 @@ int check_config(const cb::DaemonOptions& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  cb::bridge::crypto::init_library();
+  cb::crypto::init_library();
   CLI::App app{"claude-bridged — the Claude Bridge daemon: owns the database, keys and rate limits "
                "and serves MCP (mcp.sock) and administration (ctl.sock) on Unix sockets.",
                "claude-bridged"};

@@ -1,7 +1,7 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon/admin/admin_api.h"
-#include "daemon/mcp/jsonrpc.h"
+#include "daemon/rpc/jsonrpc.h"
 
 namespace cb::admin {
 

@@ -1,6 +1,6 @@
 #include "daemon/admin/approval_methods.h"
 
-#include "daemon/mcp/jsonrpc.h"
+#include "daemon/rpc/jsonrpc.h"
 
 namespace cb::admin {
 namespace {

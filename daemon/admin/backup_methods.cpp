@@ -9,7 +9,7 @@
 #include <chrono>
 
 #include "daemon/admin/extra_methods.h"
-#include "daemon/mcp/jsonrpc.h"
+#include "daemon/rpc/jsonrpc.h"
 #include "daemon/store/transfer.h"
 
 namespace cb::admin {

@@ -1,7 +1,7 @@
 // The operator's basic methods: the original CLI's five plus stats, redact and version.
 #include "cb_config.h"
 #include "daemon/admin/admin_api.h"
-#include "daemon/mcp/jsonrpc.h"
+#include "daemon/rpc/jsonrpc.h"
 
 namespace cb::admin {
 namespace {

@@ -14,9 +14,9 @@
 
 #include "cb_config.h"
 #include "daemon/admin/extra_methods.h"
-#include "daemon/bridge/clock.h"
-#include "daemon/bridge/crypto.h"
-#include "daemon/mcp/jsonrpc.h"
+#include "common/clock.h"
+#include "daemon/crypto/crypto.h"
+#include "daemon/rpc/jsonrpc.h"
 #include "daemon/store/transfer.h"
 
 namespace cb::admin {
@@ -39,7 +39,7 @@ Json to_document(const store::ConversationDump& dump, std::int64_t now_ms) {
   for (const auto& s : dump.statuses) {
     statuses[s.session] = Json{{"status", s.row.status},
                                {"heartbeat_ms", s.row.heartbeat_ms},
-                               {"last_heartbeat", bridge::iso8601(s.row.heartbeat_ms)}};
+                               {"last_heartbeat", cb::iso8601(s.row.heartbeat_ms)}};
   }
   Json messages = Json::array();
   for (const auto& m : dump.messages) {
@@ -52,22 +52,22 @@ Json to_document(const store::ConversationDump& dump, std::int64_t now_ms) {
              {"files_involved", parse_or_raw(m.files_json)},
              {"redactions", parse_or_raw(m.redactions_json)},
              {"created_ms", m.created_ms},
-             {"timestamp", bridge::iso8601(m.created_ms)},
+             {"timestamp", cb::iso8601(m.created_ms)},
              {"read_ms", m.read_ms ? Json(*m.read_ms) : Json(nullptr)},
-             {"read_at", m.read_ms ? Json(bridge::iso8601(*m.read_ms)) : Json(nullptr)}});
+             {"read_at", m.read_ms ? Json(cb::iso8601(*m.read_ms)) : Json(nullptr)}});
   }
   return Json{{"format", kFormat},
               {"format_version", kFormatVersion},
-              {"exported_at", bridge::iso8601(now_ms)},
+              {"exported_at", cb::iso8601(now_ms)},
               {"exported_by", std::string("claude-bridged ") + CB_VERSION},
               {"conversation", Json{{"conversation_id", c.id},
                                     {"role_a", c.role_a},
                                     {"role_b", c.role_b},
-                                    {"nonce_hex", bridge::crypto::hex(c.nonce)},
+                                    {"nonce_hex", cb::crypto::hex(c.nonce)},
                                     {"created_ms", c.created_ms},
                                     {"expires_ms", c.expires_ms},
-                                    {"created_at", bridge::iso8601(c.created_ms)},
-                                    {"expires_at", bridge::iso8601(c.expires_ms)},
+                                    {"created_at", cb::iso8601(c.created_ms)},
+                                    {"expires_at", cb::iso8601(c.expires_ms)},
                                     {"exec_mode", c.exec_mode},
                                     {"exec_json", c.exec_json}}},
               {"statuses", std::move(statuses)},
@@ -259,7 +259,7 @@ void register_transfer_methods(AdminApi& api) {
     if (!dump) {
       throw AdminError(kNotFound, "no conversation " + id + " — see: claude-bridgectl list");
     }
-    Json doc = to_document(*dump, bridge::SystemClock().now_ms());
+    Json doc = to_document(*dump, cb::SystemClock().now_ms());
     doc["page"] =
         Json{{"complete", complete},
              {"next_after_id",

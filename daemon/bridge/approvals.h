@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "daemon/bridge/clock.h"
+#include "common/clock.h"
 
 // Commands waiting for a person. execute_command queues every command it is about to run and
 // waits; `claude-bridgectl approvals` lists the queue over ctl.sock, `approve` / `deny` decide.

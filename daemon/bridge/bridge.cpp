@@ -6,55 +6,13 @@
 #include <cstdio>
 #include <ctime>
 
-#include "daemon/bridge/crypto.h"
+#include "daemon/crypto/crypto.h"
 
 namespace cb::bridge {
 
-std::string iso8601(std::int64_t unix_ms) {
-  using namespace std::chrono;
-  const sys_time<milliseconds> t{milliseconds(unix_ms)};
-  const sys_days day = floor<days>(t);
-  const year_month_day date{day};
-  const int y = static_cast<int>(date.year());
-  if (y < 0 || y > 9999) {  // not four digits: the general path
-    const std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
-    std::tm tm{};
-    ::gmtime_r(&secs, &tm);
-    char buf[96];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                  static_cast<int>(unix_ms % 1000));
-    return buf;
-  }
-  // Calendar arithmetic and digits by hand: gmtime_r takes glibc's time-zone lock and
-  // snprintf parses its format, ~3,800 instructions per timestamp, one per message read.
-  const auto ms = static_cast<unsigned>((t - day).count());  // milliseconds into the day
-  std::string out = "0000-00-00T00:00:00.000Z";
-  auto put = [&out](std::size_t at, unsigned value, int digits) {
-    for (int i = digits - 1; i >= 0; --i, value /= 10) {
-      out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
-    }
-  };
-  put(0, static_cast<unsigned>(y), 4);
-  put(5, static_cast<unsigned>(date.month()), 2);
-  put(8, static_cast<unsigned>(date.day()), 2);
-  put(11, ms / 3'600'000, 2);
-  put(14, ms / 60'000 % 60, 2);
-  put(17, ms / 1000 % 60, 2);
-  put(20, ms % 1000, 3);
-  return out;
-}
-
-std::size_t code_points(std::string_view utf8) {
-  std::size_t n = 0;
-  for (unsigned char c : utf8) {
-    if ((c & 0xC0) != 0x80) ++n;
-  }
-  return n;
-}
 
 Bridge::Bridge(store::Database& db, const Clock& clock, std::string server_key, Settings settings,
-               std::shared_ptr<const Redactor> redactor)
+               std::shared_ptr<const redact::Redactor> redactor)
     : db_(db),
       clock_(clock),
       server_key_(std::move(server_key)),
@@ -77,7 +35,7 @@ void Bridge::forget_tokens() const {
   token_cache_.clear();
 }
 
-void Bridge::reconfigure(Settings settings, std::shared_ptr<const Redactor> redactor) {
+void Bridge::reconfigure(Settings settings, std::shared_ptr<const redact::Redactor> redactor) {
   settings_ = settings;
   auth_failures_.set_limit(settings.auth_failures_per_minute);
   reads_.set_limit(settings.read_per_minute);

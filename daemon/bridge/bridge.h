@@ -16,13 +16,14 @@
 
 #include "daemon/async.h"
 #include "daemon/bridge/approvals.h"
-#include "daemon/bridge/audit.h"
-#include "daemon/bridge/clock.h"
-#include "daemon/bridge/exec/policy.h"
-#include "daemon/bridge/exec/sandbox.h"
+#include "daemon/audit/audit.h"
+#include "common/clock.h"
+#include "common/utf8.h"
+#include "daemon/exec/policy.h"
+#include "daemon/exec/sandbox.h"
 #include "daemon/bridge/presence.h"
 #include "daemon/bridge/rate_limit.h"
-#include "daemon/bridge/redact/redactor.h"
+#include "daemon/redact/redactor.h"
 #include "daemon/bridge/settings.h"
 #include "daemon/store/tables.h"
 
@@ -97,16 +98,16 @@ struct ExecHooks {
 class Bridge {
  public:
   Bridge(store::Database& db, const Clock& clock, std::string server_key, Settings settings,
-         std::shared_ptr<const Redactor> redactor);
+         std::shared_ptr<const redact::Redactor> redactor);
   ~Bridge();
   Bridge(const Bridge&) = delete;
   Bridge& operator=(const Bridge&) = delete;
 
   // Swaps in new settings and rules (config reload); connections and waiters stay.
-  void reconfigure(Settings settings, std::shared_ptr<const Redactor> redactor);
+  void reconfigure(Settings settings, std::shared_ptr<const redact::Redactor> redactor);
   void set_notifier(Notifier* notifier) { notifier_ = notifier; }
   const Settings& settings() const { return settings_; }
-  const Redactor& redactor() const { return *redactor_; }
+  const redact::Redactor& redactor() const { return *redactor_; }
 
   // ---- The tools (names and parameters of the original) ----
   Result create_conversation(const Caller& caller, const std::string& my_role,
@@ -141,13 +142,13 @@ class Bridge {
   Result show_conversation(const std::string& id);
   Result tokens(const std::string& id, const std::string& who);
   Json audit_entries(const std::string& conversation_id, std::int64_t limit);
-  AuditLog::Verification verify_audit() { return audit_.verify(); }
+  audit::AuditLog::Verification verify_audit() { return audit_.verify(); }
   void reload_after_restore() { audit_.reload_head(); }  // the database was replaced under us
   // Deletes expired conversations (all of them, or only those expired before `before_ms`).
   Json cleanup(std::optional<std::int64_t> before_ms = std::nullopt);
   Json stats();
   // Redacts `text` with the live rule set.
-  Redacted redact(std::string_view text) const { return redactor_->redact(text); }
+  redact::Redacted redact(std::string_view text) const { return redactor_->redact(text); }
   // Records an operator action in the audit trail.
   void audit_admin(const std::string& action, const std::string& conversation_id,
                    const std::string& outcome, const Json& details);
@@ -250,11 +251,11 @@ class Bridge {
   const Clock& clock_;
   std::string server_key_;
   Settings settings_;
-  std::shared_ptr<const Redactor> redactor_;
+  std::shared_ptr<const redact::Redactor> redactor_;
   store::Conversations conversations_;
   store::Messages messages_;
   store::Statuses statuses_;
-  AuditLog audit_;
+  audit::AuditLog audit_;
   Presence presence_;
   SlidingWindow auth_failures_;
   SlidingWindow reads_;
@@ -273,8 +274,5 @@ class Bridge {
   ApprovalQueue approvals_{clock_};  // after clock_, which it refers to
   // ---- end of command execution ----
 };
-
-// Number of Unicode code points in UTF-8 text.
-std::size_t code_points(std::string_view utf8);
 
 }  // namespace cb::bridge

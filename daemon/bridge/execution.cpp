@@ -11,10 +11,10 @@
 #include <variant>
 
 #include "daemon/bridge/bridge.h"
-#include "daemon/bridge/crypto.h"
-#include "daemon/bridge/exec/command_line.h"
-#include "daemon/bridge/exec/snapshot.h"
-#include "daemon/bridge/exec/workspace.h"
+#include "daemon/crypto/crypto.h"
+#include "daemon/exec/command_line.h"
+#include "daemon/exec/snapshot.h"
+#include "daemon/exec/workspace.h"
 
 // GCC 12 at -O1 reports a false -Wmismatched-new-delete inside Asio's awaitable frame
 // allocator (operator new/delete are a matching pair of class members there).
@@ -580,8 +580,8 @@ Result Bridge::finish_exec(const ExecPlan& plan, const std::string& snapshot_ref
                         Json{{"error", redactor_->redact(run.error).text}});
   }
   std::map<std::string, int> kinds;
-  Redacted out = redactor_->redact(valid_utf8(run.stdout_data));
-  Redacted err = redactor_->redact(valid_utf8(run.stderr_data));
+  redact::Redacted out = redactor_->redact(valid_utf8(run.stdout_data));
+  redact::Redacted err = redactor_->redact(valid_utf8(run.stderr_data));
   out.add_counts_to(kinds);
   err.add_counts_to(kinds);
   Json redactions = Json::object();

@@ -78,11 +78,11 @@ Result Bridge::send(const Caller& caller, const Credentials& cred, const std::st
 
   // Redaction is structural: the message and each metadata string on its own, never JSON text.
   std::map<std::string, int> kinds;
-  Redacted body = redactor_->redact(message);
+  redact::Redacted body = redactor_->redact(message);
   body.add_counts_to(kinds);
   Json files_json = Json::array();
   for (const auto& f : files) {
-    Redacted rf = redactor_->redact(f);
+    redact::Redacted rf = redactor_->redact(f);
     rf.add_counts_to(kinds);
     files_json.push_back(std::move(rf.text));
   }

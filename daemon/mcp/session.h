@@ -10,7 +10,7 @@
 
 #include "daemon/async.h"
 #include "daemon/frames.h"
-#include "daemon/mcp/jsonrpc.h"
+#include "daemon/rpc/jsonrpc.h"
 #include "daemon/mcp/metrics.h"
 #include "daemon/mcp/tool.h"
 #include "daemon/mcp/tool_registry.h"

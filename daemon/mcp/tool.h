@@ -7,7 +7,7 @@
 
 #include "daemon/async.h"
 #include "daemon/frames.h"
-#include "daemon/mcp/jsonrpc.h"
+#include "daemon/rpc/jsonrpc.h"
 
 namespace cb::mcp {
 

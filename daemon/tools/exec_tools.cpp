@@ -1,6 +1,6 @@
 #include "daemon/tools/exec_tools.h"
 
-#include "daemon/bridge/exec/command_line.h"
+#include "daemon/exec/command_line.h"
 #include "daemon/tools/bridge_tools.h"
 #include "daemon/tools/schemas.h"
 #include "daemon/tools/tool_support.h"
@@ -68,7 +68,7 @@ Json execute_input() {
   p["command"] = Json{
       {"type", "string"},
       {"minLength", 1},
-      {"maxLength", static_cast<std::int64_t>(bridge::exec::kMaxCommandLength)},
+      {"maxLength", static_cast<std::int64_t>(exec::kMaxCommandLength)},
       {"description",
        "One command line, split like a shell would split words and run WITHOUT a shell: no ; "
        "&& || | > < $ ` * or other shell syntax (refused with the reason). Runs in the "

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "daemon/bridge/redact/engine.h"
-#include "daemon/bridge/redact/redactor.h"
+#include "daemon/redact/engine.h"
+#include "daemon/redact/redactor.h"
 #include "tests/redact/corpus.h"
 
 namespace {
@@ -48,7 +48,7 @@ struct Result {
   double best_us;
 };
 
-Result measure(const cb::bridge::Redactor& redactor, const std::string& text, int iterations) {
+Result measure(const cb::redact::Redactor& redactor, const std::string& text, int iterations) {
   std::vector<double> us;
   us.reserve(static_cast<std::size_t>(iterations));
   std::size_t sink = 0;
@@ -66,12 +66,12 @@ Result measure(const cb::bridge::Redactor& redactor, const std::string& text, in
   return {us[us.size() / 2], total / static_cast<double>(us.size()), us.front()};
 }
 
-void report(const char* label, const cb::bridge::Redactor& redactor, const std::string& text,
+void report(const char* label, const cb::redact::Redactor& redactor, const std::string& text,
             int iterations) {
   const Result r = measure(redactor, text, iterations);
   const auto out = redactor.redact(text);
-  cb::bridge::redact::ScanStats stats;
-  if (const auto* engine = dynamic_cast<const cb::bridge::redact::Engine*>(&redactor)) {
+  cb::redact::ScanStats stats;
+  if (const auto* engine = dynamic_cast<const cb::redact::Engine*>(&redactor)) {
     engine->redact(text, &stats);
   }
   const double mb_per_s = static_cast<double>(text.size()) / r.median_us;  // bytes/us == MB/s
@@ -88,10 +88,10 @@ int main(int argc, char** argv) {
   const int iterations = argc > 1 ? std::atoi(argv[1]) : 300;
   const auto build_start = Clock::now();
   std::string error;
-  const auto fresh = cb::bridge::Redactor::create({}, &error);
+  const auto fresh = cb::redact::Redactor::create({}, &error);
   const double build_ms =
       std::chrono::duration<double, std::milli>(Clock::now() - build_start).count();
-  const auto redactor = cb::bridge::Redactor::builtin();
+  const auto redactor = cb::redact::Redactor::builtin();
   std::printf("rules: %zu kinds; building the rule set took %.1f ms\n", redactor->kinds().size(),
               build_ms);
   (void)fresh;

@@ -1,4 +1,4 @@
-#include "daemon/bridge/exec/command_line.h"
+#include "daemon/exec/command_line.h"
 
 #include <doctest/doctest.h>
 
@@ -7,9 +7,9 @@
 
 namespace {
 
-using cb::bridge::exec::join_command_line;
-using cb::bridge::exec::kMaxCommandLength;
-using cb::bridge::exec::split_command_line;
+using cb::exec::join_command_line;
+using cb::exec::kMaxCommandLength;
+using cb::exec::split_command_line;
 using Argv = std::vector<std::string>;
 
 struct Accepted {

@@ -15,7 +15,7 @@
 #include <system_error>
 #include <vector>
 
-namespace cb::bridge::exec::testing {
+namespace cb::exec::testing {
 
 // A fresh directory under /tmp, removed with everything in it on destruction.
 class TempDir {
@@ -108,4 +108,4 @@ inline std::vector<int> processes_with_arg(const std::string& marker) {
   return found;
 }
 
-}  // namespace cb::bridge::exec::testing
+}  // namespace cb::exec::testing

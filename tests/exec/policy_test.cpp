@@ -1,4 +1,4 @@
-#include "daemon/bridge/exec/policy.h"
+#include "daemon/exec/policy.h"
 
 #include <doctest/doctest.h>
 
@@ -7,12 +7,12 @@
 
 namespace {
 
-using cb::bridge::exec::check_argv;
-using cb::bridge::exec::check_command;
-using cb::bridge::exec::Mode;
-using cb::bridge::exec::mode_name;
-using cb::bridge::exec::parse_mode;
-using cb::bridge::exec::PolicyContext;
+using cb::exec::check_argv;
+using cb::exec::check_command;
+using cb::exec::Mode;
+using cb::exec::mode_name;
+using cb::exec::parse_mode;
+using cb::exec::PolicyContext;
 
 constexpr Mode kSafe = Mode::kSafe;
 constexpr Mode kRestricted = Mode::kRestricted;

@@ -1,7 +1,7 @@
 // Sandbox tests against the real bubblewrap. Temp directories only; the sandbox layer is
 // policy-free, so these use /bin/sh -c freely to provoke what the sandbox must contain.
 
-#include "daemon/bridge/exec/sandbox.h"
+#include "daemon/exec/sandbox.h"
 
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
@@ -29,18 +29,18 @@
 
 namespace fs = std::filesystem;
 using cb::UniqueFd;
-using cb::bridge::exec::build_bwrap_argv;
-using cb::bridge::exec::find_bwrap;
-using cb::bridge::exec::Mode;
-using cb::bridge::exec::run_sandboxed;
-using cb::bridge::exec::run_sandboxed_blocking;
-using cb::bridge::exec::sandbox_unavailable_reason;
-using cb::bridge::exec::SandboxResult;
-using cb::bridge::exec::SandboxSpec;
-using cb::bridge::exec::testing::processes_with_arg;
-using cb::bridge::exec::testing::read_file;
-using cb::bridge::exec::testing::TempDir;
-using cb::bridge::exec::testing::write_file;
+using cb::exec::build_bwrap_argv;
+using cb::exec::find_bwrap;
+using cb::exec::Mode;
+using cb::exec::run_sandboxed;
+using cb::exec::run_sandboxed_blocking;
+using cb::exec::sandbox_unavailable_reason;
+using cb::exec::SandboxResult;
+using cb::exec::SandboxSpec;
+using cb::exec::testing::processes_with_arg;
+using cb::exec::testing::read_file;
+using cb::exec::testing::TempDir;
+using cb::exec::testing::write_file;
 
 namespace {
 
@@ -265,7 +265,7 @@ TEST_CASE("sandbox: output is capped per stream, counted, and never blocks the c
   r = run(spec_for(ws.path(), {"head", "-c", "20000000", "/dev/zero"}));
   CHECK_FALSE(r.timed_out);
   CHECK(r.exit_code == 0);
-  CHECK(r.stdout_data.size() == cb::bridge::exec::kDefaultOutputCap);
+  CHECK(r.stdout_data.size() == cb::exec::kDefaultOutputCap);
   CHECK(r.stdout_truncated);
   CHECK(r.stdout_bytes == 20000000);
 }
@@ -360,7 +360,7 @@ TEST_CASE("sandbox: hidden paths are empty inside, also when inside the workspac
       ws.path(), {"/bin/sh", "-c",
                   "cat visible.txt; cat secret/key token.txt " + sh_quote(var_tmp_dir.string()) +
                       "/x 2>/dev/null; ls -A /run; echo end"});
-  spec.hidden_paths = cb::bridge::exec::default_hidden_paths();
+  spec.hidden_paths = cb::exec::default_hidden_paths();
   spec.hidden_paths.push_back(ws.path() / "secret");
   spec.hidden_paths.push_back(ws.path() / "token.txt");
   const SandboxResult r = run(spec);
@@ -454,7 +454,7 @@ TEST_CASE("sandbox: cancelling the awaiting coroutine kills the sandbox") {
 TEST_CASE("sandbox: git works read-only in safe mode") {
   REQUIRE_SANDBOX();
   TempDir ws;
-  using cb::bridge::exec::testing::run_host;
+  using cb::exec::testing::run_host;
   REQUIRE(run_host({"git", "init", "-q"}, ws.path()) == 0);
   write_file(ws.path() / "a.txt", "a\n");
   REQUIRE(run_host({"git", "add", "a.txt"}, ws.path()) == 0);

@@ -1,19 +1,19 @@
-#include "daemon/bridge/exec/snapshot.h"
+#include "daemon/exec/snapshot.h"
 
 #include <doctest/doctest.h>
 
 #include <chrono>
 #include <string>
 
-#include "daemon/bridge/exec/sandbox.h"
+#include "daemon/exec/sandbox.h"
 #include "tests/exec/exec_test_util.h"
 
 namespace fs = std::filesystem;
-using cb::bridge::exec::git_snapshot;
-using cb::bridge::exec::kSnapshotRefPrefix;
-using cb::bridge::exec::testing::run_host;
-using cb::bridge::exec::testing::TempDir;
-using cb::bridge::exec::testing::write_file;
+using cb::exec::git_snapshot;
+using cb::exec::kSnapshotRefPrefix;
+using cb::exec::testing::run_host;
+using cb::exec::testing::TempDir;
+using cb::exec::testing::write_file;
 
 namespace {
 
@@ -31,7 +31,7 @@ std::chrono::system_clock::time_point fixed_time() {
 }  // namespace
 
 TEST_CASE("git_snapshot: records uncommitted changes under refs/claude-bridge/snapshots/") {
-  const std::string reason = cb::bridge::exec::sandbox_unavailable_reason();
+  const std::string reason = cb::exec::sandbox_unavailable_reason();
   if (!reason.empty()) {
     MESSAGE("skipped, the sandbox is unavailable here: " << reason);
     return;
@@ -56,7 +56,7 @@ TEST_CASE("git_snapshot: records uncommitted changes under refs/claude-bridge/sn
   REQUIRE(git(repo, {"show", ref + ":a.txt"}, &content) == 0);
   CHECK(content == "work in progress\n");
   // The work tree is untouched (stash create does not reset anything).
-  CHECK(cb::bridge::exec::testing::read_file(repo / "a.txt") == "work in progress\n");
+  CHECK(cb::exec::testing::read_file(repo / "a.txt") == "work in progress\n");
 
   // The same instant again does not overwrite the first snapshot.
   write_file(repo / "a.txt", "later\n");
@@ -79,7 +79,7 @@ TEST_CASE("git_snapshot: records uncommitted changes under refs/claude-bridge/sn
 }
 
 TEST_CASE("git_snapshot: a directory that is not a repository gives \"\" and a reason") {
-  const std::string reason = cb::bridge::exec::sandbox_unavailable_reason();
+  const std::string reason = cb::exec::sandbox_unavailable_reason();
   if (!reason.empty()) {
     MESSAGE("skipped, the sandbox is unavailable here: " << reason);
     return;

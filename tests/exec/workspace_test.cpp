@@ -1,4 +1,4 @@
-#include "daemon/bridge/exec/workspace.h"
+#include "daemon/exec/workspace.h"
 
 #include <doctest/doctest.h>
 
@@ -8,9 +8,9 @@
 #include "tests/exec/exec_test_util.h"
 
 namespace fs = std::filesystem;
-using cb::bridge::exec::check_allowed_root;
-using cb::bridge::exec::resolve_workspace;
-using cb::bridge::exec::testing::TempDir;
+using cb::exec::check_allowed_root;
+using cb::exec::resolve_workspace;
+using cb::exec::testing::TempDir;
 
 TEST_CASE("workspace: inside a root is accepted and canonicalised") {
   TempDir root;
@@ -46,7 +46,7 @@ TEST_CASE("workspace: everything else is refused with one line") {
   fs::create_directory_symlink(outside.path(), root.path() / "escape");
   fs::create_directory_symlink("/", root.path() / "to-slash");
   fs::create_directory_symlink(root.path() / "proj" / ".." / "..", root.path() / "dotdot");
-  cb::bridge::exec::testing::write_file(root.path() / "file.txt", "x");
+  cb::exec::testing::write_file(root.path() / "file.txt", "x");
   // A sibling whose name extends the root's: a string-prefix check would wrongly accept it.
   const fs::path sibling = root.path().string() + "-evil";
   fs::create_directories(sibling);

@@ -16,8 +16,8 @@
 #include <string>
 #include <string_view>
 
-#include "daemon/bridge/exec/command_line.h"
-#include "daemon/bridge/exec/policy.h"
+#include "daemon/exec/command_line.h"
+#include "daemon/exec/policy.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {
@@ -35,7 +35,7 @@ void check_refusal(const std::string& line) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  using namespace cb::bridge::exec;
+  using namespace cb::exec;
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   const SplitResult split = split_command_line(input);
   if (!split.ok()) {

@@ -4,7 +4,7 @@
 // Input: the TOML text. Checked:
 //  - parse_config never throws; a refusal starts with the file name and is one line;
 //  - an accepted config holds every integer within its documented range;
-//  - Redactor::create either builds (and then redacts a sample) or refuses with one line.
+//  - cb::redact::Redactor::create either builds (and then redacts a sample) or refuses with one line.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -41,7 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (!c.redaction_rules.empty()) {
     std::string error;
-    auto redactor = cb::bridge::Redactor::create(c.redaction_rules, &error);
+    auto redactor = cb::redact::Redactor::create(c.redaction_rules, &error);
     if (!redactor) {
       FUZZ_CHECK(!error.empty());
       FUZZ_CHECK(error.find('\n') == std::string::npos);

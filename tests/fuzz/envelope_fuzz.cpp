@@ -1,4 +1,4 @@
-// libFuzzer target: the JSON-RPC envelope (daemon/mcp/jsonrpc.h) and tool-argument validation
+// libFuzzer target: the JSON-RPC envelope (daemon/rpc/jsonrpc.h) and tool-argument validation
 // (daemon/mcp/tool_registry.cpp, valijson against the schemas tools/list publishes).
 //
 // Input: one frame. Checked:
@@ -17,7 +17,7 @@
 #include <string_view>
 
 #include "daemon/mcp/fast_parse.h"
-#include "daemon/mcp/jsonrpc.h"
+#include "daemon/rpc/jsonrpc.h"
 #include "tests/fuzz/fuzz_check.h"
 #include "tests/fuzz/fuzz_world.h"
 

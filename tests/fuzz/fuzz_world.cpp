@@ -9,7 +9,7 @@ World::World() : db(store::Database::open_memory()) {
   settings.read_per_minute = 0;
   settings.auth_failures_per_minute = 0;
   bridge = std::make_unique<bridge::Bridge>(*db, clock, std::string(32, 'k'), settings,
-                                            bridge::Redactor::builtin());
+                                            redact::Redactor::builtin());
   tools::register_bridge_tools(tools, *bridge, settings);
   // Whatever the quick check lets past valijson, valijson must accept too: a disagreement
   // throws std::logic_error out of handle_frame, and the target dies on it.

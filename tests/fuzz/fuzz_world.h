@@ -22,7 +22,7 @@ struct World {
   std::string expand(std::string input) const;
 
   std::unique_ptr<store::Database> db;
-  bridge::FakeClock clock;
+  cb::FakeClock clock;
   bridge::Settings settings;
   std::unique_ptr<bridge::Bridge> bridge;
   mcp::ToolRegistry tools;

@@ -1,4 +1,4 @@
-// Fuzz target for the redaction engine: Redactor::builtin()->redact on arbitrary bytes.
+// Fuzz target for the redaction engine: cb::redact::Redactor::builtin()->redact on arbitrary bytes.
 //
 // Invariants:
 //   - no crash and no sanitizer report, whatever the bytes (invalid UTF-8, NULs, huge lines);
@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "daemon/bridge/redact/redactor.h"
+#include "daemon/redact/redactor.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {
@@ -23,13 +23,13 @@ bool is_placeholder_byte(char c) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const auto redactor = cb::bridge::Redactor::builtin();
+  static const auto redactor = cb::redact::Redactor::builtin();
   const std::string_view input(reinterpret_cast<const char*>(data), size);
-  const cb::bridge::Redacted out = redactor->redact(input);
+  const cb::redact::Redacted out = redactor->redact(input);
 
   std::size_t previous_end = 0;  // in the input
   std::size_t out_pos = 0;       // in the output
-  for (const cb::bridge::RedactionHit& hit : out.hits) {
+  for (const cb::redact::RedactionHit& hit : out.hits) {
     FUZZ_CHECK(hit.length > 0);
     FUZZ_CHECK(!hit.kind.empty());
     FUZZ_CHECK(hit.offset >= previous_end);
@@ -50,7 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(out.text.compare(out_pos, tail.size(), tail) == 0);
   FUZZ_CHECK(out.changed() == !out.hits.empty());
 
-  const cb::bridge::Redacted again = redactor->redact(input);
+  const cb::redact::Redacted again = redactor->redact(input);
   FUZZ_CHECK(again.text == out.text);
   FUZZ_CHECK(again.hits.size() == out.hits.size());
   return 0;

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/bridge/redact/redactor.h"
+#include "daemon/redact/redactor.h"
 
 namespace {
 
@@ -31,7 +31,7 @@ std::size_t samples(const char* variable, std::size_t fallback) {
   return value != nullptr ? static_cast<std::size_t>(std::strtoul(value, nullptr, 10)) : fallback;
 }
 
-std::string describe(const cb::bridge::Redacted& out, std::string_view input) {
+std::string describe(const cb::redact::Redacted& out, std::string_view input) {
   std::string line;
   for (const auto& hit : out.hits) {
     line += " [" + hit.kind + ": " +
@@ -51,7 +51,7 @@ std::string excerpt(const std::string& text) {
 }  // namespace
 
 TEST_CASE("corpus: recall per credential kind and changed look-alikes") {
-  const auto redactor = cb::bridge::Redactor::builtin();
+  const auto redactor = cb::redact::Redactor::builtin();
   const std::size_t per_positive = samples("CB_REDACT_CORPUS_POSITIVES", 1000);
   const std::size_t per_negative = samples("CB_REDACT_CORPUS_NEGATIVES", 2000);
   cb::test::Rng rng(samples("CB_REDACT_CORPUS_SEED", 20240501));

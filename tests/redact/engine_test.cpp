@@ -1,6 +1,6 @@
 // The engine's contracts: custom-rule validation, overlap resolution, hit invariants, kinds and
 // counts, and linear work on adversarial input (counted, never timed).
-#include "daemon/bridge/redact/engine.h"
+#include "daemon/redact/engine.h"
 
 #include <doctest/doctest.h>
 
@@ -9,22 +9,22 @@
 #include <string>
 #include <vector>
 
-#include "daemon/bridge/redact/redactor.h"
+#include "daemon/redact/redactor.h"
 #include "tests/redact/fake_secrets.h"
 
 namespace {
 
-using cb::bridge::RedactionRule;
-using cb::bridge::Redactor;
+using cb::redact::RedactionRule;
+using cb::redact::Redactor;
 
-std::shared_ptr<const Redactor> with_rules(const std::vector<RedactionRule>& rules) {
+std::shared_ptr<const cb::redact::Redactor> with_rules(const std::vector<cb::redact::RedactionRule>& rules) {
   std::string error;
-  auto redactor = Redactor::create(rules, &error);
+  auto redactor = cb::redact::Redactor::create(rules, &error);
   REQUIRE_MESSAGE(redactor != nullptr, error);
   return redactor;
 }
 
-void check_invariants(std::string_view input, const cb::bridge::Redacted& out) {
+void check_invariants(std::string_view input, const cb::redact::Redacted& out) {
   std::size_t previous_end = 0;
   for (const auto& hit : out.hits) {
     CHECK(hit.length > 0);
@@ -38,7 +38,7 @@ void check_invariants(std::string_view input, const cb::bridge::Redacted& out) {
 
 TEST_CASE("custom rules are validated with one line naming the rule") {
   struct Bad {
-    RedactionRule rule;
+    cb::redact::RedactionRule rule;
     std::string expected;
   };
   const std::vector<Bad> bad = {
@@ -61,12 +61,12 @@ TEST_CASE("custom rules are validated with one line naming the rule") {
   for (const Bad& b : bad) {
     CAPTURE(b.rule.pattern);
     std::string error;
-    CHECK(Redactor::create({b.rule}, &error) == nullptr);
+    CHECK(cb::redact::Redactor::create({b.rule}, &error) == nullptr);
     CHECK(error.starts_with(b.expected));
     CHECK(error.find('\n') == std::string::npos);
   }
   std::string error;
-  CHECK(Redactor::create({{"ok", "acme_[a-z]{8}", "ACME_REDACTED"}, {"", "x", "Y"}}, &error) ==
+  CHECK(cb::redact::Redactor::create({{"ok", "acme_[a-z]{8}", "ACME_REDACTED"}, {"", "x", "Y"}}, &error) ==
         nullptr);
   CHECK(error == "redaction rule #2: empty name");
 }
@@ -155,7 +155,7 @@ TEST_CASE("hits point at the input and are sorted and disjoint") {
     secrets.push_back(s.value);
     input += "- " + kind + ": " + s.value + "\n";
   }
-  const auto out = Redactor::builtin()->redact(input);
+  const auto out = cb::redact::Redactor::builtin()->redact(input);
   check_invariants(input, out);
   CHECK(out.hits.size() == secrets.size());
   for (std::size_t i = 0; i < out.hits.size() && i < secrets.size(); ++i) {
@@ -166,15 +166,15 @@ TEST_CASE("hits point at the input and are sorted and disjoint") {
 
 TEST_CASE("empty and tiny inputs") {
   for (std::string_view text : {"", "a", "\n", "==", "sk-", "-----BEGIN"}) {
-    const auto out = Redactor::builtin()->redact(text);
+    const auto out = cb::redact::Redactor::builtin()->redact(text);
     CHECK(out.text == text);
     CHECK(!out.changed());
   }
 }
 
 TEST_CASE("work stays linear on adversarial input") {
-  const auto redactor = Redactor::builtin();
-  const auto* engine = dynamic_cast<const cb::bridge::redact::Engine*>(redactor.get());
+  const auto redactor = cb::redact::Redactor::builtin();
+  const auto* engine = dynamic_cast<const cb::redact::Engine*>(redactor.get());
   REQUIRE(engine != nullptr);
   auto repeat = [](std::string_view unit, std::size_t bytes) {
     std::string out;
@@ -211,7 +211,7 @@ TEST_CASE("work stays linear on adversarial input") {
   };
   for (const std::string& text : inputs) {
     CAPTURE(text.substr(0, 40));
-    cb::bridge::redact::ScanStats stats;
+    cb::redact::ScanStats stats;
     const auto out = engine->redact(text, &stats);
     check_invariants(text, out);
     // Every rule reads each byte a bounded number of times: total regex input is at most a

@@ -7,12 +7,12 @@
 #include <string>
 #include <vector>
 
-#include "daemon/bridge/redact/redactor.h"
+#include "daemon/redact/redactor.h"
 #include "tests/redact/fake_secrets.h"
 
 namespace {
 
-using cb::bridge::Redactor;
+using cb::redact::Redactor;
 using cb::test::FakeSecret;
 using cb::test::Rng;
 
@@ -22,7 +22,7 @@ struct Row {
   std::string expected;
 };
 
-std::string redact(const std::string& text) { return Redactor::builtin()->redact(text).text; }
+std::string redact(const std::string& text) { return cb::redact::Redactor::builtin()->redact(text).text; }
 
 // Kinds hit by the rows of this file; the last test case checks every rule kind is among them.
 std::set<std::string>& exercised() {
@@ -34,7 +34,7 @@ void check_rows(const std::vector<Row>& rows) {
   for (const Row& row : rows) {
     CAPTURE(row.label);
     CAPTURE(row.input);
-    const auto out = Redactor::builtin()->redact(row.input);
+    const auto out = cb::redact::Redactor::builtin()->redact(row.input);
     CHECK(out.text == row.expected);
     for (const auto& hit : out.hits) exercised().insert(hit.kind);
     // Redacting twice changes nothing more: placeholders are never secrets themselves.
@@ -431,7 +431,7 @@ TEST_CASE("every vendor format in the table, one row each") {
 
 TEST_CASE("every rule kind is exercised by some row of this file") {
   if (exercised().empty()) return;  // run with a filter
-  for (const std::string& kind : Redactor::builtin()->kinds()) {
+  for (const std::string& kind : cb::redact::Redactor::builtin()->kinds()) {
     CAPTURE(kind);
     CHECK(exercised().count(kind) == 1);
   }

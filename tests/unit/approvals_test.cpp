@@ -176,7 +176,7 @@ struct ExecWorld {
 
   explicit ExecWorld(bool enabled, exec::Mode ceiling = exec::Mode::kRestricted) {
     bridge = std::make_unique<Bridge>(*db, clock, std::string(32, 'k'), Settings{},
-                                      Redactor::builtin());
+                                      redact::Redactor::builtin());
     ExecSettings s;
     s.enabled = enabled;
     s.max_mode = ceiling;

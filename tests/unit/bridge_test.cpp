@@ -10,7 +10,7 @@
 #include <ctime>
 #include <random>
 
-#include "daemon/bridge/crypto.h"
+#include "daemon/crypto/crypto.h"
 
 using namespace cb;
 using namespace cb::bridge;
@@ -28,7 +28,7 @@ struct World {
 
   explicit World(Settings s = Settings{}) : settings(s) {
     bridge = std::make_unique<Bridge>(*db, clock, std::string(32, 'k'), settings,
-                                      Redactor::builtin());
+                                      redact::Redactor::builtin());
     Json conv = ok(bridge->create_conversation(alice, "backend_dev", "frontend_dev"));
     a = {conv["conversation_id"], "a", conv["session_a_token"]};
     b = {conv["conversation_id"], "b", conv["session_b_token"]};
@@ -90,7 +90,7 @@ TEST_CASE("conversations: ids, tokens derived by HMAC, expiry 3 h later") {
   CHECK(t["session_a_token"] == w.a.token);
   CHECK(t["session_b_token"] == w.b.token);
   // A different server key derives different tokens from the same database.
-  Bridge other(*w.db, w.clock, std::string(32, 'z'), Settings{}, Redactor::builtin());
+  Bridge other(*w.db, w.clock, std::string(32, 'z'), Settings{}, redact::Redactor::builtin());
   CHECK(World::refused(other.check_messages(w.bob, w.b, {}, {})).code == "bad_token");
 }
 

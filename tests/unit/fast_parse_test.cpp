@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "daemon/mcp/fast_parse.h"
-#include "daemon/mcp/jsonrpc.h"
+#include "daemon/rpc/jsonrpc.h"
 
 using namespace cb::mcp;
 

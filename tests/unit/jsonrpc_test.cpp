@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "daemon/mcp/jsonrpc.h"
+#include "daemon/rpc/jsonrpc.h"
 #include "daemon/mcp/tool.h"
 
 using namespace cb::mcp;

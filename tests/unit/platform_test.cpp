@@ -10,7 +10,7 @@
 #include <map>
 
 #include "common/paths.h"
-#include "daemon/bridge/crypto.h"
+#include "daemon/crypto/crypto.h"
 #include "daemon/net/listeners.h"
 
 using namespace cb;
@@ -103,17 +103,17 @@ TEST_CASE("paths: flag beats environment beats default") {
 TEST_CASE("server key: created 0600 once, reused, refused when readable by others or damaged") {
   TempDir t;
   const fs::path key = t.path / "server.key";
-  const std::string k1 = bridge::crypto::load_or_create_key(key);
+  const std::string k1 = cb::crypto::load_or_create_key(key);
   CHECK(k1.size() == 32);
   struct stat st {};
   REQUIRE(::stat(key.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
-  CHECK(bridge::crypto::load_or_create_key(key) == k1);
+  CHECK(cb::crypto::load_or_create_key(key) == k1);
   ::chmod(key.c_str(), 0644);
-  CHECK_THROWS_WITH_AS(bridge::crypto::load_or_create_key(key), doctest::Contains("chmod 600"),
+  CHECK_THROWS_WITH_AS(cb::crypto::load_or_create_key(key), doctest::Contains("chmod 600"),
                        std::runtime_error);
   ::chmod(key.c_str(), 0600);
   std::ofstream(key, std::ios::app) << "x";
-  CHECK_THROWS_WITH_AS(bridge::crypto::load_or_create_key(key), doctest::Contains("damaged"),
+  CHECK_THROWS_WITH_AS(cb::crypto::load_or_create_key(key), doctest::Contains("damaged"),
                        std::runtime_error);
 }

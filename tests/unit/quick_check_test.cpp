@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "daemon/bridge/bridge.h"
-#include "daemon/bridge/crypto.h"
+#include "daemon/crypto/crypto.h"
 #include "daemon/mcp/tool_registry.h"
 #include "daemon/store/database.h"
 #include "daemon/tools/bridge_tools.h"
@@ -25,14 +25,14 @@ namespace {
 
 struct RealTools {
   std::unique_ptr<store::Database> db = store::Database::open_memory();
-  bridge::FakeClock clock;
+  cb::FakeClock clock;
   bridge::Settings settings;
   std::unique_ptr<bridge::Bridge> bridge;
   ToolRegistry tools;
 
   RealTools() {
     bridge = std::make_unique<bridge::Bridge>(*db, clock, std::string(32, 'k'), settings,
-                                              bridge::Redactor::builtin());
+                                              redact::Redactor::builtin());
     tools::register_bridge_tools(tools, *bridge, settings);
     tools::register_exec_tools(tools, *bridge);
   }
@@ -141,7 +141,7 @@ std::vector<Json> awkward_values(const std::string& token, std::int64_t max_char
 TEST_CASE(
     "every tool's inputSchema is within the quick check's keywords, and a plain call passes it") {
   RealTools world;
-  const std::string token = bridge::crypto::hex(bridge::crypto::random_bytes(32));
+  const std::string token = cb::crypto::hex(cb::crypto::random_bytes(32));
   const auto tools = world.all();
   REQUIRE(tools.size() >= 8);
   for (const Tool* tool : tools) {
@@ -165,7 +165,7 @@ TEST_CASE(
 TEST_CASE("what the quick check passes, valijson passes: mutated arguments for every tool") {
   RealTools world;
   world.tools.set_cross_check(true);  // validate() throws if valijson refuses what it passed
-  const std::string token = bridge::crypto::hex(bridge::crypto::random_bytes(32));
+  const std::string token = cb::crypto::hex(cb::crypto::random_bytes(32));
   const auto awkward = awkward_values(token, world.settings.message_max_chars);
   std::mt19937 rng(20261125);
   auto pick = [&](std::size_t n) {

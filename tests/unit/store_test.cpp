@@ -208,9 +208,9 @@ TEST_CASE("the bridge wakes the recipient only after the send's group committed"
   auto db = store::Database::open_memory();
   std::vector<std::function<void()>> deferred;
   db->enable_group_commit([&](std::function<void()> fn) { deferred.push_back(std::move(fn)); });
-  bridge::FakeClock clock;
+  cb::FakeClock clock;
   bridge::Bridge b(*db, clock, std::string(32, 'k'), bridge::Settings{},
-                   bridge::Redactor::builtin());
+                   redact::Redactor::builtin());
   std::vector<std::string> events;
   b.subscribe([&](const Json& e) { events.push_back(e.value("event", "")); });
   auto made = b.create_conversation(bridge::Caller{1, 1, 0}, "backend_dev", "frontend_dev");
@@ -236,10 +236,10 @@ TEST_CASE("the audit chain stays whole when a group is rolled back") {
     deferred.clear();
     for (auto& fn : fns) fn();
   };
-  bridge::FakeClock clock;
+  cb::FakeClock clock;
   bridge::Settings settings;
   settings.send_per_minute = settings.send_per_hour = settings.send_per_day = 0;
-  bridge::Bridge b(*db, clock, std::string(32, 'k'), settings, bridge::Redactor::builtin());
+  bridge::Bridge b(*db, clock, std::string(32, 'k'), settings, redact::Redactor::builtin());
   const Json conv =
       std::get<Json>(b.create_conversation(bridge::Caller{1, 1, 0}, "backend_dev", "frontend_dev"));
   bridge::Credentials a{conv["conversation_id"], "a", conv["session_a_token"]};

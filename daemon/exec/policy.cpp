@@ -1,0 +1,319 @@
+#include "daemon/exec/policy.h"
+
+#include <algorithm>
+#include <array>
+#include <string>
+
+#include "daemon/exec/command_line.h"
+#include "daemon/exec/policy_rules.h"
+
+namespace cb::exec {
+
+std::optional<Mode> parse_mode(std::string_view name) {
+  if (name == "safe") return Mode::kSafe;
+  if (name == "restricted") return Mode::kRestricted;
+  if (name == "yolo") return Mode::kYolo;
+  return std::nullopt;
+}
+
+std::string_view mode_name(Mode mode) {
+  switch (mode) {
+    case Mode::kSafe:
+      return "safe";
+    case Mode::kRestricted:
+      return "restricted";
+    case Mode::kYolo:
+      return "yolo";
+  }
+  return "unknown";
+}
+
+namespace rules {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The lowest mode a program is allowed in (higher modes allow it too), and its extra rule.
+struct ProgramRule {
+  std::string_view name;
+  Mode lowest;
+  Checker check;  // may be null
+};
+
+// clang-format off
+constexpr std::array kPrograms = std::to_array<ProgramRule>({
+    // Read-only inspection: safe and up.
+    {"ls", Mode::kSafe, nullptr}, {"cat", Mode::kSafe, nullptr}, {"head", Mode::kSafe, nullptr},
+    {"tail", Mode::kSafe, nullptr}, {"wc", Mode::kSafe, nullptr}, {"grep", Mode::kSafe, nullptr},
+    {"egrep", Mode::kSafe, nullptr}, {"fgrep", Mode::kSafe, nullptr},
+    {"find", Mode::kSafe, check_find}, {"git", Mode::kSafe, check_git},
+    {"pwd", Mode::kSafe, nullptr}, {"echo", Mode::kSafe, nullptr},
+    {"printf", Mode::kSafe, nullptr}, {"stat", Mode::kSafe, nullptr},
+    {"file", Mode::kSafe, check_file}, {"du", Mode::kSafe, nullptr}, {"df", Mode::kSafe, nullptr},
+    {"tree", Mode::kSafe, check_tree}, {"sort", Mode::kSafe, check_sort},
+    {"uniq", Mode::kSafe, check_uniq}, {"cut", Mode::kSafe, nullptr},
+    {"diff", Mode::kSafe, nullptr}, {"cmp", Mode::kSafe, nullptr}, {"comm", Mode::kSafe, nullptr},
+    {"basename", Mode::kSafe, nullptr}, {"dirname", Mode::kSafe, nullptr},
+    {"realpath", Mode::kSafe, nullptr}, {"readlink", Mode::kSafe, nullptr},
+    {"true", Mode::kSafe, nullptr}, {"false", Mode::kSafe, nullptr},
+    {"md5sum", Mode::kSafe, nullptr}, {"sha1sum", Mode::kSafe, nullptr},
+    {"sha256sum", Mode::kSafe, nullptr}, {"sha512sum", Mode::kSafe, nullptr},
+    {"nl", Mode::kSafe, nullptr}, {"tac", Mode::kSafe, nullptr}, {"rev", Mode::kSafe, nullptr},
+    {"od", Mode::kSafe, nullptr}, {"strings", Mode::kSafe, nullptr},
+    {"fold", Mode::kSafe, nullptr}, {"paste", Mode::kSafe, nullptr},
+    {"join", Mode::kSafe, nullptr}, {"column", Mode::kSafe, nullptr},
+    {"tr", Mode::kSafe, nullptr}, {"date", Mode::kSafe, check_date},
+    {"uname", Mode::kSafe, nullptr}, {"whoami", Mode::kSafe, nullptr},
+    {"id", Mode::kSafe, nullptr}, {"which", Mode::kSafe, nullptr}, {"jq", Mode::kSafe, nullptr},
+    {"rg", Mode::kSafe, check_rg},
+    // Developer tools: restricted and up.
+    {"make", Mode::kRestricted, nullptr}, {"cmake", Mode::kRestricted, nullptr},
+    {"ctest", Mode::kRestricted, nullptr}, {"meson", Mode::kRestricted, nullptr},
+    {"ninja", Mode::kRestricted, nullptr}, {"gcc", Mode::kRestricted, nullptr},
+    {"g++", Mode::kRestricted, nullptr}, {"cc", Mode::kRestricted, nullptr},
+    {"c++", Mode::kRestricted, nullptr}, {"clang", Mode::kRestricted, nullptr},
+    {"clang++", Mode::kRestricted, nullptr}, {"npm", Mode::kRestricted, check_npm},
+    {"node", Mode::kRestricted, check_node}, {"python3", Mode::kRestricted, check_python},
+    {"python", Mode::kRestricted, check_python}, {"pytest", Mode::kRestricted, nullptr},
+    {"pip", Mode::kRestricted, check_pip}, {"pip3", Mode::kRestricted, check_pip},
+    {"cargo", Mode::kRestricted, check_cargo}, {"rustc", Mode::kRestricted, nullptr},
+    {"go", Mode::kRestricted, nullptr}, {"javac", Mode::kRestricted, nullptr},
+    {"java", Mode::kRestricted, nullptr}, {"mvn", Mode::kRestricted, nullptr},
+    {"gradle", Mode::kRestricted, nullptr}, {"mkdir", Mode::kRestricted, nullptr},
+    {"touch", Mode::kRestricted, nullptr}, {"cp", Mode::kRestricted, nullptr},
+    {"mv", Mode::kRestricted, nullptr}, {"ln", Mode::kRestricted, nullptr},
+    {"chmod", Mode::kRestricted, nullptr}, {"rm", Mode::kRestricted, check_rm},
+    {"rmdir", Mode::kRestricted, check_rm}, {"unlink", Mode::kRestricted, check_rm},
+    {"tar", Mode::kRestricted, check_tar}, {"gzip", Mode::kRestricted, nullptr},
+    {"gunzip", Mode::kRestricted, nullptr}, {"xz", Mode::kRestricted, nullptr},
+    {"unzip", Mode::kRestricted, nullptr},
+    {"curl", Mode::kRestricted, check_network_tool},
+    {"wget", Mode::kRestricted, check_network_tool},
+    // Only yolo runs these, but they still get their checks there.
+    {"shred", Mode::kYolo, check_rm},
+    {"sh", Mode::kYolo, check_shell}, {"bash", Mode::kYolo, check_shell},
+    {"dash", Mode::kYolo, check_shell}, {"zsh", Mode::kYolo, check_shell},
+    {"ksh", Mode::kYolo, check_shell}, {"mksh", Mode::kYolo, check_shell},
+    {"fish", Mode::kYolo, check_shell}, {"csh", Mode::kYolo, check_shell},
+    {"tcsh", Mode::kYolo, check_shell},
+    {"env", Mode::kYolo, check_wrapper}, {"nice", Mode::kYolo, check_wrapper},
+    {"nohup", Mode::kYolo, check_wrapper}, {"timeout", Mode::kYolo, check_wrapper},
+    {"stdbuf", Mode::kYolo, check_wrapper}, {"ionice", Mode::kYolo, check_wrapper},
+    {"setsid", Mode::kYolo, check_wrapper}, {"time", Mode::kYolo, check_wrapper},
+    {"xargs", Mode::kYolo, check_wrapper}, {"busybox", Mode::kYolo, check_wrapper},
+    {"flock", Mode::kYolo, check_wrapper}, {"watch", Mode::kYolo, check_wrapper},
+    {"script", Mode::kYolo, check_wrapper}, {"strace", Mode::kYolo, check_wrapper},
+    {"ltrace", Mode::kYolo, check_wrapper}, {"chrt", Mode::kYolo, check_wrapper},
+    {"taskset", Mode::kYolo, check_wrapper}, {"unbuffer", Mode::kYolo, check_wrapper},
+    {"parallel", Mode::kYolo, check_wrapper},
+});
+// clang-format on
+
+// Refused in every mode, yolo included.
+constexpr std::array<std::string_view, 8> kPrivilegePrograms = {
+    "sudo", "su", "doas", "pkexec", "run0", "runuser", "setpriv", "chroot"};
+
+// The directories a program named by path may come from in safe and restricted mode. The
+// sandbox's PATH is exactly these.
+constexpr std::array<std::string_view, 3> kBinDirs = {"/usr/bin", "/bin", "/usr/local/bin"};
+
+const ProgramRule* find_rule(std::string_view name) {
+  for (const auto& rule : kPrograms) {
+    if (rule.name == name) return &rule;
+  }
+  return nullptr;
+}
+
+bool is_shell(std::string_view name) {
+  const ProgramRule* rule = find_rule(name);
+  return rule != nullptr && rule->check == check_shell;
+}
+
+// What the model should know it may use, by mode (a sample, not the whole table).
+std::string allowed_hint(Mode mode) {
+  if (mode == Mode::kSafe) {
+    return "safe mode runs read-only programs (ls, cat, head, tail, wc, grep, find, stat, du, "
+           "tree, sort, diff, git status/log/diff/show/blame, ...); ask for restricted mode to "
+           "build, test or edit";
+  }
+  return "restricted mode runs developer tools (git, make, cmake, meson, ninja, npm, node, "
+         "python3, pytest, cargo, go, gcc, mkdir, cp, mv, rm, ... and everything safe mode "
+         "runs); anything else needs yolo mode";
+}
+
+std::string check_program_path(Mode mode, const std::string& program) {
+  if (program.find('/') == std::string::npos || mode == Mode::kYolo) return {};
+  const fs::path path(program);
+  const fs::path normal = path.lexically_normal();
+  const std::string dir = normal.parent_path().string();
+  const bool standard = path.is_absolute() && normal == path &&
+                        std::find(kBinDirs.begin(), kBinDirs.end(), dir) != kBinDirs.end();
+  if (standard) return {};
+  return "refused in " + std::string(mode_name(mode)) + " mode: '" + program +
+         "' is a program outside /usr/bin, /bin and /usr/local/bin; only installed programs "
+         "run in this mode, so name it without a path (e.g. " +
+         normal.filename().string() + "), or ask for yolo mode to run programs from the workspace";
+}
+
+}  // namespace
+
+std::string check_nested(Mode mode, Args argv, const PolicyContext& ctx, int depth) {
+  if (argv.empty()) return {};
+  if (depth > kMaxNesting) {
+    return "refused in " + std::string(mode_name(mode)) + " mode: commands nested more than " +
+           std::to_string(kMaxNesting) +
+           " wrappers deep are not judged; run the inner command directly";
+  }
+  const std::string& program = argv[0];
+  if (program.empty()) return "refused: the program name is empty";
+  if (auto e = check_program_path(mode, program); !e.empty()) return e;
+  const std::string name = fs::path(program).filename().string();
+  const Invocation inv{mode, name, argv.subspan(1), ctx, depth};
+
+  if (std::find(kPrivilegePrograms.begin(), kPrivilegePrograms.end(), name) !=
+      kPrivilegePrograms.end()) {
+    return refused(inv) + "'" + name +
+           "' changes privileges or root, which no mode allows; the sandbox runs everything as "
+           "your own user, ask the human to run it themselves if it is really needed";
+  }
+  const ProgramRule* rule = find_rule(name);
+  if (mode != Mode::kYolo && (rule == nullptr || rule->lowest > mode)) {
+    if (is_shell(name)) {
+      return refused(inv) + "'" + name +
+             "' is a shell, and commands never run through a shell (that is what makes them "
+             "checkable); run the program you want directly, one command per call";
+    }
+    if (rule != nullptr && rule->lowest == Mode::kRestricted) {
+      return refused(inv) + "'" + name + "' can change files or run code; " + allowed_hint(mode);
+    }
+    return refused(inv) + "'" + name + "' is not on the " + std::string(mode_name(mode)) +
+           " allowlist; " + allowed_hint(mode);
+  }
+  if (rule != nullptr && rule->check != nullptr) return rule->check(inv);
+  return {};
+}
+
+std::string refused(const Invocation& inv) {
+  return "refused in " + std::string(mode_name(inv.mode)) + " mode: ";
+}
+
+bool has_option(Args args, std::initializer_list<std::string_view> longs, std::string_view shorts) {
+  for (const std::string& arg : args) {
+    if (arg == "--") break;
+    if (arg.starts_with("--")) {
+      for (std::string_view l : longs) {
+        if (arg == l || (arg.size() > l.size() && arg.starts_with(l) && arg[l.size()] == '=')) {
+          return true;
+        }
+      }
+      continue;
+    }
+    for (std::string_view l : longs) {
+      if (arg == l) return true;  // single-dash long options such as -delete
+    }
+    if (arg.size() > 1 && arg[0] == '-' && !shorts.empty()) {
+      if (arg.find_first_of(shorts, 1) != std::string::npos) return true;
+    }
+  }
+  return false;
+}
+
+bool has_word(Args args, std::initializer_list<std::string_view> words) {
+  for (const std::string& arg : args) {
+    for (std::string_view w : words) {
+      if (arg == w) return true;
+    }
+  }
+  return false;
+}
+
+std::vector<std::string_view> operands(Args args) {
+  std::vector<std::string_view> out;
+  bool options_done = false;
+  for (const std::string& arg : args) {
+    if (!options_done && arg == "--") {
+      options_done = true;
+      continue;
+    }
+    if (options_done || arg.empty() || arg[0] != '-' || arg == "-") out.emplace_back(arg);
+  }
+  return out;
+}
+
+namespace {
+
+// True if `inner` is `outer` or lies below it (lexically normal paths).
+bool within(const fs::path& inner, const fs::path& outer) {
+  auto o = outer.begin();
+  auto i = inner.begin();
+  for (; o != outer.end(); ++o, ++i) {
+    if (o->empty()) continue;  // trailing separator of a directory path
+    if (i == inner.end() || *i != *o) return false;
+  }
+  return true;
+}
+
+fs::path strip_trailing_separator(fs::path p) {
+  std::string s = p.string();
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  return fs::path(s);
+}
+
+}  // namespace
+
+std::string check_delete_targets(const Invocation& inv,
+                                 const std::vector<std::string_view>& targets,
+                                 std::string_view what, bool allow_workspace) {
+  const fs::path workspace = strip_trailing_separator(inv.ctx.workspace.lexically_normal());
+  const fs::path home = strip_trailing_separator(inv.ctx.home.lexically_normal());
+  for (std::string_view target : targets) {
+    const std::string quoted = "'" + std::string(target) + "'";
+    if (target.starts_with("~") || target.find("$HOME") != std::string_view::npos ||
+        target.find("${HOME}") != std::string_view::npos) {
+      return refused(inv) + std::string(what) + " of " + quoted +
+             " looks like the home directory, which is never deleted; name files inside the "
+             "workspace by relative path";
+    }
+    if (workspace.empty()) {
+      return refused(inv) + std::string(what) + " needs a workspace to judge " + quoted;
+    }
+    const fs::path path =
+        fs::path(target).is_absolute() ? fs::path(target) : workspace / fs::path(target);
+    const fs::path normal = strip_trailing_separator(path.lexically_normal());
+    if (normal == fs::path("/")) {
+      return refused(inv) + std::string(what) + " of " + quoted +
+             " targets the root directory; name files inside the workspace instead";
+    }
+    if (!home.empty() && within(home, normal)) {
+      return refused(inv) + std::string(what) + " of " + quoted +
+             " would delete the home directory; name files inside the workspace instead";
+    }
+    if (normal == workspace && !allow_workspace) {
+      return refused(inv) + std::string(what) + " of " + quoted +
+             " would delete the whole workspace; name the files or directories inside it";
+    }
+    if (!within(normal, workspace)) {
+      return refused(inv) + std::string(what) + " of " + quoted +
+             " reaches outside the workspace (" + workspace.string() +
+             "); only files inside it may be deleted";
+    }
+  }
+  return {};
+}
+
+}  // namespace rules
+
+std::string check_argv(Mode mode, const std::vector<std::string>& argv, const PolicyContext& ctx) {
+  if (argv.empty()) return "refused: the command is empty; send a program name and its arguments";
+  return rules::check_nested(mode, argv, ctx, 0);
+}
+
+CommandDecision check_command(std::string_view command, Mode mode, const PolicyContext& ctx) {
+  SplitResult split = split_command_line(command);
+  if (!split.ok()) return CommandDecision{{}, std::move(split.error)};
+  std::string refusal = check_argv(mode, split.argv, ctx);
+  if (!refusal.empty()) return CommandDecision{{}, std::move(refusal)};
+  return CommandDecision{std::move(split.argv), {}};
+}
+
+}  // namespace cb::exec

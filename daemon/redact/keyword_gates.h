@@ -1,0 +1,39 @@
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+// Gates (see Gate in rule.h): constant-time shape tests that let the engine skip the keyword
+// occurrences of ordinary prose and code ("token" in "tokens are counted", "key" in "keyboard")
+// without running a regex. Each looks at most kCheckContext bytes around the occurrence, and
+// each may let through occurrences the regex then rejects, never the reverse.
+namespace cb::redact {
+
+// key[letters] [closing quotes, ], *, _] [blanks] then ':', '=', '!=', '=>' or '>' (XML).
+bool gate_assignment(std::string_view text, std::size_t pos, std::size_t length);
+// "<qualifier>[_.-]key" (signing_key, accessKey) followed by an assignment.
+bool gate_qualified_key(std::string_view text, std::size_t pos, std::size_t length);
+// key[letters] [for ...] then "is", "was", "to", "set", "changed".
+bool gate_prose(std::string_view text, std::size_t pos, std::size_t length);
+// "... as the password": " as " shortly before the key.
+bool gate_as_before(std::string_view text, std::size_t pos, std::size_t length);
+// --[words-]key then a blank: a command-line flag.
+bool gate_flag(std::string_view text, std::size_t pos, std::size_t length);
+// -u, -a, --user, --auth as a separate word followed by a blank or '='.
+bool gate_switch(std::string_view text, std::size_t pos, std::size_t length);
+// An HTTP auth scheme word followed by blanks and a token byte.
+bool gate_scheme(std::string_view text, std::size_t pos, std::size_t length);
+// "://" followed by userinfo containing ':' and '@' before the host ends.
+bool gate_url_userinfo(std::string_view text, std::size_t pos, std::size_t length);
+// A "-p" switch later on the same line (mysql, docker login, sshpass).
+bool gate_p_switch_on_line(std::string_view text, std::size_t pos, std::size_t length);
+// "password" later on the same line (.netrc).
+bool gate_password_on_line(std::string_view text, std::size_t pos, std::size_t length);
+// `kind: Secret` / "kind": "Secret".
+bool gate_kind_before(std::string_view text, std::size_t pos, std::size_t length);
+// A Discord token: '.' 24 to 28 bytes after the start.
+bool gate_discord(std::string_view text, std::size_t pos, std::size_t length);
+// An Airtable token: '.' 17 bytes after the start.
+bool gate_airtable(std::string_view text, std::size_t pos, std::size_t length);
+
+}  // namespace cb::redact
