@@ -46,10 +46,13 @@ class SessionNotifier final : public bridge::Notifier {
  public:
   void add(std::uint64_t id, std::weak_ptr<mcp::Session> s) { sessions_[id] = std::move(s); }
   void remove(std::uint64_t id) { sessions_.erase(id); }
-  void push(std::uint64_t id, const std::string& method, nlohmann::json params) override {
+  void mail_waiting(std::uint64_t id, const bridge::MailNotice& notice) override {
     auto it = sessions_.find(id);
     if (it == sessions_.end()) return;
-    if (auto s = it->second.lock(); s && s->initialized()) s->notify(method, std::move(params));
+    if (auto s = it->second.lock(); s && s->initialized()) {
+      tools::Push push = tools::render_push(notice);
+      s->notify(push.method, std::move(push.params));
+    }
   }
 
  private:
@@ -104,7 +107,6 @@ std::variant<bridge::ExecSettings, std::string> build_exec_settings(const Config
                           std::filesystem::absolute(o.state_dir)};
   if (!o.config_file.empty()) s.extra_hidden_paths.push_back(std::filesystem::absolute(o.config_file));
   s.home = home_dir();
-  s.config_file = o.config_file.string();
   if (s.enabled) {
     s.unavailable = cb::exec::sandbox_unavailable_reason();
     if (s.unavailable.empty()) {
@@ -191,7 +193,7 @@ int run_daemon(const DaemonOptions& options) {
                         std::get<std::shared_ptr<const redact::Redactor>>(redactor));
   SessionNotifier notifier;
   bridge.set_notifier(&notifier);
-  bridge.reconfigure_exec(std::get<bridge::ExecSettings>(std::move(exec_settings)));
+  bridge.exec().reconfigure(std::get<bridge::ExecSettings>(std::move(exec_settings)));
 
   mcp::ToolRegistry tools;
   tools::register_bridge_tools(tools, bridge, config.bridge);
@@ -214,7 +216,7 @@ int run_daemon(const DaemonOptions& options) {
   };
   server.on_refused_uid = [&](const Peer& peer, const std::string& endpoint) {
     try {
-      bridge.audit_admin("connection_refused", "", "refused",
+      bridge.ops().audit_admin("connection_refused", "", "refused",
                          nlohmann::json{{"uid", peer.uid}, {"pid", peer.pid}, {"socket", endpoint}});
     } catch (const std::exception& e) {
       spdlog::error("audit of a refused connection failed: {}", e.what());
@@ -264,7 +266,7 @@ int run_daemon(const DaemonOptions& options) {
     while (!stopping) {
       try {
         const std::int64_t cutoff = clock.now_ms() - config.bridge.retention_days * 86'400'000;
-        auto removed = bridge.cleanup(cutoff);
+        auto removed = bridge.ops().cleanup(cutoff);
         if (removed["count"].get<int>() > 0) {
           spdlog::info("purged {} conversations past retention", removed["count"].get<int>());
         }
@@ -313,7 +315,7 @@ int run_daemon(const DaemonOptions& options) {
             spdlog::error("reload refused, keeping the running configuration: {}", *xerr);
           } else {
             bridge.reconfigure(next.bridge, std::get<std::shared_ptr<const redact::Redactor>>(r));
-            bridge.reconfigure_exec(std::get<bridge::ExecSettings>(std::move(next_exec)));
+            bridge.exec().reconfigure(std::get<bridge::ExecSettings>(std::move(next_exec)));
             config.bridge = next.bridge;
             spdlog::info("configuration reloaded from {}", options.config_file.string());
           }

@@ -40,7 +40,7 @@ AdminSession::AdminSession(AdminApi& api, std::shared_ptr<Outbox> out, Peer peer
     : api_(api), out_(std::move(out)), peer_(peer) {}
 
 AdminSession::~AdminSession() {
-  if (watch_id_) api_.bridge().unsubscribe(watch_id_);
+  if (watch_id_) api_.bridge().events().unsubscribe(watch_id_);
 }
 
 void AdminSession::frame_too_long(std::size_t limit) {
@@ -53,7 +53,7 @@ void AdminSession::frame_too_long(std::size_t limit) {
 void AdminSession::closed() {
   closed_ = true;
   if (watch_id_) {
-    api_.bridge().unsubscribe(watch_id_);
+    api_.bridge().events().unsubscribe(watch_id_);
     watch_id_ = 0;
   }
 }
@@ -77,15 +77,15 @@ void AdminSession::handle_frame(std::string_view frame) {
   };
   if (msg.method == "watch") {
     const std::string conv = params.value("conversation_id", "");
-    if (watch_id_) api_.bridge().unsubscribe(watch_id_);
+    if (watch_id_) api_.bridge().events().unsubscribe(watch_id_);
     std::weak_ptr<AdminSession> weak = shared_from_this();
-    watch_id_ = api_.bridge().subscribe([weak, conv](const Json& event) {
+    watch_id_ = api_.bridge().events().subscribe([weak, conv](const Json& event) {
       auto self = weak.lock();
       if (!self || self->closed_) return;
       if (!conv.empty() && event.value("conversation_id", "") != conv) return;
       self->out_->send(mcp::notification_frame("event", event));
     });
-    api_.bridge().audit_admin("admin_watch", conv, "ok", Json{{"uid", peer_.uid}, {"pid", peer_.pid}});
+    api_.bridge().ops().audit_admin("admin_watch", conv, "ok", Json{{"uid", peer_.uid}, {"pid", peer_.pid}});
     out_->send(mcp::response_frame(msg.id, Json{{"watching", conv.empty() ? Json(nullptr) : Json(conv)}}));
     return;
   }

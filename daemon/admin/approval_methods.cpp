@@ -24,7 +24,7 @@ std::optional<std::vector<std::string>> expected_argv(const Json& params) {
 }  // namespace
 
 void register_approval_methods(AdminApi& api) {
-  bridge::Bridge& b = api.bridge();
+  bridge::ExecService& b = api.bridge().exec();
   api.add("approvals", [&b](const AdminCall&) { return b.approvals(); });
   api.add("approval_decide", [&b](const AdminCall& call) {
     const std::string id = required_string(call.params, "id");
@@ -33,12 +33,12 @@ void register_approval_methods(AdminApi& api) {
       throw AdminError(mcp::rpc_error::kInvalidParams, "decision must be \"approve\" or \"deny\"");
     }
     const bridge::Caller op{call.peer.connection_id, call.peer.pid, call.peer.uid};
-    bridge::Result r = b.decide_approval(id, decision == "approve", op, expected_argv(call.params));
-    if (auto* refusal = std::get_if<bridge::Refusal>(&r)) {
-      throw AdminError(refusal->code == "unknown_approval" ? kNotFound : kFailed,
-                       refusal->message);
+    Result<Json> r = b.decide_approval(id, decision == "approve", op, expected_argv(call.params));
+    if (!r) {
+      throw AdminError(r.status().code() == "unknown_approval" ? kNotFound : kFailed,
+                       r.status().message());
     }
-    return std::get<Json>(std::move(r));
+    return std::move(r).value();
   });
 }
 

@@ -50,7 +50,7 @@ void register_backup_methods(AdminApi& api) {
     details["path"] = path.string();
     if (!r.error.empty()) {
       details["error"] = r.error;
-      api.bridge().audit_admin("admin_backup", "", "failed", details);
+      api.bridge().ops().audit_admin("admin_backup", "", "failed", details);
       std::string line = r.error;
       if (r.sys_errno == EROFS || r.sys_errno == EACCES || r.sys_errno == EPERM) {
         // The shipped systemd unit lets the daemon write only below its state directory.
@@ -61,7 +61,7 @@ void register_backup_methods(AdminApi& api) {
     }
     details["pages"] = r.pages;
     details["bytes"] = r.bytes;
-    api.bridge().audit_admin("admin_backup", "", "ok", details);
+    api.bridge().ops().audit_admin("admin_backup", "", "ok", details);
     return Json{{"path", path.string()},
                 {"pages", r.pages},
                 {"bytes", r.bytes},
@@ -82,7 +82,7 @@ void register_backup_methods(AdminApi& api) {
     const std::int64_t ms = elapsed_ms(started);
     if (!r.error.empty()) {
       details["error"] = r.error;
-      b.audit_admin("admin_restore", "", r.bad_file ? "refused" : "failed", details);
+      b.ops().audit_admin("admin_restore", "", r.bad_file ? "refused" : "failed", details);
       throw AdminError(r.bad_file ? kBadInputFile : kFailed, r.error);
     }
     Json out{{"path", path.string()},
@@ -93,21 +93,21 @@ void register_backup_methods(AdminApi& api) {
     if (!check_only) {
       // The chain head cached by the audit log belongs to the replaced contents.
       b.reload_after_restore();
-      const auto v = b.verify_audit();
+      const auto v = b.ops().verify_audit();
       out["audit_ok"] = v.ok;
       out["audit_entries"] = v.entries;
       if (!v.ok) out["audit_problem"] = v.problem;
-      out["conversations"] = b.stats().value("conversations", 0);
+      out["conversations"] = b.ops().stats().value("conversations", 0);
       details["audit_ok"] = v.ok;
     }
-    b.audit_admin("admin_restore", "", "ok", details);
+    b.ops().audit_admin("admin_restore", "", "ok", details);
     return out;
   });
 
   api.add("integrity", [&api](const AdminCall& call) {
     store::Database& db = database(api, "integrity");
     const std::string verdict = db.integrity_check();
-    api.bridge().audit_admin("admin_integrity", "", verdict == "ok" ? "ok" : "failed", call.who());
+    api.bridge().ops().audit_admin("admin_integrity", "", verdict == "ok" ? "ok" : "failed", call.who());
     return Json{{"ok", verdict == "ok"},
                 {"result", verdict},
                 {"schema_version", db.schema_version()},

@@ -6,17 +6,18 @@
 namespace cb::admin {
 namespace {
 
-Json unwrap(bridge::Result result) {
-  if (auto* r = std::get_if<bridge::Refusal>(&result)) {
-    throw AdminError(r->code == "unknown_conversation" ? kNotFound : kFailed, r->message);
+Json unwrap(Result<Json> result) {
+  if (!result) {
+    const Status& r = result.status();
+    throw AdminError(r.code() == "unknown_conversation" ? kNotFound : kFailed, r.message());
   }
-  return std::move(std::get<Json>(result));
+  return std::move(result).value();
 }
 
 }  // namespace
 
 void register_core_methods(AdminApi& api) {
-  bridge::Bridge& b = api.bridge();
+  bridge::OperatorViews& b = api.bridge().ops();
   api.add("ping", [](const AdminCall&) { return Json::object(); });
   api.add("version", [&api](const AdminCall&) {
     Json j{{"version", CB_VERSION}};
@@ -64,9 +65,9 @@ void register_core_methods(AdminApi& api) {
     if (api.info().runtime_stats) out.update(api.info().runtime_stats());
     return out;
   });
-  api.add("redact", [&b](const AdminCall& call) {
+  api.add("redact", [&api](const AdminCall& call) {
     const std::string text = required_string(call.params, "text");
-    auto r = b.redact(text);
+    auto r = api.bridge().redactor().redact(text);
     Json hits = Json::array();
     for (const auto& h : r.hits) {
       hits.push_back(Json{{"kind", h.kind}, {"offset", h.offset}, {"length", h.length}});

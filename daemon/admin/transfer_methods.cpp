@@ -148,7 +148,7 @@ store::ConversationDump from_document(const Json& doc, const DocumentReader& r,
            " is not supported (this daemon reads version " + std::to_string(kFormatVersion) + ")");
   }
   auto clean = [&](std::string text) {
-    auto red = b.redact(text);
+    auto red = b.redactor().redact(text);
     if (!red.hits.empty()) *redacted += static_cast<std::int64_t>(red.hits.size());
     return red.text;
   };
@@ -267,7 +267,7 @@ void register_transfer_methods(AdminApi& api) {
     Json details = call.who();
     details["messages"] = dump->messages.size();
     if (after_id > 0) details["after_id"] = after_id;
-    api.bridge().audit_admin("admin_export", id, "ok", details);
+    api.bridge().ops().audit_admin("admin_export", id, "ok", details);
     return doc;
   });
 
@@ -285,7 +285,7 @@ void register_transfer_methods(AdminApi& api) {
       dump = from_document(read_document(path, reader), reader, b, &redacted);
     } catch (const AdminError& e) {
       details["error"] = e.what();
-      b.audit_admin("admin_import", "", "refused", details);
+      b.ops().audit_admin("admin_import", "", "refused", details);
       throw;
     }
     const std::string& id = dump.conversation.id;
@@ -296,14 +296,14 @@ void register_transfer_methods(AdminApi& api) {
       if (!store::load_conversation(*db, dump)) {
         tx.commit();  // nothing was written
         details["error"] = "conversation exists";
-        b.audit_admin("admin_import", id, "refused", details);
+        b.ops().audit_admin("admin_import", id, "refused", details);
         throw AdminError(
             kFailed, "conversation " + id + " exists already; import refused (nothing changed)");
       }
       // The audit entry joins the same transaction; if the commit fails the cached chain head
       // would point at a row that never landed, so forget it.
       try {
-        b.audit_admin("admin_import", id, "ok", details);
+        b.ops().audit_admin("admin_import", id, "ok", details);
         tx.commit();
       } catch (...) {
         b.reload_after_restore();

@@ -1,5 +1,6 @@
 #include "daemon/tools/bridge_tools.h"
 
+#include "daemon/tools/mailbox_render.h"
 #include "daemon/tools/schemas.h"
 #include "daemon/tools/tool_support.h"
 
@@ -10,21 +11,6 @@ using mcp::CallContext;
 using mcp::ToolResult;
 
 namespace {
-
-Json inbox_output() {
-  return schema::object(Json{{"conversation_id", schema::conversation_id()},
-                             {"session_id", schema::session_id()},
-                             {"messages", {{"type", "array"}, {"items", schema::message_item()}}},
-                             {"has_more", {{"type", "boolean"}}},
-                             {"unread_remaining", {{"type", "integer"}}},
-                             {"marked_read",
-                              {{"type", "boolean"},
-                               {"description",
-                                "Present and false only when the daemon could not record the "
-                                "read (its disk is full): these messages will be returned again."}}}},
-                        Json::array({"conversation_id", "session_id", "messages", "has_more",
-                                     "unread_remaining"}));
-}
 
 Json read_properties() {
   Json p = schema::auth_properties();
@@ -57,25 +43,21 @@ bridge::Caller caller_of(const CallContext& ctx) {
   return bridge::Caller{ctx.peer().connection_id, ctx.peer().pid, ctx.peer().uid};
 }
 
-ToolResult refusal_result(const bridge::Refusal& refusal) {
-  std::string text = "Error (" + refusal.code + "): " + refusal.message;
-  if (refusal.retry_after_seconds) {
-    text += " [retry_after_seconds=" + std::to_string(*refusal.retry_after_seconds) + "]";
+ToolResult refusal_result(const Status& refusal) {
+  std::string text = "Error (" + refusal.code() + "): " + refusal.message();
+  if (refusal.retry_after_seconds()) {
+    text += " [retry_after_seconds=" + std::to_string(*refusal.retry_after_seconds()) + "]";
   }
   return ToolResult::error(std::move(text));
 }
 
-ToolResult to_tool_result(bridge::Result result) {
-  if (auto* r = std::get_if<bridge::Refusal>(&result)) return refusal_result(*r);
-  return ToolResult::ok(std::move(std::get<Json>(result)));
-}
-
 void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
                            const bridge::Settings& settings) {
-  bridge::Bridge* b = &bridge;
+  bridge::Mailbox* b = &bridge.mailbox();
+  store::Database* db = &bridge.database();
   // Every tool answers only once its writes are durable; storage failures are isError results.
-  auto add = [&registry, b](mcp::Tool tool, StorageFallback fallback = nullptr) {
-    tool.handler = durable(b->database(), std::move(tool.handler), std::move(fallback));
+  auto add = [&registry, db](mcp::Tool tool, StorageFallback fallback = nullptr) {
+    tool.handler = durable(*db, std::move(tool.handler), std::move(fallback));
     registry.add(std::move(tool));
   };
   // When a read cannot be recorded (disk full), the messages are still served, unmarked.
@@ -96,18 +78,7 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
                {"partner_role", {{"type", "string"}, {"minLength", 3}, {"maxLength", 100},
                                  {"description", "Your partner's role, e.g. frontend_developer"}}}},
           Json::array({"my_role", "partner_role"})),
-      schema::object(Json{{"conversation_id", schema::conversation_id()},
-                          {"session_id", schema::session_id()},
-                          {"session_a_token", schema::token()},
-                          {"session_b_token", schema::token()},
-                          {"my_role", {{"type", "string"}}},
-                          {"partner_role", {{"type", "string"}}},
-                          {"created_at", schema::iso_time()},
-                          {"expires_at", schema::iso_time()},
-                          {"next_step", {{"type", "string"}}}},
-                     Json::array({"conversation_id", "session_id", "session_a_token",
-                                  "session_b_token", "my_role", "partner_role", "created_at",
-                                  "expires_at", "next_step"})),
+      created_schema(),
       mcp::ToolAnnotations{false, false, false, false},
       [b](Json args, CallContext& ctx) -> awaitable<ToolResult> {
         co_return to_tool_result(b->create_conversation(caller_of(ctx),
@@ -133,17 +104,7 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
       "Send a message to your partner session. Secrets (keys, tokens, passwords) are replaced "
       "by placeholders before the message is stored; the result says which kinds were.",
       schema::object(send_props, Json::array({"conversation_id", "session_id", "token", "message"})),
-      schema::object(Json{{"status", {{"type", "string"}, {"const", "sent"}}},
-                          {"message_id", {{"type", "integer"}}},
-                          {"conversation_id", schema::conversation_id()},
-                          {"to", schema::session_id()},
-                          {"to_role", {{"type", "string"}}},
-                          {"redacted", {{"type", "boolean"}}},
-                          {"redactions", {{"type", "object"},
-                                          {"additionalProperties", {{"type", "integer"}}}}},
-                          {"timestamp", schema::iso_time()}},
-                     Json::array({"status", "message_id", "conversation_id", "to", "to_role",
-                                  "redacted", "redactions", "timestamp"})),
+      send_receipt_schema(),
       mcp::ToolAnnotations{false, false, false, false},
       [b](Json args, CallContext& ctx) -> awaitable<ToolResult> {
         std::vector<std::string> files;
@@ -161,7 +122,7 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
       "Return your unread messages, oldest first, and mark them read. Prefer "
       "wait_for_messages, which blocks until something arrives instead of polling.",
       schema::object(read_properties(), schema::auth_required()),
-      inbox_output(),
+      inbox_schema(),
       mcp::ToolAnnotations{false, false, false, false},
       [b](Json args, CallContext& ctx) -> awaitable<ToolResult> {
         co_return to_tool_result(b->check_messages(caller_of(ctx), credentials(args),
@@ -183,7 +144,7 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
       "Block until your partner sends something (or timeout_seconds pass), then return the "
       "unread messages like check_messages. Use this in a loop instead of polling.",
       schema::object(wait_props, schema::auth_required()),
-      inbox_output(),
+      inbox_schema(),
       mcp::ToolAnnotations{false, false, false, false},
       [b](Json args, CallContext& ctx) -> awaitable<ToolResult> {
         CallContext* c = &ctx;
@@ -208,11 +169,7 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
       "Update my status",
       "Tell your partner what you are doing; also records a heartbeat.",
       schema::object(status_props, Json::array({"conversation_id", "session_id", "token", "status"})),
-      schema::object(Json{{"conversation_id", schema::conversation_id()},
-                          {"session_id", schema::session_id()},
-                          {"status", {{"type", "string"}}},
-                          {"last_heartbeat", schema::iso_time()}},
-                     Json::array({"conversation_id", "session_id", "status", "last_heartbeat"})),
+      status_update_schema(),
       mcp::ToolAnnotations{false, false, true, false},
       [b](Json args, CallContext& ctx) -> awaitable<ToolResult> {
         co_return to_tool_result(b->update_status(caller_of(ctx), credentials(args),
@@ -225,20 +182,7 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
       "Your partner's last status and heartbeat, whether it is connected right now and whether "
       "it is waiting for your message.",
       schema::object(schema::auth_properties(), schema::auth_required()),
-      schema::object(
-          Json{{"conversation_id", schema::conversation_id()},
-               {"partner_session_id", schema::session_id()},
-               {"partner_role", {{"type", "string"}}},
-               {"status", {{"type", "string"}}},
-               {"last_heartbeat", schema::nullable(schema::iso_time())},
-               {"age_seconds", {{"type", {"integer", "null"}}}},
-               {"alive", {{"type", "boolean"}}},
-               {"connected", {{"type", "boolean"}}},
-               {"waiting", {{"type", "boolean"}}},
-               {"unread_by_partner", {{"type", "integer"}}}},
-          Json::array({"conversation_id", "partner_session_id", "partner_role", "status",
-                       "last_heartbeat", "age_seconds", "alive", "connected", "waiting",
-                       "unread_by_partner"})),
+      partner_status_schema(),
       mcp::ToolAnnotations{true, false, true, false},
       [b](Json args, CallContext& ctx) -> awaitable<ToolResult> {
         co_return to_tool_result(b->partner_status(caller_of(ctx), credentials(args)));

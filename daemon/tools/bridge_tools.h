@@ -1,7 +1,11 @@
 #pragma once
 
+#include <type_traits>
+
+#include "common/status.h"
 #include "daemon/bridge/bridge.h"
 #include "daemon/mcp/tool_registry.h"
+#include "daemon/tools/mailbox_render.h"
 
 // Glue between the MCP tool registry and the bridge: each tool's schemas (the compatibility
 // contract of SEED.md plus our additions) and a handler that turns arguments into a bridge
@@ -14,8 +18,17 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
                            const bridge::Settings& settings);
 
 // The text a refusal becomes for the model.
-mcp::ToolResult refusal_result(const bridge::Refusal& refusal);
-mcp::ToolResult to_tool_result(bridge::Result result);
+mcp::ToolResult refusal_result(const Status& refusal);
+// A product's answer as a tool result: rendered beside its output schema, or the refusal.
+template <class T>
+mcp::ToolResult to_tool_result(Result<T> result) {
+  if (!result) return refusal_result(result.status());
+  if constexpr (std::is_same_v<T, nlohmann::json>) {
+    return mcp::ToolResult::ok(std::move(result).value());
+  } else {
+    return mcp::ToolResult::ok(render(result.value()));
+  }
+}
 bridge::Caller caller_of(const mcp::CallContext& ctx);
 
 // Server instructions shown to the model at connect time.

@@ -154,16 +154,16 @@ bridge::ExecHooks exec_hooks(CallContext* c) {
   return h;
 }
 
-awaitable<ToolResult> run_execute(bridge::Bridge* b, Json args, CallContext* c) {
+awaitable<ToolResult> run_execute(bridge::ExecService* b, Json args, CallContext* c) {
   bridge::ExecHooks hooks = exec_hooks(c);
-  bridge::Result result = co_await b->execute_command(
+  Result<Json> result = co_await b->execute_command(
       caller_of(*c), credentials(args), args.at("command").get<std::string>(), std::move(hooks));
   co_return to_tool_result(std::move(result));
 }
 
 awaitable<ToolResult> ready(ToolResult result) { co_return result; }
 
-ToolResult run_enable(bridge::Bridge* b, const Json& args, const CallContext& ctx) {
+ToolResult run_enable(bridge::ExecService* b, const Json& args, const CallContext& ctx) {
   std::optional<std::string> workspace;
   if (auto it = args.find("workspace"); it != args.end()) workspace = it->get<std::string>();
   std::optional<std::int64_t> timeout;
@@ -178,9 +178,10 @@ ToolResult run_enable(bridge::Bridge* b, const Json& args, const CallContext& ct
 }  // namespace
 
 void register_exec_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge) {
-  bridge::Bridge* b = &bridge;
-  auto add = [&registry, b](mcp::Tool tool) {
-    tool.handler = durable(b->database(), std::move(tool.handler));
+  bridge::ExecService* b = &bridge.exec();
+  store::Database* db = &bridge.database();
+  auto add = [&registry, db](mcp::Tool tool) {
+    tool.handler = durable(*db, std::move(tool.handler));
     registry.add(std::move(tool));
   };
 

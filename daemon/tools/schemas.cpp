@@ -42,18 +42,4 @@ Json auth_properties() {
 
 Json auth_required() { return Json::array({"conversation_id", "session_id", "token"}); }
 
-Json message_item() {
-  return object(
-      Json{{"id", {{"type", "integer"}}},
-           {"from", {{"type", "string"}, {"enum", {"a", "b", "system"}}}},
-           {"from_role", {{"type", "string"}}},
-           {"message", {{"type", "string"}}},
-           {"metadata", object(Json{{"action_type", {{"type", "string"}}},
-                                    {"files_involved",
-                                     {{"type", "array"}, {"items", {{"type", "string"}}}}}},
-                               Json::array({"action_type", "files_involved"}))},
-           {"timestamp", iso_time()}},
-      Json::array({"id", "from", "from_role", "message", "metadata", "timestamp"}));
-}
-
 }  // namespace cb::tools::schema

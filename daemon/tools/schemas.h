@@ -17,6 +17,5 @@ Json object(Json properties, Json required);
 // The three authentication properties every tool but create_conversation takes.
 Json auth_properties();
 Json auth_required();
-Json message_item();
 
 }  // namespace cb::tools::schema

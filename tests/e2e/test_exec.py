@@ -190,16 +190,17 @@ class ExecTest(unittest.TestCase):
 class Disabled(ExecTest):
     enabled = False
 
-    def test_off_by_default_and_says_how_a_person_turns_it_on(self):
+    def test_off_by_default_and_tells_the_model_a_person_must_enable_it(self):
         a, b, ca, cb = self.pair()
         for text in (err_text(self.enable(a, ca, "safe")),
                      err_text(a.call("execute_command", {**ca, "command": "ls"}))):
-            self.assertIn("[yolo]", text)
-            self.assertIn("enabled = true", text)
-            self.assertIn("workspaces", text)
-            self.assertIn("systemctl --user reload claude-bridge", text)
-            self.assertIn("SIGHUP", text)
+            self.assertIn("exec_disabled", text)
             self.assertIn("no tool call can", text)
+            self.assertIn("only a person can enable it", text)
+            # No recipe an agent with a shell could follow: the how-to is in YOLO_MODE.md.
+            for recipe in ("[yolo]", "enabled = true", "workspaces", "config.toml",
+                           "systemctl", "SIGHUP"):
+                self.assertNotIn(recipe, text)
         self.assertEqual(self.d.ctl_json("list")["conversations"][0]["exec_mode"], "off")
         self.assertEqual(self.inbox(b, cb), [])
 
@@ -207,13 +208,13 @@ class Disabled(ExecTest):
         if not SANDBOX:
             self.skipTest("bubblewrap cannot create a sandbox here")
         a, b, ca, cb = self.pair()
-        self.assertIn("[yolo]", err_text(self.enable(a, ca, "safe")))
+        self.assertIn("exec_disabled", err_text(self.enable(a, ca, "safe")))
         # A bad root in the new file: the reload is refused, execution stays off.
         with open(self.d.config_path, "w") as f:
             f.write("[yolo]\nenabled = true\nworkspaces = [\"relative\"]\n")
         self.d.proc.send_signal(signal.SIGHUP)
         time.sleep(0.5)
-        self.assertIn("[yolo]", err_text(self.enable(a, ca, "safe")))
+        self.assertIn("exec_disabled", err_text(self.enable(a, ca, "safe")))
         with open(self.d.config_path, "w") as f:
             f.write("[yolo]\nenabled = true\nworkspaces = [%s]\n" % json.dumps(self.ws))
         self.d.proc.send_signal(signal.SIGHUP)

@@ -14,11 +14,11 @@ World::World() : db(store::Database::open_memory()) {
   // Whatever the quick check lets past valijson, valijson must accept too: a disagreement
   // throws std::logic_error out of handle_frame, and the target dies on it.
   tools.set_cross_check(true);
-  auto made = bridge->create_conversation(bridge::Caller{1, 1, 0}, "fuzz_sender", "fuzz_receiver");
-  const auto& conv = std::get<nlohmann::json>(made);
-  conversation_id = conv["conversation_id"].get<std::string>();
-  token_a = conv["session_a_token"].get<std::string>();
-  token_b = conv["session_b_token"].get<std::string>();
+  auto made = bridge->mailbox().create_conversation(bridge::Caller{1, 1, 0}, "fuzz_sender", "fuzz_receiver");
+  const auto& conv = made.value();
+  conversation_id = conv.conversation_id;
+  token_a = conv.session_a_token;
+  token_b = conv.session_b_token;
 }
 
 World::~World() = default;

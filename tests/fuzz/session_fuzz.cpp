@@ -24,6 +24,7 @@
 #include "daemon/mcp/session.h"
 #include "daemon/tools/bridge_tools.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "daemon/tools/mailbox_render.h"
 #include "tests/fuzz/fuzz_world.h"
 
 using namespace cb;
@@ -101,8 +102,11 @@ struct CheckingOutbox final : Outbox {
 
 struct Notifier final : bridge::Notifier {
   std::weak_ptr<Session> session;
-  void push(std::uint64_t, const std::string& method, Json params) override {
-    if (auto s = session.lock(); s && s->initialized()) s->notify(method, std::move(params));
+  void mail_waiting(std::uint64_t, const bridge::MailNotice& notice) override {
+    if (auto s = session.lock(); s && s->initialized()) {
+      tools::Push push = tools::render_push(notice);
+      s->notify(push.method, std::move(push.params));
+    }
   }
 };
 

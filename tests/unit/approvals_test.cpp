@@ -4,10 +4,15 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <chrono>
 #include <filesystem>
+#include <optional>
 
 #include "daemon/bridge/approvals.h"
 #include "daemon/bridge/bridge.h"
+#include "tests/unit/product_results.h"
 
 using namespace cb;
 using namespace cb::bridge;
@@ -182,40 +187,48 @@ struct ExecWorld {
     s.max_mode = ceiling;
     s.workspaces = {root.path};
     s.max_timeout_seconds = 120;
-    s.config_file = "/etc/example/config.toml";
-    bridge->reconfigure_exec(s);
-    Json conv = std::get<Json>(bridge->create_conversation(alice, "backend_dev", "frontend_dev"));
+    bridge->exec().reconfigure(s);
+    Json conv = test::ok_json(bridge->mailbox().create_conversation(alice, "backend_dev", "frontend_dev"));
     a = {conv["conversation_id"], "a", conv["session_a_token"]};
     b = {conv["conversation_id"], "b", conv["session_b_token"]};
   }
-  Result enable(const Credentials& c, const std::string& mode,
+  Result<Json> enable(const Credentials& c, const std::string& mode,
                 std::optional<std::string> ws = std::nullopt,
                 std::optional<std::int64_t> timeout = std::nullopt,
                 std::optional<bool> sandbox = std::nullopt) {
-    return bridge->enable_exec(alice, c, mode, ws, timeout, sandbox);
+    return bridge->exec().enable_exec(alice, c, mode, ws, timeout, sandbox);
   }
   std::string mode_of() {
-    Json list = bridge->list_conversations();
+    Json list = bridge->ops().list_conversations();
     return list["conversations"][0]["exec_mode"];
   }
-  Json inbox(const Credentials& c) { return std::get<Json>(bridge->check_messages(bob, c, {}, {}))["messages"]; }
+  Json inbox(const Credentials& c) { return test::ok_json(bridge->mailbox().check_messages(bob, c, {}, {}))["messages"]; }
 };
 
-Refusal refused(Result r) {
-  REQUIRE(std::holds_alternative<Refusal>(r));
-  return std::get<Refusal>(r);
+// Stores a coroutine's answer (its state in parameters: GCC 12).
+awaitable<void> keep(awaitable<Result<Json>> call, std::optional<Result<Json>>* out) {
+  *out = co_await std::move(call);
+}
+
+template <class T>
+test::Refusal refused(const Result<T>& r) {
+  return test::refusal_of(r);
 }
 
 }  // namespace
 
-TEST_CASE("enable_yolo_mode: off unless the config turns it on, and says how") {
+TEST_CASE("enable_yolo_mode: off unless the config turns it on; the refusal is no recipe") {
   ExecWorld w(false);
-  Refusal r = refused(w.enable(w.a, "safe"));
+  test::Refusal r = refused(w.enable(w.a, "safe"));
   CHECK(r.code == "exec_disabled");
-  CHECK(r.message.find("[yolo]") != std::string::npos);
-  CHECK(r.message.find("enabled = true") != std::string::npos);
-  CHECK(r.message.find("systemctl --user reload claude-bridge") != std::string::npos);
-  CHECK(r.message.find("/etc/example/config.toml") != std::string::npos);
+  CHECK(r.message.find("only a person can enable it") != std::string::npos);
+  CHECK(r.message.find("Ask your user") != std::string::npos);
+  // The how-to (file, keys, reload) is for the person, in the docs: not a tool result an agent
+  // with a shell could follow (issue 22, item 6).
+  for (const char* recipe : {"[yolo]", "enabled = true", "config.toml", "systemctl", "SIGHUP",
+                             "workspaces", "max_mode"}) {
+    CHECK_MESSAGE(r.message.find(recipe) == std::string::npos, recipe);
+  }
   CHECK(w.mode_of() == "off");
 }
 
@@ -226,7 +239,7 @@ TEST_CASE("enable_yolo_mode: authenticated, bounded by the ceiling, sandbox not 
   CHECK(refused(w.enable(bad, "safe")).code == "bad_token");
   CHECK(w.mode_of() == "off");
 
-  Refusal above = refused(w.enable(w.a, "yolo"));
+  test::Refusal above = refused(w.enable(w.a, "yolo"));
   CHECK(above.code == "above_ceiling");
   CHECK(above.message.find("restricted") != std::string::npos);
   CHECK(refused(w.enable(w.a, "safe", std::nullopt, std::nullopt, false)).code ==
@@ -235,7 +248,7 @@ TEST_CASE("enable_yolo_mode: authenticated, bounded by the ceiling, sandbox not 
   CHECK(refused(w.enable(w.a, "safe", std::string("/"))).code == "bad_workspace");
   CHECK(w.mode_of() == "off");
 
-  Json ok = std::get<Json>(w.enable(w.a, "restricted"));
+  Json ok = test::ok_json(w.enable(w.a, "restricted"));
   CHECK(ok["mode"] == "restricted");
   CHECK(ok["previous_mode"] == "off");
   CHECK(ok["workspace"] == w.root.path.string());  // the first root by default
@@ -250,7 +263,7 @@ TEST_CASE("enable_yolo_mode: authenticated, bounded by the ceiling, sandbox not 
         std::string::npos);
 
   // Lowering is allowed, by either session.
-  Json lower = std::get<Json>(w.enable(w.b, "safe"));
+  Json lower = test::ok_json(w.enable(w.b, "safe"));
   CHECK(lower["previous_mode"] == "restricted");
   CHECK(w.mode_of() == "safe");
 }
@@ -258,10 +271,39 @@ TEST_CASE("enable_yolo_mode: authenticated, bounded by the ceiling, sandbox not 
 TEST_CASE("operator: deciding an unknown approval is refused and audited") {
   ExecWorld w(true);
   Caller op{9, 4242, 1000};
-  Result r = w.bridge->decide_approval("apr_00000000", true, op, std::nullopt);
+  Result<Json> r = w.bridge->exec().decide_approval("apr_00000000", true, op, std::nullopt);
   CHECK(refused(r).code == "unknown_approval");
-  Json audit = w.bridge->audit_entries("", 1);
+  Json audit = w.bridge->ops().audit_entries("", 1);
   CHECK(audit["entries"][0]["action"] == "approval_decide");
   CHECK(audit["entries"][0]["outcome"] == "refused");
-  CHECK(w.bridge->approvals()["approvals"].empty());
+  CHECK(w.bridge->exec().approvals()["approvals"].empty());
+}
+
+TEST_CASE("execute_command: the approval's deadline is on the Clock (fake time, no sleeping)") {
+  ExecWorld w(true);
+  test::ok_json(w.enable(w.a, "safe"));
+  w.bridge->exec().progress_interval = std::chrono::milliseconds(1);
+  asio::io_context io;
+  std::optional<Result<Json>> answer;
+  std::vector<std::string> progress;
+  ExecHooks hooks;
+  hooks.progress = [&progress](const std::string& text) { progress.push_back(text); };
+  hooks.cancelled = [] { return false; };
+  asio::co_spawn(io, keep(w.bridge->exec().execute_command(w.alice, w.a, "ls", std::move(hooks)),
+                          &answer),
+                 [](std::exception_ptr e) {
+                   if (e) std::rethrow_exception(e);
+                 });
+  io.run_for(std::chrono::milliseconds(20));
+  REQUIRE_FALSE(answer);  // queued, waiting for a person
+  REQUIRE(w.bridge->exec().approvals()["approvals"].size() == 1);
+  // 300 s of fake time pass (the default approval timeout) in a moment of real time.
+  w.clock.advance_s(301);
+  for (int i = 0; i < 500 && !answer; ++i) io.run_for(std::chrono::milliseconds(10));
+  REQUIRE(answer);
+  test::Refusal r = refused(*answer);
+  CHECK(r.code == "expired");
+  CHECK(r.message.find("no person approved the command within 300 s") != std::string::npos);
+  CHECK(w.bridge->exec().approvals()["approvals"].empty());
+  CHECK_FALSE(progress.empty());
 }

@@ -10,7 +10,9 @@
 #include <ctime>
 #include <random>
 
+#include "common/utf8.h"
 #include "daemon/crypto/crypto.h"
+#include "tests/unit/product_results.h"
 
 using namespace cb;
 using namespace cb::bridge;
@@ -29,24 +31,24 @@ struct World {
   explicit World(Settings s = Settings{}) : settings(s) {
     bridge = std::make_unique<Bridge>(*db, clock, std::string(32, 'k'), settings,
                                       redact::Redactor::builtin());
-    Json conv = ok(bridge->create_conversation(alice, "backend_dev", "frontend_dev"));
+    Json conv = ok(bridge->mailbox().create_conversation(alice, "backend_dev", "frontend_dev"));
     a = {conv["conversation_id"], "a", conv["session_a_token"]};
     b = {conv["conversation_id"], "b", conv["session_b_token"]};
   }
-  static Json ok(Result r) {
-    if (auto* refusal = std::get_if<Refusal>(&r)) FAIL("refused: " << refusal->message);
-    return std::get<Json>(r);
+  template <class T>
+  static Json ok(const Result<T>& r) {
+    return test::ok_json(r);
   }
-  static Refusal refused(Result r) {
-    REQUIRE(std::holds_alternative<Refusal>(r));
-    return std::get<Refusal>(r);
+  template <class T>
+  static test::Refusal refused(const Result<T>& r) {
+    return test::refusal_of(r);
   }
-  Result send(const Credentials& c, const std::string& text, const Caller* who = nullptr) {
-    return bridge->send(who ? *who : alice, c, text, "info", {});
+  Result<SendReceipt> send(const Credentials& c, const std::string& text, const Caller* who = nullptr) {
+    return bridge->mailbox().send(who ? *who : alice, c, text, "info", {});
   }
-  Result read(const Credentials& c, std::optional<std::int64_t> since = std::nullopt,
+  Result<InboxPage> read(const Credentials& c, std::optional<std::int64_t> since = std::nullopt,
               std::optional<std::int64_t> limit = std::nullopt) {
-    return bridge->check_messages(bob, c, since, limit);
+    return bridge->mailbox().check_messages(bob, c, since, limit);
   }
 };
 
@@ -86,17 +88,17 @@ TEST_CASE("conversations: ids, tokens derived by HMAC, expiry 3 h later") {
   CHECK(w.a.token.size() == 64);
   CHECK(w.a.token != w.b.token);
   // Re-derivable by the operator, and only from the server key and the stored nonce.
-  Json t = World::ok(w.bridge->tokens(w.a.conversation_id, "test"));
+  Json t = World::ok(w.bridge->ops().tokens(w.a.conversation_id, "test"));
   CHECK(t["session_a_token"] == w.a.token);
   CHECK(t["session_b_token"] == w.b.token);
   // A different server key derives different tokens from the same database.
   Bridge other(*w.db, w.clock, std::string(32, 'z'), Settings{}, redact::Redactor::builtin());
-  CHECK(World::refused(other.check_messages(w.bob, w.b, {}, {})).code == "bad_token");
+  CHECK(World::refused(other.mailbox().check_messages(w.bob, w.b, {}, {})).code == "bad_token");
 }
 
 TEST_CASE("a token authenticates exactly one (conversation, session)") {
   World w;
-  Json other = World::ok(w.bridge->create_conversation(w.alice, "role_one", "role_two"));
+  Json other = World::ok(w.bridge->mailbox().create_conversation(w.alice, "role_one", "role_two"));
   CHECK(World::refused(w.read({w.b.conversation_id, "b", w.a.token})).code == "bad_token");
   CHECK(World::refused(w.read({other["conversation_id"], "b", w.b.token})).code == "bad_token");
   CHECK(World::refused(w.read({"conv_0000000000000000", "b", w.b.token})).code ==
@@ -110,7 +112,7 @@ TEST_CASE("expiry: refused after ttl, with the time it expired") {
   w.clock.advance_s(3 * 3600 - 1);
   World::ok(w.send(w.a, "still in time"));
   w.clock.advance_s(1);
-  Refusal r = World::refused(w.send(w.a, "too late"));
+  test::Refusal r = World::refused(w.send(w.a, "too late"));
   CHECK(r.code == "expired");
   CHECK(r.message.find("expired at") != std::string::npos);
   CHECK(World::refused(w.read(w.b)).code == "expired");
@@ -120,13 +122,13 @@ TEST_CASE("retention: automatic purge only after the retention period; cleanup p
   World w;
   World::ok(w.send(w.a, "hello"));
   w.clock.advance_s(3 * 3600 + 10);
-  Json kept = w.bridge->cleanup(w.clock.now_ms() - 7 * 86'400'000LL);
+  Json kept = w.bridge->ops().cleanup(w.clock.now_ms() - 7 * 86'400'000LL);
   CHECK(kept["count"] == 0);
   w.clock.advance_s(7 * 86400);
-  Json purged = w.bridge->cleanup(w.clock.now_ms() - 7 * 86'400'000LL);
+  Json purged = w.bridge->ops().cleanup(w.clock.now_ms() - 7 * 86'400'000LL);
   CHECK(purged["count"] == 1);
   CHECK(World::refused(w.read(w.b)).code == "unknown_conversation");
-  CHECK(w.bridge->verify_audit().ok);  // audit entries stay and the chain holds
+  CHECK(w.bridge->ops().verify_audit().ok);  // audit entries stay and the chain holds
 }
 
 TEST_CASE("messages: unread once, oldest first, since_id re-reads, limit pages") {
@@ -167,7 +169,7 @@ TEST_CASE("message length is counted in code points") {
   std::string three_byte;
   for (int i = 0; i < 50000; ++i) three_byte += "\u2713";
   World::ok(w.send(w.a, three_byte));
-  Refusal r = World::refused(w.send(w.a, std::string(50001, 'x')));
+  test::Refusal r = World::refused(w.send(w.a, std::string(50001, 'x')));
   CHECK(r.code == "too_long");
   CHECK(r.message.find("50000") != std::string::npos);
   CHECK(code_points("a\u00e9\u2713\U0001F600") == 4);
@@ -186,7 +188,7 @@ TEST_CASE("send rate limits: sliding windows per session, after authentication")
     World::ok(w.send(w.a, "x"));
     w.clock.advance_s(10);
   }
-  Refusal r = World::refused(w.send(w.a, "x"));
+  test::Refusal r = World::refused(w.send(w.a, "x"));
   CHECK(r.code == "rate_limited");
   REQUIRE(r.retry_after_seconds);
   CHECK(*r.retry_after_seconds == 30);  // now t=30; the first send (t=0) leaves the window at t=60
@@ -200,7 +202,7 @@ TEST_CASE("send rate limits: sliding windows per session, after authentication")
   w.clock.advance_s(60);
   World::ok(w.send(w.a, "x"));
   w.clock.advance_s(60);
-  Refusal hour = World::refused(w.send(w.a, "x"));
+  test::Refusal hour = World::refused(w.send(w.a, "x"));
   CHECK(hour.message.find("per hour") != std::string::npos);
 }
 
@@ -211,41 +213,44 @@ TEST_CASE("failed authentications lock only the guessing connection") {
   Caller mallory{9, 900, 1000};
   Credentials forged = w.b;
   forged.token = std::string(64, 'f');
-  for (int i = 0; i < 3; ++i) CHECK(World::refused(w.bridge->check_messages(mallory, forged, {}, {})).code == "bad_token");
-  CHECK(World::refused(w.bridge->check_messages(mallory, w.b, {}, {})).code == "auth_locked");
-  World::ok(w.bridge->check_messages(w.bob, w.b, {}, {}));
+  for (int i = 0; i < 3; ++i) CHECK(World::refused(w.bridge->mailbox().check_messages(mallory, forged, {}, {})).code == "bad_token");
+  CHECK(World::refused(w.bridge->mailbox().check_messages(mallory, w.b, {}, {})).code == "auth_locked");
+  World::ok(w.bridge->mailbox().check_messages(w.bob, w.b, {}, {}));
   w.clock.advance_s(61);
-  World::ok(w.bridge->check_messages(mallory, w.b, {}, {}));
+  World::ok(w.bridge->mailbox().check_messages(mallory, w.b, {}, {}));
 }
 
 TEST_CASE("heartbeats: alive under 120 s, not after") {
   World w;
-  Json unknown = World::ok(w.bridge->partner_status(w.bob, w.b));
+  Json unknown = World::ok(w.bridge->mailbox().partner_status(w.bob, w.b));
   CHECK(unknown["status"] == "unknown");
   CHECK(unknown["last_heartbeat"].is_null());
   CHECK(unknown["alive"] == false);
-  World::ok(w.bridge->update_status(w.alice, w.a, "working"));
+  World::ok(w.bridge->mailbox().update_status(w.alice, w.a, "working"));
   w.clock.advance_s(119);
-  Json fresh = World::ok(w.bridge->partner_status(w.bob, w.b));
+  Json fresh = World::ok(w.bridge->mailbox().partner_status(w.bob, w.b));
   CHECK(fresh["status"] == "working");
   CHECK(fresh["alive"] == true);
   CHECK(fresh["age_seconds"] == 119);
   w.clock.advance_s(1);
-  CHECK(World::ok(w.bridge->partner_status(w.bob, w.b))["alive"] == false);
+  CHECK(World::ok(w.bridge->mailbox().partner_status(w.bob, w.b))["alive"] == false);
 }
 
 TEST_CASE("presence: connected while a bound connection lives, not after") {
   World w;
-  CHECK(World::ok(w.bridge->partner_status(w.bob, w.b))["connected"] == true);  // alice created it
+  CHECK(World::ok(w.bridge->mailbox().partner_status(w.bob, w.b))["connected"] == true);  // alice created it
   w.bridge->connection_closed(w.alice.connection_id);
-  CHECK(World::ok(w.bridge->partner_status(w.bob, w.b))["connected"] == false);
+  CHECK(World::ok(w.bridge->mailbox().partner_status(w.bob, w.b))["connected"] == false);
 }
 
 namespace {
 struct RecordingNotifier : Notifier {
   std::vector<std::pair<std::uint64_t, std::string>> pushes;  // connection, content
-  void push(std::uint64_t connection_id, const std::string&, Json params) override {
-    pushes.emplace_back(connection_id, params["content"].get<std::string>());
+  // What the daemon pushes is the tools layer's rendering of the notice.
+  void mail_waiting(std::uint64_t connection_id, const MailNotice& notice) override {
+    tools::Push push = tools::render_push(notice);
+    CHECK(push.method == "notifications/claude/channel");
+    pushes.emplace_back(connection_id, push.params["content"].get<std::string>());
   }
 };
 }  // namespace
@@ -267,7 +272,7 @@ TEST_CASE("push: once per unread batch and connection, again after the session r
 
   // A second connection of b that has not been told yet is told; the first is not told again.
   Caller bob2{3, 200, 1000};
-  World::ok(w.bridge->partner_status(bob2, w.b));  // binds without reading
+  World::ok(w.bridge->mailbox().partner_status(bob2, w.b));  // binds without reading
   World::ok(w.send(w.a, "two unread now"));
   REQUIRE(n.pushes.size() == 3);
   CHECK(n.pushes[2].first == bob2.connection_id);
@@ -279,7 +284,7 @@ TEST_CASE("redaction is structural: message and every metadata string, never JSO
   World w;
   std::string secret = std::string("gh") + "p_";
   for (int i = 0; i < 36; ++i) secret += "aZ3kQ9xLm2"[(i * 7) % 10];
-  Json sent = World::ok(w.bridge->send(w.alice, w.a, "token " + secret + " \"quoted\"", "info",
+  Json sent = World::ok(w.bridge->mailbox().send(w.alice, w.a, "token " + secret + " \"quoted\"", "info",
                                        {"path/with\"quote.txt", "ci-" + secret + ".env"}));
   CHECK(sent["redacted"] == true);
   Json m = World::ok(w.read(w.b))["messages"][0];
@@ -294,16 +299,16 @@ TEST_CASE("audit: every change and refusal recorded; a hash chain that detects e
   World::ok(w.send(w.a, "hello"));
   World::refused(w.read({w.b.conversation_id, "b", std::string(64, '1')}));
   World::ok(w.read(w.b));
-  Json entries = w.bridge->audit_entries("", 50)["entries"];
+  Json entries = w.bridge->ops().audit_entries("", 50)["entries"];
   std::vector<std::string> actions;
   for (const auto& e : entries) actions.push_back(e["action"].get<std::string>() + ":" + e["outcome"].get<std::string>());
   CHECK(std::find(actions.begin(), actions.end(), "create_conversation:ok") != actions.end());
   CHECK(std::find(actions.begin(), actions.end(), "send_to_partner:ok") != actions.end());
   CHECK(std::find(actions.begin(), actions.end(), "check_messages:refused") != actions.end());
   for (const auto& e : entries) CHECK(e["details"].dump().find("hello") == std::string::npos);
-  CHECK(w.bridge->verify_audit().ok);
+  CHECK(w.bridge->ops().verify_audit().ok);
   w.db->db().exec("UPDATE audit SET details_json = '{}' WHERE id = 2");
-  auto v = w.bridge->verify_audit();
+  auto v = w.bridge->ops().verify_audit();
   CHECK_FALSE(v.ok);
   CHECK(v.first_bad_id == 2);
 }
@@ -313,20 +318,20 @@ TEST_CASE("audit: deleting a middle entry is detected") {
   World::ok(w.send(w.a, "one"));
   World::ok(w.send(w.a, "two"));
   w.db->db().exec("DELETE FROM audit WHERE id = 2");
-  auto v = w.bridge->verify_audit();
+  auto v = w.bridge->ops().verify_audit();
   CHECK_FALSE(v.ok);
   CHECK(v.first_bad_id == 3);
 }
 
 TEST_CASE("empty polls are counted, not written row by row") {
   World w;
-  const auto before = w.bridge->audit_entries("", 1000)["entries"].size();
+  const auto before = w.bridge->ops().audit_entries("", 1000)["entries"].size();
   for (int i = 0; i < 20; ++i) World::ok(w.read(w.b));
-  CHECK(w.bridge->audit_entries("", 1000)["entries"].size() == before);
-  CHECK(w.bridge->stats()["empty_polls"] == 20);
+  CHECK(w.bridge->ops().audit_entries("", 1000)["entries"].size() == before);
+  CHECK(w.bridge->ops().stats()["empty_polls"] == 20);
   World::ok(w.send(w.a, "now something"));
   World::ok(w.read(w.b));
-  Json newest = w.bridge->audit_entries("", 1)["entries"][0];
+  Json newest = w.bridge->ops().audit_entries("", 1)["entries"][0];
   CHECK(newest["action"] == "check_messages");
   CHECK(newest["details"]["empty_polls_before"] == 20);
 }
@@ -336,7 +341,7 @@ TEST_CASE("read budget is separate and larger than the send budget") {
   s.read_per_minute = 4;
   World w(s);
   for (int i = 0; i < 4; ++i) World::ok(w.read(w.b));
-  Refusal r = World::refused(w.read(w.b));
+  test::Refusal r = World::refused(w.read(w.b));
   CHECK(r.code == "rate_limited");
   CHECK(r.message.find("wait_for_messages") != std::string::npos);
   World::ok(w.send(w.a, "sends are budgeted separately"));
@@ -344,12 +349,17 @@ TEST_CASE("read budget is separate and larger than the send budget") {
 
 namespace {
 
+// Stores a coroutine's answer (its state in parameters: GCC 12).
+awaitable<void> keep(awaitable<Result<InboxPage>> call, std::optional<Result<InboxPage>>* out) {
+  *out = co_await std::move(call);
+}
+
 // wait_for_messages on an io_context, with group commit deferred to the loop as the daemon
 // runs it: a call's writes are committed when the loop turn that made them ends.
 struct WaitWorld : World {
   asio::io_context io;
   bool cancel = false;
-  std::optional<Result> answer;
+  std::optional<Result<InboxPage>> answer;
 
   WaitWorld() {
     db->enable_group_commit(
@@ -358,11 +368,11 @@ struct WaitWorld : World {
   // Starts bob's wait and runs the loop until it blocks.
   void start_wait(const Credentials& c) {
     asio::co_spawn(io,
-                   bridge->wait_for_messages(bob, c, std::nullopt, std::nullopt, 60, nullptr,
-                                             [this] { return cancel; }),
-                   [this](std::exception_ptr e, Result r) {
+                   keep(bridge->mailbox().wait_for_messages(bob, c, std::nullopt, std::nullopt, 60,
+                                                            nullptr, [this] { return cancel; }),
+                        &answer),
+                   [](std::exception_ptr e) {
                      if (e) std::rethrow_exception(e);
-                     answer = std::move(r);
                    });
     io.poll();
   }
@@ -398,7 +408,7 @@ TEST_CASE("a wait cancelled after a send handed it a message gives the message b
   w.io.poll();
   REQUIRE(w.answer);
   CHECK(World::refused(*w.answer).code == "cancelled");
-  Json entry = w.bridge->audit_entries(w.b.conversation_id, 1)["entries"][0];
+  Json entry = w.bridge->ops().audit_entries(w.b.conversation_id, 1)["entries"][0];
   CHECK(entry["action"] == "wait_for_messages");
   CHECK(entry["outcome"] == "cancelled");
   CHECK(entry["details"]["unread_again"] == 1);
@@ -427,4 +437,19 @@ TEST_CASE("iso8601 timestamps: UTC, milliseconds, agreeing with gmtime_r across 
     CAPTURE(ms);
     REQUIRE(iso8601(ms) == want);
   }
+}
+
+TEST_CASE("wait_for_messages: its timeout is on the Clock (fake time, no sleeping)") {
+  WaitWorld w;
+  w.bridge->mailbox().progress_interval = std::chrono::milliseconds(1);
+  w.start_wait(w.b);
+  REQUIRE_FALSE(w.answer);
+  w.io.run_for(std::chrono::milliseconds(20));
+  REQUIRE_FALSE(w.answer);  // still waiting: 60 s of fake time have not passed
+  w.clock.advance_s(61);
+  for (int i = 0; i < 500 && !w.answer; ++i) w.io.run_for(std::chrono::milliseconds(10));
+  REQUIRE(w.answer);
+  Json page = World::ok(*w.answer);
+  CHECK(page["messages"].empty());
+  CHECK(page["has_more"] == false);
 }

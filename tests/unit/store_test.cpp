@@ -9,6 +9,7 @@
 
 #include "daemon/bridge/bridge.h"
 #include "daemon/store/database.h"
+#include "tests/unit/product_results.h"
 
 using namespace cb;
 using Json = nlohmann::json;
@@ -212,15 +213,15 @@ TEST_CASE("the bridge wakes the recipient only after the send's group committed"
   bridge::Bridge b(*db, clock, std::string(32, 'k'), bridge::Settings{},
                    redact::Redactor::builtin());
   std::vector<std::string> events;
-  b.subscribe([&](const Json& e) { events.push_back(e.value("event", "")); });
-  auto made = b.create_conversation(bridge::Caller{1, 1, 0}, "backend_dev", "frontend_dev");
-  const Json conv = std::get<Json>(made);
+  b.events().subscribe([&](const Json& e) { events.push_back(e.value("event", "")); });
+  auto made = b.mailbox().create_conversation(bridge::Caller{1, 1, 0}, "backend_dev", "frontend_dev");
+  const Json conv = test::ok_json(made);
   for (auto& fn : deferred) fn();
   deferred.clear();
   events.clear();
   bridge::Credentials a{conv["conversation_id"], "a", conv["session_a_token"]};
-  auto sent = b.send(bridge::Caller{1, 1, 0}, a, "hello", "info", {});
-  REQUIRE(std::holds_alternative<Json>(sent));
+  auto sent = b.mailbox().send(bridge::Caller{1, 1, 0}, a, "hello", "info", {});
+  REQUIRE(sent.ok());
   CHECK(db->open_group() != 0);
   CHECK(events.empty());  // not yet durable: nobody told
   for (auto& fn : deferred) fn();
@@ -241,7 +242,7 @@ TEST_CASE("the audit chain stays whole when a group is rolled back") {
   settings.send_per_minute = settings.send_per_hour = settings.send_per_day = 0;
   bridge::Bridge b(*db, clock, std::string(32, 'k'), settings, redact::Redactor::builtin());
   const Json conv =
-      std::get<Json>(b.create_conversation(bridge::Caller{1, 1, 0}, "backend_dev", "frontend_dev"));
+      test::ok_json(b.mailbox().create_conversation(bridge::Caller{1, 1, 0}, "backend_dev", "frontend_dev"));
   bridge::Credentials a{conv["conversation_id"], "a", conv["session_a_token"]};
   run();
   // Fill the database until a send fails; whatever the failure rolled back, the chain must
@@ -251,7 +252,7 @@ TEST_CASE("the audit chain stays whole when a group is rolled back") {
   bool failed = false;
   for (int i = 0; i < 200 && !failed; ++i) {
     try {
-      (void)b.send(bridge::Caller{1, 1, 0}, a, std::string(3000, 'm'), "info", {});
+      (void)b.mailbox().send(bridge::Caller{1, 1, 0}, a, std::string(3000, 'm'), "info", {});
     } catch (const std::exception& e) {
       REQUIRE(store::storage_failure(e).has_value());
       failed = true;
@@ -261,9 +262,9 @@ TEST_CASE("the audit chain stays whole when a group is rolled back") {
   run();
   db->flush();
   db->db().exec("PRAGMA max_page_count = 1000000");
-  CHECK(std::holds_alternative<Json>(b.send(bridge::Caller{1, 1, 0}, a, "after", "info", {})));
+  CHECK(b.mailbox().send(bridge::Caller{1, 1, 0}, a, "after", "info", {}).ok());
   run();
-  const auto v = b.verify_audit();
+  const auto v = b.ops().verify_audit();
   CHECK_MESSAGE(v.ok, v.problem);
   CHECK(db->integrity_check() == "ok");
 }

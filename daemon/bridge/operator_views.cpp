@@ -1,16 +1,16 @@
 // What the operator sees and does through ctl.sock (never reachable from mcp.sock).
-#include "daemon/bridge/bridge.h"
+#include "daemon/bridge/operator_views.h"
 
 namespace cb::bridge {
 
-Json Bridge::list_conversations() {
-  const std::int64_t now = clock_.now_ms();
+Json OperatorViews::list_conversations() {
+  const std::int64_t now = ctx_.clock.now_ms();
   Json out = Json::array();
-  for (const auto& s : conversations_.list()) {
+  for (const auto& s : ctx_.conversations.list()) {
     const auto& c = s.row;
     Json connected = Json::array();
     for (const char* who : {"a", "b"}) {
-      if (presence_.connected(SessionKey{c.id, who})) connected.push_back(who);
+      if (ctx_.presence.connected(SessionKey{c.id, who})) connected.push_back(who);
     }
     out.push_back(Json{{"conversation_id", c.id},
                        {"role_a", c.role_a},
@@ -27,23 +27,23 @@ Json Bridge::list_conversations() {
   return Json{{"conversations", std::move(out)}};
 }
 
-Result Bridge::show_conversation(const std::string& id) {
-  auto c = conversations_.find(id);
+Result<Json> OperatorViews::show_conversation(const std::string& id) {
+  auto c = ctx_.conversations.find(id);
   if (!c) {
-    return Refusal{"unknown_conversation", "no conversation " + id + " — see: claude-bridgectl list",
-                   std::nullopt};
+    return Status::error("unknown_conversation",
+                         "no conversation " + id + " — see: claude-bridgectl list");
   }
-  const std::int64_t now = clock_.now_ms();
+  const std::int64_t now = ctx_.clock.now_ms();
   Json statuses = Json::object();
   for (const char* who : {"a", "b"}) {
-    auto st = statuses_.find(id, who);
+    auto st = ctx_.statuses.find(id, who);
     statuses[who] = Json{{"status", st ? st->status : "unknown"},
                          {"last_heartbeat", st ? Json(iso8601(st->heartbeat_ms)) : Json(nullptr)},
-                         {"connected", presence_.connected(SessionKey{id, who})},
-                         {"waiting", presence_.waiting(SessionKey{id, who})}};
+                         {"connected", ctx_.presence.connected(SessionKey{id, who})},
+                         {"waiting", ctx_.presence.waiting(SessionKey{id, who})}};
   }
   Json messages = Json::array();
-  for (const auto& m : messages_.all(id)) {
+  for (const auto& m : ctx_.messages.all(id)) {
     messages.push_back(Json{{"id", m.id},
                             {"from", m.sender},
                             {"to", m.recipient},
@@ -66,20 +66,20 @@ Result Bridge::show_conversation(const std::string& id) {
               {"messages", messages}};
 }
 
-Result Bridge::tokens(const std::string& id, const std::string& who) {
-  auto c = conversations_.find(id);
+Result<Json> OperatorViews::tokens(const std::string& id, const std::string& who) {
+  auto c = ctx_.conversations.find(id);
   if (!c) {
-    return Refusal{"unknown_conversation", "no conversation " + id + " — see: claude-bridgectl list",
-                   std::nullopt};
+    return Status::error("unknown_conversation",
+                         "no conversation " + id + " — see: claude-bridgectl list");
   }
-  audit_.record(id, "", "admin_tokens", "ok", Json{{"by", who}});
+  ctx_.audit.record(id, "", "admin_tokens", "ok", Json{{"by", who}});
   return Json{{"conversation_id", id},
-              {"session_a_token", derive_token(id, "a", c->nonce)},
-              {"session_b_token", derive_token(id, "b", c->nonce)}};
+              {"session_a_token", auth_.derive_token(id, "a", c->nonce)},
+              {"session_b_token", auth_.derive_token(id, "b", c->nonce)}};
 }
 
-Json Bridge::audit_entries(const std::string& conversation_id, std::int64_t limit) {
-  store::AuditTable table(db_);
+Json OperatorViews::audit_entries(const std::string& conversation_id, std::int64_t limit) {
+  store::AuditTable table(ctx_.db);
   Json entries = Json::array();
   for (const auto& r : table.newest(conversation_id, limit)) {
     entries.push_back(Json{{"id", r.id},
@@ -94,30 +94,39 @@ Json Bridge::audit_entries(const std::string& conversation_id, std::int64_t limi
   return Json{{"entries", std::move(entries)}};
 }
 
-Json Bridge::cleanup(std::optional<std::int64_t> before_ms) {
-  const std::int64_t cutoff = before_ms.value_or(clock_.now_ms());
+Json OperatorViews::cleanup(std::optional<std::int64_t> before_ms) {
+  const std::int64_t cutoff = before_ms.value_or(ctx_.clock.now_ms());
   Json removed = Json::array();
-  store::WriteTransaction tx(db_);
-  for (const auto& id : conversations_.expired_before(cutoff)) {
-    if (conversations_.remove(id)) removed.push_back(id);
+  store::WriteTransaction tx(ctx_.db);
+  for (const auto& id : ctx_.conversations.expired_before(cutoff)) {
+    if (ctx_.conversations.remove(id)) removed.push_back(id);
   }
   if (!removed.empty()) {
-    audit_.record("", "", "cleanup", "ok",
+    ctx_.audit.record("", "", "cleanup", "ok",
                   Json{{"removed", removed.size()}, {"automatic", before_ms.has_value()}});
   }
   tx.commit();
   return Json{{"removed", removed}, {"count", removed.size()}};
 }
 
-Json Bridge::stats() {
+Json OperatorViews::stats() {
   Json refusals = Json::object();
-  for (const auto& [code, n] : refusals_) refusals[code] = n;
-  return Json{{"conversations", conversations_.count()},
-              {"messages", messages_.count()},
-              {"bound_connections", presence_.connections()},
-              {"waiters", presence_.waiters()},
-              {"empty_polls", empty_polls_total_},
+  for (const auto& [code, n] : ctx_.refusals) refusals[code] = n;
+  return Json{{"conversations", ctx_.conversations.count()},
+              {"messages", ctx_.messages.count()},
+              {"bound_connections", ctx_.presence.connections()},
+              {"waiters", ctx_.presence.waiters()},
+              {"empty_polls", mailbox_.empty_polls()},
               {"refusals", refusals}};
+}
+
+}  // namespace cb::bridge
+
+namespace cb::bridge {
+
+void OperatorViews::audit_admin(const std::string& action, const std::string& conversation_id,
+                                const std::string& outcome, const Json& details) {
+  ctx_.audit.record(conversation_id, "", action, outcome, details);
 }
 
 }  // namespace cb::bridge

@@ -1,0 +1,239 @@
+// Reading and waiting: pages of a seat's inbox, the read marks, and blocked waits.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "daemon/bridge/mailbox.h"
+
+namespace cb::bridge {
+namespace {
+
+constexpr std::int64_t kMaxReadLimit = 200;
+
+// Built outside the coroutine: GCC 12 miscompiles brace-initialised temporaries in coroutines.
+Status wait_cancelled() { return Status::error("cancelled", "The wait was cancelled; nothing was read"); }
+
+}  // namespace
+
+InboxMessage Mailbox::inbox_message(const Authed& a, const store::MessageRow& m) {
+  InboxMessage out;
+  out.id = m.id;
+  out.from = m.sender;
+  out.from_role = m.sender == "system"        ? "system"
+                  : m.sender == a.self.session ? a.role
+                                               : a.partner_role;
+  out.body = m.body;
+  out.action_type = m.action_type;
+  out.files_json = m.files_json;
+  out.created_ms = m.created_ms;
+  return out;
+}
+
+std::vector<store::MessageRow> Mailbox::page_rows(const Authed& a,
+                                                  std::optional<std::int64_t> since_id,
+                                                  std::optional<std::int64_t> limit,
+                                                  bool* has_more) {
+  const std::int64_t n = std::clamp<std::int64_t>(limit.value_or(ctx_.settings.default_read_limit),
+                                                  1, kMaxReadLimit);
+  auto rows = since_id
+                  ? ctx_.messages.after(a.self.conversation_id, a.self.session, *since_id, n + 1)
+                  : ctx_.messages.unread(a.self.conversation_id, a.self.session, n + 1);
+  *has_more = static_cast<std::int64_t>(rows.size()) > n;
+  if (*has_more) rows.resize(static_cast<std::size_t>(n));
+  return rows;
+}
+
+InboxPage Mailbox::peek_inbox(const Authed& a, std::optional<std::int64_t> since_id,
+                              std::optional<std::int64_t> limit) {
+  InboxPage page;
+  page.conversation_id = a.self.conversation_id;
+  page.session_id = a.self.session;
+  for (const auto& m : page_rows(a, since_id, limit, &page.has_more)) {
+    page.messages.push_back(inbox_message(a, m));
+  }
+  page.unread_remaining = ctx_.messages.unread_count(a.self.conversation_id, a.self.session);
+  page.marked_read = false;
+  return page;
+}
+
+InboxPage Mailbox::mark_inbox(const Authed& a, std::optional<std::int64_t> since_id,
+                              std::optional<std::int64_t> limit, const char* action,
+                              Marked* marked) {
+  const std::int64_t now = ctx_.clock.now_ms();
+  InboxPage page;
+  page.conversation_id = a.self.conversation_id;
+  page.session_id = a.self.session;
+  const auto rows = page_rows(a, since_id, limit, &page.has_more);
+  if (!rows.empty()) {
+    // Every message to us in (since_id or 0, last id] is in `rows`: all of them after since_id,
+    // or all the unread ones, oldest first, cut at the limit.
+    std::vector<std::int64_t> unread_ids;
+    for (const auto& m : rows) {
+      if (!m.read_ms) unread_ids.push_back(m.id);
+    }
+    ctx_.messages.mark_read(unread_ids, now);
+    if (marked) *marked = Marked{since_id.value_or(0), rows.back().id, now, rows.size()};
+    for (const auto& m : rows) page.messages.push_back(inbox_message(a, m));
+    // Empty polls are counted, not written row by row; the count rides on the next read.
+    const std::string key = a.self.str();
+    const std::int64_t empties = empty_polls_[key];
+    empty_polls_.erase(key);
+    ctx_.audit.record(a.self.conversation_id, a.self.session, action, "ok",
+                      Json{{"count", rows.size()},
+                           {"first_id", rows.front().id},
+                           {"last_id", rows.back().id},
+                           {"empty_polls_before", empties}});
+  }
+  // Reading the unread ones without a cut at the limit took them all: none remain.
+  page.unread_remaining =
+      !since_id && !page.has_more
+          ? 0
+          : ctx_.messages.unread_count(a.self.conversation_id, a.self.session);
+  return page;
+}
+
+InboxPage Mailbox::read_and_mark(const Authed& a, std::optional<std::int64_t> since_id,
+                                 std::optional<std::int64_t> limit, const char* action) {
+  store::WriteTransaction tx(ctx_.db);
+  InboxPage page = mark_inbox(a, since_id, limit, action, nullptr);
+  if (page.messages.empty()) {
+    ++empty_polls_[a.self.str()];
+    ++empty_polls_total_;
+  }
+  tx.commit();
+  return page;
+}
+
+Result<InboxPage> Mailbox::read_inbox(const Authed& a, std::optional<std::int64_t> since_id,
+                                      std::optional<std::int64_t> limit, const char* action) {
+  try {
+    return read_and_mark(a, since_id, limit, action);
+  } catch (const std::exception& e) {
+    // A storage fault caught here, not at the request's edge: the read is still served.
+    const auto why = store::storage_failure(e);
+    if (!why) throw;
+    spdlog::warn("{} served without marking read: {}", action, *why);
+    return peek_inbox(a, since_id, limit);
+  }
+}
+
+void Mailbox::give_back(const Authed& a, const Marked& marked) {
+  try {
+    store::WriteTransaction tx(ctx_.db);
+    const std::int64_t n = ctx_.messages.unmark_read(a.self.conversation_id, a.self.session,
+                                                     marked.after_id, marked.up_to_id,
+                                                     marked.at_ms);
+    ctx_.audit.record(a.self.conversation_id, a.self.session, "wait_for_messages", "cancelled",
+                      Json{{"unread_again", n},
+                           {"first_after", marked.after_id},
+                           {"last_id", marked.up_to_id}});
+    tx.commit();
+  } catch (const std::exception& e) {
+    // The messages stay marked read: say so, this is the one way a message can go missing.
+    spdlog::error("a cancelled wait_for_messages could not return {} message(s) of {} to "
+                  "unread: {}; `claude-bridgectl show {}` lists them",
+                  marked.count, a.self.str(),
+                  store::storage_failure(e).value_or("the database refused the write"),
+                  a.self.conversation_id);
+  }
+}
+
+Result<InboxPage> Mailbox::peek_messages(const Caller& caller, const Credentials& cred,
+                                         std::optional<std::int64_t> since_id,
+                                         std::optional<std::int64_t> limit) {
+  auto auth = auth_.authenticate(caller, cred, "check_messages");
+  if (!auth) return std::move(auth).status();
+  ctx_.presence.inbox_read(auth->self);
+  return peek_inbox(*auth, since_id, limit);
+}
+
+Result<InboxPage> Mailbox::check_messages(const Caller& caller, const Credentials& cred,
+                                          std::optional<std::int64_t> since_id,
+                                          std::optional<std::int64_t> limit) {
+  auto auth = auth_.authenticate(caller, cred, "check_messages");
+  if (!auth) return std::move(auth).status();
+  if (Status s = auth_.read_budget(*auth, "check_messages"); !s.ok()) return s;
+  ctx_.presence.inbox_read(auth->self);  // the next message is told again
+  return read_inbox(*auth, since_id, limit, "check_messages");
+}
+
+awaitable<Result<InboxPage>> Mailbox::wait_for_messages(
+    Caller caller, Credentials cred, std::optional<std::int64_t> since_id,
+    std::optional<std::int64_t> limit, std::int64_t timeout_seconds,
+    std::function<void(const std::string&)> progress, std::function<bool()> cancelled) {
+  auto auth = auth_.authenticate(caller, cred, "wait_for_messages");
+  if (!auth) co_return std::move(auth).status();
+  const Authed a = std::move(*auth);
+  if (Status s = auth_.read_budget(a, "wait_for_messages"); !s.ok()) co_return s;
+  ctx_.presence.inbox_read(a.self);
+
+  auto has_mail = [&] {
+    if (since_id) {
+      return !ctx_.messages.after(a.self.conversation_id, a.self.session, *since_id, 1).empty();
+    }
+    return ctx_.messages.unread_count(a.self.conversation_id, a.self.session) > 0;
+  };
+  // Every deadline is on the Clock; the timer only paces the checks (and the progress).
+  const std::int64_t deadline_ms = ctx_.clock.now_ms() + timeout_seconds * 1000;
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  // A send hands this wait its message inside the send's transaction (Presence::hand_off):
+  // the answer, what it marked, and the commit group that holds both.
+  InboxPage handed;
+  Marked marked;
+  std::uint64_t handed_group = 0;
+  Presence::Waiter waiter;
+  waiter.key = a.self;
+  waiter.wake = [&timer] { timer.cancel(); };
+  waiter.take = [&]() -> bool {
+    if (cancelled()) return false;
+    Marked m;
+    InboxPage answer = mark_inbox(a, since_id, limit, "wait_for_messages", &m);
+    if (m.count == 0) return false;
+    handed = std::move(answer);
+    marked = m;
+    handed_group = ctx_.db.open_group();
+    return true;
+  };
+  ctx_.presence.add_waiter(&waiter);
+  struct Unregister {
+    Presence& p;
+    Presence::Waiter* w;
+    ~Unregister() { p.remove_waiter(w); }
+  } unregister{ctx_.presence, &waiter};
+
+  // Whether the hand-off stands: its group committed, or is still open or waiting for its sync.
+  // A pending group is waited for by the tool's durable wrapper, which answers with an error if
+  // it then fails.
+  auto hand_off_stands = [&] {
+    if (!waiter.took) return false;
+    if (handed_group == 0 || ctx_.db.pending(handed_group)) return true;
+    std::string failure;
+    ctx_.db.when_done(handed_group, [&failure](const std::string& why) { failure = why; });
+    if (failure.empty()) return true;
+    waiter.took = false;  // the group rolled back the message and the marks with it
+    return false;
+  };
+
+  for (;;) {
+    if (hand_off_stands()) co_return std::move(handed);
+    if (has_mail()) break;
+    const std::int64_t now = ctx_.clock.now_ms();
+    // Expiry while waiting ends the wait like any other refusal would on the next call.
+    if (now >= deadline_ms || now >= a.conversation.expires_ms) break;
+    const auto left = std::chrono::milliseconds(deadline_ms - now);
+    timer.expires_after(std::min<std::chrono::milliseconds>(left, progress_interval));
+    std::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
+    if (cancelled()) {
+      // Nothing is consumed: whatever arrived stays unread, a handed message included.
+      if (hand_off_stands()) give_back(a, marked);
+      co_return wait_cancelled();
+    }
+    if (!ec && ctx_.clock.now_ms() < deadline_ms && progress) {
+      progress("waiting for partner (" + a.partner_role + ")…");
+    }
+  }
+  co_return read_inbox(a, since_id, limit, "wait_for_messages");
+}
+
+}  // namespace cb::bridge

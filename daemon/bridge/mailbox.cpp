@@ -1,0 +1,214 @@
+// Conversations, sending, status and the one delivery routine.
+#include "daemon/bridge/mailbox.h"
+
+#include "common/utf8.h"
+#include "daemon/crypto/crypto.h"
+
+namespace cb::bridge {
+
+Result<CreatedConversation> Mailbox::create_conversation(const Caller& caller,
+                                                         const std::string& my_role,
+                                                         const std::string& partner_role) {
+  const std::int64_t now = ctx_.clock.now_ms();
+  store::ConversationRow row;
+  row.id = "conv_" + crypto::hex(crypto::random_bytes(8));
+  row.role_a = ctx_.redactor->redact(my_role).text;
+  row.role_b = ctx_.redactor->redact(partner_role).text;
+  row.nonce = crypto::random_bytes(16);
+  row.created_ms = now;
+  row.expires_ms = now + ctx_.settings.ttl_seconds * 1000;
+  {
+    store::WriteTransaction tx(ctx_.db);
+    ctx_.conversations.insert(row);
+    ctx_.audit.record(row.id, "a", "create_conversation", "ok",
+                      Json{{"role_a", row.role_a},
+                           {"role_b", row.role_b},
+                           {"expires_at", iso8601(row.expires_ms)},
+                           {"pid", caller.pid}});
+    tx.commit();
+  }
+  ctx_.presence.bind(caller.connection_id, SessionKey{row.id, "a"});
+  ctx_.events.emit(Json{{"event", "conversation_created"},
+                        {"conversation_id", row.id},
+                        {"role_a", row.role_a},
+                        {"role_b", row.role_b},
+                        {"timestamp", iso8601(now)}});
+  CreatedConversation out;
+  out.conversation_id = row.id;
+  out.session_a_token = auth_.derive_token(row.id, "a", row.nonce);
+  out.session_b_token = auth_.derive_token(row.id, "b", row.nonce);
+  out.role_a = row.role_a;
+  out.role_b = row.role_b;
+  out.created_ms = row.created_ms;
+  out.expires_ms = row.expires_ms;
+  return out;
+}
+
+Result<StatusUpdate> Mailbox::update_status(const Caller& caller, const Credentials& cred,
+                                            const std::string& status) {
+  auto auth = auth_.authenticate(caller, cred, "update_my_status");
+  if (!auth) return std::move(auth).status();
+  const Authed& a = *auth;
+  if (Status s = auth_.read_budget(a, "update_my_status"); !s.ok()) return s;
+  const std::int64_t now = ctx_.clock.now_ms();
+  {
+    store::WriteTransaction tx(ctx_.db);
+    ctx_.statuses.upsert(a.self.conversation_id, a.self.session, status, now);
+    ctx_.audit.record(a.self.conversation_id, a.self.session, "update_my_status", "ok",
+                      Json{{"status", status}});
+    tx.commit();
+  }
+  ctx_.events.emit(Json{{"event", "status"},
+                        {"conversation_id", a.self.conversation_id},
+                        {"session_id", a.self.session},
+                        {"role", a.role},
+                        {"status", status},
+                        {"timestamp", iso8601(now)}});
+  return StatusUpdate{a.self.conversation_id, a.self.session, status, now};
+}
+
+Result<PartnerStatus> Mailbox::partner_status(const Caller& caller, const Credentials& cred) {
+  auto auth = auth_.authenticate(caller, cred, "check_partner_status");
+  if (!auth) return std::move(auth).status();
+  const Authed& a = *auth;
+  if (Status s = auth_.read_budget(a, "check_partner_status"); !s.ok()) return s;
+  PartnerStatus out;
+  out.now_ms = ctx_.clock.now_ms();
+  out.conversation_id = a.partner.conversation_id;
+  out.partner_session_id = a.partner.session;
+  out.partner_role = a.partner_role;
+  if (auto row = ctx_.statuses.find(a.partner.conversation_id, a.partner.session)) {
+    out.status = row->status;
+    out.heartbeat_ms = row->heartbeat_ms;
+    out.alive = (out.now_ms - row->heartbeat_ms) < ctx_.settings.alive_seconds * 1000;
+  }
+  out.connected = ctx_.presence.connected(a.partner);
+  out.waiting = ctx_.presence.waiting(a.partner);
+  out.unread_by_partner = ctx_.messages.unread_count(a.partner.conversation_id, a.partner.session);
+  return out;
+}
+
+Result<SendReceipt> Mailbox::send(const Caller& caller, const Credentials& cred,
+                                  const std::string& message, const std::string& action_type,
+                                  const std::vector<std::string>& files) {
+  const char* action = "send_to_partner";
+  auto auth = auth_.authenticate(caller, cred, action);
+  if (!auth) return std::move(auth).status();
+  const Authed& a = *auth;
+  const std::size_t chars = code_points(message);
+  if (static_cast<std::int64_t>(chars) > ctx_.settings.message_max_chars) {
+    return ctx_.refuse(a.self.conversation_id, a.self.session, action,
+                       Status::error("too_long",
+                                     "Message is " + std::to_string(chars) +
+                                         " characters; the limit is " +
+                                         std::to_string(ctx_.settings.message_max_chars) +
+                                         " — split it into several messages or send a file "
+                                         "path instead"),
+                       Json{{"chars", chars}});
+  }
+  if (Status s = auth_.send_budget(a, action); !s.ok()) return s;
+
+  // Redaction is structural: the message and each metadata string on its own, never JSON text.
+  SendReceipt receipt;
+  redact::Redacted body = ctx_.redactor->redact(message);
+  body.add_counts_to(receipt.redactions);
+  Json files_json = Json::array();
+  for (const auto& f : files) {
+    redact::Redacted rf = ctx_.redactor->redact(f);
+    rf.add_counts_to(receipt.redactions);
+    files_json.push_back(std::move(rf.text));
+  }
+  Json redactions = Json::object();
+  for (const auto& [kind, n] : receipt.redactions) redactions[kind] = n;
+
+  store::MessageRow row;
+  row.conversation_id = a.self.conversation_id;
+  row.sender = a.self.session;
+  row.recipient = a.partner.session;
+  row.body = std::move(body.text);
+  row.action_type = action_type;
+  row.files_json = files_json.dump();
+  row.redactions_json = redactions.dump();
+  row.created_ms = ctx_.clock.now_ms();
+  bool taken = false;
+  {
+    store::WriteTransaction tx(ctx_.db);
+    row.id = ctx_.messages.insert(row);
+    ctx_.audit.record(a.self.conversation_id, a.self.session, action, "ok",
+                      Json{{"message_id", row.id},
+                           {"chars", chars},
+                           {"action_type", action_type},
+                           {"files", files.size()},
+                           {"redactions", redactions}});
+    // A partner blocked in wait_for_messages takes the message in this transaction: its answer
+    // is ready when the commit wakes it. If this transaction rolls back, so does the hand-off.
+    struct HandOff {
+      Presence::Waiter* waiter;
+      ~HandOff() {
+        if (waiter) waiter->took = false;
+      }
+    } hand_off{ctx_.presence.hand_off(a.partner)};
+    tx.commit();
+    taken = hand_off.waiter != nullptr;
+    hand_off.waiter = nullptr;
+  }
+  deliver(row, a.role, a.partner, taken);
+  receipt.message_id = row.id;
+  receipt.conversation_id = row.conversation_id;
+  receipt.to = row.recipient;
+  receipt.to_role = a.partner_role;
+  receipt.created_ms = row.created_ms;
+  return receipt;
+}
+
+store::MessageRow Mailbox::post_system(const SessionKey& to, const std::string& body) {
+  store::MessageRow row;
+  row.conversation_id = to.conversation_id;
+  row.sender = "system";
+  row.recipient = to.session;
+  row.body = body;
+  row.action_type = "info";
+  row.created_ms = ctx_.clock.now_ms();
+  row.id = ctx_.messages.insert(row);
+  return row;
+}
+
+void Mailbox::deliver(const store::MessageRow& row, const std::string& from_role,
+                      const SessionKey& to, bool taken) {
+  // Waiters wake and partners are told only once the message is durable (group commit).
+  ctx_.db.after_commit(
+      [this, row, from_role, to, taken] { deliver_now(row, from_role, to, taken); });
+}
+
+void Mailbox::deliver_now(const store::MessageRow& row, const std::string& from_role,
+                          const SessionKey& to, bool taken) {
+  ctx_.presence.wake(to);
+  // A waiter that took the message answers as soon as it runs: before the sender's receipt.
+  if (taken) ctx_.db.answer_after_wakes();
+  if (ctx_.events.watched()) {
+    ctx_.events.emit(Json{{"event", "message"},
+                          {"conversation_id", row.conversation_id},
+                          {"id", row.id},
+                          {"from", row.sender},
+                          {"to", row.recipient},
+                          {"from_role", from_role},
+                          {"action_type", row.action_type},
+                          {"message", row.body},
+                          {"timestamp", iso8601(row.created_ms)}});
+  }
+  // A waiter that took the message answers with it now; telling the connection would only send
+  // the model to check_messages for nothing. A seat already told of unread mail is not told
+  // again until it reads: once per batch, not once per message.
+  if (!notifier_ || taken) return;
+  const auto conns = ctx_.presence.to_tell(to);
+  if (conns.empty()) return;
+  MailNotice notice;
+  notice.conversation_id = row.conversation_id;
+  notice.from = from_role;
+  notice.system = row.sender == "system";
+  notice.message_id = row.id;
+  notice.unread = ctx_.messages.unread_count(row.conversation_id, row.recipient);
+  for (auto conn : conns) notifier_->mail_waiting(conn, notice);
+}
+
+}  // namespace cb::bridge

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "common/status.h"
+#include "daemon/audit/audit.h"
+#include "daemon/bridge/auth.h"
+#include "daemon/bridge/context.h"
+#include "daemon/bridge/mailbox.h"
+
+// What the operator sees and does through ctl.sock (never reachable from mcp.sock). The views
+// are the ctl protocol's documents (docs/cli.md), built here once for admin/ to send.
+namespace cb::bridge {
+
+class OperatorViews {
+ public:
+  OperatorViews(Context& ctx, Authenticator& auth, Mailbox& mailbox)
+      : ctx_(ctx), auth_(auth), mailbox_(mailbox) {}
+  OperatorViews(const OperatorViews&) = delete;
+  OperatorViews& operator=(const OperatorViews&) = delete;
+
+  nlohmann::json list_conversations();
+  Result<nlohmann::json> show_conversation(const std::string& id);
+  // Re-derives both seats' tokens (audited, with `who` asked).
+  Result<nlohmann::json> tokens(const std::string& id, const std::string& who);
+  nlohmann::json audit_entries(const std::string& conversation_id, std::int64_t limit);
+  audit::AuditLog::Verification verify_audit() { return ctx_.audit.verify(); }
+  // Records an operator action in the audit trail.
+  void audit_admin(const std::string& action, const std::string& conversation_id,
+                   const std::string& outcome, const nlohmann::json& details);
+  // Deletes expired conversations (all of them, or only those expired before `before_ms`).
+  nlohmann::json cleanup(std::optional<std::int64_t> before_ms = std::nullopt);
+  nlohmann::json stats();
+
+ private:
+  Context& ctx_;
+  Authenticator& auth_;
+  Mailbox& mailbox_;
+};
+
+}  // namespace cb::bridge
