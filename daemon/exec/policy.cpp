@@ -67,18 +67,18 @@ constexpr std::array kPrograms = std::to_array<ProgramRule>({
     {"id", Mode::kSafe, nullptr}, {"which", Mode::kSafe, nullptr}, {"jq", Mode::kSafe, nullptr},
     {"rg", Mode::kSafe, check_rg},
     // Developer tools: restricted and up.
-    {"make", Mode::kRestricted, nullptr}, {"cmake", Mode::kRestricted, nullptr},
-    {"ctest", Mode::kRestricted, nullptr}, {"meson", Mode::kRestricted, nullptr},
-    {"ninja", Mode::kRestricted, nullptr}, {"gcc", Mode::kRestricted, nullptr},
-    {"g++", Mode::kRestricted, nullptr}, {"cc", Mode::kRestricted, nullptr},
-    {"c++", Mode::kRestricted, nullptr}, {"clang", Mode::kRestricted, nullptr},
-    {"clang++", Mode::kRestricted, nullptr}, {"npm", Mode::kRestricted, check_npm},
+    {"make", Mode::kRestricted, check_make}, {"cmake", Mode::kRestricted, check_cmake},
+    {"ctest", Mode::kRestricted, check_ctest}, {"meson", Mode::kRestricted, check_meson},
+    {"ninja", Mode::kRestricted, nullptr}, {"gcc", Mode::kRestricted, check_cc},
+    {"g++", Mode::kRestricted, check_cc}, {"cc", Mode::kRestricted, check_cc},
+    {"c++", Mode::kRestricted, check_cc}, {"clang", Mode::kRestricted, check_cc},
+    {"clang++", Mode::kRestricted, check_cc}, {"npm", Mode::kRestricted, check_npm},
     {"node", Mode::kRestricted, check_node}, {"python3", Mode::kRestricted, check_python},
     {"python", Mode::kRestricted, check_python}, {"pytest", Mode::kRestricted, nullptr},
     {"pip", Mode::kRestricted, check_pip}, {"pip3", Mode::kRestricted, check_pip},
-    {"cargo", Mode::kRestricted, check_cargo}, {"rustc", Mode::kRestricted, nullptr},
-    {"go", Mode::kRestricted, nullptr}, {"javac", Mode::kRestricted, nullptr},
-    {"java", Mode::kRestricted, nullptr}, {"mvn", Mode::kRestricted, nullptr},
+    {"cargo", Mode::kRestricted, check_cargo}, {"rustc", Mode::kRestricted, check_rustc},
+    {"go", Mode::kRestricted, check_go}, {"javac", Mode::kRestricted, check_javac},
+    {"java", Mode::kRestricted, check_java}, {"mvn", Mode::kRestricted, check_mvn},
     {"gradle", Mode::kRestricted, nullptr}, {"mkdir", Mode::kRestricted, nullptr},
     {"touch", Mode::kRestricted, nullptr}, {"cp", Mode::kRestricted, nullptr},
     {"mv", Mode::kRestricted, nullptr}, {"ln", Mode::kRestricted, nullptr},
@@ -197,14 +197,101 @@ std::string refused(const Invocation& inv) {
   return "refused in " + std::string(mode_name(inv.mode)) + " mode: ";
 }
 
+namespace {
+
+bool trigger_matches(const Trigger& t, std::string_view arg, std::string_view value_letters) {
+  switch (t.form) {
+    case Form::kLong: {
+      if (!arg.starts_with("--")) return false;
+      const std::string_view name = arg.substr(0, arg.find('='));
+      return name.size() > 2 && t.spelling.starts_with(name);
+    }
+    case Form::kFlag: {
+      std::string_view name = arg.substr(0, arg.find('='));
+      if (name.starts_with("--")) name.remove_prefix(1);
+      return name == t.spelling;
+    }
+    case Form::kWord:
+      return arg == t.spelling;
+    case Form::kPrefix:
+      return arg.starts_with(t.spelling);
+    case Form::kShort: {
+      if (arg.size() < 2 || arg[0] != '-' || arg[1] == '-') return false;
+      for (std::size_t k = 1; k < arg.size(); ++k) {
+        if (arg[k] == t.spelling[1]) return true;
+        if (value_letters.find(arg[k]) != std::string_view::npos) return false;  // rest: value
+      }
+      return false;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string refuse_kind(const Invocation& inv, Kind kind, std::string_view what) {
+  std::string out = refused(inv) + std::string(what);
+  switch (kind) {
+    case Kind::kInline:
+      return out +
+             " runs code given on the command line, which the policy cannot judge; put the code "
+             "in a file in the workspace and run that file, or ask for yolo mode";
+    case Kind::kHook:
+      return out + " names a program, plugin or library for " + std::string(inv.name) +
+             " to run or load; set it in the workspace's build files, or ask for yolo mode";
+    case Kind::kConfig:
+      return out +
+             " sets configuration on the command line, and configuration can name programs to "
+             "run; keep settings in the workspace's config files, or ask the human";
+    case Kind::kRunner:
+      return out +
+             " runs a command given on the command line; run that program directly in a "
+             "separate call";
+    case Kind::kUnstable:
+      return out +
+             " enables unstable options whose effects the policy cannot judge; drop it, or ask "
+             "for yolo mode";
+  }
+  return out;
+}
+
+std::string check_triggers(const Invocation& inv, Args args, std::span<const Trigger> triggers,
+                           std::string_view value_letters) {
+  for (const std::string& arg : args) {
+    if (arg == "--") break;
+    for (const Trigger& t : triggers) {
+      if (trigger_matches(t, arg, value_letters)) {
+        return refuse_kind(inv, t.kind, std::string(inv.name) + " " + arg);
+      }
+    }
+  }
+  return {};
+}
+
+std::string check_named_program(const Invocation& inv, std::string_view setting,
+                                std::string_view value) {
+  const bool one_word =
+      !value.empty() && value.find_first_of(" \t;\"'$`|&<>()") == std::string_view::npos;
+  if (one_word) {
+    const std::vector<std::string> argv = {std::string(value)};
+    if (check_nested(inv.mode, argv, inv.ctx, inv.depth + 1).empty()) return {};
+  }
+  return refused(inv) + std::string(inv.name) + " " + std::string(setting) +
+         " names the program '" + std::string(value) + "' for " + std::string(inv.name) +
+         " to run, which is allowed only as one word naming a program " +
+         std::string(mode_name(inv.mode)) +
+         " mode runs (e.g. clang, gcc); set it in the workspace's build files, or ask for yolo "
+         "mode";
+}
+
 bool has_option(Args args, std::initializer_list<std::string_view> longs, std::string_view shorts) {
   for (const std::string& arg : args) {
     if (arg == "--") break;
     if (arg.starts_with("--")) {
+      const std::string_view name = std::string_view(arg).substr(0, arg.find('='));
       for (std::string_view l : longs) {
-        if (arg == l || (arg.size() > l.size() && arg.starts_with(l) && arg[l.size()] == '=')) {
-          return true;
-        }
+        // name == l, or name abbreviates l ("--to-comm"): getopt_long and git accept both.
+        if (l.starts_with("--") && name.size() > 2 && l.starts_with(name)) return true;
       }
       continue;
     }
@@ -216,6 +303,47 @@ bool has_option(Args args, std::initializer_list<std::string_view> longs, std::s
     }
   }
   return false;
+}
+
+std::vector<std::string_view> option_values(Args args, std::string_view name, bool glued) {
+  std::vector<std::string_view> values;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    if (arg == "--") break;
+    if (arg == name) {
+      if (i + 1 < args.size()) values.push_back(args[++i]);
+    } else if (arg.starts_with(name) && arg.size() > name.size()) {
+      if (arg[name.size()] == '=') {
+        values.push_back(arg.substr(name.size() + 1));
+      } else if (glued) {
+        values.push_back(arg.substr(name.size()));
+      }
+    }
+  }
+  return values;
+}
+
+std::vector<std::string_view> subcommand_candidates(Args args,
+                                                    std::span<const std::string_view> flags) {
+  std::vector<std::string_view> candidates;
+  bool maybe_value = false;  // the previous argument was an option that may take this one
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    if (arg == "--") {
+      if (candidates.empty() && i + 1 < args.size()) candidates.push_back(args[i + 1]);
+      break;
+    }
+    if (arg.size() > 1 && arg[0] == '-') {
+      const bool known_flag =
+          std::find(flags.begin(), flags.end(), arg) != flags.end() || arg.starts_with("--no-");
+      maybe_value = !known_flag && arg.find('=') == std::string_view::npos;
+      continue;
+    }
+    candidates.push_back(arg);
+    if (!maybe_value) break;  // certainly the subcommand
+    maybe_value = false;
+  }
+  return candidates;
 }
 
 bool has_word(Args args, std::initializer_list<std::string_view> words) {

@@ -139,6 +139,16 @@ std::string check_restricted(const Invocation& inv, std::string_view sub, Args r
              "to the human";
     }
   }
+  // Transport programs named on the command line run locally, also for a local clone.
+  constexpr std::array<std::string_view, 5> kTransport = {"clone", "fetch", "pull", "push",
+                                                          "archive"};
+  if (in(kTransport, sub) &&
+      has_option(rest, {"--upload-pack", "--receive-pack", "--exec"}, sub == "clone" ? "u" : "")) {
+    return refuse_kind(inv, Kind::kHook, what + " --upload-pack/--receive-pack/--exec");
+  }
+  if (sub == "clone" && has_option(rest, {"--config"}, "c")) {
+    return refuse_kind(inv, Kind::kConfig, what + " -c/--config");
+  }
   if (sub == "push") {
     if (has_option(rest,
                    {"--force", "--force-with-lease", "--force-if-includes", "--mirror", "--delete",

@@ -37,11 +37,23 @@ using Checker = std::string (*)(const Invocation&);
 
 // --- argument helpers (all stop at a "--" argument) ---
 
-// True if `args` contain one of the long options `longs` (exactly, or as --opt=value) or a
+// True if `args` contain one of the long options `longs` (exactly, as --opt=value, or abbreviated
+// the way getopt_long and git's parse-options accept: "--to-comm" for "--to-command") or a
 // short-option group ("-xvf"; not "--...") containing one of the letters in `shorts`.
-// Deliberately over-matching: a value glued to a short option counts as letters too.
+// Deliberately over-matching: a value glued to a short option counts as letters too, and an
+// abbreviation that the program would call ambiguous still matches.
 bool has_option(Args args, std::initializer_list<std::string_view> longs,
                 std::string_view shorts = {});
+// The values given to option `name` ("--config" or "-D"): "--config=V" and "--config V"; with
+// `glued`, also "-DV". Stops at "--".
+std::vector<std::string_view> option_values(Args args, std::string_view name, bool glued = false);
+// The arguments that may be the subcommand (npm's, cargo's, meson's): the first operand, and
+// when an option before it might take a value (any option written without "=value" that is
+// not in `flags`, the options known to take none), the operand after that too. The first
+// argument after "--" is a candidate as well when no operand came before it. Over-matching on
+// purpose: judging every candidate means an option value cannot hide the subcommand.
+std::vector<std::string_view> subcommand_candidates(Args args,
+                                                    std::span<const std::string_view> flags);
 // True if some argument equals one of `words` exactly (used for find's single-dash predicates).
 bool has_word(Args args, std::initializer_list<std::string_view> words);
 // Arguments that do not start with '-' (plus everything after "--").
@@ -58,6 +70,47 @@ std::string check_delete_targets(const Invocation& inv,
 // The prefix of every refusal: "refused in <mode> mode: ".
 std::string refused(const Invocation& inv);
 
+// --- code on the command line (restricted mode; YOLO_MODE.md, "Code on the command line") ---
+//
+// The rule: restricted mode runs code from files (the workspace's scripts, makefiles, build
+// files and tests, and the allowlisted programs), never code or programs that the command line
+// itself supplies. What an argument does decides its kind:
+enum class Kind {
+  kInline,    // the tool runs the argument as code (python3 -c, make --eval)
+  kHook,      // it names a program, plugin or library for the tool to run or load
+  kConfig,    // it sets configuration inline (or writes it), and configuration can name programs
+  kRunner,    // it makes the tool run a command given on the command line (cmake -E env)
+  kUnstable,  // unstable options (-Z) whose effects the policy cannot judge
+};
+
+// How a trigger's spelling matches an argument.
+enum class Form {
+  kLong,    // "--eval": --eval, --eval=V and getopt abbreviations (--ev=V)
+  kFlag,    // "-toolexec": -toolexec, --toolexec, -toolexec=V (Go's flag package)
+  kWord,    // "-wrapper": exactly this argument
+  kPrefix,  // "-fplugin": any argument starting with it (-fplugin=x.so, -Bdir)
+  kShort,   // "-E": the letter anywhere in a short-option group, up to a value-taking letter
+};
+
+struct Trigger {
+  std::string_view spelling;
+  Form form;
+  Kind kind;
+};
+
+// The refusal for an argument of kind `kind`: "<what> <why>; <instead>". `what` names the tool
+// and the option as the model wrote them.
+std::string refuse_kind(const Invocation& inv, Kind kind, std::string_view what);
+// The refusal for the first argument of `args` (up to "--") that matches one of `triggers`;
+// "" if none does. `value_letters` are the short options that take a value (for kShort).
+std::string check_triggers(const Invocation& inv, Args args, std::span<const Trigger> triggers,
+                           std::string_view value_letters = {});
+// For settings that only choose which installed tool to use (make CC=, cmake
+// -DCMAKE_CXX_COMPILER=, rustc -C linker=): "" if `value` is one word naming a program this
+// mode runs; otherwise a refusal (kHook) naming `setting`.
+std::string check_named_program(const Invocation& inv, std::string_view setting,
+                                std::string_view value);
+
 // --- rules, by program family (policy_git.cpp, policy_tools.cpp) ---
 std::string check_git(const Invocation& inv);
 std::string check_find(const Invocation& inv);
@@ -67,6 +120,19 @@ std::string check_node(const Invocation& inv);
 std::string check_npm(const Invocation& inv);
 std::string check_cargo(const Invocation& inv);
 std::string check_pip(const Invocation& inv);
+// policy_build.cpp: build tools, compilers and language runtimes.
+std::string check_make(const Invocation& inv);
+std::string check_cmake(const Invocation& inv);
+std::string check_ctest(const Invocation& inv);
+std::string check_meson(const Invocation& inv);
+std::string check_cc(const Invocation& inv);  // gcc, g++, cc, c++, clang, clang++
+std::string check_rustc(const Invocation& inv);
+std::string check_go(const Invocation& inv);
+std::string check_java(const Invocation& inv);
+std::string check_javac(const Invocation& inv);
+std::string check_mvn(const Invocation& inv);
+// The C compiler driver's triggers, for tools that pass arguments on to it (rustc -C link-arg).
+std::string check_cc_args(const Invocation& inv, Args args);
 std::string check_network_tool(const Invocation& inv);  // curl, wget
 std::string check_tar(const Invocation& inv);
 std::string check_sort(const Invocation& inv);

@@ -33,6 +33,20 @@ def meson_introspect(test, what):
     return json.loads(r.stdout)
 
 
+def wait_until(pred, timeout=10, what="condition", interval=0.02):
+    """Polls pred() until it returns something true, and returns that; after `timeout` seconds
+    fails the test naming `what`. The way tests wait for something to happen: a fixed sleep is
+    either too short on a loaded machine or wasted time on an idle one."""
+    deadline = time.time() + timeout
+    while True:
+        got = pred()
+        if got:
+            return got
+        if time.time() >= deadline:
+            raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
 def make_token_like(seed):
     """A 64-hex string that is not any session's token."""
     import hashlib

@@ -25,7 +25,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import CTL, NO_LIMITS, Daemon, DaemonTest, ok  # noqa: E402
+from harness import CTL, NO_LIMITS, Daemon, DaemonTest, ok, wait_until  # noqa: E402
 
 LONG_TEXT = "The schema migration is ready for review. " * 6  # > 100 characters
 SUBCOMMANDS = ["list", "show", "tokens", "audit", "cleanup", "watch", "export", "import",
@@ -531,11 +531,12 @@ class BackupRestore(CtlTest):
         t.start()
         snapshots = []
         try:
-            while len(sent) < 20:
-                time.sleep(0.01)
+            wait_until(lambda: len(sent) >= 20 or errors, 30, "20 messages under load")
             for i in range(3):
                 snapshots.append(self.backup(self.d, f"load{i}.db"))
-                time.sleep(0.05)
+                # More writes land between one backup and the next.
+                n = len(sent)
+                wait_until(lambda: len(sent) > n or errors, 30, "a write after the backup")
         finally:
             stop.set()
             t.join(10)

@@ -4,11 +4,10 @@ import os
 import signal
 import sys
 import threading
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import NO_LIMITS, DaemonTest, ok  # noqa: E402
+from harness import NO_LIMITS, DaemonTest, ok, wait_until  # noqa: E402
 
 
 class Delivery(DaemonTest):
@@ -23,10 +22,13 @@ class Delivery(DaemonTest):
 
     def until_partner_waits(self, client, creds, timeout=5):
         """Polls check_partner_status until it says the partner is blocked in a wait."""
-        deadline = time.time() + timeout
-        while not ok(client.call("check_partner_status", creds))["waiting"]:
-            self.assertLess(time.time(), deadline, "the partner's wait never registered")
-            time.sleep(0.02)
+        wait_until(lambda: ok(client.call("check_partner_status", creds))["waiting"], timeout,
+                   "the partner's wait to register")
+
+    def until_partner_stops_waiting(self, client, creds, timeout=5):
+        """Polls check_partner_status until the partner's wait is gone (cancelled, closed)."""
+        wait_until(lambda: not ok(client.call("check_partner_status", creds))["waiting"],
+                   timeout, "the partner's wait to end")
 
     def result_of(self, client, rid, timeout=10):
         return client.wait_for(lambda m: m.get("id") == rid and "method" not in m, timeout)["result"]
@@ -64,9 +66,9 @@ class Delivery(DaemonTest):
     def test_cancel_loses_nothing(self):
         a, b, ca, cb = self.pair()
         rid = self.start_wait(b, cb)
-        time.sleep(0.2)
+        self.until_partner_waits(a, ca)
         b.notify("notifications/cancelled", {"requestId": rid, "reason": "user pressed Esc"})
-        time.sleep(0.2)
+        self.until_partner_stops_waiting(a, ca)  # the send below finds no waiter to wake
         ok(a.call("send_to_partner", {**ca, "message": "after the cancel"}))
         # No response ever comes for the cancelled request...
         with self.assertRaises(TimeoutError):
@@ -78,9 +80,9 @@ class Delivery(DaemonTest):
     def test_closed_connection_loses_nothing(self):
         a, b, ca, cb = self.pair()
         self.start_wait(b, cb)
-        time.sleep(0.2)
+        self.until_partner_waits(a, ca)
         b.close()
-        time.sleep(0.2)
+        self.until_partner_stops_waiting(a, ca)  # the daemon has seen the close
         ok(a.call("send_to_partner", {**ca, "message": "for the next session"}))
         b2 = self.client()
         got = ok(b2.call("check_messages", cb))
@@ -91,7 +93,8 @@ class Delivery(DaemonTest):
         a2, b2, ca2, cb2 = self.pair()
         r1 = self.start_wait(b1, cb1)
         r2 = self.start_wait(b2, cb2, timeout_seconds=2)
-        time.sleep(0.2)
+        self.until_partner_waits(a1, ca1)
+        self.until_partner_waits(a2, ca2)
         ok(a1.call("send_to_partner", {**ca1, "message": "only for conversation one"}))
         got1 = self.result_of(b1, r1)["structuredContent"]
         self.assertEqual(len(got1["messages"]), 1)
@@ -104,10 +107,8 @@ class Delivery(DaemonTest):
         self.assertTrue(ok(a.call("check_partner_status", ca))["connected"])
         b.proc.kill()
         b.proc.wait()
-        deadline = time.time() + 5
-        while ok(a.call("check_partner_status", ca))["connected"]:
-            self.assertLess(time.time(), deadline, "partner still shown connected")
-            time.sleep(0.02)
+        wait_until(lambda: not ok(a.call("check_partner_status", ca))["connected"], 5,
+                   "the partner to be shown disconnected")
 
     def test_channel_push_does_not_mark_read(self):
         a, b, ca, cb = self.pair()

@@ -17,7 +17,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import CTL, Daemon, err_text, make_token_like, ok  # noqa: E402
+from harness import CTL, Daemon, err_text, make_token_like, ok, wait_until  # noqa: E402
 
 PROMPT = b"Run this? [y/N]"
 
@@ -213,7 +213,7 @@ class Disabled(ExecTest):
         with open(self.d.config_path, "w") as f:
             f.write("[yolo]\nenabled = true\nworkspaces = [\"relative\"]\n")
         self.d.proc.send_signal(signal.SIGHUP)
-        time.sleep(0.5)
+        wait_until(lambda: "reload refused" in self.d.read_log(), 10, "the reload to be refused")
         self.assertIn("exec_disabled", err_text(self.enable(a, ca, "safe")))
         with open(self.d.config_path, "w") as f:
             f.write("[yolo]\nenabled = true\nworkspaces = [%s]\n" % json.dumps(self.ws))
@@ -668,6 +668,9 @@ class Network(ExecTest):
         got = ok(result)
         self.assertNotEqual(got["exit_code"], 0)
         self.assertNotIn("connected", got["stdout"])
+        # The thing under test is an absence: no connection arrives. The command has exited,
+        # so one it made would already be queued; 0.3 s lets the accept loop (0.2 s timeout)
+        # take it. A poll cannot prove that nothing comes.
         time.sleep(0.3)
         self.assertEqual(accepted, [])
         # restricted mode refuses network tools outright when the network is off.

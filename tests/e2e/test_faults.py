@@ -23,7 +23,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import NO_LIMITS, Daemon, DaemonTest, McpClient, ok  # noqa: E402
+from harness import NO_LIMITS, Daemon, DaemonTest, McpClient, ok, wait_until  # noqa: E402
 
 
 def raise_fd_limit(want):
@@ -98,7 +98,7 @@ class Probe:
                 except Exception as e:  # noqa: BLE001 — reported by the test
                     self.errors.append(repr(e))
                     return
-                time.sleep(0.005)
+                time.sleep(0.005)  # pacing: the probe samples, it does not wait for anything
 
         self._thread = threading.Thread(target=loop, daemon=True)
         self._thread.start()
@@ -186,6 +186,7 @@ class CrashSafety(unittest.TestCase):
             senders.append(Sender(b, cb, f"r{round_no}c{i}b"))
         for s in senders:
             s.start()
+        # The thing under test: a kill at a random moment of the senders' work.
         time.sleep(rng.uniform(0.05, 0.6))
         d.proc.send_signal(signal.SIGKILL)
         d.proc.wait(10)
@@ -545,7 +546,7 @@ max_connections = 1024
         hog = subprocess.Popen([sys.executable, "-c", NEVER_READS_HOG, self.d.mcp_sock, "1.5"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.probe.start()
-        time.sleep(1.5)
+        time.sleep(1.5)  # the interval measured: the probe runs while the hog's 1.5 s run
         samples = self.probe.stop()
         out, err = hog.communicate(timeout=120)
         self.assertEqual(hog.returncode, 0, err)
@@ -568,7 +569,7 @@ max_connections = 1024
         self.probe.start()
         for byte in frame:
             s.send(bytes([byte]))
-            time.sleep(0.05)
+            time.sleep(0.05)  # the thing under test: a byte every 50 ms
         samples = self.probe.stop()
         s.settimeout(10)
         self.assertEqual(json.loads(s.recv(4096).decode())["id"], "slow")
@@ -604,13 +605,19 @@ max_connections = 1024
                 s = socket.socket(socket.AF_UNIX)
                 s.connect(self.d.mcp_sock)
                 socks.append(s)
-            time.sleep(0.5)
-            # The daemon closes the ones beyond its cap: those read EOF at once.
+            # The daemon closes the ones beyond its cap: those read EOF.
             poller = select.poll()
             for s in socks:
                 poller.register(s, select.POLLIN)
-            closed = {fd for fd, ev in poller.poll(0) if ev & (select.POLLIN | select.POLLHUP)}
-            open_count = len(socks) - len(closed)
+
+            def still_open():
+                closed = {fd for fd, ev in poller.poll(0)
+                          if ev & (select.POLLIN | select.POLLHUP)}
+                return len(socks) - len(closed)
+
+            wait_until(lambda: still_open() <= 1024 and "max_connections" in self.d.read_log(),
+                       60, "the daemon to close the connections beyond its cap", interval=0.05)
+            open_count = still_open()
             samples = self.probe.stop()
             # The probe pair and the harness's own connections hold a few of the 1,024 places.
             self.assertLessEqual(open_count, 1024)
@@ -620,11 +627,18 @@ max_connections = 1024
             for s in socks:
                 s.close()
         self.judge("10,000 connections", samples)
-        # Places free up when the hog lets go.
-        time.sleep(0.5)
-        c = self.d.connect()
-        self.clients.append(c)
-        c.initialize()
+        # Places free up when the hog lets go: a new connection is served once the daemon has
+        # seen the closes (until then it is over the cap and closed at once).
+        def served():
+            c = self.d.connect()
+            try:
+                c.initialize()
+                return c
+            except (EOFError, OSError, TimeoutError):
+                c.close()
+                return None
+
+        self.clients.append(wait_until(served, 30, "a new connection to be served"))
 
     def flood(self, payload, seconds, init):
         """Runs FLOOD_HOG (its own process, so the probe measures the daemon, not this
@@ -636,7 +650,7 @@ max_connections = 1024
                                 str(seconds), "init" if init else "raw"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.probe.start()
-        time.sleep(seconds)
+        time.sleep(seconds)  # the interval measured: the probe runs while the flood does
         samples = self.probe.stop()
         out, err = hog.communicate(timeout=180)
         self.assertEqual(hog.returncode, 0, err)
