@@ -15,6 +15,7 @@
 #include <cstring>
 #include <memory>
 
+#include "common/ctl_protocol.h"
 #include "common/exit_codes.h"
 #include "common/fd.h"
 #include "ctl/commands.h"
@@ -84,7 +85,7 @@ std::string command_text(const Json& approval) {
 }
 
 Json find_approval(Context& ctx, const std::string& id) {
-  Json r = ctx.call("approvals");
+  Json r = ctx.call(ctl_protocol::kApprovals);
   for (const Json& a : r.value("approvals", Json::array())) {
     if (a.value("id", "") == id) return a;
   }
@@ -94,7 +95,7 @@ Json find_approval(Context& ctx, const std::string& id) {
 }
 
 int run_list(Context& ctx) {
-  Json r = ctx.call("approvals");
+  Json r = ctx.call(ctl_protocol::kApprovals);
   if (ctx.json) {
     print_json(r);
     return exit_code::kOk;
@@ -206,7 +207,7 @@ int run_approve(Context& ctx, const std::string& id) {
   tty_write(tty.get(), "Run this? [y/N] ");
   const bool yes = is_yes(tty_read_line(tty.get()));
   Json params{{"id", id}, {"decision", yes ? "approve" : "deny"}, {"argv", a["argv"]}};
-  Json r = ctx.call("approval_decide", params);
+  Json r = ctx.call(ctl_protocol::kApprovalDecide, params);
   if (ctx.json) print_json(r);
   if (yes) {
     if (!ctx.json) {
@@ -221,7 +222,7 @@ int run_approve(Context& ctx, const std::string& id) {
 }
 
 int run_deny(Context& ctx, const std::string& id) {
-  Json r = ctx.call("approval_decide", Json{{"id", id}, {"decision", "deny"}});
+  Json r = ctx.call(ctl_protocol::kApprovalDecide, Json{{"id", id}, {"decision", "deny"}});
   if (ctx.json) {
     print_json(r);
   } else {

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "common/ctl_protocol.h"
 #include "common/exit_codes.h"
 #include "ctl/commands.h"
 
@@ -24,7 +25,7 @@ bool all_digits(const std::string& s) {
 }
 
 int run_verify(Context& ctx) {
-  Json r = ctx.call("audit_verify", Json::object(), 600);
+  Json r = ctx.call(ctl_protocol::kAuditVerify, Json::object(), 600);
   const bool ok = r.value("ok", false);
   if (ctx.json) {
     print_json(r);
@@ -66,7 +67,7 @@ int run_audit(Context& ctx, const AuditOptions& o) {
   if (limit < 1) throw CtlError(exit_code::kUsage, "LIMIT must be at least 1");
   Json params{{"limit", limit}};
   if (!conv.empty()) params["conversation_id"] = conv;
-  Json r = ctx.call("audit", params);
+  Json r = ctx.call(ctl_protocol::kAudit, params);
   if (ctx.json) {
     print_json(r);
     return exit_code::kOk;

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "common/ctl_protocol.h"
 #include "common/exit_codes.h"
 #include "ctl/commands.h"
 
@@ -20,7 +21,7 @@ std::string str(const Json& j, const char* key, const char* fallback = "-") {
 std::string arrow(const Style& s) { return s.unicode ? " → " : " -> "; }
 
 int run_list(Context& ctx) {
-  Json r = ctx.call("list");
+  Json r = ctx.call(ctl_protocol::kList);
   if (ctx.json) {
     print_json(r);
     return exit_code::kOk;
@@ -68,7 +69,7 @@ void print_session_line(const Context& ctx, const Json& show, const char* who) {
 }
 
 int run_show(Context& ctx, const std::string& conv, bool full) {
-  Json r = ctx.call("show", Json{{"conversation_id", conv}});
+  Json r = ctx.call(ctl_protocol::kShow, Json{{"conversation_id", conv}});
   if (ctx.json) {
     print_json(r);
     return exit_code::kOk;
@@ -124,7 +125,7 @@ int run_show(Context& ctx, const std::string& conv, bool full) {
 }
 
 int run_tokens(Context& ctx, const std::string& conv) {
-  Json r = ctx.call("tokens", Json{{"conversation_id", conv}});
+  Json r = ctx.call(ctl_protocol::kTokens, Json{{"conversation_id", conv}});
   ctx.warn("these tokens let anyone act as the two sessions of " + conv +
            "; hand them only to the session they belong to (this read is in the audit trail)");
   if (ctx.json) {
@@ -140,7 +141,7 @@ int run_tokens(Context& ctx, const std::string& conv) {
 }
 
 int run_cleanup(Context& ctx) {
-  Json r = ctx.call("cleanup");
+  Json r = ctx.call(ctl_protocol::kCleanup);
   if (ctx.json) {
     print_json(r);
     return exit_code::kOk;
@@ -189,7 +190,7 @@ int run_watch(Context& ctx, const std::string& conv) {
   std::signal(SIGPIPE, SIG_IGN);
   Json params = Json::object();
   if (!conv.empty()) params["conversation_id"] = conv;
-  ctx.call("watch", params);
+  ctx.call(ctl_protocol::kWatch, params);
   if (::isatty(::fileno(stderr))) {
     std::fprintf(stderr, "watching %s (Ctrl-C to stop)\n",
                  conv.empty() ? "every conversation" : conv.c_str());

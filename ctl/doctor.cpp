@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "cb_config.h"
+#include "common/ctl_protocol.h"
 #include "common/exit_codes.h"
 #include "common/paths.h"
 #include "common/unix_socket.h"
@@ -220,7 +221,7 @@ int run_doctor(Context& ctx) {
 
   bool reachable = false;
   try {
-    ctx.call("ping", Json::object(), 10);
+    ctx.call(ctl_protocol::kPing, Json::object(), 10);
     reachable = true;
     checks.push_back(
         {"daemon on ctl.sock", State::kOk, (dir / paths::kCtlSocket).string() + " answers"});
@@ -232,7 +233,7 @@ int run_doctor(Context& ctx) {
   if (reachable) {
     Json version;
     try {
-      version = ctx.call("version", Json::object(), 10);
+      version = ctx.call(ctl_protocol::kVersion, Json::object(), 10);
       const std::string v = version.value("version", "?");
       if (v == CB_VERSION) {
         checks.push_back({"version", State::kOk, "daemon and claude-bridgectl are both " + v});
@@ -245,7 +246,7 @@ int run_doctor(Context& ctx) {
       checks.push_back({"version", State::kFail, e.what()});
     }
     try {
-      const Json r = ctx.call("integrity", Json::object(), 600);
+      const Json r = ctx.call(ctl_protocol::kIntegrity, Json::object(), 600);
       if (r.value("ok", false)) {
         checks.push_back({"database integrity", State::kOk,
                           r.value("database", "") + " passes integrity_check (schema " +

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "common/ctl_protocol.h"
 #include "common/exit_codes.h"
 #include "ctl/commands.h"
 
@@ -62,7 +63,7 @@ bool is_table(const Json& j) {
 std::string cell_text(const Json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
 int run_stats(Context& ctx) {
-  Json r = ctx.call("stats");
+  Json r = ctx.call(ctl_protocol::kStats);
   if (ctx.json) {
     print_json(r);
     return exit_code::kOk;
@@ -173,7 +174,7 @@ int run_redact(Context& ctx, bool explain) {
     }
   }
   if (std::ferror(stdin)) throw CtlError(exit_code::kFailure, "cannot read stdin");
-  Json r = ctx.call("redact", Json{{"text", text}});
+  Json r = ctx.call(ctl_protocol::kRedact, Json{{"text", text}});
   if (ctx.json) {
     print_json(r);
     return exit_code::kOk;

@@ -13,6 +13,7 @@
 #include <iostream>
 #include <memory>
 
+#include "common/ctl_protocol.h"
 #include "common/exit_codes.h"
 #include "ctl/commands.h"
 
@@ -72,14 +73,14 @@ struct ExportOptions {
 Json fetch_export(Context& ctx, const ExportOptions& o) {
   Json params{{"conversation_id", o.conv}};
   if (o.page_bytes > 0) params["page_bytes"] = o.page_bytes;
-  Json doc = ctx.call("export", params, kFileTimeoutSeconds);
+  Json doc = ctx.call(ctl_protocol::kExport, params, kFileTimeoutSeconds);
   for (;;) {
     const Json page = doc.value("page", Json::object());
     doc.erase("page");
     const Json next_after = page.value("next_after_id", Json());
     if (page.value("complete", true) || !next_after.is_number_integer()) return doc;
     params["after_id"] = next_after;
-    Json next = ctx.call("export", params, kFileTimeoutSeconds);
+    Json next = ctx.call(ctl_protocol::kExport, params, kFileTimeoutSeconds);
     for (auto& m : next["messages"]) doc["messages"].push_back(std::move(m));
     doc["page"] = next.value("page", Json::object());
   }
@@ -116,7 +117,7 @@ int run_import(Context& ctx, const std::string& file) {
   if (!fs::exists(path, ec)) {
     throw CtlError(exit_code::kFailure, path.string() + ": no such file");
   }
-  Json r = ctx.call("import", Json{{"path", path.string()}}, kFileTimeoutSeconds);
+  Json r = ctx.call(ctl_protocol::kImport, Json{{"path", path.string()}}, kFileTimeoutSeconds);
   if (ctx.json) {
     print_json(r);
   } else {
@@ -134,8 +135,8 @@ int run_import(Context& ctx, const std::string& file) {
 
 int run_backup(Context& ctx, const std::string& file, bool force) {
   const fs::path path = absolute(file);
-  Json r =
-      ctx.call("backup", Json{{"path", path.string()}, {"overwrite", force}}, kFileTimeoutSeconds);
+  Json r = ctx.call(ctl_protocol::kBackup, Json{{"path", path.string()}, {"overwrite", force}},
+                    kFileTimeoutSeconds);
   if (ctx.json) {
     print_json(r);
   } else {
@@ -168,8 +169,8 @@ int run_restore(Context& ctx, const std::string& file, bool check_only, bool yes
   if (!check_only && !yes && ::isatty(STDIN_FILENO) == 1 && !confirm_restore(path)) {
     throw CtlError(exit_code::kFailure, "restore cancelled; nothing changed");
   }
-  Json r = ctx.call("restore", Json{{"path", path.string()}, {"check_only", check_only}},
-                    kFileTimeoutSeconds);
+  Json r = ctx.call(ctl_protocol::kRestore,
+                    Json{{"path", path.string()}, {"check_only", check_only}}, kFileTimeoutSeconds);
   if (ctx.json) {
     print_json(r);
   } else if (check_only) {
