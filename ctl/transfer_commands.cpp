@@ -122,7 +122,7 @@ int run_import(Context& ctx, const std::string& file) {
     print_json(r);
   } else {
     std::printf(
-        "Imported %s: %lld message%s, %lld status%s\n", r.value("conversation_id", "").c_str(),
+        "Imported %s: %lld message%s, %lld status%s\n", field(r, "conversation_id", "").c_str(),
         static_cast<long long>(r.value("messages", 0)), r.value("messages", 0) == 1 ? "" : "s",
         static_cast<long long>(r.value("statuses", 0)), r.value("statuses", 0) == 1 ? "" : "es");
   }
@@ -166,8 +166,16 @@ bool confirm_restore(const fs::path& path) {
 
 int run_restore(Context& ctx, const std::string& file, bool check_only, bool yes) {
   const fs::path path = absolute(file);
-  if (!check_only && !yes && ::isatty(STDIN_FILENO) == 1 && !confirm_restore(path)) {
-    throw CtlError(exit_code::kFailure, "restore cancelled; nothing changed");
+  if (!check_only && !yes) {
+    // Replacing every conversation is never done on a silent default: without a person at a
+    // terminal to ask, the caller must say --yes.
+    if (::isatty(STDIN_FILENO) != 1) {
+      throw CtlError(exit_code::kUsage,
+                     "restore replaces the whole database and stdin is not a terminal to ask "
+                     "on; nothing changed — run it again with --yes to restore without asking");
+    }
+    if (!confirm_restore(path))
+      throw CtlError(exit_code::kFailure, "restore cancelled; nothing changed");
   }
   Json r = ctx.call(ctl_protocol::kRestore,
                     Json{{"path", path.string()}, {"check_only", check_only}}, kFileTimeoutSeconds);
@@ -230,7 +238,8 @@ void add_transfer_commands(CLI::App& app, Context& ctx, std::vector<Command>& ou
       app.add_subcommand("restore", "Replace the live database with a backup, after validating it");
   restore->add_option("FILE", *rfile, "A file written by claude-bridgectl backup")->required();
   restore->add_flag("--check", *rcheck, "Only validate FILE; change nothing");
-  restore->add_flag("-y,--yes", *ryes, "Do not ask for confirmation on a terminal");
+  restore->add_flag("-y,--yes", *ryes,
+                    "Do not ask for confirmation (required when stdin is not a terminal)");
   out.push_back(
       {restore, [&ctx, rfile, rcheck, ryes] { return run_restore(ctx, *rfile, *rcheck, *ryes); }});
 }

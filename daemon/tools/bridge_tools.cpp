@@ -91,10 +91,8 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
       "Start a conversation with a partner session. You become session \"a\" and receive both "
       "tokens; hand conversation_id and session_b_token to your partner.",
       schema::object(
-          Json{{"my_role", {{"type", "string"}, {"minLength", 3}, {"maxLength", 100},
-                            {"description", "Your role, e.g. backend_developer"}}},
-               {"partner_role", {{"type", "string"}, {"minLength", 3}, {"maxLength", 100},
-                                 {"description", "Your partner's role, e.g. frontend_developer"}}}},
+          Json{{"my_role", schema::role("Your role, e.g. backend_developer")},
+               {"partner_role", schema::role("Your partner's role, e.g. frontend_developer")}},
           Json::array({"my_role", "partner_role"})),
       schema::object(Json{{"conversation_id", schema::conversation_id()},
                           {"session_id", schema::session_id()},

@@ -22,6 +22,14 @@ Json token() {
               {"description", "Your session token (64 hex characters) from create_conversation."}};
 }
 
+Json role(const char* description) {
+  return Json{{"type", "string"},
+              {"minLength", 3},
+              {"maxLength", 100},
+              {"pattern", "^[^\\x00-\\x1F\\x7F]*$"},
+              {"description", description}};
+}
+
 Json iso_time() { return Json{{"type", "string"}, {"description", "ISO-8601 UTC time"}}; }
 
 Json nullable(Json s) {

@@ -10,6 +10,10 @@ using Json = nlohmann::json;
 Json conversation_id();
 Json session_id();
 Json token();
+// A role (create_conversation's my_role / partner_role): 3..100 characters, no control
+// characters (C0 or DEL) — a role is a name shown to the partner's model and to the operator,
+// and a newline or an escape sequence in it could forge lines in either.
+Json role(const char* description);
 Json iso_time();
 Json nullable(Json s);
 // An object schema with the given properties, all listed in `required`, no others allowed.
