@@ -108,6 +108,9 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
                                   "expires_at", "next_step"})),
       mcp::ToolAnnotations{false, false, false, false},
       [b](Json args, CallContext& ctx) -> awaitable<ToolResult> {
+        if (std::string problem = schema::role_problem(args); !problem.empty()) {
+          co_return ToolResult::error(std::move(problem));
+        }
         co_return to_tool_result(b->create_conversation(caller_of(ctx),
                                                         args.at("my_role").get<std::string>(),
                                                         args.at("partner_role").get<std::string>()));
