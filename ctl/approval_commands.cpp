@@ -15,54 +15,29 @@
 #include <cstring>
 #include <memory>
 
+#include "common/ctl_protocol.h"
 #include "common/exit_codes.h"
 #include "common/fd.h"
+#include "common/visible.h"
 #include "ctl/commands.h"
 
 namespace cb::ctl {
 namespace {
 
+// Strings for the person, escaped by cb::visible() (output.h's field()).
 std::string str(const Json& j, const char* key, const char* fallback = "-") {
-  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return fallback;
-  if (j[key].is_string()) return j[key].get<std::string>();
-  return j[key].dump();
+  return field(j, key, fallback);
 }
 
-// True when `s` contains a C0 control, DEL or a C1 control (U+0080..U+009F as UTF-8): bytes
-// that could move the cursor or rewrite what the person reads.
-bool has_control(std::string_view s) {
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c == 0x7f) return true;
-    if (c == 0xC2 && i + 1 < s.size()) {
-      const auto d = static_cast<unsigned char>(s[i + 1]);
-      if (d >= 0x80 && d <= 0x9f) return true;
-    }
-  }
-  return false;
-}
-
-// One argument as a person should read it: bare when it is plain, in '...' otherwise, and as
-// $'...' with \xNN escapes when it holds control characters. Never lets the daemon's text
-// drive the terminal.
+// One argument as a person should read it and as bash would read it back: bare when it is
+// plain, in '...' otherwise, and as $'...' when it holds anything cb::visible() escapes
+// (control and format characters, invalid UTF-8). What the person approves looks exactly like
+// what runs: a right-to-left override or a zero-width space shows as \u202E / \u200B.
 std::string quote_arg(std::string_view s) {
   static constexpr std::string_view kPlain =
       "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-";
   if (!s.empty() && s.find_first_not_of(kPlain) == std::string_view::npos) return std::string(s);
-  if (has_control(s)) {
-    std::string out = "$'";
-    for (char ch : s) {
-      const auto c = static_cast<unsigned char>(ch);
-      if (c < 0x20 || c >= 0x7f || c == '\'' || c == '\\') {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\x%02x", c);
-        out += buf;
-      } else {
-        out.push_back(ch);
-      }
-    }
-    return out + "'";
-  }
+  if (!is_visible(s)) return "$'" + visible(s, Visible::kShellQuoted) + "'";
   std::string out = "'";
   for (char ch : s) {
     if (ch == '\'') {
@@ -84,7 +59,7 @@ std::string command_text(const Json& approval) {
 }
 
 Json find_approval(Context& ctx, const std::string& id) {
-  Json r = ctx.call("approvals");
+  Json r = ctx.call(ctl_protocol::kApprovals);
   for (const Json& a : r.value("approvals", Json::array())) {
     if (a.value("id", "") == id) return a;
   }
@@ -94,7 +69,7 @@ Json find_approval(Context& ctx, const std::string& id) {
 }
 
 int run_list(Context& ctx) {
-  Json r = ctx.call("approvals");
+  Json r = ctx.call(ctl_protocol::kApprovals);
   if (ctx.json) {
     print_json(r);
     return exit_code::kOk;
@@ -110,7 +85,7 @@ int run_list(Context& ctx) {
            {str(a, "conversation_id")},
            {str(a, "session_id") + " (" + cut(str(a, "role"), 24, ctx.out) + ")"},
            {str(a, "mode"), str(a, "mode") == "safe" ? nullptr : sgr::kYellow},
-           {quote_arg(str(a, "workspace"))},
+           {quote_arg(raw_field(a, "workspace"))},
            {short_time(a["expires_at"])},
            {cut(command_text(a), 80, ctx.out)}});
   }
@@ -173,9 +148,9 @@ std::string request_text(const Json& a) {
   const std::string mode = str(a, "mode");
   std::string t;
   t += "Command execution request " + str(a, "id") + "\n";
-  t += "  from:       session " + str(a, "session_id") + " (" + quote_arg(str(a, "role")) +
+  t += "  from:       session " + str(a, "session_id") + " (" + quote_arg(raw_field(a, "role")) +
        ") of " + str(a, "conversation_id") + "\n";
-  t += "  workspace:  " + quote_arg(str(a, "workspace")) +
+  t += "  workspace:  " + quote_arg(raw_field(a, "workspace")) +
        (mode == "safe" ? " (read-only)" : " (writable)") + "\n";
   t += "  mode:       " + mode + "\n";
   t += "  sandbox:    yes (bubblewrap, no shell)\n";
@@ -206,27 +181,30 @@ int run_approve(Context& ctx, const std::string& id) {
   tty_write(tty.get(), "Run this? [y/N] ");
   const bool yes = is_yes(tty_read_line(tty.get()));
   Json params{{"id", id}, {"decision", yes ? "approve" : "deny"}, {"argv", a["argv"]}};
-  Json r = ctx.call("approval_decide", params);
+  Json r = ctx.call(ctl_protocol::kApprovalDecide, params);
   if (ctx.json) print_json(r);
   if (yes) {
     if (!ctx.json) {
-      std::printf("%s approved %s: it runs now; the result goes to the requesting session and "
-                  "its partner.\n",
-                  paint(ctx.out, sgr::kGreen, ctx.out.unicode ? "✓" : "OK").c_str(), id.c_str());
+      std::printf(
+          "%s approved %s: it runs now; the result goes to the requesting session and "
+          "its partner.\n",
+          paint(ctx.out, sgr::kGreen, ctx.out.unicode ? "✓" : "OK").c_str(), visible(id).c_str());
     }
     return exit_code::kOk;
   }
-  if (!ctx.json) std::printf("Denied %s: nothing runs; the requesting session is told.\n", id.c_str());
+  if (!ctx.json) {
+    std::printf("Denied %s: nothing runs; the requesting session is told.\n", visible(id).c_str());
+  }
   return exit_code::kFailure;
 }
 
 int run_deny(Context& ctx, const std::string& id) {
-  Json r = ctx.call("approval_decide", Json{{"id", id}, {"decision", "deny"}});
+  Json r = ctx.call(ctl_protocol::kApprovalDecide, Json{{"id", id}, {"decision", "deny"}});
   if (ctx.json) {
     print_json(r);
   } else {
-    std::printf("Denied %s (%s): nothing runs; the requesting session is told.\n", id.c_str(),
-                cut(str(r, "command"), 80, ctx.out).c_str());
+    std::printf("Denied %s (%s): nothing runs; the requesting session is told.\n",
+                visible(id).c_str(), cut(str(r, "command"), 80, ctx.out).c_str());
   }
   return exit_code::kOk;
 }

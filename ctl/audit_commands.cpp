@@ -2,7 +2,9 @@
 #include <cstdio>
 #include <memory>
 
+#include "common/ctl_protocol.h"
 #include "common/exit_codes.h"
+#include "common/visible.h"
 #include "ctl/commands.h"
 
 namespace cb::ctl {
@@ -15,6 +17,15 @@ struct AuditOptions {
   bool verify = false;
 };
 
+// conv_ + 16 lowercase hex digits, as the daemon makes them and import requires.
+bool is_conversation_id(const std::string& s) {
+  if (s.size() != 21 || s.rfind("conv_", 0) != 0) return false;
+  for (std::size_t i = 5; i < s.size(); ++i) {
+    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return false;
+  }
+  return true;
+}
+
 bool all_digits(const std::string& s) {
   if (s.empty() || s.size() > 9) return false;
   for (char c : s) {
@@ -24,7 +35,7 @@ bool all_digits(const std::string& s) {
 }
 
 int run_verify(Context& ctx) {
-  Json r = ctx.call("audit_verify", Json::object(), 600);
+  Json r = ctx.call(ctl_protocol::kAuditVerify, Json::object(), 600);
   const bool ok = r.value("ok", false);
   if (ctx.json) {
     print_json(r);
@@ -34,9 +45,9 @@ int run_verify(Context& ctx) {
                 static_cast<long long>(r.value("entries", 0)));
   }
   if (!ok) {
-    throw CtlError(exit_code::kFailure, "audit chain broken at entry " +
-                                            std::to_string(r.value("first_bad_id", 0)) + ": " +
-                                            r.value("problem", std::string("unknown problem")));
+    throw CtlError(exit_code::kFailure,
+                   "audit chain broken at entry " + std::to_string(r.value("first_bad_id", 0)) +
+                       ": " + visible(r.value("problem", std::string("unknown problem"))));
   }
   return exit_code::kOk;
 }
@@ -56,17 +67,22 @@ int run_audit(Context& ctx, const AuditOptions& o) {
     if (all_digits(a) && !have_limit) {
       limit = std::stoll(a);
       have_limit = true;
-    } else if (conv.empty() && !all_digits(a)) {
+    } else if (conv.empty() && is_conversation_id(a)) {
       conv = a;
+    } else if (!a.empty() && a[0] == '-') {
+      throw CtlError(exit_code::kUsage,
+                     "LIMIT must be a number of entries, at least 1; got `" + visible(a) + "`");
     } else {
       throw CtlError(exit_code::kUsage,
-                     "audit takes [CONV] [LIMIT]; did not understand `" + a + "`");
+                     "audit takes [CONV] [LIMIT] (conv_ + 16 hex digits, a count); did not "
+                     "understand `" +
+                         visible(a) + "`");
     }
   }
   if (limit < 1) throw CtlError(exit_code::kUsage, "LIMIT must be at least 1");
   Json params{{"limit", limit}};
   if (!conv.empty()) params["conversation_id"] = conv;
-  Json r = ctx.call("audit", params);
+  Json r = ctx.call(ctl_protocol::kAudit, params);
   if (ctx.json) {
     print_json(r);
     return exit_code::kOk;

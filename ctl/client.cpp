@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "common/ctl_protocol.h"
 #include "common/exit_codes.h"
 #include "common/paths.h"
 #include "common/unix_socket.h"
@@ -118,7 +119,7 @@ Json Client::call(const std::string& method, Json params, int timeout_seconds) {
     }
     if (!msg->is_object()) continue;
     if (msg->contains("method")) {
-      if (msg->value("method", "") == "event" && msg->contains("params")) {
+      if (msg->value("method", "") == ctl_protocol::kEvent && msg->contains("params")) {
         events_.push_back((*msg)["params"]);
       }
       continue;
@@ -129,9 +130,9 @@ Json Client::call(const std::string& method, Json params, int timeout_seconds) {
       const int code = e.value("code", 0);
       std::string text = e.value("message", std::string("unknown error"));
       int status = exit_code::kFailure;
-      if (code == kRpcInvalidParams) status = exit_code::kUsage;
-      if (code == kRpcBadInputFile) status = exit_code::kDataErr;
-      if (code == kRpcMethodNotFound) {
+      if (code == ctl_protocol::kInvalidParams) status = exit_code::kUsage;
+      if (code == ctl_protocol::kBadInputFile) status = exit_code::kDataErr;
+      if (code == ctl_protocol::kMethodNotFound) {
         text = "the daemon does not know `" + method +
                "` (is it older than this claude-bridgectl? compare `claude-bridged --version`)";
       }
@@ -150,7 +151,8 @@ std::optional<Json> Client::next_event() {
   for (;;) {
     auto msg = read_message(-1, true);
     if (!msg) return std::nullopt;
-    if (msg->is_object() && msg->value("method", "") == "event" && msg->contains("params")) {
+    if (msg->is_object() && msg->value("method", "") == ctl_protocol::kEvent &&
+        msg->contains("params")) {
       return (*msg)["params"];
     }
   }

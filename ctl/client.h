@@ -27,13 +27,6 @@ class CtlError : public std::runtime_error {
   int exit_code_;
 };
 
-// Error codes of the admin protocol (daemon/admin/admin_api.h, extra_methods.h).
-inline constexpr int kRpcNotFound = -32004;
-inline constexpr int kRpcFailed = -32000;
-inline constexpr int kRpcInvalidParams = -32602;
-inline constexpr int kRpcMethodNotFound = -32601;
-inline constexpr int kRpcBadInputFile = -32065;
-
 // Set by the SIGINT / SIGTERM handler of `watch`; blocking reads return when it turns true.
 extern std::atomic<bool> g_interrupted;
 

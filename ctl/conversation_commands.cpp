@@ -3,7 +3,9 @@
 #include <cstdio>
 #include <memory>
 
+#include "common/ctl_protocol.h"
 #include "common/exit_codes.h"
+#include "common/visible.h"
 #include "ctl/commands.h"
 
 namespace cb::ctl {
@@ -11,16 +13,16 @@ namespace {
 
 constexpr std::size_t kCutChars = 100;
 
+// Every string shown here comes from the daemon and may hold what an agent wrote: `str` is
+// output.h's field(), escaped by cb::visible().
 std::string str(const Json& j, const char* key, const char* fallback = "-") {
-  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return fallback;
-  if (j[key].is_string()) return j[key].get<std::string>();
-  return j[key].dump();
+  return field(j, key, fallback);
 }
 
 std::string arrow(const Style& s) { return s.unicode ? " → " : " -> "; }
 
 int run_list(Context& ctx) {
-  Json r = ctx.call("list");
+  Json r = ctx.call(ctl_protocol::kList);
   if (ctx.json) {
     print_json(r);
     return exit_code::kOk;
@@ -37,11 +39,11 @@ int run_list(Context& ctx) {
     std::string connected;
     for (const Json& who : c.value("connected", Json::array())) {
       if (!connected.empty()) connected += ",";
-      connected += who.get<std::string>();
+      connected += who.is_string() ? who.get<std::string>() : who.dump();
     }
     t.add({{str(c, "conversation_id"), sgr::kCyan},
-           {cut(one_line(str(c, "role_a"), ctx.out), 30, ctx.out)},
-           {cut(one_line(str(c, "role_b"), ctx.out), 30, ctx.out)},
+           {cut(one_line(raw_field(c, "role_a"), ctx.out), 30, ctx.out)},
+           {cut(one_line(raw_field(c, "role_b"), ctx.out), 30, ctx.out)},
            {short_time(c["created_at"])},
            {short_time(c["expires_at"])},
            {active ? "active" : "expired", active ? sgr::kGreen : sgr::kDim},
@@ -68,7 +70,7 @@ void print_session_line(const Context& ctx, const Json& show, const char* who) {
 }
 
 int run_show(Context& ctx, const std::string& conv, bool full) {
-  Json r = ctx.call("show", Json{{"conversation_id", conv}});
+  Json r = ctx.call(ctl_protocol::kShow, Json{{"conversation_id", conv}});
   if (ctx.json) {
     print_json(r);
     return exit_code::kOk;
@@ -95,10 +97,14 @@ int run_show(Context& ctx, const std::string& conv, bool full) {
       const Json files = m.value("files_involved", Json::array());
       if (files.is_array() && !files.empty()) {
         head += "  files:";
-        for (const Json& f : files) head += " " + (f.is_string() ? f.get<std::string>() : f.dump());
+        for (const Json& f : files) {
+          head += " " + visible(f.is_string() ? f.get<std::string>() : f.dump(), Visible::kLine);
+        }
       }
       std::printf("\n%s\n", head.c_str());
-      const std::string text = str(m, "message", "");
+      // Everything the partner's model reads, and nothing that could drive the terminal: a NUL
+      // or an ESC shows as \x00 / \x1B instead of ending or rewriting the text.
+      const std::string text = visible(raw_field(m, "message", ""), Visible::kLines);
       std::string indented = "    ";
       for (char ch : text) {
         indented += ch;
@@ -117,14 +123,14 @@ int run_show(Context& ctx, const std::string& conv, bool full) {
            {short_time(m["timestamp"])},
            {str(m, "from") + arrow(ctx.out) + str(m, "to")},
            {str(m, "action_type")},
-           {cut(one_line(str(m, "message", ""), ctx.out), kCutChars, ctx.out)}});
+           {cut(one_line(raw_field(m, "message", ""), ctx.out), kCutChars, ctx.out)}});
   }
   t.print(stdout, ctx.out, "  ");
   return exit_code::kOk;
 }
 
 int run_tokens(Context& ctx, const std::string& conv) {
-  Json r = ctx.call("tokens", Json{{"conversation_id", conv}});
+  Json r = ctx.call(ctl_protocol::kTokens, Json{{"conversation_id", conv}});
   ctx.warn("these tokens let anyone act as the two sessions of " + conv +
            "; hand them only to the session they belong to (this read is in the audit trail)");
   if (ctx.json) {
@@ -140,7 +146,7 @@ int run_tokens(Context& ctx, const std::string& conv) {
 }
 
 int run_cleanup(Context& ctx) {
-  Json r = ctx.call("cleanup");
+  Json r = ctx.call(ctl_protocol::kCleanup);
   if (ctx.json) {
     print_json(r);
     return exit_code::kOk;
@@ -152,7 +158,9 @@ int run_cleanup(Context& ctx) {
   }
   std::printf("Removed %zu expired conversation%s with their messages and statuses:\n",
               removed.size(), removed.size() == 1 ? "" : "s");
-  for (const Json& id : removed) std::printf("  %s\n", id.get<std::string>().c_str());
+  for (const Json& id : removed) {
+    std::printf("  %s\n", visible(id.is_string() ? id.get<std::string>() : id.dump()).c_str());
+  }
   return exit_code::kOk;
 }
 
@@ -165,7 +173,7 @@ std::string describe_event(const Context& ctx, const Json& e) {
   if (kind == "message") {
     return head + paint(ctx.out, sgr::kBold, "message") + " #" + str(e, "id") + " " +
            str(e, "from") + arrow(ctx.out) + str(e, "to") + " (" + str(e, "action_type") +
-           "): " + cut(one_line(str(e, "message", ""), ctx.out), kCutChars, ctx.out);
+           "): " + cut(one_line(raw_field(e, "message", ""), ctx.out), kCutChars, ctx.out);
   }
   if (kind == "status") {
     return head + paint(ctx.out, sgr::kBold, "status") + " " + str(e, "session_id") + " (" +
@@ -176,7 +184,7 @@ std::string describe_event(const Context& ctx, const Json& e) {
            str(e, "role_b");
   }
   return head + paint(ctx.out, sgr::kBold, kind) + " " +
-         e.dump(-1, ' ', false, Json::error_handler_t::replace);
+         visible(e.dump(-1, ' ', false, Json::error_handler_t::replace));
 }
 
 int run_watch(Context& ctx, const std::string& conv) {
@@ -189,10 +197,10 @@ int run_watch(Context& ctx, const std::string& conv) {
   std::signal(SIGPIPE, SIG_IGN);
   Json params = Json::object();
   if (!conv.empty()) params["conversation_id"] = conv;
-  ctx.call("watch", params);
+  ctx.call(ctl_protocol::kWatch, params);
   if (::isatty(::fileno(stderr))) {
     std::fprintf(stderr, "watching %s (Ctrl-C to stop)\n",
-                 conv.empty() ? "every conversation" : conv.c_str());
+                 conv.empty() ? "every conversation" : visible(conv).c_str());
   }
   for (;;) {
     auto e = ctx.client().next_event();

@@ -17,9 +17,11 @@
 #include <sstream>
 
 #include "cb_config.h"
+#include "common/ctl_protocol.h"
 #include "common/exit_codes.h"
 #include "common/paths.h"
 #include "common/unix_socket.h"
+#include "common/visible.h"
 #include "ctl/commands.h"
 
 namespace cb::ctl {
@@ -148,21 +150,32 @@ Check check_server_key(const Json& paths_json) {
   return {name, State::kOk, key.string() + " (" + octal(st.st_mode) + ", 32 bytes, yours)"};
 }
 
+// systemd is one way to run the daemon, not a requirement: without a user manager, or with the
+// units installed but not enabled (scripts/install --no-systemd), the shim starts the daemon
+// on demand, so those are "not checked" with the way to switch, never a failure.
 Check check_systemd() {
   const std::string name = "systemd user units";
+  const std::string on_demand = "the shim starts the daemon on demand";
   if (!find_on_path("systemctl")) return {name, State::kSkipped, "not checked (no systemctl)"};
+  const auto manager = run_capture({"systemctl", "--user", "show-environment"}, 5000);
+  if (manager.status != 0) {
+    const std::string why = first_line(manager.output);
+    return {name, State::kSkipped,
+            "not checked: no systemd user manager answers (" +
+                (why.empty() ? std::string("systemctl --user failed") : why) + "); " + on_demand};
+  }
   const auto r = run_capture({"systemctl", "--user", "is-enabled", "claude-bridge.socket"}, 5000);
   const std::string state = first_line(r.output);
   if (r.status == 0) return {name, State::kOk, "claude-bridge.socket is " + state};
   if (state == "disabled" || state == "masked" || state == "linked") {
-    return {name, State::kFail,
-            "claude-bridge.socket is " + state +
-                " — run: systemctl --user enable --now claude-bridge.socket"};
+    return {name, State::kSkipped,
+            "not used: claude-bridge.socket is " + state + "; " + on_demand +
+                " (to have systemd start it: systemctl --user enable --now claude-bridge.socket)"};
   }
   if (state == "not-found" || r.output.find("No such file") != std::string::npos) {
-    return {name, State::kFail,
-            "claude-bridge.socket is not installed — install the units (see README), then: "
-            "systemctl --user enable --now claude-bridge.socket"};
+    return {name, State::kSkipped,
+            "not used: claude-bridge.socket is not installed; " + on_demand +
+                " (to have systemd start it: scripts/install, see docs/install.md)"};
   }
   return {name, State::kSkipped,
           "not checked (systemctl --user answered: " + (state.empty() ? "nothing" : state) + ")"};
@@ -220,7 +233,7 @@ int run_doctor(Context& ctx) {
 
   bool reachable = false;
   try {
-    ctx.call("ping", Json::object(), 10);
+    ctx.call(ctl_protocol::kPing, Json::object(), 10);
     reachable = true;
     checks.push_back(
         {"daemon on ctl.sock", State::kOk, (dir / paths::kCtlSocket).string() + " answers"});
@@ -232,7 +245,7 @@ int run_doctor(Context& ctx) {
   if (reachable) {
     Json version;
     try {
-      version = ctx.call("version", Json::object(), 10);
+      version = ctx.call(ctl_protocol::kVersion, Json::object(), 10);
       const std::string v = version.value("version", "?");
       if (v == CB_VERSION) {
         checks.push_back({"version", State::kOk, "daemon and claude-bridgectl are both " + v});
@@ -245,7 +258,7 @@ int run_doctor(Context& ctx) {
       checks.push_back({"version", State::kFail, e.what()});
     }
     try {
-      const Json r = ctx.call("integrity", Json::object(), 600);
+      const Json r = ctx.call(ctl_protocol::kIntegrity, Json::object(), 600);
       if (r.value("ok", false)) {
         checks.push_back({"database integrity", State::kOk,
                           r.value("database", "") + " passes integrity_check (schema " +
@@ -295,7 +308,7 @@ int run_doctor(Context& ctx) {
           mark = paint(s, sgr::kDim, s.unicode ? "–" : "[--]  ");
           break;
       }
-      std::printf("%s %s: %s\n", mark.c_str(), c.name.c_str(), c.detail.c_str());
+      std::printf("%s %s: %s\n", mark.c_str(), c.name.c_str(), visible(c.detail).c_str());
     }
   }
   return all_ok ? exit_code::kOk : exit_code::kFailure;

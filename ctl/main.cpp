@@ -7,6 +7,7 @@
 #include "cb_config.h"
 #include "common/exit_codes.h"
 #include "common/paths.h"
+#include "common/visible.h"
 #include "ctl/commands.h"
 
 namespace cb::ctl {
@@ -24,7 +25,7 @@ Json Context::call(const std::string& method, Json params, int timeout_seconds) 
 
 void Context::warn(const std::string& line) const {
   std::fprintf(stderr, "claude-bridgectl: %s\n",
-               paint(err, sgr::kYellow, "warning: " + line).c_str());
+               paint(err, sgr::kYellow, "warning: " + visible(line)).c_str());
 }
 
 }  // namespace cb::ctl
@@ -91,7 +92,9 @@ int main(int argc, char** argv) {
     return exit_code::kUsage;
   } catch (const CtlError& e) {
     std::fflush(stdout);
-    std::fprintf(stderr, "claude-bridgectl: %s\n", paint(ctx.err, sgr::kRed, e.what()).c_str());
+    // The daemon's error texts may quote what an agent or a file held: one line, escaped.
+    std::fprintf(stderr, "claude-bridgectl: %s\n",
+                 paint(ctx.err, sgr::kRed, cb::visible(e.what())).c_str());
     return e.exit_code();
   } catch (const std::exception& e) {
     std::fflush(stdout);

@@ -1,14 +1,17 @@
 // The readable side of `export --format markdown`: a transcript for people, not for import.
+// Every string of the document passes through cb::visible(): a NUL, an escape sequence or a
+// right-to-left override shows as \x00, \x1B, \u202E, in the file as on the screen.
 #include <sstream>
 
+#include "common/visible.h"
 #include "ctl/commands.h"
 
 namespace cb::ctl {
 namespace {
 
+// One line of the document (headers, table cells, file names).
 std::string text_of(const Json& j, const char* key, const char* fallback = "") {
-  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return fallback;
-  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
+  return field(j, key, fallback);
 }
 
 // Markdown table cells: a pipe or a newline would end the cell.
@@ -63,24 +66,26 @@ std::string export_markdown(const Json& doc) {
        << role(to) << ") · " << text_of(m, "action_type") << " · " << text_of(m, "timestamp")
        << "\n\n";
     if (m.contains("read_at") && m["read_at"].is_string()) {
-      md << "*read " << m["read_at"].get<std::string>() << "*";
+      md << "*read " << text_of(m, "read_at") << "*";
     } else {
       md << "*unread*";
     }
     const Json files = m.value("files_involved", Json::array());
     if (files.is_array() && !files.empty()) {
       md << " · files:";
-      for (const Json& f : files)
-        md << " `" << (f.is_string() ? f.get<std::string>() : f.dump()) << "`";
+      for (const Json& f : files) {
+        md << " `" << visible(f.is_string() ? f.get<std::string>() : f.dump()) << "`";
+      }
     }
     const Json red = m.value("redactions", Json::object());
     if (red.is_object() && !red.empty()) {
       md << " · redacted:";
-      for (const auto& [kind, n] : red.items()) md << " " << kind << " ×" << n.dump();
+      for (const auto& [kind, n] : red.items())
+        md << " " << visible(kind) << " ×" << visible(n.dump());
     }
     md << "\n\n";
     // Quoted line by line: whatever Markdown the text holds stays inside the quote.
-    std::istringstream lines(text_of(m, "message"));
+    std::istringstream lines(visible(raw_field(m, "message", ""), Visible::kLines));
     std::string line;
     bool any = false;
     while (std::getline(lines, line)) {

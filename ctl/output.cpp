@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "common/visible.h"
+
 namespace cb::ctl {
 
 Style detect_style(std::FILE* stream) {
@@ -51,35 +53,48 @@ std::string cut(std::string_view utf8, std::size_t max, const Style& style) {
 std::string one_line(std::string_view utf8, const Style& style) {
   std::string out;
   out.reserve(utf8.size());
-  for (char c : utf8) {
-    if (c == '\n') {
-      out += style.unicode ? "⏎ " : "\\n ";
-    } else if (c == '\r') {
-      continue;
-    } else if (c == '\t') {
-      out += ' ';
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += '?';  // other control characters would move the cursor
-    } else {
-      out += c;
-    }
+  for (;;) {
+    const std::size_t nl = utf8.find('\n');
+    out += visible(utf8.substr(0, nl), Visible::kLine);
+    if (nl == std::string_view::npos) return out;
+    out += style.unicode ? "⏎ " : "\\n ";
+    utf8.remove_prefix(nl + 1);
   }
-  return out;
+}
+
+std::string raw_field(const nlohmann::json& j, const char* key, const char* fallback) {
+  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return fallback;
+  if (j[key].is_string()) return j[key].get<std::string>();
+  return j[key].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string field(const nlohmann::json& j, const char* key, const char* fallback) {
+  return visible(raw_field(j, key, fallback), Visible::kLine);
 }
 
 std::string short_time(const nlohmann::json& iso) {
   if (!iso.is_string()) return "-";
   std::string s = iso.get<std::string>();
   if (s.size() >= 20 && s[10] == 'T') {
-    return s.substr(0, 10) + " " + s.substr(11, 8) + "Z";
+    return visible(s.substr(0, 10) + " " + s.substr(11, 8) + "Z");
   }
-  return s;
+  return visible(s);
 }
 
 void Table::print(std::FILE* out, const Style& style, std::string_view indent) const {
+  // Every cell through visible(): idempotent on text that already went through it, and the
+  // guarantee that no cell can move the cursor or hide a character.
+  std::vector<std::vector<Cell>> rows;
+  rows.reserve(rows_.size());
+  for (const auto& row : rows_) {
+    std::vector<Cell> safe;
+    for (const auto& cell : row)
+      safe.push_back(Cell{visible(cell.text, Visible::kLine), cell.color});
+    rows.push_back(std::move(safe));
+  }
   std::vector<std::size_t> widths(header_.size(), 0);
   for (std::size_t i = 0; i < header_.size(); ++i) widths[i] = width(header_[i]);
-  for (const auto& row : rows_) {
+  for (const auto& row : rows) {
     for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i) {
       widths[i] = std::max(widths[i], width(row[i].text));
     }
@@ -98,7 +113,7 @@ void Table::print(std::FILE* out, const Style& style, std::string_view indent) c
   std::vector<Cell> head;
   for (const auto& h : header_) head.push_back(Cell{h, nullptr});
   emit(head, sgr::kBold);
-  for (const auto& row : rows_) emit(row, nullptr);
+  for (const auto& row : rows) emit(row, nullptr);
 }
 
 void print_json(const nlohmann::json& value) {

@@ -35,8 +35,16 @@ std::string paint(const Style& style, const char* code, std::string_view text);
 std::size_t width(std::string_view utf8);
 // At most `max` code points; an ellipsis (… or ...) marks a cut.
 std::string cut(std::string_view utf8, std::size_t max, const Style& style);
-// Newlines and tabs shown as visible marks so a message stays on one table row.
+// Text an agent controls, for a person: cb::visible() (common/visible.h) with newlines shown
+// as ⏎ (or \n) so a message stays on one table row. Table::print passes every cell through
+// cb::visible() as well, so a table row is one line whatever the daemon sent.
 std::string one_line(std::string_view utf8, const Style& style);
+// A member of `j` as a person should see it: a string through cb::visible() (one line), other
+// JSON values dumped, `fallback` when absent or null.
+std::string field(const nlohmann::json& j, const char* key, const char* fallback = "-");
+// The same member exactly as the daemon sent it, for comparisons and for callers that escape
+// it in another way (a message body through cb::visible(kLines), an argument quoted for bash).
+std::string raw_field(const nlohmann::json& j, const char* key, const char* fallback = "-");
 // "2026-11-24T08:00:00.123Z" → "2026-11-24 08:00:00Z"; anything else unchanged.
 std::string short_time(const nlohmann::json& iso);
 

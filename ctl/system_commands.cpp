@@ -8,7 +8,10 @@
 #include <cstdlib>
 #include <memory>
 
+#include "common/ctl_protocol.h"
 #include "common/exit_codes.h"
+#include "common/paths.h"
+#include "common/visible.h"
 #include "ctl/commands.h"
 
 namespace cb::ctl {
@@ -62,7 +65,7 @@ bool is_table(const Json& j) {
 std::string cell_text(const Json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
 int run_stats(Context& ctx) {
-  Json r = ctx.call("stats");
+  Json r = ctx.call(ctl_protocol::kStats);
   if (ctx.json) {
     print_json(r);
     return exit_code::kOk;
@@ -138,6 +141,42 @@ std::string shell_quote(const std::string& s) {
   return out + "'";
 }
 
+// The shim's arguments that make it reach the daemon this claude-bridgectl talks to, and start
+// one with the same directories when none runs: --socket-dir when it is not the default, and
+// --state-dir / --config when the daemon there (asked briefly; none may run) or the environment
+// (CLAUDE_BRIDGE_STATE_DIR, CLAUDE_BRIDGE_CONFIG) name others than the defaults. Without them
+// the entry would autostart a second daemon on the default directories.
+std::vector<std::string> shim_args(Context& ctx) {
+  std::vector<std::string> args;
+  const fs::path socket_dir = ctx.socket_dir();
+  if (socket_dir.lexically_normal() == paths::default_socket_dir().lexically_normal()) return args;
+  args = {"--socket-dir", socket_dir.string()};
+  fs::path state = paths::resolve("", paths::kStateDirEnv, paths::default_state_dir());
+  fs::path config = paths::resolve("", paths::kConfigEnv, paths::default_config_file());
+  std::error_code ec;
+  if (fs::exists(socket_dir / paths::kCtlSocket, ec)) {
+    try {
+      const Json daemon =
+          ctx.call(ctl_protocol::kVersion, Json::object(), 5).value("paths", Json());
+      if (daemon.is_object() && daemon.value("state_dir", "") != "") {
+        state = daemon.value("state_dir", "");
+      }
+      if (daemon.is_object() && daemon.value("config", "") != "") {
+        config = daemon.value("config", "");
+      }
+    } catch (const CtlError&) {
+      // No daemon there now: the environment and the defaults are all there is to go on.
+    }
+  }
+  if (state.lexically_normal() != paths::default_state_dir().lexically_normal()) {
+    args.insert(args.end(), {"--state-dir", state.string()});
+  }
+  if (config.lexically_normal() != paths::default_config_file().lexically_normal()) {
+    args.insert(args.end(), {"--config", config.string()});
+  }
+  return args;
+}
+
 int run_mcp_config(Context& ctx, const std::string& name) {
   const auto shim = find_shim();
   if (!shim) {
@@ -145,18 +184,23 @@ int run_mcp_config(Context& ctx, const std::string& name) {
                    "cannot find claude-bridge-shim beside claude-bridgectl, in ../shim/ or on PATH "
                    "— install claude-bridge or build it (meson compile -C build)");
   }
-  const std::string command =
+  const std::vector<std::string> args = shim_args(ctx);
+  std::string command =
       "claude mcp add --scope user " + shell_quote(name) + " -- " + shell_quote(shim->string());
-  const Json snippet{
-      {"mcpServers", {{name, {{"command", shim->string()}, {"args", Json::array()}}}}}};
+  for (const auto& a : args) command += " " + shell_quote(a);
+  const Json snippet{{"mcpServers", {{name, {{"command", shim->string()}, {"args", args}}}}}};
   if (ctx.json) {
-    print_json(Json{
-        {"name", name}, {"shim", shim->string()}, {"command", command}, {"mcp_json", snippet}});
+    print_json(Json{{"name", name},
+                    {"shim", shim->string()},
+                    {"args", args},
+                    {"command", command},
+                    {"mcp_json", snippet}});
     return exit_code::kOk;
   }
   std::printf("# Register the bridge with Claude Code for all your projects:\n%s\n\n",
-              command.c_str());
-  std::printf("# Or put this in a project's .mcp.json:\n%s\n", snippet.dump(2).c_str());
+              visible(command).c_str());
+  std::printf("# Or put this in a project's .mcp.json:\n%s\n",
+              snippet.dump(2, ' ', false, Json::error_handler_t::replace).c_str());
   return exit_code::kOk;
 }
 
@@ -173,7 +217,7 @@ int run_redact(Context& ctx, bool explain) {
     }
   }
   if (std::ferror(stdin)) throw CtlError(exit_code::kFailure, "cannot read stdin");
-  Json r = ctx.call("redact", Json{{"text", text}});
+  Json r = ctx.call(ctl_protocol::kRedact, Json{{"text", text}});
   if (ctx.json) {
     print_json(r);
     return exit_code::kOk;

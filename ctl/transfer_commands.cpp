@@ -13,6 +13,7 @@
 #include <iostream>
 #include <memory>
 
+#include "common/ctl_protocol.h"
 #include "common/exit_codes.h"
 #include "ctl/commands.h"
 
@@ -72,14 +73,14 @@ struct ExportOptions {
 Json fetch_export(Context& ctx, const ExportOptions& o) {
   Json params{{"conversation_id", o.conv}};
   if (o.page_bytes > 0) params["page_bytes"] = o.page_bytes;
-  Json doc = ctx.call("export", params, kFileTimeoutSeconds);
+  Json doc = ctx.call(ctl_protocol::kExport, params, kFileTimeoutSeconds);
   for (;;) {
     const Json page = doc.value("page", Json::object());
     doc.erase("page");
     const Json next_after = page.value("next_after_id", Json());
     if (page.value("complete", true) || !next_after.is_number_integer()) return doc;
     params["after_id"] = next_after;
-    Json next = ctx.call("export", params, kFileTimeoutSeconds);
+    Json next = ctx.call(ctl_protocol::kExport, params, kFileTimeoutSeconds);
     for (auto& m : next["messages"]) doc["messages"].push_back(std::move(m));
     doc["page"] = next.value("page", Json::object());
   }
@@ -116,12 +117,12 @@ int run_import(Context& ctx, const std::string& file) {
   if (!fs::exists(path, ec)) {
     throw CtlError(exit_code::kFailure, path.string() + ": no such file");
   }
-  Json r = ctx.call("import", Json{{"path", path.string()}}, kFileTimeoutSeconds);
+  Json r = ctx.call(ctl_protocol::kImport, Json{{"path", path.string()}}, kFileTimeoutSeconds);
   if (ctx.json) {
     print_json(r);
   } else {
     std::printf(
-        "Imported %s: %lld message%s, %lld status%s\n", r.value("conversation_id", "").c_str(),
+        "Imported %s: %lld message%s, %lld status%s\n", field(r, "conversation_id", "").c_str(),
         static_cast<long long>(r.value("messages", 0)), r.value("messages", 0) == 1 ? "" : "s",
         static_cast<long long>(r.value("statuses", 0)), r.value("statuses", 0) == 1 ? "" : "es");
   }
@@ -134,8 +135,8 @@ int run_import(Context& ctx, const std::string& file) {
 
 int run_backup(Context& ctx, const std::string& file, bool force) {
   const fs::path path = absolute(file);
-  Json r =
-      ctx.call("backup", Json{{"path", path.string()}, {"overwrite", force}}, kFileTimeoutSeconds);
+  Json r = ctx.call(ctl_protocol::kBackup, Json{{"path", path.string()}, {"overwrite", force}},
+                    kFileTimeoutSeconds);
   if (ctx.json) {
     print_json(r);
   } else {
@@ -165,11 +166,19 @@ bool confirm_restore(const fs::path& path) {
 
 int run_restore(Context& ctx, const std::string& file, bool check_only, bool yes) {
   const fs::path path = absolute(file);
-  if (!check_only && !yes && ::isatty(STDIN_FILENO) == 1 && !confirm_restore(path)) {
-    throw CtlError(exit_code::kFailure, "restore cancelled; nothing changed");
+  if (!check_only && !yes) {
+    // Replacing every conversation is never done on a silent default: without a person at a
+    // terminal to ask, the caller must say --yes.
+    if (::isatty(STDIN_FILENO) != 1) {
+      throw CtlError(exit_code::kUsage,
+                     "restore replaces the whole database and stdin is not a terminal to ask "
+                     "on; nothing changed — run it again with --yes to restore without asking");
+    }
+    if (!confirm_restore(path))
+      throw CtlError(exit_code::kFailure, "restore cancelled; nothing changed");
   }
-  Json r = ctx.call("restore", Json{{"path", path.string()}, {"check_only", check_only}},
-                    kFileTimeoutSeconds);
+  Json r = ctx.call(ctl_protocol::kRestore,
+                    Json{{"path", path.string()}, {"check_only", check_only}}, kFileTimeoutSeconds);
   if (ctx.json) {
     print_json(r);
   } else if (check_only) {
@@ -229,7 +238,8 @@ void add_transfer_commands(CLI::App& app, Context& ctx, std::vector<Command>& ou
       app.add_subcommand("restore", "Replace the live database with a backup, after validating it");
   restore->add_option("FILE", *rfile, "A file written by claude-bridgectl backup")->required();
   restore->add_flag("--check", *rcheck, "Only validate FILE; change nothing");
-  restore->add_flag("-y,--yes", *ryes, "Do not ask for confirmation on a terminal");
+  restore->add_flag("-y,--yes", *ryes,
+                    "Do not ask for confirmation (required when stdin is not a terminal)");
   out.push_back(
       {restore, [&ctx, rfile, rcheck, ryes] { return run_restore(ctx, *rfile, *rcheck, *ryes); }});
 }

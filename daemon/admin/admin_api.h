@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/ctl_protocol.h"
 #include "daemon/bridge/bridge.h"
 #include "daemon/frames.h"
 #include "daemon/store/database.h"
@@ -22,8 +23,8 @@ struct AdminError : std::runtime_error {
   AdminError(int code_, const std::string& message) : std::runtime_error(message), code(code_) {}
   int code;
 };
-inline constexpr int kNotFound = -32004;
-inline constexpr int kFailed = -32000;
+inline constexpr int kNotFound = ctl_protocol::kNotFound;
+inline constexpr int kFailed = ctl_protocol::kFailed;
 
 // What admin methods may ask of the daemon besides the bridge.
 struct DaemonInfo {

@@ -1,9 +1,13 @@
 #include <spdlog/spdlog.h>
 
+#include "common/ctl_protocol.h"
 #include "daemon/admin/admin_api.h"
 #include "daemon/rpc/jsonrpc.h"
 
 namespace cb::admin {
+
+static_assert(ctl_protocol::kInvalidParams == mcp::rpc_error::kInvalidParams);
+static_assert(ctl_protocol::kMethodNotFound == mcp::rpc_error::kMethodNotFound);
 
 AdminApi::AdminApi(bridge::Bridge& bridge, DaemonInfo info) : bridge_(bridge), info_(std::move(info)) {}
 
@@ -75,7 +79,7 @@ void AdminSession::handle_frame(std::string_view frame) {
   auto fail = [&](int code, const std::string& message) {
     out_->send(mcp::error_frame(mcp::RpcError{code, message, msg.id, nullptr}));
   };
-  if (msg.method == "watch") {
+  if (msg.method == ctl_protocol::kWatch) {
     const std::string conv = params.value("conversation_id", "");
     if (watch_id_) api_.bridge().events().unsubscribe(watch_id_);
     std::weak_ptr<AdminSession> weak = shared_from_this();
@@ -83,7 +87,7 @@ void AdminSession::handle_frame(std::string_view frame) {
       auto self = weak.lock();
       if (!self || self->closed_) return;
       if (!conv.empty() && event.value("conversation_id", "") != conv) return;
-      self->out_->send(mcp::notification_frame("event", event));
+      self->out_->send(mcp::notification_frame(ctl_protocol::kEvent, event));
     });
     api_.bridge().ops().audit_admin("admin_watch", conv, "ok", Json{{"uid", peer_.uid}, {"pid", peer_.pid}});
     out_->send(mcp::response_frame(msg.id, Json{{"watching", conv.empty() ? Json(nullptr) : Json(conv)}}));

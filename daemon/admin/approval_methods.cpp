@@ -1,5 +1,6 @@
 #include "daemon/admin/approval_methods.h"
 
+#include "common/ctl_protocol.h"
 #include "daemon/rpc/jsonrpc.h"
 
 namespace cb::admin {
@@ -25,8 +26,8 @@ std::optional<std::vector<std::string>> expected_argv(const Json& params) {
 
 void register_approval_methods(AdminApi& api) {
   bridge::ExecService& b = api.bridge().exec();
-  api.add("approvals", [&b](const AdminCall&) { return b.approvals(); });
-  api.add("approval_decide", [&b](const AdminCall& call) {
+  api.add(ctl_protocol::kApprovals, [&b](const AdminCall&) { return b.approvals(); });
+  api.add(ctl_protocol::kApprovalDecide, [&b](const AdminCall& call) {
     const std::string id = required_string(call.params, "id");
     const std::string decision = required_string(call.params, "decision");
     if (decision != "approve" && decision != "deny") {

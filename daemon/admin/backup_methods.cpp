@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 
+#include "common/ctl_protocol.h"
 #include "daemon/admin/extra_methods.h"
 #include "daemon/rpc/jsonrpc.h"
 #include "daemon/store/transfer.h"
@@ -39,7 +40,7 @@ std::int64_t elapsed_ms(std::chrono::steady_clock::time_point since) {
 }  // namespace
 
 void register_backup_methods(AdminApi& api) {
-  api.add("backup", [&api](const AdminCall& call) {
+  api.add(ctl_protocol::kBackup, [&api](const AdminCall& call) {
     const auto path = absolute_path(call);
     const bool overwrite = call.params.value("overwrite", false);
     store::Database& db = database(api, "backup");
@@ -69,7 +70,7 @@ void register_backup_methods(AdminApi& api) {
                 {"schema_version", store::Database::latest_schema_version()}};
   });
 
-  api.add("restore", [&api](const AdminCall& call) {
+  api.add(ctl_protocol::kRestore, [&api](const AdminCall& call) {
     const auto path = absolute_path(call);
     const bool check_only = call.params.value("check_only", false);
     store::Database& db = database(api, "restore");
@@ -104,7 +105,7 @@ void register_backup_methods(AdminApi& api) {
     return out;
   });
 
-  api.add("integrity", [&api](const AdminCall& call) {
+  api.add(ctl_protocol::kIntegrity, [&api](const AdminCall& call) {
     store::Database& db = database(api, "integrity");
     const std::string verdict = db.integrity_check();
     api.bridge().ops().audit_admin("admin_integrity", "", verdict == "ok" ? "ok" : "failed", call.who());

@@ -9,7 +9,7 @@ namespace cb::admin {
 
 // The file named in an import or restore is unusable (malformed, wrong schema, not a
 // database). claude-bridgectl maps it to exit status 65.
-inline constexpr int kBadInputFile = -32065;
+inline constexpr int kBadInputFile = ctl_protocol::kBadInputFile;
 
 // export {conversation_id} → the export document; import {path} → {conversation_id, messages}.
 void register_transfer_methods(AdminApi& api);

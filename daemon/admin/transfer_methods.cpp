@@ -15,6 +15,7 @@
 #include "cb_config.h"
 #include "daemon/admin/extra_methods.h"
 #include "common/clock.h"
+#include "common/ctl_protocol.h"
 #include "daemon/crypto/crypto.h"
 #include "daemon/rpc/jsonrpc.h"
 #include "daemon/store/transfer.h"
@@ -246,7 +247,7 @@ void register_transfer_methods(AdminApi& api) {
   // One page per call: the document with the messages after `after_id` that fit in
   // `page_bytes` of text, plus "page": {complete, next_after_id}. claude-bridgectl asks until
   // complete and joins the pages, so no answer grows past the connection's write-queue cap.
-  api.add("export", [&api](const AdminCall& call) {
+  api.add(ctl_protocol::kExport, [&api](const AdminCall& call) {
     const std::string id = required_string(call.params, "conversation_id");
     const std::int64_t after_id = optional_int(call.params, "after_id", 0, 0, INT64_MAX);
     const std::int64_t page_bytes =
@@ -271,7 +272,7 @@ void register_transfer_methods(AdminApi& api) {
     return doc;
   });
 
-  api.add("import", [&api](const AdminCall& call) {
+  api.add(ctl_protocol::kImport, [&api](const AdminCall& call) {
     const std::string path = required_string(call.params, "path");
     auto* db = api.info().database;
     if (!db) throw AdminError(kFailed, "import is not available in this daemon");

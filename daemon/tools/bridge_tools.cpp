@@ -73,14 +73,15 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
       "Start a conversation with a partner session. You become session \"a\" and receive both "
       "tokens; hand conversation_id and session_b_token to your partner.",
       schema::object(
-          Json{{"my_role", {{"type", "string"}, {"minLength", 3}, {"maxLength", 100},
-                            {"description", "Your role, e.g. backend_developer"}}},
-               {"partner_role", {{"type", "string"}, {"minLength", 3}, {"maxLength", 100},
-                                 {"description", "Your partner's role, e.g. frontend_developer"}}}},
+          Json{{"my_role", schema::role("Your role, e.g. backend_developer")},
+               {"partner_role", schema::role("Your partner's role, e.g. frontend_developer")}},
           Json::array({"my_role", "partner_role"})),
       created_schema(),
       mcp::ToolAnnotations{false, false, false, false},
       [b](Json args, CallContext& ctx) -> awaitable<ToolResult> {
+        if (std::string problem = schema::role_problem(args); !problem.empty()) {
+          co_return ToolResult::error(std::move(problem));
+        }
         co_return to_tool_result(b->create_conversation(caller_of(ctx),
                                                         args.at("my_role").get<std::string>(),
                                                         args.at("partner_role").get<std::string>()));

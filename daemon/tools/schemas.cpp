@@ -22,6 +22,29 @@ Json token() {
               {"description", "Your session token (64 hex characters) from create_conversation."}};
 }
 
+Json role(const char* description) {
+  return Json{{"type", "string"},
+              {"minLength", 3},
+              {"maxLength", 100},
+              {"description", std::string(description) + " (no control characters)"}};
+}
+
+std::string role_problem(const Json& args) {
+  for (const char* key : {"my_role", "partner_role"}) {
+    const auto it = args.find(key);
+    if (it == args.end() || !it->is_string()) continue;
+    for (const char c : it->get_ref<const std::string&>()) {
+      const auto u = static_cast<unsigned char>(c);
+      if (u < 0x20 || u == 0x7F) {
+        return std::string("Invalid arguments for create_conversation: ") + key +
+               ": a role may not hold control characters (newline, tab, escape, NUL, DEL). "
+               "Fix these and call create_conversation again.";
+      }
+    }
+  }
+  return {};
+}
+
 Json iso_time() { return Json{{"type", "string"}, {"description", "ISO-8601 UTC time"}}; }
 
 Json nullable(Json s) {

@@ -562,14 +562,14 @@ class BackupRestore(CtlTest):
         original = self.d.ctl_json("show", conv)
         d2 = fresh_daemon(key_from=self.d)
         try:
-            r = d2.ctl("restore", final, check=True)
+            r = d2.ctl("restore", "--yes", final, check=True)
             self.assertIn("audit chain of", r.stdout)
             self.assertIn("verified", r.stdout)
             self.assertEqual(strip_presence(d2.ctl_json("show", conv)), strip_presence(original))
             self.assertEqual(d2.ctl_json("tokens", conv), self.d.ctl_json("tokens", conv))
             self.assertEqual(d2.ctl("audit", "--verify").returncode, 0)
             # A snapshot taken under load restores as a prefix of the final conversation.
-            j = json.loads(d2.ctl("--json", "restore", snapshots[0], check=True).stdout)
+            j = json.loads(d2.ctl("--json", "restore", "--yes", snapshots[0], check=True).stdout)
             self.assertTrue(j["restored"] and j["audit_ok"])
             partial = d2.ctl_json("show", conv)["messages"]
             self.assertEqual([m["id"] for m in partial],
@@ -591,7 +591,7 @@ class BackupRestore(CtlTest):
         path = self.backup(self.d, "b.db")
         ok(a.call("send_to_partner", {**ca, "message": "written after the backup"}))
         self.assertEqual(len(self.d.ctl_json("show", conv)["messages"]), 4)
-        self.d.ctl("restore", path, check=True)
+        self.d.ctl("restore", "--yes", path, check=True)
         self.assertEqual(len(self.d.ctl_json("show", conv)["messages"]), 3)
         # The same connections go on; new audit entries chain onto the restored head.
         ok(a.call("send_to_partner", {**ca, "message": "after the restore"}))
@@ -613,7 +613,7 @@ class BackupRestore(CtlTest):
         self.assertEqual(db.execute("PRAGMA page_size").fetchone()[0], 4096)
         db.close()
         ok(a.call("send_to_partner", {**ca, "message": "written after the backup"}))
-        r = self.d.ctl("restore", path)
+        r = self.d.ctl("restore", "--yes", path)
         self.assertEqual(r.returncode, 0, self.d.read_log())
         self.assertEqual(len(self.d.ctl_json("show", conv)["messages"]), 3)
         ok(a.call("send_to_partner", {**ca, "message": "after the restore"}))
@@ -627,7 +627,7 @@ class BackupRestore(CtlTest):
         path = self.backup(self.d, "b.db")
         d2 = fresh_daemon()
         try:
-            r = d2.ctl("restore", path, check=True)
+            r = d2.ctl("restore", "--yes", path, check=True)
             self.assertIn("NOT verified", r.stdout)
             self.assertIn("server.key", r.stderr)
             self.assertEqual(len(d2.ctl_json("show", conv)["messages"]), 3)
@@ -653,7 +653,7 @@ class BackupRestore(CtlTest):
                  os.path.join(root, "absent.db"): "no such file"}
         for path, why in cases.items():
             with self.subTest(path):
-                line = self.ctl_fail("restore", path, code=65)
+                line = self.ctl_fail("restore", "--yes", path, code=65)
                 self.assertIn(why, line)
         self.assertEqual(len(self.d.ctl_json("show", conv)["messages"]), 3)
         refused = [e for e in self.audit_actions() if e["action"] == "admin_restore"]
@@ -782,8 +782,9 @@ class System(CtlTest):
         self.assertTrue(os.path.isabs(shim))
         self.assertTrue(os.access(shim, os.X_OK))
         self.assertEqual(os.path.basename(shim), "claude-bridge-shim")
-        self.assertEqual(snippet["mcpServers"]["bridge"]["args"], [])
-        self.assertIn(f"claude mcp add --scope user bridge -- {shim}\n", out)
+        # Not the default socket directory: the entry names it (test_operator.py has more).
+        self.assertEqual(snippet["mcpServers"]["bridge"]["args"], ["--socket-dir", missing])
+        self.assertIn(f"claude mcp add --scope user bridge -- {shim} --socket-dir {missing}\n", out)
         j = json.loads(subprocess.run([CTL, "--json", "mcp-config", "--name", "peer"],
                                       env=self.d.env, capture_output=True, text=True).stdout)
         self.assertEqual(j["command"], f"claude mcp add --scope user peer -- {shim}")

@@ -515,7 +515,7 @@ class Install(unittest.TestCase):
         stale = []
         for doc in ("README.md", "SECURITY.md", "LICENSE", "CONTRIBUTING.md", "YOLO_MODE.md",
                     "docs/install.md", "systemd/claude-bridge-yolo.conf"):
-            target = os.path.join(docdir, os.path.basename(doc))
+            target = os.path.join(docdir, doc if doc.startswith("docs/") else os.path.basename(doc))
             if target in planned:
                 expected.append(target)
             elif os.path.exists(os.path.join(SOURCE, doc)):

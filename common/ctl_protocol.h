@@ -1,0 +1,41 @@
+#pragma once
+
+// The ctl.sock protocol between claude-bridgectl (ctl/) and the daemon's admin methods
+// (daemon/admin/): newline-delimited JSON-RPC 2.0, one request at a time, method names and
+// error codes below. Both sides use these names, so a method renamed on one side fails to
+// build on the other instead of failing at run time. docs/cli.md lists them for people.
+namespace cb::ctl_protocol {
+
+// Methods (params and results: docs/cli.md, "Admin methods").
+inline constexpr const char* kPing = "ping";
+inline constexpr const char* kVersion = "version";
+inline constexpr const char* kList = "list";
+inline constexpr const char* kShow = "show";
+inline constexpr const char* kTokens = "tokens";
+inline constexpr const char* kAudit = "audit";
+inline constexpr const char* kAuditVerify = "audit_verify";
+inline constexpr const char* kCleanup = "cleanup";
+inline constexpr const char* kStats = "stats";
+inline constexpr const char* kRedact = "redact";
+// Turns the connection into a stream of kEvent notifications until it closes.
+inline constexpr const char* kWatch = "watch";
+inline constexpr const char* kExport = "export";
+inline constexpr const char* kImport = "import";
+inline constexpr const char* kBackup = "backup";
+inline constexpr const char* kRestore = "restore";
+inline constexpr const char* kIntegrity = "integrity";
+inline constexpr const char* kApprovals = "approvals";
+inline constexpr const char* kApprovalDecide = "approval_decide";
+
+// The notification `watch` sends, one per event.
+inline constexpr const char* kEvent = "event";
+
+// Error codes. claude-bridgectl maps them to its exit statuses: kNotFound and kFailed 1,
+// kInvalidParams 2, kBadInputFile 65 (common/exit_codes.h).
+inline constexpr int kFailed = -32000;          // the operation failed (id clash, cannot write…)
+inline constexpr int kNotFound = -32004;        // unknown conversation or approval
+inline constexpr int kBadInputFile = -32065;    // the file named for import / restore is unusable
+inline constexpr int kInvalidParams = -32602;   // JSON-RPC: bad params
+inline constexpr int kMethodNotFound = -32601;  // JSON-RPC: a method this daemon does not know
+
+}  // namespace cb::ctl_protocol
