@@ -300,6 +300,7 @@ def check_toml(text, root):
     path = os.path.join(root, "config.toml")
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
+    os.chmod(path, 0o600)  # whatever the umask: a file others can write is refused
     r = subprocess.run([PROGRAMS["claude-bridged"], "--config", path, "--check-config",
                         "--socket-dir", os.path.join(root, "s"),
                         "--state-dir", os.path.join(root, "st")],
