@@ -5,6 +5,7 @@
 #include "daemon/daemon.h"
 #include "daemon/net/sd_notify.h"
 #include "daemon/net/server.h"
+#include "daemon/tools/bridge_tools.h"
 
 namespace cb {
 
@@ -29,6 +30,8 @@ void Daemon::reload() {
   }
   apply(std::move(next).value());
   spdlog::info("configuration reloaded from {}", options_.config_file.string());
+  // A changed retention applies now, not at the next of the ten-minute rounds.
+  purge_timer_.cancel();
 }
 
 // [conversation], [rate_limits], [redaction] and [yolo] take effect; [limits], [storage] and
@@ -36,6 +39,7 @@ void Daemon::reload() {
 void Daemon::apply(RuntimeConfig next) {
   bridge_->reconfigure(next.bridge, next.redactor);
   bridge_->reconfigure_exec(exec_settings(next));
+  tools::refresh_bridge_tools(tools_, next.bridge);  // tools/list's maxLength, and validation
   config_.bridge = next.bridge;
   config_.redactor = std::move(next.redactor);
   config_.exec = std::move(next.exec);
