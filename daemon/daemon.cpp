@@ -71,7 +71,7 @@ Status Daemon::start(RuntimeConfig config) {
   config_ = std::move(config);
   configure_logging(options_.log_level.empty() ? config_.log_level : options_.log_level);
   harden_process();
-  if (auto err = paths::ensure_private_dir(options_.state_dir); !err.empty()) {
+  if (auto err = paths::ensure_private_dir(options_.state_dir, paths::kStateDirUse); !err.empty()) {
     return Status::invalid("state dir: " + err);
   }
   std::string key;

@@ -15,7 +15,8 @@ int main(int argc, char** argv) {
   std::string socket_dir, state_dir, config_file, log_level;
   app.add_option("--socket-dir", socket_dir,
                  "Directory for mcp.sock and ctl.sock (env CLAUDE_BRIDGE_SOCKET_DIR; default "
-                 "$XDG_RUNTIME_DIR/claude-bridge)");
+                 "$XDG_RUNTIME_DIR/claude-bridge, else /run/user/UID/claude-bridge, else "
+                 "$TMPDIR/claude-bridge-UID)");
   app.add_option("--state-dir", state_dir,
                  "Directory for bridge.db and server.key (env CLAUDE_BRIDGE_STATE_DIR; default "
                  "$XDG_STATE_HOME/claude-bridge)");
