@@ -39,7 +39,8 @@ Status check_directory(const std::filesystem::path& dir) {
   if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (st.st_mode & S_ISVTX) == 0) {
     return refuse("config directory " + dir.string() + " has mode " + octal(st.st_mode) +
                   "; others could replace the config file and turn command execution on — "
-                  "run: chmod go-w " + dir.string());
+                  "run: chmod go-w " +
+                  dir.string());
   }
   return {};
 }
@@ -70,7 +71,8 @@ Result<std::string> read_trusted_file(const std::filesystem::path& path) {
     return refuse("config file " + path.string() + ": " + std::strerror(errno));
   }
   if (!S_ISREG(st.st_mode)) {
-    return refuse("config file " + path.string() + " is not a regular file — check the path (--config)");
+    return refuse("config file " + path.string() +
+                  " is not a regular file — check the path (--config)");
   }
   if (!trusted_owner(st.st_uid)) return refuse(not_yours("config file ", path, st.st_uid));
   if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {

@@ -203,15 +203,18 @@ void Daemon::build_services(std::string key) {
 }
 
 void Daemon::listen() {
-  server_->listen(std::move(fds_.mcp), "mcp", [this](std::shared_ptr<Outbox> out, const Peer& peer) {
-    auto s = std::make_shared<mcp::Session>(io_.get_executor(), tools_, info_, std::move(out), peer);
-    notifier_.add(peer.connection_id, s);
-    return s;
-  });
+  server_->listen(
+      std::move(fds_.mcp), "mcp", [this](std::shared_ptr<Outbox> out, const Peer& peer) {
+        auto s =
+            std::make_shared<mcp::Session>(io_.get_executor(), tools_, info_, std::move(out), peer);
+        notifier_.add(peer.connection_id, s);
+        return s;
+      });
   if (fds_.ctl) {
-    server_->listen(std::move(fds_.ctl), "ctl", [this](std::shared_ptr<Outbox> out, const Peer& peer) {
-      return std::make_shared<admin::AdminSession>(*admin_api_, std::move(out), peer);
-    });
+    server_->listen(
+        std::move(fds_.ctl), "ctl", [this](std::shared_ptr<Outbox> out, const Peer& peer) {
+          return std::make_shared<admin::AdminSession>(*admin_api_, std::move(out), peer);
+        });
   }
 }
 

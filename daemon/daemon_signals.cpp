@@ -24,8 +24,7 @@ void Daemon::wait_signal() {
 void Daemon::reload() {
   auto next = load_runtime_config(options_.config_file, options_.config_required);
   if (!next.ok()) {
-    spdlog::error("reload refused, keeping the running configuration: {}",
-                  next.status().message());
+    spdlog::error("reload refused, keeping the running configuration: {}", next.status().message());
     return;
   }
   apply(std::move(next).value());

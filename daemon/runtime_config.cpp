@@ -23,7 +23,8 @@ Result<RuntimeConfig> validate(const Config& c) {
   }
   if (s.enabled && s.workspaces.empty()) {
     return Status::error(
-        "config", where + ": [yolo] enabled = true needs at least one directory in [yolo] workspaces");
+        "config",
+        where + ": [yolo] enabled = true needs at least one directory in [yolo] workspaces");
   }
   s.max_timeout_seconds = c.exec.max_timeout_seconds;
   s.allow_network = c.exec.allow_network;

@@ -237,7 +237,8 @@ TEST_CASE("validate builds the redactor and the [yolo] settings, or says what is
 TEST_CASE("load_runtime_config: a refused file never reaches validate") {
   TempDir t;
   ::chmod(t.path.c_str(), 0700);
-  const auto p = write_file(t.path / "config.toml", "[conversation]\nmessage_max_chars = 7\n", 0600);
+  const auto p =
+      write_file(t.path / "config.toml", "[conversation]\nmessage_max_chars = 7\n", 0600);
   auto ok_file = load_runtime_config(p, true);
   REQUIRE(ok_file.ok());
   CHECK(ok_file->bridge.message_max_chars == 7);
