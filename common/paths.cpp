@@ -73,7 +73,7 @@ std::filesystem::path resolve(std::string_view flag_value, const char* env_name,
   return chosen.lexically_normal();
 }
 
-std::string check_private_dir(const std::filesystem::path& dir) {
+std::string check_private_dir(const std::filesystem::path& dir, const DirUse& use) {
   struct stat st {};
   if (::lstat(dir.c_str(), &st) != 0) {
     return dir.string() + ": " + std::strerror(errno);
@@ -86,16 +86,16 @@ std::string check_private_dir(const std::filesystem::path& dir) {
   }
   if (st.st_uid != ::geteuid()) {
     return dir.string() + " is owned by uid " + std::to_string(st.st_uid) + ", not by you (uid " +
-           std::to_string(::geteuid()) + ") — use a directory of your own (--socket-dir)";
+           std::to_string(::geteuid()) + ") — use a directory of your own (" + use.flag + ")";
   }
   if ((st.st_mode & 077) != 0) {
     return dir.string() + " has mode " + octal(st.st_mode) +
-           "; others could reach the bridge — run: chmod 700 " + dir.string();
+           "; " + use.exposure + " — run: chmod 700 " + dir.string();
   }
   return {};
 }
 
-std::string ensure_private_dir(const std::filesystem::path& dir) {
+std::string ensure_private_dir(const std::filesystem::path& dir, const DirUse& use) {
   std::error_code ec;
   if (dir.has_parent_path()) std::filesystem::create_directories(dir.parent_path(), ec);
   const mode_t old = ::umask(077);
@@ -105,7 +105,7 @@ std::string ensure_private_dir(const std::filesystem::path& dir) {
   if (rc != 0 && err != EEXIST) {
     return "cannot create " + dir.string() + ": " + std::strerror(err);
   }
-  return check_private_dir(dir);
+  return check_private_dir(dir, use);
 }
 
 }  // namespace cb::paths

@@ -31,12 +31,23 @@ inline std::filesystem::path socket_dir(std::string_view flag_value) {
   return resolve(flag_value, kSocketDirEnv, default_socket_dir());
 }
 
+// What a private directory is for, so that its errors point at the right option and say what
+// a wider mode would expose.
+struct DirUse {
+  const char* flag;      // the option that chooses another directory
+  const char* exposure;  // what others could do were it open to them
+};
+inline constexpr DirUse kSocketDirUse{"--socket-dir", "others could reach the bridge"};
+inline constexpr DirUse kStateDirUse{"--state-dir",
+                                     "others could read the database and the server key"};
+
 // Creates `dir` (and missing parents) with mode 0700 when absent, then checks that it is a real
 // directory (not a symlink) owned by this user and not accessible to group or others.
 // Returns an empty string when it is fine, otherwise one line saying what is wrong and what
-// to run.
-std::string ensure_private_dir(const std::filesystem::path& dir);
+// to run. A directory someone else created first (say /tmp/claude-bridge-UID, when
+// XDG_RUNTIME_DIR is unset) is never used: it is refused as not owned by this user.
+std::string ensure_private_dir(const std::filesystem::path& dir, const DirUse& use = kSocketDirUse);
 // The same checks without creating anything.
-std::string check_private_dir(const std::filesystem::path& dir);
+std::string check_private_dir(const std::filesystem::path& dir, const DirUse& use = kSocketDirUse);
 
 }  // namespace cb::paths

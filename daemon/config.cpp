@@ -2,11 +2,10 @@
 
 #include <toml++/toml.h>
 
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "common/one_line.h"
+#include "daemon/config_file.h"
 
 namespace cb {
 namespace {
@@ -103,20 +102,20 @@ class Reader {
 
 }  // namespace
 
-std::variant<Config, std::string> parse_config(std::string_view text, const std::string& source_name) {
+Result<Config> parse_config(std::string_view text, const std::string& source_name) {
   toml::table root;
   try {
     root = toml::parse(text, source_name);
   } catch (const toml::parse_error& e) {
     // toml++ quotes the offending bytes, newlines and control characters included.
-    return source_name + ":" + std::to_string(e.source().begin.line) + ": " +
-           one_line(e.description());
+    return Status::error("config", source_name + ":" + std::to_string(e.source().begin.line) +
+                                       ": " + one_line(e.description()));
   }
   Config c;
   Reader r(source_name);
   if (!r.only(root, "", {"conversation", "rate_limits", "storage", "redaction", "yolo", "limits",
                          "log"})) {
-    return r.error();
+    return Status::error("config", r.error());
   }
   if (auto* t = r.section(root, "conversation")) {
     r.only(*t, "conversation", {"ttl_seconds", "message_max_chars", "retention_days",
@@ -201,21 +200,18 @@ std::variant<Config, std::string> parse_config(std::string_view text, const std:
       }
     }
   }
-  if (!r.error().empty()) return r.error();
+  if (!r.error().empty()) return Status::error("config", r.error());
   return c;
 }
 
-std::variant<Config, std::string> load_config(const std::filesystem::path& path, bool required) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::error_code ec;
-    if (!required && !std::filesystem::exists(path, ec)) return Config{};
-    return "cannot read config file " + path.string() + " — check the path (--config)";
+Result<Config> load_config(const std::filesystem::path& path, bool required) {
+  auto text = read_trusted_file(path);
+  if (!text.ok()) {
+    if (text.status().code() == "not_found" && !required) return Config{};
+    return std::move(text).status();
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto parsed = parse_config(ss.str(), path.string());
-  if (auto* c = std::get_if<Config>(&parsed)) c->source = path;
+  auto parsed = parse_config(*text, path.string());
+  if (parsed.ok()) parsed->source = path;
   return parsed;
 }
 

@@ -4,9 +4,9 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
+#include "common/status.h"
 #include "daemon/redact/redactor.h"
 #include "daemon/bridge/settings.h"
 #include "daemon/store/database.h"
@@ -41,9 +41,15 @@ struct Config {
   std::filesystem::path source;  // empty: defaults only
 };
 
-// Parses TOML text; `source_name` appears in error messages.
-std::variant<Config, std::string> parse_config(std::string_view text, const std::string& source_name);
+// Parses TOML text; `source_name` appears in error messages. Syntax, keys, types and ranges;
+// what needs more than the text (redaction patterns, workspace roots) is validate()'s
+// (daemon/runtime_config.h).
+Result<Config> parse_config(std::string_view text, const std::string& source_name);
 // Loads a file. A missing file yields the defaults unless `required` (it was named explicitly).
-std::variant<Config, std::string> load_config(const std::filesystem::path& path, bool required);
+// The file decides whether agents may run commands, so only this user (or root) may be able to
+// change it: it is refused when it is owned by another user or writable by group or others, or
+// when its directory is (a sticky directory such as /tmp is accepted: there nobody can replace
+// or remove a file of somebody else's). See README "Configuration".
+Result<Config> load_config(const std::filesystem::path& path, bool required);
 
 }  // namespace cb

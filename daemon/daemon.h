@@ -1,10 +1,36 @@
 #pragma once
 
+#include <asio/signal_set.hpp>
+#include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <memory>
 #include <string>
 
+#include "common/clock.h"
+#include "common/status.h"
+#include "daemon/async.h"
+#include "daemon/mcp/metrics.h"
+#include "daemon/mcp/session.h"
+#include "daemon/mcp/tool_registry.h"
+#include "daemon/net/listeners.h"
+#include "daemon/runtime_config.h"
+#include "daemon/session_notifier.h"
+
 namespace cb {
+
+namespace bridge {
+class Bridge;
+}
+namespace admin {
+class AdminApi;
+}
+namespace net {
+class Server;
+}
+namespace store {
+class Database;
+}
 
 struct DaemonOptions {
   std::filesystem::path socket_dir;
@@ -14,8 +40,72 @@ struct DaemonOptions {
   std::string log_level;         // overrides the config when non-empty
 };
 
-// Runs the daemon until SIGTERM/SIGINT. Returns the process exit status; start-up failures are
-// reported as one line on stderr.
+// The daemon's lifetime: start-up (daemon.cpp), then one event loop serving both sockets until
+// SIGTERM/SIGINT, with SIGHUP reloading the configuration (daemon_reload.cpp), the retention
+// purge and the systemd watchdog running beside it (daemon_tasks.cpp), and the drain at the end.
+class Daemon {
+ public:
+  explicit Daemon(DaemonOptions options);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Everything up to serving: the configuration, the process's hardening, the state directory,
+  // the key and database, the sockets. A failure is one line for stderr (exit status 78).
+  Status start(RuntimeConfig config);
+  // Serves until SIGTERM/SIGINT, then drains; the process exit status.
+  int run();
+
+ private:
+  void open_database();
+  void build_services(std::string key);
+  void listen();
+  // The [yolo] settings with what only the daemon knows: its paths (hidden from every sandbox),
+  // the home directory, and whether the sandbox can run here (probed when execution is on).
+  bridge::ExecSettings exec_settings(const RuntimeConfig& config) const;
+  nlohmann::json runtime_stats() const;
+
+  void wait_signal();
+  // SIGHUP: the whole file again through the one config path; refused as a whole (the running
+  // configuration stays, one error line) or applied to every reloadable part.
+  void reload();
+  void apply(RuntimeConfig next);
+  void shutdown(int signal);
+  awaitable<void> purge_loop();
+  void purge_once();
+  awaitable<void> watchdog_loop(std::chrono::microseconds period);
+
+  DaemonOptions options_;
+  RuntimeConfig config_;
+  // Destroyed in reverse order: the loop's objects before the loop, the loop before the database.
+  std::unique_ptr<store::Database> db_;
+  net::ListenFds fds_;
+  asio::io_context io_{1};
+  struct StopSync {
+    store::Database* db = nullptr;
+    ~StopSync();
+  } stop_sync_;  // the sync threads post to the loop: they stop before it goes away
+  std::chrono::steady_clock::time_point started_;
+  SystemClock clock_;
+  std::unique_ptr<bridge::Bridge> bridge_;
+  SessionNotifier notifier_;
+  mcp::ToolRegistry tools_;
+  mcp::Metrics metrics_;
+  mcp::ServerInfo info_;
+  std::unique_ptr<net::Server> server_;
+  std::unique_ptr<admin::AdminApi> admin_api_;
+  asio::steady_timer purge_timer_{io_};
+  asio::steady_timer watchdog_timer_{io_};
+  asio::signal_set signals_{io_, SIGINT, SIGTERM, SIGHUP};
+  bool stopping_ = false;
+};
+
+// main()'s entry: validates through the one config path, starts a Daemon and runs it. Returns
+// the process exit status; start-up failures are reported as one line on stderr.
 int run_daemon(const DaemonOptions& options);
+
+// --check-config: the same path as start-up and SIGHUP, touching no socket, state directory or
+// sandbox. One line on stdout (exit 0) or stderr (exit 78).
+int check_config(const DaemonOptions& options);
 
 }  // namespace cb

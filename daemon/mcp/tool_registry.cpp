@@ -15,7 +15,7 @@ namespace cb::mcp {
 
 struct ToolRegistry::Compiled {
   Tool tool;
-  valijson::Schema input;
+  std::unique_ptr<valijson::Schema> input;  // replaced whole by replace_input_schema()
   QuickCheck quick_input;  // spares valijson the arguments that certainly conform
   valijson::Schema output;
   bool has_output = false;
@@ -190,7 +190,8 @@ void ToolRegistry::add(Tool tool) {
   }
   auto compiled = std::make_unique<Compiled>();
   try {
-    compile(tool.input_schema, &compiled->input);
+    compiled->input = std::make_unique<valijson::Schema>();
+    compile(tool.input_schema, compiled->input.get());
     compiled->quick_input = QuickCheck(tool.input_schema);
     if (!tool.output_schema.is_null()) {
       compile(tool.output_schema, &compiled->output);
@@ -201,6 +202,26 @@ void ToolRegistry::add(Tool tool) {
   }
   compiled->tool = std::move(tool);
   tools_.push_back(std::move(compiled));
+}
+
+void ToolRegistry::replace_input_schema(std::string_view name, Json schema) {
+  for (auto& c : tools_) {
+    if (c->tool.name != name) continue;
+    if (!schema.is_object() || schema.value("type", "") != "object") {
+      throw std::invalid_argument("inputSchema of " + c->tool.name + " must be an object schema");
+    }
+    auto input = std::make_unique<valijson::Schema>();
+    try {
+      compile(schema, input.get());
+    } catch (const std::exception& e) {
+      throw std::invalid_argument("schema of " + c->tool.name + " does not compile: " + e.what());
+    }
+    c->input = std::move(input);
+    c->tool.input_schema = std::move(schema);
+    c->quick_input = QuickCheck(c->tool.input_schema);
+    return;
+  }
+  throw std::invalid_argument("no tool named " + std::string(name));
 }
 
 const Tool* ToolRegistry::find(std::string_view name) const {
@@ -253,9 +274,9 @@ std::vector<std::string> ToolRegistry::validate(const Tool& tool, const Json& ar
     if (auto problems = too_many_keys(tool.name, tool.input_schema, arguments); !problems.empty()) {
       return problems;
     }
-    if (!c->quick_input.passes(arguments)) return run(*validator_, c->input, arguments);
+    if (!c->quick_input.passes(arguments)) return run(*validator_, *c->input, arguments);
     if (cross_check_) {
-      if (auto problems = run(*validator_, c->input, arguments); !problems.empty()) {
+      if (auto problems = run(*validator_, *c->input, arguments); !problems.empty()) {
         throw std::logic_error("the quick check passed arguments of " + tool.name +
                                " that valijson refuses: " + problems.front());
       }

@@ -25,6 +25,10 @@ class ToolRegistry {
   // Throws std::invalid_argument at start-up for a malformed tool (bad name, schema that does
   // not compile): a programming error, never a run-time condition.
   void add(Tool tool);
+  // Replaces the inputSchema of the tool `name` (a configuration reload changed a limit it
+  // embeds): tools/list and every later call's validation use the new schema. The Tool stays
+  // where it is, so a call running its handler is unaffected. Throws as add() does.
+  void replace_input_schema(std::string_view name, Json schema);
 
   const Tool* find(std::string_view name) const;
   std::size_t size() const;

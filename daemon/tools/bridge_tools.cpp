@@ -27,6 +27,24 @@ Json read_properties() {
   return p;
 }
 
+// send_to_partner's inputSchema: the message's maxLength is [conversation] message_max_chars.
+Json send_input_schema(const bridge::Settings& settings) {
+  Json send_props = schema::auth_properties();
+  send_props["message"] = Json{{"type", "string"},
+                               {"minLength", 1},
+                               {"maxLength", settings.message_max_chars},
+                               {"description", "The message (secrets are redacted before storing)."}};
+  send_props["action_type"] = Json{{"type", "string"},
+                                   {"enum", {"question", "info", "proposal", "blocked", "complete"}},
+                                   {"default", "info"}};
+  send_props["files_involved"] = Json{{"type", "array"},
+                                      {"maxItems", 20},
+                                      {"items", {{"type", "string"}, {"maxLength", 1000}}},
+                                      {"description", "Paths this message is about (at most 20)."}};
+  return schema::object(send_props,
+                        Json::array({"conversation_id", "session_id", "token", "message"}));
+}
+
 }  // namespace
 
 const char* server_instructions() {
@@ -87,24 +105,12 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
                                                         args.at("partner_role").get<std::string>()));
       }});
 
-  Json send_props = schema::auth_properties();
-  send_props["message"] = Json{{"type", "string"},
-                               {"minLength", 1},
-                               {"maxLength", settings.message_max_chars},
-                               {"description", "The message (secrets are redacted before storing)."}};
-  send_props["action_type"] = Json{{"type", "string"},
-                                   {"enum", {"question", "info", "proposal", "blocked", "complete"}},
-                                   {"default", "info"}};
-  send_props["files_involved"] = Json{{"type", "array"},
-                                      {"maxItems", 20},
-                                      {"items", {{"type", "string"}, {"maxLength", 1000}}},
-                                      {"description", "Paths this message is about (at most 20)."}};
   add(mcp::Tool{
       "send_to_partner",
       "Send to partner",
       "Send a message to your partner session. Secrets (keys, tokens, passwords) are replaced "
       "by placeholders before the message is stored; the result says which kinds were.",
-      schema::object(send_props, Json::array({"conversation_id", "session_id", "token", "message"})),
+      send_input_schema(settings),
       send_receipt_schema(),
       mcp::ToolAnnotations{false, false, false, false},
       [b](Json args, CallContext& ctx) -> awaitable<ToolResult> {
@@ -188,6 +194,10 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
       [b](Json args, CallContext& ctx) -> awaitable<ToolResult> {
         co_return to_tool_result(b->partner_status(caller_of(ctx), credentials(args)));
       }});
+}
+
+void refresh_bridge_tools(mcp::ToolRegistry& registry, const bridge::Settings& settings) {
+  registry.replace_input_schema("send_to_partner", send_input_schema(settings));
 }
 
 }  // namespace cb::tools

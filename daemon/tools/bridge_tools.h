@@ -16,6 +16,9 @@ namespace cb::tools {
 // update_my_status and check_partner_status. Schemas embed limits from `settings`.
 void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
                            const bridge::Settings& settings);
+// After a configuration reload: the schemas that embed a setting (send_to_partner's message
+// maxLength) follow `settings` in tools/list and in the validation of every later call.
+void refresh_bridge_tools(mcp::ToolRegistry& registry, const bridge::Settings& settings);
 
 // The text a refusal becomes for the model.
 mcp::ToolResult refusal_result(const Status& refusal);

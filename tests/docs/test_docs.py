@@ -300,6 +300,7 @@ def check_toml(text, root):
     path = os.path.join(root, "config.toml")
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
+    os.chmod(path, 0o600)  # whatever the umask: a file others can write is refused
     r = subprocess.run([PROGRAMS["claude-bridged"], "--config", path, "--check-config",
                         "--socket-dir", os.path.join(root, "s"),
                         "--state-dir", os.path.join(root, "st")],
@@ -461,6 +462,27 @@ class Toml(TempDirTest):
                 continue
             missing += [f"{section}.{k}" for k in keys - shown.get(section, set())]
         self.assertEqual(sorted(missing), [], "README.md's TOML does not show these keys")
+
+
+class Paths(TempDirTest):
+    def test_socket_dir_fallback_is_documented(self):
+        """Without XDG_RUNTIME_DIR the socket directory falls back as README's "Paths:" says,
+        and README says what happens when another user created that directory first."""
+        readme = read("README.md")
+        paths = readme[readme.index("Paths: every program"):]
+        paths = paths[:paths.index("```")]
+        for text in ("/run/user/UID/claude-bridge", "$TMPDIR/claude-bridge-UID",
+                     "/tmp/claude-bridge-UID", "Another user can", "refuses to start"):
+            self.assertIn(text, paths)
+        env = isolated_env(self.root)
+        del env["XDG_RUNTIME_DIR"]
+        env["TMPDIR"] = self.root
+        if os.path.isdir("/run/user/%d" % os.geteuid()):
+            self.skipTest("/run/user/UID exists here: the $TMPDIR fallback is not reached")
+        r = subprocess.run([PROGRAMS["claude-bridgectl"], "doctor"], capture_output=True,
+                           text=True, timeout=60, env=env)
+        self.assertIn(os.path.join(self.root, "claude-bridge-%d" % os.geteuid()),
+                      r.stdout + r.stderr)
 
 
 class Repository(unittest.TestCase):

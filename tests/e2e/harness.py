@@ -64,6 +64,8 @@ class Daemon:
         self.config_path = os.path.join(self.root, "config.toml")
         with open(self.config_path, "w") as f:
             f.write(config or "")
+        # Whatever the umask: the daemon refuses a config file others could write.
+        os.chmod(self.config_path, 0o600)
         self.env = dict(os.environ)
         for k in ("CLAUDE_BRIDGE_SOCKET_DIR", "CLAUDE_BRIDGE_STATE_DIR", "CLAUDE_BRIDGE_CONFIG",
                   "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES", "NOTIFY_SOCKET"):

@@ -91,6 +91,27 @@ TEST_CASE("private directories: created 0700; wider modes and symlinks refused")
   CHECK(paths::check_private_dir(t.path / "link").find("symbolic link") != std::string::npos);
 }
 
+TEST_CASE("private directories: the state directory's errors point at --state-dir") {
+  TempDir t;
+  const fs::path dir = t.path / "state";
+  CHECK(paths::ensure_private_dir(dir, paths::kStateDirUse).empty());
+  ::chmod(dir.c_str(), 0750);
+  const std::string err = paths::ensure_private_dir(dir, paths::kStateDirUse);
+  CHECK(err.find("chmod 700 " + dir.string()) != std::string::npos);
+  CHECK(err.find("the database and the server key") != std::string::npos);
+  CHECK(err.find("reach the bridge") == std::string::npos);
+  // The socket directory keeps its own words.
+  CHECK(paths::check_private_dir(dir).find("others could reach the bridge") != std::string::npos);
+  if (::geteuid() == 0) {  // only root can give a directory away
+    ::chmod(dir.c_str(), 0700);
+    REQUIRE(::chown(dir.c_str(), 65534, 65534) == 0);
+    const std::string owner = paths::check_private_dir(dir, paths::kStateDirUse);
+    CHECK(owner.find("(--state-dir)") != std::string::npos);
+    CHECK(owner.find("--socket-dir") == std::string::npos);
+    CHECK(paths::check_private_dir(dir).find("(--socket-dir)") != std::string::npos);
+  }
+}
+
 TEST_CASE("paths: flag beats environment beats default") {
   ::setenv("CLAUDE_BRIDGE_SOCKET_DIR", "/tmp/from-env", 1);
   CHECK(paths::socket_dir("/tmp/from-flag") == "/tmp/from-flag");
