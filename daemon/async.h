@@ -22,7 +22,7 @@ using asio::awaitable;
 using asio::use_awaitable;
 using Executor = asio::any_io_executor;
 
-// Logs an exception that escaped a spawned coroutine (defined in daemon/log.cpp).
+// Logs an exception that escaped a spawned coroutine (defined in daemon/async.cpp).
 void log_coroutine_failure(const std::string& what, std::exception_ptr error);
 
 // co_spawn whose completion logs any escaped exception: nothing is spawned silently.

@@ -4,7 +4,7 @@
 #include <array>
 #include <cstring>
 
-#include "daemon/mcp/fast_parse.h"
+#include "daemon/rpc/fast_parse.h"
 
 namespace cb::mcp {
 

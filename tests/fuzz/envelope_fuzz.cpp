@@ -16,7 +16,7 @@
 #include <string>
 #include <string_view>
 
-#include "daemon/mcp/fast_parse.h"
+#include "daemon/rpc/fast_parse.h"
 #include "daemon/rpc/jsonrpc.h"
 #include "tests/fuzz/fuzz_check.h"
 #include "tests/fuzz/fuzz_world.h"

@@ -1,4 +1,4 @@
-// The simdjson fast path of parse_frame (daemon/mcp/fast_parse.h): whatever it returns is what
+// The simdjson fast path of parse_frame (daemon/rpc/fast_parse.h): whatever it returns is what
 // nlohmann's parser returns for the same text, type for type; whatever it refuses is left to
 // nlohmann. Hand-picked edge cases, then 60,000 mutations of real frames.
 #include <doctest/doctest.h>
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/mcp/fast_parse.h"
+#include "daemon/rpc/fast_parse.h"
 #include "daemon/rpc/jsonrpc.h"
 
 using namespace cb::mcp;

@@ -1,4 +1,4 @@
-#include "daemon/mcp/fast_parse.h"
+#include "daemon/rpc/fast_parse.h"
 
 #include <simdjson.h>
 
