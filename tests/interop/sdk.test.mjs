@@ -305,6 +305,13 @@ describe(`claude-bridge vs @modelcontextprotocol/sdk ${sdkVersion} (Client + Std
     assert.equal(got.messages[0].message, 'after the cancel');
   });
 
+  step('a lone surrogate (JSON.stringify of a string cut inside an emoji) is stored as U+FFFD, not left unanswered', async () => {
+    const cut = '😀 done'.slice(1); // begins with the low half of the pair alone
+    const sentCut = ok('send_to_partner', await A.client.callTool({ name: 'send_to_partner', arguments: { ...creds.a, message: `cut ${'😀'.slice(0, 1)} here, ${cut}` } }, undefined, { timeout: 15000 }));
+    const got = ok('check_messages', await B.client.callTool({ name: 'check_messages', arguments: creds.b }));
+    assert.deepEqual(got.messages.map((m) => [m.id, m.message]), [[sentCut.message_id, 'cut \ufffd here, \ufffd done']]);
+  });
+
   step('wire hygiene: every response answers one request once; only progress, declared channel push or log notifications; no SDK errors', () => {
     for (const c of [A, B]) {
       const errors = c.wire.filter((w) => w.dir === 'error');
