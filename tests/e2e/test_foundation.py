@@ -179,6 +179,18 @@ class Protocol(DaemonTest):
         self.assertIn("conversation_id", text)
         self.assertIn("session_id", text)
         self.assertIn("token", text)
+        # In words a person reads, from the schema (docs/protocol.md, Errors).
+        self.assertIn('conversation_id: must be "conv_" followed by 16 lowercase hex digits', text)
+        self.assertIn('session_id: must be one of "a", "b"', text)
+        self.assertIn("token: must be 64 lowercase hex digits", text)
+        auth = {"conversation_id": "conv_0123456789abcdef", "session_id": "a", "token": "0" * 64}
+        text = err_text(c.call("check_messages", {**auth, "limit": 250, "limt": 1}))
+        self.assertIn("limit: must be at most 200 (it is 250)", text)
+        self.assertIn('arguments: unknown property "limt"', text)
+        text = err_text(c.call("send_to_partner", {**auth, "message": "é" * 50001}))
+        self.assertIn("message: must be at most 50000 characters long (it is 50001)", text)
+        for noise in (".000000", "constraint", "..", ".;"):
+            self.assertNotIn(noise, text)
         r = c.request("tools/call", {"name": "no_such_tool", "arguments": {}})
         self.assertEqual(r["error"]["code"], -32602)
 

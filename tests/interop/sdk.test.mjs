@@ -179,15 +179,15 @@ describe(`claude-bridge vs @modelcontextprotocol/sdk ${sdkVersion} (Client + Std
     assert.match(extra, /token/);
   });
 
-  // SERVER BUG (reported): the registry drops the root-level additionalProperties problem
-  // whenever a field problem exists too (daemon/mcp/tool_registry.cpp run(): the "container"
-  // filter treats path "" as a prefix of "token"), so a misspelt property is only reported
-  // after the other fields are fixed, costing the model an extra round trip.
+  // Once a SERVER BUG: the root-level additionalProperties problem was dropped whenever a field
+  // problem existed too, costing the model an extra round trip. The texts are in words now.
   step('bad arguments: the error names every problem, a misspelt property too', async () => {
     const text = errText(await A.client.callTool({ name: 'check_messages', arguments: {
       conversation_id: 'conv_0000000000000000', session_id: 'a', token: 'x', limt: 5 } }));
     assert.match(text, /token/);
     assert.match(text, /limt/, `SERVER BUG: the unknown property "limt" is not named when another field is bad too: ${text}`);
+    assert.match(text, /token: must be 64 lowercase hex digits/);
+    assert.doesNotMatch(text, /constraint|\.000000|\.\./, text);
   });
 
   step('create_conversation (a): structuredContent matches its outputSchema', async () => {
