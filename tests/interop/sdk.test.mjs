@@ -348,4 +348,33 @@ describe(`claude-bridge vs @modelcontextprotocol/sdk ${sdkVersion} (Client + Std
       console.log(`# client ${c.name} wire: ${JSON.stringify(counts)}`);
     }
   });
+  // After wire hygiene: the restart adds the shim's own -32000 answers to the wire.
+  step('daemon restart: a call in flight gets a retryable -32000 error, and both sessions go on', async () => {
+    const pending = B.client.callTool({ name: 'wait_for_messages', arguments: { ...creds.b, timeout_seconds: 60 } }, undefined, { timeout: 90000 });
+    const outcome = pending.then((r) => ({ resolved: r }), (e) => e);
+    for (let i = 0; i < 200; i++) { // until the wait is running in the daemon
+      if (ok('check_partner_status', await A.client.callTool({ name: 'check_partner_status', arguments: creds.a })).waiting) break;
+      await sleep(25);
+    }
+    const before = A.wire.length;
+    await daemon.stop(); // SIGTERM, as systemctl --user restart or an upgrade does
+    await daemon.start(); // same socket, state and config
+    const e = await outcome;
+    assert.ok(!e.resolved, `the wait in flight resolved: ${JSON.stringify(e.resolved)}`);
+    assert.equal(e.code, -32000, `expected the shim's -32000 answer, got ${e}`);
+    assert.match(e.message, /restarted or stopped before answering.*call it again/);
+    // Both sessions go on without a new initialize from the SDK: the shims replayed theirs.
+    assert.deepEqual(await A.client.ping(), {});
+    const late = ok('send_to_partner', await A.client.callTool({ name: 'send_to_partner', arguments: { ...creds.a, message: 'after the restart' } }));
+    const got = ok('wait_for_messages', await B.client.callTool({ name: 'wait_for_messages', arguments: { ...creds.b, timeout_seconds: 30 } }));
+    assert.deepEqual(got.messages.map((m) => [m.id, m.message]), [[late.message_id, 'after the restart']]);
+    assert.deepEqual(await A.client.setLoggingLevel('info'), {});
+    for (const c of [A, B]) {
+      const errors = c.wire.filter((w) => w.dir === 'error');
+      assert.deepEqual(errors.map((x) => x.msg), [], `${c.name}: SDK reported errors (a reply to the replayed initialize leaked?)`);
+      assert.equal(c.wire.filter((w) => w.dir === 'out' && w.msg.method === 'initialize').length, 1, `${c.name}: the SDK initialized twice`);
+      assert.match(c.stderr(), /reconnected to the daemon/);
+    }
+    assert.ok(A.wire.length > before);
+  });
 });
