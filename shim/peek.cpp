@@ -1,5 +1,7 @@
 #include "shim/peek.h"
 
+#include <cstring>
+
 namespace cb::shim {
 namespace {
 
@@ -13,6 +15,12 @@ void trim_right(std::string& s) {
 
 std::size_t LineScanner::scan(std::string_view data) {
   std::size_t i = 0;
+  if (skipping_) {
+    const void* nl = std::memchr(data.data(), '\n', data.size());
+    if (nl == nullptr) return data.size();
+    end_line();
+    return static_cast<std::size_t>(static_cast<const char*>(nl) - data.data()) + 1;
+  }
   while (i < data.size()) {
     // Inside a string nobody reads (most of a message's bytes): skip to what could end it.
     if (in_string_ && !escaped_ && key_level_ == 0 && capture_ == nullptr) {
@@ -25,6 +33,7 @@ std::size_t LineScanner::scan(std::string_view data) {
       return i;
     }
     byte(c);
+    if (skipping_) return i;  // scan() is called again for the rest
   }
   return i;
 }
@@ -126,7 +135,10 @@ void LineScanner::structural(char c) {
         const std::string& key = key_[level];
         std::string* target = nullptr;
         if (level == 1 && key == "id") target = &current_.id;
-        if (level == 1 && key == "method") target = &current_.method;
+        if (level == 1 && key == "method") {
+          target = &current_.method;
+          method_seen_ = true;
+        }
         if (level == 2 && key == "requestId") target = &current_.request_id;
         if (level == 1 && (key == "result" || key == "error")) current_.answer = true;
         if (level == 1 && key == "error") current_.failed = true;
@@ -138,6 +150,7 @@ void LineScanner::structural(char c) {
           capture_overflow_ = false;
         }
         // key_[1] stays "params" while its value is read: '{' then opens the params object.
+        maybe_skip();
       }
       return;
     case ',':
@@ -154,13 +167,29 @@ void LineScanner::structural(char c) {
 void LineScanner::end_capture() {
   trim_right(*capture_);
   if (capture_overflow_) capture_->clear();
+  if (capture_ == &current_.id) id_done_ = true;
   capture_ = nullptr;
   capture_level_ = 0;
+  maybe_skip();
+}
+
+void LineScanner::maybe_skip() {
+  if (skip_when_known_ && msg_depth_ == 1 && capture_ == nullptr && id_done_ &&
+      (current_.answer || method_seen_)) {
+    skipping_ = true;
+  }
 }
 
 void LineScanner::end_line() {
-  if (capture_ != nullptr) end_capture();
-  line_.well_formed = started_ && closed_ && !broken_ && depth_ == 0 && !in_string_;
+  if (skipping_) {
+    // Skipped inside the object: the message is the one being read (an object that closed
+    // before the skip began is in line_.messages already).
+    if (!closed_) line_.messages.assign(1, std::move(current_));
+    line_.well_formed = true;
+  } else {
+    if (capture_ != nullptr) end_capture();
+    line_.well_formed = started_ && closed_ && !broken_ && depth_ == 0 && !in_string_;
+  }
   if (!line_.well_formed) line_.messages.clear();
   line_done_ = true;
   started_ = closed_ = broken_ = false;
@@ -173,6 +202,7 @@ void LineScanner::end_line() {
   key_level_ = 0;
   in_params_ = false;
   current_ = Peeked{};
+  id_done_ = method_seen_ = skipping_ = false;
 }
 
 }  // namespace cb::shim

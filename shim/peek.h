@@ -53,12 +53,19 @@ class LineScanner {
   // True when bytes of an unfinished line have been fed.
   bool mid_line() const { return started_ || depth_ != 0 || in_string_; }
 
+  // For a trusted writer of one object per line (the daemon): once a line's id and whether it
+  // is an answer or carries a method are known, the rest of the line is skipped (memchr to its
+  // newline) and the line is taken as well formed. Replies are most of the bytes, and their
+  // "id" and "result" or "error" come first (nlohmann writes keys sorted).
+  void set_skip_when_known(bool on) { skip_when_known_ = on; }
+
  private:
   // Scans up to and including the first '\n' (then sets line_done_); returns bytes consumed.
   std::size_t scan(std::string_view data);
   void byte(char c);
   void structural(char c);
   void end_capture();
+  void maybe_skip();
   void end_line();
 
   Line line_;
@@ -81,6 +88,10 @@ class LineScanner {
   int capture_level_ = 0;
   bool capture_started_ = false;
   bool capture_overflow_ = false;
+  bool skip_when_known_ = false;
+  bool id_done_ = false;      // the message's id has been read
+  bool method_seen_ = false;  // the message has a "method" member
+  bool skipping_ = false;     // the rest of this line is not looked at
 };
 
 }  // namespace cb::shim

@@ -168,6 +168,7 @@ void Relay::connection_lost() {
   if (daemon_scan_.mid_line()) {  // end the reply it was cut in, so our answers stand alone
     to_client_ += '\n';
     daemon_scan_ = LineScanner{};
+    daemon_scan_.set_skip_when_known(true);
   }
   swallow_ = false;
   swallowed_.clear();

@@ -28,7 +28,9 @@ class Relay {
   // connector has said why on stderr).
   using Connector = std::function<UniqueFd()>;
 
-  explicit Relay(Connector reconnect) : reconnect_(std::move(reconnect)) {}
+  explicit Relay(Connector reconnect) : reconnect_(std::move(reconnect)) {
+    daemon_scan_.set_skip_when_known(true);
+  }
 
   // Pumps until stdin ends and the daemon has closed (exit code 0), or until the daemon is gone
   // and cannot be reached again (cb::exit_code::kUnavailable).

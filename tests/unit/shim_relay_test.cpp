@@ -127,6 +127,49 @@ TEST_CASE("on 5,000 random compact messages the scanner reads what a JSON parser
     const bool has_request_id = m.contains("params") && m["params"].contains("requestId");
     CHECK(p.request_id == (has_request_id ? raw(m["params"]["requestId"]) : ""));
     CHECK(p.answer == (m.contains("result") || m.contains("error")));
+    // The daemon's side: id and answer read the same when the rest is skipped, for every
+    // message JSON-RPC allows (never both a method and a result or error).
+    if (!batch && !(m.contains("method") && p.answer)) {
+      LineScanner quick;
+      quick.set_skip_when_known(true);
+      std::vector<LineScanner::Line> got;
+      quick.feed(line, [&](const LineScanner::Line& l, std::size_t) { got.push_back(l); });
+      REQUIRE(got.size() == 1);
+      REQUIRE(got[0].messages.size() == 1);
+      CHECK(got[0].messages[0].id == p.id);
+      CHECK(got[0].messages[0].answer == p.answer);
+    }
+  }
+}
+
+TEST_CASE("skipping the rest of a line once its id and kind are known reads the same") {
+  const std::string text =
+      R"({"id":3,"jsonrpc":"2.0","result":{"content":[{"text":"{\"id\":4}\n"}]}})" "\n"
+      R"({"error":{"code":-32600,"message":"x"},"id":"e","jsonrpc":"2.0"})" "\n"
+      R"({"jsonrpc":"2.0","result":{},"id":9})" "\n"
+      R"({"id":5,"jsonrpc":"2.0","method":"elicitation/create","params":{"requestId":1}})" "\n"
+      R"({"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":1}})" "\n";
+  for (std::size_t chunk : {std::size_t(1), std::size_t(5), std::size_t(1 << 20)}) {
+    CAPTURE(chunk);
+    LineScanner s;
+    s.set_skip_when_known(true);
+    std::vector<LineScanner::Line> lines;
+    for (std::size_t i = 0; i < text.size(); i += chunk) {
+      s.feed(std::string_view(text).substr(i, chunk),
+             [&](const LineScanner::Line& l, std::size_t) { lines.push_back(l); });
+    }
+    REQUIRE(lines.size() == 5);
+    for (const auto& l : lines) {
+      CHECK(l.well_formed);
+      REQUIRE(l.messages.size() == 1);
+    }
+    CHECK((lines[0].messages[0].id == "3" && lines[0].messages[0].answer));
+    CHECK((lines[1].messages[0].id == R"("e")" && lines[1].messages[0].failed));
+    CHECK((lines[2].messages[0].id == "9" && lines[2].messages[0].answer));
+    CHECK((lines[3].messages[0].id == "5" && !lines[3].messages[0].answer));
+    CHECK(lines[3].messages[0].method == R"("elicitation/create")");
+    CHECK(lines[4].messages[0].method == R"("notifications/progress")");
+    CHECK_FALSE(s.mid_line());
   }
 }
 
