@@ -1,13 +1,15 @@
 // claude-bridge-shim: what .mcp.json runs. Pumps bytes between stdin/stdout and the daemon's
-// mcp.sock, unchanged; never parses JSON and never writes anything but daemon bytes to stdout.
+// mcp.sock, unchanged, and outlives a daemon restart (shim/relay.h); never parses JSON, and
+// writes to stdout only the daemon's bytes and its own answers to requests a lost connection
+// left unanswered.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -20,6 +22,7 @@
 #include "common/paths.h"
 #include "common/unix_socket.h"
 #include "shim/autostart.h"
+#include "shim/relay.h"
 
 namespace {
 
@@ -43,19 +46,6 @@ constexpr const char* kUsage =
 void say(const std::string& line) {
   std::string out = "claude-bridge-shim: " + line + "\n";
   (void)!::write(2, out.data(), out.size());
-}
-
-bool write_all(int fd, const char* data, std::size_t len) {
-  while (len > 0) {
-    const ssize_t n = ::write(fd, data, len);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data += n;
-    len -= static_cast<std::size_t>(n);
-  }
-  return true;
 }
 
 std::string self_exe() {
@@ -107,70 +97,34 @@ cb::UniqueFd connect_or_start(const std::string& dir, const std::string& socket,
   return {};
 }
 
-// What the shim holds for the daemon before it stops reading stdin (the daemon is not reading).
-constexpr std::size_t kMaxPendingToDaemon = 1 << 20;
+// After the daemon went away: a daemon being restarted (by systemd, a person, an upgrade) is
+// given a moment to come back; then, when allowed, this shim starts one (connect_or_start: two
+// shims racing start one). Gives up after kReconnectSeconds, or when the client hangs up.
+constexpr int kReconnectSeconds = 15;
+constexpr int kAutostartAfterMs = 1000;
 
-// Writes what the socket takes now, without blocking; false when the daemon is gone.
-bool send_some(int sock, std::string& pending) {
-  while (!pending.empty()) {
-    const ssize_t n = ::send(sock, pending.data(), pending.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno == EAGAIN || errno == EWOULDBLOCK;
-    }
-    pending.erase(0, static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
-// Copies bytes both ways until the daemon closes. Full duplex: while the daemon is not taking
-// requests (it stops reading a client whose replies pile up), replies keep flowing to stdout,
-// so neither side waits for the other forever. On stdin EOF the socket's write side is shut
-// once everything read from stdin is sent, so the daemon flushes its last replies and closes.
-int pump(int sock) {
-  std::vector<char> buf(65536);
-  std::string to_daemon;  // read from stdin, not yet taken by the socket
-  bool stdin_open = true;
-  bool shut = false;
+cb::UniqueFd reconnect(const std::string& dir, const std::string& socket, bool autostart,
+                       const std::vector<std::string>& daemon_args, const std::string& daemon) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
   for (;;) {
-    if (!stdin_open && to_daemon.empty() && !shut) {
-      ::shutdown(sock, SHUT_WR);
-      shut = true;
+    int err = 0;
+    if (cb::UniqueFd fd = cb::unix_socket::connect(socket, &err)) return fd;
+    const auto waited = Clock::now() - start;
+    if (autostart && waited >= std::chrono::milliseconds(kAutostartAfterMs)) {
+      if (cb::UniqueFd fd = connect_or_start(dir, socket, true, daemon_args, daemon)) return fd;
     }
-    const bool take_stdin = stdin_open && to_daemon.size() < kMaxPendingToDaemon;
-    pollfd fds[2] = {{sock, static_cast<short>(POLLIN | (to_daemon.empty() ? 0 : POLLOUT)), 0},
-                     {0, static_cast<short>(take_stdin ? POLLIN : 0), 0}};
-    const int n = ::poll(fds, take_stdin ? 2 : 1, -1);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      say(std::string("poll: ") + std::strerror(errno));
-      return cb::exit_code::kFailure;
+    if (Clock::now() - start >= std::chrono::seconds(kReconnectSeconds)) {
+      say("the daemon did not come back within " + std::to_string(kReconnectSeconds) +
+          " s (" + socket + ": " + std::strerror(err) + ")" +
+          (autostart ? " — see " + dir + "/daemon.log" : " — start it: claude-bridged --socket-dir " + dir));
+      return {};
     }
-    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-      const ssize_t r = ::read(sock, buf.data(), buf.size());
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) {
-        if (stdin_open) say("the daemon closed the connection");
-        return stdin_open ? cb::exit_code::kUnavailable : cb::exit_code::kOk;
-      }
-      if (!write_all(1, buf.data(), static_cast<std::size_t>(r))) return cb::exit_code::kOk;
-    }
-    if ((fds[0].revents & POLLOUT) && !send_some(sock, to_daemon)) {
-      say("the daemon stopped reading");
-      return cb::exit_code::kUnavailable;
-    }
-    if (take_stdin && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-      const ssize_t r = ::read(0, buf.data(), buf.size());
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) {
-        stdin_open = false;
-        continue;
-      }
-      to_daemon.append(buf.data(), static_cast<std::size_t>(r));
-      if (!send_some(sock, to_daemon)) {  // usually all of it, at once
-        say("the daemon stopped reading");
-        return cb::exit_code::kUnavailable;
-      }
+    // Waits 20 ms, unless the client hangs up meanwhile: then there is nobody to reconnect for.
+    pollfd in{0, 0, 0};
+    if (::poll(&in, 1, 20) > 0 && (in.revents & (POLLHUP | POLLERR | POLLNVAL))) {
+      say("the client closed stdin while the daemon was away; exiting");
+      return {};
     }
   }
 }
@@ -215,5 +169,6 @@ int main(int argc, char** argv) {
   const std::string socket = dir + "/" + cb::paths::kMcpSocket;
   cb::UniqueFd sock = connect_or_start(dir, socket, autostart, daemon_args, daemon);
   if (!sock) return cb::exit_code::kUnavailable;
-  return pump(sock.get());
+  cb::shim::Relay relay([&] { return reconnect(dir, socket, autostart, daemon_args, daemon); });
+  return relay.run(std::move(sock));
 }

@@ -10,6 +10,7 @@
 #include <valijson/validator.hpp>
 
 #include "daemon/mcp/quick_check.h"
+#include "daemon/mcp/validation_text.h"
 
 namespace cb::mcp {
 
@@ -39,61 +40,17 @@ void compile(const Json& schema, valijson::Schema* out) {
   parser.populateSchema(adapter, *out);
 }
 
-// valijson reports a context like ["<root>", "[message]"]; we name fields the way the model
-// wrote them: "message", "files_involved[3]".
-std::string field_path(const std::vector<std::string>& context) {
-  std::string path;
-  for (const auto& part : context) {
-    if (part == "<root>") continue;
-    if (part.size() >= 2 && part.front() == '[' && part.back() == ']') {
-      std::string inner = part.substr(1, part.size() - 2);
-      const bool index = !inner.empty() && inner.find_first_not_of("0123456789") == std::string::npos;
-      if (index) {
-        path += "[" + inner + "]";
-      } else {
-        if (inner.size() >= 2 && inner.front() == '"' && inner.back() == '"') {
-          inner = inner.substr(1, inner.size() - 2);
-        }
-        if (!path.empty()) path += ".";
-        path += inner;
-      }
-    } else {
-      if (!path.empty()) path += ".";
-      path += part;
-    }
-  }
-  return path;
-}
-
 // Keys beyond a closed schema's properties that still get the validator's full list of problems.
 constexpr std::size_t kStrayKeys = 20;
 
 std::vector<std::string> run(valijson::Validator& validator, const valijson::Schema& schema,
-                             const Json& value) {
+                             const Json& schema_json, const Json& value) {
   valijson::ValidationResults results;
   valijson::adapters::NlohmannJsonAdapter target(value);
-  std::vector<std::string> problems;
-  if (validator.validate(schema, target, &results)) return problems;
-  std::unordered_set<std::string> seen;
-  // valijson also reports every enclosing container as failed ("Failed to validate item #3",
-  // "... associated with property name 'x'"); those add nothing the inner problem does not say.
-  // Every other problem is kept, root-level ones (missing or unknown properties) included.
-  for (const auto& e : results) {
-    std::string description = e.description;
-    if (description.rfind("Failed to validate item #", 0) == 0 ||
-        description.rfind("Failed to validate against schema associated with", 0) == 0 ||
-        description.rfind("Failed to validate against child schema", 0) == 0 ||
-        description.rfind("Failed to validate against additional properties schema", 0) == 0) {
-      continue;
-    }
-    while (!description.empty() && (description.back() == '.' || description.back() == ' ')) {
-      description.pop_back();
-    }
-    const std::string path = field_path(e.context);
-    std::string line = (path.empty() ? std::string("arguments") : path) + ": " + description;
-    if (seen.insert(line).second) problems.push_back(std::move(line));
-  }
-  return problems;
+  if (validator.validate(schema, target, &results)) return {};
+  std::vector<SchemaProblem> problems;
+  for (const auto& e : results) problems.push_back({e.context, e.description});
+  return describe_problems(schema_json, value, problems);
 }
 
 // An object with far more keys than a closed schema (additionalProperties: false) names is
@@ -274,9 +231,12 @@ std::vector<std::string> ToolRegistry::validate(const Tool& tool, const Json& ar
     if (auto problems = too_many_keys(tool.name, tool.input_schema, arguments); !problems.empty()) {
       return problems;
     }
-    if (!c->quick_input.passes(arguments)) return run(*validator_, *c->input, arguments);
+    if (!c->quick_input.passes(arguments)) {
+      return run(*validator_, *c->input, tool.input_schema, arguments);
+    }
     if (cross_check_) {
-      if (auto problems = run(*validator_, *c->input, arguments); !problems.empty()) {
+      if (auto problems = run(*validator_, *c->input, tool.input_schema, arguments);
+          !problems.empty()) {
         throw std::logic_error("the quick check passed arguments of " + tool.name +
                                " that valijson refuses: " + problems.front());
       }
@@ -296,7 +256,9 @@ bool ToolRegistry::quick_passes(const Tool& tool, const Json& arguments) const {
 std::vector<std::string> ToolRegistry::validate_output(const Tool& tool,
                                                        const Json& structured) const {
   for (const auto& c : tools_) {
-    if (&c->tool == &tool) return c->has_output ? run(*validator_, c->output, structured) : std::vector<std::string>{};
+    if (&c->tool != &tool) continue;
+    if (!c->has_output) return {};
+    return run(*validator_, c->output, tool.output_schema, structured);
   }
   return {"unknown tool " + tool.name};
 }

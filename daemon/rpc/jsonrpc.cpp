@@ -135,7 +135,53 @@ Json top_level_id(std::string_view text) {
   return Json();
 }
 
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The UTF-16 code unit of the \uXXXX escape whose backslash is at `i`, or -1.
+int escaped_unit(std::string_view text, std::size_t i) {
+  if (i + 6 > text.size() || text[i] != '\\' || text[i + 1] != 'u') return -1;
+  int unit = 0;
+  for (std::size_t k = i + 2; k < i + 6; ++k) {
+    const int d = hex_digit(text[k]);
+    if (d < 0) return -1;
+    unit = unit * 16 + d;
+  }
+  return unit;
+}
+
 }  // namespace
+
+std::optional<std::string> replace_lone_surrogates(std::string_view text) {
+  std::string out;
+  std::size_t copied = 0;  // text[copied, i) is not yet in out
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\\') continue;
+    const int unit = escaped_unit(text, i);
+    if (unit < 0xD800 || unit > 0xDFFF) {
+      ++i;  // skips the escaped character: in "\\ud800" the escape is a backslash
+      continue;
+    }
+    if (unit <= 0xDBFF) {
+      const int next = escaped_unit(text, i + 6);
+      if (next >= 0xDC00 && next <= 0xDFFF) {  // a proper pair
+        i += 11;
+        continue;
+      }
+    }
+    out.append(text, copied, i - copied);
+    out += "\\ufffd";
+    copied = i + 6;
+    i += 5;
+  }
+  if (copied == 0) return std::nullopt;
+  out.append(text, copied, text.size() - copied);
+  return out;
+}
 
 std::variant<Json, RpcError> parse_frame(std::string_view frame, int max_depth) {
   const JsonShape shape = json_shape(frame, max_depth, kMaxObjectMembers);
@@ -155,6 +201,14 @@ std::variant<Json, RpcError> parse_frame(std::string_view frame, int max_depth) 
   if (auto fast = fast_parse(frame)) return std::move(*fast);
   Json value = Json::parse(frame.begin(), frame.end(), nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded()) {
+    // JavaScript strings may hold a lone surrogate (a string cut in the middle of an emoji), and
+    // JSON.stringify writes it as an escape that both parsers refuse. Refusing would answer with
+    // id null and leave the client's call hanging, so it becomes U+FFFD, as decoders of UTF-16
+    // commonly do. Only frames that failed to parse are scanned.
+    if (auto repaired = replace_lone_surrogates(frame)) {
+      value = Json::parse(repaired->begin(), repaired->end(), nullptr, false);
+      if (!value.is_discarded()) return value;
+    }
     return RpcError{rpc_error::kParse,
                     "Parse error: the line is not one valid JSON value (check quoting, "
                     "UTF-8 and that each message is on a single line)",

@@ -44,12 +44,18 @@ inline constexpr int kMaxJsonDepth = 64;
 // (a map insertion each) before anything could refuse it.
 inline constexpr std::size_t kMaxObjectMembers = 1024;
 
-// Parses one frame. Refuses nesting deeper than max_depth and objects of more than
+// Parses one frame. A lone UTF-16 surrogate escape ("\ud83d" without its pair, which
+// JSON.stringify writes for a string cut inside an emoji) is read as U+FFFD. Refuses nesting deeper than max_depth and objects of more than
 // kMaxObjectMembers members before handing the text to the parser (nlohmann recurses and
 // builds a map), then invalid UTF-8 and trailing garbage. On failure the error is a -32700
 // with a null id, or for too many members a -32600 with the request's id when its top level
 // names one plainly.
 std::variant<Json, RpcError> parse_frame(std::string_view frame, int max_depth = kMaxJsonDepth);
+
+// `text` with every \uXXXX escape of a lone surrogate replaced by \ufffd, or nullopt when it
+// has none. Escapes are recognised as a JSON string would read them (after an even number of
+// backslashes).
+std::optional<std::string> replace_lone_surrogates(std::string_view text);
 
 // The shape of `text` without parsing it, ignoring brackets and commas inside strings:
 // deepest bracket nesting, and the most members of one object. Stops once either passes its

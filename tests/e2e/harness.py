@@ -134,8 +134,8 @@ class Daemon:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def shim(self, *extra):
-        return McpClient.over_shim(self, *extra)
+    def shim(self, *extra, autostart=False):
+        return McpClient.over_shim(self, *extra, autostart=autostart)
 
     def connect(self):
         return McpClient.over_socket(self.mcp_sock)
@@ -161,9 +161,13 @@ class McpClient:
         self.inbox = []
 
     @classmethod
-    def over_shim(cls, daemon, *extra):
+    def over_shim(cls, daemon, *extra, autostart=False):
+        # --no-autostart unless a test asks: a shim that outlives its daemon reconnects, and
+        # one that autostarted after a test stopped the daemon would race the test's restart or
+        # outlive the test.
+        flags = [] if autostart else ["--no-autostart"]
         proc = subprocess.Popen([SHIM, "--socket-dir", daemon.socket_dir, "--state-dir",
-                                 daemon.state_dir, *extra], env=daemon.env,
+                                 daemon.state_dir, *flags, *extra], env=daemon.env,
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, bufsize=0)
         return cls(proc.stdout, proc.stdin, lambda: (proc.stdin.close(), proc.wait(5)), proc)

@@ -179,6 +179,18 @@ class Protocol(DaemonTest):
         self.assertIn("conversation_id", text)
         self.assertIn("session_id", text)
         self.assertIn("token", text)
+        # In words a person reads, from the schema (docs/protocol.md, Errors).
+        self.assertIn('conversation_id: must be "conv_" followed by 16 lowercase hex digits', text)
+        self.assertIn('session_id: must be one of "a", "b"', text)
+        self.assertIn("token: must be 64 lowercase hex digits", text)
+        auth = {"conversation_id": "conv_0123456789abcdef", "session_id": "a", "token": "0" * 64}
+        text = err_text(c.call("check_messages", {**auth, "limit": 250, "limt": 1}))
+        self.assertIn("limit: must be at most 200 (it is 250)", text)
+        self.assertIn('arguments: unknown property "limt"', text)
+        text = err_text(c.call("send_to_partner", {**auth, "message": "é" * 50001}))
+        self.assertIn("message: must be at most 50000 characters long (it is 50001)", text)
+        for noise in (".000000", "constraint", "..", ".;"):
+            self.assertNotIn(noise, text)
         r = c.request("tools/call", {"name": "no_such_tool", "arguments": {}})
         self.assertEqual(r["error"]["code"], -32602)
 
@@ -208,7 +220,7 @@ class Shim(unittest.TestCase):
     def test_autostart_once_for_racing_shims(self):
         d = Daemon(start=False)
         try:
-            clients = [McpClient.over_shim(d) for _ in range(4)]
+            clients = [McpClient.over_shim(d, autostart=True) for _ in range(4)]
             for c in clients:
                 self.assertEqual(c.initialize()["result"]["serverInfo"]["name"], "claude-bridge")
             pids = subprocess.run(["pgrep", "-f", "claude-bridged --socket-dir " + d.socket_dir],
@@ -227,12 +239,55 @@ class Shim(unittest.TestCase):
             c.initialize()
             c.proc.stdin.close()
             self.assertEqual(c.proc.wait(5), 0)
-            c2 = d.shim()
+            # Without autostart, a daemon that does not come back ends the shim (after 15 s of
+            # trying to reconnect), with nothing on stdout when nothing was in flight.
+            c2 = d.shim()  # --no-autostart
             c2.initialize()
             d.stop()
-            self.assertNotEqual(c2.proc.wait(5), 0)
+            self.assertEqual(c2.proc.wait(60), 69)
             self.assertEqual(c2.proc.stdout.read(), b"")
+            self.assertIn(b"did not come back", c2.proc.stderr.read())
         finally:
+            d.close()
+
+    def test_daemon_killed_mid_call_the_call_is_answered_and_the_session_goes_on(self):
+        # kill -9: nothing in the daemon can answer the call in flight; the shim does, then
+        # starts a new daemon itself and replays initialize, so the legacy session goes on.
+        d = Daemon()
+        try:
+            c = d.shim(autostart=True)
+            c.initialize()
+            conv = ok(c.call("create_conversation", {"my_role": "backend_dev",
+                                                     "partner_role": "frontend_dev"}))
+            ca = {"conversation_id": conv["conversation_id"], "session_id": "a",
+                  "token": conv["session_a_token"]}
+            cb = {**ca, "session_id": "b", "token": conv["session_b_token"]}
+            c.send({"jsonrpc": "2.0", "id": "w1", "method": "tools/call",
+                    "params": {"name": "wait_for_messages",
+                               "arguments": {**cb, "timeout_seconds": 60}}})
+            deadline = time.time() + 10
+            while not ok(c.call("check_partner_status", ca))["waiting"]:
+                self.assertLess(time.time(), deadline, "the wait never started")
+                time.sleep(0.01)
+            d.proc.kill()
+            d.proc.wait()
+            lost = c.wait_for(lambda m: m.get("id") == "w1", timeout=10)
+            self.assertEqual(lost["error"]["code"], -32000, lost)
+            self.assertIn("call it again", lost["error"]["message"])
+            # No new initialize: a tools/call before one would be -32600.
+            ok(c.call("send_to_partner", {**ca, "message": "after the crash"}, timeout=30))
+            got = ok(c.call("check_messages", cb))
+            self.assertEqual([m["message"] for m in got["messages"]], ["after the crash"])
+            # The new daemon's reply to the replayed initialize (id 1) never reached the client.
+            self.assertEqual([m for m in c.inbox if m.get("id") == 1], [])
+            c.proc.stdin.close()
+            self.assertEqual(c.proc.wait(10), 0)
+            self.assertIn(b"reconnected to the daemon", c.proc.stderr.read())
+        finally:
+            started = subprocess.run(["pgrep", "-f", "claude-bridged --socket-dir " + d.socket_dir],
+                                     capture_output=True, text=True).stdout.split()
+            for pid in started:  # the daemon the shim started
+                os.kill(int(pid), signal.SIGTERM)
             d.close()
 
     def test_pipelined_requests_are_all_answered(self):

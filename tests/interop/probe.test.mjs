@@ -1,19 +1,23 @@
-// Raw stdio edge cases: runs the shared, SDK-free stdio-probe.mjs ($CB_SOURCE_ROOT/../shared/tools)
-// against claude-bridge-shim, through lib/tap.mjs so that every full message is on record, and
+// Raw stdio edge cases: runs the SDK-free tools/stdio-probe.mjs (the team's probe, kept in this
+// repository) against claude-bridge-shim, through lib/tap.mjs so that every full message is on record, and
 // asserts that each probe got the answer the MCP specification asks for. Two runs:
 //   1. the probe's tool call with credentials that fail validation (token "x") -> isError results;
 //   2. send_to_partner with real credentials -> success, and the unicode message read back by b.
 //   CB_BUILD_ROOT=<build dir> CB_SOURCE_ROOT=<repo> node probe.test.mjs
-// Exit 0 = all passed, 1 = a failure, 77 = skipped (no ../shared/tools/stdio-probe.mjs).
+// Exit 0 = all passed, 1 = a failure.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HERE, SHIM, SHARED_TOOLS, Daemon, RawClient, createConversation, requireBinaries, skip } from './lib/harness.mjs';
+import { HERE, SHIM, Daemon, RawClient, createConversation, requireBinaries } from './lib/harness.mjs';
 
-const PROBE = process.env.CB_STDIO_PROBE || join(SHARED_TOOLS, 'stdio-probe.mjs');
-if (!existsSync(PROBE)) skip(`${PROBE} not found (the shared tools sit beside the repository; set CB_STDIO_PROBE to run it from elsewhere)`);
+// CB_STDIO_PROBE runs another copy of the probe (say, a newer one) instead of ours.
+const PROBE = process.env.CB_STDIO_PROBE || join(HERE, 'tools', 'stdio-probe.mjs');
+if (!existsSync(PROBE)) {
+  console.error(`${PROBE} not found: CB_STDIO_PROBE names a file that is not there`);
+  process.exit(1);
+}
 requireBinaries();
 
 const TAP = join(HERE, 'lib', 'tap.mjs');

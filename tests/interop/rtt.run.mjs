@@ -1,25 +1,21 @@
-// Latency measurement (not a test: no timed assertions): copies the shared rtt.mjs next to
-// node_modules (tests/interop/.run/, git-ignored) at run time, starts a claude-bridged in temp
+// Latency measurement (not a test: no timed assertions): runs tools/rtt.mjs (the team's SDK
+// timing client, kept in this repository; it resolves the SDK from tests/interop/node_modules),
+// starts a claude-bridged in temp
 // dirs with its default configuration, and times N calls of check_partner_status (session a)
 // and check_messages (session b, empty inbox) through claude-bridge-shim with the official SDK
 // client. Each tool uses its own session so the default 600 reads/minute/session budget holds.
 //   CB_BUILD_ROOT=<build dir> CB_SOURCE_ROOT=<repo> node rtt.run.mjs [-n 500]
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { HERE, SHIM, SHARED_TOOLS, Daemon, RawClient, createConversation, requireBinaries, skip } from './lib/harness.mjs';
+import { HERE, SHIM, Daemon, RawClient, createConversation, requireBinaries, skip } from './lib/harness.mjs';
 
 const nIdx = process.argv.indexOf('-n');
 const N = nIdx > 0 ? parseInt(process.argv[nIdx + 1], 10) : 500;
-const SRC = process.env.CB_RTT || join(SHARED_TOOLS, 'rtt.mjs');
-if (!existsSync(SRC)) skip(`${SRC} not found`);
+const RTT = join(HERE, 'tools', 'rtt.mjs');
 if (!existsSync(join(HERE, 'node_modules', '@modelcontextprotocol', 'sdk'))) skip('run "npm ci" in tests/interop first');
 requireBinaries();
-const runDir = join(HERE, '.run');
-mkdirSync(runDir, { recursive: true });
-const RTT = join(runDir, 'rtt.mjs');
-copyFileSync(SRC, RTT);
 
 function rtt(daemon, tool, args) {
   const argv = [RTT, '--tool', tool, '--args', JSON.stringify(args), '-n', String(N), '--', SHIM, ...daemon.shimArgs()];
@@ -50,7 +46,7 @@ try {
     const l = r.calls.latencyMs;
     console.log(`| ${tool} | ${r.initialize.protocolVersion} | ${r.initialize.ms} | ${l.p50} | ${l.p90} | ${l.p99} | ${l.max} | ${r.calls.throughputPerSec} |`);
   }
-  console.log(`# command: node tests/interop/.run/rtt.mjs --tool TOOL --args '{"conversation_id":…,"session_id":…,"token":…}' -n ${N} -- build/shim/claude-bridge-shim ${['--socket-dir', 'DIR/s', '--state-dir', 'DIR/st', '--config', 'DIR/config.toml', '--no-autostart'].join(' ')}`);
+  console.log(`# command: node tests/interop/tools/rtt.mjs --tool TOOL --args '{"conversation_id":…,"session_id":…,"token":…}' -n ${N} -- build/shim/claude-bridge-shim ${['--socket-dir', 'DIR/s', '--state-dir', 'DIR/st', '--config', 'DIR/config.toml', '--no-autostart'].join(' ')}`);
 } finally {
   await daemon.close();
 }

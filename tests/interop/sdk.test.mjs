@@ -179,15 +179,15 @@ describe(`claude-bridge vs @modelcontextprotocol/sdk ${sdkVersion} (Client + Std
     assert.match(extra, /token/);
   });
 
-  // SERVER BUG (reported): the registry drops the root-level additionalProperties problem
-  // whenever a field problem exists too (daemon/mcp/tool_registry.cpp run(): the "container"
-  // filter treats path "" as a prefix of "token"), so a misspelt property is only reported
-  // after the other fields are fixed, costing the model an extra round trip.
+  // Once a SERVER BUG: the root-level additionalProperties problem was dropped whenever a field
+  // problem existed too, costing the model an extra round trip. The texts are in words now.
   step('bad arguments: the error names every problem, a misspelt property too', async () => {
     const text = errText(await A.client.callTool({ name: 'check_messages', arguments: {
       conversation_id: 'conv_0000000000000000', session_id: 'a', token: 'x', limt: 5 } }));
     assert.match(text, /token/);
     assert.match(text, /limt/, `SERVER BUG: the unknown property "limt" is not named when another field is bad too: ${text}`);
+    assert.match(text, /token: must be 64 lowercase hex digits/);
+    assert.doesNotMatch(text, /constraint|\.000000|\.\./, text);
   });
 
   step('create_conversation (a): structuredContent matches its outputSchema', async () => {
@@ -305,6 +305,13 @@ describe(`claude-bridge vs @modelcontextprotocol/sdk ${sdkVersion} (Client + Std
     assert.equal(got.messages[0].message, 'after the cancel');
   });
 
+  step('a lone surrogate (JSON.stringify of a string cut inside an emoji) is stored as U+FFFD, not left unanswered', async () => {
+    const cut = '😀 done'.slice(1); // begins with the low half of the pair alone
+    const sentCut = ok('send_to_partner', await A.client.callTool({ name: 'send_to_partner', arguments: { ...creds.a, message: `cut ${'😀'.slice(0, 1)} here, ${cut}` } }, undefined, { timeout: 15000 }));
+    const got = ok('check_messages', await B.client.callTool({ name: 'check_messages', arguments: creds.b }));
+    assert.deepEqual(got.messages.map((m) => [m.id, m.message]), [[sentCut.message_id, 'cut \ufffd here, \ufffd done']]);
+  });
+
   step('wire hygiene: every response answers one request once; only progress, declared channel push or log notifications; no SDK errors', () => {
     for (const c of [A, B]) {
       const errors = c.wire.filter((w) => w.dir === 'error');
@@ -340,5 +347,34 @@ describe(`claude-bridge vs @modelcontextprotocol/sdk ${sdkVersion} (Client + Std
       for (const w of c.wire) counts[`${w.dir} ${w.msg.method ?? 'response'}`] = (counts[`${w.dir} ${w.msg.method ?? 'response'}`] ?? 0) + 1;
       console.log(`# client ${c.name} wire: ${JSON.stringify(counts)}`);
     }
+  });
+  // After wire hygiene: the restart adds the shim's own -32000 answers to the wire.
+  step('daemon restart: a call in flight gets a retryable -32000 error, and both sessions go on', async () => {
+    const pending = B.client.callTool({ name: 'wait_for_messages', arguments: { ...creds.b, timeout_seconds: 60 } }, undefined, { timeout: 90000 });
+    const outcome = pending.then((r) => ({ resolved: r }), (e) => e);
+    for (let i = 0; i < 200; i++) { // until the wait is running in the daemon
+      if (ok('check_partner_status', await A.client.callTool({ name: 'check_partner_status', arguments: creds.a })).waiting) break;
+      await sleep(25);
+    }
+    const before = A.wire.length;
+    await daemon.stop(); // SIGTERM, as systemctl --user restart or an upgrade does
+    await daemon.start(); // same socket, state and config
+    const e = await outcome;
+    assert.ok(!e.resolved, `the wait in flight resolved: ${JSON.stringify(e.resolved)}`);
+    assert.equal(e.code, -32000, `expected the shim's -32000 answer, got ${e}`);
+    assert.match(e.message, /restarted or stopped before answering.*call it again/);
+    // Both sessions go on without a new initialize from the SDK: the shims replayed theirs.
+    assert.deepEqual(await A.client.ping(), {});
+    const late = ok('send_to_partner', await A.client.callTool({ name: 'send_to_partner', arguments: { ...creds.a, message: 'after the restart' } }));
+    const got = ok('wait_for_messages', await B.client.callTool({ name: 'wait_for_messages', arguments: { ...creds.b, timeout_seconds: 30 } }));
+    assert.deepEqual(got.messages.map((m) => [m.id, m.message]), [[late.message_id, 'after the restart']]);
+    assert.deepEqual(await A.client.setLoggingLevel('info'), {});
+    for (const c of [A, B]) {
+      const errors = c.wire.filter((w) => w.dir === 'error');
+      assert.deepEqual(errors.map((x) => x.msg), [], `${c.name}: SDK reported errors (a reply to the replayed initialize leaked?)`);
+      assert.equal(c.wire.filter((w) => w.dir === 'out' && w.msg.method === 'initialize').length, 1, `${c.name}: the SDK initialized twice`);
+      assert.match(c.stderr(), /reconnected to the daemon/);
+    }
+    assert.ok(A.wire.length > before);
   });
 });

@@ -72,6 +72,28 @@ TEST_CASE("parse errors: garbage, truncation, invalid UTF-8, deep nesting") {
   CHECK(json_shape(R"({"a":"k\":v","b":{"c":1,"d":"\\:"},"e":2})", 64, 100).widest_object == 3);
 }
 
+TEST_CASE("a lone surrogate escape is read as U+FFFD, with the request's id intact") {
+  // What JSON.stringify writes for a JavaScript string cut in the middle of an emoji.
+  const std::string frame =
+      R"({"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"name":"send_to_partner",)"
+      R"("arguments":{"message":"cut \ud83d here, \udc00 there, \ud83d\ud83d twice"}}})";
+  auto parsed = parse_frame(frame);
+  REQUIRE(std::holds_alternative<Json>(parsed));
+  const Json& value = std::get<Json>(parsed);
+  CHECK(value["id"] == 42);
+  const std::string fffd = "\xef\xbf\xbd";
+  CHECK(value["params"]["arguments"]["message"] ==
+        "cut " + fffd + " here, " + fffd + " there, " + fffd + fffd + " twice");
+  // A proper pair stays the character it encodes; an escaped backslash is not an escape.
+  CHECK(std::get<Json>(parse_frame(R"(["\ud83d\ude00","\\ud800"])")) ==
+        Json::array({"\xf0\x9f\x98\x80", "\\ud800"}));
+  CHECK_FALSE(replace_lone_surrogates(R"(["\ud83d\ude00","\\ud800","\u00e9"])"));
+  CHECK(*replace_lone_surrogates(R"("a\ud83d")") == R"("a\ufffd")");
+  CHECK(*replace_lone_surrogates(R"("\uDBFF\u0041")") == R"("\ufffd\u0041")");
+  // Whatever else is wrong with the frame is still a parse error.
+  CHECK(std::holds_alternative<RpcError>(parse_frame(R"({"a":"\ud800",})")));
+}
+
 TEST_CASE("an object of more than kMaxObjectMembers members is refused before parsing") {
   auto object_of = [](std::size_t n, const std::string& extra = "") {
     std::string s = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{"

@@ -14,7 +14,6 @@ export const SOURCE_ROOT = process.env.CB_SOURCE_ROOT || resolve(HERE, '../..');
 export const BUILD_ROOT = process.env.CB_BUILD_ROOT || join(SOURCE_ROOT, 'build');
 export const DAEMON = join(BUILD_ROOT, 'daemon', 'claude-bridged');
 export const SHIM = join(BUILD_ROOT, 'shim', 'claude-bridge-shim');
-export const SHARED_TOOLS = resolve(SOURCE_ROOT, '..', 'shared', 'tools');
 
 // Exit code that meson reports as SKIP.
 export const SKIP = 77;
