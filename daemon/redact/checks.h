@@ -19,6 +19,8 @@ bool check_password_assignment(std::string_view text, Span match, Span* secret);
 bool check_named_value(std::string_view text, Span match, Span* secret);
 bool check_curl_password(std::string_view text, Span match, Span* secret);
 bool check_password_prose(std::string_view text, Span match, Span* secret);
+bool check_suffixed_key(std::string_view text, Span match, Span* secret);
+bool check_twilio(std::string_view text, Span match, Span* secret);
 bool check_secret_value(std::string_view text, Span match, Span* secret);
 bool check_url_password(std::string_view text, Span match, Span* secret);
 bool check_flag_value(std::string_view text, Span match, Span* secret);

@@ -21,7 +21,8 @@ struct Span {
 
 // Decides whether a regex match is a secret. `match` is the whole regex match, `*secret` the part
 // that would be replaced (the capture group); a check may narrow *secret (e.g. drop trailing
-// sentence punctuation) but never widen it. Must run in time linear in the match length plus a
+// sentence punctuation) and widen it only over punctuation that ends the line of a config value
+// (at most 8 bytes; see take_line_end_punctuation in checks.cpp). Must run in time linear in the match length plus a
 // small constant: checks may look at most kCheckContext bytes around the match.
 using Check = bool (*)(std::string_view text, Span match, Span* secret);
 inline constexpr std::size_t kCheckContext = 64;

@@ -141,6 +141,13 @@ std::vector<RuleSpec> context_rules() {
       "cli_password", "PASSWORD_REDACTED",
       R"((?i)--(?:[a-z0-9-]*(?:password|passwd|passphrase)|(?:[a-z0-9]+-)*(?:pass|pwd))[ \t]+['"]?[^\s'"]+)",
       {"pass", "pwd"}, 48, 64, check_flag_value, gate_flag));
+  add(rule("cli_password", "PASSWORD_REDACTED",
+           R"((?:sqlcmd|bcp|osql)\b[^\n]*?\s-P[ \t]*['"]?([^\s'"-][^\s'"]*))",
+           {"sqlcmd", "bcp", "osql"}, 0, 512, check_url_password, gate_capital_p_on_line));
+  // openssl -passout pass:X, -passin pass:X.
+  add(rule("cli_password", "PASSWORD_REDACTED",
+           R"(-(?:passin|passout|pass|password)[ \t]+['"]?pass:([^\s'"]+))", {"pass:"}, 24, 128,
+           check_url_password));
   add(rule("netrc_password", "PASSWORD_REDACTED",
            R"((?i)\blogin[ \t]+\S+[ \t]+password[ \t]+(\S+))", {"login"}, 0, 512,
            check_url_password, gate_password_on_line));
@@ -158,22 +165,39 @@ std::vector<RuleSpec> context_rules() {
            {"secret", "token", "credential", "creds"}, 0, 64, check_secret_value, gate_assignment));
   add(rule("secret", "SECRET_REDACTED", assignment(std::string(kKeyQualifiers) + R"([_.-]?key)"),
            {"key"}, 16, 64, check_secret_value, gate_qualified_key));
+  // Any other "<name>_key" (MAILGUN_KEY, algolia-admin-key): only a random-looking value, and not
+  // under names of keys that are not secrets (cache_key, sort_key, public_key, ssh_key).
+  {
+    RuleSpec spec = rule("secret", "SECRET_REDACTED", assignment(R"([a-z0-9][a-z0-9_]{0,40}[_-]key)"),
+                         {"key"}, 48, 64, check_suffixed_key, gate_suffixed_key);
+    spec.boundary = kLeftBoundary;
+    add(spec);
+  }
+  // API keys handed to a header setter: req.Header.Set("X-API-Key", "..."), headers.put(...).
+  add(rule(
+      "api_key", "API_KEY_REDACTED",
+      R"((?i)(?:api[-_]?(?:key|token|secret)|(?:auth|access)[-_]?token|secret[-_]?key|private[-_]?token)\\*["'\x60][ \t]*,[ \t]*\\*["'\x60]([A-Za-z0-9._~+/=-]{16,}))",
+      {"api-key", "api_key", "apikey", "api-token", "api_token", "apitoken", "api-secret",
+       "api_secret", "apisecret", "auth-token", "auth_token", "authtoken", "access-token",
+       "access_token", "accesstoken", "secret-key", "secret_key", "secretkey", "private-token",
+       "private_token"},
+      0, 96, check_random_value, gate_comma_after));
   // Environment lists of Kubernetes, ECS, Compose and CI: the name and the value are separate
   // fields ({"name": "DB_PASSWORD", "value": "..."}, "- name: API_KEY\n  value: ..."). One rule
   // per placeholder; the first listed wins a tie.
   const auto named = [](const std::string& words) {
-    return R"re((?i)name\\*["']?[ \t]*[:=][ \t]*\\*["']?[A-Za-z0-9_.-]*(?:)re" + words +
-           R"re()\\*["']?[ \t]*(?:,|\r?\n|\\n)[ \t]*(?:-[ \t]*)?\\*["']?value)re" + kKeyTail +
+    return R"re((?i)(?:name|key)\\*["']?[ \t]*[:=][ \t]*\\*["']?[A-Za-z0-9_.-]*(?:)re" + words +
+           R"re()\\*["']?[ \t]*(?:,|\r?\n|\\n|[ \t])[ \t]*(?:-[ \t]*)?\\*["']?value)re" + kKeyTail +
            kOperator + kValue;
   };
-  add(rule("password", "PASSWORD_REDACTED", named("password|passwd|passphrase|pass|pwd"), {"name"},
-           0, 160, check_named_value, gate_assignment));
+  add(rule("password", "PASSWORD_REDACTED", named("password|passwd|passphrase|pass|pwd|pw"), {"name", "key"},
+           0, 160, check_named_value, gate_named));
   add(rule("api_key", "API_KEY_REDACTED", named(R"(api[_-]?(?:key|token)|subscription[_-]?key)"),
-           {"name"}, 0, 160, check_named_value, gate_assignment));
+           {"name", "key"}, 0, 160, check_named_value, gate_named));
   add(rule("secret", "SECRET_REDACTED",
            named(std::string("secret|token|credentials?|private[_-]?key|") + kKeyQualifiers +
                  "[_-]?key"),
-           {"name"}, 0, 160, check_named_value, gate_assignment));
+           {"name", "key"}, 0, 160, check_named_value, gate_named));
   add(rule("cli_secret", "API_KEY_REDACTED",
            R"((?i)--[a-z0-9-]*api-?(?:key|token)[ \t]+['"]?[^\s'"]{8,})",
            {"api-key", "apikey", "api-token"}, 48, 64, check_flag_secret, gate_flag));
@@ -183,16 +207,22 @@ std::vector<RuleSpec> context_rules() {
       {"token", "secret", "key"}, 48, 64, check_flag_secret, gate_flag));
 
   // --- Prose ---
-  // "my password is X", "the password for the staging db is X", "reset the password to X".
+  // "my password is X", "the password for the staging db is X", "reset the password to X",
+  // "pw for staging: X", "the root password on prod should be X", "password -> X".
   add(rule(
       "password", "PASSWORD_REDACTED",
-      R"((?i)\b(?:password|passphrase|passcode|pwd)(?:\s+for(?:\s+[A-Za-z0-9_.@-]+){1,5})?\s+(?:is|was|to|is\s+now|set\s+to|changed\s+to)(?:\s*:)?\s+[*_"'\x60]{0,2}([^\s"'\x60*()\[\]{}<>]{3,}))",
-      {"pass", "pwd"}, 0, 128, check_password_prose, gate_prose));
-  // "use X as the password".
+      R"((?i)\b(?:password|passphrase|passcode|passwd|pwd|pw|pass)(?:\s+(?:for|on|of|at)(?:\s+[A-Za-z0-9_.@-]+){1,5})?(?:\s+(?:is\s+now|set\s+to|changed\s+to|should\s+be|will\s+be|is|was|to)(?:\s*:)?|\s*(?:->|=>|:|=))\s+[*_"'\x60]{0,2}([^\s"'\x60*()\[\]{}<>]{3,}))",
+      {"pass", "pwd", "pw"}, 0, 128, check_password_prose, gate_password_prose));
+  // "use X as the password", "log in with admin / X as the password".
   add(rule(
       "password", "PASSWORD_REDACTED",
-      R"((?i)\b(?:use|using|with|try)\s+[*_"'\x60]{0,2}([^\s"'\x60*()\[\]{}<>]{3,})[*_"'\x60]{0,2}\s+as\s+(?:the\s+|my\s+|your\s+|a\s+|its\s+)?(?:[a-z]+\s+)?(?:password|passphrase))",
+      R"((?i)\b(?:use|using|with|try)\s+(?:[A-Za-z0-9_.@-]+\s*/\s*)?[*_"'\x60]{0,2}([^\s"'\x60*()\[\]{}<>]{3,})[*_"'\x60]{0,2}\s+as\s+(?:the\s+|my\s+|your\s+|a\s+|its\s+)?(?:[a-z]+\s+)?(?:password|passphrase))",
       {"password", "passphrase"}, 200, 16, check_password_prose, gate_as_before));
+  // "log in with the password X", "sign in as root with password X".
+  add(rule(
+      "password", "PASSWORD_REDACTED",
+      R"((?i)\b(?:with|using|use|enter|type)\s+(?:the\s+|a\s+|my\s+|this\s+)?(?:password|passphrase|pw)\s+[*_"'\x60]{0,2}([^\s"'\x60*()\[\]{}<>]{3,}))",
+      {"password", "passphrase", "pw"}, 24, 96, check_password_prose, gate_verb_before));
   add(rule(
       "secret", "SECRET_REDACTED",
       R"((?i)\b(?:token|secret|api[ _-]?key|access[ _-]?key)\s+(?:is|was)(?:\s*:)?\s+[*_"'\x60]{0,2}([^\s"'\x60*()\[\]{}<>]{8,}))",

@@ -51,15 +51,16 @@ std::vector<RuleSpec> provider_rules() {
     RuleSpec spec;
     spec.name = "aws_secret_access_key";
     spec.placeholder = "AWS_KEY_REDACTED";
-    spec.pattern = "(?i)(?:secret[_-]?access[_-]?key|aws[_-]?secret(?:[_-]?key)?)" + kSep +
-                   "[A-Za-z0-9/+]{40}";
+    // "AWS Secret Access Key [None]: " is the prompt of `aws configure`.
+    spec.pattern = std::string("(?i)(?:secret[_ -]?access[_ -]?key|aws[_-]?secret(?:[_-]?key)?)") +
+                   R"((?:[ \t]*\[[^\]\n]{0,24}\])?)" + kSep + "[A-Za-z0-9/+]{40}";
     spec.keywords = {"secret_access_key", "secretaccesskey", "secret-access-key",
-                     "aws_secret",        "aws-secret",      "awssecret"};
+                     "secret access key", "aws_secret", "aws-secret", "awssecret"};
     spec.lookahead = 120;
     spec.check = check_aws_secret;
     add(spec);
     spec.pattern =
-        R"((?:AKIA|ASIA)[A-Z2-7]{16}(?:[ \t]*[,:;|][ \t]*|[ \t]+|\\t)\\*["']?[A-Za-z0-9/+]{40})";
+        R"((?:AKIA|ASIA)[A-Z2-7]{16}(?:[ \t]*[,:;|][ \t]*|[ \t]+|\\t)(?:[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z?(?:[ \t]+|\\t))?\\*["']?[A-Za-z0-9/+]{40})";
     spec.keywords = {"AKIA", "ASIA"};
     spec.keywords_case_sensitive = true;
     spec.boundary = kLeftBoundary;
@@ -100,6 +101,45 @@ std::vector<RuleSpec> provider_rules() {
                      "azurestorage"};
     spec.lookahead = 300;
     spec.check = check_token_value;
+    add(spec);
+  }
+  {
+    // The 64-byte key (88 base64 bytes) under the names the CLI, SDKs, PowerShell and Terraform
+    // give it (--account-key, accountKey, -StorageAccountKey, storage_account_access_key), or as
+    // "key1"/"key2" of `az storage account keys list`. The shape alone is also a sha512 digest,
+    // so a bare one needs one of these names.
+    RuleSpec spec;
+    spec.name = "azure_storage_key";
+    spec.placeholder = "AZURE_STORAGE_KEY_REDACTED";
+    spec.pattern = R"((?i)(?:account[_-]?(?:access[_-]?)?key|access[_-]?key))" + kSep +
+                   "[A-Za-z0-9+/]{86}==";
+    spec.keywords = {"accountkey", "account-key", "account_key", "accountaccesskey",
+                     "account_access_key", "account-access-key", "access_key", "access-key",
+                     "accesskey"};
+    spec.lookbehind = 0;
+    spec.lookahead = 160;
+    spec.check = check_token_value;
+    spec.gate = gate_base64_key_after;
+    add(spec);
+    spec.gate = nullptr;
+    spec.pattern = R"((?s)key[12]\b.{0,120}?(?:^|[^A-Za-z0-9+/])([A-Za-z0-9+/]{86}==))";
+    spec.keywords = {"key1", "key2"};
+    spec.lookahead = 256;
+    spec.check = check_token;
+    add(spec);
+  }
+  {
+    // Twilio auth token: 32 hex with no prefix, after the account SID (AC + 32 hex) or the word
+    // Twilio, within a few lines.
+    RuleSpec spec;
+    spec.name = "twilio_auth_token";
+    spec.placeholder = "SECRET_REDACTED";
+    spec.pattern = R"((?s)(?:AC[0-9a-f]{32}|(?i:twilio)).{0,160}?(?:^|[^A-Za-z0-9_])([0-9a-f]{32})(?:$|[^A-Za-z0-9_]))";
+    spec.keywords = {"AC", "twilio", "Twilio", "TWILIO"};
+    spec.keywords_case_sensitive = true;
+    spec.lookahead = 256;
+    spec.check = check_twilio;
+    spec.gate = gate_twilio;
     add(spec);
   }
   {
