@@ -414,8 +414,9 @@ bool check_suffixed_key(std::string_view text, Span match, Span* secret) {
 
 bool check_twilio(std::string_view text, Span match, Span* secret) {
   // 32 hex after an account SID or the word Twilio: not when labelled as an id or a digest.
-  static constexpr std::string_view kDigestWords[] = {"sha", "md5", "hash", "etag", "digest",
-                                                      "checksum", "signature"};
+  static constexpr std::string_view kDigestWords[] = {
+      "sha", "md5", "hash", "etag", "digest", "checksum", "signature", "request", "trace",
+      "span", "correlation"};
   const std::size_t from = match.begin > 24 ? match.begin - 24 : 0;
   const std::string before = lowercase(text.substr(from, secret->begin - from));
   for (std::string_view word : kDigestWords) {
@@ -425,6 +426,12 @@ bool check_twilio(std::string_view text, Span match, Span* secret) {
   const std::size_t near = secret->begin > 12 ? secret->begin - 12 : 0;
   if (contains(lowercase(text.substr(near, secret->begin - near)), "id")) return false;
   return check_token(text, match, secret);
+}
+
+bool check_sql_password(std::string_view text, Span, Span* secret) {
+  const std::string_view v = slice(text, *secret);
+  if (is_placeholder(v) || is_reference(v)) return false;
+  return !has_space(v) || is_quoted_passphrase(v, false);
 }
 
 bool check_url_password(std::string_view text, Span, Span* secret) {

@@ -20,6 +20,7 @@ bool check_named_value(std::string_view text, Span match, Span* secret);
 bool check_curl_password(std::string_view text, Span match, Span* secret);
 bool check_password_prose(std::string_view text, Span match, Span* secret);
 bool check_suffixed_key(std::string_view text, Span match, Span* secret);
+bool check_sql_password(std::string_view text, Span match, Span* secret);
 bool check_twilio(std::string_view text, Span match, Span* secret);
 bool check_secret_value(std::string_view text, Span match, Span* secret);
 bool check_url_password(std::string_view text, Span match, Span* secret);

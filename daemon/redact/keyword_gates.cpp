@@ -87,6 +87,7 @@ bool gate_password_prose(std::string_view text, std::size_t pos, std::size_t len
   while (j < text.size() && is_blank(text[j])) ++j;
   if (j < text.size() && (text[j] == ':' || text[j] == '=')) return true;
   if (j + 1 < text.size() && text[j] == '-' && text[j + 1] == '>') return true;
+  if (i + 1 < text.size() && text[i] == '\'' && (text[i + 1] | 0x20) == 's') return true;
   if (!is_gap(text[i])) return false;
   while (i < text.size() && is_gap(text[i])) ++i;
   for (std::string_view word :
@@ -94,6 +95,14 @@ bool gate_password_prose(std::string_view text, std::size_t pos, std::size_t len
     if (starts_with_word(text, i, word)) return true;
   }
   return false;
+}
+
+bool gate_quote_after(std::string_view text, std::size_t pos, std::size_t length) {
+  std::size_t i = skip_letters(text, pos + length, 16);
+  const std::size_t limit = std::min(text.size(), i + 48);
+  // "identified [with plugin] by '": letters and blanks up to the quote.
+  while (i < limit && (is_blank(text[i]) || ascii::is_alpha(text[i]) || text[i] == '_')) ++i;
+  return i < text.size() && text[i] == '\'';
 }
 
 bool gate_named(std::string_view text, std::size_t pos, std::size_t length) {

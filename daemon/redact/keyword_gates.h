@@ -15,8 +15,10 @@ bool gate_assignment(std::string_view text, std::size_t pos, std::size_t length)
 bool gate_qualified_key(std::string_view text, std::size_t pos, std::size_t length);
 // key[letters] [for ...] then "is", "was", "to", "set", "changed".
 bool gate_prose(std::string_view text, std::size_t pos, std::size_t length);
-// As gate_prose, plus "should", "will", "on", "of", "at" or an operator (":", "=", "->").
+// As gate_prose, plus "should", "will", "on", "of", "at", "'s" or an operator (":", "=", "->").
 bool gate_password_prose(std::string_view text, std::size_t pos, std::size_t length);
+// key[letters], then words and blanks up to a single quote (SQL: IDENTIFIED BY 'x').
+bool gate_quote_after(std::string_view text, std::size_t pos, std::size_t length);
 // gate_assignment, and the word "value" within 128 bytes ({"name": "X", "value": ...}).
 bool gate_named(std::string_view text, std::size_t pos, std::size_t length);
 // key[letters], its closing quote, then ',' (a header setter's arguments).

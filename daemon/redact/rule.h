@@ -44,6 +44,7 @@ enum Boundary : unsigned {
 
 struct RuleSpec {
   std::string name;         // the kind reported in RedactionHit
+  std::string label;        // what the rule recognises, for RedactionHit::rule ("" = name)
   std::string placeholder;  // replaces the secret
   // RE2 syntax, compiled as Latin-1 for built-in rules. Built-in rules replace the first capture
   // group that participates in the match (or the whole match if none); custom rules replace

@@ -20,6 +20,7 @@ RuleSpec token(std::string name, std::string placeholder, std::string pattern,
   spec.lookahead = max_length;
   spec.boundary = kBothBoundaries;
   spec.check = check_token;
+  spec.label = "a vendor token format (prefix, charset and length)";
   return spec;
 }
 
@@ -58,12 +59,14 @@ std::vector<RuleSpec> provider_rules() {
                      "secret access key", "aws_secret", "aws-secret", "awssecret"};
     spec.lookahead = 120;
     spec.check = check_aws_secret;
+    spec.label = "40 base64 bytes under an AWS secret key name";
     add(spec);
     spec.pattern =
-        R"((?:AKIA|ASIA)[A-Z2-7]{16}(?:[ \t]*[,:;|][ \t]*|[ \t]+|\\t)(?:[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z?(?:[ \t]+|\\t))?\\*["']?[A-Za-z0-9/+]{40})";
+        R"((?:AKIA|ASIA)[A-Z2-7]{16}(?:[ \t]*[,:;|/][ \t]*|[ \t]+|\\t)(?:[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z?(?:[ \t]+|\\t))?\\*["']?[A-Za-z0-9/+]{40})";
     spec.keywords = {"AKIA", "ASIA"};
     spec.keywords_case_sensitive = true;
     spec.boundary = kLeftBoundary;
+    spec.label = "40 base64 bytes right after an AWS access key id (CSV, id:secret, text output)";
     add(spec);
   }
   add(with_check(token("aws_session_token", "AWS_SESSION_TOKEN_REDACTED",
@@ -120,8 +123,10 @@ std::vector<RuleSpec> provider_rules() {
     spec.lookahead = 160;
     spec.check = check_token_value;
     spec.gate = gate_base64_key_after;
+    spec.label = "an 88-byte base64 key under an account key name (--account-key, accountKey)";
     add(spec);
     spec.gate = nullptr;
+    spec.label = "an 88-byte base64 key after key1 or key2 (az storage account keys list)";
     spec.pattern = R"((?s)key[12]\b.{0,120}?(?:^|[^A-Za-z0-9+/])([A-Za-z0-9+/]{86}==))";
     spec.keywords = {"key1", "key2"};
     spec.lookahead = 256;
@@ -140,6 +145,7 @@ std::vector<RuleSpec> provider_rules() {
     spec.lookahead = 256;
     spec.check = check_twilio;
     spec.gate = gate_twilio;
+    spec.label = "32 hex after a Twilio account SID or the word Twilio";
     add(spec);
   }
   {

@@ -477,6 +477,13 @@ TEST_CASE("secrets known by their context: prose, key names, headers, layouts") 
        "{\"keyName\": \"key1\", \"value\": \"AZURE_STORAGE_KEY_REDACTED\"}"},
       {"aws configure prompt", "AWS Secret Access Key [None]: " + aws,
        "AWS Secret Access Key [None]: AWS_KEY_REDACTED"},
+      {"password's", "the wifi password's " + pw + " btw", "the wifi password's PASSWORD_REDACTED btw"},
+      {"sql identified by", "CREATE USER 'app'@'%' IDENTIFIED BY '" + pw + "';",
+       "CREATE USER 'app'@'%' IDENTIFIED BY 'PASSWORD_REDACTED';"},
+      {"sql with password", "ALTER USER postgres WITH PASSWORD '" + pw + "';",
+       "ALTER USER postgres WITH PASSWORD 'PASSWORD_REDACTED';"},
+      {"redis-cli", "redis-cli -h cache -a " + pw + " ping", "redis-cli -h cache -a PASSWORD_REDACTED ping"},
+      {"aws id / secret", id.value + " / " + aws, "AWS_KEY_REDACTED / AWS_KEY_REDACTED"},
       {"aws text output", "ACCESSKEY\t" + id.value + "\t2024-05-01T10:00:00Z\t" + aws + "\tActive",
        "ACCESSKEY\tAWS_KEY_REDACTED\t2024-05-01T10:00:00Z\tAWS_KEY_REDACTED\tActive"},
   });
@@ -493,6 +500,8 @@ TEST_CASE("secrets known by their context: prose, key names, headers, layouts") 
       "PUBLIC_KEY=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA" + key,
       "md5 of the Twilio payload: " + hex,
       "Twilio webhook failed, trace_id=" + hex,
+      "Twilio returned 20003 for request " + hex,
+      "the password 'must be 12 characters' rule",
       "\"integrity\": \"sha512-" + azure + "\"",
       "curl -H \"X-API-Key: $API_KEY\" https://x.test",
   };
