@@ -231,6 +231,12 @@ int run_redact(Context& ctx, bool explain) {
       std::fprintf(stderr, "%s at byte %lld, %lld bytes\n", h.value("kind", "?").c_str(),
                    static_cast<long long>(h.value("offset", 0)),
                    static_cast<long long>(h.value("length", 0)));
+      // A daemon older than the rule/context fields sends neither.
+      if (h.contains("rule")) std::fprintf(stderr, "  rule: %s\n", h.value("rule", "").c_str());
+      if (h.contains("context")) {
+        // JSON quoting shows line breaks and control bytes as escapes, on one line.
+        std::fprintf(stderr, "  context: %s\n", Json(h.value("context", "")).dump().c_str());
+      }
     }
     const Json counts = r.value("counts", Json::object());
     for (const auto& [kind, count] : counts.items()) {
@@ -287,7 +293,8 @@ void add_system_commands(CLI::App& app, Context& ctx, std::vector<Command>& out)
   auto* redact = app.add_subcommand(
       "redact", "Redact stdin with the daemon's live rules and write the result to stdout");
   redact->add_flag("--explain", *explain,
-                   "List what was found (kind, byte offset, length) on stderr");
+                   "List what was found (kind, byte offset, length, the rule and the context "
+                   "that fired) on stderr");
   out.push_back({redact, [&ctx, explain] { return run_redact(ctx, *explain); }});
 }
 

@@ -71,7 +71,11 @@ void register_core_methods(AdminApi& api) {
     auto r = api.bridge().redactor().redact(text);
     Json hits = Json::array();
     for (const auto& h : r.hits) {
-      hits.push_back(Json{{"kind", h.kind}, {"offset", h.offset}, {"length", h.length}});
+      hits.push_back(Json{{"kind", h.kind},
+                          {"offset", h.offset},
+                          {"length", h.length},
+                          {"rule", h.rule},
+                          {"context", h.context}});
     }
     Json counts = Json::object();
     for (const auto& [k, n] : r.counts()) counts[k] = n;

@@ -36,6 +36,83 @@ void trim_sentence_punctuation(std::string_view text, Span* secret) {
   secret->end = end;
 }
 
+// An unquoted value that ends its line in a config layout (the key at the start of the line or
+// after a blank): trailing punctuation there is part of the value (password=Sup3rS3cret!), not
+// the end of a sentence.
+// The start of the key name around `pos` (a rule's match may start at a key word inside it:
+// PASSWORD in DB_PASSWORD).
+std::size_t key_name_start(std::string_view text, std::size_t pos) {
+  const std::size_t floor = pos > kCheckContext ? pos - kCheckContext : 0;
+  while (pos > floor && (is_alnum(text[pos - 1]) || text[pos - 1] == '_' || text[pos - 1] == '.' ||
+                         text[pos - 1] == '-')) {
+    --pos;
+  }
+  return pos;
+}
+
+bool ends_config_line(std::string_view text, std::size_t key_begin, Span secret) {
+  if (secret.end < text.size() && text[secret.end] != '\n' && text[secret.end] != '\r') {
+    return false;
+  }
+  key_begin = key_name_start(text, key_begin);
+  return key_begin == 0 || is_space(text[key_begin - 1]);
+}
+
+// In a config line ("password: Tb1q=Kh)", "DB_PASSWORD = Winter23;") the punctuation a bare value
+// cannot hold (')', ';', ',', ']', '}') but which ends the line is the value's own last bytes:
+// widens *secret over it. Only where the key name follows a blank or starts the line, so code
+// (f(password=x)) keeps it.
+void take_line_end_punctuation(std::string_view text, std::size_t key_begin, Span* secret) {
+  const std::size_t name = key_name_start(text, key_begin);
+  if (name > 0 && !is_space(text[name - 1])) return;
+  std::size_t end = secret->end;
+  const std::size_t limit = std::min(text.size(), secret->end + 8);
+  while (end < limit && (text[end] == ')' || text[end] == ';' || text[end] == ',' ||
+                         text[end] == ']' || text[end] == '}')) {
+    ++end;
+  }
+  if (end == secret->end) return;
+  if (end < text.size() && text[end] != '\n' && text[end] != '\r') return;
+  secret->end = end;
+}
+
+// Words of an interface label or an instruction ("Enter your password", "Password must be at
+// least 12 characters."), which a quoted phrase under a password key is when it holds any.
+bool is_prose_phrase(std::string_view v) {
+  static constexpr std::string_view kWords[] = {
+      "the",   "your",  "you",      "enter",    "must",     "should", "characters", "pass",
+      "pwd",   "secret", "optional", "required", "here",     "please", "type",       "this",
+      "is",    "be",    "of",       "to",       "for",      "and",    "not",        "at"};
+  const std::string lower = lowercase(v);
+  if (v.back() == '.' || v.back() == ':' || contains(lower, "(")) return true;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= lower.size(); ++i) {
+    if (i < lower.size() && !is_space(lower[i])) continue;
+    const std::string_view word = std::string_view(lower).substr(start, i - start);
+    for (std::string_view w : kWords) {
+      if (word == w || (w.size() >= 4 && contains(word, w))) return true;
+    }
+    start = i + 1;
+  }
+  return false;
+}
+
+// A quoted passphrase of a few words ("correct horse battery staple", "p@ss w0rd 12"): short,
+// at most 8 words, no label or instruction wording. `strict` (keys that are not password keys)
+// also wants a digit or symbol, or four words or more.
+bool is_quoted_passphrase(std::string_view v, bool strict) {
+  if (v.size() < 8 || v.size() > 64 || is_space(v.front()) || is_space(v.back())) return false;
+  std::size_t words = 1;
+  bool digit_or_symbol = false;
+  for (char c : v) {
+    if (c == ' ') ++words;
+    if (c == '\t' || c == '\n' || c == '\r') return false;
+    if (is_digit(c) || (!is_alpha(c) && c != ' ')) digit_or_symbol = true;
+  }
+  if (words < 2 || words > 8 || is_prose_phrase(v)) return false;
+  return !strict || digit_or_symbol || words >= 4;
+}
+
 bool is_quoted(std::string_view text, Span secret) {
   if (secret.begin == 0 || secret.end >= text.size()) return false;
   const char open = text[secret.begin - 1];
@@ -48,10 +125,10 @@ bool has_space(std::string_view s) {
 
 bool looks_like_path_or_url(std::string_view v) {
   if (contains(v, "://")) return true;
-  if (v.starts_with("/") || v.starts_with("./") || v.starts_with("../") || v.starts_with("~/")) {
-    return true;
-  }
-  return false;
+  if (v.starts_with("./") || v.starts_with("../") || v.starts_with("~/")) return true;
+  // Base64 may start with '/' too (/HPzaKnnT73q...=): a path has no '+' or '=' in it.
+  if (!v.starts_with("/") || contains(v, "+") || contains(v, "=")) return false;
+  return v.size() < 16 || contains(v.substr(1), "/") || contains(v, ".");
 }
 
 // Common forms of "this value is a reference to a secret, not the secret".
@@ -182,12 +259,27 @@ bool check_random_value(std::string_view text, Span, Span* secret) {
   return !is_placeholder(v) && looks_random(v);
 }
 
+namespace {
+bool password_value_core(std::string_view text, Span match, Span* secret, bool quoted);
+}  // namespace
+
 bool check_password_value(std::string_view text, Span match, Span* secret) {
   narrow_to_value(text, match, secret, false);
   const bool quoted = is_quoted(text, *secret);
-  if (!quoted) trim_sentence_punctuation(text, secret);
+  if (!quoted && !ends_config_line(text, match.begin, *secret)) {
+    trim_sentence_punctuation(text, secret);
+  }
+  if (!password_value_core(text, match, secret, quoted)) return false;
+  // The value is judged without the punctuation that ends its line, then takes it along.
+  if (!quoted) take_line_end_punctuation(text, match.begin, secret);
+  return true;
+}
+
+namespace {
+bool password_value_core(std::string_view text, Span, Span* secret, bool quoted) {
   const std::string_view v = slice(text, *secret);
-  if (v.size() < 3 || is_placeholder(v) || has_space(v) || is_reference(v)) return false;
+  if (v.size() < 3 || is_placeholder(v) || is_reference(v)) return false;
+  if (has_space(v)) return quoted && is_quoted_passphrase(v, false);
   if (looks_like_path_or_url(v)) return false;
   if (quoted) return true;
   if (v.size() < 4 || is_yaml_sigil(v)) return false;
@@ -196,6 +288,7 @@ bool check_password_value(std::string_view text, Span match, Span* secret) {
     if (next == '(' || next == '[') return false;  // a call or subscript: code, not a literal
   }
   if (std::all_of(v.begin(), v.end(), is_digit)) return v.size() >= 4;
+  if (v.size() >= 16 && looks_random(v)) return true;
   if (is_identifier_like(v)) {
     // password=user_password, password=config.db_password, password=newPassword,
     // password=mypassword are names in code. A plain word is a literal only where it ends a
@@ -209,6 +302,7 @@ bool check_password_value(std::string_view text, Span match, Span* secret) {
   }
   return true;
 }
+}  // namespace
 
 bool check_password_assignment(std::string_view text, Span match, Span* secret) {
   if (inside_blob(text, match.begin)) return false;
@@ -260,8 +354,16 @@ bool check_password_prose(std::string_view text, Span, Span* secret) {
   }
   trim_sentence_punctuation(text, secret);
   const std::string_view v = slice(text, *secret);
-  if (v.size() < 4 || is_placeholder(v) || looks_like_path_or_url(v)) return false;
+  if (v.size() < 4 || is_placeholder(v) || looks_like_path_or_url(v) || is_reference(v)) {
+    return false;
+  }
+  // args.Password, config.db_password, newPassword: names in code ("cfg.Password = args.Password").
+  if (is_dotted_reference(v) || (is_identifier_like(v) && (contains(v, "_") || is_camel_case(v)))) {
+    return false;
+  }
   const bool digit = std::any_of(v.begin(), v.end(), is_digit);
+  // A bare number is a password only when long ("pass: 42" is a test count).
+  if (std::all_of(v.begin(), v.end(), is_digit)) return v.size() >= 6;
   const bool symbol = std::any_of(v.begin(), v.end(), [](char c) { return !is_alnum(c); });
   const bool inner_upper = std::any_of(v.begin() + 1, v.end(), is_upper);
   const bool lower = std::any_of(v.begin(), v.end(), is_lower);
@@ -273,17 +375,63 @@ bool check_secret_value(std::string_view text, Span match, Span* secret) {
   narrow_to_value(text, match, secret, false);
   if (is_colon_path(text, match, *secret)) return false;
   const bool quoted = is_quoted(text, *secret);
-  if (!quoted) trim_sentence_punctuation(text, secret);
-  const std::string_view v = slice(text, *secret);
-  if (is_placeholder(v) || has_space(v) || is_reference(v) || looks_like_path_or_url(v)) {
-    return false;
+  if (!quoted && !ends_config_line(text, match.begin, *secret)) {
+    trim_sentence_punctuation(text, secret);
   }
+  const std::string_view v = slice(text, *secret);
+  if (is_placeholder(v) || is_reference(v) || looks_like_path_or_url(v)) return false;
+  if (has_space(v)) return quoted && is_quoted_passphrase(v, true);
   if (!quoted && secret->end < text.size()) {
     const char next = text[secret->end];
     if (next == '(' || next == '[') return false;
   }
   if (!quoted && (is_yaml_sigil(v) || is_dotted_reference(v))) return false;
   return looks_random(v);
+}
+
+bool check_suffixed_key(std::string_view text, Span match, Span* secret) {
+  // The word before "_key": names of keys that are identifiers or public material.
+  static constexpr std::string_view kNotSecret[] = {
+      "public", "pub", "cache", "sort", "primary", "partition", "foreign", "hash", "range",
+      "idempotency", "row", "s3", "object", "file", "ssh", "gpg", "pgp", "lookup", "map",
+      "group", "dedup", "unique", "composite", "hot", "short", "cursor", "i18n", "translation"};
+  std::size_t key_end = match.begin;
+  while (key_end < match.end && (is_alnum(text[key_end]) || text[key_end] == '_')) ++key_end;
+  // key_end sits after "..._key" (or "...-key" whose '-' stopped the scan).
+  std::size_t word_end = key_end;
+  if (word_end >= match.begin + 4 && lowercase(text.substr(word_end - 3, 3)) == "key") word_end -= 4;
+  else if (word_end < match.end && text[word_end] == '-') word_end = key_end;
+  std::size_t word_begin = word_end;
+  while (word_begin > match.begin && is_alnum(text[word_begin - 1])) --word_begin;
+  const std::string word = lowercase(text.substr(word_begin, word_end - word_begin));
+  for (std::string_view w : kNotSecret) {
+    if (word == w) return false;
+  }
+  if (!check_secret_value(text, match, secret)) return false;
+  const std::string_view v = slice(text, *secret);
+  return !(contains(v, "/") && contains(v, "."));  // uploads/2024/a.png: an object path
+}
+
+bool check_twilio(std::string_view text, Span match, Span* secret) {
+  // 32 hex after an account SID or the word Twilio: not when labelled as an id or a digest.
+  static constexpr std::string_view kDigestWords[] = {
+      "sha", "md5", "hash", "etag", "digest", "checksum", "signature", "request", "trace",
+      "span", "correlation"};
+  const std::size_t from = match.begin > 24 ? match.begin - 24 : 0;
+  const std::string before = lowercase(text.substr(from, secret->begin - from));
+  for (std::string_view word : kDigestWords) {
+    if (contains(before, word)) return false;
+  }
+  // "trace_id=", "request id": an id, unless it is the account's own "sid" seen further back.
+  const std::size_t near = secret->begin > 12 ? secret->begin - 12 : 0;
+  if (contains(lowercase(text.substr(near, secret->begin - near)), "id")) return false;
+  return check_token(text, match, secret);
+}
+
+bool check_sql_password(std::string_view text, Span, Span* secret) {
+  const std::string_view v = slice(text, *secret);
+  if (is_placeholder(v) || is_reference(v)) return false;
+  return !has_space(v) || is_quoted_passphrase(v, false);
 }
 
 bool check_url_password(std::string_view text, Span, Span* secret) {

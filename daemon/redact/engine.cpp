@@ -39,7 +39,12 @@ struct Accepted {
   std::size_t end;
   std::size_t rule;
   std::size_t rank;  // order of acceptance: lower = longer/earlier/higher-priority
+  Span match;        // of the candidate that gave `rule`
 };
+
+// Bytes of context kept on each side of a hit's placeholder in RedactionHit::context.
+constexpr std::size_t kContextBefore = 60;
+constexpr std::size_t kContextAfter = 40;
 
 }  // namespace
 
@@ -222,7 +227,7 @@ void Engine::search(std::string_view text, std::size_t index, Span window, std::
       continue;
     }
     if (secret.empty()) continue;
-    out->push_back({secret, index});
+    out->push_back({secret, index, Span{match_begin, match_end}});
   }
 }
 
@@ -310,7 +315,7 @@ Redacted Engine::redact(std::string_view text, ScanStats* stats) const {
     auto it = kept.upper_bound(c.span.begin);
     if (it != kept.begin() && std::prev(it)->second.end > c.span.begin) --it;
     if (it == kept.end() || it->first >= c.span.end) {
-      kept.emplace(c.span.begin, Accepted{c.span.end, c.rule, rank++});
+      kept.emplace(c.span.begin, Accepted{c.span.end, c.rule, rank++, c.match});
       continue;
     }
     std::size_t begin = std::min(c.span.begin, it->first);
@@ -329,14 +334,56 @@ Redacted Engine::redact(std::string_view text, ScanStats* stats) const {
   result.hits.reserve(kept.size());
   result.text.reserve(n);
   std::size_t copied = 0;
+  // Output offset of each kept span's placeholder, so a hit's context is cut from the output:
+  // no secret of any hit appears in any context.
+  std::vector<std::size_t> out_begin;
+  out_begin.reserve(kept.size());
   for (const auto& [begin, accepted] : kept) {
     const CompiledRule& rule = rules_[accepted.rule];
     result.text.append(text.substr(copied, begin - copied));
+    out_begin.push_back(result.text.size());
     result.text.append(rule.spec.placeholder);
-    result.hits.push_back({rule.spec.name, begin, accepted.end - begin});
+    result.hits.push_back({rule.spec.name, begin, accepted.end - begin,
+                           rule.spec.label.empty() ? rule.spec.name : rule.spec.label, {}});
     copied = accepted.end;
   }
   result.text.append(text.substr(copied));
+  // A hit's context is its match mapped into the output, so every secret in it (its own and any
+  // other hit's) shows as a placeholder.
+  std::vector<std::size_t> in_begin, in_end;
+  in_begin.reserve(kept.size());
+  in_end.reserve(kept.size());
+  for (const auto& [begin, accepted] : kept) {
+    in_begin.push_back(begin);
+    in_end.push_back(accepted.end);
+  }
+  // Output offset of input offset x; `end` maps an x inside a span to its placeholder's end.
+  const auto to_output = [&](std::size_t x, bool end) {
+    const auto after = std::upper_bound(in_begin.begin(), in_begin.end(), x);
+    if (after == in_begin.begin()) return x;
+    const std::size_t j = static_cast<std::size_t>(after - in_begin.begin()) - 1;
+    const std::size_t placeholder = rules_[kept.at(in_begin[j]).rule].spec.placeholder.size();
+    if (x < in_end[j]) return end && x > in_begin[j] ? out_begin[j] + placeholder : out_begin[j];
+    return out_begin[j] + placeholder + (x - in_end[j]);
+  };
+  std::size_t i = 0;
+  for (const auto& [begin, accepted] : kept) {
+    const std::size_t placeholder = rules_[accepted.rule].spec.placeholder.size();
+    const std::size_t own_end = out_begin[i] + placeholder;
+    std::size_t from = std::min(to_output(accepted.match.begin, false), out_begin[i]);
+    std::size_t to = std::max(to_output(accepted.match.end, true), own_end);
+    from = std::max(from, out_begin[i] - std::min(out_begin[i], kContextBefore));
+    to = std::min({to, own_end + kContextAfter, result.text.size()});
+    // Cut on UTF-8 character boundaries: a context is valid UTF-8 when the text is.
+    const auto continuation = [&](std::size_t at) {
+      return at < result.text.size() &&
+             (static_cast<unsigned char>(result.text[at]) & 0xC0) == 0x80;
+    };
+    while (from < out_begin[i] && continuation(from)) ++from;
+    while (to > own_end && continuation(to)) --to;
+    result.hits[i].context.assign(result.text, from, to - from);
+    ++i;
+  }
   return result;
 }
 

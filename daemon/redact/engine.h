@@ -58,6 +58,7 @@ class Engine final : public Redactor {
   struct Candidate {
     Span span;
     std::size_t rule;
+    Span match;  // the whole regex match: the context that fired
   };
   Engine() = default;
   // Runs one rule over `window`: a single attempt anchored at `anchor` when it is not

@@ -80,11 +80,101 @@ bool gate_prose(std::string_view text, std::size_t pos, std::size_t length) {
   return false;
 }
 
+bool gate_password_prose(std::string_view text, std::size_t pos, std::size_t length) {
+  std::size_t i = skip_letters(text, pos + length, 16);
+  if (i >= text.size()) return false;
+  std::size_t j = i;
+  while (j < text.size() && is_blank(text[j])) ++j;
+  if (j < text.size() && (text[j] == ':' || text[j] == '=')) return true;
+  if (j + 1 < text.size() && text[j] == '-' && text[j + 1] == '>') return true;
+  if (i + 1 < text.size() && text[i] == '\'' && (text[i + 1] | 0x20) == 's') return true;
+  if (!is_gap(text[i])) return false;
+  while (i < text.size() && is_gap(text[i])) ++i;
+  for (std::string_view word :
+       {"is", "was", "to", "for", "set", "changed", "should", "will", "on", "of", "at"}) {
+    if (starts_with_word(text, i, word)) return true;
+  }
+  return false;
+}
+
+bool gate_quote_after(std::string_view text, std::size_t pos, std::size_t length) {
+  std::size_t i = skip_letters(text, pos + length, 16);
+  const std::size_t limit = std::min(text.size(), i + 48);
+  // "identified [with plugin] by '": letters and blanks up to the quote.
+  while (i < limit && (is_blank(text[i]) || ascii::is_alpha(text[i]) || text[i] == '_')) ++i;
+  return i < text.size() && text[i] == '\'';
+}
+
+bool gate_named(std::string_view text, std::size_t pos, std::size_t length) {
+  if (!gate_assignment(text, pos, length)) return false;
+  // "value" in any case: one compare per byte until a 'v' ('V' | 0x20).
+  const std::size_t end = std::min(text.size(), pos + length + 128);
+  for (std::size_t i = pos + length; i + 5 <= end; ++i) {
+    if ((text[i] | 0x20) == 'v' && starts_with_word(text, i + 1, "alue")) return true;
+  }
+  return false;
+}
+
+bool gate_comma_after(std::string_view text, std::size_t pos, std::size_t length) {
+  std::size_t i = skip_letters(text, pos + length, 16);
+  const std::size_t limit = std::min(text.size(), i + 12);
+  while (i < limit && (text[i] == '"' || text[i] == '\'' || text[i] == '`' || text[i] == '\\' ||
+                       is_blank(text[i]))) {
+    ++i;
+  }
+  return i < text.size() && text[i] == ',';
+}
+
+bool gate_base64_key_after(std::string_view text, std::size_t pos, std::size_t length) {
+  std::size_t i = skip_letters(text, pos + length, 16);
+  const std::size_t limit = std::min(text.size(), i + 16);
+  while (i < limit && !is_alnum(text[i]) && text[i] != '+' && text[i] != '/') ++i;
+  std::size_t run = 0;
+  while (i < text.size() && run < 86 && (is_alnum(text[i]) || text[i] == '+' || text[i] == '/')) {
+    ++i;
+    ++run;
+  }
+  return run >= 86;
+}
+
+bool gate_twilio(std::string_view text, std::size_t pos, std::size_t length) {
+  if (length != 2) return true;  // the word Twilio
+  // "AC" opens only an account SID: 32 lowercase hex bytes.
+  if (text.size() - pos < 34) return false;
+  for (std::size_t i = pos + 2; i < pos + 34; ++i) {
+    const char c = text[i];
+    if (!ascii::is_digit(c) && (c < 'a' || c > 'f')) return false;
+  }
+  return true;
+}
+
 bool gate_as_before(std::string_view text, std::size_t pos, std::size_t) {
   const std::size_t from = pos > 24 ? pos - 24 : 0;
   const std::string_view before = text.substr(from, pos - from);
   return before.find(" as ") != std::string_view::npos ||
          before.find(" AS ") != std::string_view::npos;
+}
+
+bool gate_suffixed_key(std::string_view text, std::size_t pos, std::size_t length) {
+  if (pos == 0 || (text[pos - 1] != '_' && text[pos - 1] != '-')) return false;
+  return gate_assignment(text, pos, length);
+}
+
+bool gate_verb_before(std::string_view text, std::size_t pos, std::size_t) {
+  const std::size_t from = pos > 24 ? pos - 24 : 0;
+  for (std::size_t i = from; i < pos; ++i) {
+    if (i > 0 && !is_gap(text[i - 1])) continue;  // verbs start words
+    const char c = static_cast<char>(text[i] | 0x20);
+    if (c != 'w' && c != 'u' && c != 'e' && c != 't') continue;
+    for (std::string_view verb : {"with ", "using ", "use ", "enter ", "type "}) {
+      if (verb[0] == c && i + verb.size() <= pos && starts_with_word(text, i, verb)) return true;
+    }
+  }
+  return false;
+}
+
+bool gate_capital_p_on_line(std::string_view text, std::size_t pos, std::size_t length) {
+  return line_contains(text, pos + length, " -P");
 }
 
 bool gate_flag(std::string_view text, std::size_t pos, std::size_t length) {

@@ -15,8 +15,26 @@ bool gate_assignment(std::string_view text, std::size_t pos, std::size_t length)
 bool gate_qualified_key(std::string_view text, std::size_t pos, std::size_t length);
 // key[letters] [for ...] then "is", "was", "to", "set", "changed".
 bool gate_prose(std::string_view text, std::size_t pos, std::size_t length);
+// As gate_prose, plus "should", "will", "on", "of", "at", "'s" or an operator (":", "=", "->").
+bool gate_password_prose(std::string_view text, std::size_t pos, std::size_t length);
+// key[letters], then words and blanks up to a single quote (SQL: IDENTIFIED BY 'x').
+bool gate_quote_after(std::string_view text, std::size_t pos, std::size_t length);
+// gate_assignment, and the word "value" within 128 bytes ({"name": "X", "value": ...}).
+bool gate_named(std::string_view text, std::size_t pos, std::size_t length);
+// key[letters], its closing quote, then ',' (a header setter's arguments).
+bool gate_comma_after(std::string_view text, std::size_t pos, std::size_t length);
+// key[letters], a short separator, then 86+ base64 bytes (an Azure storage key).
+bool gate_base64_key_after(std::string_view text, std::size_t pos, std::size_t length);
+// "AC" followed by 32 lowercase hex (a Twilio account SID), or the word Twilio.
+bool gate_twilio(std::string_view text, std::size_t pos, std::size_t length);
 // "... as the password": " as " shortly before the key.
 bool gate_as_before(std::string_view text, std::size_t pos, std::size_t length);
+// "<name>_key" / "<name>-key" followed by an assignment.
+bool gate_suffixed_key(std::string_view text, std::size_t pos, std::size_t length);
+// "with", "using", "use", "enter" or "type" shortly before the key ("log in with the password").
+bool gate_verb_before(std::string_view text, std::size_t pos, std::size_t length);
+// A "-P" switch later on the same line (sqlcmd, bcp).
+bool gate_capital_p_on_line(std::string_view text, std::size_t pos, std::size_t length);
 // --[words-]key then a blank: a command-line flag.
 bool gate_flag(std::string_view text, std::size_t pos, std::size_t length);
 // -u, -a, --user, --auth as a separate word followed by a blank or '='.

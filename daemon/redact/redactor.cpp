@@ -73,6 +73,7 @@ std::shared_ptr<const Redactor> Redactor::create(const std::vector<RedactionRule
     }
     redact::RuleSpec spec;
     spec.name = custom[i].name;
+    spec.label = "an operator rule from the config ([[redaction.rules]])";
     spec.pattern = custom[i].pattern;
     spec.placeholder = custom[i].placeholder;
     spec.lookbehind = redact::kUnbounded;

@@ -24,6 +24,11 @@ struct RedactionHit {
   std::string kind;
   std::size_t offset = 0;
   std::size_t length = 0;
+  // Why: the rule that fired (what it recognises, e.g. "password: a key that names a password,
+  // then a value") and the context it matched around the secret, as redacted text (every secret
+  // in it replaced by its placeholder, at most ~100 bytes): "pw for staging: PASSWORD_REDACTED".
+  std::string rule;
+  std::string context;
 };
 
 struct Redacted {

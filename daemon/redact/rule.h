@@ -21,7 +21,8 @@ struct Span {
 
 // Decides whether a regex match is a secret. `match` is the whole regex match, `*secret` the part
 // that would be replaced (the capture group); a check may narrow *secret (e.g. drop trailing
-// sentence punctuation) but never widen it. Must run in time linear in the match length plus a
+// sentence punctuation) and widen it only over punctuation that ends the line of a config value
+// (at most 8 bytes; see take_line_end_punctuation in checks.cpp). Must run in time linear in the match length plus a
 // small constant: checks may look at most kCheckContext bytes around the match.
 using Check = bool (*)(std::string_view text, Span match, Span* secret);
 inline constexpr std::size_t kCheckContext = 64;
@@ -43,6 +44,7 @@ enum Boundary : unsigned {
 
 struct RuleSpec {
   std::string name;         // the kind reported in RedactionHit
+  std::string label;        // what the rule recognises, for RedactionHit::rule ("" = name)
   std::string placeholder;  // replaces the secret
   // RE2 syntax, compiled as Latin-1 for built-in rules. Built-in rules replace the first capture
   // group that participates in the match (or the whole match if none); custom rules replace

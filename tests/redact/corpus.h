@@ -1,6 +1,8 @@
 #pragma once
 
+#include <functional>
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -22,6 +24,15 @@ std::vector<std::string> positive_kinds();
 std::vector<std::string> negative_kinds();
 CorpusMessage make_positive(std::string_view kind, Rng& rng);
 CorpusMessage make_negative(std::string_view kind, Rng& rng);
+
+// The families of secrets recognised by context rather than shape (corpus_contextual.cpp):
+// prose, unfamiliar key names, generic .env keys, Twilio, Azure storage keys, API key headers,
+// quoted values with spaces, trailing punctuation, AWS file layouts; and their look-alikes.
+// positive_kinds() and negative_kinds() include them.
+std::vector<std::pair<std::string, std::function<CorpusMessage(Rng&)>>>
+contextual_positive_makers();
+std::vector<std::pair<std::string, std::function<std::string(Rng&)>>>
+contextual_negative_makers();
 
 // --- Building blocks shared by the generators (corpus_embed.cpp) ---
 

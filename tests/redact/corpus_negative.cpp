@@ -354,7 +354,8 @@ std::string log_message(Rng& rng) {
 }
 
 const std::map<std::string, NegativeMaker>& negative_makers() {
-  static const std::map<std::string, NegativeMaker> table = {
+  static const std::map<std::string, NegativeMaker> table = [] {
+    std::map<std::string, NegativeMaker> m = {
       {"git_sha", git_sha_message},
       {"uuid", uuid_message},
       {"digest", digest_message},
@@ -369,7 +370,10 @@ const std::map<std::string, NegativeMaker>& negative_makers() {
       {"code", code_message},
       {"ids", ids_message},
       {"logs", log_message},
-  };
+    };
+    for (auto& [kind, maker] : contextual_negative_makers()) m[kind] = maker;
+    return m;
+  }();
   return table;
 }
 

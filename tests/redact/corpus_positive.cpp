@@ -559,6 +559,7 @@ const std::map<std::string, PositiveMaker>& positive_makers() {
                             "algolia_api_key", "maps_api_key", "api_token", "datadog_api_key"},
                            fake_generic_secret(rng), "API_KEY_REDACTED");
     };
+    for (auto& [kind, maker] : contextual_positive_makers()) m[kind] = maker;
     return m;
   }();
   return table;

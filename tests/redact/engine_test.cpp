@@ -221,3 +221,50 @@ TEST_CASE("work stays linear on adversarial input") {
     CHECK(stats.gated_hits <= 16 * text.size());
   }
 }
+
+TEST_CASE("hits name the rule and the context that fired, redacted") {
+  const auto redactor = cb::redact::Redactor::builtin();
+  cb::test::Rng rng(2626);
+  const std::string pw = "Zq7" + rng.chars(cb::test::kAlnum, 12);
+  {
+    const auto out = redactor->redact("ok, pw for staging: " + pw + "\nthanks");
+    REQUIRE(out.hits.size() == 1);
+    CHECK(out.hits[0].kind == "password");
+    CHECK(out.hits[0].rule.starts_with("prose: "));
+    CHECK(out.hits[0].context == "pw for staging: PASSWORD_REDACTED");
+  }
+  {
+    const auto out = redactor->redact("db:\n  db_pass: " + pw + "\n");
+    REQUIRE(out.hits.size() == 1);
+    CHECK(out.hits[0].rule.find("naming a password") != std::string::npos);
+    CHECK(out.hits[0].context == "pass: PASSWORD_REDACTED");
+  }
+  {
+    // Two secrets in one match: the context shows neither.
+    const cb::test::FakeSecret id = cb::test::make_token("aws_access_key_id", rng);
+    const std::string secret = "wJ" + rng.chars(cb::test::kAlnum, 30) + "/K7" +
+                               rng.chars(cb::test::kAlnum, 5);
+    const auto out = redactor->redact("Access key ID,Secret access key\n" + id.value + "," +
+                                      secret + "\n");
+    REQUIRE(out.hits.size() == 2);
+    for (const auto& hit : out.hits) {
+      CAPTURE(hit.context);
+      CHECK(hit.context.find(id.value) == std::string::npos);
+      CHECK(hit.context.find(secret) == std::string::npos);
+      CHECK(hit.context.find("AWS_KEY_REDACTED") != std::string::npos);
+    }
+    CHECK(out.hits[1].context == "AWS_KEY_REDACTED,AWS_KEY_REDACTED");
+  }
+  {
+    // Multi-byte characters before the secret: the context starts on a character boundary.
+    std::string text;
+    for (int i = 0; i < 40; ++i) text += "\xc3\xa9";  // e-acute
+    text += " password=" + pw;
+    const auto out = redactor->redact(text);
+    REQUIRE(out.hits.size() == 1);
+    const std::string& context = out.hits[0].context;
+    REQUIRE(!context.empty());
+    CHECK((static_cast<unsigned char>(context[0]) & 0xC0) != 0x80);
+    CHECK(context.ends_with("password=PASSWORD_REDACTED"));
+  }
+}

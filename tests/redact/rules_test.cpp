@@ -429,6 +429,88 @@ TEST_CASE("every vendor format in the table, one row each") {
   check_rows(rows);
 }
 
+TEST_CASE("secrets known by their context: prose, key names, headers, layouts") {
+  Rng rng(26);
+  const std::string pw = "Tr0ub4dor" + rng.chars(cb::test::kAlnum, 6);
+  const std::string hex = rng.chars(cb::test::kHex, 32);
+  const std::string sid = "AC" + rng.chars(cb::test::kHex, 32);
+  const std::string key = rng.chars(cb::test::kAlnum, 32);
+  const std::string azure = rng.chars(cb::test::kBase64, 86) + "==";
+  const FakeSecret id = cb::test::make_token("aws_access_key_id", rng);
+  const std::string aws = "wJ" + rng.chars(cb::test::kAlnum, 30) + "/K7" +
+                          rng.chars(cb::test::kAlnum, 5);
+  check_rows({
+      {"pw for", "pw for staging: " + pw, "pw for staging: PASSWORD_REDACTED"},
+      {"is now", "Password for the VPN is now " + pw + " (rotated)",
+       "Password for the VPN is now PASSWORD_REDACTED (rotated)"},
+      {"should be", "the root password on prod should be " + pw,
+       "the root password on prod should be PASSWORD_REDACTED"},
+      {"with the password", "Login with the password " + pw + " and go",
+       "Login with the password PASSWORD_REDACTED and go"},
+      {"user / pw as", "log in with admin / " + pw + " as the password",
+       "log in with admin / PASSWORD_REDACTED as the password"},
+      {"xml key/value", "<add key=\"root_pw\" value=\"" + pw + "\" />",
+       "<add key=\"root_pw\" value=\"PASSWORD_REDACTED\" />"},
+      {"sqlcmd", "sqlcmd -S db -U sa -P " + pw + " -Q x", "sqlcmd -S db -U sa -P PASSWORD_REDACTED -Q x"},
+      {"openssl pass:", "openssl pkcs12 -passout pass:" + pw, "openssl pkcs12 -passout pass:PASSWORD_REDACTED"},
+      {"letters-only random", "REDIS_PASSWD=xcMnYCrEBPWkFlKvvotPUsWJOyGWjroU\n",
+       "REDIS_PASSWD=PASSWORD_REDACTED\n"},
+      {"quoted spaces", "password: \"p@ss w0rd with spaces\"\n", "password: \"PASSWORD_REDACTED\"\n"},
+      {"quoted passphrase", "{\"password\": \"correct horse battery staple\"}",
+       "{\"password\": \"PASSWORD_REDACTED\"}"},
+      {"env quoted spaces", "DB_PASSWORD=\"hunter2 hunter3\"\n", "DB_PASSWORD=\"PASSWORD_REDACTED\"\n"},
+      {"trailing bang", "password=Sup3rS3cretPass!\n", "password=PASSWORD_REDACTED\n"},
+      {"trailing paren yaml", "db:\n  password: " + pw + ")\n", "db:\n  password: PASSWORD_REDACTED\n"},
+      {"generic _KEY", "MAILGUN_KEY=" + key + "\n", "MAILGUN_KEY=SECRET_REDACTED\n"},
+      {"base64 from slash", "PUSHER_SECRET_KEY=/HPzaKnnT73qrtI8LuV22uOIsFG7WbEZWOnX95mhUc8=\n",
+       "PUSHER_SECRET_KEY=SECRET_REDACTED\n"},
+      {"twilio sid then token", "client = Client(\"" + sid + "\", \"" + hex + "\")",
+       "client = Client(\"" + sid + "\", \"SECRET_REDACTED\")"},
+      {"twilio word", "Twilio token " + hex, "Twilio token SECRET_REDACTED"},
+      {"header setter", "req.Header.Set(\"X-API-Key\", \"" + key + "\")",
+       "req.Header.Set(\"X-API-Key\", \"API_KEY_REDACTED\")"},
+      {"postman header", "{\"key\": \"X-Secret-Key\", \"value\": \"" + key + "\"}",
+       "{\"key\": \"X-Secret-Key\", \"value\": \"SECRET_REDACTED\"}"},
+      {"azure --account-key", "az storage blob list --account-key " + azure + " -c x",
+       "az storage blob list --account-key AZURE_STORAGE_KEY_REDACTED -c x"},
+      {"azure keys list", "{\"keyName\": \"key1\", \"value\": \"" + azure + "\"}",
+       "{\"keyName\": \"key1\", \"value\": \"AZURE_STORAGE_KEY_REDACTED\"}"},
+      {"aws configure prompt", "AWS Secret Access Key [None]: " + aws,
+       "AWS Secret Access Key [None]: AWS_KEY_REDACTED"},
+      {"password's", "the wifi password's " + pw + " btw", "the wifi password's PASSWORD_REDACTED btw"},
+      {"sql identified by", "CREATE USER 'app'@'%' IDENTIFIED BY '" + pw + "';",
+       "CREATE USER 'app'@'%' IDENTIFIED BY 'PASSWORD_REDACTED';"},
+      {"sql with password", "ALTER USER postgres WITH PASSWORD '" + pw + "';",
+       "ALTER USER postgres WITH PASSWORD 'PASSWORD_REDACTED';"},
+      {"redis-cli", "redis-cli -h cache -a " + pw + " ping", "redis-cli -h cache -a PASSWORD_REDACTED ping"},
+      {"aws id / secret", id.value + " / " + aws, "AWS_KEY_REDACTED / AWS_KEY_REDACTED"},
+      {"aws text output", "ACCESSKEY\t" + id.value + "\t2024-05-01T10:00:00Z\t" + aws + "\tActive",
+       "ACCESSKEY\tAWS_KEY_REDACTED\t2024-05-01T10:00:00Z\tAWS_KEY_REDACTED\tActive"},
+  });
+  const std::vector<std::string> unchanged = {
+      "the db password is in 1Password, ask Dana",
+      "password: \"Enter your password\"",
+      "{\"password\": \"Mot de passe\"}",
+      "\"passphrase\": \"Passphrase (optional)\"",
+      "cfg.Password = args.Password",
+      "login(user, password=password)",
+      "{\"pass\": 120, \"fail\": 2}",
+      "PWD=/home/dev/src/app",
+      "CACHE_KEY=user-profile-v2",
+      "PUBLIC_KEY=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA" + key,
+      "md5 of the Twilio payload: " + hex,
+      "Twilio webhook failed, trace_id=" + hex,
+      "Twilio returned 20003 for request " + hex,
+      "the password 'must be 12 characters' rule",
+      "\"integrity\": \"sha512-" + azure + "\"",
+      "curl -H \"X-API-Key: $API_KEY\" https://x.test",
+  };
+  for (const std::string& text : unchanged) {
+    CAPTURE(text);
+    CHECK(redact(text) == text);
+  }
+}
+
 TEST_CASE("every rule kind is exercised by some row of this file") {
   if (exercised().empty()) return;  // run with a filter
   for (const std::string& kind : cb::redact::Redactor::builtin()->kinds()) {
