@@ -5,7 +5,6 @@
 // restore replaces the contents under the live connection without reopening it. Paths are
 // absolute and seen through the daemon's file system view (a hardened systemd unit may give it
 // a private /tmp).
-#include <cerrno>
 #include <chrono>
 
 #include "common/ctl_protocol.h"
@@ -49,23 +48,23 @@ void register_backup_methods(AdminApi& api) {
     const std::int64_t ms = elapsed_ms(started);
     Json details = call.who();
     details["path"] = path.string();
-    if (!r.error.empty()) {
-      details["error"] = r.error;
+    if (!r) {
+      details["error"] = r.status().message();
       api.bridge().ops().audit_admin("admin_backup", "", "failed", details);
-      std::string line = r.error;
-      if (r.sys_errno == EROFS || r.sys_errno == EACCES || r.sys_errno == EPERM) {
+      std::string line = r.status().message();
+      if (r.status().code() == store::codes::kNotPermitted) {
         // The shipped systemd unit lets the daemon write only below its state directory.
         line += " — the daemon may write only where its service allows (e.g. " +
                 db.path().parent_path().string() + "); back up there and copy the file";
       }
       throw AdminError(kFailed, line);
     }
-    details["pages"] = r.pages;
-    details["bytes"] = r.bytes;
+    details["pages"] = r->pages;
+    details["bytes"] = r->bytes;
     api.bridge().ops().audit_admin("admin_backup", "", "ok", details);
     return Json{{"path", path.string()},
-                {"pages", r.pages},
-                {"bytes", r.bytes},
+                {"pages", r->pages},
+                {"bytes", r->bytes},
                 {"duration_ms", ms},
                 {"schema_version", store::Database::latest_schema_version()}};
   });
@@ -81,14 +80,15 @@ void register_backup_methods(AdminApi& api) {
     const auto started = std::chrono::steady_clock::now();
     const auto r = check_only ? store::check_backup_file(path) : store::restore_database(db, path);
     const std::int64_t ms = elapsed_ms(started);
-    if (!r.error.empty()) {
-      details["error"] = r.error;
-      b.ops().audit_admin("admin_restore", "", r.bad_file ? "refused" : "failed", details);
-      throw AdminError(r.bad_file ? kBadInputFile : kFailed, r.error);
+    if (!r) {
+      const bool bad_file = r.status().code() == store::codes::kBadFile;
+      details["error"] = r.status().message();
+      b.ops().audit_admin("admin_restore", "", bad_file ? "refused" : "failed", details);
+      throw AdminError(bad_file ? kBadInputFile : kFailed, r.status().message());
     }
     Json out{{"path", path.string()},
-             {"pages", r.pages},
-             {"bytes", r.bytes},
+             {"pages", r->pages},
+             {"bytes", r->bytes},
              {"duration_ms", ms},
              {"restored", !check_only}};
     if (!check_only) {

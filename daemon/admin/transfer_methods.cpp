@@ -254,19 +254,19 @@ void register_transfer_methods(AdminApi& api) {
         optional_int(call.params, "page_bytes", kDefaultPageBytes, 1, kMaxPageBytes);
     auto* db = api.info().database;
     if (!db) throw AdminError(kFailed, "export is not available in this daemon");
-    bool complete = true;
-    auto dump = store::dump_conversation(*db, id, after_id, static_cast<std::size_t>(page_bytes),
-                                         &complete);
-    if (!dump) {
-      throw AdminError(kNotFound, "no conversation " + id + " — see: claude-bridgectl list");
+    auto page = store::dump_conversation(*db, id, after_id, static_cast<std::size_t>(page_bytes));
+    if (!page) {
+      throw AdminError(kNotFound, page.status().message() + " — see: claude-bridgectl list");
     }
-    Json doc = to_document(*dump, cb::SystemClock().now_ms());
+    const store::ConversationDump& dump = page->dump;
+    const bool complete = page->complete;
+    Json doc = to_document(dump, cb::SystemClock().now_ms());
     doc["page"] =
         Json{{"complete", complete},
              {"next_after_id",
-              complete || dump->messages.empty() ? Json(nullptr) : Json(dump->messages.back().id)}};
+              complete || dump.messages.empty() ? Json(nullptr) : Json(dump.messages.back().id)}};
     Json details = call.who();
-    details["messages"] = dump->messages.size();
+    details["messages"] = dump.messages.size();
     if (after_id > 0) details["after_id"] = after_id;
     api.bridge().ops().audit_admin("admin_export", id, "ok", details);
     return doc;
@@ -294,12 +294,12 @@ void register_transfer_methods(AdminApi& api) {
     details["redacted_on_import"] = redacted;
     {
       store::WriteTransaction tx(*db);
-      if (!store::load_conversation(*db, dump)) {
+      const Status loaded = store::load_conversation(*db, dump);
+      if (!loaded.ok()) {
         tx.commit();  // nothing was written
         details["error"] = "conversation exists";
         b.ops().audit_admin("admin_import", id, "refused", details);
-        throw AdminError(
-            kFailed, "conversation " + id + " exists already; import refused (nothing changed)");
+        throw AdminError(kFailed, loaded.message());
       }
       // The audit entry joins the same transaction; if the commit fails the cached chain head
       // would point at a row that never landed, so forget it.

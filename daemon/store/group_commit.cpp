@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "common/status.h"
 #include "daemon/store/database.h"
 #include "daemon/store/wal_vfs.h"
 
@@ -13,15 +14,14 @@ namespace {
 
 constexpr std::size_t kRememberedFailures = 64;
 
-// Runs `sql` through a cached prepared statement and reports (not throws) a failure: used on
-// paths that must not throw.
-bool try_run(Database& db, const char* sql, std::string* why = nullptr) {
+// Runs `sql` through a cached prepared statement and returns (not throws) a failure, its
+// message the storage_failure reason: used on paths that must not throw.
+Status try_run(Database& db, const char* sql) {
   try {
     db.run(sql);
-    return true;
+    return Status();
   } catch (const std::exception& e) {
-    if (why) *why = storage_failure(e).value_or("the database refused the write");
-    return false;
+    return Status::error("storage", storage_failure(e).value_or("the database refused the write"));
   }
 }
 
@@ -92,7 +92,6 @@ void Database::flush() {
 
 void Database::commit_group() {
   if (!group_) return;
-  std::string why;
   sqlite3* handle = db_.getHandle();
   reset_statements();  // else the checkpoint in the WAL hook would be refused
   // A lone call with the disk idle syncs in place: handing the sync to the thread and the
@@ -101,7 +100,8 @@ void Database::commit_group() {
   // must not wait.
   const bool deferred = syncer_ && (group_->waiters.size() > 1 || !syncing_.empty()) &&
                         wal_vfs::begin_deferred_commit(handle);
-  const bool committed = try_run(*this, "COMMIT", &why);
+  const Status commit = try_run(*this, "COMMIT");
+  const bool committed = commit.ok();
   const int sync_fd = deferred ? wal_vfs::end_deferred_commit(handle) : -1;
   if (committed && (sync_fd >= 0 || !syncing_.empty())) {
     // Committed, not yet durable: answered when BackgroundSync reports the sync done. A group
@@ -116,10 +116,10 @@ void Database::commit_group() {
     end_group("");
     return;
   }
-  spdlog::error("group commit failed: {}; {} waiting call(s) get an error", why,
+  spdlog::error("group commit failed: {}; {} waiting call(s) get an error", commit.message(),
                 group_->waiters.size());
   if (!db_.getHandle() || sqlite3_get_autocommit(db_.getHandle()) == 0) try_run(*this, "ROLLBACK");
-  end_group(why);
+  end_group(commit.message());
 }
 
 void Database::end_group(const std::string& failure) {
@@ -279,7 +279,7 @@ WriteTransaction::~WriteTransaction() {
   // after some failures (disk full, I/O error); then the group is gone and every call in it
   // fails.
   const bool group_alive = sqlite3_get_autocommit(db_.db().getHandle()) == 0;
-  if (group_alive && try_run(db_, "ROLLBACK TO call") && try_run(db_, "RELEASE call")) {
+  if (group_alive && try_run(db_, "ROLLBACK TO call").ok() && try_run(db_, "RELEASE call").ok()) {
     db_.rolled_back();
     return;
   }

@@ -36,6 +36,12 @@ struct StatusRow {
   std::int64_t heartbeat_ms = 0;
 };
 
+// The status of one session of a conversation.
+struct SessionStatus {
+  std::string session;  // "a" or "b"
+  StatusRow row;
+};
+
 struct AuditRow {
   std::int64_t id = 0;
   std::int64_t ts_ms = 0;

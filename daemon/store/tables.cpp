@@ -43,15 +43,25 @@ constexpr const char* kConversationColumns =
 
 void Conversations::insert(const ConversationRow& row) {
   auto& q = db_.stmt(
-      "INSERT INTO conversations (id, role_a, role_b, nonce, created_ms, expires_ms) "
-      "VALUES (?, ?, ?, ?, ?, ?)");
+      "INSERT INTO conversations (id, role_a, role_b, nonce, created_ms, expires_ms, exec_mode,"
+      " exec_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   q.bind(1, row.id);
   q.bind(2, row.role_a);
   q.bind(3, row.role_b);
   q.bind(4, row.nonce.data(), static_cast<int>(row.nonce.size()));
   q.bind(5, row.created_ms);
   q.bind(6, row.expires_ms);
+  q.bind(7, row.exec_mode);
+  q.bind(8, row.exec_json);
   q.exec();
+}
+
+bool Conversations::exists(const std::string& id) {
+  auto& q = db_.stmt("SELECT 1 FROM conversations WHERE id = ?");
+  q.bind(1, id);
+  const bool found = q.executeStep();
+  q.reset();  // a statement left on a row holds a read transaction open
+  return found;
 }
 
 std::optional<ConversationRow> Conversations::find(const std::string& id) {
@@ -115,7 +125,7 @@ std::int64_t Conversations::count() {
 std::int64_t Messages::insert(const MessageRow& row) {
   auto& q = db_.stmt(
       "INSERT INTO messages (conversation_id, sender, recipient, body, action_type, files_json,"
-      " redactions_json, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+      " redactions_json, created_ms, read_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
   q.bind(1, row.conversation_id);
   q.bind(2, row.sender);
   q.bind(3, row.recipient);
@@ -124,6 +134,11 @@ std::int64_t Messages::insert(const MessageRow& row) {
   q.bind(6, row.files_json);
   q.bind(7, row.redactions_json);
   q.bind(8, row.created_ms);
+  if (row.read_ms) {
+    q.bind(9, *row.read_ms);
+  } else {
+    q.bind(9);  // NULL, as the column's default
+  }
   q.exec();
   return db_.db().getLastInsertRowid();
 }
@@ -227,6 +242,18 @@ std::vector<MessageRow> Messages::all(const std::string& conv) {
   return out;
 }
 
+void Messages::for_each_after(const std::string& conv, std::int64_t after_id,
+                              const std::function<bool(MessageRow&&)>& fn) {
+  auto& q = db_.stmt(std::string("SELECT ") + kMessageColumns +
+                     " FROM messages WHERE conversation_id = ? AND id > ? ORDER BY id");
+  q.bind(1, conv);
+  q.bind(2, after_id);
+  while (q.executeStep()) {
+    if (!fn(read_message(q))) break;
+  }
+  q.reset();
+}
+
 std::int64_t Messages::count() {
   auto& q = db_.stmt("SELECT COUNT(*) FROM messages");
   q.executeStep();
@@ -253,6 +280,19 @@ std::optional<StatusRow> Statuses::find(const std::string& conv, const std::stri
   q.bind(2, session);
   if (!q.executeStep()) return std::nullopt;
   return StatusRow{q.getColumn(0).getString(), q.getColumn(1).getInt64()};
+}
+
+std::vector<SessionStatus> Statuses::of(const std::string& conv) {
+  auto& q = db_.stmt(
+      "SELECT session, status, heartbeat_ms FROM statuses WHERE conversation_id = ?"
+      " ORDER BY session");
+  q.bind(1, conv);
+  std::vector<SessionStatus> out;
+  while (q.executeStep()) {
+    out.push_back(SessionStatus{q.getColumn(0).getString(),
+                                StatusRow{q.getColumn(1).getString(), q.getColumn(2).getInt64()}});
+  }
+  return out;
 }
 
 std::int64_t AuditTable::insert(const AuditRow& row) {

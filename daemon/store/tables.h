@@ -15,8 +15,11 @@ namespace cb::store {
 class Conversations {
  public:
   explicit Conversations(Database& db) : db_(db) {}
+  // Every column as given, exec settings included (a new conversation's are the defaults; an
+  // imported one keeps its own).
   void insert(const ConversationRow& row);
   std::optional<ConversationRow> find(const std::string& id);
+  bool exists(const std::string& id);
   std::vector<ConversationSummary> list();
   // Ids of conversations whose expiry is before `before_ms`.
   std::vector<std::string> expired_before(std::int64_t before_ms);
@@ -32,7 +35,9 @@ class Conversations {
 class Messages {
  public:
   explicit Messages(Database& db) : db_(db) {}
-  std::int64_t insert(const MessageRow& row);  // returns the new id
+  // Inserts with a new id (row.id is not used) and returns it. read_ms as given: a new message
+  // is unread; an imported one keeps its read state.
+  std::int64_t insert(const MessageRow& row);
   // Unread messages to `recipient`, oldest first, at most `limit`.
   std::vector<MessageRow> unread(const std::string& conv, const std::string& recipient,
                                  std::int64_t limit);
@@ -55,6 +60,10 @@ class Messages {
   std::optional<std::int64_t> nth_sent_time(const std::string& conv, const std::string& sender,
                                             std::int64_t since_ms, std::int64_t n);
   std::vector<MessageRow> all(const std::string& conv);
+  // Every message of the conversation with id > after_id, in id order, until fn returns false.
+  // The statement is reset before returning, so no read transaction stays open.
+  void for_each_after(const std::string& conv, std::int64_t after_id,
+                      const std::function<bool(MessageRow&&)>& fn);
   std::int64_t count();
 
  private:
@@ -67,6 +76,8 @@ class Statuses {
   void upsert(const std::string& conv, const std::string& session, const std::string& status,
               std::int64_t heartbeat_ms);
   std::optional<StatusRow> find(const std::string& conv, const std::string& session);
+  // Both sessions' statuses (those that exist), ordered by session.
+  std::vector<SessionStatus> of(const std::string& conv);
 
  private:
   Database& db_;
