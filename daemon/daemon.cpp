@@ -266,10 +266,8 @@ int run_daemon(const DaemonOptions& options) {
     while (!stopping) {
       try {
         const std::int64_t cutoff = clock.now_ms() - config.bridge.retention_days * 86'400'000;
-        auto removed = bridge.ops().cleanup(cutoff);
-        if (removed["count"].get<int>() > 0) {
-          spdlog::info("purged {} conversations past retention", removed["count"].get<int>());
-        }
+        const auto purged = bridge.ops().cleanup(cutoff).removed.size();
+        if (purged > 0) spdlog::info("purged {} conversations past retention", purged);
       } catch (const std::exception& e) {
         spdlog::error("automatic purge failed: {}", e.what());
       }
