@@ -21,10 +21,8 @@ awaitable<void> Daemon::purge_loop() {
 void Daemon::purge_once() {
   try {
     const std::int64_t cutoff = clock_.now_ms() - config_.bridge.retention_days * 86'400'000;
-    auto removed = bridge_->ops().cleanup(cutoff);
-    if (removed["count"].get<int>() > 0) {
-      spdlog::info("purged {} conversations past retention", removed["count"].get<int>());
-    }
+    const std::size_t purged = bridge_->ops().cleanup(cutoff).removed.size();
+    if (purged > 0) spdlog::info("purged {} conversations past retention", purged);
   } catch (const std::exception& e) {
     spdlog::error("automatic purge failed: {}", e.what());
   }

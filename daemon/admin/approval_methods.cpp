@@ -1,6 +1,7 @@
 #include "daemon/admin/approval_methods.h"
 
 #include "common/ctl_protocol.h"
+#include "daemon/admin/views_render.h"
 #include "daemon/rpc/jsonrpc.h"
 
 namespace cb::admin {
@@ -26,7 +27,7 @@ std::optional<std::vector<std::string>> expected_argv(const Json& params) {
 
 void register_approval_methods(AdminApi& api) {
   bridge::ExecService& b = api.bridge().exec();
-  api.add(ctl_protocol::kApprovals, [&b](const AdminCall&) { return b.approvals(); });
+  api.add(ctl_protocol::kApprovals, [&b](const AdminCall&) { return render(b.approvals()); });
   api.add(ctl_protocol::kApprovalDecide, [&b](const AdminCall& call) {
     const std::string id = required_string(call.params, "id");
     const std::string decision = required_string(call.params, "decision");
@@ -34,12 +35,12 @@ void register_approval_methods(AdminApi& api) {
       throw AdminError(mcp::rpc_error::kInvalidParams, "decision must be \"approve\" or \"deny\"");
     }
     const bridge::Caller op{call.peer.connection_id, call.peer.pid, call.peer.uid};
-    Result<Json> r = b.decide_approval(id, decision == "approve", op, expected_argv(call.params));
+    Result<bridge::ApprovalDecision> r = b.decide_approval(id, decision == "approve", op, expected_argv(call.params));
     if (!r) {
       throw AdminError(r.status().code() == "unknown_approval" ? kNotFound : kFailed,
                        r.status().message());
     }
-    return std::move(r).value();
+    return render(r.value());
   });
 }
 

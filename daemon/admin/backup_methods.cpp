@@ -98,7 +98,7 @@ void register_backup_methods(AdminApi& api) {
       out["audit_ok"] = v.ok;
       out["audit_entries"] = v.entries;
       if (!v.ok) out["audit_problem"] = v.problem;
-      out["conversations"] = b.ops().stats().value("conversations", 0);
+      out["conversations"] = b.ops().stats().conversations;
       details["audit_ok"] = v.ok;
     }
     b.ops().audit_admin("admin_restore", "", "ok", details);

@@ -2,17 +2,19 @@
 #include "cb_config.h"
 #include "common/ctl_protocol.h"
 #include "daemon/admin/admin_api.h"
+#include "daemon/admin/views_render.h"
 #include "daemon/rpc/jsonrpc.h"
 
 namespace cb::admin {
 namespace {
 
-Json unwrap(Result<Json> result) {
+template <class T>
+Json unwrap(const Result<T>& result) {
   if (!result) {
     const Status& r = result.status();
     throw AdminError(r.code() == "unknown_conversation" ? kNotFound : kFailed, r.message());
   }
-  return std::move(result).value();
+  return render(result.value());
 }
 
 }  // namespace
@@ -27,7 +29,7 @@ void register_core_methods(AdminApi& api) {
   });
   api.add(ctl_protocol::kList, [&b](const AdminCall& call) {
     b.audit_admin("admin_list", "", "ok", call.who());
-    return b.list_conversations();
+    return render(b.list_conversations());
   });
   api.add(ctl_protocol::kShow, [&b](const AdminCall& call) {
     const std::string id = required_string(call.params, "conversation_id");
@@ -42,7 +44,7 @@ void register_core_methods(AdminApi& api) {
   api.add(ctl_protocol::kAudit, [&b](const AdminCall& call) {
     const std::string conv = call.params.value("conversation_id", "");
     const std::int64_t limit = optional_int(call.params, "limit", 50, 1, 100000);
-    Json out = b.audit_entries(conv, limit);
+    Json out = render(b.audit_entries(conv, limit));
     b.audit_admin("admin_audit", conv, "ok", call.who());
     return out;
   });
@@ -57,12 +59,12 @@ void register_core_methods(AdminApi& api) {
     return out;
   });
   api.add(ctl_protocol::kCleanup, [&b](const AdminCall& call) {
-    Json out = b.cleanup();
+    Json out = render(b.cleanup());
     b.audit_admin("admin_cleanup", "", "ok", call.who());
     return out;
   });
   api.add(ctl_protocol::kStats, [&b, &api](const AdminCall&) {
-    Json out = b.stats();
+    Json out = render(b.stats());
     if (api.info().runtime_stats) out.update(api.info().runtime_stats());
     return out;
   });

@@ -64,7 +64,7 @@ void report(const ExecHooks& hooks, const std::string& text) {
 
 }  // namespace
 
-Result<Json> ExecService::finish_exec(const ExecPlan& plan, const std::string& snapshot_ref,
+Result<CommandRun> ExecService::finish_exec(const ExecPlan& plan, const std::string& snapshot_ref,
                            const std::string& snapshot_skipped, exec::SandboxResult& run) {
   if (!run.started()) {
     return exec_refused(plan, "failed",
@@ -129,29 +129,28 @@ Result<Json> ExecService::finish_exec(const ExecPlan& plan, const std::string& s
   }
   mailbox_.deliver(row, "system", plan.auth.partner);
 
-  Json result{{"approval_id", plan.id},
-              {"command", plan.shown},
-              {"mode", mode_text(plan.mode)},
-              {"workspace", plan.workspace.string()},
-              {"exit_code", run.exit_code},
-              {"timed_out", run.timed_out},
-              {"stdout", std::move(out.text)},
-              {"stderr", std::move(err.text)},
-              {"stdout_truncated", run.stdout_truncated},
-              {"stderr_truncated", run.stderr_truncated},
-              {"stdout_bytes", run.stdout_bytes},
-              {"stderr_bytes", run.stderr_bytes},
-              {"duration_ms", duration_ms},
-              {"duration", static_cast<double>(duration_ms) / 1000.0},
-              {"redacted", total > 0},
-              {"redactions", redactions},
-              {"partner_message_id", row.id}};
-  if (run.term_signal != 0) result["signal"] = run.term_signal;
-  if (!snapshot_ref.empty()) result["snapshot_ref"] = snapshot_ref;
+  CommandRun result;
+  result.approval_id = plan.id;
+  result.command = plan.shown;
+  result.mode = mode_text(plan.mode);
+  result.workspace = plan.workspace.string();
+  result.exit_code = run.exit_code;
+  result.signal = run.term_signal;
+  result.timed_out = run.timed_out;
+  result.stdout_text = std::move(out.text);
+  result.stderr_text = std::move(err.text);
+  result.stdout_truncated = run.stdout_truncated;
+  result.stderr_truncated = run.stderr_truncated;
+  result.stdout_bytes = run.stdout_bytes;
+  result.stderr_bytes = run.stderr_bytes;
+  result.duration_ms = duration_ms;
+  result.redactions = std::move(kinds);
+  result.snapshot_ref = snapshot_ref;
+  result.partner_message_id = row.id;
   return result;
 }
 
-awaitable<Result<Json>> ExecService::execute_command(Caller caller, Credentials cred, std::string command,
+awaitable<Result<CommandRun>> ExecService::execute_command(Caller caller, Credentials cred, std::string command,
                                           ExecHooks hooks) {
   auto prepared = prepare_exec(caller, cred, command);
   if (!prepared) co_return std::move(prepared).status();

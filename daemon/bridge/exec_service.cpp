@@ -29,7 +29,7 @@ Status ExecService::exec_unavailable(const Credentials& cred, const char* action
 
 // ---- enable_yolo_mode ----
 
-Result<Json> ExecService::enable_exec(const Caller& caller, const Credentials& cred,
+Result<ModeSet> ExecService::enable_exec(const Caller& caller, const Credentials& cred,
                            const std::string& mode_name, const std::optional<std::string>& workspace,
                            std::optional<std::int64_t> timeout_seconds, std::optional<bool> sandbox) {
   const char* action = "enable_yolo_mode";
@@ -119,21 +119,17 @@ Result<Json> ExecService::enable_exec(const Caller& caller, const Credentials& c
     tx.commit();
   }
   mailbox_.deliver(row, "system", a.partner);
-  return Json{{"conversation_id", conv},
-              {"session_id", session},
-              {"mode", mode_text(*mode)},
-              {"previous_mode", previous},
-              {"max_mode", mode_text(exec_.max_mode)},
-              {"workspace", ws.path.string()},
-              {"timeout", timeout},
-              {"sandbox", true},
-              {"allow_network", exec_.allow_network},
-              {"approval",
-               "Every command waits for a person's approval on a terminal (claude-bridgectl "
-               "approve ID) for up to " +
-                   std::to_string(exec_.approval_timeout_seconds) +
-                   " s; execute_command reports the ID while it waits."},
-              {"partner_notified", true}};
+  ModeSet set;
+  set.conversation_id = conv;
+  set.session_id = session;
+  set.mode = mode_text(*mode);
+  set.previous_mode = previous;
+  set.max_mode = mode_text(exec_.max_mode);
+  set.workspace = ws.path.string();
+  set.timeout_seconds = timeout;
+  set.allow_network = exec_.allow_network;
+  set.approval_timeout_seconds = exec_.approval_timeout_seconds;
+  return set;
 }
 
 // ---- execute_command ----
@@ -309,29 +305,19 @@ Status ExecService::recheck_before_run(const ExecPlan& plan) {
 
 // ---- Operator ----
 
-Json ExecService::approvals() {
-  Json list = Json::array();
+PendingApprovals ExecService::approvals() {
+  PendingApprovals out;
   for (const Approval& a : approvals_.pending()) {
     const auto& r = a.request;
-    list.push_back(Json{{"id", a.id},
-                        {"conversation_id", r.conversation_id},
-                        {"session_id", r.session_id},
-                        {"role", r.role},
-                        {"argv", r.argv},
-                        {"command", exec::join_command_line(r.argv)},
-                        {"workspace", r.workspace},
-                        {"mode", r.mode},
-                        {"sandbox", true},
-                        {"allow_network", r.allow_network},
-                        {"timeout_seconds", r.timeout_seconds},
-                        {"client_confirmation", r.client_confirmation},
-                        {"created_at", iso8601(a.created_ms)},
-                        {"expires_at", iso8601(a.expires_ms)}});
+    out.approvals.push_back(PendingApproval{a.id, r.conversation_id, r.session_id, r.role, r.argv,
+                                            exec::join_command_line(r.argv), r.workspace, r.mode,
+                                            r.allow_network, r.timeout_seconds,
+                                            r.client_confirmation, a.created_ms, a.expires_ms});
   }
-  return Json{{"approvals", std::move(list)}};
+  return out;
 }
 
-Result<Json> ExecService::decide_approval(const std::string& id, bool approve, const Caller& op,
+Result<ApprovalDecision> ExecService::decide_approval(const std::string& id, bool approve, const Caller& op,
                                const std::optional<std::vector<std::string>>& expected_argv) {
   const std::string decision = approve ? "approve" : "deny";
   const Json who{{"approval_id", id}, {"decision", decision}, {"uid", op.uid}, {"pid", op.pid}};
@@ -362,11 +348,7 @@ Result<Json> ExecService::decide_approval(const std::string& id, bool approve, c
       Json d = who;
       d["command"] = shown;
       ctx_.audit.record(conv, session, "approval_decide", approve ? "approved" : "denied", d);
-      return Json{{"id", id},
-                  {"decision", approve ? "approved" : "denied"},
-                  {"conversation_id", conv},
-                  {"session_id", session},
-                  {"command", shown}};
+      return ApprovalDecision{id, approve, conv, session, shown};
     }
     case ApprovalQueue::Outcome::kExpired:
       return refused(conv, session, "expired",

@@ -14,6 +14,7 @@
 #include "daemon/bridge/approvals.h"
 #include "daemon/bridge/auth.h"
 #include "daemon/bridge/context.h"
+#include "daemon/bridge/exec_types.h"
 #include "daemon/bridge/mailbox.h"
 #include "daemon/exec/policy.h"
 #include "daemon/exec/sandbox.h"
@@ -68,26 +69,26 @@ class ExecService {
 
   // enable_yolo_mode: sets the conversation's mode (any mode up to the ceiling; lowering is
   // allowed), workspace and timeout; tells the partner through a message from "system".
-  Result<nlohmann::json> enable_exec(const Caller& caller, const Credentials& cred,
-                                     const std::string& mode,
-                                     const std::optional<std::string>& workspace,
-                                     std::optional<std::int64_t> timeout_seconds,
-                                     std::optional<bool> sandbox);
+  Result<ModeSet> enable_exec(const Caller& caller, const Credentials& cred,
+                              const std::string& mode, const std::optional<std::string>& workspace,
+                              std::optional<std::int64_t> timeout_seconds,
+                              std::optional<bool> sandbox);
   // execute_command: checks the command against the conversation's mode, asks the client's
   // user (when it can), queues it for a person's approval on a terminal, waits (progress every
   // progress_interval; the deadline on the Clock) until approved, denied, expired or cancelled
   // (the approval is then withdrawn), runs it in the sandbox, returns the redacted result and
   // sends it to the partner as a message from "system".
-  awaitable<Result<nlohmann::json>> execute_command(Caller caller, Credentials cred,
-                                                    std::string command, ExecHooks hooks);
+  awaitable<Result<CommandRun>> execute_command(Caller caller, Credentials cred,
+                                                std::string command, ExecHooks hooks);
   std::chrono::milliseconds progress_interval{5000};
 
-  // Operator: pending approvals ({"approvals": [...]}), and a person's decision. When
-  // `expected_argv` is given the decision applies only if the approval is for exactly that
-  // argv (what the operator was shown).
-  nlohmann::json approvals();
-  Result<nlohmann::json> decide_approval(const std::string& id, bool approve, const Caller& op,
-                                         const std::optional<std::vector<std::string>>& expected_argv);
+  // Operator: pending approvals, and a person's decision. When `expected_argv` is given the
+  // decision applies only if the approval is for exactly that argv (what the operator was
+  // shown).
+  PendingApprovals approvals();
+  Result<ApprovalDecision> decide_approval(
+      const std::string& id, bool approve, const Caller& op,
+      const std::optional<std::vector<std::string>>& expected_argv);
 
  private:
   struct ExecPlan;  // one execute_command call, from its checks to its result
@@ -100,7 +101,7 @@ class ExecService {
   std::string queue_approval(ExecPlan& plan, std::int64_t ttl_ms, std::function<void()> wake);
   ApprovalState approval_state(const ExecPlan& plan);
   Status recheck_before_run(const ExecPlan& plan);
-  Result<nlohmann::json> finish_exec(const ExecPlan& plan, const std::string& snapshot_ref,
+  Result<CommandRun> finish_exec(const ExecPlan& plan, const std::string& snapshot_ref,
                                      const std::string& snapshot_skipped, exec::SandboxResult& run);
 
   Context& ctx_;

@@ -10,9 +10,11 @@
 #include "daemon/bridge/auth.h"
 #include "daemon/bridge/context.h"
 #include "daemon/bridge/mailbox.h"
+#include "daemon/bridge/view_types.h"
 
 // What the operator sees and does through ctl.sock (never reachable from mcp.sock). The views
-// are the ctl protocol's documents (docs/cli.md), built here once for admin/ to send.
+// are plain structs (view_types.h); admin/ renders them as the ctl protocol's documents
+// (daemon/admin/views_render.h, docs/cli.md).
 namespace cb::bridge {
 
 class OperatorViews {
@@ -22,18 +24,18 @@ class OperatorViews {
   OperatorViews(const OperatorViews&) = delete;
   OperatorViews& operator=(const OperatorViews&) = delete;
 
-  nlohmann::json list_conversations();
-  Result<nlohmann::json> show_conversation(const std::string& id);
+  ConversationList list_conversations();
+  Result<ConversationDetail> show_conversation(const std::string& id);
   // Re-derives both seats' tokens (audited, with `who` asked).
-  Result<nlohmann::json> tokens(const std::string& id, const std::string& who);
-  nlohmann::json audit_entries(const std::string& conversation_id, std::int64_t limit);
+  Result<SeatTokens> tokens(const std::string& id, const std::string& who);
+  AuditPage audit_entries(const std::string& conversation_id, std::int64_t limit);
   audit::AuditLog::Verification verify_audit() { return ctx_.audit.verify(); }
   // Records an operator action in the audit trail.
   void audit_admin(const std::string& action, const std::string& conversation_id,
                    const std::string& outcome, const nlohmann::json& details);
   // Deletes expired conversations (all of them, or only those expired before `before_ms`).
-  nlohmann::json cleanup(std::optional<std::int64_t> before_ms = std::nullopt);
-  nlohmann::json stats();
+  CleanupReport cleanup(std::optional<std::int64_t> before_ms = std::nullopt);
+  BridgeStats stats();
 
  private:
   Context& ctx_;

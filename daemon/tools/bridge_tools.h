@@ -1,10 +1,9 @@
 #pragma once
 
-#include <type_traits>
-
 #include "common/status.h"
 #include "daemon/bridge/bridge.h"
 #include "daemon/mcp/tool_registry.h"
+#include "daemon/tools/exec_render.h"
 #include "daemon/tools/mailbox_render.h"
 
 // Glue between the MCP tool registry and the bridge: each tool's schemas (the compatibility
@@ -26,11 +25,7 @@ mcp::ToolResult refusal_result(const Status& refusal);
 template <class T>
 mcp::ToolResult to_tool_result(Result<T> result) {
   if (!result) return refusal_result(result.status());
-  if constexpr (std::is_same_v<T, nlohmann::json>) {
-    return mcp::ToolResult::ok(std::move(result).value());
-  } else {
-    return mcp::ToolResult::ok(render(result.value()));
-  }
+  return mcp::ToolResult::ok(render(result.value()));
 }
 bridge::Caller caller_of(const mcp::CallContext& ctx);
 

@@ -2,6 +2,7 @@
 
 #include "daemon/exec/command_line.h"
 #include "daemon/tools/bridge_tools.h"
+#include "daemon/tools/exec_render.h"
 #include "daemon/tools/schemas.h"
 #include "daemon/tools/tool_support.h"
 
@@ -13,15 +14,9 @@ using mcp::ToolResult;
 
 namespace {
 
-Json mode_schema(const char* description) {
-  return Json{{"type", "string"},
-              {"enum", {"safe", "restricted", "yolo"}},
-              {"description", description}};
-}
-
 Json enable_input() {
   Json p = schema::auth_properties();
-  p["mode"] = mode_schema(
+  p["mode"] = exec_mode_schema(
       "safe: read-only programs, workspace read-only; restricted: developer tools (build, test, "
       "git) with destructive forms refused, workspace writable; yolo: any program, still "
       "sandboxed. At most the operator's ceiling; lowering is always allowed.");
@@ -45,24 +40,6 @@ Json enable_input() {
   return schema::object(p, Json::array({"conversation_id", "session_id", "token", "mode"}));
 }
 
-Json enable_output() {
-  return schema::object(
-      Json{{"conversation_id", schema::conversation_id()},
-           {"session_id", schema::session_id()},
-           {"mode", mode_schema("The mode now in force.")},
-           {"previous_mode", {{"type", "string"}}},
-           {"max_mode", mode_schema("The operator's ceiling.")},
-           {"workspace", {{"type", "string"}}},
-           {"timeout", {{"type", "integer"}}},
-           {"sandbox", {{"type", "boolean"}}},
-           {"allow_network", {{"type", "boolean"}}},
-           {"approval", {{"type", "string"}}},
-           {"partner_notified", {{"type", "boolean"}}}},
-      Json::array({"conversation_id", "session_id", "mode", "previous_mode", "max_mode",
-                   "workspace", "timeout", "sandbox", "allow_network", "approval",
-                   "partner_notified"}));
-}
-
 Json execute_input() {
   Json p = schema::auth_properties();
   p["command"] = Json{
@@ -74,33 +51,6 @@ Json execute_input() {
        "&& || | > < $ ` * or other shell syntax (refused with the reason). Runs in the "
        "conversation's workspace after a person approves it."}};
   return schema::object(p, Json::array({"conversation_id", "session_id", "token", "command"}));
-}
-
-Json execute_output() {
-  Json props{{"approval_id", {{"type", "string"}}},
-             {"command", {{"type", "string"}}},
-             {"mode", {{"type", "string"}}},
-             {"workspace", {{"type", "string"}}},
-             {"exit_code", {{"type", "integer"}, {"description", "-1 when killed on timeout"}}},
-             {"signal", {{"type", "integer"}}},
-             {"timed_out", {{"type", "boolean"}}},
-             {"stdout", {{"type", "string"}}},
-             {"stderr", {{"type", "string"}}},
-             {"stdout_truncated", {{"type", "boolean"}}},
-             {"stderr_truncated", {{"type", "boolean"}}},
-             {"stdout_bytes", {{"type", "integer"}}},
-             {"stderr_bytes", {{"type", "integer"}}},
-             {"duration_ms", {{"type", "integer"}}},
-             {"duration", {{"type", "number"}, {"description", "seconds"}}},
-             {"redacted", {{"type", "boolean"}}},
-             {"redactions", {{"type", "object"}, {"additionalProperties", {{"type", "integer"}}}}},
-             {"snapshot_ref", {{"type", "string"}}},
-             {"partner_message_id", {{"type", "integer"}}}};
-  Json required = Json::array({"approval_id", "command", "mode", "workspace", "exit_code",
-                               "timed_out", "stdout", "stderr", "stdout_truncated",
-                               "stderr_truncated", "stdout_bytes", "stderr_bytes", "duration_ms",
-                               "duration", "redacted", "redactions", "partner_message_id"});
-  return schema::object(std::move(props), std::move(required));
 }
 
 // ---- Elicitation: the requesting client's own dialog ----
@@ -156,7 +106,7 @@ bridge::ExecHooks exec_hooks(CallContext* c) {
 
 awaitable<ToolResult> run_execute(bridge::ExecService* b, Json args, CallContext* c) {
   bridge::ExecHooks hooks = exec_hooks(c);
-  Result<Json> result = co_await b->execute_command(
+  Result<bridge::CommandRun> result = co_await b->execute_command(
       caller_of(*c), credentials(args), args.at("command").get<std::string>(), std::move(hooks));
   co_return to_tool_result(std::move(result));
 }
@@ -193,7 +143,7 @@ void register_exec_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge) {
       "are told. Only works when a person turned command execution on in the config file; no "
       "tool call can. Every command still needs a person's approval on a terminal.",
       enable_input(),
-      enable_output(),
+      mode_set_schema(),
       mcp::ToolAnnotations{false, false, true, false},
       [b](Json args, CallContext& ctx) -> awaitable<ToolResult> {
         return ready(run_enable(b, args, ctx));
@@ -208,7 +158,7 @@ void register_exec_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge) {
       "redacted). Your partner receives the result as a message from system. Call "
       "enable_yolo_mode first.",
       execute_input(),
-      execute_output(),
+      command_run_schema(),
       mcp::ToolAnnotations{false, true, false, false},
       [b](Json args, CallContext& ctx) -> awaitable<ToolResult> {
         return run_execute(b, std::move(args), &ctx);

@@ -192,21 +192,21 @@ struct ExecWorld {
     a = {conv["conversation_id"], "a", conv["session_a_token"]};
     b = {conv["conversation_id"], "b", conv["session_b_token"]};
   }
-  Result<Json> enable(const Credentials& c, const std::string& mode,
+  Result<ModeSet> enable(const Credentials& c, const std::string& mode,
                 std::optional<std::string> ws = std::nullopt,
                 std::optional<std::int64_t> timeout = std::nullopt,
                 std::optional<bool> sandbox = std::nullopt) {
     return bridge->exec().enable_exec(alice, c, mode, ws, timeout, sandbox);
   }
   std::string mode_of() {
-    Json list = bridge->ops().list_conversations();
+    Json list = test::as_json(bridge->ops().list_conversations());
     return list["conversations"][0]["exec_mode"];
   }
   Json inbox(const Credentials& c) { return test::ok_json(bridge->mailbox().check_messages(bob, c, {}, {}))["messages"]; }
 };
 
 // Stores a coroutine's answer (its state in parameters: GCC 12).
-awaitable<void> keep(awaitable<Result<Json>> call, std::optional<Result<Json>>* out) {
+awaitable<void> keep(awaitable<Result<CommandRun>> call, std::optional<Result<CommandRun>>* out) {
   *out = co_await std::move(call);
 }
 
@@ -271,12 +271,12 @@ TEST_CASE("enable_yolo_mode: authenticated, bounded by the ceiling, sandbox not 
 TEST_CASE("operator: deciding an unknown approval is refused and audited") {
   ExecWorld w(true);
   Caller op{9, 4242, 1000};
-  Result<Json> r = w.bridge->exec().decide_approval("apr_00000000", true, op, std::nullopt);
+  Result<ApprovalDecision> r = w.bridge->exec().decide_approval("apr_00000000", true, op, std::nullopt);
   CHECK(refused(r).code == "unknown_approval");
-  Json audit = w.bridge->ops().audit_entries("", 1);
+  Json audit = test::as_json(w.bridge->ops().audit_entries("", 1));
   CHECK(audit["entries"][0]["action"] == "approval_decide");
   CHECK(audit["entries"][0]["outcome"] == "refused");
-  CHECK(w.bridge->exec().approvals()["approvals"].empty());
+  CHECK(test::as_json(w.bridge->exec().approvals())["approvals"].empty());
 }
 
 TEST_CASE("execute_command: the approval's deadline is on the Clock (fake time, no sleeping)") {
@@ -284,7 +284,7 @@ TEST_CASE("execute_command: the approval's deadline is on the Clock (fake time, 
   test::ok_json(w.enable(w.a, "safe"));
   w.bridge->exec().progress_interval = std::chrono::milliseconds(1);
   asio::io_context io;
-  std::optional<Result<Json>> answer;
+  std::optional<Result<CommandRun>> answer;
   std::vector<std::string> progress;
   ExecHooks hooks;
   hooks.progress = [&progress](const std::string& text) { progress.push_back(text); };
@@ -296,7 +296,7 @@ TEST_CASE("execute_command: the approval's deadline is on the Clock (fake time, 
                  });
   io.run_for(std::chrono::milliseconds(20));
   REQUIRE_FALSE(answer);  // queued, waiting for a person
-  REQUIRE(w.bridge->exec().approvals()["approvals"].size() == 1);
+  REQUIRE(test::as_json(w.bridge->exec().approvals())["approvals"].size() == 1);
   // 300 s of fake time pass (the default approval timeout) in a moment of real time.
   w.clock.advance_s(301);
   for (int i = 0; i < 500 && !answer; ++i) io.run_for(std::chrono::milliseconds(10));
@@ -304,6 +304,6 @@ TEST_CASE("execute_command: the approval's deadline is on the Clock (fake time, 
   test::Refusal r = refused(*answer);
   CHECK(r.code == "expired");
   CHECK(r.message.find("no person approved the command within 300 s") != std::string::npos);
-  CHECK(w.bridge->exec().approvals()["approvals"].empty());
+  CHECK(test::as_json(w.bridge->exec().approvals())["approvals"].empty());
   CHECK_FALSE(progress.empty());
 }

@@ -122,10 +122,10 @@ TEST_CASE("retention: automatic purge only after the retention period; cleanup p
   World w;
   World::ok(w.send(w.a, "hello"));
   w.clock.advance_s(3 * 3600 + 10);
-  Json kept = w.bridge->ops().cleanup(w.clock.now_ms() - 7 * 86'400'000LL);
+  Json kept = test::as_json(w.bridge->ops().cleanup(w.clock.now_ms() - 7 * 86'400'000LL));
   CHECK(kept["count"] == 0);
   w.clock.advance_s(7 * 86400);
-  Json purged = w.bridge->ops().cleanup(w.clock.now_ms() - 7 * 86'400'000LL);
+  Json purged = test::as_json(w.bridge->ops().cleanup(w.clock.now_ms() - 7 * 86'400'000LL));
   CHECK(purged["count"] == 1);
   CHECK(World::refused(w.read(w.b)).code == "unknown_conversation");
   CHECK(w.bridge->ops().verify_audit().ok);  // audit entries stay and the chain holds
@@ -299,7 +299,7 @@ TEST_CASE("audit: every change and refusal recorded; a hash chain that detects e
   World::ok(w.send(w.a, "hello"));
   World::refused(w.read({w.b.conversation_id, "b", std::string(64, '1')}));
   World::ok(w.read(w.b));
-  Json entries = w.bridge->ops().audit_entries("", 50)["entries"];
+  Json entries = test::as_json(w.bridge->ops().audit_entries("", 50))["entries"];
   std::vector<std::string> actions;
   for (const auto& e : entries) actions.push_back(e["action"].get<std::string>() + ":" + e["outcome"].get<std::string>());
   CHECK(std::find(actions.begin(), actions.end(), "create_conversation:ok") != actions.end());
@@ -325,13 +325,13 @@ TEST_CASE("audit: deleting a middle entry is detected") {
 
 TEST_CASE("empty polls are counted, not written row by row") {
   World w;
-  const auto before = w.bridge->ops().audit_entries("", 1000)["entries"].size();
+  const auto before = test::as_json(w.bridge->ops().audit_entries("", 1000))["entries"].size();
   for (int i = 0; i < 20; ++i) World::ok(w.read(w.b));
-  CHECK(w.bridge->ops().audit_entries("", 1000)["entries"].size() == before);
-  CHECK(w.bridge->ops().stats()["empty_polls"] == 20);
+  CHECK(test::as_json(w.bridge->ops().audit_entries("", 1000))["entries"].size() == before);
+  CHECK(test::as_json(w.bridge->ops().stats())["empty_polls"] == 20);
   World::ok(w.send(w.a, "now something"));
   World::ok(w.read(w.b));
-  Json newest = w.bridge->ops().audit_entries("", 1)["entries"][0];
+  Json newest = test::as_json(w.bridge->ops().audit_entries("", 1))["entries"][0];
   CHECK(newest["action"] == "check_messages");
   CHECK(newest["details"]["empty_polls_before"] == 20);
 }
@@ -408,7 +408,7 @@ TEST_CASE("a wait cancelled after a send handed it a message gives the message b
   w.io.poll();
   REQUIRE(w.answer);
   CHECK(World::refused(*w.answer).code == "cancelled");
-  Json entry = w.bridge->ops().audit_entries(w.b.conversation_id, 1)["entries"][0];
+  Json entry = test::as_json(w.bridge->ops().audit_entries(w.b.conversation_id, 1))["entries"][0];
   CHECK(entry["action"] == "wait_for_messages");
   CHECK(entry["outcome"] == "cancelled");
   CHECK(entry["details"]["unread_again"] == 1);

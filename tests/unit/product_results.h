@@ -5,14 +5,16 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-#include <type_traits>
 
 #include "common/status.h"
+#include "daemon/admin/views_render.h"
+#include "daemon/tools/exec_render.h"
 #include "daemon/tools/mailbox_render.h"
 
-// The product answers with typed results; the tests read them as the JSON the tools render
-// (daemon/tools/mailbox_render.h), which also exercises the renderers, and read refusals as
-// plain fields.
+// The product answers with typed results; the tests read them as the JSON that goes on the
+// wire — tool results rendered by daemon/tools/ (mailbox_render.h, exec_render.h), the
+// operator's views by daemon/admin/views_render.h — which also exercises the renderers, and
+// read refusals as plain fields.
 namespace cb::test {
 
 struct Refusal {
@@ -23,11 +25,9 @@ struct Refusal {
 
 template <class T>
 nlohmann::json as_json(const T& value) {
-  if constexpr (std::is_same_v<T, nlohmann::json>) {
-    return value;
-  } else {
-    return tools::render(value);
-  }
+  using admin::render;
+  using tools::render;
+  return render(value);
 }
 
 // The rendered answer; fails the test case when the call was refused.
