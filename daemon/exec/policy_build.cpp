@@ -16,11 +16,6 @@
 namespace cb::exec::rules {
 namespace {
 
-template <std::size_t N>
-bool in(const std::array<std::string_view, N>& set, std::string_view s) {
-  return std::find(set.begin(), set.end(), s) != set.end();
-}
-
 // --- make ---
 
 // make's short options that take a value (glued or as the next argument).

@@ -13,11 +13,6 @@
 namespace cb::exec::rules {
 namespace {
 
-template <std::size_t N>
-bool in(const std::array<std::string_view, N>& set, std::string_view s) {
-  return std::find(set.begin(), set.end(), s) != set.end();
-}
-
 // Subcommands that only read; safe mode runs these (some with extra checks below).
 constexpr std::array<std::string_view, 24> kReadOnly = {
     "status",    "log",         "diff",     "show",          "blame",    "annotate",

@@ -3,6 +3,8 @@
 // Internal to the policy: the per-program rules and the argument helpers they share. Not part of
 // the module's interface; include policy.h instead.
 
+#include <algorithm>
+#include <array>
 #include <initializer_list>
 #include <span>
 #include <string>
@@ -12,6 +14,13 @@
 #include "daemon/exec/policy.h"
 
 namespace cb::exec::rules {
+
+// Whether `s` is one of `set` (the policy's word tables). Shared by the policy files (one
+// definition: the fuzz build compiles them as one unity file).
+template <std::size_t N>
+bool in(const std::array<std::string_view, N>& set, std::string_view s) {
+  return std::find(set.begin(), set.end(), s) != set.end();
+}
 
 using Args = std::span<const std::string>;
 

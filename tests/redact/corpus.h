@@ -22,6 +22,11 @@ struct CorpusMessage {
 
 std::vector<std::string> positive_kinds();
 std::vector<std::string> negative_kinds();
+// A positive message of `kind`: its text, the secrets it hides and the placeholder expected.
+inline CorpusMessage message(std::string kind, std::string text, std::vector<std::string> hidden,
+                             std::string placeholder) {
+  return {std::move(kind), std::move(text), std::move(hidden), std::move(placeholder)};
+}
 CorpusMessage make_positive(std::string_view kind, Rng& rng);
 CorpusMessage make_negative(std::string_view kind, Rng& rng);
 

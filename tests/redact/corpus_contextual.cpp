@@ -9,11 +9,6 @@ namespace {
 
 using Strings = std::vector<std::string>;
 
-CorpusMessage message(std::string kind, std::string text, std::vector<std::string> hidden,
-                      std::string placeholder) {
-  return {std::move(kind), std::move(text), std::move(hidden), std::move(placeholder)};
-}
-
 std::string who(Rng& rng) {
   return rng.pick(Strings{"admin", "deploy", "root", "postgres", "ci", "jenkins", "ops"});
 }

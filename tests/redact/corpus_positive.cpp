@@ -9,11 +9,6 @@ namespace {
 
 using PositiveMaker = std::function<CorpusMessage(Rng&)>;
 
-CorpusMessage message(std::string kind, std::string text, std::vector<std::string> hidden,
-                      std::string placeholder) {
-  return {std::move(kind), std::move(text), std::move(hidden), std::move(placeholder)};
-}
-
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;
   std::string line;
