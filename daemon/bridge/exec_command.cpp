@@ -119,17 +119,19 @@ Result<CommandRun> ExecService::finish_exec(const ExecPlan& plan, const std::str
   if (!snapshot_ref.empty()) details["snapshot_ref"] = snapshot_ref;
   if (!snapshot_skipped.empty()) details["snapshot_skipped"] = snapshot_skipped;
   store::MessageRow row;
+  store::Ticket ticket;
   {
     store::WriteTransaction tx(ctx_.db);
     row = mailbox_.post_system(plan.auth.partner, body);
     details["message_id"] = row.id;
     ctx_.audit.record(plan.auth.self.conversation_id, plan.auth.self.session, "execute_command", "ran",
                   details);
-    tx.commit();
+    ticket = tx.commit();
   }
   mailbox_.deliver(row, "system", plan.auth.partner);
 
   CommandRun result;
+  result.ticket = ticket;
   result.approval_id = plan.id;
   result.command = plan.shown;
   result.mode = mode_text(plan.mode);

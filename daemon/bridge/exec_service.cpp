@@ -105,6 +105,7 @@ Result<ModeSet> ExecService::enable_exec(const Caller& caller, const Credentials
       ". Each command still needs a person's approval on a terminal; results arrive here as "
       "messages from system.";
   store::MessageRow row;
+  store::Ticket ticket;
   {
     store::WriteTransaction tx(ctx_.db);
     ctx_.conversations.set_exec(conv, mode_text(*mode), stored.dump());
@@ -116,10 +117,11 @@ Result<ModeSet> ExecService::enable_exec(const Caller& caller, const Credentials
                        {"allow_network", exec_.allow_network},
                        {"pid", caller.pid}});
     row = mailbox_.post_system(a.partner, body);
-    tx.commit();
+    ticket = tx.commit();
   }
   mailbox_.deliver(row, "system", a.partner);
   ModeSet set;
+  set.ticket = ticket;
   set.conversation_id = conv;
   set.session_id = session;
   set.mode = mode_text(*mode);

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "daemon/store/ticket.h"
+
 // What command execution answers: plain structs, no JSON and no wording for a model or an
 // operator. daemon/tools/exec_render.h renders the tool results; daemon/admin/views_render.h
 // renders the operator's approval documents.
@@ -22,6 +24,8 @@ struct ModeSet {
   std::int64_t timeout_seconds = 0;
   bool allow_network = false;
   std::int64_t approval_timeout_seconds = 0;  // how long a command waits for a person
+  // When the writes behind this answer are durable: the tool layer answers only then.
+  store::Ticket ticket;
 };
 
 // execute_command: an approved command's run, its output redacted.
@@ -43,6 +47,8 @@ struct CommandRun {
   std::map<std::string, int> redactions;  // by kind, both streams
   std::string snapshot_ref;               // "" when none was taken
   std::int64_t partner_message_id = 0;
+  // When the writes behind this answer are durable: the tool layer answers only then.
+  store::Ticket ticket;
 };
 
 // One command waiting for a person's approval (claude-bridgectl approvals).

@@ -96,11 +96,12 @@ InboxPage Mailbox::read_and_mark(const Authed& a, std::optional<std::int64_t> si
                                  std::optional<std::int64_t> limit, const char* action) {
   store::WriteTransaction tx(ctx_.db);
   InboxPage page = mark_inbox(a, since_id, limit, action, nullptr);
+  // An empty poll writes nothing but still waits on the group: what it read may be in it.
   if (page.messages.empty()) {
     ++empty_polls_[a.self.str()];
     ++empty_polls_total_;
   }
-  tx.commit();
+  page.ticket = tx.commit();
   return page;
 }
 
@@ -177,10 +178,9 @@ awaitable<Result<InboxPage>> Mailbox::wait_for_messages(
   const std::int64_t deadline_ms = ctx_.clock.now_ms() + timeout_seconds * 1000;
   asio::steady_timer timer(co_await asio::this_coro::executor);
   // A send hands this wait its message inside the send's transaction (Presence::hand_off):
-  // the answer, what it marked, and the commit group that holds both.
+  // the answer and what it marked; the send's ticket (waiter.handed) covers both.
   InboxPage handed;
   Marked marked;
-  std::uint64_t handed_group = 0;
   Presence::Waiter waiter;
   waiter.key = a.self;
   waiter.wake = [&timer] { timer.cancel(); };
@@ -191,7 +191,6 @@ awaitable<Result<InboxPage>> Mailbox::wait_for_messages(
     if (m.count == 0) return false;
     handed = std::move(answer);
     marked = m;
-    handed_group = ctx_.db.open_group();
     return true;
   };
   ctx_.presence.add_waiter(&waiter);
@@ -201,21 +200,21 @@ awaitable<Result<InboxPage>> Mailbox::wait_for_messages(
     ~Unregister() { p.remove_waiter(w); }
   } unregister{ctx_.presence, &waiter};
 
-  // Whether the hand-off stands: its group committed, or is still open or waiting for its sync.
-  // A pending group is waited for by the tool's durable wrapper, which answers with an error if
-  // it then fails.
+  // Whether the hand-off stands: the send's ticket is durable, or still pending — the tool layer
+  // waits on it and answers with an error if its group then fails.
   auto hand_off_stands = [&] {
     if (!waiter.took) return false;
-    if (handed_group == 0 || ctx_.db.pending(handed_group)) return true;
-    std::string failure;
-    ctx_.db.when_done(handed_group, [&failure](const std::string& why) { failure = why; });
-    if (failure.empty()) return true;
+    const std::optional<std::string> failure = ctx_.db.outcome(waiter.handed);
+    if (!failure || failure->empty()) return true;
     waiter.took = false;  // the group rolled back the message and the marks with it
     return false;
   };
 
   for (;;) {
-    if (hand_off_stands()) co_return std::move(handed);
+    if (hand_off_stands()) {
+      handed.ticket = waiter.handed;
+      co_return std::move(handed);
+    }
     if (has_mail()) break;
     const std::int64_t now = ctx_.clock.now_ms();
     // Expiry while waiting ends the wait like any other refusal would on the next call.

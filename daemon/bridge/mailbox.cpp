@@ -10,6 +10,7 @@ Result<CreatedConversation> Mailbox::create_conversation(const Caller& caller,
                                                          const std::string& my_role,
                                                          const std::string& partner_role) {
   const std::int64_t now = ctx_.clock.now_ms();
+  CreatedConversation out;
   store::ConversationRow row;
   row.id = "conv_" + crypto::hex(crypto::random_bytes(8));
   row.role_a = ctx_.redactor->redact(my_role).text;
@@ -25,7 +26,7 @@ Result<CreatedConversation> Mailbox::create_conversation(const Caller& caller,
                            {"role_b", row.role_b},
                            {"expires_at", iso8601(row.expires_ms)},
                            {"pid", caller.pid}});
-    tx.commit();
+    out.ticket = tx.commit();
   }
   ctx_.presence.bind(caller.connection_id, SessionKey{row.id, "a"});
   ctx_.events.emit(Json{{"event", "conversation_created"},
@@ -33,7 +34,6 @@ Result<CreatedConversation> Mailbox::create_conversation(const Caller& caller,
                         {"role_a", row.role_a},
                         {"role_b", row.role_b},
                         {"timestamp", iso8601(now)}});
-  CreatedConversation out;
   out.conversation_id = row.id;
   out.session_a_token = auth_.derive_token(row.id, "a", row.nonce);
   out.session_b_token = auth_.derive_token(row.id, "b", row.nonce);
@@ -51,12 +51,13 @@ Result<StatusUpdate> Mailbox::update_status(const Caller& caller, const Credenti
   const Authed& a = *auth;
   if (Status s = auth_.read_budget(a, "update_my_status"); !s.ok()) return s;
   const std::int64_t now = ctx_.clock.now_ms();
+  store::Ticket ticket;
   {
     store::WriteTransaction tx(ctx_.db);
     ctx_.statuses.upsert(a.self.conversation_id, a.self.session, status, now);
     ctx_.audit.record(a.self.conversation_id, a.self.session, "update_my_status", "ok",
                       Json{{"status", status}});
-    tx.commit();
+    ticket = tx.commit();
   }
   ctx_.events.emit(Json{{"event", "status"},
                         {"conversation_id", a.self.conversation_id},
@@ -64,7 +65,7 @@ Result<StatusUpdate> Mailbox::update_status(const Caller& caller, const Credenti
                         {"role", a.role},
                         {"status", status},
                         {"timestamp", iso8601(now)}});
-  return StatusUpdate{a.self.conversation_id, a.self.session, status, now};
+  return StatusUpdate{a.self.conversation_id, a.self.session, status, now, ticket};
 }
 
 Result<PartnerStatus> Mailbox::partner_status(const Caller& caller, const Credentials& cred) {
@@ -148,8 +149,14 @@ Result<SendReceipt> Mailbox::send(const Caller& caller, const Credentials& cred,
         if (waiter) waiter->took = false;
       }
     } hand_off{ctx_.presence.hand_off(a.partner)};
-    tx.commit();
-    taken = hand_off.waiter != nullptr;
+    receipt.ticket = tx.commit();
+    if (hand_off.waiter) {
+      // The reader answers with what it took once this ticket is durable; this receipt is
+      // answered behind the reader's wake-up, which has waited longest.
+      hand_off.waiter->handed = receipt.ticket;
+      receipt.ticket.behind_queued = true;
+      taken = true;
+    }
     hand_off.waiter = nullptr;
   }
   deliver(row, a.role, a.partner, taken);
@@ -183,8 +190,6 @@ void Mailbox::deliver(const store::MessageRow& row, const std::string& from_role
 void Mailbox::deliver_now(const store::MessageRow& row, const std::string& from_role,
                           const SessionKey& to, bool taken) {
   ctx_.presence.wake(to);
-  // A waiter that took the message answers as soon as it runs: before the sender's receipt.
-  if (taken) ctx_.db.answer_after_wakes();
   if (ctx_.events.watched()) {
     ctx_.events.emit(Json{{"event", "message"},
                           {"conversation_id", row.conversation_id},

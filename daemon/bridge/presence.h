@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "daemon/store/ticket.h"
+
 namespace cb::bridge {
 
 // (conversation id, session "a"/"b")
@@ -29,6 +31,7 @@ class Presence {
     // keeps its answer, so it needs no transaction of its own when woken. True if it took them.
     std::function<bool()> take;
     bool took = false;  // set by hand_off; cleared when the sender's transaction rolls back
+    store::Ticket handed;  // the sender's commit, which holds what the wait took
   };
 
   void bind(std::uint64_t connection, const SessionKey& key);

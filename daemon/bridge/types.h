@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "daemon/store/ticket.h"
 
 // What the product is asked with and what it answers: plain structs, no JSON-RPC and no
 // wording for a model. daemon/tools/ renders the answers (and owns their output schemas);
@@ -37,6 +38,8 @@ struct CreatedConversation {
   std::string role_b;
   std::int64_t created_ms = 0;
   std::int64_t expires_ms = 0;
+  // When the writes behind this answer are durable: the tool layer answers only then.
+  store::Ticket ticket;
 };
 
 // send_to_partner: the stored message's receipt.
@@ -47,6 +50,8 @@ struct SendReceipt {
   std::string to_role;
   std::map<std::string, int> redactions;  // by kind
   std::int64_t created_ms = 0;
+  // When the writes behind this answer are durable: the tool layer answers only then.
+  store::Ticket ticket;
 };
 
 // One message as its recipient reads it.
@@ -69,6 +74,8 @@ struct InboxPage {
   std::int64_t unread_remaining = 0;
   // False when the reads could not be recorded (disk full): these come back again.
   bool marked_read = true;
+  // When the writes behind this answer are durable: the tool layer answers only then.
+  store::Ticket ticket;
 };
 
 // update_my_status.
@@ -77,6 +84,8 @@ struct StatusUpdate {
   std::string session_id;
   std::string status;
   std::int64_t heartbeat_ms = 0;
+  // When the writes behind this answer are durable: the tool layer answers only then.
+  store::Ticket ticket;
 };
 
 // check_partner_status.

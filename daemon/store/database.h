@@ -17,13 +17,17 @@
 #include <string>
 #include <vector>
 
+#include "common/status.h"
 #include "daemon/store/background_sync.h"
+#include "daemon/store/ticket.h"
 
 // The only place with SQL (with its siblings in store/): opening, pragmas, migrations and
 // cached prepared statements.
 namespace cb::store {
 
 enum class Synchronous { kNormal, kFull };
+
+struct FileCopy;  // transfer.h
 
 // A start-up or run-time storage failure, with a one-line message fit for the operator.
 class StoreError : public std::runtime_error {
@@ -61,24 +65,21 @@ class Database {
   // one transaction (BEGIN IMMEDIATE) and asks `defer` to run flush() later — after every
   // request already read in this turn has run; each WriteTransaction is a savepoint inside it.
   // One COMMIT (with synchronous=full, one fsync) then covers every call of the group, and
-  // nobody may answer before it: a call that wrote waits for when_done(its generation).
+  // nobody may answer before it: a call that wrote waits for its ticket (store/ticket.h).
   using Defer = std::function<void(std::function<void()>)>;
   void enable_group_commit(Defer defer);
-  bool group_commit_enabled() const { return static_cast<bool>(defer_); }
-  // Bumped by every WriteTransaction::commit(): a caller compares it before and after a call
-  // to learn whether the call wrote anything.
-  std::uint64_t write_seq() const { return write_seq_; }
-  // The generation of the open group; 0 when none is open (everything written is committed).
-  std::uint64_t open_group() const { return group_ ? group_->generation : 0; }
-  // Runs done("") once group `generation` has committed, or done(reason) with a one-line
-  // reason when it was rolled back (disk full…). At once when it has already ended.
-  void when_done(std::uint64_t generation, std::function<void(const std::string&)> done);
+  // Runs done("") once `ticket` is durable, or done(reason) with a one-line reason when its
+  // group was rolled back (disk full…). At once when its group has already ended.
+  void when_durable(const Ticket& ticket, std::function<void(const std::string&)> done);
+  // std::nullopt while `ticket`'s group is open or waiting for its sync; then "" when it is
+  // durable, or why it was rolled back.
+  std::optional<std::string> outcome(const Ticket& ticket) const;
+  // The ticket of everything written so far: the open group, else the newest committed group
+  // waiting for its sync; empty when all of it is durable. With background sync a reader waits
+  // on it, as what it read may not be on disk yet.
+  Ticket latest() const;
   // Runs fn after the open group commits (dropped if it rolls back); at once when none is open.
   void after_commit(std::function<void()> fn);
-  // Called from after_commit work that woke a waiter whose answer is ready (a handed-off
-  // message): the group's own callers are answered behind it, on the next pass of the loop,
-  // instead of at once — the waiter has waited longest, and its answer is the wake-up.
-  void answer_after_wakes() { answer_after_wakes_ = true; }
   // Commits the open group now, and with background sync also waits for the disk: before a
   // backup, an export or a restore, before an operator call is answered, and at shutdown.
   // Never throws; a failure fails the group's callers.
@@ -98,12 +99,6 @@ class Database {
   // (also the checkpoints' WAL sync). The daemon calls it before its event loop is destroyed.
   void stop_background_sync();
   bool background_sync() const { return static_cast<bool>(syncer_); }
-  // The newest generation not yet durable: the open group, else the newest committed group
-  // waiting for its sync; 0 when everything written is durable (or committed, without
-  // background sync).
-  std::uint64_t newest_pending() const;
-  // Whether group `generation` is open or waiting for its sync.
-  bool pending(std::uint64_t generation) const;
 
   // ---- Checkpoints (daemon/store/checkpoints.cpp) ----
   // SQLite copies the WAL back into the database file once it holds kCheckpointFrames pages;
@@ -119,12 +114,6 @@ class Database {
   using After = std::function<void(std::chrono::milliseconds, std::function<void()>)>;
   void enable_idle_checkpoint(After after, std::chrono::milliseconds idle,
                               BackgroundSync::Post post = {});
-  // Resets every statement still holding a result row (Conversations::find steps once and
-  // leaves it; stmt() resets it only when it is next used). Each such statement keeps a read
-  // transaction open, which makes SQLite refuse every checkpoint (SQLITE_LOCKED: the WAL would
-  // grow by every commit's pages for as long as the daemon runs) and a restore. Call it only
-  // when no caller is between two steps of a statement: before a group's COMMIT, from the loop.
-  void reset_statements();
 
   // Called after any rollback of written data (a failed group or a failed WriteTransaction):
   // caches of what is stored (the audit chain's head) are stale.
@@ -134,10 +123,20 @@ class Database {
 
  private:
   friend class WriteTransaction;
+  // restore_database (transfer.cpp) resets the statements before SQLite's backup API writes.
+  friend cb::Result<FileCopy> restore_database(Database& db, const std::filesystem::path& src);
+  // Resets every statement still holding a result row (Conversations::find steps once and
+  // leaves it; stmt() resets it only when it is next used). Each such statement keeps a read
+  // transaction open, which makes SQLite refuse every checkpoint (SQLITE_LOCKED: the WAL would
+  // grow by every commit's pages for as long as the daemon runs) and a restore. Call it only
+  // when no caller is between two steps of a statement: before a group's COMMIT, from the loop.
+  void reset_statements();
+
   struct Group {
     std::uint64_t generation = 0;
     std::vector<std::function<void(const std::string&)>> waiters;
     std::vector<std::function<void()>> after_commit;
+    bool behind_queued = false;  // a waiter's ticket asked to be answered behind queued work
   };
 
   Database(const std::filesystem::path& path, int flags);
@@ -164,8 +163,6 @@ class Database {
   std::optional<Group> group_;
   std::uint64_t next_generation_ = 1;
   std::deque<std::pair<std::uint64_t, std::string>> failed_;  // recent failed generations
-  std::uint64_t write_seq_ = 0;
-  bool answer_after_wakes_ = false;
   bool checkpoint_failing_ = false;  // the last checkpoint failed (logged once)
   bool checkpoint_due_ = false;      // the WAL has passed kCheckpointFrames
   bool checkpoint_armed_ = false;    // an idle check is scheduled
@@ -196,7 +193,8 @@ class WriteTransaction {
   ~WriteTransaction();
   WriteTransaction(const WriteTransaction&) = delete;
   WriteTransaction& operator=(const WriteTransaction&) = delete;
-  void commit();
+  // Commits this call's writes (releases its savepoint); the ticket tells when they are durable.
+  Ticket commit();
 
  private:
   Database& db_;

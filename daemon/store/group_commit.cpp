@@ -136,12 +136,10 @@ void Database::end_group(const std::string& failure) {
 }
 
 void Database::finish_committed(Group& g) {
-  answer_after_wakes_ = false;
   for (auto& fn : g.after_commit) fn();
-  const bool behind = answer_after_wakes_ && defer_;
-  answer_after_wakes_ = false;
-  if (behind) {
-    // Queued behind the wake-ups the work above posted: the woken waiter's answer leaves first.
+  if (g.behind_queued && defer_) {
+    // Queued behind the wake-ups the work above posted: the woken reader's answer leaves first
+    // (it has waited longest, and its answer is the wake-up).
     defer_([waiters = std::move(g.waiters)] {
       for (auto& w : waiters) w("");
     });
@@ -211,37 +209,35 @@ void Database::synced(std::uint64_t upto, int err) {
   if (syncing_.empty()) commit_group();
 }
 
-std::uint64_t Database::newest_pending() const {
-  if (group_) return group_->generation;
-  return syncing_.empty() ? 0 : syncing_.back().generation;
+Ticket Database::latest() const {
+  if (group_) return Ticket{group_->generation};
+  return syncing_.empty() ? Ticket{} : Ticket{syncing_.back().generation};
 }
 
-bool Database::pending(std::uint64_t generation) const {
-  if (group_ && group_->generation == generation) return true;
+std::optional<std::string> Database::outcome(const Ticket& ticket) const {
+  if (ticket.empty()) return std::string();
+  if (group_ && group_->generation == ticket.generation) return std::nullopt;
   for (const auto& g : syncing_) {
-    if (g.generation == generation) return true;
-  }
-  return false;
-}
-
-void Database::when_done(std::uint64_t generation, std::function<void(const std::string&)> done) {
-  if (group_ && group_->generation == generation) {
-    group_->waiters.push_back(std::move(done));
-    return;
-  }
-  for (auto& g : syncing_) {
-    if (g.generation == generation) {
-      g.waiters.push_back(std::move(done));
-      return;
-    }
+    if (g.generation == ticket.generation) return std::nullopt;
   }
   for (const auto& [g, why] : failed_) {
-    if (g == generation) {
-      done(why);
-      return;
-    }
+    if (g == ticket.generation) return why;
   }
-  done("");
+  return std::string();
+}
+
+void Database::when_durable(const Ticket& ticket, std::function<void(const std::string&)> done) {
+  Group* waiting = nullptr;
+  if (group_ && group_->generation == ticket.generation) waiting = &*group_;
+  for (auto& g : syncing_) {
+    if (g.generation == ticket.generation) waiting = &g;
+  }
+  if (!waiting || ticket.empty()) {
+    done(outcome(ticket).value_or(std::string()));
+    return;
+  }
+  waiting->behind_queued = waiting->behind_queued || ticket.behind_queued;
+  waiting->waiters.push_back(std::move(done));
 }
 
 void Database::after_commit(std::function<void()> fn) {
@@ -259,7 +255,7 @@ void Database::rolled_back() {
 }
 
 WriteTransaction::WriteTransaction(Database& db) : db_(db) {
-  if (!db_.group_commit_enabled()) {
+  if (!db_.defer_) {
     db_.run("BEGIN IMMEDIATE");
     return;
   }
@@ -289,10 +285,11 @@ WriteTransaction::~WriteTransaction() {
   }
 }
 
-void WriteTransaction::commit() {
+Ticket WriteTransaction::commit() {
   db_.run(grouped_ ? "RELEASE call" : "COMMIT");
   done_ = true;
-  ++db_.write_seq_;
+  // Without group commit the COMMIT itself made the writes durable.
+  return grouped_ && db_.group_ ? Ticket{db_.group_->generation} : Ticket{};
 }
 
 }  // namespace cb::store

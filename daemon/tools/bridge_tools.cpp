@@ -74,8 +74,9 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
   bridge::Mailbox* b = &bridge.mailbox();
   store::Database* db = &bridge.database();
   // Every tool answers only once its writes are durable; storage failures are isError results.
-  auto add = [&registry, db](mcp::Tool tool, StorageFallback fallback = nullptr) {
-    tool.handler = durable(*db, std::move(tool.handler), std::move(fallback));
+  auto add = [&registry, db](mcp::Tool tool, DurableHandler handler,
+                             StorageFallback fallback = nullptr) {
+    tool.handler = durable(*db, std::move(handler), std::move(fallback));
     registry.add(std::move(tool));
   };
   // When a read cannot be recorded (disk full), the messages are still served, unmarked.
@@ -95,15 +96,15 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
                {"partner_role", schema::role("Your partner's role, e.g. frontend_developer")}},
           Json::array({"my_role", "partner_role"})),
       created_schema(),
-      mcp::ToolAnnotations{false, false, false, false},
-      [b](Json args, CallContext& ctx) -> awaitable<ToolResult> {
+      mcp::ToolAnnotations{false, false, false, false}},
+      [b](Json args, CallContext& ctx) -> awaitable<Answer> {
         if (std::string problem = schema::role_problem(args); !problem.empty()) {
-          co_return ToolResult::error(std::move(problem));
+          co_return nothing_written(ToolResult::error(std::move(problem)));
         }
-        co_return to_tool_result(b->create_conversation(caller_of(ctx),
+        co_return answer(b->create_conversation(caller_of(ctx),
                                                         args.at("my_role").get<std::string>(),
                                                         args.at("partner_role").get<std::string>()));
-      }});
+      });
 
   add(mcp::Tool{
       "send_to_partner",
@@ -112,16 +113,16 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
       "by placeholders before the message is stored; the result says which kinds were.",
       send_input_schema(settings),
       send_receipt_schema(),
-      mcp::ToolAnnotations{false, false, false, false},
-      [b](Json args, CallContext& ctx) -> awaitable<ToolResult> {
+      mcp::ToolAnnotations{false, false, false, false}},
+      [b](Json args, CallContext& ctx) -> awaitable<Answer> {
         std::vector<std::string> files;
         if (auto it = args.find("files_involved"); it != args.end()) {
           files = it->get<std::vector<std::string>>();
         }
-        co_return to_tool_result(b->send(caller_of(ctx), credentials(args),
+        co_return answer(b->send(caller_of(ctx), credentials(args),
                                          args.at("message").get<std::string>(),
                                          args.value("action_type", "info"), files));
-      }});
+      });
 
   add(mcp::Tool{
       "check_messages",
@@ -130,12 +131,12 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
       "wait_for_messages, which blocks until something arrives instead of polling.",
       schema::object(read_properties(), schema::auth_required()),
       inbox_schema(),
-      mcp::ToolAnnotations{false, false, false, false},
-      [b](Json args, CallContext& ctx) -> awaitable<ToolResult> {
-        co_return to_tool_result(b->check_messages(caller_of(ctx), credentials(args),
+      mcp::ToolAnnotations{false, false, false, false}},
+      [b](Json args, CallContext& ctx) -> awaitable<Answer> {
+        co_return answer(b->check_messages(caller_of(ctx), credentials(args),
                                                    optional_int(args, "since_id"),
                                                    optional_int(args, "limit")));
-      }},
+      },
       unmarked_read);
 
   Json wait_props = read_properties();
@@ -152,8 +153,8 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
       "unread messages like check_messages. Use this in a loop instead of polling.",
       schema::object(wait_props, schema::auth_required()),
       inbox_schema(),
-      mcp::ToolAnnotations{false, false, false, false},
-      [b](Json args, CallContext& ctx) -> awaitable<ToolResult> {
+      mcp::ToolAnnotations{false, false, false, false}},
+      [b](Json args, CallContext& ctx) -> awaitable<Answer> {
         CallContext* c = &ctx;
         std::function<void(const std::string&)> progress = [c](const std::string& msg) {
           c->progress(msg);
@@ -164,8 +165,8 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
                                                     optional_int(args, "since_id"),
                                                     optional_int(args, "limit"), timeout,
                                                     std::move(progress), std::move(cancelled));
-        co_return to_tool_result(std::move(result));
-      }},
+        co_return answer(std::move(result));
+      },
       unmarked_read);
 
   Json status_props = schema::auth_properties();
@@ -177,11 +178,11 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
       "Tell your partner what you are doing; also records a heartbeat.",
       schema::object(status_props, Json::array({"conversation_id", "session_id", "token", "status"})),
       status_update_schema(),
-      mcp::ToolAnnotations{false, false, true, false},
-      [b](Json args, CallContext& ctx) -> awaitable<ToolResult> {
-        co_return to_tool_result(b->update_status(caller_of(ctx), credentials(args),
+      mcp::ToolAnnotations{false, false, true, false}},
+      [b](Json args, CallContext& ctx) -> awaitable<Answer> {
+        co_return answer(b->update_status(caller_of(ctx), credentials(args),
                                                   args.at("status").get<std::string>()));
-      }});
+      });
 
   add(mcp::Tool{
       "check_partner_status",
@@ -190,10 +191,10 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
       "it is waiting for your message.",
       schema::object(schema::auth_properties(), schema::auth_required()),
       partner_status_schema(),
-      mcp::ToolAnnotations{true, false, true, false},
-      [b](Json args, CallContext& ctx) -> awaitable<ToolResult> {
-        co_return to_tool_result(b->partner_status(caller_of(ctx), credentials(args)));
-      }});
+      mcp::ToolAnnotations{true, false, true, false}},
+      [b](Json args, CallContext& ctx) -> awaitable<Answer> {
+        co_return answer(b->partner_status(caller_of(ctx), credentials(args)));
+      });
 }
 
 void refresh_bridge_tools(mcp::ToolRegistry& registry, const bridge::Settings& settings) {

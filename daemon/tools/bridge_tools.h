@@ -5,6 +5,7 @@
 #include "daemon/mcp/tool_registry.h"
 #include "daemon/tools/exec_render.h"
 #include "daemon/tools/mailbox_render.h"
+#include "daemon/tools/tool_support.h"
 
 // Glue between the MCP tool registry and the bridge: each tool's schemas (the compatibility
 // contract of SEED.md plus our additions) and a handler that turns arguments into a bridge
@@ -26,6 +27,16 @@ template <class T>
 mcp::ToolResult to_tool_result(Result<T> result) {
   if (!result) return refusal_result(result.status());
   return mcp::ToolResult::ok(render(result.value()));
+}
+// The same, with the ticket of the writes behind it (for durable()): a result type that wrote
+// carries a `ticket`; a refusal carries none (its audit row is not waited for).
+template <class T>
+Answer answer(Result<T> result) {
+  store::Ticket ticket;
+  if constexpr (requires(const T& v) { v.ticket; }) {
+    if (result) ticket = result->ticket;
+  }
+  return Answer{to_tool_result(std::move(result)), ticket};
 }
 bridge::Caller caller_of(const mcp::CallContext& ctx);
 

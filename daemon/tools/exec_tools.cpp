@@ -104,23 +104,23 @@ bridge::ExecHooks exec_hooks(CallContext* c) {
   return h;
 }
 
-awaitable<ToolResult> run_execute(bridge::ExecService* b, Json args, CallContext* c) {
+awaitable<Answer> run_execute(bridge::ExecService* b, Json args, CallContext* c) {
   bridge::ExecHooks hooks = exec_hooks(c);
   Result<bridge::CommandRun> result = co_await b->execute_command(
       caller_of(*c), credentials(args), args.at("command").get<std::string>(), std::move(hooks));
-  co_return to_tool_result(std::move(result));
+  co_return answer(std::move(result));
 }
 
-awaitable<ToolResult> ready(ToolResult result) { co_return result; }
+awaitable<Answer> ready(Answer result) { co_return result; }
 
-ToolResult run_enable(bridge::ExecService* b, const Json& args, const CallContext& ctx) {
+Answer run_enable(bridge::ExecService* b, const Json& args, const CallContext& ctx) {
   std::optional<std::string> workspace;
   if (auto it = args.find("workspace"); it != args.end()) workspace = it->get<std::string>();
   std::optional<std::int64_t> timeout;
   if (auto it = args.find("timeout"); it != args.end()) timeout = it->get<std::int64_t>();
   std::optional<bool> sandbox;
   if (auto it = args.find("sandbox"); it != args.end()) sandbox = it->get<bool>();
-  return to_tool_result(b->enable_exec(caller_of(ctx), credentials(args),
+  return answer(b->enable_exec(caller_of(ctx), credentials(args),
                                        args.at("mode").get<std::string>(), workspace, timeout,
                                        sandbox));
 }
@@ -130,8 +130,8 @@ ToolResult run_enable(bridge::ExecService* b, const Json& args, const CallContex
 void register_exec_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge) {
   bridge::ExecService* b = &bridge.exec();
   store::Database* db = &bridge.database();
-  auto add = [&registry, db](mcp::Tool tool) {
-    tool.handler = durable(*db, std::move(tool.handler));
+  auto add = [&registry, db](mcp::Tool tool, DurableHandler handler) {
+    tool.handler = durable(*db, std::move(handler));
     registry.add(std::move(tool));
   };
 
@@ -144,10 +144,10 @@ void register_exec_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge) {
       "tool call can. Every command still needs a person's approval on a terminal.",
       enable_input(),
       mode_set_schema(),
-      mcp::ToolAnnotations{false, false, true, false},
-      [b](Json args, CallContext& ctx) -> awaitable<ToolResult> {
+      mcp::ToolAnnotations{false, false, true, false}},
+      [b](Json args, CallContext& ctx) -> awaitable<Answer> {
         return ready(run_enable(b, args, ctx));
-      }});
+      });
 
   add(mcp::Tool{
       "execute_command",
@@ -159,10 +159,10 @@ void register_exec_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge) {
       "enable_yolo_mode first.",
       execute_input(),
       command_run_schema(),
-      mcp::ToolAnnotations{false, true, false, false},
-      [b](Json args, CallContext& ctx) -> awaitable<ToolResult> {
+      mcp::ToolAnnotations{false, true, false, false}},
+      [b](Json args, CallContext& ctx) -> awaitable<Answer> {
         return run_execute(b, std::move(args), &ctx);
-      }});
+      });
 }
 
 }  // namespace cb::tools

@@ -15,19 +15,18 @@ namespace {
 using mcp::CallContext;
 using mcp::ToolResult;
 
-// Waits until group `generation` (open, or committed and waiting for its sync) has ended; ""
-// when it committed (and is on disk, with background sync), else why it failed. The commit
+// Waits until a pending `ticket` is durable: "" then, else why its group failed. The commit
 // resumes the call directly (no further trip through the event loop), so its answer leaves
-// within the same turn — unless the commit woke a waiter with its answer ready, which goes
-// first (Database::answer_after_wakes). Not cancellable: the group ends within this turn of the
-// loop anyway (or when its sync is done), and a cancelled call's answer is dropped by the
-// session.
-awaitable<std::string> group_outcome(store::Database* db, std::uint64_t generation) {
+// within the same turn — unless the ticket asks to be answered behind queued work (a receipt
+// behind the wake-up of the reader that took its message). Not cancellable: the group ends
+// within this turn of the loop anyway (or when its sync is done), and a cancelled call's answer
+// is dropped by the session.
+awaitable<std::string> durable_outcome(store::Database* db, store::Ticket ticket) {
   return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::string)>(
-      [db, generation](auto handler) {
-        // when_done keeps a copyable std::function; the handler is move-only.
+      [db, ticket](auto handler) {
+        // when_durable keeps a copyable std::function; the handler is move-only.
         auto held = std::make_shared<std::optional<decltype(handler)>>(std::move(handler));
-        db->when_done(generation, [held](const std::string& why) {
+        db->when_durable(ticket, [held](const std::string& why) {
           if (!held->has_value()) return;
           auto h = std::move(**held);
           held->reset();
@@ -38,28 +37,29 @@ awaitable<std::string> group_outcome(store::Database* db, std::uint64_t generati
 }
 
 // A coroutine's state lives in its parameters (see Session::run_tool).
-awaitable<ToolResult> run_durable(store::Database* db, mcp::ToolHandler handler,
+awaitable<ToolResult> run_durable(store::Database* db, DurableHandler handler,
                                   StorageFallback fallback, Json args, CallContext& ctx) {
-  const std::uint64_t writes_before = db->write_seq();
   std::string failure;
-  ToolResult result;
+  Answer answer;
   try {
-    result = co_await handler(args, ctx);
+    answer = co_await handler(args, ctx);
   } catch (const std::exception& e) {
     auto why = store::storage_failure(e);
     if (!why) throw;
     failure = *why;
   }
-  // A call that wrote answers once its writes are committed (and with background sync, on
-  // disk); with background sync every call also waits for what it may have read to be on disk.
-  // newest_pending() is a group not yet done, so when_done() never answers inside
-  // group_outcome's initiation.
-  if (failure.empty() && (db->write_seq() != writes_before || db->background_sync())) {
-    if (const std::uint64_t pending = db->newest_pending(); pending != 0) {
-      failure = co_await group_outcome(db, pending);
+  if (failure.empty()) {
+    // With background sync every call also waits for what it may have read to be on disk.
+    const store::Ticket ticket =
+        db->background_sync() ? store::Ticket::later(answer.ticket, db->latest()) : answer.ticket;
+    // Only a pending ticket is awaited, so when_durable never answers inside the initiation.
+    if (std::optional<std::string> outcome = db->outcome(ticket)) {
+      failure = std::move(*outcome);
+    } else {
+      failure = co_await durable_outcome(db, ticket);
     }
   }
-  if (failure.empty()) co_return result;
+  if (failure.empty()) co_return std::move(answer.result);
   spdlog::warn("a tool call could not store its writes: {}", failure);
   if (fallback) co_return fallback(args, ctx);
   co_return ToolResult::error(storage_error_text(failure));
@@ -88,7 +88,7 @@ std::string storage_error_text(const std::string& reason) {
          (full ? " and free disk space." : " and read the daemon's log.");
 }
 
-mcp::ToolHandler durable(store::Database& db, mcp::ToolHandler handler, StorageFallback fallback) {
+mcp::ToolHandler durable(store::Database& db, DurableHandler handler, StorageFallback fallback) {
   store::Database* d = &db;
   return [d, handler = std::move(handler), fallback = std::move(fallback)](
              Json args, CallContext& ctx) -> awaitable<ToolResult> {

@@ -20,14 +20,24 @@ bridge::Credentials credentials(const Json& args);
 // An optional integer argument (absent or null: nullopt).
 std::optional<std::int64_t> optional_int(const Json& args, const char* key);
 
+// A tool's result and the ticket of the writes behind it (empty when it wrote nothing).
+struct Answer {
+  mcp::ToolResult result;
+  store::Ticket ticket;
+};
+using DurableHandler = std::function<awaitable<Answer>(Json args, mcp::CallContext& ctx)>;
+// A result with nothing written behind it (an argument refused before the product was asked).
+inline Answer nothing_written(mcp::ToolResult result) { return Answer{std::move(result), {}}; }
+
 // Answers a call when the database could not store what it wrote; nullptr: the isError text.
 using StorageFallback = std::function<mcp::ToolResult(const Json& args, mcp::CallContext& ctx)>;
 
-// Wraps a tool handler for the database: the answer waits until the call's writes are committed
-// (group commit: a send is acknowledged only once it is durable), and a storage failure (disk
-// full, I/O error, …) becomes an isError result that says nothing was stored and what to do —
-// or `fallback`'s answer — instead of an internal error.
-mcp::ToolHandler durable(store::Database& db, mcp::ToolHandler handler,
+// The tool handler of `handler` for the database: the result is sent once its ticket is
+// durable (group commit: a send is acknowledged only once it is on disk; with background sync
+// every result also waits for what it may have read), and a storage failure (disk full, I/O
+// error, …) becomes an isError result that says nothing was stored and what to do — or
+// `fallback`'s answer — instead of an internal error.
+mcp::ToolHandler durable(store::Database& db, DurableHandler handler,
                          StorageFallback fallback = nullptr);
 
 // The isError text for a storage failure with `reason` (from store::storage_failure).

@@ -123,13 +123,12 @@ struct World {
     disk.release();
     db.reset();
   }
-  std::uint64_t write(const std::string& x) {
+  store::Ticket write(const std::string& x) {
     store::WriteTransaction tx(*db);
     auto& q = db->stmt("INSERT INTO t (x) VALUES (?)");
     q.bind(1, x);
     q.exec();
-    tx.commit();
-    return db->open_group();
+    return tx.commit();
   }
   int rows() { return db->db().execAndGet("SELECT COUNT(*) FROM t").getInt(); }
 };
@@ -141,15 +140,15 @@ struct Told {
 
 // Two calls' worth of a group: two writes, each caller waiting for the outcome (a lone call
 // with the disk idle syncs in place), and one after_commit action.
-std::uint64_t two_calls(World& w, const std::string& x, Told& told) {
-  w.write(x);
-  const std::uint64_t generation = w.write(x + " again");
-  for (int i = 0; i < 2; ++i) {
-    w.db->when_done(generation,
-                    [&told](const std::string& why) { told.outcomes.push_back("done:" + why); });
+store::Ticket two_calls(World& w, const std::string& x, Told& told) {
+  const store::Ticket one = w.write(x);
+  const store::Ticket two = w.write(x + " again");
+  for (const store::Ticket& t : {one, two}) {
+    w.db->when_durable(t,
+                       [&told](const std::string& why) { told.outcomes.push_back("done:" + why); });
   }
   w.db->after_commit([&told] { told.delivered = true; });
-  return generation;
+  return two;
 }
 
 const std::vector<std::string> kTwiceDone{"done:", "done:"};
@@ -164,9 +163,8 @@ TEST_CASE("full: a group is answered after its sync, while the loop fills the ne
   Told one;
   const auto first = two_calls(w, "one", one);
   w.loop.end_turn();  // COMMIT: in the database, not yet on disk
-  CHECK(w.db->open_group() == 0);
-  CHECK(w.db->pending(first));
-  CHECK(w.db->newest_pending() == first);
+  CHECK_FALSE(w.db->outcome(first).has_value());
+  CHECK(w.db->latest().generation == first.generation);
   CHECK(one.outcomes.empty());  // nobody is answered before the sync
   CHECK_FALSE(one.delivered);   // nobody is woken or told either
   REQUIRE(w.disk.wait_blocked());
@@ -175,9 +173,9 @@ TEST_CASE("full: a group is answered after its sync, while the loop fills the ne
   // taking more calls, until the disk is free (its sync could not start earlier anyway).
   Told two;
   const auto second = two_calls(w, "two", two);
-  CHECK(second > first);
+  CHECK(second.generation > first.generation);
   w.loop.end_turn();
-  CHECK(w.db->open_group() == second);
+  CHECK(w.db->latest().generation == second.generation);  // still open
   CHECK(w.rows() == 4);
   CHECK(w.loop.run_posted(false) == 0);
   CHECK(one.outcomes.empty());
@@ -189,8 +187,8 @@ TEST_CASE("full: a group is answered after its sync, while the loop fills the ne
   CHECK(one.outcomes == kTwiceDone);
   CHECK(one.delivered);
   CHECK(two.outcomes == kTwiceDone);
-  CHECK(w.db->newest_pending() == 0);
-  CHECK_FALSE(w.db->pending(first));
+  CHECK(w.db->latest().empty());
+  CHECK(w.db->outcome(first) == std::optional<std::string>(""));
   CHECK(w.fatal.empty());
 
   // Both syncs ran on the sync thread, on a descriptor of the WAL file itself.
@@ -208,13 +206,12 @@ TEST_CASE("full: a group is answered after its sync, while the loop fills the ne
 
 TEST_CASE("full: a lone call with the disk idle syncs in place and is answered at its commit") {
   World w;
-  w.write("alone");
   Told told;
-  w.db->when_done(w.db->open_group(),
-                  [&told](const std::string& why) { told.outcomes.push_back("done:" + why); });
+  w.db->when_durable(w.write("alone"),
+                     [&told](const std::string& why) { told.outcomes.push_back("done:" + why); });
   w.loop.end_turn();
   CHECK(told.outcomes == std::vector<std::string>{"done:"});
-  CHECK(w.db->newest_pending() == 0);
+  CHECK(w.db->latest().empty());
   CHECK(w.disk.count() == 0);  // SQLite's own sync, inside the COMMIT
 }
 
@@ -227,17 +224,17 @@ TEST_CASE("full: a group that wrote nothing waits for the groups before it") {
   REQUIRE(w.disk.wait_blocked());
   // A call that opened a transaction and wrote nothing (an empty poll): what it read may be
   // the first group's, which is not on disk yet, so its group stays open behind that sync.
+  store::Ticket empty;
   {
     store::WriteTransaction tx(*w.db);
-    tx.commit();
+    empty = tx.commit();
   }
-  const auto empty = w.db->open_group();
   Told nothing;
-  w.db->when_done(
+  w.db->when_durable(
       empty, [&nothing](const std::string& why) { nothing.outcomes.push_back("done:" + why); });
   w.db->after_commit([&nothing] { nothing.delivered = true; });
   w.loop.end_turn();
-  CHECK(w.db->pending(empty));
+  CHECK_FALSE(w.db->outcome(empty).has_value());
   CHECK(nothing.outcomes.empty());
   w.disk.release();
   while (!nothing.delivered) REQUIRE(w.loop.run_posted(true) > 0);
@@ -256,7 +253,7 @@ TEST_CASE("full: flush() syncs in place and answers every waiting group") {
   w.db->flush();  // what an operator call does before it answers
   CHECK(one.outcomes == kTwiceDone);
   CHECK(two.outcomes == kTwiceDone);
-  CHECK(w.db->newest_pending() == 0);
+  CHECK(w.db->latest().empty());
   std::lock_guard<std::mutex> lock(w.disk.mu);
   REQUIRE(w.disk.fds.size() == 2);
   CHECK(w.disk.threads.back() == std::this_thread::get_id());  // in place, on the loop

@@ -385,17 +385,22 @@ TEST_CASE("a send hands its message to a blocked wait: one transaction, answered
   w.start_wait(w.b);
   REQUIRE_FALSE(w.answer);
   REQUIRE(w.bridge->presence().waiting(SessionKey{w.b.conversation_id, "b"}));
-  const std::uint64_t writes = w.db->write_seq();
-  World::ok(w.send(w.a, "handed over"));
+  auto sent = w.send(w.a, "handed over");
+  REQUIRE(sent.ok());
+  // The receipt is answered behind the wake-up of the reader that took its message.
+  CHECK(sent->ticket.behind_queued);
   CHECK_FALSE(w.answer);  // nothing is answered before the commit
   w.io.poll();
   REQUIRE(w.answer);
+  REQUIRE(w.answer->ok());
+  // The wait marked its message read inside the send's transaction: its answer rides on the
+  // send's ticket, with no write of its own.
+  CHECK((*w.answer)->ticket.generation == sent->ticket.generation);
+  CHECK(w.db->outcome((*w.answer)->ticket) == std::optional<std::string>(""));
   Json got = World::ok(*w.answer);
   REQUIRE(got["messages"].size() == 1);
   CHECK(got["messages"][0]["message"] == "handed over");
   CHECK(got["unread_remaining"] == 0);
-  // The wait marked its message read inside the send's transaction: no write of its own.
-  CHECK(w.db->write_seq() == writes + 1);
   CHECK(World::ok(w.read(w.b))["messages"].empty());
   CHECK_FALSE(w.bridge->presence().waiting(SessionKey{w.b.conversation_id, "b"}));
 }

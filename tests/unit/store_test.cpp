@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,12 +32,12 @@ struct Grouped {
     deferred.clear();
     for (auto& fn : fns) fn();
   }
-  void write(const std::string& x, bool commit = true) {
+  store::Ticket write(const std::string& x, bool commit = true) {
     store::WriteTransaction tx(*db);
     auto& q = db->stmt("INSERT INTO t (x) VALUES (?)");
     q.bind(1, x);
     q.exec();
-    if (commit) tx.commit();
+    return commit ? tx.commit() : store::Ticket{};
   }
   int rows() { return db->db().execAndGet("SELECT COUNT(*) FROM t").getInt(); }
   bool in_transaction() { return sqlite3_get_autocommit(db->db().getHandle()) == 0; }
@@ -51,17 +52,18 @@ struct Grouped {
 
 TEST_CASE("writes of one loop turn share one transaction that commits when the turn ends") {
   Grouped g;
-  CHECK(g.db->open_group() == 0);
-  g.write("one");
-  const auto generation = g.db->open_group();
-  CHECK(generation != 0);
-  g.write("two");
-  CHECK(g.db->open_group() == generation);  // same group
+  CHECK(g.db->latest().empty());
+  const store::Ticket first = g.write("one");
+  CHECK_FALSE(first.empty());
+  const store::Ticket second = g.write("two");
+  CHECK(second.generation == first.generation);  // same group
+  CHECK(g.db->latest().generation == first.generation);
   CHECK(g.in_transaction());
   CHECK(g.deferred.size() == 1);  // one flush scheduled, not one per write
+  CHECK_FALSE(g.db->outcome(first).has_value());  // pending
 
   std::vector<std::string> outcomes;
-  g.db->when_done(generation, [&](const std::string& why) { outcomes.push_back("done:" + why); });
+  g.db->when_durable(first, [&](const std::string& why) { outcomes.push_back("done:" + why); });
   bool delivered = false;
   g.db->after_commit([&] { delivered = true; });
   CHECK(outcomes.empty());
@@ -69,29 +71,30 @@ TEST_CASE("writes of one loop turn share one transaction that commits when the t
 
   g.run_deferred();
   CHECK_FALSE(g.in_transaction());
-  CHECK(g.db->open_group() == 0);
+  CHECK(g.db->latest().empty());
+  CHECK(g.db->outcome(first) == std::optional<std::string>(""));
   CHECK(outcomes == std::vector<std::string>{"done:"});
   CHECK(delivered);
   CHECK(g.rows() == 2);
 
   // A later group has a new generation; asking about an ended one answers at once.
-  g.write("three");
-  CHECK(g.db->open_group() > generation);
+  CHECK(g.write("three").generation > first.generation);
   bool answered = false;
-  g.db->when_done(generation, [&](const std::string& why) { answered = why.empty(); });
+  g.db->when_durable(first, [&](const std::string& why) { answered = why.empty(); });
   CHECK(answered);
   g.run_deferred();
 }
 
-TEST_CASE("a group's callers are answered behind the waiter its commit woke with an answer") {
+TEST_CASE("a ticket behind queued work is answered after the wake-ups its commit queued") {
   Grouped g;
   std::vector<std::string> order;
-  g.write("handed to a waiter");
-  g.db->when_done(g.db->open_group(), [&](const std::string&) { order.push_back("receipt"); });
+  // What Mailbox::send does with the receipt of a message a blocked reader took.
+  store::Ticket receipt = g.write("handed to a waiter");
+  receipt.behind_queued = true;
+  g.db->when_durable(receipt, [&](const std::string&) { order.push_back("receipt"); });
   g.db->after_commit([&] {
-    // What Bridge::deliver_now does for a waiter that took the message: its wake-up is posted.
+    // What Mailbox::deliver_now does for the reader: its wake-up is posted to the loop.
     g.deferred.push_back([&] { order.push_back("waiter's answer"); });
-    g.db->answer_after_wakes();
   });
   g.run_deferred();  // the commit
   CHECK(order.empty());
@@ -100,8 +103,8 @@ TEST_CASE("a group's callers are answered behind the waiter its commit woke with
 
   // Nobody woken: the callers are answered at the commit itself, as before.
   order.clear();
-  g.write("nobody waits");
-  g.db->when_done(g.db->open_group(), [&](const std::string&) { order.push_back("receipt"); });
+  g.db->when_durable(g.write("nobody waits"),
+                     [&](const std::string&) { order.push_back("receipt"); });
   g.run_deferred();
   CHECK(order == std::vector<std::string>{"receipt"});
 }
@@ -113,20 +116,20 @@ TEST_CASE("a call that fails rolls back only its own part of the group") {
   g.write("kept");
   g.write("dropped", /*commit=*/false);
   CHECK(rollbacks == 1);
-  CHECK(g.db->open_group() != 0);  // the group goes on
+  CHECK_FALSE(g.db->latest().empty());  // the group goes on
   g.write("kept too");
   g.run_deferred();
   CHECK(g.rows() == 2);
   CHECK(g.db->db().execAndGet("SELECT COUNT(*) FROM t WHERE x = 'dropped'").getInt() == 0);
 }
 
-TEST_CASE("write_seq tells whether a call wrote; flush commits at once") {
+TEST_CASE("a commit's ticket is pending until its group commits; flush commits at once") {
   Grouped g;
-  const auto before = g.db->write_seq();
-  g.write("x");
-  CHECK(g.db->write_seq() == before + 1);
+  const store::Ticket ticket = g.write("x");
+  CHECK_FALSE(g.db->outcome(ticket).has_value());
   g.db->flush();
-  CHECK(g.db->open_group() == 0);
+  CHECK(g.db->outcome(ticket) == std::optional<std::string>(""));
+  CHECK(g.db->latest().empty());
   CHECK(g.rows() == 1);
   g.run_deferred();  // the stale scheduled flush finds nothing to do
   CHECK(g.rows() == 1);
@@ -138,9 +141,9 @@ TEST_CASE("without group commit every write transaction commits on its own") {
   {
     store::WriteTransaction tx(*db);
     db->db().exec("INSERT INTO t VALUES ('a')");
-    tx.commit();
+    CHECK(tx.commit().empty());  // durable at its own COMMIT
   }
-  CHECK(db->open_group() == 0);
+  CHECK(db->latest().empty());
   CHECK(sqlite3_get_autocommit(db->db().getHandle()) != 0);
   bool ran = false;
   db->after_commit([&] { ran = true; });
@@ -154,10 +157,9 @@ TEST_CASE("a full disk fails the group's callers with a reason, and nothing half
   int rollbacks = 0;
   g.db->on_rollback([&] { ++rollbacks; });
 
-  g.write("in the doomed group");
-  const auto generation = g.db->open_group();
+  const store::Ticket doomed = g.write("in the doomed group");
   std::string outcome = "not called";
-  g.db->when_done(generation, [&](const std::string& why) { outcome = why; });
+  g.db->when_durable(doomed, [&](const std::string& why) { outcome = why; });
   bool delivered = false;
   g.db->after_commit([&] { delivered = true; });
 
@@ -171,7 +173,7 @@ TEST_CASE("a full disk fails the group's callers with a reason, and nothing half
   CHECK(failure == "the disk holding the bridge database is full");
   g.run_deferred();
   g.db->flush();
-  CHECK(g.db->open_group() == 0);
+  CHECK(g.db->latest().empty());
   CHECK(rollbacks >= 1);
   CHECK_FALSE(delivered);
   // Whether SQLite kept the rest of the group (statement rollback) or dropped it (transaction
@@ -182,6 +184,7 @@ TEST_CASE("a full disk fails the group's callers with a reason, and nothing half
     CHECK(outcome.empty());
   } else {
     CHECK(outcome.find("rolled back") != std::string::npos);
+    CHECK(g.db->outcome(doomed) == std::optional<std::string>(outcome));  // remembered
   }
   CHECK(g.db->db().execAndGet("SELECT COUNT(*) FROM t WHERE length(x) > 1000").getInt() == 0);
   CHECK(g.db->integrity_check() == "ok");
@@ -222,7 +225,7 @@ TEST_CASE("the bridge wakes the recipient only after the send's group committed"
   bridge::Credentials a{conv["conversation_id"], "a", conv["session_a_token"]};
   auto sent = b.mailbox().send(bridge::Caller{1, 1, 0}, a, "hello", "info", {});
   REQUIRE(sent.ok());
-  CHECK(db->open_group() != 0);
+  CHECK_FALSE(db->outcome(sent->ticket).has_value());  // the receipt waits for the commit
   CHECK(events.empty());  // not yet durable: nobody told
   for (auto& fn : deferred) fn();
   CHECK(events == std::vector<std::string>{"message"});
