@@ -4,10 +4,10 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <stdexcept>
 #include <string>
 
 #include "common/ctl_protocol.h"
+#include "common/status.h"
 #include "daemon/bridge/bridge.h"
 #include "daemon/frames.h"
 #include "daemon/store/database.h"
@@ -18,13 +18,33 @@ namespace cb::admin {
 
 using Json = nlohmann::json;
 
-// A failed admin call: becomes a JSON-RPC error whose message is one line for the operator.
-struct AdminError : std::runtime_error {
-  AdminError(int code_, const std::string& message) : std::runtime_error(message), code(code_) {}
-  int code;
-};
-inline constexpr int kNotFound = ctl_protocol::kNotFound;
-inline constexpr int kFailed = ctl_protocol::kFailed;
+// An admin method's expected failure (bad params, an unknown conversation, a refused file…) is
+// a Status whose code names one of the ctl protocol's error codes (common/ctl_protocol.h);
+// AdminSession answers it as that JSON-RPC error, with the Status's message. Exceptions out of a
+// method are bugs or storage faults: AdminSession logs them and answers an internal error.
+namespace errors {
+inline constexpr const char* kFailed = "failed";                 // ctl_protocol::kFailed
+inline constexpr const char* kNotFound = "not_found";            // ctl_protocol::kNotFound
+inline constexpr const char* kBadInputFile = "bad_input_file";   // ctl_protocol::kBadInputFile
+inline constexpr const char* kInvalidParams = "invalid_params";  // ctl_protocol::kInvalidParams
+}  // namespace errors
+
+inline Status failed(std::string message) {
+  return Status::error(errors::kFailed, std::move(message));
+}
+inline Status not_found(std::string message) {
+  return Status::error(errors::kNotFound, std::move(message));
+}
+inline Status bad_input_file(std::string message) {
+  return Status::error(errors::kBadInputFile, std::move(message));
+}
+inline Status invalid_params(std::string message) {
+  return Status::error(errors::kInvalidParams, std::move(message));
+}
+
+// The ctl protocol's error code for a failed Status: the one its code names, and
+// ctl_protocol::kFailed for any other code (a product Status passed on unmapped).
+int ctl_error_code(const Status& failure);
 
 // What admin methods may ask of the daemon besides the bridge.
 struct DaemonInfo {
@@ -42,7 +62,8 @@ struct AdminCall {
 
 class AdminApi {
  public:
-  using Method = std::function<Json(const AdminCall& call)>;
+  // A method answers its result document, or the Status saying why it cannot.
+  using Method = std::function<Result<Json>(const AdminCall& call)>;
 
   AdminApi(bridge::Bridge& bridge, DaemonInfo info);
 
@@ -78,9 +99,9 @@ class AdminSession : public FrameHandler, public std::enable_shared_from_this<Ad
 // Registers list, show, tokens, audit, audit_verify, cleanup, stats, redact, ping, version.
 void register_core_methods(AdminApi& api);
 
-// Helpers for methods reading params.
-std::string required_string(const Json& params, const char* key);
-std::int64_t optional_int(const Json& params, const char* key, std::int64_t fallback,
-                          std::int64_t min, std::int64_t max);
+// Helpers for methods reading params; a missing or malformed one is invalid_params.
+Result<std::string> required_string(const Json& params, const char* key);
+Result<std::int64_t> optional_int(const Json& params, const char* key, std::int64_t fallback,
+                                  std::int64_t min, std::int64_t max);
 
 }  // namespace cb::admin

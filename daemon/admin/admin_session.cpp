@@ -9,7 +9,8 @@ namespace cb::admin {
 static_assert(ctl_protocol::kInvalidParams == mcp::rpc_error::kInvalidParams);
 static_assert(ctl_protocol::kMethodNotFound == mcp::rpc_error::kMethodNotFound);
 
-AdminApi::AdminApi(bridge::Bridge& bridge, DaemonInfo info) : bridge_(bridge), info_(std::move(info)) {}
+AdminApi::AdminApi(bridge::Bridge& bridge, DaemonInfo info)
+    : bridge_(bridge), info_(std::move(info)) {}
 
 void AdminApi::add(const std::string& name, Method method) { methods_[name] = std::move(method); }
 
@@ -18,24 +19,31 @@ const AdminApi::Method* AdminApi::find(const std::string& name) const {
   return it == methods_.end() ? nullptr : &it->second;
 }
 
-std::string required_string(const Json& params, const char* key) {
+int ctl_error_code(const Status& failure) {
+  const std::string& code = failure.code();
+  if (code == errors::kNotFound) return ctl_protocol::kNotFound;
+  if (code == errors::kBadInputFile) return ctl_protocol::kBadInputFile;
+  if (code == errors::kInvalidParams) return ctl_protocol::kInvalidParams;
+  return ctl_protocol::kFailed;
+}
+
+Result<std::string> required_string(const Json& params, const char* key) {
   if (!params.is_object() || !params.contains(key) || !params[key].is_string()) {
-    throw AdminError(mcp::rpc_error::kInvalidParams, std::string("missing parameter ") + key);
+    return invalid_params(std::string("missing parameter ") + key);
   }
   return params[key].get<std::string>();
 }
 
-std::int64_t optional_int(const Json& params, const char* key, std::int64_t fallback,
-                          std::int64_t min, std::int64_t max) {
+Result<std::int64_t> optional_int(const Json& params, const char* key, std::int64_t fallback,
+                                  std::int64_t min, std::int64_t max) {
   if (!params.is_object() || !params.contains(key) || params[key].is_null()) return fallback;
   if (!params[key].is_number_integer()) {
-    throw AdminError(mcp::rpc_error::kInvalidParams, std::string(key) + " must be an integer");
+    return invalid_params(std::string(key) + " must be an integer");
   }
   const auto v = params[key].get<std::int64_t>();
   if (v < min || v > max) {
-    throw AdminError(mcp::rpc_error::kInvalidParams, std::string(key) + " must be between " +
-                                                         std::to_string(min) + " and " +
-                                                         std::to_string(max));
+    return invalid_params(std::string(key) + " must be between " + std::to_string(min) + " and " +
+                          std::to_string(max));
   }
   return v;
 }
@@ -48,9 +56,9 @@ AdminSession::~AdminSession() {
 }
 
 void AdminSession::frame_too_long(std::size_t limit) {
-  out_->send(mcp::error_frame(mcp::RpcError{mcp::rpc_error::kInvalidRequest,
-                                            "request longer than " + std::to_string(limit) + " bytes",
-                                            nullptr, nullptr}));
+  out_->send(mcp::error_frame(
+      mcp::RpcError{mcp::rpc_error::kInvalidRequest,
+                    "request longer than " + std::to_string(limit) + " bytes", nullptr, nullptr}));
   out_->close();
 }
 
@@ -89,8 +97,10 @@ void AdminSession::handle_frame(std::string_view frame) {
       if (!conv.empty() && event.value("conversation_id", "") != conv) return;
       self->out_->send(mcp::notification_frame(ctl_protocol::kEvent, event));
     });
-    api_.bridge().ops().audit_admin("admin_watch", conv, "ok", Json{{"uid", peer_.uid}, {"pid", peer_.pid}});
-    out_->send(mcp::response_frame(msg.id, Json{{"watching", conv.empty() ? Json(nullptr) : Json(conv)}}));
+    api_.bridge().ops().audit_admin("admin_watch", conv, "ok",
+                                    Json{{"uid", peer_.uid}, {"pid", peer_.pid}});
+    out_->send(
+        mcp::response_frame(msg.id, Json{{"watching", conv.empty() ? Json(nullptr) : Json(conv)}}));
     return;
   }
   const AdminApi::Method* method = api_.find(msg.method);
@@ -98,13 +108,17 @@ void AdminSession::handle_frame(std::string_view frame) {
     fail(mcp::rpc_error::kMethodNotFound, "unknown admin method " + msg.method);
     return;
   }
+  // The one edge where an admin method's exceptions stop: bugs and storage faults
+  // (docs/architecture.md, "Errors"). Expected failures come back as a Status.
   try {
-    Json result = (*method)(AdminCall{params, peer_});
+    Result<Json> result = (*method)(AdminCall{params, peer_});
+    if (!result) {
+      fail(ctl_error_code(result.status()), result.status().message());
+      return;
+    }
     // What the operator changed is committed before the answer says it was done.
     api_.bridge().database().flush();
-    out_->send(mcp::response_frame(msg.id, std::move(result)));
-  } catch (const AdminError& e) {
-    fail(e.code, e.what());
+    out_->send(mcp::response_frame(msg.id, std::move(result).value()));
   } catch (const std::exception& e) {
     spdlog::error("admin {} (pid {}) failed: {}", msg.method, peer_.pid, e.what());
     fail(mcp::rpc_error::kInternal, "internal error in " + msg.method + "; see the daemon log");

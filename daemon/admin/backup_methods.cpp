@@ -9,25 +9,22 @@
 
 #include "common/ctl_protocol.h"
 #include "daemon/admin/extra_methods.h"
-#include "daemon/rpc/jsonrpc.h"
 #include "daemon/store/transfer.h"
 
 namespace cb::admin {
 namespace {
 
-std::filesystem::path absolute_path(const AdminCall& call) {
-  std::filesystem::path p = required_string(call.params, "path");
-  if (!p.is_absolute()) {
-    throw AdminError(mcp::rpc_error::kInvalidParams, "path must be absolute: " + p.string());
-  }
+Result<std::filesystem::path> absolute_path(const AdminCall& call) {
+  const Result<std::string> text = required_string(call.params, "path");
+  if (!text) return text.status();
+  std::filesystem::path p = *text;
+  if (!p.is_absolute()) return invalid_params("path must be absolute: " + p.string());
   return p;
 }
 
-store::Database& database(AdminApi& api, const char* what) {
-  if (!api.info().database) {
-    throw AdminError(kFailed, std::string(what) + " is not available in this daemon");
-  }
-  return *api.info().database;
+Result<store::Database*> database(AdminApi& api, const char* what) {
+  if (!api.info().database) return failed(std::string(what) + " is not available in this daemon");
+  return api.info().database;
 }
 
 std::int64_t elapsed_ms(std::chrono::steady_clock::time_point since) {
@@ -39,10 +36,14 @@ std::int64_t elapsed_ms(std::chrono::steady_clock::time_point since) {
 }  // namespace
 
 void register_backup_methods(AdminApi& api) {
-  api.add(ctl_protocol::kBackup, [&api](const AdminCall& call) {
-    const auto path = absolute_path(call);
+  api.add(ctl_protocol::kBackup, [&api](const AdminCall& call) -> Result<Json> {
+    const Result<std::filesystem::path> where = absolute_path(call);
+    if (!where) return where.status();
+    const std::filesystem::path& path = *where;
     const bool overwrite = call.params.value("overwrite", false);
-    store::Database& db = database(api, "backup");
+    const Result<store::Database*> live = database(api, "backup");
+    if (!live) return live.status();
+    store::Database& db = **live;
     const auto started = std::chrono::steady_clock::now();
     const auto r = store::backup_database(db, path, overwrite);
     const std::int64_t ms = elapsed_ms(started);
@@ -57,7 +58,7 @@ void register_backup_methods(AdminApi& api) {
         line += " — the daemon may write only where its service allows (e.g. " +
                 db.path().parent_path().string() + "); back up there and copy the file";
       }
-      throw AdminError(kFailed, line);
+      return failed(line);
     }
     details["pages"] = r->pages;
     details["bytes"] = r->bytes;
@@ -69,10 +70,14 @@ void register_backup_methods(AdminApi& api) {
                 {"schema_version", store::Database::latest_schema_version()}};
   });
 
-  api.add(ctl_protocol::kRestore, [&api](const AdminCall& call) {
-    const auto path = absolute_path(call);
+  api.add(ctl_protocol::kRestore, [&api](const AdminCall& call) -> Result<Json> {
+    const Result<std::filesystem::path> where = absolute_path(call);
+    if (!where) return where.status();
+    const std::filesystem::path& path = *where;
     const bool check_only = call.params.value("check_only", false);
-    store::Database& db = database(api, "restore");
+    const Result<store::Database*> live = database(api, "restore");
+    if (!live) return live.status();
+    store::Database& db = **live;
     bridge::Bridge& b = api.bridge();
     Json details = call.who();
     details["path"] = path.string();
@@ -84,7 +89,7 @@ void register_backup_methods(AdminApi& api) {
       const bool bad_file = r.status().code() == store::codes::kBadFile;
       details["error"] = r.status().message();
       b.ops().audit_admin("admin_restore", "", bad_file ? "refused" : "failed", details);
-      throw AdminError(bad_file ? kBadInputFile : kFailed, r.status().message());
+      return bad_file ? bad_input_file(r.status().message()) : failed(r.status().message());
     }
     Json out{{"path", path.string()},
              {"pages", r->pages},
@@ -105,10 +110,13 @@ void register_backup_methods(AdminApi& api) {
     return out;
   });
 
-  api.add(ctl_protocol::kIntegrity, [&api](const AdminCall& call) {
-    store::Database& db = database(api, "integrity");
+  api.add(ctl_protocol::kIntegrity, [&api](const AdminCall& call) -> Result<Json> {
+    const Result<store::Database*> live = database(api, "integrity");
+    if (!live) return live.status();
+    store::Database& db = **live;
     const std::string verdict = db.integrity_check();
-    api.bridge().ops().audit_admin("admin_integrity", "", verdict == "ok" ? "ok" : "failed", call.who());
+    api.bridge().ops().audit_admin("admin_integrity", "", verdict == "ok" ? "ok" : "failed",
+                                   call.who());
     return Json{{"ok", verdict == "ok"},
                 {"result", verdict},
                 {"schema_version", db.schema_version()},

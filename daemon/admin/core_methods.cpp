@@ -3,16 +3,16 @@
 #include "common/ctl_protocol.h"
 #include "daemon/admin/admin_api.h"
 #include "daemon/admin/views_render.h"
-#include "daemon/rpc/jsonrpc.h"
 
 namespace cb::admin {
 namespace {
 
+// A view rendered, or the product's refusal as the ctl protocol's error.
 template <class T>
-Json unwrap(const Result<T>& result) {
+Result<Json> rendered(const Result<T>& result) {
   if (!result) {
     const Status& r = result.status();
-    throw AdminError(r.code() == "unknown_conversation" ? kNotFound : kFailed, r.message());
+    return r.code() == "unknown_conversation" ? not_found(r.message()) : failed(r.message());
   }
   return render(result.value());
 }
@@ -21,34 +21,37 @@ Json unwrap(const Result<T>& result) {
 
 void register_core_methods(AdminApi& api) {
   bridge::OperatorViews& b = api.bridge().ops();
-  api.add(ctl_protocol::kPing, [](const AdminCall&) { return Json::object(); });
-  api.add(ctl_protocol::kVersion, [&api](const AdminCall&) {
+  api.add(ctl_protocol::kPing, [](const AdminCall&) -> Result<Json> { return Json::object(); });
+  api.add(ctl_protocol::kVersion, [&api](const AdminCall&) -> Result<Json> {
     Json j{{"version", CB_VERSION}};
     if (api.info().paths) j["paths"] = api.info().paths();
     return j;
   });
-  api.add(ctl_protocol::kList, [&b](const AdminCall& call) {
+  api.add(ctl_protocol::kList, [&b](const AdminCall& call) -> Result<Json> {
     b.audit_admin("admin_list", "", "ok", call.who());
     return render(b.list_conversations());
   });
-  api.add(ctl_protocol::kShow, [&b](const AdminCall& call) {
-    const std::string id = required_string(call.params, "conversation_id");
-    b.audit_admin("admin_show", id, "ok", call.who());
-    return unwrap(b.show_conversation(id));
+  api.add(ctl_protocol::kShow, [&b](const AdminCall& call) -> Result<Json> {
+    const Result<std::string> id = required_string(call.params, "conversation_id");
+    if (!id) return id.status();
+    b.audit_admin("admin_show", *id, "ok", call.who());
+    return rendered(b.show_conversation(*id));
   });
-  api.add(ctl_protocol::kTokens, [&b](const AdminCall& call) {
-    const std::string id = required_string(call.params, "conversation_id");
-    return unwrap(b.tokens(id, "uid " + std::to_string(call.peer.uid) + " pid " +
-                                   std::to_string(call.peer.pid)));
+  api.add(ctl_protocol::kTokens, [&b](const AdminCall& call) -> Result<Json> {
+    const Result<std::string> id = required_string(call.params, "conversation_id");
+    if (!id) return id.status();
+    return rendered(b.tokens(
+        *id, "uid " + std::to_string(call.peer.uid) + " pid " + std::to_string(call.peer.pid)));
   });
-  api.add(ctl_protocol::kAudit, [&b](const AdminCall& call) {
+  api.add(ctl_protocol::kAudit, [&b](const AdminCall& call) -> Result<Json> {
     const std::string conv = call.params.value("conversation_id", "");
-    const std::int64_t limit = optional_int(call.params, "limit", 50, 1, 100000);
-    Json out = render(b.audit_entries(conv, limit));
+    const Result<std::int64_t> limit = optional_int(call.params, "limit", 50, 1, 100000);
+    if (!limit) return limit.status();
+    Json out = render(b.audit_entries(conv, *limit));
     b.audit_admin("admin_audit", conv, "ok", call.who());
     return out;
   });
-  api.add(ctl_protocol::kAuditVerify, [&b](const AdminCall& call) {
+  api.add(ctl_protocol::kAuditVerify, [&b](const AdminCall& call) -> Result<Json> {
     auto v = b.verify_audit();
     b.audit_admin("admin_audit_verify", "", v.ok ? "ok" : "tampered", call.who());
     Json out{{"ok", v.ok}, {"entries", v.entries}};
@@ -58,19 +61,20 @@ void register_core_methods(AdminApi& api) {
     }
     return out;
   });
-  api.add(ctl_protocol::kCleanup, [&b](const AdminCall& call) {
+  api.add(ctl_protocol::kCleanup, [&b](const AdminCall& call) -> Result<Json> {
     Json out = render(b.cleanup());
     b.audit_admin("admin_cleanup", "", "ok", call.who());
     return out;
   });
-  api.add(ctl_protocol::kStats, [&b, &api](const AdminCall&) {
+  api.add(ctl_protocol::kStats, [&b, &api](const AdminCall&) -> Result<Json> {
     Json out = render(b.stats());
     if (api.info().runtime_stats) out.update(api.info().runtime_stats());
     return out;
   });
-  api.add(ctl_protocol::kRedact, [&api](const AdminCall& call) {
-    const std::string text = required_string(call.params, "text");
-    auto r = api.bridge().redactor().redact(text);
+  api.add(ctl_protocol::kRedact, [&api](const AdminCall& call) -> Result<Json> {
+    const Result<std::string> text = required_string(call.params, "text");
+    if (!text) return text.status();
+    auto r = api.bridge().redactor().redact(*text);
     Json hits = Json::array();
     for (const auto& h : r.hits) {
       hits.push_back(Json{{"kind", h.kind},

@@ -7,11 +7,9 @@
 // runs. Registered next to the core methods (daemon.cpp).
 namespace cb::admin {
 
-// The file named in an import or restore is unusable (malformed, wrong schema, not a
-// database). claude-bridgectl maps it to exit status 65.
-inline constexpr int kBadInputFile = ctl_protocol::kBadInputFile;
-
 // export {conversation_id} → the export document; import {path} → {conversation_id, messages}.
+// A file named in an import or restore that is unusable (malformed, wrong schema, not a
+// database) fails as bad_input_file, which claude-bridgectl maps to exit status 65.
 void register_transfer_methods(AdminApi& api);
 // backup {path, overwrite?}, restore {path, check_only?}, integrity {}.
 void register_backup_methods(AdminApi& api);

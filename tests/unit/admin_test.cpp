@@ -1,0 +1,183 @@
+// The operator's methods (daemon/admin/) called directly, with an in-memory database and no
+// socket: an expected failure is a Status whose code names one of the ctl protocol's errors,
+// and AdminSession answers it as that JSON-RPC error, message unchanged.
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/ctl_protocol.h"
+#include "daemon/admin/admin_api.h"
+#include "daemon/admin/approval_methods.h"
+#include "daemon/admin/extra_methods.h"
+#include "tests/unit/temp_dir.h"
+
+using namespace cb;
+using admin::Json;
+
+namespace {
+
+struct Admin {
+  std::unique_ptr<store::Database> db = store::Database::open_memory();
+  FakeClock clock;
+  std::unique_ptr<bridge::Bridge> bridge;
+  std::unique_ptr<admin::AdminApi> api;
+  Peer peer{7, 4242, 1000};
+
+  // `with_database`: whether the daemon hands the admin methods its database (backup, export…).
+  explicit Admin(bool with_database = true) {
+    bridge = std::make_unique<bridge::Bridge>(*db, clock, std::string(32, 'k'), bridge::Settings{},
+                                              redact::Redactor::builtin());
+    api = std::make_unique<admin::AdminApi>(
+        *bridge, admin::DaemonInfo{nullptr, nullptr, with_database ? db.get() : nullptr});
+    admin::register_core_methods(*api);
+    admin::register_extra_methods(*api);
+    admin::register_approval_methods(*api);
+  }
+
+  Result<Json> call(const std::string& method, const Json& params) {
+    const admin::AdminApi::Method* m = api->find(method);
+    REQUIRE(m != nullptr);
+    return (*m)(admin::AdminCall{params, peer});
+  }
+
+  std::string new_conversation() {
+    auto created = bridge->mailbox().create_conversation(bridge::Caller{1, 100, 1000},
+                                                         "backend_dev", "frontend_dev");
+    REQUIRE(created.ok());
+    return created->conversation_id;
+  }
+};
+
+// The failure's message, after checking it is a failure with the ctl protocol's `code`.
+std::string failure(const Result<Json>& r, int code) {
+  REQUIRE_FALSE(r.ok());
+  CHECK(admin::ctl_error_code(r.status()) == code);
+  return r.status().message();
+}
+
+// Frames an AdminSession sends, kept for the test.
+struct Captured final : Outbox {
+  std::vector<std::string> frames;
+  void send(std::string frame) override { frames.push_back(std::move(frame)); }
+  void close() override {}
+};
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  REQUIRE(out.good());
+}
+
+}  // namespace
+
+TEST_CASE("bad params are invalid_params, each naming what is wrong") {
+  Admin a;
+  using ctl_protocol::kInvalidParams;
+  CHECK(failure(a.call(ctl_protocol::kShow, Json::object()), kInvalidParams) ==
+        "missing parameter conversation_id");
+  CHECK(failure(a.call(ctl_protocol::kTokens, Json{{"conversation_id", 5}}), kInvalidParams) ==
+        "missing parameter conversation_id");
+  CHECK(failure(a.call(ctl_protocol::kRedact, Json::object()), kInvalidParams) ==
+        "missing parameter text");
+  CHECK(failure(a.call(ctl_protocol::kAudit, Json{{"limit", 0}}), kInvalidParams) ==
+        "limit must be between 1 and 100000");
+  CHECK(failure(a.call(ctl_protocol::kAudit, Json{{"limit", "ten"}}), kInvalidParams) ==
+        "limit must be an integer");
+  CHECK(failure(a.call(ctl_protocol::kExport,
+                       Json{{"conversation_id", "conv_0000000000000001"}, {"page_bytes", 0}}),
+                kInvalidParams) == "page_bytes must be between 1 and 8388608");
+  CHECK(failure(a.call(ctl_protocol::kBackup, Json{{"path", "relative/copy.db"}}),
+                kInvalidParams) == "path must be absolute: relative/copy.db");
+  CHECK(failure(a.call(ctl_protocol::kRestore, Json::object()), kInvalidParams) ==
+        "missing parameter path");
+  CHECK(failure(a.call(ctl_protocol::kApprovalDecide, Json{{"id", "ap_1"}, {"decision", "yes"}}),
+                kInvalidParams) == "decision must be \"approve\" or \"deny\"");
+  CHECK(failure(a.call(ctl_protocol::kApprovalDecide,
+                       Json{{"id", "ap_1"}, {"decision", "deny"}, {"argv", Json::array({1})}}),
+                kInvalidParams) == "argv must be an array of strings");
+  // The Status's own code is the error's name, for callers that test values, not numbers.
+  const Result<Json> r = a.call(ctl_protocol::kShow, Json::object());
+  CHECK(r.status().code() == admin::errors::kInvalidParams);
+}
+
+TEST_CASE("an unknown conversation or approval is not_found; an unused database is failed") {
+  Admin a;
+  using ctl_protocol::kNotFound;
+  const Json unknown{{"conversation_id", "conv_00000000000000ff"}};
+  CHECK(failure(a.call(ctl_protocol::kShow, unknown), kNotFound).find("conv_00000000000000ff") !=
+        std::string::npos);
+  CHECK(failure(a.call(ctl_protocol::kTokens, unknown), kNotFound).find("conv_00000000000000ff") !=
+        std::string::npos);
+  const std::string exported = failure(a.call(ctl_protocol::kExport, unknown), kNotFound);
+  CHECK(exported.find("see: claude-bridgectl list") != std::string::npos);
+  failure(a.call(ctl_protocol::kApprovalDecide, Json{{"id", "ap_nothing"}, {"decision", "deny"}}),
+          kNotFound);
+
+  Admin bare(false);
+  CHECK(failure(bare.call(ctl_protocol::kBackup, Json{{"path", "/nonexistent/copy.db"}}),
+                ctl_protocol::kFailed) == "backup is not available in this daemon");
+  CHECK(failure(bare.call(ctl_protocol::kIntegrity, Json::object()), ctl_protocol::kFailed) ==
+        "integrity is not available in this daemon");
+  CHECK(failure(bare.call(ctl_protocol::kImport, Json{{"path", "/nonexistent/doc.json"}}),
+                ctl_protocol::kFailed) == "import is not available in this daemon");
+}
+
+TEST_CASE("import: an unusable file is bad_input_file, a missing one failed, a clash failed") {
+  Admin a;
+  TempDir dir("cb-admin");
+  const auto doc = dir.path / "doc.json";
+
+  write_file(doc, "{not json");
+  CHECK(failure(a.call(ctl_protocol::kImport, Json{{"path", doc.string()}}),
+                ctl_protocol::kBadInputFile) == doc.string() + ": not valid JSON");
+  write_file(doc, R"({"format": "claude-bridge-conversation", "format_version": 2})");
+  CHECK(failure(a.call(ctl_protocol::kImport, Json{{"path", doc.string()}}),
+                ctl_protocol::kBadInputFile) ==
+        doc.string() + ": format_version 2 is not supported (this daemon reads version 1)");
+
+  const auto missing = (dir.path / "missing.json").string();
+  CHECK(failure(a.call(ctl_protocol::kImport, Json{{"path", missing}}), ctl_protocol::kFailed)
+            .rfind(missing + ": cannot read (as the daemon sees the file system): ", 0) == 0);
+
+  // A page of the export names its field that is wrong once edited.
+  const std::string id = a.new_conversation();
+  Result<Json> page = a.call(ctl_protocol::kExport, Json{{"conversation_id", id}});
+  REQUIRE(page.ok());
+  Json edited = *page;
+  edited["messages"] = Json::array({Json{{"from", "c"}}});
+  write_file(doc, edited.dump());
+  CHECK(failure(a.call(ctl_protocol::kImport, Json{{"path", doc.string()}}),
+                ctl_protocol::kBadInputFile) ==
+        doc.string() + ": messages[0].from must be a, b or system");
+
+  // The same conversation again: the id is taken.
+  write_file(doc, page->dump());
+  failure(a.call(ctl_protocol::kImport, Json{{"path", doc.string()}}), ctl_protocol::kFailed);
+}
+
+TEST_CASE("AdminSession answers a failed Status as the JSON-RPC error, and a result as before") {
+  Admin a;
+  auto out = std::make_shared<Captured>();
+  auto session = std::make_shared<admin::AdminSession>(*a.api, out, a.peer);
+  session->handle_frame(R"({"jsonrpc":"2.0","id":1,"method":"show","params":{}})");
+  session->handle_frame(
+      R"({"jsonrpc":"2.0","id":2,"method":"show","params":{"conversation_id":"conv_00000000000000ff"}})");
+  session->handle_frame(R"({"jsonrpc":"2.0","id":3,"method":"ping"})");
+  session->handle_frame(R"({"jsonrpc":"2.0","id":4,"method":"nope"})");
+  REQUIRE(out->frames.size() == 4);
+
+  CHECK(
+      out->frames[0] ==
+      R"({"error":{"code":-32602,"message":"missing parameter conversation_id"},"id":1,"jsonrpc":"2.0"})");
+  const Json not_found = Json::parse(out->frames[1]);
+  CHECK(not_found["error"]["code"] == ctl_protocol::kNotFound);
+  CHECK(not_found["id"] == 2);
+  CHECK_FALSE(not_found["error"].contains("data"));
+  CHECK(out->frames[2] == R"({"id":3,"jsonrpc":"2.0","result":{}})");
+  CHECK(Json::parse(out->frames[3])["error"]["code"] == ctl_protocol::kMethodNotFound);
+  session->closed();
+}
