@@ -162,6 +162,7 @@ void Daemon::build_services(std::string key) {
 
   tools::register_bridge_tools(tools_, *bridge_, config_.bridge);
   tools::register_exec_tools(tools_, *bridge_);
+  tools::list_exec_tools(tools_, config_.exec.enabled);
   info_.version = CB_VERSION;
   info_.metrics = &metrics_;
   info_.instructions = tools::server_instructions();

@@ -6,6 +6,7 @@
 #include "daemon/net/sd_notify.h"
 #include "daemon/net/server.h"
 #include "daemon/tools/bridge_tools.h"
+#include "daemon/tools/exec_tools.h"
 
 namespace cb {
 
@@ -39,6 +40,7 @@ void Daemon::apply(RuntimeConfig next) {
   bridge_->reconfigure(next.bridge, next.redactor);
   bridge_->exec().reconfigure(exec_settings(next));
   tools::refresh_bridge_tools(tools_, next.bridge);  // tools/list's maxLength, and validation
+  tools::list_exec_tools(tools_, next.exec.enabled);
   config_.bridge = next.bridge;
   config_.redactor = std::move(next.redactor);
   config_.exec = std::move(next.exec);

@@ -20,6 +20,7 @@ struct ToolRegistry::Compiled {
   QuickCheck quick_input;  // spares valijson the arguments that certainly conform
   valijson::Schema output;
   bool has_output = false;
+  bool listed = true;  // published in tools/list (an unlisted tool is still callable)
 };
 
 namespace {
@@ -204,7 +205,17 @@ Json tool_to_json(const Tool& tool) {
   return j;
 }
 
+void ToolRegistry::set_listed(std::string_view name, bool listed) {
+  for (auto& c : tools_) {
+    if (c->tool.name == name) c->listed = listed;
+  }
+}
+
 std::optional<Json> ToolRegistry::list_page(const Json& cursor) const {
+  std::vector<const Tool*> listed;
+  for (const auto& c : tools_) {
+    if (c->listed) listed.push_back(&c->tool);
+  }
   std::size_t offset = 0;
   if (!cursor.is_null()) {
     // Cursors are "t<offset>" strings this registry issued.
@@ -215,13 +226,13 @@ std::optional<Json> ToolRegistry::list_page(const Json& cursor) const {
       return std::nullopt;
     }
     offset = std::stoul(c.substr(1));
-    if (offset == 0 || offset >= tools_.size() || offset % kPageSize != 0) return std::nullopt;
+    if (offset == 0 || offset >= listed.size() || offset % kPageSize != 0) return std::nullopt;
   }
   Json page = Json::array();
-  const std::size_t end = std::min(tools_.size(), offset + kPageSize);
-  for (std::size_t i = offset; i < end; ++i) page.push_back(tool_to_json(tools_[i]->tool));
+  const std::size_t end = std::min(listed.size(), offset + kPageSize);
+  for (std::size_t i = offset; i < end; ++i) page.push_back(tool_to_json(*listed[i]));
   Json result{{"tools", std::move(page)}};
-  if (end < tools_.size()) result["nextCursor"] = "t" + std::to_string(end);
+  if (end < listed.size()) result["nextCursor"] = "t" + std::to_string(end);
   return result;
 }
 

@@ -30,6 +30,10 @@ class ToolRegistry {
   // where it is, so a call running its handler is unaffected. Throws as add() does.
   void replace_input_schema(std::string_view name, Json schema);
 
+  // Whether tools/list publishes the tool `name` (default: yes). An unlisted tool is still
+  // found and called: a client that knows it gets its handler's answer, not "unknown tool".
+  void set_listed(std::string_view name, bool listed);
+
   const Tool* find(std::string_view name) const;
   std::size_t size() const;
 

@@ -127,6 +127,11 @@ Answer run_enable(bridge::ExecService* b, const Json& args, const CallContext& c
 
 }  // namespace
 
+void list_exec_tools(mcp::ToolRegistry& registry, bool enabled) {
+  registry.set_listed("enable_yolo_mode", enabled);
+  registry.set_listed("execute_command", enabled);
+}
+
 void register_exec_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge) {
   bridge::ExecService* b = &bridge.exec();
   store::Database* db = &bridge.database();

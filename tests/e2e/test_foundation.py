@@ -194,6 +194,18 @@ class Protocol(DaemonTest):
         r = c.request("tools/call", {"name": "no_such_tool", "arguments": {}})
         self.assertEqual(r["error"]["code"], -32602)
 
+    def test_default_tool_definitions_fit_the_context_budget(self):
+        # What every session pays in context before its first call: each tool's name,
+        # description and inputSchema (compact JSON) as tools/list publishes them, on the
+        # default configuration. Budget: 6,000 characters in all (issue 23).
+        c = self.client(shim=False)
+        tools = c.request("tools/list")["result"]["tools"]
+        sizes = {t["name"]: len(t["name"]) + len(t.get("description", "")) +
+                 len(json.dumps(t["inputSchema"], separators=(",", ":"), ensure_ascii=False))
+                 for t in tools}
+        self.assertNotIn("execute_command", sizes)  # listed only with [yolo] enabled = true
+        self.assertLessEqual(sum(sizes.values()), 6000, sizes)
+
 
 class Shim(unittest.TestCase):
     def test_links_common_only(self):

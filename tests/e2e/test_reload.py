@@ -198,6 +198,37 @@ class Redaction(ReloadTest):
         self.assertFalse(ok(a.call("send_to_partner", {**ca, "message": secret}))["redacted"])
 
 
+EXEC_TOOLS = {"enable_yolo_mode", "execute_command"}
+
+
+def tool_names(client):
+    return {t["name"] for t in client.request("tools/list")["result"]["tools"]}
+
+
+class ExecListing(ReloadTest):
+    """The command-execution tools are in tools/list only while [yolo] enabled = true (they cost
+    every session's context ~1,500 tokens); unlisted, they still answer with how to turn them
+    on. Needs no sandbox: listing follows the config, not whether bubblewrap works here."""
+
+    def yolo_on(self):
+        ws = os.path.join(self.d.root, "ws")
+        os.makedirs(ws, exist_ok=True)
+        return NO_LIMITS + "[yolo]\nenabled = true\nworkspaces = %s\n" % json.dumps([ws])
+
+    def test_listed_only_while_enabled_and_after_each_reload(self):
+        a, b, ca, cb = self.pair(shim=False)
+        self.assertEqual(tool_names(a) & EXEC_TOOLS, set())
+        self.assertIn("create_conversation", tool_names(a))
+        # Unlisted is not unknown: a client that calls it learns how a person turns it on.
+        self.assertIn("exec_disabled",
+                      err_text(a.call("enable_yolo_mode", {**ca, "mode": "safe"})))
+        self.reload(self.yolo_on())
+        self.assertEqual(tool_names(a) & EXEC_TOOLS, EXEC_TOOLS)
+        self.assertEqual(tool_names(self.client(shim=False)) & EXEC_TOOLS, EXEC_TOOLS)
+        self.reload(NO_LIMITS + "[yolo]\nenabled = false\n")
+        self.assertEqual(tool_names(a) & EXEC_TOOLS, set())
+
+
 @unittest.skipUnless(SANDBOX, "bubblewrap cannot create a sandbox here")
 class Yolo(ReloadTest):
     def setUp(self):

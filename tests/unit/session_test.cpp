@@ -328,3 +328,38 @@ TEST_CASE("an argument object with far more keys than the schema names is refuse
   CHECK(text.find(", …") != std::string::npos);
   CHECK(text.size() < 400);
 }
+
+TEST_CASE("an unlisted tool is absent from tools/list and its pages, and still callable") {
+  Fixture f;
+  f.init();
+  auto names = [&f] {
+    const Json listed = f.call({{"jsonrpc", "2.0"}, {"id", 7}, {"method", "tools/list"}});
+    std::vector<std::string> out;
+    for (const auto& t : listed["result"]["tools"]) out.push_back(t["name"].get<std::string>());
+    return out;
+  };
+  CHECK(names() == std::vector<std::string>{"echo", "slow", "boom"});
+  f.tools.set_listed("slow", false);
+  CHECK(names() == std::vector<std::string>{"echo", "boom"});
+  CHECK(f.tools.find("slow") != nullptr);
+  Json echoed = f.tool(8, "echo", Json{{"message", "hi"}});
+  CHECK(echoed["result"]["structuredContent"]["message"] == "hi");
+  f.tools.set_listed("slow", true);
+  CHECK(names() == std::vector<std::string>{"echo", "slow", "boom"});
+
+  // Pages count listed tools only: 60 listed of 61 make one full page and a page of ten.
+  ToolRegistry many;
+  for (int i = 0; i < 61; ++i) {
+    many.add(Tool{"t" + std::to_string(i), "", "", Json{{"type", "object"}}, nullptr, {},
+                  [](Json, CallContext&) -> awaitable<ToolResult> {
+                    co_return ToolResult::ok(Json::object());
+                  }});
+  }
+  many.set_listed("t0", false);
+  const Json first = *many.list_page(nullptr);
+  REQUIRE(first["tools"].size() == ToolRegistry::kPageSize);
+  CHECK(first["tools"][0]["name"] == "t1");
+  const Json second = *many.list_page(first["nextCursor"]);
+  CHECK(second["tools"].size() == 10);
+  CHECK_FALSE(second.contains("nextCursor"));
+}
