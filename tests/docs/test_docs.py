@@ -525,18 +525,32 @@ class Daemon(unittest.TestCase):
     def tearDown(self):
         self.daemon.close()
 
-    def test_tool_table_matches_tools_list(self):
-        c = self.daemon.connect()
+    @staticmethod
+    def served_tools(daemon):
+        c = daemon.connect()
         try:
             c.initialize()
-            served = {t["name"] for t in c.request("tools/list")["result"]["tools"]}
+            return {t["name"] for t in c.request("tools/list")["result"]["tools"]}
         finally:
             c.close()
+
+    def test_tool_table_matches_tools_list(self):
+        served = self.served_tools(self.daemon)
+        # The command-execution tools are listed only with [yolo] enabled = true.
+        ws = tempfile.mkdtemp(prefix="cb-docs-ws-")
+        yolo = self.harness.Daemon(config="[yolo]\nenabled = true\nworkspaces = %s\n"
+                                   % json.dumps([ws]))
+        try:
+            served_with_yolo = self.served_tools(yolo)
+        finally:
+            yolo.close()
+            shutil.rmtree(ws, ignore_errors=True)
+        self.assertLess(served, served_with_yolo)
         readme = read("README.md")
         section = readme[readme.index("## Tools"):]
         section = section[:section.index("\n## ", 1)]
         listed = set(re.findall(r"^\|\s*`(\w+)`\s*\|", section, re.M))
-        self.assertEqual(sorted(listed), sorted(served))
+        self.assertEqual(sorted(listed), sorted(served_with_yolo))
 
     def test_json_examples(self):
         """README's JSON blocks parse; the .mcp.json snippet runs the shim; each tool call
