@@ -85,6 +85,7 @@ std::shared_ptr<const Engine> Engine::build(std::vector<RuleSpec> specs, std::si
       }
       const int groups = rule.re->NumberOfCapturingGroups();
       rule.groups = rule.builtin ? std::min(groups, kMaxGroups - 1) : std::min(groups, 1);
+      if (rule.builtin && rule.spec.locate != nullptr) rule.groups = 0;  // located, not captured
     }
     const std::size_t index = engine->rules_.size();
     if (!rule.spec.keywords.empty()) {
@@ -212,6 +213,9 @@ void Engine::search(std::string_view text, std::size_t index, Span window, std::
         break;
       }
       if (!rule.builtin) break;  // custom rules: group 1 or the whole match
+    }
+    if (rule.spec.locate != nullptr && rule.builtin) {
+      secret = rule.spec.locate(text, Span{match_begin, match_end});
     }
     if (secret.empty()) continue;
     if ((rule.spec.boundary & kLeftBoundary) != 0 && match_begin > 0 &&
