@@ -80,20 +80,24 @@ std::uint32_t fragment_head_hash(unsigned char a, unsigned char b, unsigned char
 struct ValueScan {
   bool maybe_fragment = false;  // a position's first three bytes start some fragment, or < >
   bool template_byte = false;   // '{', '}' or '$': may hold {{ }} ${ $( #{
-  bool same = true;             // every byte equals the first
   std::size_t masks = 0;        // mask bytes (x X * #)
   std::size_t longest_run = 0;  // longest run of mask bytes
 };
 
 ValueScan scan_value(std::string_view v) {
   using Bits = std::array<std::uint64_t, 1024>;  // 65536 bits
-  // Per byte: bit 0 mask byte, bit 1 template byte, bit 2 a one-byte fragment ('<', '>').
-  static const std::array<unsigned char, 256> kind = [] {
-    std::array<unsigned char, 256> table{};
-    for (char c : {'x', 'X', '*', '#'}) table[static_cast<unsigned char>(c)] |= 1;
-    for (char c : {'{', '}', '$'}) table[static_cast<unsigned char>(c)] |= 2;
+  // Per byte: the byte lower-cased in bits 0-7; bit 8 a mask byte, bit 9 a template byte,
+  // bit 10 a one-byte fragment ('<', '>').
+  static const std::array<std::uint16_t, 256> info = [] {
+    std::array<std::uint16_t, 256> table{};
+    for (int c = 0; c < 256; ++c) {
+      table[static_cast<std::size_t>(c)] =
+          static_cast<unsigned char>(to_lower(static_cast<char>(c)));
+    }
+    for (char c : {'x', 'X', '*', '#'}) table[static_cast<unsigned char>(c)] |= 0x100;
+    for (char c : {'{', '}', '$'}) table[static_cast<unsigned char>(c)] |= 0x200;
     for (std::string_view f : kStandInFragments) {
-      if (f.size() < 3) table[static_cast<unsigned char>(f[0])] |= 4;
+      if (f.size() < 3) table[static_cast<unsigned char>(f[0])] |= 0x400;
     }
     return table;
   }();
@@ -110,29 +114,24 @@ ValueScan scan_value(std::string_view v) {
   }();
   ValueScan out;
   const auto* p = reinterpret_cast<const unsigned char*>(v.data());
-  const std::size_t n = v.size();
   unsigned kinds = 0;
   std::uint64_t heads_hit = 0;
+  std::uint32_t window = 0;  // lower-cased bytes i-2, i-1, i (zeros before the start: a
+                             // spurious hit there costs only the exact search)
   std::size_t run = 0;
-  bool same = true;
-  for (std::size_t i = 0; i < n; ++i) {
-    const unsigned k = kind[p[i]];
-    kinds |= k;
-    const std::size_t mask = k & 1u;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const unsigned e = info[p[i]];
+    kinds |= e;
+    const std::size_t mask = (e >> 8) & 1u;
     run = (run + 1) * mask;
     out.longest_run = std::max(out.longest_run, run);
     out.masks += mask;
-    same &= p[i] == p[0];
-    if (i + 2 < n) {
-      const std::uint32_t h = fragment_head_hash(static_cast<unsigned char>(to_lower(v[i])),
-                                                 static_cast<unsigned char>(to_lower(v[i + 1])),
-                                                 static_cast<unsigned char>(to_lower(v[i + 2])));
-      heads_hit |= heads[h >> 6] >> (h & 63);
-    }
+    window = ((window << 8) | (e & 0xffu)) & 0xffffffu;
+    const std::uint32_t h = (window * 0x9E3779B1u) >> 16;
+    heads_hit |= heads[h >> 6] >> (h & 63);
   }
-  out.same = same;
-  out.template_byte = (kinds & 2u) != 0;
-  out.maybe_fragment = (heads_hit & 1u) != 0 || (kinds & 4u) != 0;
+  out.template_byte = (kinds & 0x200u) != 0;
+  out.maybe_fragment = (heads_hit & 1u) != 0 || (kinds & 0x400u) != 0;
   return out;
 }
 
@@ -214,7 +213,7 @@ bool is_placeholder(std::string_view v, bool token) {
       to_lower(v[2]) == 'u' && to_lower(v[3]) == 'r') {
     return true;  // YOUR_API_KEY, yourtokenhere
   }
-  if (scan.same && v.size() >= 3) return true;
+  if (v.size() >= 3 && v.find_first_not_of(v[0]) == std::string_view::npos) return true;
   // Masks: sk-xxxxxxxx, ghp_XXXX..., ****: a long run of mask bytes, or mostly mask bytes.
   return scan.longest_run >= 6 || (scan.masks * 2 >= v.size() && v.size() >= 4);
 }
