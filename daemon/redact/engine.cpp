@@ -257,6 +257,10 @@ Redacted Engine::redact(std::string_view text, ScanStats* stats) const {
     const int atom = keyword_atom_[static_cast<std::size_t>(keyword)];
     if (atom >= 0) atom_seen[static_cast<std::size_t>(atom)] = 1;
     const std::size_t length = keywords_.length(keyword);
+    // Rules sharing a keyword often share its gate (the name/value rules): a gate is a pure
+    // function of the occurrence, so its last answer is reused.
+    Gate last_gate = nullptr;
+    bool last_open = false;
     for (std::size_t index : keyword_rules_[static_cast<std::size_t>(keyword)]) {
       const RuleSpec& spec = rules_[index].spec;
       // A token that must start at its keyword cannot start inside a word.
@@ -264,7 +268,13 @@ Redacted Engine::redact(std::string_view text, ScanStats* stats) const {
           is_word_byte(text[pos - 1])) {
         continue;
       }
-      if (spec.gate != nullptr && !spec.gate(text, pos, length)) continue;
+      if (spec.gate != nullptr) {
+        if (spec.gate != last_gate) {
+          last_gate = spec.gate;
+          last_open = spec.gate(text, pos, length);
+        }
+        if (!last_open) continue;
+      }
       if (stats != nullptr) ++stats->gated_hits;
       const std::size_t begin =
           (spec.lookbehind == kUnbounded || pos < spec.lookbehind) ? 0 : pos - spec.lookbehind;

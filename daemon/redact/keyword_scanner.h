@@ -78,8 +78,10 @@ void KeywordScanner::verify(std::string_view text, std::size_t pos, OnHit& on_hi
   if (wide) std::memcpy(&word, p, 8);
   for (int id : buckets_[bucket - 1u]) {
     const Keyword& k = keywords_[static_cast<std::size_t>(id)];
-    if (wide && k.bytes.size() <= 8) {
-      if (((word | k.fold) & k.mask) == k.head) on_hit(id, pos);
+    if (wide) {
+      // The first eight bytes under the mask; longer keywords compare the rest only then.
+      if (((word | k.fold) & k.mask) != k.head) continue;
+      if (k.bytes.size() <= 8 || matches_at(k, text, pos)) on_hit(id, pos);
     } else if (matches_at(k, text, pos)) {
       on_hit(id, pos);
     }
