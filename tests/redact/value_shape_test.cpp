@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,22 @@ namespace {
 
 using cb::redact::is_placeholder;
 using cb::redact::looks_random;
+using cb::redact::shannon_entropy;
+
+// The definition, summed over distinct bytes in order of first appearance.
+double reference_entropy(std::string_view s) {
+  std::vector<std::size_t> counts(256, 0);
+  std::vector<unsigned char> order;
+  for (unsigned char c : s) {
+    if (counts[c]++ == 0) order.push_back(c);
+  }
+  double sum = 0.0;
+  for (unsigned char c : order) {
+    sum += static_cast<double>(counts[c]) * std::log2(static_cast<double>(counts[c]));
+  }
+  const double n = static_cast<double>(s.size());
+  return std::log2(n) - sum / n;
+}
 
 std::string upper(std::string_view s) {
   std::string out(s);
@@ -96,4 +113,19 @@ TEST_CASE("looks_random tells machine-made values from words, dates and identifi
   CHECK_FALSE(looks_random("abcdefghabcdefgh"));
   CHECK_FALSE(looks_random("12345678901234567890"));  // no letters
   CHECK_FALSE(looks_random("short7"));
+}
+
+TEST_CASE("shannon_entropy equals the definition exactly, for short and long values") {
+  // Thresholds compare against it (>= 3.0, >= 2.5), so the fast paths must not round
+  // differently.
+  cb::test::Rng rng(3);
+  for (std::size_t length = 1; length <= 300; ++length) {
+    for (std::string_view alphabet : {cb::test::kHex, cb::test::kBase64, cb::test::kLower}) {
+      const std::string v = rng.chars(alphabet, length);
+      CAPTURE(v);
+      CHECK(shannon_entropy(v) == reference_entropy(v));
+    }
+  }
+  CHECK(shannon_entropy(std::string(1500, 'a') + "b") ==
+        reference_entropy(std::string(1500, 'a') + "b"));
 }
