@@ -3,6 +3,7 @@
 #include "daemon/redact/checks.h"
 
 #include <algorithm>
+#include <array>
 
 #include "daemon/redact/checks_text.h"
 #include "daemon/redact/value_shape.h"
@@ -107,15 +108,21 @@ bool check_jwt(std::string_view text, Span, Span* secret) {
 bool check_pem(std::string_view text, Span, Span* secret) {
   // A real key body has long base64 runs; "...", "REDACTED" or "<key>" bodies do not.
   const std::string_view v = slice(text, *secret);
+  // Branch-free: a body alternates base64 runs and line breaks at irregular points.
+  static const std::array<unsigned char, 256> kBase64Byte = [] {
+    std::array<unsigned char, 256> table{};
+    for (int c = 0; c < 256; ++c) {
+      const char b = static_cast<char>(c);
+      table[static_cast<std::size_t>(c)] = is_alnum(b) || b == '+' || b == '/' ? 1 : 0;
+    }
+    return table;
+  }();
   std::size_t run = 0, longest = 0, base64 = 0;
   for (char c : v) {
-    if (is_alnum(c) || c == '+' || c == '/') {
-      ++run;
-      ++base64;
-      longest = std::max(longest, run);
-    } else {
-      run = 0;
-    }
+    const std::size_t in = kBase64Byte[static_cast<unsigned char>(c)];
+    run = (run + 1) * in;
+    base64 += in;
+    longest = std::max(longest, run);
   }
   return longest >= 24 && base64 >= 64 && !contains(v, "REDACTED");
 }

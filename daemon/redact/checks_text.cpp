@@ -119,10 +119,12 @@ bool looks_like_path_or_url(std::string_view v) {
 
 // Common forms of "this value is a reference to a secret, not the secret".
 bool is_reference(std::string_view v) {
-  const std::string lower = lowercase(v.substr(0, std::min<std::size_t>(v.size(), 16)));
   for (std::string_view prefix :
        {"arn:", "op://", "vault:", "ref+", "sm://", "secretref:", "env:", "file:"}) {
-    if (std::string_view(lower).starts_with(prefix)) return true;
+    if (v.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), v.begin(),
+                                                [](char p, char c) { return p == to_lower(c); })) {
+      return true;
+    }
   }
   return false;
 }

@@ -50,8 +50,9 @@ class KeywordScanner {
     return static_cast<std::uint16_t>((v * 0x9E3779B1u) >> 16);
   }
   bool matches_at(const Keyword& keyword, std::string_view text, std::size_t pos) const;
+  // Out of line: inlined, it and the callback push the scan loop's state out of registers.
   template <typename OnHit>
-  void verify(std::string_view text, std::size_t pos, OnHit& on_hit) const;
+  [[gnu::noinline]] void verify(std::string_view text, std::size_t pos, OnHit& on_hit) const;
 
   using Bits = std::array<std::uint64_t, 1024>;  // 65536 bits
   static bool test(const Bits& bits, std::uint32_t h) {
@@ -78,8 +79,10 @@ void KeywordScanner::verify(std::string_view text, std::size_t pos, OnHit& on_hi
   if (wide) std::memcpy(&word, p, 8);
   for (int id : buckets_[bucket - 1u]) {
     const Keyword& k = keywords_[static_cast<std::size_t>(id)];
-    if (wide && k.bytes.size() <= 8) {
-      if (((word | k.fold) & k.mask) == k.head) on_hit(id, pos);
+    if (wide) {
+      // The first eight bytes under the mask; longer keywords compare the rest only then.
+      if (((word | k.fold) & k.mask) != k.head) continue;
+      if (k.bytes.size() <= 8 || matches_at(k, text, pos)) on_hit(id, pos);
     } else if (matches_at(k, text, pos)) {
       on_hit(id, pos);
     }

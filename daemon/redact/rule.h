@@ -31,6 +31,14 @@ inline constexpr std::size_t kCheckContext = 64;
 // match of the rule can involve this occurrence. Looks at most kCheckContext bytes around it.
 using Gate = bool (*)(std::string_view text, std::size_t pos, std::size_t length);
 
+// Finds, in a match of a rule's pattern, the span its first capture group takes: for patterns
+// where the group's place follows from the match alone (a fixed-length tail, the run after the
+// last blank). The engine then asks RE2 for the match bounds only, which its DFA answers,
+// instead of running a submatch engine (OnePass, BitState or NFA; the last two cost time in
+// the pattern's size times the match's). Must give exactly the span RE2 would report:
+// tests/redact/locators_test.cpp compares them on the corpus. Linear in the match length.
+using Locate = Span (*)(std::string_view text, Span match);
+
 // Replaces the regex for structures a single regex cannot express (e.g. the data block of a
 // Kubernetes Secret). Appends the secret spans it finds; must be linear in text.size().
 using Scanner = void (*)(std::string_view text, std::vector<Span>* out);
@@ -64,6 +72,7 @@ struct RuleSpec {
   Check check = nullptr;
   Gate gate = nullptr;
   Scanner scanner = nullptr;  // when set, `pattern` is unused
+  Locate locate = nullptr;    // built-in rules: replaces RE2's capture of the group
 };
 
 // The built-in tables, in priority order (an earlier rule wins a tie over the same span).

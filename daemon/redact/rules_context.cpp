@@ -5,6 +5,7 @@
 #include "daemon/redact/checks.h"
 #include "daemon/redact/keyword_gates.h"
 #include "daemon/redact/kubernetes_secret.h"
+#include "daemon/redact/locators.h"
 #include "daemon/redact/rule.h"
 
 namespace cb::redact {
@@ -109,14 +110,17 @@ std::vector<RuleSpec> context_rules() {
   add(rule("bearer_token", "BEARER_TOKEN_REDACTED", R"((?i)\bbearer\s+([A-Za-z0-9._~+/-]{8,}=*))",
            {"bearer"}, 0, 96, check_random_value, gate_scheme));
   rules.back().label = "an HTTP Bearer credential";
+  rules.back().locate = locate_after_scheme;
   add(rule("basic_auth", "BASIC_AUTH_REDACTED", R"((?i)\bbasic\s+([A-Za-z0-9+/]{4,}={0,2}))",
            {"basic"}, 0, 96, check_basic_credentials, gate_scheme));
   rules.back().label = "an HTTP Basic credential (base64 of user:password)";
+  rules.back().locate = locate_after_scheme;
   add(rule(
       "authorization_header", "SECRET_REDACTED",
       R"((?i)authorization\\*["'\x60]?\]?[ \t]*[:=][ \t]*\\*["'\x60]?(?:(?:token|bot|apikey|api-key|key|sso-key|ssws|splunk|otoken)[ \t]+)?([A-Za-z0-9._~+/:=-]{16,}))",
       {"authorization"}, 0, 96, check_random_value, gate_assignment));
   rules.back().label = "the value of an Authorization header";
+  rules.back().locate = locate_authorization;
   {
     // Docker config.json "auths": base64 of user:password.
     RuleSpec spec = rule("docker_auth", "DOCKER_AUTH_REDACTED",
@@ -131,10 +135,12 @@ std::vector<RuleSpec> context_rules() {
   add(rule("url_password", "PASSWORD_REDACTED", R"(://[^\s:@/?#'"<>\\]*:([^\s/?#'"<>\\]+)@)",
            {"://"}, 0, 300, check_url_password, gate_url_userinfo));
   rules.back().label = "the password of a URL's user:password@";
+  rules.back().locate = locate_url_password;
   add(rule("curl_password", "PASSWORD_REDACTED",
            R"((?:-u|--user|-a|--auth)(?:[ \t]+|=)['"]?[^\s:'"]+:([^\s'"]+))",
            {"-u", "--user", "-a", "--auth"}, 0, 128, check_curl_password, gate_switch));
   rules.back().label = "the password of user:password after -u, --user, -a or --auth";
+  rules.back().locate = locate_after_colon;
   add(rule("curl_user_token", "API_KEY_REDACTED",
            R"((?:-u|--user)(?:[ \t]+|=)['"]?([A-Za-z0-9_.-]{16,}):(?:[\s'"]|$))", {"-u", "--user"},
            0, 128, check_random_value, gate_switch));
@@ -253,6 +259,7 @@ std::vector<RuleSpec> context_rules() {
       R"((?i)\b(?:password|passphrase|passcode|passwd|pwd|pw|pass)(?:\s+(?:for|on|of|at)(?:\s+[A-Za-z0-9_.@-]+){1,5})?(?:\s+(?:is\s+now|set\s+to|changed\s+to|should\s+be|will\s+be|is|was|to)(?:\s*:)?|'s|\s*(?:->|=>|:|=))\s+[*_"'\x60]{0,2}([^\s"'\x60*()\[\]{}<>]{3,}))",
       {"pass", "pwd", "pw"}, 0, 128, check_password_prose, gate_password_prose));
   rules.back().label = "prose: password (for ...) is, was, to, should be, :, -> then the value";
+  rules.back().locate = locate_prose_value_3;
   // "use X as the password", "log in with admin / X as the password".
   add(rule(
       "password", "PASSWORD_REDACTED",
@@ -265,11 +272,13 @@ std::vector<RuleSpec> context_rules() {
       R"((?i)\b(?:with|using|use|enter|type)\s+(?:the\s+|a\s+|my\s+|this\s+)?(?:password|passphrase|pw)\s+[*_"'\x60]{0,2}([^\s"'\x60*()\[\]{}<>]{3,}))",
       {"password", "passphrase", "pw"}, 24, 96, check_password_prose, gate_verb_before));
   rules.back().label = "prose: with (the) password <value>";
+  rules.back().locate = locate_prose_value_3;
   add(rule(
       "secret", "SECRET_REDACTED",
       R"((?i)\b(?:token|secret|api[ _-]?key|access[ _-]?key)\s+(?:is|was)(?:\s*:)?\s+[*_"'\x60]{0,2}([^\s"'\x60*()\[\]{}<>]{8,}))",
       {"token", "secret", "key"}, 16, 64, check_secret_value, gate_prose));
   rules.back().label = "prose: token, secret or API key is <value>";
+  rules.back().locate = locate_prose_value_8;
   return rules;
 }
 

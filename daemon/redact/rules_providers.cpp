@@ -3,6 +3,7 @@
 // says otherwise (lookbehind).
 #include "daemon/redact/checks.h"
 #include "daemon/redact/keyword_gates.h"
+#include "daemon/redact/locators.h"
 #include "daemon/redact/rule.h"
 
 namespace cb::redact {
@@ -131,6 +132,7 @@ std::vector<RuleSpec> provider_rules() {
     spec.keywords = {"key1", "key2"};
     spec.lookahead = 256;
     spec.check = check_token;
+    spec.locate = locate_last_88;
     add(spec);
   }
   {
@@ -145,6 +147,7 @@ std::vector<RuleSpec> provider_rules() {
     spec.lookahead = 256;
     spec.check = check_twilio;
     spec.gate = gate_twilio;
+    spec.locate = locate_hex32_before_boundary;
     spec.label = "32 hex after a Twilio account SID or the word Twilio";
     add(spec);
   }
@@ -159,6 +162,7 @@ std::vector<RuleSpec> provider_rules() {
     spec.lookahead = 200;
     spec.boundary = kRightBoundary;
     spec.check = check_token;
+    spec.locate = locate_after_sig;
     add(spec);
   }
   add(with_lookbehind(token("azure_client_secret", "AZURE_CLIENT_SECRET_REDACTED",

@@ -65,7 +65,76 @@ bool has_stand_in_fragment(std::string_view v, bool token) {
   return false;
 }
 
-bool is_mask_char(char c) { return c == 'x' || c == 'X' || c == '*' || c == '#'; }
+// Filter for has_stand_in_fragment: a hash set of the lower-cased first three bytes of every
+// fragment of three bytes or more. A value none of whose positions hits it holds no such
+// fragment; testing it is branch-free, so random values (the common case) pay no mispredicted
+// branch per byte.
+std::uint32_t fragment_head_hash(unsigned char a, unsigned char b, unsigned char c) {
+  const std::uint32_t v =
+      (static_cast<std::uint32_t>(a) << 16) | (static_cast<std::uint32_t>(b) << 8) | c;
+  return (v * 0x9E3779B1u) >> 16;
+}
+
+// What one pass over a value (at most 128 bytes) finds; everything is_placeholder needs but
+// the exact fragment and word comparisons.
+struct ValueScan {
+  bool maybe_fragment = false;  // a position's first three bytes start some fragment, or < >
+  bool template_byte = false;   // '{', '}' or '$': may hold {{ }} ${ $( #{
+  std::size_t masks = 0;        // mask bytes (x X * #)
+  std::size_t longest_run = 0;  // longest run of mask bytes
+};
+
+ValueScan scan_value(std::string_view v) {
+  using Bits = std::array<std::uint64_t, 1024>;  // 65536 bits
+  // Per byte: the byte lower-cased in bits 0-7; bit 8 a mask byte, bit 9 a template byte,
+  // bit 10 a one-byte fragment ('<', '>').
+  static const std::array<std::uint16_t, 256> info = [] {
+    std::array<std::uint16_t, 256> table{};
+    for (int c = 0; c < 256; ++c) {
+      table[static_cast<std::size_t>(c)] =
+          static_cast<unsigned char>(to_lower(static_cast<char>(c)));
+    }
+    for (char c : {'x', 'X', '*', '#'}) table[static_cast<unsigned char>(c)] |= 0x100;
+    for (char c : {'{', '}', '$'}) table[static_cast<unsigned char>(c)] |= 0x200;
+    for (std::string_view f : kStandInFragments) {
+      if (f.size() < 3) table[static_cast<unsigned char>(f[0])] |= 0x400;
+    }
+    return table;
+  }();
+  static const Bits heads = [] {
+    Bits bits{};
+    for (std::string_view f : kStandInFragments) {
+      if (f.size() < 3) continue;
+      const std::uint32_t h =
+          fragment_head_hash(static_cast<unsigned char>(f[0]), static_cast<unsigned char>(f[1]),
+                             static_cast<unsigned char>(f[2]));
+      bits[h >> 6] |= std::uint64_t{1} << (h & 63);
+    }
+    return bits;
+  }();
+  ValueScan out;
+  const auto* p = reinterpret_cast<const unsigned char*>(v.data());
+  unsigned kinds = 0;
+  std::uint64_t heads_hit = 0;
+  std::uint32_t window = 0;  // lower-cased bytes i-2, i-1, i (zeros before the start: a
+                             // spurious hit there costs only the exact search)
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const unsigned e = info[p[i]];
+    kinds |= e;
+    const std::size_t mask = (e >> 8) & 1u;
+    run = (run + 1) * mask;
+    out.longest_run = std::max(out.longest_run, run);
+    out.masks += mask;
+    window = ((window << 8) | (e & 0xffu)) & 0xffffffu;
+    const std::uint32_t h = (window * 0x9E3779B1u) >> 16;
+    heads_hit |= heads[h >> 6] >> (h & 63);
+  }
+  out.template_byte = (kinds & 0x200u) != 0;
+  out.maybe_fragment = (heads_hit & 1u) != 0 || (kinds & 0x400u) != 0;
+  return out;
+}
+
 // Letters only, every capital but the first starting a lowercase word of 3+ letters:
 // MySecretApplicationName, refreshTokenRotation. Random mixed-case letters almost always have
 // adjacent capitals or short runs between them.
@@ -98,16 +167,29 @@ double shannon_entropy(std::string_view s) {
     for (std::size_t c = 1; c < kTable; ++c) table[c] = static_cast<double>(c) * std::log2(c);
     return table;
   }();
-  std::array<std::uint32_t, 256> counts{};
-  std::array<unsigned char, 256> seen;  // distinct bytes in order of appearance
-  std::size_t distinct = 0;
-  for (unsigned char c : s) {
-    if (counts[c]++ == 0) seen[distinct++] = c;
-  }
   double sum = 0.0;
-  for (std::size_t i = 0; i < distinct; ++i) {
-    const std::uint32_t c = counts[seen[i]];
-    sum += c < kTable ? c_log2_c[c] : c * std::log2(static_cast<double>(c));
+  if (s.size() < 256) {
+    // Nearly every value: counts fit a byte. The second pass adds each distinct byte's term at
+    // its first occurrence and clears the count (later occurrences add c_log2_c[0] = 0): the
+    // same terms in the same order as below, so the same result, without a branch per byte.
+    std::array<std::uint8_t, 256> counts{};
+    for (unsigned char c : s) ++counts[c];
+    for (unsigned char c : s) {
+      sum += c_log2_c[counts[c]];
+      counts[c] = 0;
+    }
+  } else {
+    std::array<std::uint32_t, 256> counts{};
+    std::array<unsigned char, 256> seen;  // distinct bytes in order of appearance
+    std::size_t distinct = 0;
+    for (unsigned char c : s) {  // branch-free: a random value's bytes are unpredictable
+      seen[distinct] = c;
+      distinct += counts[c]++ == 0 ? 1 : 0;
+    }
+    for (std::size_t i = 0; i < distinct; ++i) {
+      const std::uint32_t c = counts[seen[i]];
+      sum += c < kTable ? c_log2_c[c] : c * std::log2(static_cast<double>(c));
+    }
   }
   const double n = static_cast<double>(s.size());
   return std::log2(n) - sum / n;
@@ -125,8 +207,9 @@ bool is_placeholder(std::string_view v, bool token) {
   if (v[0] == '$') return true;  // $VAR, ${VAR}, $(cmd), ${{ secrets.X }}
   if (v.size() >= 2 && v.front() == '%' && v.back() == '%') return true;
   if (v.front() == '[' && v.back() == ']') return true;
-  if (contains(v, "{{") || contains(v, "}}") || contains(v, "${") || contains(v, "$(") ||
-      contains(v, "#{")) {
+  const ValueScan scan = scan_value(v);
+  if (scan.template_byte && (contains(v, "{{") || contains(v, "}}") || contains(v, "${") ||
+                             contains(v, "$(") || contains(v, "#{"))) {
     return true;
   }
   if (v.size() <= 10) {
@@ -137,45 +220,44 @@ bool is_placeholder(std::string_view v, bool token) {
       if (word == stand_in) return true;
     }
   }
-  if (has_stand_in_fragment(v, token)) return true;
+  if (scan.maybe_fragment && has_stand_in_fragment(v, token)) return true;
   if (!token && v.size() >= 4 && to_lower(v[0]) == 'y' && to_lower(v[1]) == 'o' &&
       to_lower(v[2]) == 'u' && to_lower(v[3]) == 'r') {
     return true;  // YOUR_API_KEY, yourtokenhere
   }
-  std::size_t masks = 0, run = 0, longest_run = 0;
-  bool same = true;
-  for (char c : v) {
-    run = is_mask_char(c) ? run + 1 : 0;
-    longest_run = std::max(longest_run, run);
-    if (is_mask_char(c)) ++masks;
-    same = same && c == v[0];
-  }
-  if (same && v.size() >= 3) return true;
+  if (v.size() >= 3 && v.find_first_not_of(v[0]) == std::string_view::npos) return true;
   // Masks: sk-xxxxxxxx, ghp_XXXX..., ****: a long run of mask bytes, or mostly mask bytes.
-  return longest_run >= 6 || (masks * 2 >= v.size() && v.size() >= 4);
+  return scan.longest_run >= 6 || (scan.masks * 2 >= v.size() && v.size() >= 4);
 }
 
 bool looks_random(std::string_view v) {
   if (v.size() < 8) return false;
-  std::size_t lower = 0, upper = 0, digit = 0, separators = 0, transitions = 0;
-  int previous_class = -1;
-  for (char c : v) {
-    int cls = 3;
-    if (is_lower(c)) {
-      ++lower;
-      cls = 0;
-    } else if (is_upper(c)) {
-      ++upper;
-      cls = 1;
-    } else if (is_digit(c)) {
-      ++digit;
-      cls = 2;
-    } else if (c == '-' || c == '_' || c == '.') {
-      ++separators;
+  // Class of each byte: 0 lower, 1 upper, 2 digit, 3 separator (- _ .), 4 other. Tallied
+  // without branches: a random value's classes are unpredictable.
+  static const std::array<unsigned char, 256> kClass = [] {
+    std::array<unsigned char, 256> table;
+    table.fill(4);
+    for (int c = 0; c < 256; ++c) {
+      const char b = static_cast<char>(c);
+      if (is_lower(b)) table[static_cast<std::size_t>(c)] = 0;
+      if (is_upper(b)) table[static_cast<std::size_t>(c)] = 1;
+      if (is_digit(b)) table[static_cast<std::size_t>(c)] = 2;
     }
-    if (previous_class >= 0 && cls != previous_class) ++transitions;
-    previous_class = cls;
+    for (char c : {'-', '_', '.'}) table[static_cast<unsigned char>(c)] = 3;
+    return table;
+  }();
+  std::array<std::size_t, 5> tally{};
+  std::size_t transitions = 0;
+  // Separators and other bytes are one class for transitions.
+  unsigned previous_class = std::min<unsigned>(kClass[static_cast<unsigned char>(v[0])], 3);
+  for (char c : v) {
+    const unsigned cls = kClass[static_cast<unsigned char>(c)];
+    ++tally[cls];
+    const unsigned merged = std::min<unsigned>(cls, 3);
+    transitions += merged != previous_class ? 1 : 0;
+    previous_class = merged;
   }
+  const std::size_t lower = tally[0], upper = tally[1], digit = tally[2], separators = tally[3];
   const std::size_t letters = lower + upper;
   if (letters == 0) return false;
   const double entropy = shannon_entropy(v);
