@@ -43,7 +43,7 @@ Status bind_failure(std::string message) {
   return Status::error(listen_errors::kCannotBind, std::move(message));
 }
 
-Status bind_one(const std::string& path, UniqueFd* out) {
+Result<UniqueFd> bind_one(const std::string& path) {
   if (path.size() > unix_socket::max_path_length()) {
     return Status::error(listen_errors::kPathTooLong,
                          "socket path " + path + " is longer than " +
@@ -68,8 +68,7 @@ Status bind_one(const std::string& path, UniqueFd* out) {
   if (::chmod(path.c_str(), 0600) != 0 || ::listen(fd.get(), 512) != 0) {
     return bind_failure("cannot listen on " + path + ": " + std::strerror(errno));
   }
-  *out = std::move(fd);
-  return {};
+  return fd;
 }
 
 Status systemd_failure(std::string message) {
@@ -155,12 +154,12 @@ Result<ListenFds> acquire(const std::filesystem::path& socket_dir) {
                          "another claude-bridged is already running on " + socket_dir.string() +
                              " — stop it first (or use another --socket-dir)");
   }
-  if (Status mcp = bind_one((socket_dir / paths::kMcpSocket).string(), &out.mcp); !mcp.ok()) {
-    return mcp;
-  }
-  if (Status ctl = bind_one((socket_dir / paths::kCtlSocket).string(), &out.ctl); !ctl.ok()) {
-    return ctl;
-  }
+  Result<UniqueFd> mcp = bind_one((socket_dir / paths::kMcpSocket).string());
+  if (!mcp) return mcp.status();
+  out.mcp = std::move(mcp).value();
+  Result<UniqueFd> ctl = bind_one((socket_dir / paths::kCtlSocket).string());
+  if (!ctl) return ctl.status();
+  out.ctl = std::move(ctl).value();
   out.lock = std::move(lock);
   return out;
 }
