@@ -73,29 +73,35 @@ std::filesystem::path resolve(std::string_view flag_value, const char* env_name,
   return chosen.lexically_normal();
 }
 
-std::string check_private_dir(const std::filesystem::path& dir, const DirUse& use) {
+Status check_private_dir(const std::filesystem::path& dir, const DirUse& use) {
   struct stat st {};
   if (::lstat(dir.c_str(), &st) != 0) {
-    return dir.string() + ": " + std::strerror(errno);
+    return Status::error(dir_errors::kUnreadable, dir.string() + ": " + std::strerror(errno));
   }
   if (S_ISLNK(st.st_mode)) {
-    return dir.string() + " is a symbolic link; it must be a real directory — remove it and retry";
+    return Status::error(
+        dir_errors::kSymlink,
+        dir.string() + " is a symbolic link; it must be a real directory — remove it and retry");
   }
   if (!S_ISDIR(st.st_mode)) {
-    return dir.string() + " is not a directory — remove it and retry";
+    return Status::error(dir_errors::kNotDirectory,
+                         dir.string() + " is not a directory — remove it and retry");
   }
   if (st.st_uid != ::geteuid()) {
-    return dir.string() + " is owned by uid " + std::to_string(st.st_uid) + ", not by you (uid " +
-           std::to_string(::geteuid()) + ") — use a directory of your own (" + use.flag + ")";
+    return Status::error(dir_errors::kNotOwned,
+                         dir.string() + " is owned by uid " + std::to_string(st.st_uid) +
+                             ", not by you (uid " + std::to_string(::geteuid()) +
+                             ") — use a directory of your own (" + use.flag + ")");
   }
   if ((st.st_mode & 077) != 0) {
-    return dir.string() + " has mode " + octal(st.st_mode) +
-           "; " + use.exposure + " — run: chmod 700 " + dir.string();
+    return Status::error(dir_errors::kOpenMode, dir.string() + " has mode " + octal(st.st_mode) +
+                                                    "; " + use.exposure + " — run: chmod 700 " +
+                                                    dir.string());
   }
   return {};
 }
 
-std::string ensure_private_dir(const std::filesystem::path& dir, const DirUse& use) {
+Status ensure_private_dir(const std::filesystem::path& dir, const DirUse& use) {
   std::error_code ec;
   if (dir.has_parent_path()) std::filesystem::create_directories(dir.parent_path(), ec);
   const mode_t old = ::umask(077);
@@ -103,7 +109,8 @@ std::string ensure_private_dir(const std::filesystem::path& dir, const DirUse& u
   const int err = errno;
   ::umask(old);
   if (rc != 0 && err != EEXIST) {
-    return "cannot create " + dir.string() + ": " + std::strerror(err);
+    return Status::error(dir_errors::kCannotCreate,
+                         "cannot create " + dir.string() + ": " + std::strerror(err));
   }
   return check_private_dir(dir, use);
 }

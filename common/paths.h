@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/status.h"
+
 // Where the programs find their sockets, state and configuration. Every path can be set by a
 // flag or an environment variable so that tests run in temp dirs and never touch a real home.
 namespace cb::paths {
@@ -43,11 +45,21 @@ inline constexpr DirUse kStateDirUse{"--state-dir",
 
 // Creates `dir` (and missing parents) with mode 0700 when absent, then checks that it is a real
 // directory (not a symlink) owned by this user and not accessible to group or others.
-// Returns an empty string when it is fine, otherwise one line saying what is wrong and what
-// to run. A directory someone else created first (say /tmp/claude-bridge-UID, when
-// XDG_RUNTIME_DIR is unset) is never used: it is refused as not owned by this user.
-std::string ensure_private_dir(const std::filesystem::path& dir, const DirUse& use = kSocketDirUse);
+// Fails with one line saying what is wrong and what to run, under one of the codes below. A
+// directory someone else created first (say /tmp/claude-bridge-UID, when XDG_RUNTIME_DIR is
+// unset) is never used: it is refused as not owned by this user.
+Status ensure_private_dir(const std::filesystem::path& dir, const DirUse& use = kSocketDirUse);
 // The same checks without creating anything.
-std::string check_private_dir(const std::filesystem::path& dir, const DirUse& use = kSocketDirUse);
+Status check_private_dir(const std::filesystem::path& dir, const DirUse& use = kSocketDirUse);
+
+// The codes of their failures.
+namespace dir_errors {
+inline constexpr const char* kCannotCreate = "cannot_create";  // mkdir failed
+inline constexpr const char* kUnreadable = "unreadable";       // lstat failed (missing, EACCES…)
+inline constexpr const char* kSymlink = "symlink";
+inline constexpr const char* kNotDirectory = "not_directory";
+inline constexpr const char* kNotOwned = "not_owned";  // owned by another uid
+inline constexpr const char* kOpenMode = "open_mode";  // group or others have access
+}  // namespace dir_errors
 
 }  // namespace cb::paths

@@ -107,8 +107,8 @@ std::string octal(mode_t mode) {
 }
 
 Check check_socket_dir(const fs::path& dir) {
-  const std::string err = paths::check_private_dir(dir);
-  if (!err.empty()) return {"socket directory", State::kFail, err};
+  const Status err = paths::check_private_dir(dir);
+  if (!err.ok()) return {"socket directory", State::kFail, err.message()};
   return {"socket directory", State::kOk, dir.string() + " (0700, owned by you)"};
 }
 

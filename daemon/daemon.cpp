@@ -71,21 +71,26 @@ Status Daemon::start(RuntimeConfig config) {
   config_ = std::move(config);
   configure_logging(options_.log_level.empty() ? config_.log_level : options_.log_level);
   harden_process();
-  if (auto err = paths::ensure_private_dir(options_.state_dir, paths::kStateDirUse); !err.empty()) {
-    return Status::invalid("state dir: " + err);
+  if (Status dir = paths::ensure_private_dir(options_.state_dir, paths::kStateDirUse); !dir.ok()) {
+    return Status::invalid("state dir: " + dir.message());
   }
-  std::string key;
+  Result<std::string> key = crypto::load_or_create_key(options_.state_dir / "server.key");
+  if (!key) return Status::invalid(key.status().message());
+  // Database::open still throws for a database another daemon holds (docs/architecture.md).
   try {
-    key = crypto::load_or_create_key(options_.state_dir / "server.key");
     db_ = store::Database::open(options_.state_dir / "bridge.db", config_.synchronous);
   } catch (const std::exception& e) {
+    crypto::wipe(key.value());
     return Status::invalid(e.what());
   }
-  if (auto err = net::acquire(options_.socket_dir, &fds_); !err.empty()) {
-    return Status::invalid(err);
+  Result<net::ListenFds> fds = net::acquire(options_.socket_dir);
+  if (!fds) {
+    crypto::wipe(key.value());
+    return Status::invalid(fds.status().message());
   }
+  fds_ = std::move(fds).value();
   open_database();
-  build_services(std::move(key));
+  build_services(std::move(key).value());
   listen();
   return {};
 }
@@ -129,7 +134,7 @@ bridge::ExecSettings Daemon::exec_settings(const RuntimeConfig& config) const {
   }
   s.home = home_dir();
   if (s.enabled) {
-    s.unavailable = exec::sandbox_unavailable_reason();
+    s.unavailable = exec::sandbox_available().message();  // "" when it is available
     if (s.unavailable.empty()) {
       spdlog::info("command execution is on: ceiling {}, {} workspace root(s), network {}",
                    config.exec_max_mode, s.workspaces.size(), s.allow_network ? "allowed" : "off");

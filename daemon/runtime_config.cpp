@@ -16,8 +16,8 @@ Result<RuntimeConfig> validate(const Config& c) {
   s.enabled = c.exec.enabled;
   s.max_mode = exec::parse_mode(c.exec.max_mode).value_or(exec::Mode::kSafe);
   for (const auto& root : c.exec.workspaces) {
-    if (auto err = exec::check_allowed_root(root); !err.empty()) {
-      return Status::error("config", where + ": [yolo] workspaces: " + err);
+    if (const Status bad = exec::check_allowed_root(root); !bad.ok()) {
+      return Status::error("config", where + ": [yolo] workspaces: " + bad.message());
     }
     s.workspaces.emplace_back(root);
   }

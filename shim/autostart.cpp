@@ -40,12 +40,12 @@ std::string find_daemon(const std::string& self_exe) {
   return {};
 }
 
-std::string spawn_detached(const std::vector<std::string>& daemon_argv, const std::string& log_path) {
+Status spawn_detached(const std::vector<std::string>& daemon_argv, const std::string& log_path) {
   std::vector<char*> argv;
   for (const auto& a : daemon_argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   const pid_t child = ::fork();
-  if (child < 0) return std::string("fork: ") + std::strerror(errno);
+  if (child < 0) return Status::error(kForkFailed, std::string("fork: ") + std::strerror(errno));
   if (child == 0) {
     ::setsid();
     const pid_t grandchild = ::fork();
@@ -63,7 +63,9 @@ std::string spawn_detached(const std::vector<std::string>& daemon_argv, const st
   int status = 0;
   while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return "could not start the daemon process";
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return Status::error(kNotStarted, "could not start the daemon process");
+  }
   return {};
 }
 

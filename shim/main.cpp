@@ -67,8 +67,8 @@ cb::UniqueFd connect_or_start(const std::string& dir, const std::string& socket,
     }
     return fd;
   }
-  if (auto problem = cb::paths::ensure_private_dir(dir); !problem.empty()) {
-    say(problem);
+  if (const cb::Status problem = cb::paths::ensure_private_dir(dir); !problem.ok()) {
+    say(problem.message());
     return {};
   }
   cb::UniqueFd lock(::open((dir + "/start.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
@@ -83,8 +83,9 @@ cb::UniqueFd connect_or_start(const std::string& dir, const std::string& socket,
   }
   std::vector<std::string> argv{daemon, "--socket-dir", dir};
   argv.insert(argv.end(), daemon_args.begin(), daemon_args.end());
-  if (auto e = cb::shim::spawn_detached(argv, dir + "/daemon.log"); !e.empty()) {
-    say(e);
+  if (const cb::Status started = cb::shim::spawn_detached(argv, dir + "/daemon.log");
+      !started.ok()) {
+    say(started.message());
     return {};
   }
   for (int i = 0; i < 250; ++i) {  // up to 5 s

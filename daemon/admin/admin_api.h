@@ -89,6 +89,9 @@ class AdminSession : public FrameHandler, public std::enable_shared_from_this<Ad
   void closed() override;
 
  private:
+  // `watch`: subscribes this connection to the event stream (of one conversation, if named).
+  Result<Json> start_watch(const Json& params);
+
   AdminApi& api_;
   std::shared_ptr<Outbox> out_;
   Peer peer_;
@@ -99,8 +102,12 @@ class AdminSession : public FrameHandler, public std::enable_shared_from_this<Ad
 // Registers list, show, tokens, audit, audit_verify, cleanup, stats, redact, ping, version.
 void register_core_methods(AdminApi& api);
 
-// Helpers for methods reading params; a missing or malformed one is invalid_params.
+// Helpers for methods reading params; a missing or malformed one is invalid_params, whose
+// message names the parameter and the type it needs. An optional one absent or null is
+// `fallback`. AdminSession refuses params that are not an object before any method sees them.
 Result<std::string> required_string(const Json& params, const char* key);
+Result<std::string> optional_string(const Json& params, const char* key);  // fallback ""
+Result<bool> optional_bool(const Json& params, const char* key, bool fallback);
 Result<std::int64_t> optional_int(const Json& params, const char* key, std::int64_t fallback,
                                   std::int64_t min, std::int64_t max);
 

@@ -34,6 +34,18 @@ Result<std::string> required_string(const Json& params, const char* key) {
   return params[key].get<std::string>();
 }
 
+Result<std::string> optional_string(const Json& params, const char* key) {
+  if (!params.is_object() || !params.contains(key) || params[key].is_null()) return std::string();
+  if (!params[key].is_string()) return invalid_params(std::string(key) + " must be a string");
+  return params[key].get<std::string>();
+}
+
+Result<bool> optional_bool(const Json& params, const char* key, bool fallback) {
+  if (!params.is_object() || !params.contains(key) || params[key].is_null()) return fallback;
+  if (!params[key].is_boolean()) return invalid_params(std::string(key) + " must be true or false");
+  return params[key].get<bool>();
+}
+
 Result<std::int64_t> optional_int(const Json& params, const char* key, std::int64_t fallback,
                                   std::int64_t min, std::int64_t max) {
   if (!params.is_object() || !params.contains(key) || params[key].is_null()) return fallback;
@@ -83,35 +95,26 @@ void AdminSession::handle_frame(std::string_view frame) {
   }
   auto& msg = std::get<mcp::Message>(classified);
   if (msg.kind != mcp::Message::Kind::kRequest) return;
-  const Json params = msg.params.is_null() ? Json::object() : msg.params;
   auto fail = [&](int code, const std::string& message) {
     out_->send(mcp::error_frame(mcp::RpcError{code, message, msg.id, nullptr}));
   };
-  if (msg.method == ctl_protocol::kWatch) {
-    const std::string conv = params.value("conversation_id", "");
-    if (watch_id_) api_.bridge().events().unsubscribe(watch_id_);
-    std::weak_ptr<AdminSession> weak = shared_from_this();
-    watch_id_ = api_.bridge().events().subscribe([weak, conv](const Json& event) {
-      auto self = weak.lock();
-      if (!self || self->closed_) return;
-      if (!conv.empty() && event.value("conversation_id", "") != conv) return;
-      self->out_->send(mcp::notification_frame(ctl_protocol::kEvent, event));
-    });
-    api_.bridge().ops().audit_admin("admin_watch", conv, "ok",
-                                    Json{{"uid", peer_.uid}, {"pid", peer_.pid}});
-    out_->send(
-        mcp::response_frame(msg.id, Json{{"watching", conv.empty() ? Json(nullptr) : Json(conv)}}));
-    return;
-  }
-  const AdminApi::Method* method = api_.find(msg.method);
-  if (!method) {
+  const bool watch = msg.method == ctl_protocol::kWatch;
+  const AdminApi::Method* method = watch ? nullptr : api_.find(msg.method);
+  if (!watch && !method) {
     fail(mcp::rpc_error::kMethodNotFound, "unknown admin method " + msg.method);
     return;
   }
+  // Every admin method takes named parameters; JSON-RPC's by-position array is refused here,
+  // so that no method reads an array as if it were an object.
+  if (!msg.params.is_null() && !msg.params.is_object()) {
+    fail(mcp::rpc_error::kInvalidParams, "params must be an object of named parameters");
+    return;
+  }
+  const Json params = msg.params.is_null() ? Json::object() : msg.params;
   // The one edge where an admin method's exceptions stop: bugs and storage faults
   // (docs/architecture.md, "Errors"). Expected failures come back as a Status.
   try {
-    Result<Json> result = (*method)(AdminCall{params, peer_});
+    Result<Json> result = watch ? start_watch(params) : (*method)(AdminCall{params, peer_});
     if (!result) {
       fail(ctl_error_code(result.status()), result.status().message());
       return;
@@ -123,6 +126,23 @@ void AdminSession::handle_frame(std::string_view frame) {
     spdlog::error("admin {} (pid {}) failed: {}", msg.method, peer_.pid, e.what());
     fail(mcp::rpc_error::kInternal, "internal error in " + msg.method + "; see the daemon log");
   }
+}
+
+Result<Json> AdminSession::start_watch(const Json& params) {
+  Result<std::string> named = optional_string(params, "conversation_id");
+  if (!named) return named.status();
+  const std::string conv = std::move(named).value();
+  if (watch_id_) api_.bridge().events().unsubscribe(watch_id_);
+  std::weak_ptr<AdminSession> weak = shared_from_this();
+  watch_id_ = api_.bridge().events().subscribe([weak, conv](const Json& event) {
+    auto self = weak.lock();
+    if (!self || self->closed_) return;
+    if (!conv.empty() && event.value("conversation_id", "") != conv) return;
+    self->out_->send(mcp::notification_frame(ctl_protocol::kEvent, event));
+  });
+  api_.bridge().ops().audit_admin("admin_watch", conv, "ok",
+                                  Json{{"uid", peer_.uid}, {"pid", peer_.pid}});
+  return Json{{"watching", conv.empty() ? Json(nullptr) : Json(conv)}};
 }
 
 }  // namespace cb::admin

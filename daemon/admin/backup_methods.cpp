@@ -40,7 +40,9 @@ void register_backup_methods(AdminApi& api) {
     const Result<std::filesystem::path> where = absolute_path(call);
     if (!where) return where.status();
     const std::filesystem::path& path = *where;
-    const bool overwrite = call.params.value("overwrite", false);
+    const Result<bool> overwrite_param = optional_bool(call.params, "overwrite", false);
+    if (!overwrite_param) return overwrite_param.status();
+    const bool overwrite = *overwrite_param;
     const Result<store::Database*> live = database(api, "backup");
     if (!live) return live.status();
     store::Database& db = **live;
@@ -74,7 +76,9 @@ void register_backup_methods(AdminApi& api) {
     const Result<std::filesystem::path> where = absolute_path(call);
     if (!where) return where.status();
     const std::filesystem::path& path = *where;
-    const bool check_only = call.params.value("check_only", false);
+    const Result<bool> check_only_param = optional_bool(call.params, "check_only", false);
+    if (!check_only_param) return check_only_param.status();
+    const bool check_only = *check_only_param;
     const Result<store::Database*> live = database(api, "restore");
     if (!live) return live.status();
     store::Database& db = **live;

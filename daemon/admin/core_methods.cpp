@@ -44,11 +44,12 @@ void register_core_methods(AdminApi& api) {
         *id, "uid " + std::to_string(call.peer.uid) + " pid " + std::to_string(call.peer.pid)));
   });
   api.add(ctl_protocol::kAudit, [&b](const AdminCall& call) -> Result<Json> {
-    const std::string conv = call.params.value("conversation_id", "");
+    const Result<std::string> conv = optional_string(call.params, "conversation_id");
+    if (!conv) return conv.status();
     const Result<std::int64_t> limit = optional_int(call.params, "limit", 50, 1, 100000);
     if (!limit) return limit.status();
-    Json out = render(b.audit_entries(conv, *limit));
-    b.audit_admin("admin_audit", conv, "ok", call.who());
+    Json out = render(b.audit_entries(*conv, *limit));
+    b.audit_admin("admin_audit", *conv, "ok", call.who());
     return out;
   });
   api.add(ctl_protocol::kAuditVerify, [&b](const AdminCall& call) -> Result<Json> {

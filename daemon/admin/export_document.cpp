@@ -220,7 +220,8 @@ Result<store::MessageRow> read_message(const Json& m, const std::string& where,
 Result<store::ConversationDump> from_document(const Json& doc, const DocumentReader& r,
                                               const Cleaner& clean) {
   if (!doc.is_object()) return r.fail("not an export document (expected a JSON object)");
-  if (doc.value("format", "") != kFormat) {
+  // Compared as JSON: a "format" that is not a string is refused like a wrong one.
+  if (!doc.contains("format") || doc["format"] != kFormat) {
     return r.fail(std::string("not an export document (\"format\" must be \"") + kFormat + "\")");
   }
   if (!doc.contains("format_version") || doc["format_version"] != kFormatVersion) {

@@ -87,7 +87,7 @@ void wipe(std::string& s) {
   s.clear();
 }
 
-std::string load_or_create_key(const std::filesystem::path& path) {
+Result<std::string> load_or_create_key(const std::filesystem::path& path) {
   constexpr std::size_t kKeySize = 32;
   const std::string p = path.string();
   UniqueFd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
@@ -95,31 +95,43 @@ std::string load_or_create_key(const std::filesystem::path& path) {
     std::string key = random_bytes(kKeySize);
     UniqueFd out(::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!out) {
-      throw std::runtime_error("cannot create server key " + p + ": " + std::strerror(errno));
+      wipe(key);
+      return Status::error(key_errors::kCannotCreate,
+                           "cannot create server key " + p + ": " + std::strerror(errno));
     }
     if (::write(out.get(), key.data(), key.size()) != static_cast<ssize_t>(key.size()) ||
         ::fsync(out.get()) != 0) {
-      throw std::runtime_error("cannot write server key " + p + ": " + std::strerror(errno));
+      const int err = errno;
+      wipe(key);
+      return Status::error(key_errors::kCannotCreate,
+                           "cannot write server key " + p + ": " + std::strerror(err));
     }
     return key;
   }
-  if (!fd) throw std::runtime_error("cannot open server key " + p + ": " + std::strerror(errno));
+  if (!fd) {
+    return Status::error(key_errors::kCannotOpen,
+                         "cannot open server key " + p + ": " + std::strerror(errno));
+  }
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    throw std::runtime_error("server key " + p + " is not a regular file — move it away");
+    return Status::error(key_errors::kNotRegular,
+                         "server key " + p + " is not a regular file — move it away");
   }
   if (st.st_uid != ::geteuid()) {
-    throw std::runtime_error("server key " + p + " is owned by uid " + std::to_string(st.st_uid) +
-                             ", not by you — fix its owner");
+    return Status::error(key_errors::kNotOwned, "server key " + p + " is owned by uid " +
+                                                    std::to_string(st.st_uid) +
+                                                    ", not by you — fix its owner");
   }
   if ((st.st_mode & 077) != 0) {
-    throw std::runtime_error("server key " + p + " is readable by others — run: chmod 600 " + p);
+    return Status::error(key_errors::kOpenMode,
+                         "server key " + p + " is readable by others — run: chmod 600 " + p);
   }
   std::string key(kKeySize + 1, '\0');
   const ssize_t n = ::read(fd.get(), key.data(), key.size());
   if (n != static_cast<ssize_t>(kKeySize)) {
     wipe(key);
-    throw std::runtime_error("server key " + p +
+    return Status::error(key_errors::kDamaged,
+                         "server key " + p +
                              " is damaged (not 32 bytes) — restore it from backup; without it "
                              "existing tokens cannot be verified");
   }

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/status.h"
+
 // The few cryptographic primitives the bridge uses, all from OpenSSL libcrypto.
 namespace cb::crypto {
 
@@ -43,7 +45,17 @@ void wipe(std::string& s);
 
 // A 32-byte key file readable by its owner only. Created on first use (0600, O_EXCL, fsync);
 // an existing file must be a regular file of 32 bytes, owned by us, mode 0600 or stricter.
-// Throws std::runtime_error with one line naming the file and the fix.
-std::string load_or_create_key(const std::filesystem::path& path);
+// Fails with one line naming the file and the fix, under one of the codes below. Throws only
+// when the system random generator fails (random_bytes).
+Result<std::string> load_or_create_key(const std::filesystem::path& path);
+
+namespace key_errors {
+inline constexpr const char* kCannotCreate = "key_cannot_create";  // open(O_EXCL), write or fsync
+inline constexpr const char* kCannotOpen = "key_cannot_open";
+inline constexpr const char* kNotRegular = "key_not_regular";  // a directory, a fifo…
+inline constexpr const char* kNotOwned = "key_not_owned";      // owned by another uid
+inline constexpr const char* kOpenMode = "key_open_mode";      // group or others may read
+inline constexpr const char* kDamaged = "key_damaged";         // not exactly 32 bytes
+}  // namespace key_errors
 
 }  // namespace cb::crypto

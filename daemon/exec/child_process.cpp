@@ -36,8 +36,9 @@ class SpawnSetup {
   bool ok_ = false;
 };
 
-std::string errno_line(const char* what, int err) {
-  return std::string("cannot start the sandbox: ") + what + ": " + std::strerror(err);
+Status errno_line(const char* what, int err) {
+  return Status::error(
+      kSpawnFailed, std::string("cannot start the sandbox: ") + what + ": " + std::strerror(err));
 }
 
 // A pipe whose write end has been moved to fd >= 10, so that dup2 onto 1..3 in the child
@@ -61,10 +62,11 @@ int pidfd_send_signal(int pidfd, int sig) {
   return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
 }
 
-std::string spawn_child(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                        int pass_fd, ChildProcess* child) {
+Result<ChildProcess> spawn_child(const std::vector<std::string>& argv,
+                                 const std::vector<std::string>& env, int pass_fd) {
   if (argv.empty() || argv[0].empty() || argv[0][0] != '/') {
-    return "cannot start the sandbox: the program path must be absolute";
+    return Status::error(kSpawnFailed,
+                         "cannot start the sandbox: the program path must be absolute");
   }
   UniqueFd out_read, out_write, err_read, err_write, info_read, info_write;
   if (!make_pipe(&out_read, &out_write) || !make_pipe(&err_read, &err_write) ||
@@ -122,16 +124,20 @@ std::string spawn_child(const std::vector<std::string>& argv, const std::vector<
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    return err == ENOSYS ? "cannot start the sandbox: pidfd_open is not supported (Linux 5.3 or "
-                           "newer is required)"
-                         : errno_line("pidfd_open", err);
+    if (err == ENOSYS) {
+      return Status::error(kNoPidfd,
+                           "cannot start the sandbox: pidfd_open is not supported (Linux 5.3 or "
+                           "newer is required)");
+    }
+    return errno_line("pidfd_open", err);
   }
-  child->pid = pid;
-  child->pidfd = std::move(pidfd);
-  child->out = std::move(out_read);
-  child->err = std::move(err_read);
-  child->info = std::move(info_read);
-  return {};
+  ChildProcess child;
+  child.pid = pid;
+  child.pidfd = std::move(pidfd);
+  child.out = std::move(out_read);
+  child.err = std::move(err_read);
+  child.info = std::move(info_read);
+  return child;
 }
 
 }  // namespace cb::exec

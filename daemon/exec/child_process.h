@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/fd.h"
+#include "common/status.h"
 
 namespace cb::exec {
 
@@ -25,10 +26,12 @@ struct ChildProcess {
 // Starts `argv` (argv[0] an absolute path; no PATH search) with exactly `env` as environment,
 // via posix_spawn: a new process group led by the child, signal mask empty and every signal at
 // its default disposition, every descriptor other than 0..4 closed. `pass_fd` (-1 for none)
-// is given to the child as fd 4; the caller keeps its own copy. Returns "" and fills *child,
-// or one line naming what failed (nothing is left running then).
-std::string spawn_child(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                        int pass_fd, ChildProcess* child);
+// is given to the child as fd 4; the caller keeps its own copy. Fails with one line naming
+// what failed (nothing is left running then): kNoPidfd before Linux 5.3, else kSpawnFailed.
+inline constexpr const char* kSpawnFailed = "spawn_failed";
+inline constexpr const char* kNoPidfd = "pidfd_unsupported";
+Result<ChildProcess> spawn_child(const std::vector<std::string>& argv,
+                                 const std::vector<std::string>& env, int pass_fd);
 
 // pidfd_open(2) and pidfd_send_signal(2); -1 with errno on failure (ENOSYS before Linux 5.3).
 int pidfd_open(pid_t pid);

@@ -275,15 +275,34 @@ asio::awaitable<void> supervise(std::shared_ptr<RunState> state) {
   });
 }
 
-std::string validate(const SandboxSpec& spec, const fs::path& bwrap) {
-  if (bwrap.empty()) return "bubblewrap (bwrap) is not installed: apt-get install bubblewrap";
-  if (spec.argv.empty() || spec.argv[0].empty()) return "nothing to run: the argv is empty";
-  for (const std::string& arg : spec.argv) {
-    if (arg.find('\0') != std::string::npos) return "an argument contains a NUL byte";
+// The codes of run_sandboxed's own refusals, before anything is started. They reach callers as
+// SandboxResult::error's line only.
+constexpr const char* kNoBwrap = "bwrap_missing";
+constexpr const char* kBadSpec = "bad_spec";
+constexpr const char* kWorkspaceUnusable = "workspace_unusable";
+
+// bwrap's whole environment. Built here, outside the coroutine: GCC 12 miscompiles
+// brace-initialised temporaries inside coroutine bodies.
+std::vector<std::string> bwrap_env() { return {"PATH=/usr/bin:/bin"}; }
+
+Status bad_spec(std::string message) { return Status::error(kBadSpec, std::move(message)); }
+
+Status validate(const SandboxSpec& spec, const fs::path& bwrap) {
+  if (bwrap.empty()) {
+    return Status::error(kNoBwrap,
+                         "bubblewrap (bwrap) is not installed: apt-get install bubblewrap");
   }
-  if (spec.timeout <= std::chrono::milliseconds::zero()) return "the timeout must be positive";
+  if (spec.argv.empty() || spec.argv[0].empty()) {
+    return bad_spec("nothing to run: the argv is empty");
+  }
+  for (const std::string& arg : spec.argv) {
+    if (arg.find('\0') != std::string::npos) return bad_spec("an argument contains a NUL byte");
+  }
+  if (spec.timeout <= std::chrono::milliseconds::zero()) {
+    return bad_spec("the timeout must be positive");
+  }
   if (spec.workspace.empty() || !spec.workspace.is_absolute()) {
-    return "the workspace must be an absolute path";
+    return bad_spec("the workspace must be an absolute path");
   }
   return {};
 }
@@ -291,22 +310,25 @@ std::string validate(const SandboxSpec& spec, const fs::path& bwrap) {
 // Opens the workspace directory and checks that it is exactly spec.workspace (no symlink on
 // the way, nothing renamed since resolve_workspace): from then on the sandbox mounts this
 // directory, whatever happens to the path.
-std::string open_workspace(const fs::path& workspace, UniqueFd* fd) {
-  fd->reset(::open(workspace.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!*fd) {
-    return "the workspace '" + workspace.string() +
-           "' cannot be opened as a directory: " + std::strerror(errno);
+Result<UniqueFd> open_workspace(const fs::path& workspace) {
+  UniqueFd fd(::open(workspace.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) {
+    return Status::error(kWorkspaceUnusable,
+                         "the workspace '" + workspace.string() +
+                             "' cannot be opened as a directory: " + std::strerror(errno));
   }
   std::array<char, PATH_MAX> opened{};
-  const std::string link = "/proc/self/fd/" + std::to_string(fd->get());
+  const std::string link = "/proc/self/fd/" + std::to_string(fd.get());
   const ssize_t n = ::readlink(link.c_str(), opened.data(), opened.size() - 1);
   if (n <= 0 ||
       workspace.native() != std::string_view(opened.data(), static_cast<std::size_t>(n))) {
-    return "the workspace '" + workspace.string() +
-           "' is not canonical (it contains a symlink, or changed since it was checked); "
-           "resolve it again with resolve_workspace";
+    return Status::error(
+        kWorkspaceUnusable,
+        "the workspace '" + workspace.string() +
+            "' is not canonical (it contains a symlink, or changed since it was checked); "
+            "resolve it again with resolve_workspace");
   }
-  return {};
+  return fd;
 }
 
 }  // namespace
@@ -314,25 +336,24 @@ std::string open_workspace(const fs::path& workspace, UniqueFd* fd) {
 asio::awaitable<SandboxResult> run_sandboxed(SandboxSpec spec) {
   SandboxResult result;
   const fs::path bwrap = spec.bwrap.empty() ? find_bwrap() : spec.bwrap;
-  if (auto e = validate(spec, bwrap); !e.empty()) {
-    result.error = std::move(e);
+  if (const Status invalid = validate(spec, bwrap); !invalid.ok()) {
+    result.error = invalid.message();
     co_return result;
   }
-  UniqueFd workspace_fd;
-  if (auto e = open_workspace(spec.workspace, &workspace_fd); !e.empty()) {
-    result.error = std::move(e);
+  Result<UniqueFd> workspace_fd = open_workspace(spec.workspace);
+  if (!workspace_fd) {
+    result.error = workspace_fd.status().message();
     co_return result;
   }
-  ChildProcess child;
   const Clock::time_point start = Clock::now();
-  if (auto e = spawn_child(build_bwrap_argv(spec, bwrap), {"PATH=/usr/bin:/bin"},
-                           workspace_fd.get(), &child);
-      !e.empty()) {
-    result.error = std::move(e);
+  Result<ChildProcess> child =
+      spawn_child(build_bwrap_argv(spec, bwrap), bwrap_env(), workspace_fd->get());
+  if (!child) {
+    result.error = child.status().message();
     co_return result;
   }
   const asio::any_io_executor ex = co_await asio::this_coro::executor;
-  auto state = std::make_shared<RunState>(ex, std::move(child), spec.output_cap);
+  auto state = std::make_shared<RunState>(ex, std::move(child).value(), spec.output_cap);
 
   state->deadline.expires_after(spec.timeout);
   state->deadline.async_wait([state](std::error_code ec) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/status.h"
 #include "daemon/exec/policy.h"
 
 // Runs one argv inside a bubblewrap sandbox, asynchronously on the caller's (single-threaded)
@@ -81,11 +82,18 @@ std::filesystem::path find_bwrap();
 std::vector<std::string> build_bwrap_argv(const SandboxSpec& spec,
                                           const std::filesystem::path& bwrap);
 
-// "" if bubblewrap is installed and can create this module's sandbox here (it runs a probe
+// OK if bubblewrap is installed and can create this module's sandbox here (it runs a probe
 // sandbox, synchronously, for a few milliseconds); otherwise one line saying what is missing,
-// e.g. "bubblewrap (bwrap) is not installed: apt-get install bubblewrap". When it is not "",
-// execute_command must refuse to run anything. `bwrap` empty means find_bwrap().
-std::string sandbox_unavailable_reason(const std::filesystem::path& bwrap = {});
+// e.g. "bubblewrap (bwrap) is not installed: apt-get install bubblewrap", under one of the
+// codes below. When it fails, execute_command must refuse to run anything. `bwrap` empty means
+// find_bwrap().
+Status sandbox_available(const std::filesystem::path& bwrap = {});
+
+namespace sandbox_errors {
+inline constexpr const char* kNoBwrap = "bwrap_missing";
+inline constexpr const char* kNoUserNamespaces = "userns_disabled";  // a sysctl turns them off
+inline constexpr const char* kProbeFailed = "probe_failed";          // bwrap could not run `true`
+}  // namespace sandbox_errors
 
 // Runs spec.argv in the sandbox and completes when every process of the sandbox is gone. On
 // timeout the whole sandbox is killed (SIGKILL to bwrap's process group and to the sandbox's

@@ -29,18 +29,22 @@ std::string first_line(const std::string& text) {
 
 }  // namespace
 
-std::string sandbox_unavailable_reason(const fs::path& bwrap_in) {
+Status sandbox_available(const fs::path& bwrap_in) {
   const fs::path bwrap = bwrap_in.empty() ? find_bwrap() : bwrap_in;
   if (bwrap.empty() || ::access(bwrap.c_str(), X_OK) != 0) {
-    return "bubblewrap (bwrap) is not installed: apt-get install bubblewrap";
+    return Status::error(sandbox_errors::kNoBwrap,
+                         "bubblewrap (bwrap) is not installed: apt-get install bubblewrap");
   }
   if (read_sysctl("/proc/sys/user/max_user_namespaces") == "0") {
-    return "user namespaces are disabled (sysctl user.max_user_namespaces = 0); the sandbox "
-           "needs them: set it to a positive number";
+    return Status::error(sandbox_errors::kNoUserNamespaces,
+                         "user namespaces are disabled (sysctl user.max_user_namespaces = 0); the "
+                         "sandbox needs them: set it to a positive number");
   }
   if (::geteuid() != 0 && read_sysctl("/proc/sys/kernel/unprivileged_userns_clone") == "0") {
-    return "unprivileged user namespaces are disabled (sysctl "
-           "kernel.unprivileged_userns_clone = 0); the sandbox needs them: set it to 1";
+    return Status::error(sandbox_errors::kNoUserNamespaces,
+                         "unprivileged user namespaces are disabled (sysctl "
+                         "kernel.unprivileged_userns_clone = 0); the sandbox needs them: set it "
+                         "to 1");
   }
   SandboxSpec probe;
   probe.argv = {"true"};
@@ -50,8 +54,11 @@ std::string sandbox_unavailable_reason(const fs::path& bwrap_in) {
   probe.hidden_paths = {};
   probe.bwrap = bwrap;
   const SandboxResult r = run_sandboxed_blocking(std::move(probe));
-  if (!r.error.empty()) return r.error;
-  if (r.timed_out) return "bubblewrap did not start a sandbox within 20 seconds";
+  if (!r.error.empty()) return Status::error(sandbox_errors::kProbeFailed, r.error);
+  if (r.timed_out) {
+    return Status::error(sandbox_errors::kProbeFailed,
+                         "bubblewrap did not start a sandbox within 20 seconds");
+  }
   if (r.exit_code == 0) return {};
   std::string why = first_line(r.stderr_data);
   if (why.empty()) why = "exit status " + std::to_string(r.exit_code);
@@ -65,7 +72,8 @@ std::string sandbox_unavailable_reason(const fs::path& bwrap_in) {
         " (user namespaces may be blocked, e.g. by RestrictNamespaces= in the service unit; "
         "see systemd/claude-bridge-yolo.conf)";
   }
-  return "bubblewrap cannot create a sandbox here: " + why + hint;
+  return Status::error(sandbox_errors::kProbeFailed,
+                       "bubblewrap cannot create a sandbox here: " + why + hint);
 }
 
 }  // namespace cb::exec

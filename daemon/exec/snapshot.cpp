@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <ctime>
 #include <exception>
+#include <optional>
 #include <vector>
 
 #include "daemon/exec/sandbox.h"
@@ -21,6 +22,7 @@ namespace {
 constexpr std::chrono::seconds kGitTimeout{30};
 
 struct GitOutput {
+  bool answered = false;  // git ran and finished in time (whatever its exit code)
   bool ok = false;
   std::string out;  // stdout without the trailing newline
   std::string problem;
@@ -45,6 +47,7 @@ GitOutput git_output(const std::vector<std::string>& args, const SandboxResult& 
     result.problem = r.error;
     return result;
   }
+  result.answered = !r.timed_out;
   if (r.timed_out || r.exit_code != 0) {
     std::string err = r.stderr_data.substr(0, r.stderr_data.find('\n'));
     result.problem = "git " + args[0] + (r.timed_out ? " timed out" : " failed") +
@@ -98,34 +101,43 @@ std::string timestamp(std::chrono::system_clock::time_point now) {
   return std::string(text) + millis;
 }
 
-SnapshotResult failed(std::string why) {
-  SnapshotResult r;
-  r.why = std::move(why);
-  return r;
+Result<std::string> failed(const char* code, std::string why) {
+  return Status::error(code, std::move(why));
 }
 
-SnapshotResult recorded(std::string ref) {
-  SnapshotResult r;
-  r.ref = std::move(ref);
-  return r;
+Result<std::string> recorded(std::string ref) { return ref; }
+
+SnapshotResult as_snapshot_result(const Result<std::string>& r) {
+  SnapshotResult out;
+  if (r.ok()) {
+    out.ref = r.value();
+  } else {
+    out.why = r.status().message();
+  }
+  return out;
 }
 
-}  // namespace
-
-asio::awaitable<SnapshotResult> git_snapshot_async(std::filesystem::path workspace,
+asio::awaitable<Result<std::string>> take_snapshot(std::filesystem::path workspace,
                                                    std::vector<std::filesystem::path> hidden,
                                                    std::chrono::system_clock::time_point now) {
   const GitOutput inside = co_await run_git(workspace, hidden, args_inside());
   if (!inside.ok || inside.out != "true") {
-    co_return failed(inside.problem.empty() ? "not a git work tree" : inside.problem);
+    co_return failed(
+        inside.answered ? snapshot_errors::kNotRepository : snapshot_errors::kGitFailed,
+        inside.problem.empty() ? "not a git work tree" : inside.problem);
   }
   const GitOutput head = co_await run_git(workspace, hidden, args_head());
-  if (!head.ok) co_return failed("the repository has no commit yet; nothing to record");
+  if (!head.ok) {
+    co_return failed(snapshot_errors::kNoCommit,
+                     "the repository has no commit yet; nothing to record");
+  }
   const GitOutput stash = co_await run_git(workspace, hidden, args_stash());
-  if (!stash.ok) co_return failed(stash.problem);
+  if (!stash.ok) co_return failed(snapshot_errors::kGitFailed, stash.problem);
   // No local changes: the state is HEAD.
   const std::string sha = stash.out.empty() ? head.out : stash.out;
-  if (!is_sha(sha)) co_return failed("git returned an unexpected object name");
+  if (!is_sha(sha)) {
+    co_return failed(snapshot_errors::kUnexpected, "git returned an unexpected object name");
+  }
   const std::string base = kSnapshotRefPrefix + timestamp(now);
   std::string last_problem;
   for (int attempt = 1; attempt <= 5; ++attempt) {
@@ -134,28 +146,43 @@ asio::awaitable<SnapshotResult> git_snapshot_async(std::filesystem::path workspa
     if (update.ok) co_return recorded(ref);
     last_problem = update.problem;
   }
-  co_return failed(last_problem);
+  co_return failed(snapshot_errors::kGitFailed, last_problem);
 }
 
-std::string git_snapshot(const std::filesystem::path& workspace, std::string* why,
-                         std::chrono::system_clock::time_point now) {
+// co_spawn needs a default-constructible result; Result has none, so it is stored through `out`.
+asio::awaitable<void> snapshot_into(std::filesystem::path workspace,
+                                    std::vector<std::filesystem::path> hidden,
+                                    std::chrono::system_clock::time_point now,
+                                    std::optional<Result<std::string>>* out) {
+  out->emplace(co_await take_snapshot(std::move(workspace), std::move(hidden), now));
+}
+
+}  // namespace
+
+asio::awaitable<SnapshotResult> git_snapshot_async(std::filesystem::path workspace,
+                                                   std::vector<std::filesystem::path> hidden,
+                                                   std::chrono::system_clock::time_point now) {
+  const Result<std::string> r =
+      co_await take_snapshot(std::move(workspace), std::move(hidden), now);
+  co_return as_snapshot_result(r);
+}
+
+Result<std::string> git_snapshot(const std::filesystem::path& workspace,
+                                 std::chrono::system_clock::time_point now) {
   asio::io_context io;
-  SnapshotResult result;
-  asio::co_spawn(io, git_snapshot_async(workspace, default_hidden_paths(), now),
-                 [&result](std::exception_ptr error, SnapshotResult r) {
-                   if (!error) {
-                     result = std::move(r);
-                     return;
-                   }
+  std::optional<Result<std::string>> result;
+  asio::co_spawn(io, snapshot_into(workspace, default_hidden_paths(), now, &result),
+                 [&result](std::exception_ptr error) {
+                   if (!error) return;
                    try {
                      std::rethrow_exception(error);
                    } catch (const std::exception& e) {
-                     result = failed(std::string("the snapshot failed: ") + e.what());
+                     result.emplace(failed(snapshot_errors::kFailed,
+                                           std::string("the snapshot failed: ") + e.what()));
                    }
                  });
   io.run();
-  if (why != nullptr) *why = result.why;
-  return result.ref;
+  return std::move(result).value();
 }
 
 }  // namespace cb::exec

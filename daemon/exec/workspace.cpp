@@ -26,6 +26,8 @@ bool has_control(std::string_view s) {
   return false;
 }
 
+Status bad_root(std::string message) { return Status::error(kBadAllowedRoot, std::move(message)); }
+
 WorkspaceResult refuse_workspace(std::string message) {
   return WorkspaceResult{{}, std::move(message)};
 }
@@ -46,24 +48,24 @@ bool inside(const fs::path& inner, const fs::path& outer) {
   return true;
 }
 
-std::string check_allowed_root(const fs::path& root) {
+Status check_allowed_root(const fs::path& root) {
   if (root.empty() || !root.is_absolute()) {
-    return "allowed workspace root '" + root.string() + "' must be an absolute path";
+    return bad_root("allowed workspace root '" + root.string() + "' must be an absolute path");
   }
   if (has_control(root.native())) {
-    return "allowed workspace root contains a control character";
+    return bad_root("allowed workspace root contains a control character");
   }
   const fs::path real = real_path(root);
   if (real.empty()) {
-    return "allowed workspace root '" + root.string() +
-           "' cannot be resolved: " + std::strerror(errno);
+    return bad_root("allowed workspace root '" + root.string() +
+                    "' cannot be resolved: " + std::strerror(errno));
   }
   if (!is_dir(real)) {
-    return "allowed workspace root '" + root.string() + "' is not a directory";
+    return bad_root("allowed workspace root '" + root.string() + "' is not a directory");
   }
   if (real == fs::path("/")) {
-    return "allowed workspace root '" + root.string() +
-           "' resolves to /, which would allow every directory; name a project directory";
+    return bad_root("allowed workspace root '" + root.string() +
+                    "' resolves to /, which would allow every directory; name a project directory");
   }
   return {};
 }
@@ -96,7 +98,7 @@ WorkspaceResult resolve_workspace(std::string_view requested,
   }
   std::string roots_text;
   for (const fs::path& root : allowed_roots) {
-    if (!check_allowed_root(root).empty()) continue;
+    if (!check_allowed_root(root).ok()) continue;
     const fs::path real_root = real_path(root);
     if (inside(real, real_root)) return WorkspaceResult{real, {}};
     roots_text += (roots_text.empty() ? "" : ", ") + real_root.string();

@@ -5,6 +5,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/status.h"
+
 // Where a command may run. An agent names a workspace directory; it is accepted only if its
 // canonical path (every symlink resolved) lies inside one of the operator's allowed roots
 // (canonicalised the same way). The canonical path is what the sandbox then mounts, so a
@@ -17,10 +19,12 @@ struct WorkspaceResult {
   bool ok() const { return error.empty(); }
 };
 
-// "" if `root` can serve as an allowed root: an absolute path to an existing directory whose
-// canonical form is not "/" (a root of "/" would allow everything). Otherwise one line, meant
-// for the daemon's start-up check of its configuration.
-std::string check_allowed_root(const std::filesystem::path& root);
+// OK if `root` can serve as an allowed root: an absolute path to an existing directory whose
+// canonical form is not "/" (a root of "/" would allow everything). Otherwise a
+// kBadAllowedRoot failure whose one line is meant for the daemon's start-up check of its
+// configuration.
+inline constexpr const char* kBadAllowedRoot = "bad_allowed_root";
+Status check_allowed_root(const std::filesystem::path& root);
 
 // Resolves `requested` (absolute; NUL, newline and other control characters refused) with
 // realpath semantics and accepts it if it equals or lies below one of `allowed_roots`. Roots

@@ -25,7 +25,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import CTL, NO_LIMITS, Daemon, DaemonTest, ok, wait_until  # noqa: E402
+from harness import CTL, NO_LIMITS, Daemon, DaemonTest, McpClient, ok, wait_until  # noqa: E402
 
 LONG_TEXT = "The schema migration is ready for review. " * 6  # > 100 characters
 SUBCOMMANDS = ["list", "show", "tokens", "audit", "cleanup", "watch", "export", "import",
@@ -258,6 +258,27 @@ class Conversations(CtlTest):
             self.assertEqual(self.stop_watch(p), (0, ""))
         self.assertEqual(events[0]["conversation_id"], conv)
         self.assertEqual(events[0]["message"], "only this")
+
+    def test_bad_params_are_an_error_and_the_connection_keeps_serving(self):
+        # A raw ctl.sock connection, as a script would use it. `watch` with a number for
+        # conversation_id once got no answer at all (the daemon only logged a type_error).
+        ctl = McpClient.over_socket(self.d.ctl_sock)
+        try:
+            r = ctl.request("watch", {"conversation_id": 5})
+            self.assertEqual(r.get("error"), {"code": -32602,
+                                              "message": "conversation_id must be a string"})
+            r = ctl.request("backup", {"path": os.path.join(self.d.state_dir, "b.db"),
+                                       "overwrite": "yes"})
+            self.assertEqual(r.get("error"), {"code": -32602,
+                                              "message": "overwrite must be true or false"})
+            r = ctl.request("audit", ["conv_1"])
+            self.assertEqual(r["error"]["code"], -32602)
+            self.assertEqual(r["error"]["message"], "params must be an object of named parameters")
+            # The same connection answers a valid request afterwards.
+            self.assertEqual(ctl.request("ping", {}).get("result"), {})
+            self.assertEqual(ctl.request("watch", {}).get("result"), {"watching": None})
+        finally:
+            ctl.close()
 
 
 class SmallWriteQueue(CtlTest):

@@ -34,7 +34,7 @@ using cb::exec::find_bwrap;
 using cb::exec::Mode;
 using cb::exec::run_sandboxed;
 using cb::exec::run_sandboxed_blocking;
-using cb::exec::sandbox_unavailable_reason;
+using cb::exec::sandbox_available;
 using cb::exec::SandboxResult;
 using cb::exec::SandboxSpec;
 using cb::exec::testing::processes_with_arg;
@@ -47,7 +47,7 @@ namespace {
 // Skips the calling test (with a message) when this machine cannot sandbox.
 #define REQUIRE_SANDBOX()                                              \
   do {                                                                 \
-    static const std::string reason = sandbox_unavailable_reason();    \
+    static const std::string reason = sandbox_available().message();   \
     if (!reason.empty()) {                                             \
       MESSAGE("skipped, the sandbox is unavailable here: " << reason); \
       return;                                                          \
@@ -93,13 +93,15 @@ std::string sh_quote(const std::string& s) {
 }  // namespace
 
 TEST_CASE("sandbox: available here, and a clear reason when bwrap is missing") {
-  const std::string reason = sandbox_unavailable_reason("/nonexistent/bwrap");
-  CHECK(reason.find("bubblewrap (bwrap) is not installed") != std::string::npos);
+  const cb::Status missing = sandbox_available("/nonexistent/bwrap");
+  CHECK(missing.code() == cb::exec::sandbox_errors::kNoBwrap);
+  CHECK(missing.message() == "bubblewrap (bwrap) is not installed: apt-get install bubblewrap");
   if (find_bwrap().empty()) {
     MESSAGE("bwrap is not installed here; the other sandbox tests skip");
     return;
   }
-  CHECK_MESSAGE(sandbox_unavailable_reason().empty(), sandbox_unavailable_reason());
+  const cb::Status here = sandbox_available();
+  CHECK_MESSAGE(here.ok(), here.message());
 }
 
 TEST_CASE("sandbox: refuses to start on a bad spec, without running anything") {

@@ -31,7 +31,7 @@ std::chrono::system_clock::time_point fixed_time() {
 }  // namespace
 
 TEST_CASE("git_snapshot: records uncommitted changes under refs/claude-bridge/snapshots/") {
-  const std::string reason = cb::exec::sandbox_unavailable_reason();
+  const std::string reason = cb::exec::sandbox_available().message();
   if (!reason.empty()) {
     MESSAGE("skipped, the sandbox is unavailable here: " << reason);
     return;
@@ -41,17 +41,20 @@ TEST_CASE("git_snapshot: records uncommitted changes under refs/claude-bridge/sn
   REQUIRE(git(repo, {"init", "-q"}) == 0);
 
   // No commit yet: nothing to record, and the reason says so.
-  std::string why;
-  CHECK(git_snapshot(repo, &why, fixed_time()).empty());
-  CHECK(why.find("no commit") != std::string::npos);
+  const cb::Result<std::string> none = git_snapshot(repo, fixed_time());
+  REQUIRE_FALSE(none.ok());
+  CHECK(none.status().code() == cb::exec::snapshot_errors::kNoCommit);
+  CHECK(none.status().message().find("no commit") != std::string::npos);
 
   write_file(repo / "a.txt", "committed\n");
   REQUIRE(git(repo, {"add", "a.txt"}) == 0);
   REQUIRE(git(repo, {"commit", "-qm", "init"}) == 0);
   write_file(repo / "a.txt", "work in progress\n");
 
-  const std::string ref = git_snapshot(repo, &why, fixed_time());
-  CHECK_MESSAGE(ref == std::string(kSnapshotRefPrefix) + "20250102T030405.678Z", why);
+  const cb::Result<std::string> first = git_snapshot(repo, fixed_time());
+  REQUIRE_MESSAGE(first.ok(), first.status().message());
+  const std::string ref = first.value();
+  CHECK(ref == std::string(kSnapshotRefPrefix) + "20250102T030405.678Z");
   std::string content;
   REQUIRE(git(repo, {"show", ref + ":a.txt"}, &content) == 0);
   CHECK(content == "work in progress\n");
@@ -60,7 +63,9 @@ TEST_CASE("git_snapshot: records uncommitted changes under refs/claude-bridge/sn
 
   // The same instant again does not overwrite the first snapshot.
   write_file(repo / "a.txt", "later\n");
-  const std::string second = git_snapshot(repo, &why, fixed_time());
+  const cb::Result<std::string> again = git_snapshot(repo, fixed_time());
+  REQUIRE_MESSAGE(again.ok(), again.status().message());
+  const std::string second = again.value();
   CHECK(second == ref + "-2");
   REQUIRE(git(repo, {"show", ref + ":a.txt"}, &content) == 0);
   CHECK(content == "work in progress\n");
@@ -69,8 +74,9 @@ TEST_CASE("git_snapshot: records uncommitted changes under refs/claude-bridge/sn
 
   // A clean tree records HEAD.
   REQUIRE(git(repo, {"checkout", "-q", "--", "a.txt"}) == 0);
-  const std::string clean = git_snapshot(repo, &why);
-  REQUIRE_FALSE(clean.empty());
+  const cb::Result<std::string> at_head = git_snapshot(repo);
+  REQUIRE_MESSAGE(at_head.ok(), at_head.status().message());
+  const std::string clean = at_head.value();
   std::string head;
   std::string snap;
   REQUIRE(git(repo, {"rev-parse", "HEAD"}, &head) == 0);
@@ -78,14 +84,15 @@ TEST_CASE("git_snapshot: records uncommitted changes under refs/claude-bridge/sn
   CHECK(head == snap);
 }
 
-TEST_CASE("git_snapshot: a directory that is not a repository gives \"\" and a reason") {
-  const std::string reason = cb::exec::sandbox_unavailable_reason();
+TEST_CASE("git_snapshot: a directory that is not a repository is refused with a reason") {
+  const std::string reason = cb::exec::sandbox_available().message();
   if (!reason.empty()) {
     MESSAGE("skipped, the sandbox is unavailable here: " << reason);
     return;
   }
   TempDir dir;
-  std::string why;
-  CHECK(git_snapshot(fs::canonical(dir.path()), &why).empty());
-  CHECK_FALSE(why.empty());
+  const cb::Result<std::string> r = git_snapshot(fs::canonical(dir.path()));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == cb::exec::snapshot_errors::kNotRepository);
+  CHECK_FALSE(r.status().message().empty());
 }

@@ -95,10 +95,19 @@ TEST_CASE("workspace: roots are canonicalised, and unusable roots are ignored") 
   CHECK(r.ok());
 
   // "/" as a root would admit everything: it is refused and ignored.
-  CHECK_FALSE(check_allowed_root("/").empty());
-  CHECK_FALSE(check_allowed_root("relative/root").empty());
-  CHECK_FALSE(check_allowed_root(real.path() / "missing").empty());
-  CHECK(check_allowed_root(real.path()).empty());
+  const cb::Status slash = check_allowed_root("/");
+  CHECK(slash.code() == cb::exec::kBadAllowedRoot);
+  CHECK(slash.message() ==
+        "allowed workspace root '/' resolves to /, which would allow every directory; name a "
+        "project directory");
+  const cb::Status relative = check_allowed_root("relative/root");
+  CHECK(relative.code() == cb::exec::kBadAllowedRoot);
+  CHECK(relative.message() == "allowed workspace root 'relative/root' must be an absolute path");
+  const cb::Status missing = check_allowed_root(real.path() / "missing");
+  CHECK(missing.code() == cb::exec::kBadAllowedRoot);
+  CHECK(missing.message().find("cannot be resolved: No such file or directory") !=
+        std::string::npos);
+  CHECK(check_allowed_root(real.path()).ok());
   r = resolve_workspace((real.path() / "proj").string(), {"/"});
   CHECK_FALSE(r.ok());
   CHECK(r.error.find("no allowed workspace roots") != std::string::npos);

@@ -99,6 +99,20 @@ TEST_CASE("bad params are invalid_params, each naming what is wrong") {
   CHECK(failure(a.call(ctl_protocol::kApprovalDecide,
                        Json{{"id", "ap_1"}, {"decision", "deny"}, {"argv", Json::array({1})}}),
                 kInvalidParams) == "argv must be an array of strings");
+  // A parameter of the wrong type is named with the type it needs (these threw type_error,
+  // answered as an internal error).
+  CHECK(failure(a.call(ctl_protocol::kBackup,
+                       Json{{"path", "/nonexistent/copy.db"}, {"overwrite", "yes"}}),
+                kInvalidParams) == "overwrite must be true or false");
+  CHECK(failure(a.call(ctl_protocol::kRestore,
+                       Json{{"path", "/nonexistent/copy.db"}, {"check_only", 1}}),
+                kInvalidParams) == "check_only must be true or false");
+  CHECK(failure(a.call(ctl_protocol::kAudit, Json{{"conversation_id", 5}}), kInvalidParams) ==
+        "conversation_id must be a string");
+  CHECK(failure(a.call(ctl_protocol::kAudit, Json{{"conversation_id", Json::array()}}),
+                kInvalidParams) == "conversation_id must be a string");
+  // Absent or null is the default.
+  CHECK(a.call(ctl_protocol::kAudit, Json{{"conversation_id", nullptr}}).ok());
   // The Status's own code is the error's name, for callers that test values, not numbers.
   const Result<Json> r = a.call(ctl_protocol::kShow, Json::object());
   CHECK(r.status().code() == admin::errors::kInvalidParams);
@@ -138,6 +152,13 @@ TEST_CASE("import: an unusable file is bad_input_file, a missing one failed, a c
   CHECK(failure(a.call(ctl_protocol::kImport, Json{{"path", doc.string()}}),
                 ctl_protocol::kBadInputFile) ==
         doc.string() + ": format_version 2 is not supported (this daemon reads version 1)");
+
+  // A "format" that is not a string is not an export document (it threw type_error).
+  write_file(doc, R"({"format": 5, "format_version": 1})");
+  CHECK(failure(a.call(ctl_protocol::kImport, Json{{"path", doc.string()}}),
+                ctl_protocol::kBadInputFile) ==
+        doc.string() +
+            ": not an export document (\"format\" must be \"claude-bridge-conversation\")");
 
   const auto missing = (dir.path / "missing.json").string();
   CHECK(failure(a.call(ctl_protocol::kImport, Json{{"path", missing}}), ctl_protocol::kFailed)
@@ -179,5 +200,36 @@ TEST_CASE("AdminSession answers a failed Status as the JSON-RPC error, and a res
   CHECK_FALSE(not_found["error"].contains("data"));
   CHECK(out->frames[2] == R"({"id":3,"jsonrpc":"2.0","result":{}})");
   CHECK(Json::parse(out->frames[3])["error"]["code"] == ctl_protocol::kMethodNotFound);
+  session->closed();
+}
+
+TEST_CASE(
+    "AdminSession: params of the wrong shape are -32602 naming the parameter, and the "
+    "connection keeps serving") {
+  Admin a;
+  auto out = std::make_shared<Captured>();
+  auto session = std::make_shared<admin::AdminSession>(*a.api, out, a.peer);
+  // `watch` threw out of handle_frame here, and the client got no answer at all.
+  session->handle_frame(
+      R"({"jsonrpc":"2.0","id":1,"method":"watch","params":{"conversation_id":5}})");
+  session->handle_frame(R"({"jsonrpc":"2.0","id":2,"method":"audit","params":["conv_1"]})");
+  session->handle_frame(R"({"jsonrpc":"2.0","id":3,"method":"watch","params":[]})");
+  session->handle_frame(
+      R"({"jsonrpc":"2.0","id":4,"method":"backup","params":{"path":"/nonexistent/b.db","overwrite":"no"}})");
+  session->handle_frame(R"({"jsonrpc":"2.0","id":5,"method":"ping"})");
+  session->handle_frame(R"({"jsonrpc":"2.0","id":6,"method":"watch","params":{}})");
+  REQUIRE(out->frames.size() == 6);
+  CHECK(
+      out->frames[0] ==
+      R"({"error":{"code":-32602,"message":"conversation_id must be a string"},"id":1,"jsonrpc":"2.0"})");
+  const std::string not_object =
+      R"({"error":{"code":-32602,"message":"params must be an object of named parameters"},"id":)";
+  CHECK(out->frames[1] == not_object + R"(2,"jsonrpc":"2.0"})");
+  CHECK(out->frames[2] == not_object + R"(3,"jsonrpc":"2.0"})");
+  CHECK(
+      out->frames[3] ==
+      R"({"error":{"code":-32602,"message":"overwrite must be true or false"},"id":4,"jsonrpc":"2.0"})");
+  CHECK(out->frames[4] == R"({"id":5,"jsonrpc":"2.0","result":{}})");
+  CHECK(out->frames[5] == R"({"id":6,"jsonrpc":"2.0","result":{"watching":null}})");
   session->closed();
 }
