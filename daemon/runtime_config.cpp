@@ -8,9 +8,9 @@ namespace cb {
 Result<RuntimeConfig> validate(const Config& c) {
   const std::string where = c.source.empty() ? std::string("config") : c.source.string();
   RuntimeConfig r;
-  std::string error;
-  r.redactor = redact::Redactor::create(c.redaction_rules, &error);
-  if (!r.redactor) return Status::error("config", where + ": " + error);
+  auto redactor = redact::Redactor::create(c.redaction_rules);
+  if (!redactor) return Status::error("config", where + ": " + redactor.status().message());
+  r.redactor = std::move(redactor).value();
 
   bridge::ExecSettings& s = r.exec;
   s.enabled = c.exec.enabled;

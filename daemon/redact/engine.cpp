@@ -50,8 +50,8 @@ constexpr std::size_t kContextAfter = 40;
 
 Engine::~Engine() = default;
 
-std::shared_ptr<const Engine> Engine::build(std::vector<RuleSpec> specs, std::size_t builtin_count,
-                                            std::string* error) {
+Result<std::shared_ptr<const Engine>> Engine::build(std::vector<RuleSpec> specs,
+                                                    std::size_t builtin_count) {
   std::shared_ptr<Engine> engine(new Engine());
   std::vector<std::size_t> gated;
   std::map<std::pair<std::string, bool>, int> keyword_ids;
@@ -77,11 +77,9 @@ std::shared_ptr<const Engine> Engine::build(std::vector<RuleSpec> specs, std::si
     if (rule.spec.scanner == nullptr) {
       rule.re = std::make_unique<RE2>(rule.spec.pattern, options_for(rule.builtin));
       if (!rule.re->ok()) {
-        if (error != nullptr) {
-          *error = "redaction rule '" + rule.spec.name +
-                   "': pattern does not compile: " + rule.re->error();
-        }
-        return nullptr;
+        return Status::error("redaction_rule", "redaction rule '" + rule.spec.name +
+                                                   "': pattern does not compile: " +
+                                                   rule.re->error());
       }
       const int groups = rule.re->NumberOfCapturingGroups();
       rule.groups = rule.builtin ? std::min(groups, kMaxGroups - 1) : std::min(groups, 1);
@@ -92,8 +90,8 @@ std::shared_ptr<const Engine> Engine::build(std::vector<RuleSpec> specs, std::si
       for (const std::string& keyword : rule.spec.keywords) {
         const int id = keyword_id(keyword, rule.spec.keywords_case_sensitive);
         if (id < 0) {
-          if (error != nullptr) *error = "redaction rule '" + rule.spec.name + "': bad keyword";
-          return nullptr;
+          return Status::error("redaction_rule",
+                               "redaction rule '" + rule.spec.name + "': bad keyword");
         }
         auto& owners = engine->keyword_rules_[static_cast<std::size_t>(id)];
         if (std::find(owners.begin(), owners.end(), index) == owners.end()) {
@@ -136,7 +134,7 @@ std::shared_ptr<const Engine> Engine::build(std::vector<RuleSpec> specs, std::si
       engine->keyword_atom_[static_cast<std::size_t>(id)] = static_cast<int>(a);
     }
   }
-  return engine;
+  return std::shared_ptr<const Engine>(std::move(engine));
 }
 
 std::vector<std::string> Engine::kinds() const {

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/status.h"
 #include "daemon/redact/keyword_scanner.h"
 #include "daemon/redact/redactor.h"
 #include "daemon/redact/rule.h"
@@ -38,10 +39,10 @@ class Engine final : public Redactor {
  public:
   // The first `builtin_count` specs are built-in: compiled as Latin-1, replacing their first
   // participating capture group. The rest are operator rules: UTF-8, group 1, gated by the
-  // literals RE2's FilteredRE2 derives from them. Returns nullptr and sets *error when a
-  // pattern does not compile.
-  static std::shared_ptr<const Engine> build(std::vector<RuleSpec> specs, std::size_t builtin_count,
-                                             std::string* error);
+  // literals RE2's FilteredRE2 derives from them. Fails (code "redaction_rule") when a pattern
+  // does not compile or a keyword is refused, naming the rule.
+  static Result<std::shared_ptr<const Engine>> build(std::vector<RuleSpec> specs,
+                                                     std::size_t builtin_count);
   ~Engine() override;
 
   Redacted redact(std::string_view text) const override;

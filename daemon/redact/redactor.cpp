@@ -61,15 +61,15 @@ void Redacted::add_counts_to(std::map<std::string, int>& into) const {
   for (const RedactionHit& hit : hits) ++into[hit.kind];
 }
 
-std::shared_ptr<const Redactor> Redactor::create(const std::vector<RedactionRule>& custom,
-                                                 std::string* error) {
+Result<std::shared_ptr<const Redactor>> Redactor::create(
+    const std::vector<RedactionRule>& custom) {
   std::vector<redact::RuleSpec> specs = builtin_specs();
   const std::size_t builtin_count = specs.size();
   for (std::size_t i = 0; i < custom.size(); ++i) {
     std::string problem = validate(custom[i], i);
     if (!problem.empty()) {
-      if (error != nullptr) *error = one_line(problem);  // names and RE2's quotes hold any byte
-      return nullptr;
+      // Names and RE2's quotes hold any byte: the message is kept to one line.
+      return Status::error("redaction_rule", one_line(problem));
     }
     redact::RuleSpec spec;
     spec.name = custom[i].name;
@@ -80,23 +80,21 @@ std::shared_ptr<const Redactor> Redactor::create(const std::vector<RedactionRule
     spec.lookahead = redact::kUnbounded;
     specs.push_back(std::move(spec));
   }
-  std::string build_error;
-  auto engine = redact::Engine::build(std::move(specs), builtin_count, &build_error);
-  if (engine == nullptr && error != nullptr) *error = one_line(build_error);
-  return engine;
+  auto engine = redact::Engine::build(std::move(specs), builtin_count);
+  if (!engine) return Status::error("redaction_rule", one_line(engine.status().message()));
+  return std::shared_ptr<const Redactor>(std::move(engine).value());
 }
 
 std::shared_ptr<const Redactor> Redactor::builtin() {
   static const std::shared_ptr<const Redactor> instance = [] {
-    std::string error;
-    auto engine = redact::Engine::build(builtin_specs(), builtin_specs().size(), &error);
-    if (engine == nullptr) {
+    auto engine = redact::Engine::build(builtin_specs(), builtin_specs().size());
+    if (!engine) {
       // Only a defect in the built-in tables gets here, and the unit tests catch it first.
       std::fprintf(stderr, "claude-bridge: built-in redaction rules are broken: %s\n",
-                   error.c_str());
+                   engine.status().message().c_str());
       std::abort();
     }
-    return std::shared_ptr<const Redactor>(engine);
+    return std::shared_ptr<const Redactor>(std::move(engine).value());
   }();
   return instance;
 }

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/status.h"
+
 // The secret-redaction engine. Everything that stores or forwards text written by an agent or a
 // command passes it through one shared Redactor first: messages, every metadata string, roles,
 // status text, command output, audit details.
@@ -43,10 +45,9 @@ struct Redacted {
 class Redactor {
  public:
   // Built-in rules plus `custom`. A custom rule that does not compile, has an empty name or
-  // placeholder, or matches the empty string is refused: returns nullptr and sets *error to one
-  // line naming the rule and the problem.
-  static std::shared_ptr<const Redactor> create(const std::vector<RedactionRule>& custom,
-                                                std::string* error);
+  // placeholder, or matches the empty string is refused (code "redaction_rule"): one line
+  // naming the rule and the problem.
+  static Result<std::shared_ptr<const Redactor>> create(const std::vector<RedactionRule>& custom);
   // Built-in rules only; never fails.
   static std::shared_ptr<const Redactor> builtin();
 

@@ -96,8 +96,7 @@ int main(int argc, char** argv) {
   const int iterations = argc > 1 ? std::atoi(argv[1]) : 300;
   if (argc > 2) g_only = argv[2];
   const auto build_start = Clock::now();
-  std::string error;
-  const auto fresh = cb::redact::Redactor::create({}, &error);
+  const auto fresh = cb::redact::Redactor::create({});
   const double build_ms =
       std::chrono::duration<double, std::milli>(Clock::now() - build_start).count();
   const auto redactor = cb::redact::Redactor::builtin();

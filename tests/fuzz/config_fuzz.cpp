@@ -41,13 +41,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(!rule.name.empty() && !rule.pattern.empty() && !rule.placeholder.empty());
   }
   if (!c.redaction_rules.empty()) {
-    std::string error;
-    auto redactor = cb::redact::Redactor::create(c.redaction_rules, &error);
+    auto redactor = cb::redact::Redactor::create(c.redaction_rules);
     if (!redactor) {
+      const std::string& error = redactor.status().message();
       FUZZ_CHECK(!error.empty());
       FUZZ_CHECK(error.find('\n') == std::string::npos);
     } else {
-      const auto r = redactor->redact("a sample line: name=alice id=12345 path=/tmp/x done");
+      const auto r = (*redactor)->redact("a sample line: name=alice id=12345 path=/tmp/x done");
       FUZZ_CHECK(r.hits.size() == static_cast<std::size_t>([&] {
                    int n = 0;
                    for (const auto& [kind, count] : r.counts()) n += count;

@@ -18,10 +18,9 @@ using cb::redact::RedactionRule;
 using cb::redact::Redactor;
 
 std::shared_ptr<const cb::redact::Redactor> with_rules(const std::vector<cb::redact::RedactionRule>& rules) {
-  std::string error;
-  auto redactor = cb::redact::Redactor::create(rules, &error);
-  REQUIRE_MESSAGE(redactor != nullptr, error);
-  return redactor;
+  auto redactor = cb::redact::Redactor::create(rules);
+  REQUIRE_MESSAGE(redactor.ok(), (redactor.ok() ? std::string() : redactor.status().message()));
+  return std::move(redactor).value();
 }
 
 void check_invariants(std::string_view input, const cb::redact::Redacted& out) {
@@ -60,15 +59,16 @@ TEST_CASE("custom rules are validated with one line naming the rule") {
   };
   for (const Bad& b : bad) {
     CAPTURE(b.rule.pattern);
-    std::string error;
-    CHECK(cb::redact::Redactor::create({b.rule}, &error) == nullptr);
-    CHECK(error.starts_with(b.expected));
-    CHECK(error.find('\n') == std::string::npos);
+    auto refused = cb::redact::Redactor::create({b.rule});
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.status().code() == "redaction_rule");
+    CHECK(refused.status().message().starts_with(b.expected));
+    CHECK(refused.status().message().find('\n') == std::string::npos);
   }
-  std::string error;
-  CHECK(cb::redact::Redactor::create({{"ok", "acme_[a-z]{8}", "ACME_REDACTED"}, {"", "x", "Y"}}, &error) ==
-        nullptr);
-  CHECK(error == "redaction rule #2: empty name");
+  auto second =
+      cb::redact::Redactor::create({{"ok", "acme_[a-z]{8}", "ACME_REDACTED"}, {"", "x", "Y"}});
+  REQUIRE_FALSE(second.ok());
+  CHECK(second.status().message() == "redaction rule #2: empty name");
 }
 
 TEST_CASE("custom rules: whole match, group 1, kinds and counts") {
