@@ -118,17 +118,20 @@ Result<InboxPage> Mailbox::read_inbox(const Authed& a, std::optional<std::int64_
   }
 }
 
-void Mailbox::give_back(const Authed& a, const Marked& marked) {
+store::Ticket Mailbox::give_back(const Authed& a, const Marked& marked, const char* outcome) {
   try {
     store::WriteTransaction tx(ctx_.db);
     const std::int64_t n = ctx_.messages.unmark_read(a.self.conversation_id, a.self.session,
                                                      marked.after_id, marked.up_to_id,
                                                      marked.at_ms);
-    ctx_.audit.record(a.self.conversation_id, a.self.session, "wait_for_messages", "cancelled",
+    ctx_.audit.record(a.self.conversation_id, a.self.session, "wait_for_messages", outcome,
                       Json{{"unread_again", n},
                            {"first_after", marked.after_id},
                            {"last_id", marked.up_to_id}});
-    tx.commit();
+    const store::Ticket ticket = tx.commit();
+    // A newer wait of the seat (the one that superseded this) takes them now.
+    ctx_.db.after_commit([this, key = a.self] { ctx_.presence.wake(key); });
+    return ticket;
   } catch (const std::exception& e) {
     // The messages stay marked read: say so, this is the one way a message can go missing.
     spdlog::error("a cancelled wait_for_messages could not return {} message(s) of {} to "
@@ -136,7 +139,17 @@ void Mailbox::give_back(const Authed& a, const Marked& marked) {
                   marked.count, a.self.str(),
                   store::storage_failure(e).value_or("the database refused the write"),
                   a.self.conversation_id);
+    return store::Ticket{};
   }
+}
+
+InboxPage Mailbox::superseded_page(const Authed& a, bool gave_back, const Marked& marked) {
+  InboxPage page;
+  page.conversation_id = a.self.conversation_id;
+  page.session_id = a.self.session;
+  if (gave_back) page.ticket = give_back(a, marked, "superseded");
+  page.unread_remaining = ctx_.messages.unread_count(a.self.conversation_id, a.self.session);
+  return page;
 }
 
 Result<InboxPage> Mailbox::peek_messages(const Caller& caller, const Credentials& cred,
@@ -155,6 +168,7 @@ Result<InboxPage> Mailbox::check_messages(const Caller& caller, const Credential
   if (!auth) return std::move(auth).status();
   if (Status s = auth_.read_budget(*auth, "check_messages"); !s.ok()) return s;
   ctx_.presence.inbox_read(auth->self);  // the next message is told again
+  ctx_.presence.supersede(auth->self, caller.connection_id);
   return read_inbox(*auth, since_id, limit, "check_messages");
 }
 
@@ -167,6 +181,7 @@ awaitable<Result<InboxPage>> Mailbox::wait_for_messages(
   const Authed a = std::move(*auth);
   if (Status s = auth_.read_budget(a, "wait_for_messages"); !s.ok()) co_return s;
   ctx_.presence.inbox_read(a.self);
+  ctx_.presence.supersede(a.self, caller.connection_id);
 
   auto has_mail = [&] {
     if (since_id) {
@@ -183,6 +198,7 @@ awaitable<Result<InboxPage>> Mailbox::wait_for_messages(
   Marked marked;
   Presence::Waiter waiter;
   waiter.key = a.self;
+  waiter.connection = caller.connection_id;
   waiter.wake = [&timer] { timer.cancel(); };
   waiter.take = [&]() -> bool {
     if (cancelled()) return false;
@@ -211,6 +227,8 @@ awaitable<Result<InboxPage>> Mailbox::wait_for_messages(
   };
 
   for (;;) {
+    // A newer read of this seat on this connection: the client gave up on this call.
+    if (waiter.superseded) co_return superseded_page(a, hand_off_stands(), marked);
     if (hand_off_stands()) {
       handed.ticket = waiter.handed;
       co_return std::move(handed);
@@ -225,7 +243,7 @@ awaitable<Result<InboxPage>> Mailbox::wait_for_messages(
     co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
     if (cancelled()) {
       // Nothing is consumed: whatever arrived stays unread, a handed message included.
-      if (hand_off_stands()) give_back(a, marked);
+      if (hand_off_stands()) give_back(a, marked, "cancelled");
       co_return wait_cancelled();
     }
     if (!ec && ctx_.clock.now_ms() < deadline_ms && progress) {

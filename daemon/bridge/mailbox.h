@@ -86,8 +86,12 @@ class Mailbox {
                        std::optional<std::int64_t> limit, const char* action, Marked* marked);
   InboxPage peek_inbox(const Authed& a, std::optional<std::int64_t> since_id,
                        std::optional<std::int64_t> limit);
-  // A cancelled wait whose messages a send had handed it: they are unread again.
-  void give_back(const Authed& a, const Marked& marked);
+  // A cancelled or superseded wait whose messages a send had handed it: they are unread again,
+  // and the seat's other waiters are woken once that is committed. The ticket of that write.
+  store::Ticket give_back(const Authed& a, const Marked& marked, const char* outcome);
+  // The answer of a wait a newer read of its seat superseded: nothing taken (a handed message
+  // is given back), an empty page.
+  InboxPage superseded_page(const Authed& a, bool gave_back, const Marked& marked);
   std::vector<store::MessageRow> page_rows(const Authed& a, std::optional<std::int64_t> since_id,
                                            std::optional<std::int64_t> limit, bool* has_more);
   static InboxMessage inbox_message(const Authed& a, const store::MessageRow& m);

@@ -66,13 +66,26 @@ Presence::Waiter* Presence::hand_off(const SessionKey& key) {
   auto it = waiters_.find(key);
   if (it == waiters_.end()) return nullptr;
   for (Waiter* w : it->second) {
-    if (w->took || !w->take) continue;
+    if (w->took || w->superseded || !w->take) continue;
     if (w->take()) {
       w->took = true;
       return w;
     }
   }
   return nullptr;
+}
+
+std::size_t Presence::supersede(const SessionKey& key, std::uint64_t connection) {
+  auto it = waiters_.find(key);
+  if (connection == 0 || it == waiters_.end()) return 0;
+  std::vector<Waiter*> older;
+  for (Waiter* w : it->second) {
+    if (w->connection == connection && !w->superseded) older.push_back(w);
+  }
+  // Marked before any is woken: a woken waiter may remove itself.
+  for (Waiter* w : older) w->superseded = true;
+  for (Waiter* w : older) w->wake();
+  return older.size();
 }
 
 bool Presence::waiting(const SessionKey& key) const {

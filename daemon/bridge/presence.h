@@ -32,6 +32,8 @@ class Presence {
     std::function<bool()> take;
     bool took = false;  // set by hand_off; cleared when the sender's transaction rolls back
     store::Ticket handed;  // the sender's commit, which holds what the wait took
+    std::uint64_t connection = 0;  // the connection the wait came in on (0: none known)
+    bool superseded = false;       // a newer read of the same seat on that connection came
   };
 
   void bind(std::uint64_t connection, const SessionKey& key);
@@ -50,7 +52,13 @@ class Presence {
   // Wakes every waiter of `key`; returns how many.
   std::size_t wake(const SessionKey& key);
   // The first waiter of `key` that takes its messages (see Waiter::take), or nullptr.
+  // Superseded waiters take nothing.
   Waiter* hand_off(const SessionKey& key);
+  // A new read of `key` came in on `connection`: every older wait of `key` on that connection
+  // was abandoned by its client (Claude Code gives up on a call after its idle timeout without
+  // sending notifications/cancelled), so each is marked superseded and woken to end without
+  // taking anything. Returns how many. Connection 0 supersedes nothing.
+  std::size_t supersede(const SessionKey& key, std::uint64_t connection);
   bool waiting(const SessionKey& key) const;
   std::size_t waiters() const { return waiter_count_; }
 

@@ -77,6 +77,31 @@ class Delivery(DaemonTest):
         got = ok(b.call("check_messages", cb))
         self.assertEqual([m["message"] for m in got["messages"]], ["after the cancel"])
 
+    def test_abandoned_wait_then_asked_again_loses_nothing(self):
+        # Claude Code gives up on a silent call after its idle timeout without sending
+        # notifications/cancelled, then calls again. The daemon ends the abandoned wait (an empty
+        # answer nobody reads) instead of letting it take the next message.
+        a, b, ca, cb = self.pair()
+        abandoned = self.start_wait(b, cb)
+        self.until_partner_waits(a, ca)
+        again = self.start_wait(b, cb)
+        self.assertEqual(self.result_of(b, abandoned)["structuredContent"]["messages"], [])
+        self.until_partner_waits(a, ca)  # the second wait is registered
+        ok(a.call("send_to_partner", {**ca, "message": "for the call that is listening"}))
+        got = self.result_of(b, again)["structuredContent"]
+        self.assertEqual([m["message"] for m in got["messages"]], ["for the call that is listening"])
+
+    def test_abandoned_wait_then_check_messages_loses_nothing(self):
+        a, b, ca, cb = self.pair()
+        abandoned = self.start_wait(b, cb)
+        self.until_partner_waits(a, ca)
+        self.assertEqual(ok(b.call("check_messages", cb))["messages"], [])
+        self.assertEqual(self.result_of(b, abandoned)["structuredContent"]["messages"], [])
+        self.until_partner_stops_waiting(a, ca)
+        ok(a.call("send_to_partner", {**ca, "message": "still unread"}))
+        got = ok(b.call("check_messages", cb))
+        self.assertEqual([m["message"] for m in got["messages"]], ["still unread"])
+
     def test_closed_connection_loses_nothing(self):
         a, b, ca, cb = self.pair()
         self.start_wait(b, cb)

@@ -422,6 +422,78 @@ TEST_CASE("a wait cancelled after a send handed it a message gives the message b
   CHECK(got["messages"][0]["message"] == "keep me");
 }
 
+namespace {
+
+// Starts a wait of `c` by `who` with its own answer slot, and runs the loop until it blocks.
+void spawn_wait(WaitWorld& w, const Caller& who, const Credentials& c,
+                std::optional<Result<InboxPage>>* out) {
+  asio::co_spawn(w.io,
+                 keep(w.bridge->mailbox().wait_for_messages(who, c, std::nullopt, std::nullopt, 60,
+                                                            nullptr, [] { return false; }),
+                      out),
+                 [](std::exception_ptr e) {
+                   if (e) std::rethrow_exception(e);
+                 });
+  w.io.poll();
+}
+
+}  // namespace
+
+TEST_CASE("a newer read of the seat on the same connection ends an abandoned wait, which takes "
+          "nothing") {
+  // Claude Code gives up on a silent call after its idle timeout without a cancel, then asks
+  // again: the message must reach the new call, not the abandoned one.
+  WaitWorld w;
+  std::optional<Result<InboxPage>> abandoned, asked_again, other_connection;
+  spawn_wait(w, w.bob, w.b, &abandoned);
+  REQUIRE_FALSE(abandoned);
+  spawn_wait(w, w.bob, w.b, &asked_again);
+  REQUIRE(abandoned);  // ended at once, with nothing taken
+  CHECK(World::ok(*abandoned)["messages"].empty());
+  REQUIRE_FALSE(asked_again);
+  // Another connection's wait of the same seat is not superseded by bob's.
+  const Caller elsewhere{7, 700, 1000};
+  spawn_wait(w, elsewhere, w.b, &other_connection);
+  REQUIRE_FALSE(asked_again);
+  REQUIRE_FALSE(other_connection);
+  World::ok(w.send(w.a, "for the live call"));
+  w.io.poll();
+  const int with_message = (asked_again && World::ok(*asked_again)["messages"].size() == 1) +
+                           (other_connection &&
+                            World::ok(*other_connection)["messages"].size() == 1);
+  CHECK(with_message == 1);  // one of the live waits has it; the abandoned one never did
+  // check_messages on the connection supersedes too.
+  std::optional<Result<InboxPage>> again;
+  spawn_wait(w, w.bob, w.b, &again);
+  REQUIRE_FALSE(again);
+  World::ok(w.read(w.b));
+  w.io.poll();
+  REQUIRE(again);
+  CHECK(World::ok(*again)["messages"].empty());
+}
+
+TEST_CASE("a superseded wait gives back a message a send had handed it; the newer wait gets it") {
+  WaitWorld w;
+  std::optional<Result<InboxPage>> abandoned, asked_again;
+  spawn_wait(w, w.bob, w.b, &abandoned);
+  World::ok(w.send(w.a, "do not lose me"));  // handed to the abandoned wait, not yet answered
+  REQUIRE_FALSE(abandoned);
+  spawn_wait(w, w.bob, w.b, &asked_again);  // the client asks again before that answer went out
+  for (int i = 0; i < 10 && !asked_again; ++i) w.io.poll();
+  REQUIRE(abandoned);
+  CHECK(World::ok(*abandoned)["messages"].empty());
+  REQUIRE(asked_again);
+  Json got = World::ok(*asked_again);
+  REQUIRE(got["messages"].size() == 1);
+  CHECK(got["messages"][0]["message"] == "do not lose me");
+  Json entries = test::as_json(w.bridge->ops().audit_entries(w.b.conversation_id, 5))["entries"];
+  bool superseded = false;
+  for (const auto& e : entries) {
+    superseded = superseded || (e["action"] == "wait_for_messages" && e["outcome"] == "superseded");
+  }
+  CHECK(superseded);
+}
+
 TEST_CASE("iso8601 timestamps: UTC, milliseconds, agreeing with gmtime_r across four centuries") {
   CHECK(iso8601(0) == "1970-01-01T00:00:00.000Z");
   CHECK(iso8601(951782400000) == "2000-02-29T00:00:00.000Z");
