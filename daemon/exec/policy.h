@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/status.h"
+
 // What a command may be, per execution mode. The policy is the second of three layers: the
 // splitter (command_line.h) has already refused everything that needs a shell, the policy
 // refuses programs and arguments that do not fit the mode, and the sandbox (sandbox.h) bounds
@@ -35,10 +37,14 @@ struct PolicyContext {
   bool allow_network = false;
 };
 
-// "" if `argv` may run in `mode`; otherwise one line: what was refused, why, and what to do
-// instead. argv[0] is compared by its last path component; in safe and restricted mode a
-// program given by path must live in /usr/bin, /bin or /usr/local/bin.
-std::string check_argv(Mode mode, const std::vector<std::string>& argv, const PolicyContext& ctx);
+// The code of every refusal of the policy (and of check_command's split refusals).
+inline constexpr const char* kCommandRefused = "command_refused";
+
+// The verdict on `argv` in `mode`: ok if it may run; otherwise a Status with code
+// kCommandRefused whose message is one line: what was refused, why, and what to do instead.
+// argv[0] is compared by its last path component; in safe and restricted mode a program given
+// by path must live in /usr/bin, /bin or /usr/local/bin.
+Status check_argv(Mode mode, const std::vector<std::string>& argv, const PolicyContext& ctx);
 
 struct CommandDecision {
   std::vector<std::string> argv;  // the split command; empty when refused

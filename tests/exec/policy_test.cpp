@@ -336,13 +336,30 @@ TEST_CASE("policy: yolo runs anything, but sees through wrappers") {
 
 TEST_CASE("policy: check_argv judges argv directly, e.g. an empty program") {
   const PolicyContext ctx = context(false);
-  CHECK_FALSE(check_argv(kYolo, {}, ctx).empty());
-  CHECK_FALSE(check_argv(kYolo, {""}, ctx).empty());
-  CHECK(check_argv(kSafe, {"ls", "-la"}, ctx).empty());
-  CHECK(check_argv(kSafe, {"/usr/local/bin/rg", "x"}, ctx).empty());
-  CHECK(check_argv(kSafe, {"/usr/bin//ls"}, ctx).empty());  // the same file
-  CHECK_FALSE(check_argv(kSafe, {"/usr/bin/../bin/ls"}, ctx).empty());
-  CHECK_FALSE(check_argv(kSafe, {"usr/bin/ls"}, ctx).empty());
+  CHECK_FALSE(check_argv(kYolo, {}, ctx).ok());
+  CHECK_FALSE(check_argv(kYolo, {""}, ctx).ok());
+  CHECK(check_argv(kSafe, {"ls", "-la"}, ctx).ok());
+  CHECK(check_argv(kSafe, {"/usr/local/bin/rg", "x"}, ctx).ok());
+  CHECK(check_argv(kSafe, {"/usr/bin//ls"}, ctx).ok());  // the same file
+  CHECK_FALSE(check_argv(kSafe, {"/usr/bin/../bin/ls"}, ctx).ok());
+  CHECK_FALSE(check_argv(kSafe, {"usr/bin/ls"}, ctx).ok());
+}
+
+TEST_CASE("policy: a refusal is a Status with code command_refused and the one-line message") {
+  const PolicyContext ctx = context(false);
+  const cb::Status empty = check_argv(kYolo, {}, ctx);
+  CHECK(empty.code() == "command_refused");
+  CHECK(empty.message() == "refused: the command is empty; send a program name and its arguments");
+  const cb::Status sudo = check_argv(kYolo, {"sudo", "ls"}, ctx);
+  CHECK(sudo.code() == "command_refused");
+  CHECK(sudo.message() ==
+        "refused in yolo mode: 'sudo' changes privileges or root, which no mode allows; the "
+        "sandbox runs everything as your own user, ask the human to run it themselves if it is "
+        "really needed");
+  const cb::Status inline_code = check_argv(kRestricted, {"python3", "-c", "print(1)"}, ctx);
+  CHECK(inline_code.code() == "command_refused");
+  CHECK(inline_code.message().rfind("refused in restricted mode: python3 -c", 0) == 0);
+  CHECK(check_argv(kRestricted, {"python3", "script.py"}, ctx).code().empty());
 }
 
 // Issue 22, item 13: npm and cargo are judged by their subcommand, not by every operand.

@@ -9,7 +9,8 @@
 //    and join_command_line() renders it back into a command that splits to the same argv;
 //  - an accepted argv never contains an unquoted shell operator's effect: since nothing is
 //    expanded, the argv words together are never longer than the input;
-//  - the policy answers every mode without crashing, with a one-line refusal or "".
+//  - the policy answers every mode without crashing, with ok or a command_refused Status whose
+//  message is one line.
 
 #include <cstddef>
 #include <cstdint>
@@ -66,8 +67,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ctx.home = "/home/user";
   for (Mode mode : {Mode::kSafe, Mode::kRestricted, Mode::kYolo}) {
     ctx.allow_network = (size & 1) != 0;
-    const std::string refusal = check_argv(mode, split.argv, ctx);
-    if (!refusal.empty()) check_refusal(refusal);
+    const cb::Status verdict = check_argv(mode, split.argv, ctx);
+    if (!verdict.ok()) {
+      require(verdict.code() == kCommandRefused);
+      check_refusal(verdict.message());
+    }
   }
   return 0;
 }
