@@ -200,15 +200,14 @@ Result<ExecService::ExecPlan> ExecService::prepare_exec(const Caller& caller,
   policy.workspace = plan.workspace;
   policy.home = exec_.home;
   policy.allow_network = plan.allow_network;
-  exec::CommandDecision decision = exec::check_command(command, plan.mode, policy);
-  if (!decision.allowed()) {
+  Result<std::vector<std::string>> decision = exec::check_command(command, plan.mode, policy);
+  if (!decision.ok()) {
     Json details = command_detail;
     details["mode"] = mode_text(plan.mode);
-    details["refusal"] = ctx_.redactor->redact(decision.refusal).text;
-    return ctx_.refuse(conv, session, action, Status::error("command_refused", decision.refusal),
-                  details);
+    details["refusal"] = ctx_.redactor->redact(decision.status().message()).text;
+    return ctx_.refuse(conv, session, action, decision.status(), details);
   }
-  plan.argv = std::move(decision.argv);
+  plan.argv = std::move(decision).value();
   plan.shown = ctx_.redactor->redact(exec::join_command_line(plan.argv)).text;
   plan.id = "apr_" + crypto::hex(crypto::random_bytes(4));
   ctx_.audit.record(conv, session, action, "requested",

@@ -444,12 +444,13 @@ Status check_argv(Mode mode, const std::vector<std::string>& argv, const PolicyC
   return rules::check_nested(mode, argv, ctx, 0);
 }
 
-CommandDecision check_command(std::string_view command, Mode mode, const PolicyContext& ctx) {
-  SplitResult split = split_command_line(command);
-  if (!split.ok()) return CommandDecision{{}, std::move(split.error)};
-  Status verdict = check_argv(mode, split.argv, ctx);
-  if (!verdict.ok()) return CommandDecision{{}, verdict.message()};
-  return CommandDecision{std::move(split.argv), {}};
+Result<std::vector<std::string>> check_command(std::string_view command, Mode mode,
+                                               const PolicyContext& ctx) {
+  Result<std::vector<std::string>> split = split_command_line(command);
+  if (!split.ok()) return split;
+  Status verdict = check_argv(mode, *split, ctx);
+  if (!verdict.ok()) return verdict;
+  return split;
 }
 
 }  // namespace cb::exec

@@ -38,28 +38,28 @@ void check_refusal(const std::string& line) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace cb::exec;
   const std::string_view input(reinterpret_cast<const char*>(data), size);
-  const SplitResult split = split_command_line(input);
+  const auto split = split_command_line(input);
   if (!split.ok()) {
-    check_refusal(split.error);
-    require(split.argv.empty());
+    require(split.status().code() == kCommandRefused);
+    check_refusal(split.status().message());
     return 0;
   }
-  require(!split.argv.empty());
+  require(!split->empty());
   require(input.size() <= kMaxCommandLength);
   std::size_t total = 0;
-  for (const std::string& word : split.argv) total += word.size();
+  for (const std::string& word : *split) total += word.size();
   require(total <= input.size());
   for (char c : input) {
     const auto u = static_cast<unsigned char>(c);
     require(!((u < 0x20 && c != '\t') || u == 0x7f));
   }
 
-  const SplitResult again = split_command_line(join_command_line(split.argv));
+  const auto again = split_command_line(join_command_line(*split));
   // The rendering may exceed the length limit (quoting adds bytes); otherwise it must agree.
   if (again.ok()) {
-    require(again.argv == split.argv);
+    require(*again == *split);
   } else {
-    require(join_command_line(split.argv).size() > kMaxCommandLength);
+    require(join_command_line(*split).size() > kMaxCommandLength);
   }
 
   PolicyContext ctx;
@@ -67,7 +67,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ctx.home = "/home/user";
   for (Mode mode : {Mode::kSafe, Mode::kRestricted, Mode::kYolo}) {
     ctx.allow_network = (size & 1) != 0;
-    const cb::Status verdict = check_argv(mode, split.argv, ctx);
+    const cb::Status verdict = check_argv(mode, *split, ctx);
     if (!verdict.ok()) {
       require(verdict.code() == kCommandRefused);
       check_refusal(verdict.message());
