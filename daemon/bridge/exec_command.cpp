@@ -227,9 +227,13 @@ awaitable<Result<CommandRun>> ExecService::execute_command(Caller caller, Creden
   std::string snapshot_skipped;
   if (plan.mode != exec::Mode::kSafe) {
     report(hooks, "approved; taking a git snapshot of the workspace");
-    exec::SnapshotResult snap = co_await exec::git_snapshot_async(plan.workspace, hidden_paths(exec_));
-    snapshot_ref = std::move(snap.ref);
-    snapshot_skipped = std::move(snap.why);
+    Result<std::string> snap =
+        co_await exec::git_snapshot_async(plan.workspace, hidden_paths(exec_));
+    if (snap.ok()) {
+      snapshot_ref = std::move(snap).value();
+    } else {
+      snapshot_skipped = snap.status().message();
+    }
     if (is_cancelled(hooks)) co_return exec_refused(plan, "withdrawn", withdrawn_refusal());
   }
 
