@@ -68,8 +68,9 @@ Result<CommandRun> ExecService::finish_exec(const ExecPlan& plan, const std::str
                            const std::string& snapshot_skipped, exec::SandboxResult& run) {
   if (!run.started()) {
     return exec_refused(plan, "failed",
-                        Status::error("exec_failed", "the command could not be run: " + run.error),
-                        Json{{"error", ctx_.redactor->redact(run.error).text}});
+                        Status::error("exec_failed",
+                                      "the command could not be run: " + run.status.message()),
+                        Json{{"error", ctx_.redactor->redact(run.status.message()).text}});
   }
   std::map<std::string, int> kinds;
   redact::Redacted out = ctx_.redactor->redact(valid_utf8(run.stdout_data));

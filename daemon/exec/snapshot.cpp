@@ -44,7 +44,7 @@ SandboxSpec git_spec(const std::filesystem::path& workspace,
 GitOutput git_output(const std::vector<std::string>& args, const SandboxResult& r) {
   GitOutput result;
   if (!r.started()) {
-    result.problem = r.error;
+    result.problem = r.status.message();
     return result;
   }
   result.answered = !r.timed_out;
