@@ -76,13 +76,13 @@ Status Daemon::start(RuntimeConfig config) {
   }
   Result<std::string> key = crypto::load_or_create_key(options_.state_dir / "server.key");
   if (!key) return Status::invalid(key.status().message());
-  // Database::open still throws for a database another daemon holds (docs/architecture.md).
-  try {
-    db_ = store::Database::open(options_.state_dir / "bridge.db", config_.synchronous);
-  } catch (const std::exception& e) {
+  Result<std::unique_ptr<store::Database>> db =
+      store::Database::open(options_.state_dir / "bridge.db", config_.synchronous);
+  if (!db) {
     crypto::wipe(key.value());
-    return Status::invalid(e.what());
+    return Status::invalid(db.status().message());
   }
+  db_ = std::move(db).value();
   Result<net::ListenFds> fds = net::acquire(options_.socket_dir);
   if (!fds) {
     crypto::wipe(key.value());

@@ -68,8 +68,9 @@ Result<CommandRun> ExecService::finish_exec(const ExecPlan& plan, const std::str
                            const std::string& snapshot_skipped, exec::SandboxResult& run) {
   if (!run.started()) {
     return exec_refused(plan, "failed",
-                        Status::error("exec_failed", "the command could not be run: " + run.error),
-                        Json{{"error", ctx_.redactor->redact(run.error).text}});
+                        Status::error("exec_failed",
+                                      "the command could not be run: " + run.status.message()),
+                        Json{{"error", ctx_.redactor->redact(run.status.message()).text}});
   }
   std::map<std::string, int> kinds;
   redact::Redacted out = ctx_.redactor->redact(valid_utf8(run.stdout_data));
@@ -227,9 +228,13 @@ awaitable<Result<CommandRun>> ExecService::execute_command(Caller caller, Creden
   std::string snapshot_skipped;
   if (plan.mode != exec::Mode::kSafe) {
     report(hooks, "approved; taking a git snapshot of the workspace");
-    exec::SnapshotResult snap = co_await exec::git_snapshot_async(plan.workspace, hidden_paths(exec_));
-    snapshot_ref = std::move(snap.ref);
-    snapshot_skipped = std::move(snap.why);
+    Result<std::string> snap =
+        co_await exec::git_snapshot_async(plan.workspace, hidden_paths(exec_));
+    if (snap.ok()) {
+      snapshot_ref = std::move(snap).value();
+    } else {
+      snapshot_skipped = snap.status().message();
+    }
     if (is_cancelled(hooks)) co_return exec_refused(plan, "withdrawn", withdrawn_refusal());
   }
 

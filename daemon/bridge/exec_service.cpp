@@ -81,22 +81,22 @@ Result<ModeSet> ExecService::enable_exec(const Caller& caller, const Credentials
                                "directories in [yolo] workspaces"));
   }
   const std::string requested = workspace.value_or(exec_.workspaces.front().string());
-  const exec::WorkspaceResult ws = exec::resolve_workspace(requested, exec_.workspaces);
+  const Result<std::filesystem::path> ws = exec::resolve_workspace(requested, exec_.workspaces);
   if (!ws.ok()) {
     return ctx_.refuse(conv, session, action,
-                  Status::error("bad_workspace",
-                               ws.error + " (allowed roots: " + roots_text(exec_) + ")"),
+                  Status::error("bad_workspace", ws.status().message() + " (allowed roots: " +
+                                                     roots_text(exec_) + ")"),
                   Json{{"workspace", ctx_.redactor->redact(requested).text}});
   }
   const std::string previous = a.conversation.exec_mode;
   const std::int64_t now = ctx_.clock.now_ms();
-  Json stored{{"workspace", ws.path.string()},
+  Json stored{{"workspace", ws->string()},
               {"timeout_seconds", timeout},
               {"sandbox", true},
               {"allow_network", exec_.allow_network},
               {"set_by", session},
               {"set_at", iso8601(now)}};
-  const std::string where = pretty_path(ws.path, exec_.home);
+  const std::string where = pretty_path(*ws, exec_.home);
   const std::string body =
       "session " + session + " (" + a.role + ") " +
       (previous == "off" ? "enabled " : "set ") + mode_text(*mode) + " mode in " + where +
@@ -112,7 +112,7 @@ Result<ModeSet> ExecService::enable_exec(const Caller& caller, const Credentials
     ctx_.audit.record(conv, session, action, "ok",
                   Json{{"mode", mode_text(*mode)},
                        {"previous_mode", previous},
-                       {"workspace", ws.path.string()},
+                       {"workspace", ws->string()},
                        {"timeout_seconds", timeout},
                        {"allow_network", exec_.allow_network},
                        {"pid", caller.pid}});
@@ -127,7 +127,7 @@ Result<ModeSet> ExecService::enable_exec(const Caller& caller, const Credentials
   set.mode = mode_text(*mode);
   set.previous_mode = previous;
   set.max_mode = mode_text(exec_.max_mode);
-  set.workspace = ws.path.string();
+  set.workspace = ws->string();
   set.timeout_seconds = timeout;
   set.allow_network = exec_.allow_network;
   set.approval_timeout_seconds = exec_.approval_timeout_seconds;
@@ -170,12 +170,12 @@ Result<ExecService::ExecPlan> ExecService::prepare_exec(const Caller& caller,
   const Json stored = Json::parse(plan.auth.conversation.exec_json, nullptr, false);
   const std::string stored_ws =
       stored.is_object() ? stored.value("workspace", std::string()) : std::string();
-  const exec::WorkspaceResult ws = exec::resolve_workspace(stored_ws, exec_.workspaces);
+  const Result<std::filesystem::path> ws = exec::resolve_workspace(stored_ws, exec_.workspaces);
   if (!ws.ok()) {
     return ctx_.refuse(conv, session, action,
                   Status::error("bad_workspace", "this conversation's workspace is no longer "
                                                 "allowed: " +
-                                                    ws.error +
+                                                    ws.status().message() +
                                                     "; call enable_yolo_mode again (allowed "
                                                     "roots: " +
                                                     roots_text(exec_) + ")"),
@@ -190,7 +190,7 @@ Result<ExecService::ExecPlan> ExecService::prepare_exec(const Caller& caller,
                   command_detail);
   }
   plan.mode = *mode;
-  plan.workspace = ws.path;
+  plan.workspace = *ws;
   plan.allow_network = exec_.allow_network;
   plan.timeout_seconds = std::clamp<std::int64_t>(
       stored.is_object() ? stored.value("timeout_seconds", kDefaultTimeoutSeconds)
@@ -200,15 +200,14 @@ Result<ExecService::ExecPlan> ExecService::prepare_exec(const Caller& caller,
   policy.workspace = plan.workspace;
   policy.home = exec_.home;
   policy.allow_network = plan.allow_network;
-  exec::CommandDecision decision = exec::check_command(command, plan.mode, policy);
-  if (!decision.allowed()) {
+  Result<std::vector<std::string>> decision = exec::check_command(command, plan.mode, policy);
+  if (!decision.ok()) {
     Json details = command_detail;
     details["mode"] = mode_text(plan.mode);
-    details["refusal"] = ctx_.redactor->redact(decision.refusal).text;
-    return ctx_.refuse(conv, session, action, Status::error("command_refused", decision.refusal),
-                  details);
+    details["refusal"] = ctx_.redactor->redact(decision.status().message()).text;
+    return ctx_.refuse(conv, session, action, decision.status(), details);
   }
-  plan.argv = std::move(decision.argv);
+  plan.argv = std::move(decision).value();
   plan.shown = ctx_.redactor->redact(exec::join_command_line(plan.argv)).text;
   plan.id = "apr_" + crypto::hex(crypto::random_bytes(4));
   ctx_.audit.record(conv, session, action, "requested",

@@ -8,7 +8,7 @@ namespace {
 // Every refusal names the position (1-based, in bytes) so the model can find the culprit.
 std::string at(std::size_t pos) { return " (at character " + std::to_string(pos + 1) + ")"; }
 
-SplitResult refuse(std::string message) { return SplitResult{{}, std::move(message)}; }
+Status refuse(std::string message) { return Status::error(kCommandRefused, std::move(message)); }
 
 bool is_name_start(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
 bool is_name_char(char c) { return is_name_start(c) || (c >= '0' && c <= '9'); }
@@ -118,7 +118,7 @@ bool is_control(unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; 
 
 }  // namespace
 
-SplitResult split_command_line(std::string_view command) {
+Result<std::vector<std::string>> split_command_line(std::string_view command) {
   if (command.size() > kMaxCommandLength) {
     return refuse("refused: the command is " + std::to_string(command.size()) +
                   " bytes long; the limit is " + std::to_string(kMaxCommandLength) +
@@ -129,7 +129,7 @@ SplitResult split_command_line(std::string_view command) {
     if (is_control(c)) return refuse(control_refusal(c, i));
   }
 
-  SplitResult result;
+  std::vector<std::string> argv;
   std::string word;
   bool in_word = false;            // a word has started (possibly empty, e.g. '')
   bool word_quoted = false;        // some part of the current word was quoted or escaped
@@ -139,7 +139,7 @@ SplitResult split_command_line(std::string_view command) {
   const auto finish_word = [&]() -> std::string {
     if (!in_word) return {};
     // NAME=value as the first word is an environment assignment to a shell.
-    if (result.argv.empty() && !word.empty() && is_name_start(word[0])) {
+    if (argv.empty() && !word.empty() && is_name_start(word[0])) {
       std::size_t k = 0;
       while (k < word.size() && is_name_char(word[k])) ++k;
       if (k < word.size() && word[k] == '=' && !word_quoted) {
@@ -149,12 +149,12 @@ SplitResult split_command_line(std::string_view command) {
                at(word_start);
       }
     }
-    if (result.argv.empty() && word == "!" && !word_quoted) {
+    if (argv.empty() && word == "!" && !word_quoted) {
       return "refused: a leading '!' negates a pipeline, which needs a shell; run the command "
              "and check its exit code" +
              at(word_start);
     }
-    result.argv.push_back(std::move(word));
+    argv.push_back(std::move(word));
     word.clear();
     in_word = false;
     word_quoted = false;
@@ -272,10 +272,10 @@ SplitResult split_command_line(std::string_view command) {
     ++i;
   }
   if (auto e = finish_word(); !e.empty()) return refuse(std::move(e));
-  if (result.argv.empty()) {
+  if (argv.empty()) {
     return refuse("refused: the command is empty; send a program name and its arguments");
   }
-  return result;
+  return argv;
 }
 
 std::string join_command_line(const std::vector<std::string>& argv) {

@@ -5,6 +5,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/status.h"
+
 // Turns the one-line command an agent sends to execute_command into an argv. The result is
 // handed to execve (inside the sandbox), NEVER to a shell, so everything a shell would do beyond
 // quoting — chaining, pipes, redirections, expansions, globbing — is refused with a one-line
@@ -13,11 +15,9 @@ namespace cb::exec {
 
 inline constexpr std::size_t kMaxCommandLength = 1000;  // bytes, as in the original tool schema
 
-struct SplitResult {
-  std::vector<std::string> argv;  // at least one element on success; empty on refusal
-  std::string error;              // one line for the model on refusal; empty on success
-  bool ok() const { return error.empty(); }
-};
+// The code of every refusal of the splitter and of the policy (policy.h): the command the model
+// sent is not run.
+inline constexpr const char* kCommandRefused = "command_refused";
 
 // Splits `command` with POSIX-shell quoting:
 //  - words are separated by unquoted spaces and tabs;
@@ -35,7 +35,9 @@ struct SplitResult {
 // assignment), ! as the first word, unterminated quotes, a trailing backslash, newlines, NUL and
 // other control characters anywhere (tab excepted), commands longer than kMaxCommandLength,
 // and empty commands. Inside quotes the operator and glob characters are plain text.
-SplitResult split_command_line(std::string_view command);
+// The argv (at least one element), or a kCommandRefused Status whose message is one line for the
+// model.
+Result<std::vector<std::string>> split_command_line(std::string_view command);
 
 // Renders argv back into a string that split_command_line() turns into the same argv (single
 // quotes where needed). Meant for logs, audit rows and messages to the partner.

@@ -141,7 +141,7 @@ std::string allowed_hint(Mode mode) {
          "runs); anything else needs yolo mode";
 }
 
-std::string check_program_path(Mode mode, const std::string& program) {
+Status check_program_path(Mode mode, const std::string& program) {
   if (program.find('/') == std::string::npos || mode == Mode::kYolo) return {};
   const fs::path path(program);
   const fs::path normal = path.lexically_normal();
@@ -149,45 +149,48 @@ std::string check_program_path(Mode mode, const std::string& program) {
   const bool standard = path.is_absolute() && normal == path &&
                         std::find(kBinDirs.begin(), kBinDirs.end(), dir) != kBinDirs.end();
   if (standard) return {};
-  return "refused in " + std::string(mode_name(mode)) + " mode: '" + program +
-         "' is a program outside /usr/bin, /bin and /usr/local/bin; only installed programs "
-         "run in this mode, so name it without a path (e.g. " +
-         normal.filename().string() + "), or ask for yolo mode to run programs from the workspace";
+  return refuse("refused in " + std::string(mode_name(mode)) + " mode: '" + program +
+                "' is a program outside /usr/bin, /bin and /usr/local/bin; only installed programs "
+                "run in this mode, so name it without a path (e.g. " +
+                normal.filename().string() +
+                "), or ask for yolo mode to run programs from the workspace");
 }
 
 }  // namespace
 
-std::string check_nested(Mode mode, Args argv, const PolicyContext& ctx, int depth) {
+Status check_nested(Mode mode, Args argv, const PolicyContext& ctx, int depth) {
   if (argv.empty()) return {};
   if (depth > kMaxNesting) {
-    return "refused in " + std::string(mode_name(mode)) + " mode: commands nested more than " +
-           std::to_string(kMaxNesting) +
-           " wrappers deep are not judged; run the inner command directly";
+    return refuse("refused in " + std::string(mode_name(mode)) +
+                  " mode: commands nested more than " + std::to_string(kMaxNesting) +
+                  " wrappers deep are not judged; run the inner command directly");
   }
   const std::string& program = argv[0];
-  if (program.empty()) return "refused: the program name is empty";
-  if (auto e = check_program_path(mode, program); !e.empty()) return e;
+  if (program.empty()) return refuse("refused: the program name is empty");
+  if (auto e = check_program_path(mode, program); !e.ok()) return e;
   const std::string name = fs::path(program).filename().string();
   const Invocation inv{mode, name, argv.subspan(1), ctx, depth};
 
   if (std::find(kPrivilegePrograms.begin(), kPrivilegePrograms.end(), name) !=
       kPrivilegePrograms.end()) {
-    return refused(inv) + "'" + name +
-           "' changes privileges or root, which no mode allows; the sandbox runs everything as "
-           "your own user, ask the human to run it themselves if it is really needed";
+    return refuse(
+        refused(inv) + "'" + name +
+        "' changes privileges or root, which no mode allows; the sandbox runs everything as "
+        "your own user, ask the human to run it themselves if it is really needed");
   }
   const ProgramRule* rule = find_rule(name);
   if (mode != Mode::kYolo && (rule == nullptr || rule->lowest > mode)) {
     if (is_shell(name)) {
-      return refused(inv) + "'" + name +
-             "' is a shell, and commands never run through a shell (that is what makes them "
-             "checkable); run the program you want directly, one command per call";
+      return refuse(refused(inv) + "'" + name +
+                    "' is a shell, and commands never run through a shell (that is what makes them "
+                    "checkable); run the program you want directly, one command per call");
     }
     if (rule != nullptr && rule->lowest == Mode::kRestricted) {
-      return refused(inv) + "'" + name + "' can change files or run code; " + allowed_hint(mode);
+      return refuse(refused(inv) + "'" + name + "' can change files or run code; " +
+                    allowed_hint(mode));
     }
-    return refused(inv) + "'" + name + "' is not on the " + std::string(mode_name(mode)) +
-           " allowlist; " + allowed_hint(mode);
+    return refuse(refused(inv) + "'" + name + "' is not on the " + std::string(mode_name(mode)) +
+                  " allowlist; " + allowed_hint(mode));
   }
   if (rule != nullptr && rule->check != nullptr) return rule->check(inv);
   return {};
@@ -229,34 +232,37 @@ bool trigger_matches(const Trigger& t, std::string_view arg, std::string_view va
 
 }  // namespace
 
-std::string refuse_kind(const Invocation& inv, Kind kind, std::string_view what) {
+Status refuse_kind(const Invocation& inv, Kind kind, std::string_view what) {
   std::string out = refused(inv) + std::string(what);
   switch (kind) {
     case Kind::kInline:
-      return out +
-             " runs code given on the command line, which the policy cannot judge; put the code "
-             "in a file in the workspace and run that file, or ask for yolo mode";
+      return refuse(
+          out +
+          " runs code given on the command line, which the policy cannot judge; put the code "
+          "in a file in the workspace and run that file, or ask for yolo mode");
     case Kind::kHook:
-      return out + " names a program, plugin or library for " + std::string(inv.name) +
-             " to run or load; set it in the workspace's build files, or ask for yolo mode";
+      return refuse(out + " names a program, plugin or library for " + std::string(inv.name) +
+                    " to run or load; set it in the workspace's build files, or ask for yolo mode");
     case Kind::kConfig:
-      return out +
-             " sets configuration on the command line, and configuration can name programs to "
-             "run; keep settings in the workspace's config files, or ask the human";
+      return refuse(
+          out +
+          " sets configuration on the command line, and configuration can name programs to "
+          "run; keep settings in the workspace's config files, or ask the human");
     case Kind::kRunner:
-      return out +
-             " runs a command given on the command line; run that program directly in a "
-             "separate call";
+      return refuse(out +
+                    " runs a command given on the command line; run that program directly in a "
+                    "separate call");
     case Kind::kUnstable:
-      return out +
-             " enables unstable options whose effects the policy cannot judge; drop it, or ask "
-             "for yolo mode";
+      return refuse(
+          out +
+          " enables unstable options whose effects the policy cannot judge; drop it, or ask "
+          "for yolo mode");
   }
-  return out;
+  return refuse(out);
 }
 
-std::string check_triggers(const Invocation& inv, Args args, std::span<const Trigger> triggers,
-                           std::string_view value_letters) {
+Status check_triggers(const Invocation& inv, Args args, std::span<const Trigger> triggers,
+                      std::string_view value_letters) {
   for (const std::string& arg : args) {
     if (arg == "--") break;
     for (const Trigger& t : triggers) {
@@ -268,20 +274,21 @@ std::string check_triggers(const Invocation& inv, Args args, std::span<const Tri
   return {};
 }
 
-std::string check_named_program(const Invocation& inv, std::string_view setting,
-                                std::string_view value) {
+Status check_named_program(const Invocation& inv, std::string_view setting,
+                           std::string_view value) {
   const bool one_word =
       !value.empty() && value.find_first_of(" \t;\"'$`|&<>()") == std::string_view::npos;
   if (one_word) {
     const std::vector<std::string> argv = {std::string(value)};
-    if (check_nested(inv.mode, argv, inv.ctx, inv.depth + 1).empty()) return {};
+    if (check_nested(inv.mode, argv, inv.ctx, inv.depth + 1).ok()) return {};
   }
-  return refused(inv) + std::string(inv.name) + " " + std::string(setting) +
-         " names the program '" + std::string(value) + "' for " + std::string(inv.name) +
-         " to run, which is allowed only as one word naming a program " +
-         std::string(mode_name(inv.mode)) +
-         " mode runs (e.g. clang, gcc); set it in the workspace's build files, or ask for yolo "
-         "mode";
+  return refuse(
+      refused(inv) + std::string(inv.name) + " " + std::string(setting) + " names the program '" +
+      std::string(value) + "' for " + std::string(inv.name) +
+      " to run, which is allowed only as one word naming a program " +
+      std::string(mode_name(inv.mode)) +
+      " mode runs (e.g. clang, gcc); set it in the workspace's build files, or ask for yolo "
+      "mode");
 }
 
 bool has_option(Args args, std::initializer_list<std::string_view> longs, std::string_view shorts) {
@@ -389,41 +396,40 @@ fs::path strip_trailing_separator(fs::path p) {
 
 }  // namespace
 
-std::string check_delete_targets(const Invocation& inv,
-                                 const std::vector<std::string_view>& targets,
-                                 std::string_view what, bool allow_workspace) {
+Status check_delete_targets(const Invocation& inv, const std::vector<std::string_view>& targets,
+                            std::string_view what, bool allow_workspace) {
   const fs::path workspace = strip_trailing_separator(inv.ctx.workspace.lexically_normal());
   const fs::path home = strip_trailing_separator(inv.ctx.home.lexically_normal());
   for (std::string_view target : targets) {
     const std::string quoted = "'" + std::string(target) + "'";
     if (target.starts_with("~") || target.find("$HOME") != std::string_view::npos ||
         target.find("${HOME}") != std::string_view::npos) {
-      return refused(inv) + std::string(what) + " of " + quoted +
-             " looks like the home directory, which is never deleted; name files inside the "
-             "workspace by relative path";
+      return refuse(refused(inv) + std::string(what) + " of " + quoted +
+                    " looks like the home directory, which is never deleted; name files inside the "
+                    "workspace by relative path");
     }
     if (workspace.empty()) {
-      return refused(inv) + std::string(what) + " needs a workspace to judge " + quoted;
+      return refuse(refused(inv) + std::string(what) + " needs a workspace to judge " + quoted);
     }
     const fs::path path =
         fs::path(target).is_absolute() ? fs::path(target) : workspace / fs::path(target);
     const fs::path normal = strip_trailing_separator(path.lexically_normal());
     if (normal == fs::path("/")) {
-      return refused(inv) + std::string(what) + " of " + quoted +
-             " targets the root directory; name files inside the workspace instead";
+      return refuse(refused(inv) + std::string(what) + " of " + quoted +
+                    " targets the root directory; name files inside the workspace instead");
     }
     if (!home.empty() && within(home, normal)) {
-      return refused(inv) + std::string(what) + " of " + quoted +
-             " would delete the home directory; name files inside the workspace instead";
+      return refuse(refused(inv) + std::string(what) + " of " + quoted +
+                    " would delete the home directory; name files inside the workspace instead");
     }
     if (normal == workspace && !allow_workspace) {
-      return refused(inv) + std::string(what) + " of " + quoted +
-             " would delete the whole workspace; name the files or directories inside it";
+      return refuse(refused(inv) + std::string(what) + " of " + quoted +
+                    " would delete the whole workspace; name the files or directories inside it");
     }
     if (!within(normal, workspace)) {
-      return refused(inv) + std::string(what) + " of " + quoted +
-             " reaches outside the workspace (" + workspace.string() +
-             "); only files inside it may be deleted";
+      return refuse(refused(inv) + std::string(what) + " of " + quoted +
+                    " reaches outside the workspace (" + workspace.string() +
+                    "); only files inside it may be deleted");
     }
   }
   return {};
@@ -431,17 +437,20 @@ std::string check_delete_targets(const Invocation& inv,
 
 }  // namespace rules
 
-std::string check_argv(Mode mode, const std::vector<std::string>& argv, const PolicyContext& ctx) {
-  if (argv.empty()) return "refused: the command is empty; send a program name and its arguments";
+Status check_argv(Mode mode, const std::vector<std::string>& argv, const PolicyContext& ctx) {
+  if (argv.empty()) {
+    return rules::refuse("refused: the command is empty; send a program name and its arguments");
+  }
   return rules::check_nested(mode, argv, ctx, 0);
 }
 
-CommandDecision check_command(std::string_view command, Mode mode, const PolicyContext& ctx) {
-  SplitResult split = split_command_line(command);
-  if (!split.ok()) return CommandDecision{{}, std::move(split.error)};
-  std::string refusal = check_argv(mode, split.argv, ctx);
-  if (!refusal.empty()) return CommandDecision{{}, std::move(refusal)};
-  return CommandDecision{std::move(split.argv), {}};
+Result<std::vector<std::string>> check_command(std::string_view command, Mode mode,
+                                               const PolicyContext& ctx) {
+  Result<std::vector<std::string>> split = split_command_line(command);
+  if (!split.ok()) return split;
+  Status verdict = check_argv(mode, *split, ctx);
+  if (!verdict.ok()) return verdict;
+  return split;
 }
 
 }  // namespace cb::exec

@@ -6,6 +6,9 @@
 #include <string_view>
 #include <vector>
 
+#include "common/status.h"
+#include "daemon/exec/command_line.h"
+
 // What a command may be, per execution mode. The policy is the second of three layers: the
 // splitter (command_line.h) has already refused everything that needs a shell, the policy
 // refuses programs and arguments that do not fit the mode, and the sandbox (sandbox.h) bounds
@@ -35,18 +38,15 @@ struct PolicyContext {
   bool allow_network = false;
 };
 
-// "" if `argv` may run in `mode`; otherwise one line: what was refused, why, and what to do
-// instead. argv[0] is compared by its last path component; in safe and restricted mode a
-// program given by path must live in /usr/bin, /bin or /usr/local/bin.
-std::string check_argv(Mode mode, const std::vector<std::string>& argv, const PolicyContext& ctx);
-
-struct CommandDecision {
-  std::vector<std::string> argv;  // the split command; empty when refused
-  std::string refusal;            // one line; empty when allowed
-  bool allowed() const { return refusal.empty(); }
-};
+// The verdict on `argv` in `mode`: ok if it may run; otherwise a Status with code
+// kCommandRefused (command_line.h) whose message is one line: what was refused, why, and what to do
+// instead. argv[0] is compared by its last path component; in safe and restricted mode a program
+// given by path must live in /usr/bin, /bin or /usr/local/bin.
+Status check_argv(Mode mode, const std::vector<std::string>& argv, const PolicyContext& ctx);
 
 // split_command_line() then check_argv(): the one call execute_command needs before running.
-CommandDecision check_command(std::string_view command, Mode mode, const PolicyContext& ctx);
+// The split argv, or the refusal of either (code kCommandRefused).
+Result<std::vector<std::string>> check_command(std::string_view command, Mode mode,
+                                               const PolicyContext& ctx);
 
 }  // namespace cb::exec

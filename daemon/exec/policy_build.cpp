@@ -36,7 +36,7 @@ constexpr std::array<std::string_view, 13> kMakeProgramVars = {
     "CC", "CXX", "CPP", "AS", "AR", "LD", "FC", "M4", "PC", "LEX", "YACC", "RM", "MAKE"};
 
 // make NAME=VALUE (also NAME:=, ::=, +=, ?=, !=) on the command line.
-std::string check_make_assignment(const Invocation& inv, std::string_view arg) {
+Status check_make_assignment(const Invocation& inv, std::string_view arg) {
   const std::size_t eq = arg.find('=');
   if (eq == std::string_view::npos || eq == 0) return {};
   std::string_view name = arg.substr(0, eq);
@@ -62,8 +62,8 @@ std::string check_make_assignment(const Invocation& inv, std::string_view arg) {
 }
 
 // make's own options and operands; also cmake --build's native-tool arguments after "--".
-std::string check_make_args(const Invocation& inv, Args args) {
-  if (auto e = check_triggers(inv, args, kMakeTriggers, kMakeValueLetters); !e.empty()) return e;
+Status check_make_args(const Invocation& inv, Args args) {
+  if (auto e = check_triggers(inv, args, kMakeTriggers, kMakeValueLetters); !e.ok()) return e;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view arg = args[i];
     if (arg.starts_with('-')) {
@@ -75,7 +75,7 @@ std::string check_make_args(const Invocation& inv, Args args) {
       }
       continue;
     }
-    if (auto e = check_make_assignment(inv, arg); !e.empty()) return e;
+    if (auto e = check_make_assignment(inv, arg); !e.ok()) return e;
   }
   return {};
 }
@@ -100,7 +100,7 @@ bool loads_plugin(std::string_view passed) {
 // --- rustc ---
 
 // rustc -C KEY=VALUE settings.
-std::string check_codegen(const Invocation& inv, std::string_view setting) {
+Status check_codegen(const Invocation& inv, std::string_view setting) {
   const std::size_t eq = setting.find('=');
   const std::string_view key = setting.substr(0, eq);
   const std::string_view value = eq == std::string_view::npos ? "" : setting.substr(eq + 1);
@@ -158,12 +158,12 @@ constexpr std::array<std::string_view, 14> kJavaValueOptions = {
 
 // The JVM options of a java command line: everything before the main class, source file,
 // -jar FILE or -m MODULE (after those come the program's own arguments).
-std::string check_jvm_options(const Invocation& inv, Args args) {
+Status check_jvm_options(const Invocation& inv, Args args) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view arg = args[i];
     if (!arg.starts_with('-')) return {};  // the main class or source file
     const Args one = args.subspan(i, 1);
-    if (auto e = check_triggers(inv, one, kJavaTriggers); !e.empty()) return e;
+    if (auto e = check_triggers(inv, one, kJavaTriggers); !e.ok()) return e;
     if (arg.starts_with("-agentlib:") && !arg.starts_with("-agentlib:jdwp")) {
       return refuse_kind(inv, Kind::kHook, std::string(inv.name) + " " + std::string(arg));
     }
@@ -193,7 +193,7 @@ bool cmake_chooses_tool(std::string_view name) {
   return (name.starts_with("CMAKE_") && name.ends_with("_COMPILER")) || in(kTools, name);
 }
 
-std::string check_cmake_definitions(const Invocation& inv, Args args) {
+Status check_cmake_definitions(const Invocation& inv, Args args) {
   for (std::string_view def : option_values(args, "-D", /*glued=*/true)) {
     const std::size_t eq = def.find('=');
     std::string_view name = def.substr(0, eq);
@@ -203,7 +203,7 @@ std::string check_cmake_definitions(const Invocation& inv, Args args) {
       return refuse_kind(inv, Kind::kHook, std::string(inv.name) + " -D" + std::string(name));
     }
     if (cmake_chooses_tool(name)) {
-      if (auto e = check_named_program(inv, "-D" + std::string(name) + "=", value); !e.empty()) {
+      if (auto e = check_named_program(inv, "-D" + std::string(name) + "=", value); !e.ok()) {
         return e;
       }
     }
@@ -216,7 +216,7 @@ std::string check_cmake_definitions(const Invocation& inv, Args args) {
 }
 
 // cmake -E COMMAND ...: the portable command mode.
-std::string check_cmake_command_mode(const Invocation& inv, Args rest) {
+Status check_cmake_command_mode(const Invocation& inv, Args rest) {
   if (rest.empty()) return {};
   const std::string_view cmd = rest[0];
   const Args args = rest.subspan(1);
@@ -228,7 +228,7 @@ std::string check_cmake_command_mode(const Invocation& inv, Args rest) {
     // yolo sees through it as through env and timeout: every operand may start the command.
     for (std::size_t k = 0; k < args.size(); ++k) {
       if (args[k].empty() || args[k].starts_with('-')) continue;
-      if (auto e = check_nested(inv.mode, args.subspan(k), inv.ctx, inv.depth + 1); !e.empty()) {
+      if (auto e = check_nested(inv.mode, args.subspan(k), inv.ctx, inv.depth + 1); !e.ok()) {
         return e;
       }
     }
@@ -238,22 +238,22 @@ std::string check_cmake_command_mode(const Invocation& inv, Args rest) {
   if (!in(kDeleters, cmd)) return {};
   const bool recursive = cmd == "remove_directory" || (cmd == "rm" && has_option(args, {}, "rR"));
   if (recursive && inv.mode != Mode::kYolo) {
-    return refused(inv) + "cmake -E " + std::string(cmd) +
-           " deletes whole trees, as rm -r does; delete specific files with rm, empty "
-           "directories with rmdir, or ask for yolo mode";
+    return refuse(refused(inv) + "cmake -E " + std::string(cmd) +
+                  " deletes whole trees, as rm -r does; delete specific files with rm, empty "
+                  "directories with rmdir, or ask for yolo mode");
   }
   return check_delete_targets(inv, operands(args), "cmake -E " + std::string(cmd));
 }
 
 }  // namespace
 
-std::string check_make(const Invocation& inv) {
+Status check_make(const Invocation& inv) {
   if (inv.mode == Mode::kYolo) return {};
   return check_make_args(inv, inv.args);
 }
 
-std::string check_cc_args(const Invocation& inv, Args args) {
-  if (auto e = check_triggers(inv, args, kCcTriggers); !e.empty()) return e;
+Status check_cc_args(const Invocation& inv, Args args) {
+  if (auto e = check_triggers(inv, args, kCcTriggers); !e.ok()) return e;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view arg = args[i];
     const std::string what = std::string(inv.name) + " " + std::string(arg);
@@ -277,23 +277,23 @@ std::string check_cc_args(const Invocation& inv, Args args) {
   return {};
 }
 
-std::string check_cc(const Invocation& inv) {
+Status check_cc(const Invocation& inv) {
   if (inv.mode == Mode::kYolo) return {};
   return check_cc_args(inv, inv.args);
 }
 
-std::string check_rustc(const Invocation& inv) {
+Status check_rustc(const Invocation& inv) {
   if (inv.mode == Mode::kYolo) return {};
-  if (auto e = check_triggers(inv, inv.args, kRustcTriggers); !e.empty()) return e;
+  if (auto e = check_triggers(inv, inv.args, kRustcTriggers); !e.ok()) return e;
   std::vector<std::string_view> settings = option_values(inv.args, "-C", /*glued=*/true);
   for (std::string_view s : option_values(inv.args, "--codegen")) settings.push_back(s);
   for (std::string_view setting : settings) {
-    if (auto e = check_codegen(inv, setting); !e.empty()) return e;
+    if (auto e = check_codegen(inv, setting); !e.ok()) return e;
   }
   return {};
 }
 
-std::string check_go(const Invocation& inv) {
+Status check_go(const Invocation& inv) {
   if (inv.mode == Mode::kYolo) return {};
   // Everything after -args belongs to the test binary.
   Args args = inv.args;
@@ -307,7 +307,7 @@ std::string check_go(const Invocation& inv) {
   if (!ops.empty() && ops[0] == "env" && has_option(args, {"-w", "-u"})) {
     return refuse_kind(inv, Kind::kConfig, "go env -w/-u (it writes Go's configuration)");
   }
-  if (auto e = check_triggers(inv, args, kGoTriggers); !e.empty()) return e;
+  if (auto e = check_triggers(inv, args, kGoTriggers); !e.ok()) return e;
   std::vector<std::string_view> ldflags = option_values(args, "-ldflags");
   for (std::string_view v : option_values(args, "--ldflags")) ldflags.push_back(v);
   for (std::string_view flags : ldflags) {
@@ -323,23 +323,23 @@ std::string check_go(const Invocation& inv) {
   return {};
 }
 
-std::string check_java(const Invocation& inv) {
+Status check_java(const Invocation& inv) {
   if (inv.mode == Mode::kYolo) return {};
   return check_jvm_options(inv, inv.args);
 }
 
-std::string check_javac(const Invocation& inv) {
+Status check_javac(const Invocation& inv) {
   if (inv.mode == Mode::kYolo) return {};
   // -J<option> is an option for the JVM that runs javac.
   for (const std::string& arg : inv.args) {
     if (!arg.starts_with("-J") || arg.size() == 2) continue;
     const std::vector<std::string> jvm = {arg.substr(2)};
-    if (auto e = check_jvm_options(inv, jvm); !e.empty()) return e;
+    if (auto e = check_jvm_options(inv, jvm); !e.ok()) return e;
   }
   return {};
 }
 
-std::string check_mvn(const Invocation& inv) {
+Status check_mvn(const Invocation& inv) {
   if (inv.mode == Mode::kYolo) return {};
   std::vector<std::string_view> props = option_values(inv.args, "-D", /*glued=*/true);
   for (std::string_view p : option_values(inv.args, "--define")) props.push_back(p);
@@ -352,12 +352,12 @@ std::string check_mvn(const Invocation& inv) {
   return {};
 }
 
-std::string check_cmake(const Invocation& inv) {
+Status check_cmake(const Invocation& inv) {
   const Args args = inv.args;
   // cmake -E deletes and runs commands in every mode, so yolo judges it like rm and env.
   if (!args.empty() && args[0] == "-E") return check_cmake_command_mode(inv, args.subspan(1));
   if (inv.mode == Mode::kYolo) return {};
-  if (auto e = check_cmake_definitions(inv, args); !e.empty()) return e;
+  if (auto e = check_cmake_definitions(inv, args); !e.ok()) return e;
   // cmake --build DIR [options] -- NATIVE-ARGS: the arguments go to make (or ninja, which has
   // no option that runs code), so they are judged as make's.
   if (has_option(args, {"--build"})) {
@@ -371,17 +371,17 @@ std::string check_cmake(const Invocation& inv) {
   return {};
 }
 
-std::string check_ctest(const Invocation& inv) {
+Status check_ctest(const Invocation& inv) {
   if (inv.mode == Mode::kYolo) return {};
   constexpr std::array kCtestTriggers = std::to_array<Trigger>({
       {"--overwrite", Form::kLong, Kind::kConfig},     // e.g. MemoryCheckCommand=PROGRAM
       {"--test-command", Form::kLong, Kind::kRunner},  // --build-and-test's command
   });
-  if (auto e = check_triggers(inv, inv.args, kCtestTriggers); !e.empty()) return e;
+  if (auto e = check_triggers(inv, inv.args, kCtestTriggers); !e.ok()) return e;
   return check_cmake_definitions(inv, inv.args);
 }
 
-std::string check_meson(const Invocation& inv) {
+Status check_meson(const Invocation& inv) {
   if (inv.mode == Mode::kYolo) return {};
   constexpr auto kMesonFlags = std::to_array<std::string_view>({"-v", "--version", "-h", "--help"});
   const auto candidates = subcommand_candidates(inv.args, kMesonFlags);
@@ -402,7 +402,7 @@ std::string check_meson(const Invocation& inv) {
           {"--gdb", Form::kLong, Kind::kHook},
           {"--gdb-path", Form::kLong, Kind::kHook},
       });
-      if (auto e = check_triggers(inv, inv.args, kTestTriggers); !e.empty()) return e;
+      if (auto e = check_triggers(inv, inv.args, kTestTriggers); !e.ok()) return e;
     }
   }
   return {};

@@ -44,44 +44,45 @@ std::string safe_list() {
 }
 
 // Checks shared by the read-only subcommands in safe and restricted mode.
-std::string check_read_only_forms(const Invocation& inv, std::string_view sub, Args rest) {
+Status check_read_only_forms(const Invocation& inv, std::string_view sub, Args rest) {
   if (inv.mode == Mode::kSafe && has_option(rest, {"--output"})) {
-    return refused(inv) + "git " + std::string(sub) +
-           " --output writes a file; the output is returned to you anyway, drop the option";
+    return refuse(refused(inv) + "git " + std::string(sub) +
+                  " --output writes a file; the output is returned to you anyway, drop the option");
   }
   if (has_option(rest, {"--ext-diff"})) {
-    return refused(inv) + "git " + std::string(sub) +
-           " --ext-diff runs an external program named by the repository configuration; drop "
-           "the option";
+    return refuse(
+        refused(inv) + "git " + std::string(sub) +
+        " --ext-diff runs an external program named by the repository configuration; drop "
+        "the option");
   }
   if (sub == "grep" && has_option(rest, {"--open-files-in-pager"}, "O")) {
-    return refused(inv) + "git grep -O runs a pager program; drop the option";
+    return refuse(refused(inv) + "git grep -O runs a pager program; drop the option");
   }
   return {};
 }
 
 // branch/tag/remote are read-only only in their listing forms.
-std::string check_listing_form(const Invocation& inv, std::string_view sub, Args rest) {
+Status check_listing_form(const Invocation& inv, std::string_view sub, Args rest) {
   const std::string what = "git " + std::string(sub);
   if (sub == "remote") {
     const auto ops = operands(rest);
     const bool listing = ops.empty() || ops[0] == "show" || ops[0] == "get-url";
     if (listing && !has_option(rest, {"--add", "--delete", "--push"})) return {};
-    return refused(inv) + what + " " + (ops.empty() ? std::string() : std::string(ops[0])) +
-           " changes the repository configuration; " + safe_list();
+    return refuse(refused(inv) + what + " " + (ops.empty() ? std::string() : std::string(ops[0])) +
+                  " changes the repository configuration; " + safe_list());
   }
   if (sub == "branch" && has_option(rest,
                                     {"--delete", "--move", "--copy", "--force", "--set-upstream-to",
                                      "--unset-upstream", "--edit-description", "--track",
                                      "--no-track", "--create-reflog", "--upstream"},
                                     "dDmMcCfut")) {
-    return refused(inv) + what + " with these options changes branches; " + safe_list();
+    return refuse(refused(inv) + what + " with these options changes branches; " + safe_list());
   }
   if (sub == "tag" && has_option(rest,
                                  {"--delete", "--annotate", "--sign", "--local-user", "--force",
                                   "--message", "--file", "--edit", "--create-reflog"},
                                  "dasufmFe")) {
-    return refused(inv) + what + " with these options changes tags; " + safe_list();
+    return refuse(refused(inv) + what + " with these options changes tags; " + safe_list());
   }
   // A bare name creates a branch or tag unless the command is in listing mode. Values of the
   // listing options (--contains X) are names too.
@@ -99,15 +100,15 @@ std::string check_listing_form(const Invocation& inv, std::string_view sub, Args
       continue;
     }
     if (!arg.starts_with('-') && !list_mode) {
-      return refused(inv) + what + " " + arg + " would create a " +
-             (sub == "tag" ? "tag" : "branch") + "; use " + what +
-             " --list PATTERN to list, or ask for restricted mode to create one";
+      return refuse(refused(inv) + what + " " + arg + " would create a " +
+                    (sub == "tag" ? "tag" : "branch") + "; use " + what +
+                    " --list PATTERN to list, or ask for restricted mode to create one");
     }
   }
   return {};
 }
 
-std::string check_config(const Invocation& inv, Args rest) {
+Status check_config(const Invocation& inv, Args rest) {
   if (has_option(rest, {"--get", "--get-all", "--get-regexp", "--get-urlmatch", "--list"}, "l")) {
     return {};
   }
@@ -117,21 +118,23 @@ std::string check_config(const Invocation& inv, Args rest) {
                                                 "e")) {
     return {};  // `git config user.name` reads one key
   }
-  return refused(inv) +
-         "git config changes can make git run arbitrary commands (aliases, core.pager, "
-         "core.fsmonitor, hooks, filters); read settings with git config --get KEY, and ask the "
-         "human to change configuration";
+  return refuse(
+      refused(inv) +
+      "git config changes can make git run arbitrary commands (aliases, core.pager, "
+      "core.fsmonitor, hooks, filters); read settings with git config --get KEY, and ask the "
+      "human to change configuration");
 }
 
-std::string check_restricted(const Invocation& inv, std::string_view sub, Args rest) {
+Status check_restricted(const Invocation& inv, std::string_view sub, Args rest) {
   const std::string what = "git " + std::string(sub);
   const bool writes_refs = sub == "update-ref" || sub == "branch" || sub == "tag" ||
                            sub == "reflog" || sub == "push" || sub == "symbolic-ref";
   for (const std::string& arg : rest) {
     if (writes_refs && arg.find("refs/claude-bridge") != std::string::npos) {
-      return refused(inv) + what +
-             " touches refs/claude-bridge/, where the bridge keeps its snapshots; leave them "
-             "to the human";
+      return refuse(
+          refused(inv) + what +
+          " touches refs/claude-bridge/, where the bridge keeps its snapshots; leave them "
+          "to the human");
     }
   }
   // Transport programs named on the command line run locally, also for a local clone.
@@ -149,101 +152,105 @@ std::string check_restricted(const Invocation& inv, std::string_view sub, Args r
                    {"--force", "--force-with-lease", "--force-if-includes", "--mirror", "--delete",
                     "--prune"},
                    "fd")) {
-      return refused(inv) + what +
-             " with --force/--force-with-lease/--mirror/--delete/--prune rewrites or deletes "
-             "remote history; push without it (a rejected push means you must merge or "
-             "rebase first), or ask the human";
+      return refuse(
+          refused(inv) + what +
+          " with --force/--force-with-lease/--mirror/--delete/--prune rewrites or deletes "
+          "remote history; push without it (a rejected push means you must merge or "
+          "rebase first), or ask the human");
     }
     for (std::string_view op : operands(rest)) {
       if (op.starts_with('+') || op.starts_with(':')) {
-        return refused(inv) + what + " " + std::string(op) +
-               " force-pushes or deletes a remote ref; push a plain refspec instead";
+        return refuse(refused(inv) + what + " " + std::string(op) +
+                      " force-pushes or deletes a remote ref; push a plain refspec instead");
       }
     }
     if (!inv.ctx.allow_network) {
-      return refused(inv) + what +
-             " needs the network, which is off for this conversation; ask the human to push, "
-             "or to enable the network";
+      return refuse(
+          refused(inv) + what +
+          " needs the network, which is off for this conversation; ask the human to push, "
+          "or to enable the network");
     }
     return {};
   }
   if ((sub == "fetch" || sub == "pull") && !inv.ctx.allow_network) {
-    return refused(inv) + what +
-           " needs the network, which is off for this conversation; ask the human to enable "
-           "it, or work with what is already fetched";
+    return refuse(refused(inv) + what +
+                  " needs the network, which is off for this conversation; ask the human to enable "
+                  "it, or work with what is already fetched");
   }
   if (sub == "clean" && has_option(rest, {"--force"}, "f")) {
-    return refused(inv) +
-           "git clean -f deletes untracked files that no snapshot can bring back; use git "
-           "clean -n to list them and delete specific files with rm";
+    return refuse(refused(inv) +
+                  "git clean -f deletes untracked files that no snapshot can bring back; use git "
+                  "clean -n to list them and delete specific files with rm");
   }
   if (sub == "reset" && has_option(rest, {"--hard", "--merge", "--keep"})) {
-    return refused(inv) +
-           "git reset --hard throws away uncommitted work; use git stash, or git reset "
-           "(mixed) which keeps the files";
+    return refuse(refused(inv) +
+                  "git reset --hard throws away uncommitted work; use git stash, or git reset "
+                  "(mixed) which keeps the files");
   }
   if ((sub == "checkout" || sub == "switch") &&
       has_option(rest, {"--force", "--discard-changes"}, "f")) {
-    return refused(inv) + what + " --force throws away uncommitted work; commit or stash first";
+    return refuse(refused(inv) + what +
+                  " --force throws away uncommitted work; commit or stash first");
   }
   if (sub == "branch" && has_option(rest, {"--force"}, "Df")) {
-    return refused(inv) +
-           "git branch -D/--force deletes or moves a branch regardless of merges; use git "
-           "branch -d, which refuses to lose commits";
+    return refuse(refused(inv) +
+                  "git branch -D/--force deletes or moves a branch regardless of merges; use git "
+                  "branch -d, which refuses to lose commits");
   }
   if (sub == "stash") {
     const auto ops = operands(rest);
     if (!ops.empty() && (ops[0] == "drop" || ops[0] == "clear")) {
-      return refused(inv) + "git stash " + std::string(ops[0]) +
-             " throws stashed work away; leave stashes to the human";
+      return refuse(refused(inv) + "git stash " + std::string(ops[0]) +
+                    " throws stashed work away; leave stashes to the human");
     }
   }
   if (sub == "reflog") {
     const auto ops = operands(rest);
     if (!ops.empty() && (ops[0] == "expire" || ops[0] == "delete" || ops[0] == "drop")) {
-      return refused(inv) + "git reflog " + std::string(ops[0]) +
-             " destroys the history used for recovery; leave it to the human";
+      return refuse(refused(inv) + "git reflog " + std::string(ops[0]) +
+                    " destroys the history used for recovery; leave it to the human");
     }
   }
   if (sub == "gc" && has_option(rest, {"--prune"})) {
-    return refused(inv) + "git gc --prune discards unreachable commits; run git gc without it";
+    return refuse(refused(inv) +
+                  "git gc --prune discards unreachable commits; run git gc without it");
   }
   if (sub == "update-ref" && has_option(rest, {"--stdin"}, "d")) {
-    return refused(inv) +
-           "git update-ref -d/--stdin deletes or rewrites refs; use git branch "
-           "or git tag";
+    return refuse(refused(inv) +
+                  "git update-ref -d/--stdin deletes or rewrites refs; use git branch "
+                  "or git tag");
   }
   if (sub == "rebase" && has_option(rest, {"--exec", "--interactive"}, "xi")) {
-    return refused(inv) +
-           "git rebase --exec/--interactive runs commands or an editor; rebase "
-           "without them";
+    return refuse(refused(inv) +
+                  "git rebase --exec/--interactive runs commands or an editor; rebase "
+                  "without them");
   }
   if (sub == "bisect") {
     const auto ops = operands(rest);
     if (!ops.empty() && ops[0] == "run") {
-      return refused(inv) +
-             "git bisect run runs a command through a shell; step with git "
-             "bisect good/bad and run the test yourself";
+      return refuse(refused(inv) +
+                    "git bisect run runs a command through a shell; step with git "
+                    "bisect good/bad and run the test yourself");
     }
   }
   if (sub == "submodule") {
     const auto ops = operands(rest);
     if (!ops.empty() && ops[0] == "foreach") {
-      return refused(inv) +
-             "git submodule foreach runs a shell command; run the command in "
-             "each submodule yourself";
+      return refuse(refused(inv) +
+                    "git submodule foreach runs a shell command; run the command in "
+                    "each submodule yourself");
     }
   }
   if (sub == "config") return check_config(inv, rest);
   if (sub == "mergetool" || sub == "difftool") {
-    return refused(inv) + what + " runs an external tool program; use git diff / git merge";
+    return refuse(refused(inv) + what + " runs an external tool program; use git diff / git merge");
   }
   return check_read_only_forms(inv, sub, rest);
 }
 
 }  // namespace
 
-std::string check_git(const Invocation& inv) {
+Status check_git(const Invocation& inv) {
   if (inv.mode == Mode::kYolo) return {};
   const Args args = inv.args;
   std::size_t i = 0;
@@ -259,12 +266,14 @@ std::string check_git(const Invocation& inv) {
     }
     if (a == "--version" || a == "--help") return {};
     if (a == "-c" || a.starts_with("--config-env")) {
-      return refused(inv) + "git " + a +
-             " sets configuration for one command, which can make git run arbitrary programs "
-             "(aliases, core.pager, core.fsmonitor); drop it";
+      return refuse(
+          refused(inv) + "git " + a +
+          " sets configuration for one command, which can make git run arbitrary programs "
+          "(aliases, core.pager, core.fsmonitor); drop it");
     }
-    return refused(inv) + "the git option " + a +
-           " (before the subcommand) is not allowed; git runs in the workspace already, drop it";
+    return refuse(
+        refused(inv) + "the git option " + a +
+        " (before the subcommand) is not allowed; git runs in the workspace already, drop it");
   }
   if (i >= args.size()) return {};  // plain `git` prints usage
   const std::string_view sub = args[i];
@@ -272,18 +281,19 @@ std::string check_git(const Invocation& inv) {
 
   if (inv.mode == Mode::kSafe) {
     if (!in(kReadOnly, sub)) {
-      return refused(inv) + "git " + std::string(sub) + " is not a read-only subcommand; " +
-             safe_list() + ", and restricted mode runs the rest";
+      return refuse(refused(inv) + "git " + std::string(sub) + " is not a read-only subcommand; " +
+                    safe_list() + ", and restricted mode runs the rest");
     }
     if (sub == "branch" || sub == "tag" || sub == "remote") {
-      if (auto e = check_listing_form(inv, sub, rest); !e.empty()) return e;
+      if (auto e = check_listing_form(inv, sub, rest); !e.ok()) return e;
     }
     return check_read_only_forms(inv, sub, rest);
   }
   if (!in(kReadOnly, sub) && !in(kRestrictedExtra, sub)) {
-    return refused(inv) + "'git " + std::string(sub) +
-           "' is not a git subcommand restricted mode knows (aliases are refused because they "
-           "can be shell commands); spell out the real subcommand";
+    return refuse(
+        refused(inv) + "'git " + std::string(sub) +
+        "' is not a git subcommand restricted mode knows (aliases are refused because they "
+        "can be shell commands); spell out the real subcommand");
   }
   return check_restricted(inv, sub, rest);
 }

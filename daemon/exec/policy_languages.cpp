@@ -17,7 +17,7 @@ std::string_view first_operand(Args args) {
 }
 
 // Python modules that are tools with a rule of their own, or that run code given as arguments.
-std::string check_python_module(const Invocation& inv, std::string_view module, Args rest) {
+Status check_python_module(const Invocation& inv, std::string_view module, Args rest) {
   if (module == "timeit") {
     return refuse_kind(inv, Kind::kInline,
                        std::string(inv.name) + " -m timeit (its statements are code)");
@@ -35,7 +35,7 @@ std::string check_python_module(const Invocation& inv, std::string_view module, 
 
 }  // namespace
 
-std::string check_python(const Invocation& inv) {
+Status check_python(const Invocation& inv) {
   if (inv.mode == Mode::kYolo) return {};
   for (std::size_t i = 0; i < inv.args.size(); ++i) {
     const std::string& arg = inv.args[i];
@@ -48,9 +48,10 @@ std::string check_python(const Invocation& inv) {
     for (std::size_t k = 1; k < arg.size(); ++k) {
       const char c = arg[k];
       if (c == 'c') {
-        return refused(inv) + std::string(inv.name) +
-               " -c runs inline code the policy cannot judge; write the code to a file in the "
-               "workspace and run python3 FILE, or use python3 -m MODULE";
+        return refuse(
+            refused(inv) + std::string(inv.name) +
+            " -c runs inline code the policy cannot judge; write the code to a file in the "
+            "workspace and run python3 FILE, or use python3 -m MODULE");
       }
       if (c == 'm') {  // -m MODULE: the rest belongs to the module
         const bool glued = k + 1 < arg.size();
@@ -88,7 +89,7 @@ constexpr std::array<std::string_view, 3> kNodeLoaders = {"--import", "--loader"
 
 }  // namespace
 
-std::string check_node(const Invocation& inv) {
+Status check_node(const Invocation& inv) {
   if (inv.mode == Mode::kYolo) return {};
   bool maybe_value = false;
   for (std::size_t i = 0; i < inv.args.size(); ++i) {
@@ -109,9 +110,10 @@ std::string check_node(const Invocation& inv) {
         arg.starts_with("--print=") ||
         (!arg.starts_with("--") && arg.find_first_of("ep", 1) != std::string::npos);
     if (inline_code) {
-      return refused(inv) +
-             "node -e/-p runs inline code the policy cannot judge; write it to a file in the "
-             "workspace and run node FILE";
+      return refuse(
+          refused(inv) +
+          "node -e/-p runs inline code the policy cannot judge; write it to a file in the "
+          "workspace and run node FILE");
     }
     for (std::string_view loader : kNodeLoaders) {
       if (arg.starts_with(std::string(loader) + "=data:")) {
@@ -172,16 +174,17 @@ bool npm_refused(std::string_view sub) {
 
 }  // namespace
 
-std::string check_npm(const Invocation& inv) {
+Status check_npm(const Invocation& inv) {
   if (inv.mode == Mode::kYolo) return {};
   // Only the subcommand is judged: `npm test -- token` and `npm run exec` run package scripts.
   const auto candidates = subcommand_candidates(inv.args, kNpmFlags);
   for (std::string_view sub : candidates) {
     if (npm_refused(sub)) {
-      return refused(inv) + "npm " + std::string(sub) +
-             " publishes, changes credentials or configuration, or runs a package or command "
-             "named on the command line; use npm test, npm run SCRIPT, npm install, or ask the "
-             "human";
+      return refuse(
+          refused(inv) + "npm " + std::string(sub) +
+          " publishes, changes credentials or configuration, or runs a package or command "
+          "named on the command line; use npm test, npm run SCRIPT, npm install, or ask the "
+          "human");
     }
     if (sub == "init" || sub == "c" || sub == "config") {
       // npm init NAME runs the package create-NAME; npm config set/edit/delete writes config.
@@ -199,7 +202,7 @@ std::string check_npm(const Invocation& inv) {
       }
     }
   }
-  if (auto e = check_triggers(inv, inv.args, kNpmTriggers); !e.empty()) return e;
+  if (auto e = check_triggers(inv, inv.args, kNpmTriggers); !e.ok()) return e;
   constexpr std::array<std::string_view, 12> kNetwork = {
       "install", "i",        "ci",           "add", "update",          "up",
       "audit",   "outdated", "install-test", "it",  "install-ci-test", "cit"};
@@ -207,14 +210,15 @@ std::string check_npm(const Invocation& inv) {
   if (!inv.ctx.allow_network &&
       std::find(kNetwork.begin(), kNetwork.end(), sub) != kNetwork.end() &&
       !has_option(inv.args, {"--offline"})) {
-    return refused(inv) + "npm " + std::string(sub) +
-           " needs the network, which is off for this conversation; add --offline to use the "
-           "local cache, or ask the human to enable the network";
+    return refuse(
+        refused(inv) + "npm " + std::string(sub) +
+        " needs the network, which is off for this conversation; add --offline to use the "
+        "local cache, or ask the human to enable the network");
   }
   return {};
 }
 
-std::string check_cargo(const Invocation& inv) {
+Status check_cargo(const Invocation& inv) {
   if (inv.mode == Mode::kYolo) return {};
   if (!inv.args.empty() && inv.args[0].starts_with('+')) {  // cargo +TOOLCHAIN ...
     const Invocation rest{inv.mode, inv.name, inv.args.subspan(1), inv.ctx, inv.depth};
@@ -223,7 +227,7 @@ std::string check_cargo(const Invocation& inv) {
   constexpr std::array kCargoTriggers = std::to_array<Trigger>({
       {"-Z", Form::kPrefix, Kind::kUnstable},
   });
-  if (auto e = check_triggers(inv, inv.args, kCargoTriggers); !e.empty()) return e;
+  if (auto e = check_triggers(inv, inv.args, kCargoTriggers); !e.ok()) return e;
   // --config takes inline TOML (KEY=VALUE) or a path; inline settings can name the compiler,
   // a wrapper or a runner (build.rustc, build.rustc-wrapper, target.*.runner).
   for (std::string_view value : option_values(inv.args, "--config")) {
@@ -239,8 +243,8 @@ std::string check_cargo(const Invocation& inv) {
   const auto candidates = subcommand_candidates(inv.args, kCargoFlags);
   for (std::string_view sub : candidates) {
     if (std::find(kRefused.begin(), kRefused.end(), sub) != kRefused.end()) {
-      return refused(inv) + "cargo " + std::string(sub) +
-             " publishes or changes registry credentials; ask the human to do it";
+      return refuse(refused(inv) + "cargo " + std::string(sub) +
+                    " publishes or changes registry credentials; ask the human to do it");
     }
   }
   const std::string_view sub = candidates.empty() ? std::string_view() : candidates.back();
@@ -250,25 +254,25 @@ std::string check_cargo(const Invocation& inv) {
     if (dashes != inv.args.end()) {
       const Args passed = inv.args.subspan(static_cast<std::size_t>(dashes - inv.args.begin()) + 1);
       const Invocation rustc{inv.mode, "rustc", passed, inv.ctx, inv.depth + 1};
-      if (auto e = check_rustc(rustc); !e.empty()) return e;
+      if (auto e = check_rustc(rustc); !e.ok()) return e;
     }
   }
   if (!inv.ctx.allow_network && sub == "install" &&
       !has_option(inv.args, {"--offline", "--frozen", "--path"})) {
-    return refused(inv) +
-           "cargo install needs the network, which is off for this conversation; use "
-           "--offline or --path, or ask the human to enable the network";
+    return refuse(refused(inv) +
+                  "cargo install needs the network, which is off for this conversation; use "
+                  "--offline or --path, or ask the human to enable the network");
   }
   return {};
 }
 
-std::string check_pip(const Invocation& inv) {
+Status check_pip(const Invocation& inv) {
   if (inv.mode == Mode::kYolo) return {};
   constexpr std::array kPipTriggers = std::to_array<Trigger>({
       {"--python", Form::kLong, Kind::kHook},  // runs pip under another interpreter
       {"--editor", Form::kLong, Kind::kHook},
   });
-  if (auto e = check_triggers(inv, inv.args, kPipTriggers); !e.empty()) return e;
+  if (auto e = check_triggers(inv, inv.args, kPipTriggers); !e.ok()) return e;
   const std::string_view sub = first_operand(inv.args);
   if (sub == "config") {
     const auto ops = operands(inv.args);
@@ -279,9 +283,10 @@ std::string check_pip(const Invocation& inv) {
   }
   if (!inv.ctx.allow_network && (sub == "install" || sub == "download" || sub == "wheel") &&
       !has_option(inv.args, {"--no-index"})) {
-    return refused(inv) + "pip " + std::string(sub) +
-           " needs the network, which is off for this conversation; use --no-index with local "
-           "files, or ask the human to enable the network";
+    return refuse(
+        refused(inv) + "pip " + std::string(sub) +
+        " needs the network, which is off for this conversation; use --no-index with local "
+        "files, or ask the human to enable the network");
   }
   return {};
 }

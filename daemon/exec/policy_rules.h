@@ -38,11 +38,17 @@ struct Invocation {
 // possible inner command, so the work grows with the nesting.
 inline constexpr int kMaxNesting = 2;
 
-// The full check for a nested command (the program a wrapper runs); "" or a refusal.
-std::string check_nested(Mode mode, Args argv, const PolicyContext& ctx, int depth);
+// A verdict is a Status: ok allows; a refusal's code is kCommandRefused and its message the
+// one line for the model (see check_argv). Every rule below answers one.
+//
+// The refusal whose message is `line` ("refused ...: what, why, what to do instead").
+inline Status refuse(std::string line) { return Status::error(kCommandRefused, std::move(line)); }
 
-// A rule for one program: "" to allow, or a refusal line.
-using Checker = std::string (*)(const Invocation&);
+// The full check for a nested command (the program a wrapper runs).
+Status check_nested(Mode mode, Args argv, const PolicyContext& ctx, int depth);
+
+// A rule for one program: its verdict.
+using Checker = Status (*)(const Invocation&);
 
 // --- argument helpers (all stop at a "--" argument) ---
 
@@ -72,9 +78,8 @@ std::vector<std::string_view> operands(Args args);
 // of its ancestors, start with ~ or mention $HOME, or are the workspace itself (unless
 // `allow_workspace`, for find's start points). `what` names the program for the message.
 // Judged lexically: symlinks are not followed (the read-only sandbox covers what this misses).
-std::string check_delete_targets(const Invocation& inv,
-                                 const std::vector<std::string_view>& targets,
-                                 std::string_view what, bool allow_workspace = false);
+Status check_delete_targets(const Invocation& inv, const std::vector<std::string_view>& targets,
+                            std::string_view what, bool allow_workspace = false);
 
 // The prefix of every refusal: "refused in <mode> mode: ".
 std::string refused(const Invocation& inv);
@@ -109,48 +114,47 @@ struct Trigger {
 
 // The refusal for an argument of kind `kind`: "<what> <why>; <instead>". `what` names the tool
 // and the option as the model wrote them.
-std::string refuse_kind(const Invocation& inv, Kind kind, std::string_view what);
+Status refuse_kind(const Invocation& inv, Kind kind, std::string_view what);
 // The refusal for the first argument of `args` (up to "--") that matches one of `triggers`;
-// "" if none does. `value_letters` are the short options that take a value (for kShort).
-std::string check_triggers(const Invocation& inv, Args args, std::span<const Trigger> triggers,
-                           std::string_view value_letters = {});
+// ok if none does. `value_letters` are the short options that take a value (for kShort).
+Status check_triggers(const Invocation& inv, Args args, std::span<const Trigger> triggers,
+                      std::string_view value_letters = {});
 // For settings that only choose which installed tool to use (make CC=, cmake
-// -DCMAKE_CXX_COMPILER=, rustc -C linker=): "" if `value` is one word naming a program this
+// -DCMAKE_CXX_COMPILER=, rustc -C linker=): ok if `value` is one word naming a program this
 // mode runs; otherwise a refusal (kHook) naming `setting`.
-std::string check_named_program(const Invocation& inv, std::string_view setting,
-                                std::string_view value);
+Status check_named_program(const Invocation& inv, std::string_view setting, std::string_view value);
 
 // --- rules, by program family (policy_git.cpp, policy_tools.cpp) ---
-std::string check_git(const Invocation& inv);
-std::string check_find(const Invocation& inv);
-std::string check_rm(const Invocation& inv);      // rm, rmdir, unlink, shred
-std::string check_python(const Invocation& inv);  // python, python3
-std::string check_node(const Invocation& inv);
-std::string check_npm(const Invocation& inv);
-std::string check_cargo(const Invocation& inv);
-std::string check_pip(const Invocation& inv);
+Status check_git(const Invocation& inv);
+Status check_find(const Invocation& inv);
+Status check_rm(const Invocation& inv);      // rm, rmdir, unlink, shred
+Status check_python(const Invocation& inv);  // python, python3
+Status check_node(const Invocation& inv);
+Status check_npm(const Invocation& inv);
+Status check_cargo(const Invocation& inv);
+Status check_pip(const Invocation& inv);
 // policy_build.cpp: build tools, compilers and language runtimes.
-std::string check_make(const Invocation& inv);
-std::string check_cmake(const Invocation& inv);
-std::string check_ctest(const Invocation& inv);
-std::string check_meson(const Invocation& inv);
-std::string check_cc(const Invocation& inv);  // gcc, g++, cc, c++, clang, clang++
-std::string check_rustc(const Invocation& inv);
-std::string check_go(const Invocation& inv);
-std::string check_java(const Invocation& inv);
-std::string check_javac(const Invocation& inv);
-std::string check_mvn(const Invocation& inv);
+Status check_make(const Invocation& inv);
+Status check_cmake(const Invocation& inv);
+Status check_ctest(const Invocation& inv);
+Status check_meson(const Invocation& inv);
+Status check_cc(const Invocation& inv);  // gcc, g++, cc, c++, clang, clang++
+Status check_rustc(const Invocation& inv);
+Status check_go(const Invocation& inv);
+Status check_java(const Invocation& inv);
+Status check_javac(const Invocation& inv);
+Status check_mvn(const Invocation& inv);
 // The C compiler driver's triggers, for tools that pass arguments on to it (rustc -C link-arg).
-std::string check_cc_args(const Invocation& inv, Args args);
-std::string check_network_tool(const Invocation& inv);  // curl, wget
-std::string check_tar(const Invocation& inv);
-std::string check_sort(const Invocation& inv);
-std::string check_uniq(const Invocation& inv);
-std::string check_tree(const Invocation& inv);
-std::string check_date(const Invocation& inv);
-std::string check_file(const Invocation& inv);
-std::string check_rg(const Invocation& inv);
-std::string check_shell(const Invocation& inv);    // sh, bash, ... (yolo only gets this far)
-std::string check_wrapper(const Invocation& inv);  // env, nice, timeout, xargs, ... (yolo)
+Status check_cc_args(const Invocation& inv, Args args);
+Status check_network_tool(const Invocation& inv);  // curl, wget
+Status check_tar(const Invocation& inv);
+Status check_sort(const Invocation& inv);
+Status check_uniq(const Invocation& inv);
+Status check_tree(const Invocation& inv);
+Status check_date(const Invocation& inv);
+Status check_file(const Invocation& inv);
+Status check_rg(const Invocation& inv);
+Status check_shell(const Invocation& inv);    // sh, bash, ... (yolo only gets this far)
+Status check_wrapper(const Invocation& inv);  // env, nice, timeout, xargs, ... (yolo)
 
 }  // namespace cb::exec::rules

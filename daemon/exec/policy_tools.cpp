@@ -33,24 +33,25 @@ constexpr std::array<std::string_view, 4> kFindExec = {"-exec", "-execdir", "-ok
 
 }  // namespace
 
-std::string check_find(const Invocation& inv) {
+Status check_find(const Invocation& inv) {
   if (inv.mode != Mode::kYolo) {
     if (has_word(inv.args, {"-delete"})) {
-      return refused(inv) +
-             "find -delete deletes files; use find to list them, then delete specific files "
-             "with rm" +
-             (inv.mode == Mode::kSafe ? " in restricted mode" : "");
+      return refuse(refused(inv) +
+                    "find -delete deletes files; use find to list them, then delete specific files "
+                    "with rm" +
+                    (inv.mode == Mode::kSafe ? " in restricted mode" : ""));
     }
     if (has_word(inv.args, {"-exec", "-execdir", "-ok", "-okdir"})) {
-      return refused(inv) +
-             "find -exec/-execdir/-ok runs other programs the policy cannot judge; list the "
-             "files with find and run the program on them in a separate call";
+      return refuse(refused(inv) +
+                    "find -exec/-execdir/-ok runs other programs the policy cannot judge; list the "
+                    "files with find and run the program on them in a separate call");
     }
     if (inv.mode == Mode::kSafe &&
         has_word(inv.args, {"-fprint", "-fprint0", "-fprintf", "-fls"})) {
-      return refused(inv) +
-             "find -fprint/-fprintf/-fls writes a file; the output is returned to you anyway, "
-             "use -print/-printf/-ls";
+      return refuse(
+          refused(inv) +
+          "find -fprint/-fprintf/-fls writes a file; the output is returned to you anyway, "
+          "use -print/-printf/-ls");
     }
     return {};
   }
@@ -62,7 +63,7 @@ std::string check_find(const Invocation& inv) {
     while (end < inv.args.size() && inv.args[end] != ";" && inv.args[end] != "+") ++end;
     const Args inner = inv.args.subspan(i + 1, end - i - 1);
     if (!inner.empty() && is_deleter(inner[0])) deletes = true;
-    if (auto e = check_nested(inv.mode, inner, inv.ctx, inv.depth + 1); !e.empty()) return e;
+    if (auto e = check_nested(inv.mode, inner, inv.ctx, inv.depth + 1); !e.ok()) return e;
     i = end;
   }
   if (!deletes) return {};
@@ -70,25 +71,26 @@ std::string check_find(const Invocation& inv) {
                               /*allow_workspace=*/true);
 }
 
-std::string check_rm(const Invocation& inv) {
+Status check_rm(const Invocation& inv) {
   if (has_option(inv.args, {"--no-preserve-root"})) {
-    return refused(inv) + std::string(inv.name) +
-           " --no-preserve-root is never allowed; name files inside the workspace";
+    return refuse(refused(inv) + std::string(inv.name) +
+                  " --no-preserve-root is never allowed; name files inside the workspace");
   }
   if (inv.name == "rm" && inv.mode != Mode::kYolo && has_option(inv.args, {"--recursive"}, "rR")) {
-    return refused(inv) +
-           "rm -r deletes whole trees; delete specific files with rm (without -r), empty "
-           "directories with rmdir, or ask for yolo mode";
+    return refuse(refused(inv) +
+                  "rm -r deletes whole trees; delete specific files with rm (without -r), empty "
+                  "directories with rmdir, or ask for yolo mode");
   }
   const auto targets = operands(inv.args);
   return check_delete_targets(inv, targets, inv.name);
 }
 
-std::string check_network_tool(const Invocation& inv) {
+Status check_network_tool(const Invocation& inv) {
   if (!inv.ctx.allow_network) {
-    return refused(inv) + std::string(inv.name) +
-           " needs the network, which is off for this conversation (the sandbox has no network "
-           "interface); ask the human to enable the network";
+    return refuse(
+        refused(inv) + std::string(inv.name) +
+        " needs the network, which is off for this conversation (the sandbox has no network "
+        "interface); ask the human to enable the network");
   }
   if (inv.mode == Mode::kYolo || inv.name != "wget") return {};
   constexpr std::array kWgetTriggers = std::to_array<Trigger>({
@@ -100,7 +102,7 @@ std::string check_network_tool(const Invocation& inv) {
   return check_triggers(inv, inv.args, kWgetTriggers, "oaOiBtTwQPUlADIXR");
 }
 
-std::string check_tar(const Invocation& inv) {
+Status check_tar(const Invocation& inv) {
   if (inv.mode == Mode::kYolo) return {};
   const bool old_style_exec = !inv.args.empty() && !inv.args[0].starts_with('-') &&
                               inv.args[0].find_first_of("IF") != std::string::npos;
@@ -115,95 +117,96 @@ std::string check_tar(const Invocation& inv) {
                  {"--to-command", "--use-compress-program", "--checkpoint-action", "--info-script",
                   "--new-volume-script", "--rsh-command", "--rmt-command"},
                  "IF")) {
-    return refused(inv) +
-           "tar options that run programs (--to-command, -I/--use-compress-program, "
-           "--checkpoint-action, -F/--info-script, --rsh-command) are refused; use -z/-J/-j "
-           "for compression";
+    return refuse(refused(inv) +
+                  "tar options that run programs (--to-command, -I/--use-compress-program, "
+                  "--checkpoint-action, -F/--info-script, --rsh-command) are refused; use -z/-J/-j "
+                  "for compression");
   }
   return {};
 }
 
-std::string check_sort(const Invocation& inv) {
+Status check_sort(const Invocation& inv) {
   if (inv.mode == Mode::kYolo) return {};
   if (has_option(inv.args, {"--compress-program"})) {
-    return refused(inv) + "sort --compress-program runs another program; drop it";
+    return refuse(refused(inv) + "sort --compress-program runs another program; drop it");
   }
   if (inv.mode == Mode::kSafe && has_option(inv.args, {"--output"}, "o")) {
-    return refused(inv) +
-           "sort -o writes a file; the sorted text is returned to you anyway, drop -o";
+    return refuse(refused(inv) +
+                  "sort -o writes a file; the sorted text is returned to you anyway, drop -o");
   }
   return {};
 }
 
-std::string check_uniq(const Invocation& inv) {
+Status check_uniq(const Invocation& inv) {
   if (inv.mode == Mode::kSafe && operands(inv.args).size() > 1) {
-    return refused(inv) +
-           "uniq INPUT OUTPUT writes the OUTPUT file; give only the input, the result is "
-           "returned to you";
+    return refuse(refused(inv) +
+                  "uniq INPUT OUTPUT writes the OUTPUT file; give only the input, the result is "
+                  "returned to you");
   }
   return {};
 }
 
-std::string check_tree(const Invocation& inv) {
+Status check_tree(const Invocation& inv) {
   if (inv.mode == Mode::kSafe && has_option(inv.args, {}, "o")) {
-    return refused(inv) + "tree -o writes a file; drop it, the listing is returned to you";
+    return refuse(refused(inv) + "tree -o writes a file; drop it, the listing is returned to you");
   }
   return {};
 }
 
-std::string check_date(const Invocation& inv) {
+Status check_date(const Invocation& inv) {
   if (inv.mode == Mode::kYolo) return {};
   for (const std::string& arg : inv.args) {
     if (arg.starts_with("-s") || arg == "--set" || arg.starts_with("--set=")) {
-      return refused(inv) + "date -s/--set changes the clock; use date to read it";
+      return refuse(refused(inv) + "date -s/--set changes the clock; use date to read it");
     }
   }
   return {};
 }
 
-std::string check_file(const Invocation& inv) {
+Status check_file(const Invocation& inv) {
   if (inv.mode == Mode::kSafe && has_option(inv.args, {"--compile"}, "C")) {
-    return refused(inv) + "file -C writes a compiled magic file; drop it";
+    return refuse(refused(inv) + "file -C writes a compiled magic file; drop it");
   }
   return {};
 }
 
-std::string check_rg(const Invocation& inv) {
+Status check_rg(const Invocation& inv) {
   if (inv.mode != Mode::kYolo && has_option(inv.args, {"--pre"})) {
-    return refused(inv) + "rg --pre runs a preprocessor program on every file; drop it";
+    return refuse(refused(inv) + "rg --pre runs a preprocessor program on every file; drop it");
   }
   return {};
 }
 
-std::string check_shell(const Invocation& inv) {
+Status check_shell(const Invocation& inv) {
   // Only yolo gets here: a script file is a program like any other, but inline code would
   // bring back everything the splitter refuses.
   for (const std::string& arg : inv.args) {
     if (arg == "--" || arg == "-" || !arg.starts_with('-')) break;  // the script file
     if (arg.starts_with("--")) continue;
     if (arg.find('c', 1) != std::string::npos) {
-      return refused(inv) + std::string(inv.name) +
-             " -c runs a shell command line, which would bring back the chaining, pipes, "
-             "redirections and expansions that are refused; send the commands one per call, "
-             "or write a script file in the workspace and run it";
+      return refuse(refused(inv) + std::string(inv.name) +
+                    " -c runs a shell command line, which would bring back the chaining, pipes, "
+                    "redirections and expansions that are refused; send the commands one per call, "
+                    "or write a script file in the workspace and run it");
     }
   }
   return {};
 }
 
-std::string check_wrapper(const Invocation& inv) {
+Status check_wrapper(const Invocation& inv) {
   const std::string name(inv.name);
   if (name == "watch" || name == "script" || name == "parallel") {
-    return refused(inv) + name +
-           " runs its command through a shell; run the command directly, one per call";
+    return refuse(refused(inv) + name +
+                  " runs its command through a shell; run the command directly, one per call");
   }
   if (name == "env" && has_option(inv.args, {"--split-string"}, "S")) {
-    return refused(inv) + "env -S splits a string like a shell; pass the arguments separately";
+    return refuse(refused(inv) +
+                  "env -S splits a string like a shell; pass the arguments separately");
   }
   if (name == "flock" && has_option(inv.args, {"--command"}, "c")) {
-    return refused(inv) +
-           "flock -c runs a shell command line; pass the program and its "
-           "arguments after the lock file";
+    return refuse(refused(inv) +
+                  "flock -c runs a shell command line; pass the program and its "
+                  "arguments after the lock file");
   }
   // Which argument starts the wrapped command depends on each wrapper's option syntax; rather
   // than parse each one (and be fooled by an option value), every operand is judged as a
@@ -212,10 +215,11 @@ std::string check_wrapper(const Invocation& inv) {
     const std::string& arg = inv.args[k];
     if (arg.empty() || arg.starts_with('-')) continue;
     if (name == "xargs" && is_deleter(arg)) {
-      return refused(inv) + "xargs " + arg +
-             " deletes files named by input the policy cannot see; name the files explicitly";
+      return refuse(
+          refused(inv) + "xargs " + arg +
+          " deletes files named by input the policy cannot see; name the files explicitly");
     }
-    if (auto e = check_nested(inv.mode, inv.args.subspan(k), inv.ctx, inv.depth + 1); !e.empty()) {
+    if (auto e = check_nested(inv.mode, inv.args.subspan(k), inv.ctx, inv.depth + 1); !e.ok()) {
       return e;
     }
   }

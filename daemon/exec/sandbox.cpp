@@ -275,11 +275,8 @@ asio::awaitable<void> supervise(std::shared_ptr<RunState> state) {
   });
 }
 
-// The codes of run_sandboxed's own refusals, before anything is started. They reach callers as
-// SandboxResult::error's line only.
-constexpr const char* kNoBwrap = "bwrap_missing";
-constexpr const char* kBadSpec = "bad_spec";
-constexpr const char* kWorkspaceUnusable = "workspace_unusable";
+using sandbox_errors::kBadSpec;
+using sandbox_errors::kWorkspaceUnusable;
 
 // bwrap's whole environment. Built here, outside the coroutine: GCC 12 miscompiles
 // brace-initialised temporaries inside coroutine bodies.
@@ -289,7 +286,7 @@ Status bad_spec(std::string message) { return Status::error(kBadSpec, std::move(
 
 Status validate(const SandboxSpec& spec, const fs::path& bwrap) {
   if (bwrap.empty()) {
-    return Status::error(kNoBwrap,
+    return Status::error(sandbox_errors::kNoBwrap,
                          "bubblewrap (bwrap) is not installed: apt-get install bubblewrap");
   }
   if (spec.argv.empty() || spec.argv[0].empty()) {
@@ -337,19 +334,19 @@ asio::awaitable<SandboxResult> run_sandboxed(SandboxSpec spec) {
   SandboxResult result;
   const fs::path bwrap = spec.bwrap.empty() ? find_bwrap() : spec.bwrap;
   if (const Status invalid = validate(spec, bwrap); !invalid.ok()) {
-    result.error = invalid.message();
+    result.status = invalid;
     co_return result;
   }
   Result<UniqueFd> workspace_fd = open_workspace(spec.workspace);
   if (!workspace_fd) {
-    result.error = workspace_fd.status().message();
+    result.status = workspace_fd.status();
     co_return result;
   }
   const Clock::time_point start = Clock::now();
   Result<ChildProcess> child =
       spawn_child(build_bwrap_argv(spec, bwrap), bwrap_env(), workspace_fd->get());
   if (!child) {
-    result.error = child.status().message();
+    result.status = child.status();
     co_return result;
   }
   const asio::any_io_executor ex = co_await asio::this_coro::executor;
@@ -377,7 +374,8 @@ asio::awaitable<SandboxResult> run_sandboxed(SandboxSpec spec) {
 
   if (state->cancelled || !state->ended_seen) {
     state->abandon();
-    result.error = "the command was cancelled; its sandbox was killed";
+    result.status = Status::error(sandbox_errors::kCancelled,
+                                  "the command was cancelled; its sandbox was killed");
     co_return result;
   }
   const int status = state->wait_status;
@@ -407,18 +405,19 @@ asio::awaitable<SandboxResult> run_sandboxed(SandboxSpec spec) {
 SandboxResult run_sandboxed_blocking(SandboxSpec spec) {
   asio::io_context io;
   SandboxResult result;
-  asio::co_spawn(io, run_sandboxed(std::move(spec)),
-                 [&result](std::exception_ptr error, SandboxResult r) {
-                   if (!error) {
-                     result = std::move(r);
-                     return;
-                   }
-                   try {
-                     std::rethrow_exception(error);
-                   } catch (const std::exception& e) {
-                     result.error = std::string("the sandbox run failed: ") + e.what();
-                   }
-                 });
+  asio::co_spawn(
+      io, run_sandboxed(std::move(spec)), [&result](std::exception_ptr error, SandboxResult r) {
+        if (!error) {
+          result = std::move(r);
+          return;
+        }
+        try {
+          std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+          result.status = Status::error(sandbox_errors::kRunFailed,
+                                        std::string("the sandbox run failed: ") + e.what());
+        }
+      });
   io.run();
   return result;
 }

@@ -53,8 +53,10 @@ struct SandboxSpec {
 };
 
 struct SandboxResult {
-  // Non-empty (one line) when the command could not be started at all; nothing else is set.
-  std::string error;
+  // Not ok when the command could not be started at all, or its run was cancelled; nothing
+  // else is set then. Its code is one of sandbox_errors (below) or spawn_child's; its message
+  // is one line.
+  Status status;
   // The command's exit status as bwrap reports it: 0..255; a command killed by signal N shows
   // as 128+N (bash convention). -1 when the sandbox itself was killed (timeout).
   int exit_code = -1;
@@ -70,7 +72,7 @@ struct SandboxResult {
   bool stderr_truncated = false;
   std::uint64_t stdout_bytes = 0;  // everything produced, kept or not
   std::uint64_t stderr_bytes = 0;
-  bool started() const { return error.empty(); }
+  bool started() const { return status.ok(); }
 };
 
 // The bwrap binary: the first executable of /usr/bin/bwrap, /bin/bwrap, /usr/local/bin/bwrap;
@@ -93,6 +95,11 @@ namespace sandbox_errors {
 inline constexpr const char* kNoBwrap = "bwrap_missing";
 inline constexpr const char* kNoUserNamespaces = "userns_disabled";  // a sysctl turns them off
 inline constexpr const char* kProbeFailed = "probe_failed";          // bwrap could not run `true`
+// run_sandboxed's own, before anything is started or when the run is abandoned:
+inline constexpr const char* kBadSpec = "bad_spec";                      // an unusable SandboxSpec
+inline constexpr const char* kWorkspaceUnusable = "workspace_unusable";  // moved or not canonical
+inline constexpr const char* kCancelled = "cancelled";       // the caller cancelled; sandbox killed
+inline constexpr const char* kRunFailed = "sandbox_failed";  // an exception (blocking form only)
 }  // namespace sandbox_errors
 
 // Runs spec.argv in the sandbox and completes when every process of the sandbox is gone. On
@@ -102,7 +109,7 @@ inline constexpr const char* kProbeFailed = "probe_failed";          // bwrap co
 // blocks the thread briefly, until the kernel has emptied the pid namespace) and the result
 // carries an error.
 // Output beyond output_cap is read and discarded so the command never blocks on a full pipe.
-// Never throws for an expected failure; they come back in SandboxResult::error.
+// Never throws for an expected failure; they come back in SandboxResult::status.
 asio::awaitable<SandboxResult> run_sandboxed(SandboxSpec spec);
 
 // The same, blocking the calling thread (runs a private io_context). For start-up probes and

@@ -1,12 +1,12 @@
 // Whether the sandbox can run here: bwrap installed, user namespaces enabled, and a probe
 // sandbox that actually starts; otherwise one line saying why and what to change.
-#include "daemon/exec/sandbox.h"
-
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include "daemon/exec/sandbox.h"
 
 namespace cb::exec {
 namespace {
@@ -54,7 +54,7 @@ Status sandbox_available(const fs::path& bwrap_in) {
   probe.hidden_paths = {};
   probe.bwrap = bwrap;
   const SandboxResult r = run_sandboxed_blocking(std::move(probe));
-  if (!r.error.empty()) return Status::error(sandbox_errors::kProbeFailed, r.error);
+  if (!r.started()) return Status::error(sandbox_errors::kProbeFailed, r.status.message());
   if (r.timed_out) {
     return Status::error(sandbox_errors::kProbeFailed,
                          "bubblewrap did not start a sandbox within 20 seconds");

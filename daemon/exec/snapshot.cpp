@@ -44,7 +44,7 @@ SandboxSpec git_spec(const std::filesystem::path& workspace,
 GitOutput git_output(const std::vector<std::string>& args, const SandboxResult& r) {
   GitOutput result;
   if (!r.started()) {
-    result.problem = r.error;
+    result.problem = r.status.message();
     return result;
   }
   result.answered = !r.timed_out;
@@ -107,16 +107,6 @@ Result<std::string> failed(const char* code, std::string why) {
 
 Result<std::string> recorded(std::string ref) { return ref; }
 
-SnapshotResult as_snapshot_result(const Result<std::string>& r) {
-  SnapshotResult out;
-  if (r.ok()) {
-    out.ref = r.value();
-  } else {
-    out.why = r.status().message();
-  }
-  return out;
-}
-
 asio::awaitable<Result<std::string>> take_snapshot(std::filesystem::path workspace,
                                                    std::vector<std::filesystem::path> hidden,
                                                    std::chrono::system_clock::time_point now) {
@@ -159,12 +149,10 @@ asio::awaitable<void> snapshot_into(std::filesystem::path workspace,
 
 }  // namespace
 
-asio::awaitable<SnapshotResult> git_snapshot_async(std::filesystem::path workspace,
-                                                   std::vector<std::filesystem::path> hidden,
-                                                   std::chrono::system_clock::time_point now) {
-  const Result<std::string> r =
-      co_await take_snapshot(std::move(workspace), std::move(hidden), now);
-  co_return as_snapshot_result(r);
+asio::awaitable<Result<std::string>> git_snapshot_async(std::filesystem::path workspace,
+                                                        std::vector<std::filesystem::path> hidden,
+                                                        std::chrono::system_clock::time_point now) {
+  co_return co_await take_snapshot(std::move(workspace), std::move(hidden), now);
 }
 
 Result<std::string> git_snapshot(const std::filesystem::path& workspace,

@@ -37,17 +37,11 @@ inline constexpr const char* kUnexpected = "unexpected_object";  // git named no
 inline constexpr const char* kFailed = "snapshot_failed";        // an exception on the way
 }  // namespace snapshot_errors
 
-struct SnapshotResult {
-  std::string ref;  // the snapshot's ref name; "" when nothing was recorded
-  std::string why;  // when ref is "": why not
-};
-
 // The same, asynchronously on the caller's executor (what the daemon uses: its loop keeps
 // serving while git runs), with the sandbox's hidden paths given explicitly — the daemon passes
 // default_hidden_paths() plus its own socket and state directories, because git inside the
-// sandbox runs whatever the repository's configuration names. A failure comes back as `why`,
-// its message (daemon/bridge/ reads this struct).
-asio::awaitable<SnapshotResult> git_snapshot_async(
+// sandbox runs whatever the repository's configuration names. Fails under the same codes.
+asio::awaitable<Result<std::string>> git_snapshot_async(
     std::filesystem::path workspace, std::vector<std::filesystem::path> hidden_paths,
     std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 

@@ -28,8 +28,8 @@ bool has_control(std::string_view s) {
 
 Status bad_root(std::string message) { return Status::error(kBadAllowedRoot, std::move(message)); }
 
-WorkspaceResult refuse_workspace(std::string message) {
-  return WorkspaceResult{{}, std::move(message)};
+Status refuse_workspace(std::string message) {
+  return Status::error(kBadWorkspace, std::move(message));
 }
 
 }  // namespace
@@ -70,8 +70,8 @@ Status check_allowed_root(const fs::path& root) {
   return {};
 }
 
-WorkspaceResult resolve_workspace(std::string_view requested,
-                                  const std::vector<fs::path>& allowed_roots) {
+Result<std::filesystem::path> resolve_workspace(std::string_view requested,
+                                                const std::vector<fs::path>& allowed_roots) {
   if (requested.empty()) return refuse_workspace("refused: the workspace path is empty");
   if (requested.find('\0') != std::string_view::npos) {
     return refuse_workspace("refused: the workspace path contains a NUL byte");
@@ -100,7 +100,7 @@ WorkspaceResult resolve_workspace(std::string_view requested,
   for (const fs::path& root : allowed_roots) {
     if (!check_allowed_root(root).ok()) continue;
     const fs::path real_root = real_path(root);
-    if (inside(real, real_root)) return WorkspaceResult{real, {}};
+    if (inside(real, real_root)) return real;
     roots_text += (roots_text.empty() ? "" : ", ") + real_root.string();
   }
   if (roots_text.empty()) {

@@ -13,12 +13,6 @@
 // symlink planted inside a root cannot lead the sandbox outside it.
 namespace cb::exec {
 
-struct WorkspaceResult {
-  std::filesystem::path path;  // canonical, absolute, an existing directory; empty on refusal
-  std::string error;           // one line on refusal
-  bool ok() const { return error.empty(); }
-};
-
 // OK if `root` can serve as an allowed root: an absolute path to an existing directory whose
 // canonical form is not "/" (a root of "/" would allow everything). Otherwise a
 // kBadAllowedRoot failure whose one line is meant for the daemon's start-up check of its
@@ -31,8 +25,11 @@ Status check_allowed_root(const std::filesystem::path& root);
 // that fail check_allowed_root() are ignored. A relative `requested` is refused rather than
 // guessed at. The check is a snapshot: a path component renamed afterwards is caught again by
 // the sandbox, which refuses a workspace that is no longer canonical.
-WorkspaceResult resolve_workspace(std::string_view requested,
-                                  const std::vector<std::filesystem::path>& allowed_roots);
+// The path is canonical, absolute and an existing directory; a refusal is a kBadWorkspace
+// failure whose message is one line ("refused: ...").
+inline constexpr const char* kBadWorkspace = "bad_workspace";
+Result<std::filesystem::path> resolve_workspace(
+    std::string_view requested, const std::vector<std::filesystem::path>& allowed_roots);
 
 // realpath(3): every symlink, "." and ".." resolved. Empty on failure, errno set.
 std::filesystem::path real_path(const std::filesystem::path& p);

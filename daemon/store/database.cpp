@@ -83,22 +83,25 @@ void configure_library_once() {
 Database::Database(const std::filesystem::path& path, int flags)
     : path_(path), db_(path.string(), flags | SQLITE_OPEN_NOMUTEX, 0, wal_vfs::name()) {}
 
-std::unique_ptr<Database> Database::open(const std::filesystem::path& path, Synchronous sync) {
+Result<std::unique_ptr<Database>> Database::open(const std::filesystem::path& path,
+                                                 Synchronous sync) {
   configure_library_once();
   std::unique_ptr<Database> d;
   try {
     d.reset(new Database(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLITE_OPEN_NOFOLLOW));
     d->configure(sync);
-    d->migrate();
+    if (Status migrated = d->migrate(); !migrated.ok()) return migrated;
   } catch (const SQLite::Exception& e) {
     if ((e.getErrorCode() & 0xff) == SQLITE_BUSY || (e.getErrorCode() & 0xff) == SQLITE_LOCKED) {
       // The running daemon holds its database for as long as it runs (locking_mode).
-      throw StoreError("database " + path.string() +
-                       " is in use: a claude-bridged is already running with this state "
-                       "directory — stop it first, or give this one another --state-dir");
+      return Status::error(open_errors::kInUse,
+                           "database " + path.string() +
+                               " is in use: a claude-bridged is already running with this state "
+                               "directory — stop it first, or give this one another --state-dir");
     }
-    throw StoreError("cannot open database " + path.string() + ": " + e.getErrorStr() +
-                     " — check the file and its directory, or restore a backup");
+    return Status::error(open_errors::kUnopenable,
+                         "cannot open database " + path.string() + ": " + e.getErrorStr() +
+                             " — check the file and its directory, or restore a backup");
   }
   return d;
 }
@@ -107,7 +110,8 @@ std::unique_ptr<Database> Database::open_memory() {
   configure_library_once();
   std::unique_ptr<Database> d(new Database(":memory:", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE));
   d->configure(Synchronous::kNormal);
-  d->migrate();
+  // A new in-memory database has no schema yet, so it is never newer than this daemon's.
+  if (Status migrated = d->migrate(); !migrated.ok()) throw std::logic_error(migrated.message());
   return d;
 }
 
@@ -140,14 +144,15 @@ int Database::schema_version() {
   return db_.execAndGet("PRAGMA user_version").getInt();
 }
 
-void Database::migrate() {
+Status Database::migrate() {
   const int current = schema_version();
   if (current > latest_schema_version()) {
-    throw StoreError("database " + path_.string() + " has schema version " +
-                     std::to_string(current) + ", newer than this daemon understands (" +
-                     std::to_string(latest_schema_version()) + ") — upgrade claude-bridge");
+    return Status::error(open_errors::kSchemaTooNew,
+                         "database " + path_.string() + " has schema version " +
+                             std::to_string(current) + ", newer than this daemon understands (" +
+                             std::to_string(latest_schema_version()) + ") — upgrade claude-bridge");
   }
-  if (current == latest_schema_version()) return;
+  if (current == latest_schema_version()) return {};
   SQLite::Transaction tx(db_);
   for (int v = current; v < latest_schema_version(); ++v) {
     db_.exec(kMigrations[static_cast<std::size_t>(v)]);
@@ -155,6 +160,7 @@ void Database::migrate() {
   db_.exec("PRAGMA user_version = " + std::to_string(latest_schema_version()));
   tx.commit();
   spdlog::info("database schema migrated from version {} to {}", current, latest_schema_version());
+  return {};
 }
 
 SQLite::Statement& Database::stmt(const std::string& sql) {

@@ -29,18 +29,21 @@ enum class Synchronous { kNormal, kFull };
 
 struct FileCopy;  // transfer.h
 
-// A start-up or run-time storage failure, with a one-line message fit for the operator.
-class StoreError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+// Why Database::open failed; each message is one line fit for the operator, naming the file and
+// what to do.
+namespace open_errors {
+inline constexpr const char* kInUse = "database_in_use";           // another daemon holds it
+inline constexpr const char* kUnopenable = "database_unopenable";  // SQLite could not open it
+inline constexpr const char* kSchemaTooNew = "schema_too_new";     // written by a newer daemon
+}  // namespace open_errors
 
 class Database {
  public:
   // Opens or creates the database: WAL, foreign keys, busy timeout, the requested synchronous
   // level, then runs every migration above PRAGMA user_version in one transaction.
-  // Throws StoreError naming the file and what to do.
-  static std::unique_ptr<Database> open(const std::filesystem::path& path, Synchronous sync);
+  // Fails under one of open_errors, naming the file and what to do.
+  static Result<std::unique_ptr<Database>> open(const std::filesystem::path& path,
+                                                Synchronous sync);
   // An in-memory database with the same schema (tests).
   static std::unique_ptr<Database> open_memory();
 
@@ -141,7 +144,7 @@ class Database {
 
   Database(const std::filesystem::path& path, int flags);
   void configure(Synchronous sync);
-  void migrate();
+  Status migrate();  // ok, or kSchemaTooNew; SQLite faults throw
   void open_group_now();
   void commit_group();
   void end_group(const std::string& failure);

@@ -13,7 +13,7 @@
 // Moving data in and out of the live database for the operator: one conversation as rows
 // (export / import) and the whole file (online backup / restore with SQLite's backup API).
 // Every function returns expected failures as a cb::Status whose message is one line for the
-// operator; SQLite::Exception (and StoreError) still escape for storage faults.
+// operator; SQLite::Exception still escapes for storage faults.
 namespace cb::store {
 
 // Status codes of this file's failures.

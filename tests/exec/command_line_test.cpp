@@ -63,8 +63,7 @@ TEST_CASE("splitter: quoting rules produce the argv a POSIX shell would") {
     CAPTURE(row.command);
     const auto r = split_command_line(row.command);
     CHECK(r.ok());
-    CHECK(r.error.empty());
-    CHECK(r.argv == row.argv);
+    CHECK(*r == row.argv);
   }
 }
 
@@ -89,7 +88,7 @@ TEST_CASE("splitter: shell operators inside quotes are literal text") {
     CAPTURE(row.command);
     const auto r = split_command_line(row.command);
     CHECK(r.ok());
-    CHECK(r.argv == row.argv);
+    CHECK(*r == row.argv);
   }
 }
 
@@ -147,10 +146,11 @@ TEST_CASE("splitter: everything that needs a shell is refused with a one-line re
     CAPTURE(row.command);
     const auto r = split_command_line(row.command);
     CHECK_FALSE(r.ok());
-    CHECK(r.argv.empty());
-    CHECK(r.error.rfind("refused", 0) == 0);
-    CHECK(r.error.find('\n') == std::string::npos);
-    CHECK_MESSAGE(r.error.find(row.must_mention) != std::string::npos, r.error);
+    CHECK(r.status().code() == "command_refused");
+    CHECK(r.status().message().rfind("refused", 0) == 0);
+    CHECK(r.status().message().find('\n') == std::string::npos);
+    CHECK_MESSAGE(r.status().message().find(row.must_mention) != std::string::npos,
+                  r.status().message());
   }
 }
 
@@ -162,7 +162,8 @@ TEST_CASE("splitter: exactly the length limit is accepted") {
 
 TEST_CASE("splitter: refusals point at the offending character") {
   const auto r = split_command_line("ls -la && rm x");
-  CHECK(r.error.find("(at character 8)") != std::string::npos);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().message().find("(at character 8)") != std::string::npos);
 }
 
 TEST_CASE("join_command_line round-trips through the splitter") {
@@ -180,7 +181,7 @@ TEST_CASE("join_command_line round-trips through the splitter") {
     CAPTURE(joined);
     const auto r = split_command_line(joined);
     CHECK(r.ok());
-    CHECK(r.argv == argv);
+    CHECK(*r == argv);
   }
   CHECK(join_command_line({"git", "status"}) == "git status");
 }

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace {
@@ -37,6 +38,12 @@ PolicyContext context(bool network) {
   return ctx;
 }
 
+// The message of check_command's refusal; "" when the command is allowed.
+std::string refusal_of(std::string_view command, Mode mode, const PolicyContext& ctx) {
+  const auto decision = check_command(command, mode, ctx);
+  return decision.ok() ? std::string() : decision.status().message();
+}
+
 void check_rows(const std::vector<Row>& rows) {
   for (const Row& row : rows) {
     REQUIRE(row.verdicts.size() == 3);
@@ -46,17 +53,18 @@ void check_rows(const std::vector<Row>& rows) {
       const auto decision = check_command(row.command, mode, context(row.network));
       CAPTURE(row.command);
       CAPTURE(mode_name(mode));
-      CAPTURE(decision.refusal);
+      const std::string refusal = decision.ok() ? std::string() : decision.status().message();
+      CAPTURE(refusal);
       if (row.verdicts[m] == 'A') {
-        CHECK(decision.allowed());
-        CHECK_FALSE(decision.argv.empty());
+        REQUIRE(decision.ok());
+        CHECK_FALSE(decision->empty());
       } else {
-        CHECK_FALSE(decision.allowed());
-        CHECK(decision.argv.empty());
-        CHECK(decision.refusal.rfind("refused", 0) == 0);
-        CHECK(decision.refusal.find('\n') == std::string::npos);
+        REQUIRE_FALSE(decision.ok());
+        CHECK(decision.status().code() == "command_refused");
+        CHECK(refusal.rfind("refused", 0) == 0);
+        CHECK(refusal.find('\n') == std::string::npos);
         if (m == decisive && !row.must_mention.empty()) {
-          CHECK(decision.refusal.find(row.must_mention) != std::string::npos);
+          CHECK(refusal.find(row.must_mention) != std::string::npos);
         }
       }
     }
@@ -290,12 +298,10 @@ TEST_CASE("policy: deleting /, ~, $HOME or anything outside the workspace is ref
   });
   // In yolo mode the reasons name what is wrong with the target.
   const PolicyContext ctx = context(false);
-  CHECK(check_command("rm -rf /", kYolo, ctx).refusal.find("root directory") != std::string::npos);
-  CHECK(check_command("rm -rf ..", kYolo, ctx).refusal.find("outside the workspace") !=
-        std::string::npos);
-  CHECK(check_command("rm -rf .", kYolo, ctx).refusal.find("whole workspace") != std::string::npos);
-  CHECK(check_command("rm -rf /home/alice", kYolo, ctx).refusal.find("home directory") !=
-        std::string::npos);
+  CHECK(refusal_of("rm -rf /", kYolo, ctx).find("root directory") != std::string::npos);
+  CHECK(refusal_of("rm -rf ..", kYolo, ctx).find("outside the workspace") != std::string::npos);
+  CHECK(refusal_of("rm -rf .", kYolo, ctx).find("whole workspace") != std::string::npos);
+  CHECK(refusal_of("rm -rf /home/alice", kYolo, ctx).find("home directory") != std::string::npos);
 }
 
 TEST_CASE("policy: yolo runs anything, but sees through wrappers") {
@@ -336,13 +342,30 @@ TEST_CASE("policy: yolo runs anything, but sees through wrappers") {
 
 TEST_CASE("policy: check_argv judges argv directly, e.g. an empty program") {
   const PolicyContext ctx = context(false);
-  CHECK_FALSE(check_argv(kYolo, {}, ctx).empty());
-  CHECK_FALSE(check_argv(kYolo, {""}, ctx).empty());
-  CHECK(check_argv(kSafe, {"ls", "-la"}, ctx).empty());
-  CHECK(check_argv(kSafe, {"/usr/local/bin/rg", "x"}, ctx).empty());
-  CHECK(check_argv(kSafe, {"/usr/bin//ls"}, ctx).empty());  // the same file
-  CHECK_FALSE(check_argv(kSafe, {"/usr/bin/../bin/ls"}, ctx).empty());
-  CHECK_FALSE(check_argv(kSafe, {"usr/bin/ls"}, ctx).empty());
+  CHECK_FALSE(check_argv(kYolo, {}, ctx).ok());
+  CHECK_FALSE(check_argv(kYolo, {""}, ctx).ok());
+  CHECK(check_argv(kSafe, {"ls", "-la"}, ctx).ok());
+  CHECK(check_argv(kSafe, {"/usr/local/bin/rg", "x"}, ctx).ok());
+  CHECK(check_argv(kSafe, {"/usr/bin//ls"}, ctx).ok());  // the same file
+  CHECK_FALSE(check_argv(kSafe, {"/usr/bin/../bin/ls"}, ctx).ok());
+  CHECK_FALSE(check_argv(kSafe, {"usr/bin/ls"}, ctx).ok());
+}
+
+TEST_CASE("policy: a refusal is a Status with code command_refused and the one-line message") {
+  const PolicyContext ctx = context(false);
+  const cb::Status empty = check_argv(kYolo, {}, ctx);
+  CHECK(empty.code() == "command_refused");
+  CHECK(empty.message() == "refused: the command is empty; send a program name and its arguments");
+  const cb::Status sudo = check_argv(kYolo, {"sudo", "ls"}, ctx);
+  CHECK(sudo.code() == "command_refused");
+  CHECK(sudo.message() ==
+        "refused in yolo mode: 'sudo' changes privileges or root, which no mode allows; the "
+        "sandbox runs everything as your own user, ask the human to run it themselves if it is "
+        "really needed");
+  const cb::Status inline_code = check_argv(kRestricted, {"python3", "-c", "print(1)"}, ctx);
+  CHECK(inline_code.code() == "command_refused");
+  CHECK(inline_code.message().rfind("refused in restricted mode: python3 -c", 0) == 0);
+  CHECK(check_argv(kRestricted, {"python3", "script.py"}, ctx).code().empty());
 }
 
 // Issue 22, item 13: npm and cargo are judged by their subcommand, not by every operand.

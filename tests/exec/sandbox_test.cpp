@@ -110,6 +110,7 @@ TEST_CASE("sandbox: refuses to start on a bad spec, without running anything") {
   struct Row {
     SandboxSpec spec;
     std::string must_mention;
+    std::string code;
   };
   SandboxSpec no_argv = spec_for(ws.path(), {});
   SandboxSpec symlinked = spec_for(ws.path(), {"true"});
@@ -122,14 +123,16 @@ TEST_CASE("sandbox: refuses to start on a bad spec, without running anything") {
   SandboxSpec zero_timeout = spec_for(ws.path(), {"true"});
   zero_timeout.timeout = std::chrono::milliseconds(0);
   const std::vector<Row> rows = {
-      {no_argv, "empty"},     {symlinked, "not canonical"},
-      {relative, "absolute"}, {missing_bwrap, "bwrap"},
-      {nul_arg, "NUL"},       {zero_timeout, "timeout"},
+      {no_argv, "empty", "bad_spec"},     {symlinked, "not canonical", "workspace_unusable"},
+      {relative, "absolute", "bad_spec"}, {missing_bwrap, "bwrap", "spawn_failed"},
+      {nul_arg, "NUL", "bad_spec"},       {zero_timeout, "timeout", "bad_spec"},
   };
   for (const Row& row : rows) {
     const SandboxResult r = run(row.spec);
     CHECK_FALSE(r.started());
-    CHECK_MESSAGE(r.error.find(row.must_mention) != std::string::npos, r.error);
+    CHECK(r.status.code() == row.code);
+    CHECK_MESSAGE(r.status.message().find(row.must_mention) != std::string::npos,
+                  r.status.message());
   }
   fs::remove(ws.path().string() + "-link");
 }
@@ -449,7 +452,8 @@ TEST_CASE("sandbox: cancelling the awaiting coroutine kills the sandbox") {
   check();
   io.run();
   CHECK(completed);
-  CHECK(result.error.find("cancelled") != std::string::npos);
+  CHECK(result.status.code() == "cancelled");
+  CHECK(result.status.message().find("cancelled") != std::string::npos);
   CHECK(processes_with_arg(marker).empty());
 }
 

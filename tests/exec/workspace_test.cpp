@@ -34,8 +34,8 @@ TEST_CASE("workspace: inside a root is accepted and canonicalised") {
   for (const Row& row : rows) {
     CAPTURE(row.requested);
     const auto r = resolve_workspace(row.requested.string(), roots);
-    CHECK(r.ok());
-    CHECK(r.path == row.expected);
+    REQUIRE(r.ok());
+    CHECK(*r == row.expected);
   }
 }
 
@@ -76,10 +76,11 @@ TEST_CASE("workspace: everything else is refused with one line") {
   for (const Row& row : rows) {
     CAPTURE(row.requested);
     const auto r = resolve_workspace(row.requested, roots);
-    CHECK_FALSE(r.ok());
-    CHECK(r.path.empty());
-    CHECK(r.error.find('\n') == std::string::npos);
-    CHECK_MESSAGE(r.error.find(row.must_mention) != std::string::npos, r.error);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == "bad_workspace");
+    CHECK(r.status().message().find('\n') == std::string::npos);
+    CHECK_MESSAGE(r.status().message().find(row.must_mention) != std::string::npos,
+                  r.status().message());
   }
   fs::remove_all(sibling);
 }
@@ -109,8 +110,8 @@ TEST_CASE("workspace: roots are canonicalised, and unusable roots are ignored") 
         std::string::npos);
   CHECK(check_allowed_root(real.path()).ok());
   r = resolve_workspace((real.path() / "proj").string(), {"/"});
-  CHECK_FALSE(r.ok());
-  CHECK(r.error.find("no allowed workspace roots") != std::string::npos);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().message().find("no allowed workspace roots") != std::string::npos);
   r = resolve_workspace((real.path() / "proj").string(), {});
   CHECK_FALSE(r.ok());
 

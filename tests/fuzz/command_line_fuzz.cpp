@@ -9,7 +9,8 @@
 //    and join_command_line() renders it back into a command that splits to the same argv;
 //  - an accepted argv never contains an unquoted shell operator's effect: since nothing is
 //    expanded, the argv words together are never longer than the input;
-//  - the policy answers every mode without crashing, with a one-line refusal or "".
+//  - the policy answers every mode without crashing, with ok or a command_refused Status whose
+//  message is one line.
 
 #include <cstddef>
 #include <cstdint>
@@ -37,28 +38,28 @@ void check_refusal(const std::string& line) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace cb::exec;
   const std::string_view input(reinterpret_cast<const char*>(data), size);
-  const SplitResult split = split_command_line(input);
+  const auto split = split_command_line(input);
   if (!split.ok()) {
-    check_refusal(split.error);
-    require(split.argv.empty());
+    require(split.status().code() == kCommandRefused);
+    check_refusal(split.status().message());
     return 0;
   }
-  require(!split.argv.empty());
+  require(!split->empty());
   require(input.size() <= kMaxCommandLength);
   std::size_t total = 0;
-  for (const std::string& word : split.argv) total += word.size();
+  for (const std::string& word : *split) total += word.size();
   require(total <= input.size());
   for (char c : input) {
     const auto u = static_cast<unsigned char>(c);
     require(!((u < 0x20 && c != '\t') || u == 0x7f));
   }
 
-  const SplitResult again = split_command_line(join_command_line(split.argv));
+  const auto again = split_command_line(join_command_line(*split));
   // The rendering may exceed the length limit (quoting adds bytes); otherwise it must agree.
   if (again.ok()) {
-    require(again.argv == split.argv);
+    require(*again == *split);
   } else {
-    require(join_command_line(split.argv).size() > kMaxCommandLength);
+    require(join_command_line(*split).size() > kMaxCommandLength);
   }
 
   PolicyContext ctx;
@@ -66,8 +67,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ctx.home = "/home/user";
   for (Mode mode : {Mode::kSafe, Mode::kRestricted, Mode::kYolo}) {
     ctx.allow_network = (size & 1) != 0;
-    const std::string refusal = check_argv(mode, split.argv, ctx);
-    if (!refusal.empty()) check_refusal(refusal);
+    const cb::Status verdict = check_argv(mode, *split, ctx);
+    if (!verdict.ok()) {
+      require(verdict.code() == kCommandRefused);
+      check_refusal(verdict.message());
+    }
   }
   return 0;
 }

@@ -111,7 +111,7 @@ struct World {
   std::unique_ptr<store::Database> db;
 
   explicit World(store::Synchronous sync = store::Synchronous::kFull) {
-    db = store::Database::open(dir.path / "bridge.db", sync);
+    db = store::Database::open(dir.path / "bridge.db", sync).value();
     db->db().exec("CREATE TABLE t (x TEXT NOT NULL)");
     db->enable_group_commit(
         [this](std::function<void()> fn) { loop.deferred.push_back(std::move(fn)); });

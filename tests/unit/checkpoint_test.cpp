@@ -24,7 +24,8 @@ using BackgroundSyncPost = store::BackgroundSync::Post;
 struct FileDb {
   TempDir dir{"cb-checkpoint"};
   fs::path file = dir.path / "bridge.db";
-  std::unique_ptr<store::Database> db = store::Database::open(file, store::Synchronous::kNormal);
+  std::unique_ptr<store::Database> db =
+      store::Database::open(file, store::Synchronous::kNormal).value();
   std::vector<std::function<void()>> deferred;  // the loop's posted work (group flushes)
   std::vector<std::function<void()>> timers;    // the idle scheduler's pending checks
   std::mutex mu;                                // posted from the WAL-sync thread:

@@ -11,6 +11,7 @@
 #include "daemon/bridge/bridge.h"
 #include "daemon/store/database.h"
 #include "tests/unit/product_results.h"
+#include "tests/unit/temp_dir.h"
 
 using namespace cb;
 using Json = nlohmann::json;
@@ -244,8 +245,8 @@ TEST_CASE("the audit chain stays whole when a group is rolled back") {
   bridge::Settings settings;
   settings.send_per_minute = settings.send_per_hour = settings.send_per_day = 0;
   bridge::Bridge b(*db, clock, std::string(32, 'k'), settings, redact::Redactor::builtin());
-  const Json conv =
-      test::ok_json(b.mailbox().create_conversation(bridge::Caller{1, 1, 0}, "backend_dev", "frontend_dev"));
+  const Json conv = test::ok_json(
+      b.mailbox().create_conversation(bridge::Caller{1, 1, 0}, "backend_dev", "frontend_dev"));
   bridge::Credentials a{conv["conversation_id"], "a", conv["session_a_token"]};
   run();
   // Fill the database until a send fails; whatever the failure rolled back, the chain must
@@ -270,4 +271,29 @@ TEST_CASE("the audit chain stays whole when a group is rolled back") {
   const auto v = b.ops().verify_audit();
   CHECK_MESSAGE(v.ok, v.problem);
   CHECK(db->integrity_check() == "ok");
+}
+
+TEST_CASE("Database::open: a database another daemon holds, or a newer schema, is a Status") {
+  TempDir dir("cb-open");
+  const std::filesystem::path file = dir.path / "bridge.db";
+  {
+    Result<std::unique_ptr<store::Database>> first =
+        store::Database::open(file, store::Synchronous::kNormal);
+    REQUIRE(first.ok());
+    const Result<std::unique_ptr<store::Database>> second =
+        store::Database::open(file, store::Synchronous::kNormal);
+    REQUIRE_FALSE(second.ok());
+    CHECK(second.status().code() == store::open_errors::kInUse);
+    CHECK(second.status().message() ==
+          "database " + file.string() +
+              " is in use: a claude-bridged is already running with this state directory — stop "
+              "it first, or give this one another --state-dir");
+    (*first)->db().exec("PRAGMA user_version = 9999");
+  }
+  const Result<std::unique_ptr<store::Database>> newer =
+      store::Database::open(file, store::Synchronous::kNormal);
+  REQUIRE_FALSE(newer.ok());
+  CHECK(newer.status().code() == store::open_errors::kSchemaTooNew);
+  CHECK(newer.status().message().find("has schema version 9999, newer than this daemon") !=
+        std::string::npos);
 }

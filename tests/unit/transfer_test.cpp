@@ -167,7 +167,7 @@ TEST_CASE("export of a missing conversation and import over an existing one are 
 
 TEST_CASE("backup and restore report expected failures as codes, and restore brings rows back") {
   TempDir dir("cb-transfer");
-  auto db = store::Database::open(dir.path / "bridge.db", store::Synchronous::kNormal);
+  auto db = store::Database::open(dir.path / "bridge.db", store::Synchronous::kNormal).value();
   fill(*db, "conv_00000000000000ff");
 
   auto relative = store::backup_database(*db, "copy.db", false);
@@ -228,7 +228,7 @@ TEST_CASE("a backup the daemon may not write says so by its code") {
     return;
   }
   TempDir dir("cb-transfer");
-  auto db = store::Database::open(dir.path / "bridge.db", store::Synchronous::kNormal);
+  auto db = store::Database::open(dir.path / "bridge.db", store::Synchronous::kNormal).value();
   const auto locked = dir.path / "locked";
   std::filesystem::create_directory(locked);
   REQUIRE(::chmod(locked.c_str(), 0500) == 0);

@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 namespace {
 
 std::unique_ptr<store::Database> open_db(const fs::path& file) {
-  auto db = store::Database::open(file, store::Synchronous::kNormal);
+  auto db = store::Database::open(file, store::Synchronous::kNormal).value();
   db->db().exec("CREATE TABLE IF NOT EXISTS t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)");
   db->db().exec("CREATE INDEX IF NOT EXISTS t_by_v ON t(v)");
   return db;
@@ -35,7 +35,8 @@ void insert(store::Database& db, int k, const std::string& v) {
 
 std::string payload(int k, std::size_t size) {
   std::string s = std::to_string(k) + ":";
-  while (s.size() < size) s += static_cast<char>('a' + (s.size() * 7 + static_cast<std::size_t>(k)) % 26);
+  while (s.size() < size)
+    s += static_cast<char>('a' + (s.size() * 7 + static_cast<std::size_t>(k)) % 26);
   return s;
 }
 
@@ -103,7 +104,7 @@ TEST_CASE("a transaction larger than one write of the default VFS is stored whol
     auto db = open_db(dir.path / "a.db");
     store::WriteTransaction tx(*db);
     for (int k = 0; k < 100; ++k) insert(*db, k, payload(k, 3000));  // ~600 KiB of frames
-    insert(*db, 1000, payload(1000, 1 << 20));                        // and a 1 MiB row
+    insert(*db, 1000, payload(1000, 1 << 20));                       // and a 1 MiB row
     tx.commit();
   }
   auto db = open_db(dir.path / "a.db");
