@@ -94,21 +94,33 @@ Result<Authed> Authenticator::authenticate(const Caller& caller, const Credentia
                                                     iso8601(conv->expires_ms) +
                                                     "; start a new one with create_conversation"));
   }
+  return seat(caller, std::move(*conv), cred.session_id);
+}
+
+Authed Authenticator::seat(const Caller& caller, store::ConversationRow conv,
+                           const std::string& session) {
   Authed a;
-  a.self = SessionKey{conv->id, cred.session_id};
-  a.partner = SessionKey{conv->id, cred.session_id == "a" ? "b" : "a"};
-  a.role = cred.session_id == "a" ? conv->role_a : conv->role_b;
-  a.partner_role = cred.session_id == "a" ? conv->role_b : conv->role_a;
-  a.conversation = std::move(*conv);
+  a.self = SessionKey{conv.id, session};
+  a.partner = SessionKey{conv.id, session == "a" ? "b" : "a"};
+  a.role = session == "a" ? conv.role_a : conv.role_b;
+  a.partner_role = session == "a" ? conv.role_b : conv.role_a;
+  a.conversation = std::move(conv);
   ctx_.presence.bind(caller.connection_id, a.self);
+  // Any authenticated call is a heartbeat (check_partner_status's alive).
+  ctx_.presence.touch(a.self, ctx_.clock.now_ms());
   return a;
 }
 
 Status Authenticator::read_budget(const Authed& a, const char* action) {
-  auto wait = reads_.acquire(a.self.str(), ctx_.clock.now_ms());
+  return read_budget(a.self, action);
+}
+
+Status Authenticator::read_budget(const SessionKey& reader, const char* action) {
+  auto wait = reads_.acquire(reader.str(), ctx_.clock.now_ms());
   if (!wait) return Status();
   const std::int64_t secs = (*wait + 999) / 1000;
-  return ctx_.refuse(a.self.conversation_id, a.self.session, action,
+  return ctx_.refuse(reader.conversation_id == "@" ? "" : reader.conversation_id, reader.session,
+                     action,
                      Status::error("rate_limited",
                                    "Rate limit: at most " +
                                        std::to_string(ctx_.settings.read_per_minute) +

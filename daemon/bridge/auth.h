@@ -35,8 +35,13 @@ class Authenticator {
   // Checks the credentials (every refusal audited under `action`) and binds the caller's
   // connection to the seat (presence). A failure counts against the connection, never the seat.
   Result<Authed> authenticate(const Caller& caller, const Credentials& cred, const char* action);
+  // The seat `session` of `conv`, proven by other means (an agent's join): bound to the caller's
+  // connection like a token-authenticated one.
+  Authed seat(const Caller& caller, store::ConversationRow conv, const std::string& session);
   // One read (check, wait, status call) of the seat's per-minute budget: an error when spent.
   Status read_budget(const Authed& a, const char* action);
+  // The same for any reader: a seat, or an agent's inbox (inbox_key).
+  Status read_budget(const SessionKey& reader, const char* action);
   // The send windows (minute, hour, day), counted over the stored messages themselves.
   Status send_budget(const Authed& a, const char* action);
 

@@ -9,7 +9,8 @@ Bridge::Bridge(store::Database& db, const Clock& clock, std::string server_key, 
     : ctx_(db, clock, crypto::hmac_sha256(server_key, "claude-bridge audit chain v1"), settings,
            std::move(redactor)),
       auth_(ctx_, std::move(server_key)),
-      mailbox_(ctx_, auth_),
+      agents_(ctx_),
+      mailbox_(ctx_, auth_, agents_),
       exec_(ctx_, auth_, mailbox_),
       ops_(ctx_, auth_, mailbox_) {}
 
@@ -17,6 +18,15 @@ void Bridge::reconfigure(Settings settings, std::shared_ptr<const redact::Redact
   ctx_.settings = settings;
   auth_.reconfigure(settings);
   if (redactor) ctx_.redactor = std::move(redactor);
+}
+
+Result<BoundAgent> Bridge::bind_agent(std::uint64_t connection_id, const ClientIdentity& who) {
+  auto bound = agents_.bind(connection_id, who);
+  if (!bound) return bound;
+  for (const SessionKey& seat : mailbox_.seats_of(bound->name)) {
+    ctx_.presence.bind(connection_id, seat);
+  }
+  return bound;
 }
 
 }  // namespace cb::bridge

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/clock.h"
+#include "daemon/bridge/agents.h"
 #include "daemon/bridge/auth.h"
 #include "daemon/bridge/context.h"
 #include "daemon/bridge/exec_service.h"
@@ -35,23 +36,33 @@ class Bridge {
   const redact::Redactor& redactor() const { return *ctx_.redactor; }
   store::Database& database() { return ctx_.db; }
   void set_notifier(Notifier* notifier) { mailbox_.set_notifier(notifier); }
-  // Forgets every seat a closed connection was bound to (presence shows no ghost).
+  // Forgets every seat a closed connection was bound to (presence shows no ghost); its agent
+  // goes offline.
   void connection_closed(std::uint64_t connection_id) {
+    agents_.connection_closed(connection_id);
     ctx_.presence.connection_closed(connection_id);
   }
+  // A connection's shim said whom it serves: bind it to an agent (with the seats that agent
+  // joined, so mail to them reaches this connection).
+  Result<BoundAgent> bind_agent(std::uint64_t connection_id, const ClientIdentity& who);
 
   Authenticator& auth() { return auth_; }
   Mailbox& mailbox() { return mailbox_; }
+  Agents& agents() { return agents_; }
   ExecService& exec() { return exec_; }
   OperatorViews& ops() { return ops_; }
   Events& events() { return ctx_.events; }
   Presence& presence() { return ctx_.presence; }
   // The database was replaced under us (restore): cached state of it is stale.
-  void reload_after_restore() { ctx_.audit.reload_head(); }
+  void reload_after_restore() {
+    ctx_.audit.reload_head();
+    agents_.reload();
+  }
 
  private:
   Context ctx_;
   Authenticator auth_;
+  Agents agents_;
   Mailbox mailbox_;
   ExecService exec_;
   OperatorViews ops_;

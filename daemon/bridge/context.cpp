@@ -25,6 +25,8 @@ Context::Context(store::Database& database, const Clock& clk, std::string audit_
       conversations(database),
       messages(database),
       statuses(database),
+      agents(database),
+      members(database),
       audit(database, clk, std::move(audit_key)) {}
 
 Status Context::refuse(const std::string& conversation_id, const std::string& session,

@@ -53,6 +53,8 @@ struct Context {
   store::Conversations conversations;
   store::Messages messages;
   store::Statuses statuses;
+  store::Agents agents;
+  store::Members members;
   audit::AuditLog audit;
   Presence presence;
   Events events;

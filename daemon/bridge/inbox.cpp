@@ -89,13 +89,15 @@ InboxPage Mailbox::mark_inbox(const Authed& a, std::optional<std::int64_t> since
       !since_id && !page.has_more
           ? 0
           : ctx_.messages.unread_count(a.self.conversation_id, a.self.session);
+  if (!offered_.empty()) flag_redelivered(a.self.str(), page);
   return page;
 }
 
 InboxPage Mailbox::read_and_mark(const Authed& a, std::optional<std::int64_t> since_id,
-                                 std::optional<std::int64_t> limit, const char* action) {
+                                 std::optional<std::int64_t> limit, const char* action,
+                                 Marked* marked) {
   store::WriteTransaction tx(ctx_.db);
-  InboxPage page = mark_inbox(a, since_id, limit, action, nullptr);
+  InboxPage page = mark_inbox(a, since_id, limit, action, marked);
   // An empty poll writes nothing but still waits on the group: what it read may be in it.
   if (page.messages.empty()) {
     ++empty_polls_[a.self.str()];
@@ -106,9 +108,10 @@ InboxPage Mailbox::read_and_mark(const Authed& a, std::optional<std::int64_t> si
 }
 
 Result<InboxPage> Mailbox::read_inbox(const Authed& a, std::optional<std::int64_t> since_id,
-                                      std::optional<std::int64_t> limit, const char* action) {
+                                      std::optional<std::int64_t> limit, const char* action,
+                                      Marked* marked) {
   try {
-    return read_and_mark(a, since_id, limit, action);
+    return read_and_mark(a, since_id, limit, action, marked);
   } catch (const std::exception& e) {
     // A storage fault caught here, not at the request's edge: the read is still served.
     const auto why = store::storage_failure(e);
@@ -166,10 +169,16 @@ Result<InboxPage> Mailbox::check_messages(const Caller& caller, const Credential
                                           std::optional<std::int64_t> limit) {
   auto auth = auth_.authenticate(caller, cred, "check_messages");
   if (!auth) return std::move(auth).status();
-  if (Status s = auth_.read_budget(*auth, "check_messages"); !s.ok()) return s;
-  ctx_.presence.inbox_read(auth->self);  // the next message is told again
-  ctx_.presence.supersede(auth->self, caller.connection_id);
-  return read_inbox(*auth, since_id, limit, "check_messages");
+  return check_seat(caller, *auth, since_id, limit);
+}
+
+Result<InboxPage> Mailbox::check_seat(const Caller& caller, const Authed& a,
+                                      std::optional<std::int64_t> since_id,
+                                      std::optional<std::int64_t> limit) {
+  if (Status s = auth_.read_budget(a, "check_messages"); !s.ok()) return s;
+  ctx_.presence.inbox_read(a.self);  // the next message is told again
+  ctx_.presence.supersede(a.self, caller.connection_id);
+  return read_inbox(a, since_id, limit, "check_messages");
 }
 
 awaitable<Result<InboxPage>> Mailbox::wait_for_messages(
@@ -178,10 +187,18 @@ awaitable<Result<InboxPage>> Mailbox::wait_for_messages(
     std::function<void(const std::string&)> progress, std::function<bool()> cancelled) {
   auto auth = auth_.authenticate(caller, cred, "wait_for_messages");
   if (!auth) co_return std::move(auth).status();
-  const Authed a = std::move(*auth);
+  co_return co_await wait_seat(std::move(caller), std::move(*auth), since_id, limit,
+                               timeout_seconds, std::move(progress), std::move(cancelled));
+}
+
+awaitable<Result<InboxPage>> Mailbox::wait_seat(
+    Caller caller, Authed a, std::optional<std::int64_t> since_id,
+    std::optional<std::int64_t> limit, std::int64_t timeout_seconds,
+    std::function<void(const std::string&)> progress, std::function<bool()> cancelled) {
   if (Status s = auth_.read_budget(a, "wait_for_messages"); !s.ok()) co_return s;
   ctx_.presence.inbox_read(a.self);
   ctx_.presence.supersede(a.self, caller.connection_id);
+  const std::int64_t started_ms = ctx_.clock.now_ms();
 
   auto has_mail = [&] {
     if (since_id) {
@@ -190,7 +207,7 @@ awaitable<Result<InboxPage>> Mailbox::wait_for_messages(
     return ctx_.messages.unread_count(a.self.conversation_id, a.self.session) > 0;
   };
   // Every deadline is on the Clock; the timer only paces the checks (and the progress).
-  const std::int64_t deadline_ms = ctx_.clock.now_ms() + timeout_seconds * 1000;
+  const std::int64_t deadline_ms = started_ms + timeout_seconds * 1000;
   asio::steady_timer timer(co_await asio::this_coro::executor);
   // A send hands this wait its message inside the send's transaction (Presence::hand_off):
   // the answer and what it marked; the send's ticket (waiter.handed) covers both.
@@ -231,7 +248,7 @@ awaitable<Result<InboxPage>> Mailbox::wait_for_messages(
     if (waiter.superseded) co_return superseded_page(a, hand_off_stands(), marked);
     if (hand_off_stands()) {
       handed.ticket = waiter.handed;
-      co_return std::move(handed);
+      co_return confirm_or_offer(caller, a, started_ms, std::move(handed), marked);
     }
     if (has_mail()) break;
     const std::int64_t now = ctx_.clock.now_ms();
@@ -250,7 +267,24 @@ awaitable<Result<InboxPage>> Mailbox::wait_for_messages(
       progress("waiting for partner (" + a.partner_role + ")…");
     }
   }
-  co_return read_inbox(a, since_id, limit, "wait_for_messages");
+  Marked read;
+  auto page = read_inbox(a, since_id, limit, "wait_for_messages", &read);
+  if (!page) co_return page;
+  co_return confirm_or_offer(caller, a, started_ms, std::move(*page), read);
+}
+
+InboxPage Mailbox::confirm_or_offer(const Caller& caller, const Authed& a,
+                                    std::int64_t started_ms, InboxPage page, const Marked& marked) {
+  if (page.messages.empty() || !page.marked_read || !unconfirmed(caller, started_ms)) return page;
+  // The client may have given up on this call long ago (no progress told it the call lived):
+  // the messages stay unread and come again, flagged, with the seat's next read.
+  const store::Ticket back = give_back(a, marked, "unconfirmed");
+  if (back.generation != 0) {
+    auto& offered = offered_[a.self.str()];
+    for (const auto& m : page.messages) offered.insert(m.id);
+    page.ticket = back;
+  }
+  return page;
 }
 
 }  // namespace cb::bridge

@@ -48,7 +48,10 @@ Result<StatusUpdate> Mailbox::update_status(const Caller& caller, const Credenti
                                             const std::string& status) {
   auto auth = auth_.authenticate(caller, cred, "update_my_status");
   if (!auth) return std::move(auth).status();
-  const Authed& a = *auth;
+  return update_status_as(*auth, status);
+}
+
+Result<StatusUpdate> Mailbox::update_status_as(const Authed& a, const std::string& status) {
   if (Status s = auth_.read_budget(a, "update_my_status"); !s.ok()) return s;
   const std::int64_t now = ctx_.clock.now_ms();
   store::Ticket ticket;
@@ -71,20 +74,30 @@ Result<StatusUpdate> Mailbox::update_status(const Caller& caller, const Credenti
 Result<PartnerStatus> Mailbox::partner_status(const Caller& caller, const Credentials& cred) {
   auto auth = auth_.authenticate(caller, cred, "check_partner_status");
   if (!auth) return std::move(auth).status();
-  const Authed& a = *auth;
+  return partner_status_as(*auth);
+}
+
+Result<PartnerStatus> Mailbox::partner_status_as(const Authed& a) {
   if (Status s = auth_.read_budget(a, "check_partner_status"); !s.ok()) return s;
   PartnerStatus out;
   out.now_ms = ctx_.clock.now_ms();
   out.conversation_id = a.partner.conversation_id;
   out.partner_session_id = a.partner.session;
   out.partner_role = a.partner_role;
+  // Any authenticated call is a heartbeat, and a partner blocked in a wait is alive however
+  // long it has waited.
+  std::optional<std::int64_t> heartbeat = ctx_.presence.last_call(a.partner);
   if (auto row = ctx_.statuses.find(a.partner.conversation_id, a.partner.session)) {
     out.status = row->status;
-    out.heartbeat_ms = row->heartbeat_ms;
-    out.alive = (out.now_ms - row->heartbeat_ms) < ctx_.settings.alive_seconds * 1000;
+    heartbeat = std::max(heartbeat.value_or(0), row->heartbeat_ms);
   }
   out.connected = ctx_.presence.connected(a.partner);
   out.waiting = ctx_.presence.waiting(a.partner);
+  if (heartbeat) {
+    out.heartbeat_ms = *heartbeat;
+    out.alive = (out.now_ms - *heartbeat) < ctx_.settings.alive_seconds * 1000;
+  }
+  out.alive = out.alive || out.waiting;
   out.unread_by_partner = ctx_.messages.unread_count(a.partner.conversation_id, a.partner.session);
   return out;
 }
@@ -95,41 +108,60 @@ Result<SendReceipt> Mailbox::send(const Caller& caller, const Credentials& cred,
   const char* action = "send_to_partner";
   auto auth = auth_.authenticate(caller, cred, action);
   if (!auth) return std::move(auth).status();
-  const Authed& a = *auth;
-  const std::size_t chars = code_points(message);
-  if (static_cast<std::int64_t>(chars) > ctx_.settings.message_max_chars) {
-    return ctx_.refuse(a.self.conversation_id, a.self.session, action,
-                       Status::error("too_long",
-                                     "Message is " + std::to_string(chars) +
-                                         " characters; the limit is " +
-                                         std::to_string(ctx_.settings.message_max_chars) +
-                                         " — split it into several messages or send a file "
-                                         "path instead"),
-                       Json{{"chars", chars}});
-  }
-  if (Status s = auth_.send_budget(a, action); !s.ok()) return s;
+  return send_as(*auth, message, action_type, files, std::nullopt, action);
+}
 
+Status Mailbox::check_length(const std::string& conversation_id, const std::string& who,
+                             const std::string& message, const char* action) {
+  const std::size_t chars = code_points(message);
+  if (static_cast<std::int64_t>(chars) <= ctx_.settings.message_max_chars) return Status();
+  return ctx_.refuse(conversation_id, who, action,
+                     Status::error("too_long",
+                                   "Message is " + std::to_string(chars) +
+                                       " characters; the limit is " +
+                                       std::to_string(ctx_.settings.message_max_chars) +
+                                       " — split it into several messages or send a file "
+                                       "path instead"),
+                     Json{{"chars", chars}});
+}
+
+Json Mailbox::redact_into(store::MessageRow& row, const std::string& message,
+                          const std::vector<std::string>& files,
+                          std::map<std::string, int>& counts) {
   // Redaction is structural: the message and each metadata string on its own, never JSON text.
-  SendReceipt receipt;
   redact::Redacted body = ctx_.redactor->redact(message);
-  body.add_counts_to(receipt.redactions);
+  body.add_counts_to(counts);
   Json files_json = Json::array();
   for (const auto& f : files) {
     redact::Redacted rf = ctx_.redactor->redact(f);
-    rf.add_counts_to(receipt.redactions);
+    rf.add_counts_to(counts);
     files_json.push_back(std::move(rf.text));
   }
   Json redactions = Json::object();
-  for (const auto& [kind, n] : receipt.redactions) redactions[kind] = n;
+  for (const auto& [kind, n] : counts) redactions[kind] = n;
+  row.body = std::move(body.text);
+  row.files_json = files_json.dump();
+  row.redactions_json = redactions.dump();
+  return redactions;
+}
 
+Result<SendReceipt> Mailbox::send_as(const Authed& a, const std::string& message,
+                                     const std::string& action_type,
+                                     const std::vector<std::string>& files,
+                                     std::optional<std::int64_t> reply_to, const char* action) {
+  if (Status s = check_length(a.self.conversation_id, a.self.session, message, action); !s.ok()) {
+    return s;
+  }
+  if (Status s = auth_.send_budget(a, action); !s.ok()) return s;
+
+  SendReceipt receipt;
   store::MessageRow row;
+  const Json redactions = redact_into(row, message, files, receipt.redactions);
   row.conversation_id = a.self.conversation_id;
   row.sender = a.self.session;
   row.recipient = a.partner.session;
-  row.body = std::move(body.text);
   row.action_type = action_type;
-  row.files_json = files_json.dump();
-  row.redactions_json = redactions.dump();
+  row.reply_to = reply_to;
   row.created_ms = ctx_.clock.now_ms();
   bool taken = false;
   {
@@ -137,7 +169,7 @@ Result<SendReceipt> Mailbox::send(const Caller& caller, const Credentials& cred,
     row.id = ctx_.messages.insert(row);
     ctx_.audit.record(a.self.conversation_id, a.self.session, action, "ok",
                       Json{{"message_id", row.id},
-                           {"chars", chars},
+                           {"chars", code_points(message)},
                            {"action_type", action_type},
                            {"files", files.size()},
                            {"redactions", redactions}});
@@ -214,6 +246,38 @@ void Mailbox::deliver_now(const store::MessageRow& row, const std::string& from_
   notice.message_id = row.id;
   notice.unread = ctx_.messages.unread_count(row.conversation_id, row.recipient);
   for (auto conn : conns) notifier_->mail_waiting(conn, notice);
+}
+
+void Mailbox::deliver_to_members(const store::MessageRow& row,
+                                 const std::vector<std::string>& members,
+                                 const std::set<std::string>& took) {
+  ctx_.db.after_commit([this, row, members, took] {
+    for (const auto& m : members) ctx_.presence.wake(inbox_key(m));
+    if (ctx_.events.watched()) {
+      ctx_.events.emit(Json{{"event", "message"},
+                            {"conversation_id", row.conversation_id},
+                            {"id", row.id},
+                            {"from", row.sender},
+                            {"to", members},
+                            {"action_type", row.action_type},
+                            {"reply_to", row.reply_to ? Json(*row.reply_to) : Json(nullptr)},
+                            {"message", row.body},
+                            {"timestamp", iso8601(row.created_ms)}});
+    }
+    if (!notifier_) return;
+    for (const auto& m : members) {
+      if (took.count(m) != 0) continue;
+      const auto conns = ctx_.presence.to_tell(inbox_key(m));
+      if (conns.empty()) continue;
+      MailNotice notice;
+      notice.conversation_id = row.conversation_id;
+      notice.from = row.sender;
+      notice.system = row.sender == "system";
+      notice.message_id = row.id;
+      notice.unread = ctx_.messages.agent_unread(m);
+      for (auto conn : conns) notifier_->mail_waiting(conn, notice);
+    }
+  });
 }
 
 }  // namespace cb::bridge

@@ -5,11 +5,13 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
 #include "daemon/async.h"
+#include "daemon/bridge/agents.h"
 #include "daemon/bridge/auth.h"
 #include "daemon/bridge/context.h"
 #include "daemon/bridge/types.h"
@@ -21,7 +23,8 @@ namespace cb::bridge {
 
 class Mailbox {
  public:
-  Mailbox(Context& ctx, Authenticator& auth) : ctx_(ctx), auth_(auth) {}
+  Mailbox(Context& ctx, Authenticator& auth, Agents& agents)
+      : ctx_(ctx), auth_(auth), agents_(agents) {}
   Mailbox(const Mailbox&) = delete;
   Mailbox& operator=(const Mailbox&) = delete;
 
@@ -56,6 +59,17 @@ class Mailbox {
   Result<StatusUpdate> update_status(const Caller& caller, const Credentials& cred,
                                      const std::string& status);
   Result<PartnerStatus> partner_status(const Caller& caller, const Credentials& cred);
+  // The same on a seat already proven (seat_of: an agent's joined seat).
+  Result<StatusUpdate> update_status_as(const Authed& a, const std::string& status);
+  Result<PartnerStatus> partner_status_as(const Authed& a);
+  Result<SendReceipt> send_on_seat(const Authed& a, const std::string& message,
+                                   const std::string& action_type,
+                                   const std::vector<std::string>& files) {
+    return send_as(a, message, action_type, files, std::nullopt, "send_to_partner");
+  }
+  Result<InboxPage> check_seat(const Caller& caller, const Authed& a,
+                               std::optional<std::int64_t> since_id,
+                               std::optional<std::int64_t> limit);
 
   // Stores a message from "system" to `to` within the caller's transaction; deliver() it after.
   store::MessageRow post_system(const SessionKey& to, const std::string& body);
@@ -67,6 +81,40 @@ class Mailbox {
 
   std::int64_t empty_polls() const { return empty_polls_total_; }
 
+  // ---- Named agents (issue 23; agent_mail.cpp, agent_inbox.cpp) ----
+  // Whom send_message addresses: agents by name (the conversation whose members are exactly
+  // the sender and them, made on first use), or one conversation by id.
+  struct Recipients {
+    std::vector<std::string> names;
+    std::string conversation_id;
+  };
+  Result<MessageReceipt> send_message(const Caller& caller, const Recipients& to,
+                                      const std::string& message, const std::string& action_type,
+                                      const std::vector<std::string>& files,
+                                      std::optional<std::int64_t> reply_to);
+  Result<AgentList> list_agents(const Caller& caller, bool project_only);
+  Result<AgentStatusUpdate> update_agent_status(const Caller& caller, const std::string& status,
+                                                const std::string& note);
+  Result<CreatedGroup> create_group(const Caller& caller, const std::vector<std::string>& members);
+  Result<JoinedSeat> join(const Caller& caller, const Credentials& cred);
+  // The caller's whole inbox across its conversations (and the seats it joined), oldest first,
+  // marked read; or only `conversation_id`'s when given.
+  Result<InboxPage> check_inbox(const Caller& caller, const std::string& conversation_id,
+                                std::optional<std::int64_t> since_id,
+                                std::optional<std::int64_t> limit);
+  awaitable<Result<InboxPage>> wait_inbox(Caller caller, std::string conversation_id,
+                                          std::optional<std::int64_t> since_id,
+                                          std::optional<std::int64_t> limit,
+                                          std::int64_t timeout_seconds,
+                                          std::function<void(const std::string&)> progress,
+                                          std::function<bool()> cancelled);
+  // A token seat the caller's agent joined, as if it had given the seat's token; `action`
+  // names the tool for the audit.
+  Result<Authed> seat_of(const Caller& caller, const std::string& conversation_id,
+                         const char* action);
+  // The conversations a connection's agent holds seats of (to bind them at connect).
+  std::vector<SessionKey> seats_of(const std::string& agent);
+
  private:
   // What a read marked: messages after_id < id <= up_to_id marked read at at_ms.
   struct Marked {
@@ -77,10 +125,55 @@ class Mailbox {
   };
   void deliver_now(const store::MessageRow& row, const std::string& from_role,
                    const SessionKey& to, bool taken);
+  // deliver() for an agents' conversation: every member but the sender; one watch event.
+  void deliver_to_members(const store::MessageRow& row, const std::vector<std::string>& members,
+                          const std::set<std::string>& took);
+  // Sends with a seat already proven (by token or by an agent's join).
+  Result<SendReceipt> send_as(const Authed& a, const std::string& message,
+                              const std::string& action_type, const std::vector<std::string>& files,
+                              std::optional<std::int64_t> reply_to, const char* action);
+  // Redacts a message's text and file names into the row (body, files, redactions); returns
+  // the redactions by kind.
+  Json redact_into(store::MessageRow& row, const std::string& message,
+                   const std::vector<std::string>& files, std::map<std::string, int>& counts);
+  Status check_length(const std::string& conversation_id, const std::string& who,
+                      const std::string& message, const char* action);
+  // What an agent's read marked: read positions before it, seat messages marked at at_ms.
+  struct AgentMarked {
+    std::map<std::string, std::int64_t> positions_before;  // by conversation
+    std::vector<std::int64_t> seat_ids;
+    std::int64_t at_ms = 0;
+    std::size_t count = 0;
+    std::vector<std::int64_t> ids;  // everything the page handed out
+  };
+  InboxPage mark_agent_inbox(const std::string& agent, const std::string& conversation_id,
+                             std::optional<std::int64_t> since_id,
+                             std::optional<std::int64_t> limit, const char* action,
+                             AgentMarked* marked);
+  store::Ticket give_back_agent(const std::string& agent, const AgentMarked& marked,
+                                const char* outcome);
+  // The wait's answer may not have reached the model (see Settings::redeliver_after_seconds):
+  // what it handed out is unread again, and flagged redelivered when next read.
+  bool unconfirmed(const Caller& caller, std::int64_t started_ms) const;
+  void flag_redelivered(const std::string& reader, InboxPage& page);
+  std::vector<std::string> members_but(const std::string& conv, const std::string& agent);
+  Status unknown_agent(const std::string& name, const char* action);
   Result<InboxPage> read_inbox(const Authed& a, std::optional<std::int64_t> since_id,
-                               std::optional<std::int64_t> limit, const char* action);
+                               std::optional<std::int64_t> limit, const char* action,
+                               Marked* marked = nullptr);
   InboxPage read_and_mark(const Authed& a, std::optional<std::int64_t> since_id,
-                          std::optional<std::int64_t> limit, const char* action);
+                          std::optional<std::int64_t> limit, const char* action, Marked* marked);
+  // wait_for_messages on a proven seat.
+  awaitable<Result<InboxPage>> wait_seat(Caller caller, Authed a,
+                                         std::optional<std::int64_t> since_id,
+                                         std::optional<std::int64_t> limit,
+                                         std::int64_t timeout_seconds,
+                                         std::function<void(const std::string&)> progress,
+                                         std::function<bool()> cancelled);
+  // A seat wait's answer, given back to unread (and offered again, flagged) when it may not
+  // reach the model (unconfirmed()).
+  InboxPage confirm_or_offer(const Caller& caller, const Authed& a, std::int64_t started_ms,
+                             InboxPage page, const Marked& marked);
   // The page, its messages marked read, within the caller's transaction.
   InboxPage mark_inbox(const Authed& a, std::optional<std::int64_t> since_id,
                        std::optional<std::int64_t> limit, const char* action, Marked* marked);
@@ -98,6 +191,10 @@ class Mailbox {
 
   Context& ctx_;
   Authenticator& auth_;
+  Agents& agents_;
+  // Message ids a possibly unseen answer handed out, by reader (agent name or seat), offered
+  // again flagged redelivered.
+  std::map<std::string, std::set<std::int64_t>> offered_;
   Notifier* notifier_ = nullptr;
   std::map<std::string, std::int64_t> empty_polls_;  // per seat, since its last read
   std::int64_t empty_polls_total_ = 0;

@@ -7,6 +7,28 @@ void Presence::bind(std::uint64_t connection, const SessionKey& key) {
   by_key_[key].insert(connection);
 }
 
+void Presence::unbind(std::uint64_t connection, const SessionKey& key) {
+  if (auto c = by_connection_.find(connection); c != by_connection_.end()) {
+    c->second.erase(key);
+    if (c->second.empty()) by_connection_.erase(c);
+  }
+  if (auto k = by_key_.find(key); k != by_key_.end()) {
+    k->second.erase(connection);
+    if (k->second.empty()) by_key_.erase(k);
+  }
+  if (auto t = told_.find(key); t != told_.end() && t->second.erase(connection) && t->second.empty()) {
+    told_.erase(t);
+  }
+}
+
+void Presence::touch(const SessionKey& key, std::int64_t now_ms) { last_call_[key] = now_ms; }
+
+std::optional<std::int64_t> Presence::last_call(const SessionKey& key) const {
+  auto it = last_call_.find(key);
+  if (it == last_call_.end()) return std::nullopt;
+  return it->second;
+}
+
 void Presence::connection_closed(std::uint64_t connection) {
   auto it = by_connection_.find(connection);
   if (it == by_connection_.end()) return;

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -37,6 +38,10 @@ class Presence {
   };
 
   void bind(std::uint64_t connection, const SessionKey& key);
+  void unbind(std::uint64_t connection, const SessionKey& key);
+  // An authenticated call of `key` (a heartbeat); kept while the daemon runs.
+  void touch(const SessionKey& key, std::int64_t now_ms);
+  std::optional<std::int64_t> last_call(const SessionKey& key) const;
   // Forgets every binding of a closed connection.
   void connection_closed(std::uint64_t connection);
   bool connected(const SessionKey& key) const;
@@ -67,6 +72,7 @@ class Presence {
   std::map<SessionKey, std::set<std::uint64_t>> by_key_;
   std::map<SessionKey, std::set<std::uint64_t>> told_;  // connections pushed to since the last read
   std::map<SessionKey, std::set<Waiter*>> waiters_;
+  std::map<SessionKey, std::int64_t> last_call_;
   std::size_t waiter_count_ = 0;
 };
 

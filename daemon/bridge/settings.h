@@ -17,6 +17,12 @@ struct Settings {
   std::int64_t read_per_minute = 600;          // check_messages, wait, status calls
   std::int64_t auth_failures_per_minute = 10;  // per connection, then refused for the window
   std::int64_t default_read_limit = 50;        // messages per check_messages page
+  // [agents] accept_from = "project": agents of different project directories cannot start a
+  // conversation with each other.
+  bool accept_from_project_only = false;
+  // A wait answered after blocking this long, to a request without a progress token, may have
+  // been abandoned by its client (it got no sign of life): what it handed out is offered again.
+  std::int64_t redeliver_after_seconds = 25;
 };
 
 }  // namespace cb::bridge

@@ -18,6 +18,7 @@ class Session::CallContextImpl : public CallContext {
         client_caps_(std::move(client_caps)) {}
 
   const Peer& peer() const override { return session_->peer_; }
+  bool has_progress_token() const override { return !progress_token_.is_null(); }
   void progress(std::string message) override {
     if (progress_token_.is_null() || call_->cancelled) return;
     ++progress_;

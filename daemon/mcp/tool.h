@@ -37,6 +37,8 @@ class CallContext {
   virtual const Peer& peer() const = 0;
   // Sends notifications/progress when the request carried a progress token; otherwise a no-op.
   virtual void progress(std::string message) = 0;
+  // Whether the request carried a progress token (so progress() reaches the client).
+  virtual bool has_progress_token() const = 0;
   // The client's declared capabilities (legacy: from initialize; modern: from the request).
   virtual const Json& client_capabilities() const = 0;
   // Sends a request to the client and waits for its result. Throws nothing: returns nullopt

@@ -11,7 +11,7 @@ namespace cb::store {
 namespace {
 
 // Each entry moves the schema from version i to i + 1. Never edit a released entry; append.
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     R"sql(
 CREATE TABLE conversations (
   id          TEXT PRIMARY KEY,
@@ -61,6 +61,66 @@ CREATE TABLE audit (
   hash            TEXT NOT NULL
 );
 CREATE INDEX audit_by_conversation ON audit(conversation_id, id);
+)sql",
+    // 2: agents with names (issue 23), conversations of agents with their members and read
+    // positions, replies. messages is rebuilt: its CHECKs allowed only seats as senders and
+    // recipients; an agents' conversation stores the sender's name and '*' (every other member).
+    R"sql(
+CREATE TABLE agents (
+  name              TEXT PRIMARY KEY,
+  project           TEXT NOT NULL,
+  client            TEXT NOT NULL DEFAULT '',
+  client_session_id TEXT NOT NULL DEFAULT '',
+  status            TEXT NOT NULL DEFAULT '',
+  note              TEXT NOT NULL DEFAULT '',
+  status_ms         INTEGER NOT NULL DEFAULT 0,
+  created_ms        INTEGER NOT NULL,
+  last_seen_ms      INTEGER NOT NULL
+) WITHOUT ROWID;
+
+ALTER TABLE conversations ADD COLUMN kind TEXT NOT NULL DEFAULT 'token'
+  CHECK (kind IN ('token', 'agents'));
+ALTER TABLE conversations ADD COLUMN member_key TEXT;
+CREATE UNIQUE INDEX conversations_by_members ON conversations(member_key)
+  WHERE member_key IS NOT NULL;
+
+CREATE TABLE members (
+  agent           TEXT NOT NULL,
+  conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+  seat            TEXT NOT NULL DEFAULT '' CHECK (seat IN ('', 'a', 'b')),
+  read_up_to      INTEGER NOT NULL DEFAULT 0,
+  joined_ms       INTEGER NOT NULL,
+  PRIMARY KEY (agent, conversation_id)
+) WITHOUT ROWID;
+CREATE INDEX members_by_conversation ON members(conversation_id, agent);
+
+CREATE TABLE messages_v2 (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+  sender          TEXT NOT NULL,
+  recipient       TEXT NOT NULL,
+  body            TEXT NOT NULL,
+  action_type     TEXT NOT NULL,
+  files_json      TEXT NOT NULL DEFAULT '[]',
+  redactions_json TEXT NOT NULL DEFAULT '{}',
+  created_ms      INTEGER NOT NULL,
+  read_ms         INTEGER,
+  reply_to        INTEGER
+);
+INSERT INTO messages_v2 (id, conversation_id, sender, recipient, body, action_type, files_json,
+                         redactions_json, created_ms, read_ms)
+  SELECT id, conversation_id, sender, recipient, body, action_type, files_json, redactions_json,
+         created_ms, read_ms FROM messages;
+-- Ids are never reused: the new table's counter starts where the old one stood.
+DELETE FROM sqlite_sequence WHERE name = 'messages_v2';
+INSERT INTO sqlite_sequence (name, seq) SELECT 'messages_v2',
+  MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0),
+      COALESCE((SELECT MAX(id) FROM messages_v2), 0));
+DROP TABLE messages;
+ALTER TABLE messages_v2 RENAME TO messages;
+CREATE INDEX messages_by_recipient ON messages(conversation_id, recipient, id);
+CREATE INDEX messages_unread ON messages(conversation_id, recipient, id) WHERE read_ms IS NULL;
+CREATE INDEX messages_by_sender_time ON messages(conversation_id, sender, created_ms);
 )sql",
 };
 
@@ -139,6 +199,10 @@ void Database::configure(Synchronous sync) {
 }
 
 int Database::latest_schema_version() { return static_cast<int>(kMigrations.size()); }
+
+const char* Database::migration(int from_version) {
+  return kMigrations.at(static_cast<std::size_t>(from_version));
+}
 
 int Database::schema_version() {
   return db_.execAndGet("PRAGMA user_version").getInt();

@@ -59,6 +59,8 @@ class Database {
 
   int schema_version();
   static int latest_schema_version();
+  // The SQL that moves the schema from `from_version` to the next (tests build old databases).
+  static const char* migration(int from_version);
   // PRAGMA integrity_check: "ok" or the first problem.
   std::string integrity_check();
 

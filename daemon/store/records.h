@@ -16,19 +16,54 @@ struct ConversationRow {
   std::int64_t expires_ms = 0;
   std::string exec_mode = "off";
   std::string exec_json = "{}";
+  // "token": the original two seats, a and b, with tokens. "agents": a conversation of named
+  // agents (members), no tokens; role_a/role_b are empty and the nonce unused.
+  std::string kind = "token";
+  // For an agents' conversation addressed by names: its members' names, sorted, joined by ","
+  // (one conversation per set of members). Empty: none (a token conversation, or a group made
+  // by create_conversation, which is addressed by its id).
+  std::string member_key;
+};
+
+// A named agent (issue 23): the identity a client session is bound to, kept across restarts.
+struct AgentRow {
+  std::string name;
+  std::string project;            // the project directory
+  std::string client;             // "claude-code", "codex", …; may be empty
+  std::string client_session_id;  // the client's own session id, when it exports one
+  std::string status;             // set with update_my_status; empty: never
+  std::string note;
+  std::int64_t status_ms = 0;
+  std::int64_t created_ms = 0;
+  std::int64_t last_seen_ms = 0;
+};
+
+// An agent's membership of a conversation. In an agents' conversation, `read_up_to` is the
+// agent's read position (every message with a lower or equal id is read). In a token
+// conversation, `seat` is the seat ("a"/"b") join_conversation bound the agent to; read marks
+// stay on the messages there.
+struct MemberRow {
+  std::string agent;
+  std::string conversation_id;
+  std::string seat;
+  std::int64_t read_up_to = 0;
+  std::int64_t joined_ms = 0;
 };
 
 struct MessageRow {
   std::int64_t id = 0;
   std::string conversation_id;
-  std::string sender;     // "a", "b" or "system"
-  std::string recipient;  // "a" or "b"
+  // Token conversations: "a", "b" or "system" to "a" or "b". Agents' conversations: an agent's
+  // name, "system" or "operator" to "*" (every member but the sender).
+  std::string sender;
+  std::string recipient;
   std::string body;
   std::string action_type;
   std::string files_json = "[]";
   std::string redactions_json = "{}";
   std::int64_t created_ms = 0;
   std::optional<std::int64_t> read_ms;
+  std::optional<std::int64_t> reply_to;  // the message this one answers
 };
 
 struct StatusRow {

@@ -15,12 +15,13 @@ MessageRow read_message(SQLite::Statement& q) {
   m.redactions_json = q.getColumn(7).getString();
   m.created_ms = q.getColumn(8).getInt64();
   if (!q.getColumn(9).isNull()) m.read_ms = q.getColumn(9).getInt64();
+  if (!q.getColumn(10).isNull()) m.reply_to = q.getColumn(10).getInt64();
   return m;
 }
 
 constexpr const char* kMessageColumns =
     "id, conversation_id, sender, recipient, body, action_type, files_json, redactions_json, "
-    "created_ms, read_ms";
+    "created_ms, read_ms, reply_to";
 
 ConversationRow read_conversation(SQLite::Statement& q) {
   ConversationRow c;
@@ -33,18 +34,20 @@ ConversationRow read_conversation(SQLite::Statement& q) {
   c.expires_ms = q.getColumn(5).getInt64();
   c.exec_mode = q.getColumn(6).getString();
   c.exec_json = q.getColumn(7).getString();
+  c.kind = q.getColumn(8).getString();
+  if (!q.getColumn(9).isNull()) c.member_key = q.getColumn(9).getString();
   return c;
 }
 
 constexpr const char* kConversationColumns =
-    "id, role_a, role_b, nonce, created_ms, expires_ms, exec_mode, exec_json";
+    "id, role_a, role_b, nonce, created_ms, expires_ms, exec_mode, exec_json, kind, member_key";
 
 }  // namespace
 
 void Conversations::insert(const ConversationRow& row) {
   auto& q = db_.stmt(
       "INSERT INTO conversations (id, role_a, role_b, nonce, created_ms, expires_ms, exec_mode,"
-      " exec_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+      " exec_json, kind, member_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   q.bind(1, row.id);
   q.bind(2, row.role_a);
   q.bind(3, row.role_b);
@@ -53,6 +56,28 @@ void Conversations::insert(const ConversationRow& row) {
   q.bind(6, row.expires_ms);
   q.bind(7, row.exec_mode);
   q.bind(8, row.exec_json);
+  q.bind(9, row.kind);
+  if (row.member_key.empty()) {
+    q.bind(10);
+  } else {
+    q.bind(10, row.member_key);
+  }
+  q.exec();
+}
+
+std::optional<std::string> Conversations::by_members(const std::string& member_key) {
+  auto& q = db_.stmt("SELECT id FROM conversations WHERE member_key = ?");
+  q.bind(1, member_key);
+  if (!q.executeStep()) return std::nullopt;
+  std::string id = q.getColumn(0).getString();
+  q.reset();
+  return id;
+}
+
+void Conversations::set_expiry(const std::string& id, std::int64_t expires_ms) {
+  auto& q = db_.stmt("UPDATE conversations SET expires_ms = ? WHERE id = ?");
+  q.bind(1, expires_ms);
+  q.bind(2, id);
   q.exec();
 }
 
@@ -85,9 +110,9 @@ std::vector<ConversationSummary> Conversations::list() {
   while (q.executeStep()) {
     ConversationSummary s;
     s.row = read_conversation(q);
-    s.messages = q.getColumn(8).getInt64();
-    s.unread_a = q.getColumn(9).getInt64();
-    s.unread_b = q.getColumn(10).getInt64();
+    s.messages = q.getColumn(10).getInt64();
+    s.unread_a = q.getColumn(11).getInt64();
+    s.unread_b = q.getColumn(12).getInt64();
     out.push_back(std::move(s));
   }
   return out;
@@ -125,7 +150,7 @@ std::int64_t Conversations::count() {
 std::int64_t Messages::insert(const MessageRow& row) {
   auto& q = db_.stmt(
       "INSERT INTO messages (conversation_id, sender, recipient, body, action_type, files_json,"
-      " redactions_json, created_ms, read_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      " redactions_json, created_ms, read_ms, reply_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   q.bind(1, row.conversation_id);
   q.bind(2, row.sender);
   q.bind(3, row.recipient);
@@ -138,6 +163,11 @@ std::int64_t Messages::insert(const MessageRow& row) {
     q.bind(9, *row.read_ms);
   } else {
     q.bind(9);  // NULL, as the column's default
+  }
+  if (row.reply_to) {
+    q.bind(10, *row.reply_to);
+  } else {
+    q.bind(10);
   }
   q.exec();
   return db_.db().getLastInsertRowid();

@@ -27,6 +27,11 @@ class Conversations {
   bool remove(const std::string& id);
   void set_exec(const std::string& id, const std::string& mode, const std::string& json);
   std::int64_t count();
+  // The agents' conversation with exactly these members (ConversationRow::member_key), if any.
+  std::optional<std::string> by_members(const std::string& member_key);
+  void set_expiry(const std::string& id, std::int64_t expires_ms);
+  // The conversation is no longer the one its members' names address (it expired).
+  void retire_member_key(const std::string& id);
 
  private:
   Database& db_;
@@ -65,6 +70,61 @@ class Messages {
   void for_each_after(const std::string& conv, std::int64_t after_id,
                       const std::function<bool(MessageRow&&)>& fn);
   std::int64_t count();
+
+  // ---- An agent's inbox (daemon/store/agent_tables.cpp) ----
+  // Messages of the agents' conversations `agent` is a member of, not sent by it, oldest
+  // first: those after its read position in each (after_id 0), or every one with id > after_id.
+  std::vector<MessageRow> agent_inbox(const std::string& agent, std::int64_t after_id,
+                                      std::int64_t limit);
+  // Unread messages to the seats of token conversations `agent` joined, oldest first.
+  std::vector<MessageRow> seat_inbox(const std::string& agent, std::int64_t limit);
+  // The same within one agents' conversation.
+  std::vector<MessageRow> conversation_inbox(const std::string& conv, const std::string& agent,
+                                             std::int64_t after_id, std::int64_t limit);
+  // The conversation a message belongs to.
+  std::optional<std::string> conversation_of(std::int64_t message_id);
+  // Marks these messages unread again where their read time is exactly `marked_ms`.
+  std::int64_t unmark_ids(const std::vector<std::int64_t>& ids, std::int64_t marked_ms);
+  // Unread messages in agents' conversations for `agent`, by sender.
+  std::vector<std::pair<std::string, std::int64_t>> agent_unread_by_sender(const std::string& agent);
+  // Unread messages for `agent`: its agents' conversations and its joined seats.
+  std::int64_t agent_unread(const std::string& agent);
+  // Unread messages for `agent` in one agents' conversation.
+  std::int64_t member_unread(const std::string& conv, const std::string& agent);
+
+ private:
+  Database& db_;
+};
+
+// Named agents (daemon/store/agent_tables.cpp).
+class Agents {
+ public:
+  explicit Agents(Database& db) : db_(db) {}
+  void upsert(const AgentRow& row);
+  std::vector<AgentRow> all();
+  std::optional<AgentRow> find(const std::string& name);
+
+ private:
+  Database& db_;
+};
+
+// Who belongs to which conversation (daemon/store/agent_tables.cpp).
+class Members {
+ public:
+  explicit Members(Database& db) : db_(db) {}
+  // Adds the member (read position 0, or as given); an existing membership is kept.
+  void insert(const MemberRow& row);
+  std::optional<MemberRow> find(const std::string& agent, const std::string& conv);
+  // Every member of a conversation, by name.
+  std::vector<MemberRow> of_conversation(const std::string& conv);
+  // The token seats an agent joined.
+  std::vector<MemberRow> seats_of(const std::string& agent);
+  // The agent bound to a token conversation's seat, if any.
+  std::optional<std::string> seat_holder(const std::string& conv, const std::string& seat);
+  // Moves the agent's read position in `conv` forward to `up_to` (never back).
+  void advance(const std::string& agent, const std::string& conv, std::int64_t up_to);
+  // Sets the read position, back or forward (a read given back).
+  void set_position(const std::string& agent, const std::string& conv, std::int64_t position);
 
  private:
   Database& db_;

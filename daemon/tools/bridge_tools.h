@@ -16,6 +16,10 @@ namespace cb::tools {
 // update_my_status and check_partner_status. Schemas embed limits from `settings`.
 void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
                            const bridge::Settings& settings);
+// Registers list_agents, send_message and join_conversation (agent_tools.cpp); called by
+// register_bridge_tools.
+void register_agent_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
+                          const bridge::Settings& settings);
 // After a configuration reload: the schemas that embed a setting (send_to_partner's message
 // maxLength) follow `settings` in tools/list and in the validation of every later call.
 void refresh_bridge_tools(mcp::ToolRegistry& registry, const bridge::Settings& settings);
@@ -39,6 +43,8 @@ Answer answer(Result<T> result) {
   return Answer{to_tool_result(std::move(result)), ticket};
 }
 bridge::Caller caller_of(const mcp::CallContext& ctx);
+// The same with the named agent the connection is bound to.
+bridge::Caller caller_of(const mcp::CallContext& ctx, const bridge::Agents& agents);
 
 // Server instructions shown to the model at connect time.
 const char* server_instructions();

@@ -63,6 +63,14 @@ Json auth_properties() {
   return Json{{"conversation_id", conversation_id()}, {"session_id", session_id()}, {"token", token()}};
 }
 
+Json agent_names(const char* description) {
+  return Json{{"type", "array"},
+              {"minItems", 1},
+              {"maxItems", 49},
+              {"items", {{"type", "string"}, {"maxLength", 32}}},
+              {"description", description}};
+}
+
 Json auth_required() { return Json::array({"conversation_id", "session_id", "token"}); }
 
 }  // namespace cb::tools::schema

@@ -26,5 +26,7 @@ Json object(Json properties, Json required);
 // The three authentication properties every tool but create_conversation takes.
 Json auth_properties();
 Json auth_required();
+// An array of 1 to 49 agent names.
+Json agent_names(const char* description);
 
 }  // namespace cb::tools::schema

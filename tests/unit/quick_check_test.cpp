@@ -71,6 +71,11 @@ Json valid_value(const std::string& name, const std::string& token) {
   if (name == "timeout_seconds") return 60;
   if (name == "timeout") return 30;
   if (name == "sandbox") return true;
+  if (name == "to") return "beta";
+  if (name == "scope") return "project";
+  if (name == "members") return Json::array({"beta", "gamma"});
+  if (name == "note") return "implementing GET /users";
+  if (name == "reply_to") return 7;
   return nullptr;
 }
 

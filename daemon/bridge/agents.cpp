@@ -1,0 +1,281 @@
+#include "daemon/bridge/agents.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace cb::bridge {
+namespace {
+
+const std::string kNoName;
+
+std::string base_name(const std::string& dir) {
+  std::string d = dir;
+  while (d.size() > 1 && d.back() == '/') d.pop_back();
+  const auto slash = d.rfind('/');
+  return slash == std::string::npos ? d : d.substr(slash + 1);
+}
+
+// "frontend", "frontend-2"…: the n-th candidate, cut so the suffix fits.
+std::string candidate(const std::string& base, int n) {
+  if (n == 1) return base;
+  const std::string suffix = "-" + std::to_string(n);
+  return base.substr(0, std::min(base.size(), Agents::kMaxName - suffix.size())) + suffix;
+}
+
+Json agent_event(const store::AgentRow& row, const char* state) {
+  return Json{{"event", "agent"},
+              {"name", row.name},
+              {"project", row.project},
+              {"client", row.client},
+              {"state", state}};
+}
+
+}  // namespace
+
+Agents::Agents(Context& ctx) : ctx_(ctx) { reload(); }
+
+void Agents::reload() {
+  rows_.clear();
+  for (auto& row : ctx_.agents.all()) {
+    std::string name = row.name;
+    rows_.emplace(std::move(name), std::move(row));
+  }
+}
+
+bool Agents::valid_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxName) return false;
+  if (name[0] < 'a' || name[0] > 'z') return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
+
+std::string Agents::name_from(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    if (ok) {
+      out.push_back(c);
+    } else if (!out.empty() && out.back() != '-') {
+      out.push_back('-');  // a run of anything else is one dash
+    }
+  }
+  const auto first = out.find_first_of("abcdefghijklmnopqrstuvwxyz");
+  if (first == std::string::npos) return "";
+  out.erase(0, first);
+  if (out.size() > kMaxName) out.resize(kMaxName);
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  return out;
+}
+
+std::string Agents::choose_name(const ClientIdentity& who, bool* restored) {
+  *restored = false;
+  const bool chosen = !who.agent.empty();
+  // The same client session as an offline agent (claude --resume): that agent, unless the
+  // person chose a name.
+  if (!chosen && !who.session_id.empty()) {
+    for (const auto& [name, row] : rows_) {
+      if (row.client_session_id == who.session_id && !live(name)) {
+        *restored = true;
+        return name;
+      }
+    }
+  }
+  std::string base = chosen ? name_from(who.agent) : name_from(base_name(who.project_dir));
+  if (base.empty()) base = "agent";
+  for (int n = 1;; ++n) {
+    const std::string name = candidate(base, n);
+    if (auto it = live_.find(name); it != live_.end()) {
+      // Held by a live connection: the same client process reconnecting takes it over.
+      if (it->second.client_pid == who.client_pid && it->second.client_start == who.client_start &&
+          who.client_pid > 0) {
+        *restored = true;
+        return name;
+      }
+      continue;
+    }
+    auto row = rows_.find(name);
+    if (row == rows_.end()) return name;
+    // Offline and stored: a chosen name is the person's to take back; a derived one only from
+    // the same project (another project's "api" is not this one).
+    if (chosen || row->second.project == who.project_dir) {
+      *restored = true;
+      return name;
+    }
+  }
+}
+
+Result<BoundAgent> Agents::bind(std::uint64_t connection, const ClientIdentity& who) {
+  if (!who.agent.empty() && name_from(who.agent).empty()) {
+    spdlog::warn("connection {}: the chosen agent name has no letter to start a name with; "
+                 "using the project's",
+                 connection);
+  }
+  if (by_connection_.count(connection) != 0) connection_closed(connection);  // bound again
+  bool restored = false;
+  const std::string name = choose_name(who, &restored);
+  const std::int64_t now = ctx_.clock.now_ms();
+  if (auto it = live_.find(name); it != live_.end()) {
+    // A reconnect of the same client: the old connection no longer speaks for the agent.
+    by_connection_.erase(it->second.connection);
+    ctx_.presence.unbind(it->second.connection, inbox_key(name));
+    live_.erase(it);
+  }
+  store::AgentRow row;
+  if (auto it = rows_.find(name); it != rows_.end()) row = it->second;
+  const bool existed = !row.name.empty();
+  row.name = name;
+  row.project = who.project_dir;
+  row.client = who.client;
+  row.client_session_id = who.session_id;
+  if (!existed) row.created_ms = now;
+  row.last_seen_ms = now;
+  {
+    store::WriteTransaction tx(ctx_.db);
+    ctx_.agents.upsert(row);
+    ctx_.audit.record("", name, "agent_bound", "ok",
+                      Json{{"project", row.project},
+                           {"client", row.client},
+                           {"client_pid", who.client_pid},
+                           {"restored", restored},
+                           {"connection", connection}});
+    tx.commit();
+  }
+  rows_[name] = row;
+  live_[name] = Live{connection, who.client_pid, who.client_start, now};
+  by_connection_[connection] = name;
+  ctx_.presence.bind(connection, inbox_key(name));
+  if (ctx_.events.watched()) ctx_.events.emit(agent_event(row, "online"));
+  BoundAgent out;
+  out.name = name;
+  out.restored = restored && existed;
+  out.unread = ctx_.messages.agent_unread(name);
+  spdlog::info("connection {} is agent {} ({}{}, project {})", connection, name,
+               out.restored ? "restored, " : "", who.client.empty() ? "client" : who.client,
+               row.project);
+  return out;
+}
+
+void Agents::write_offline(const std::string& name, std::int64_t now) {
+  auto it = rows_.find(name);
+  if (it == rows_.end()) return;
+  it->second.last_seen_ms = now;
+  try {
+    store::WriteTransaction tx(ctx_.db);
+    ctx_.agents.upsert(it->second);
+    ctx_.audit.record("", name, "agent_offline", "ok", Json::object());
+    tx.commit();
+  } catch (const std::exception& e) {
+    // Only the last-seen time is lost; the agent, its name and mail stay.
+    spdlog::warn("agent {} went offline but its last-seen time was not stored: {}", name,
+                 store::storage_failure(e).value_or(e.what()));
+  }
+  if (ctx_.events.watched()) ctx_.events.emit(agent_event(it->second, "offline"));
+}
+
+void Agents::connection_closed(std::uint64_t connection) {
+  auto it = by_connection_.find(connection);
+  if (it == by_connection_.end()) return;
+  const std::string name = it->second;
+  by_connection_.erase(it);
+  auto live = live_.find(name);
+  if (live == live_.end() || live->second.connection != connection) return;
+  const std::int64_t now = std::max(live->second.last_call_ms, ctx_.clock.now_ms());
+  live_.erase(live);
+  write_offline(name, now);
+}
+
+const std::string& Agents::name_of(std::uint64_t connection) const {
+  auto it = by_connection_.find(connection);
+  return it == by_connection_.end() ? kNoName : it->second;
+}
+
+const store::AgentRow* Agents::find(const std::string& name) const {
+  auto it = rows_.find(name);
+  return it == rows_.end() ? nullptr : &it->second;
+}
+
+void Agents::seen(const std::string& name) {
+  if (auto it = live_.find(name); it != live_.end()) it->second.last_call_ms = ctx_.clock.now_ms();
+}
+
+std::vector<std::string> Agents::live_names() const {
+  std::vector<std::string> out;
+  out.reserve(live_.size());
+  for (const auto& [name, l] : live_) out.push_back(name);
+  return out;
+}
+
+AgentList Agents::list(const std::string& me, bool project_only) {
+  AgentList out;
+  out.you = me;
+  const store::AgentRow* mine = find(me);
+  if (mine) out.your_project = mine->project;
+  std::unordered_map<std::string, std::int64_t> unread;
+  if (mine) {
+    for (auto& [sender, n] : ctx_.messages.agent_unread_by_sender(me)) unread[sender] = n;
+  }
+  out.agents.reserve(rows_.size());
+  for (const auto& [name, row] : rows_) {
+    if (project_only && mine && row.project != mine->project) continue;
+    AgentView v;
+    v.name = name;
+    v.project = row.project;
+    v.client = row.client;
+    v.status = row.status;
+    v.note = row.note;
+    auto l = live_.find(name);
+    v.connected = l != live_.end();
+    v.last_seen_ms = v.connected ? std::max(l->second.last_call_ms, row.last_seen_ms)
+                                 : row.last_seen_ms;
+    v.waiting = v.connected && ctx_.presence.waiting(inbox_key(name));
+    if (auto u = unread.find(name); u != unread.end()) v.unread_from_them = u->second;
+    out.agents.push_back(std::move(v));
+  }
+  // The caller first, then who is online, then the rest; by name within each.
+  std::stable_sort(out.agents.begin(), out.agents.end(), [&](const AgentView& x, const AgentView& y) {
+    const int rx = x.name == me ? 0 : x.connected ? 1 : 2;
+    const int ry = y.name == me ? 0 : y.connected ? 1 : 2;
+    return rx < ry;
+  });
+  return out;
+}
+
+Result<AgentStatusUpdate> Agents::set_status(const std::string& name, const std::string& status,
+                                             const std::string& note) {
+  auto it = rows_.find(name);
+  if (it == rows_.end()) {
+    return Status::error("unknown_agent", "No agent " + name + " — this connection is not bound");
+  }
+  const std::int64_t now = ctx_.clock.now_ms();
+  store::AgentRow row = it->second;
+  row.status = status;
+  row.note = ctx_.redactor->redact(note).text;
+  row.status_ms = now;
+  row.last_seen_ms = now;
+  AgentStatusUpdate out;
+  {
+    store::WriteTransaction tx(ctx_.db);
+    ctx_.agents.upsert(row);
+    ctx_.audit.record("", name, "update_my_status", "ok",
+                      Json{{"status", status}, {"note", row.note}});
+    out.ticket = tx.commit();
+  }
+  it->second = row;
+  if (ctx_.events.watched()) {
+    ctx_.events.emit(Json{{"event", "status"},
+                          {"agent", name},
+                          {"status", status},
+                          {"note", row.note},
+                          {"timestamp", iso8601(now)}});
+  }
+  out.name = name;
+  out.status = status;
+  out.note = row.note;
+  out.at_ms = now;
+  return out;
+}
+
+}  // namespace cb::bridge

@@ -1,0 +1,282 @@
+// The tables of issue 23: named agents, conversation members, and an agent's inbox across its
+// conversations.
+#include "daemon/store/tables.h"
+
+namespace cb::store {
+namespace {
+
+// The columns of kColumns, in order (as tables.cpp's read_message).
+MessageRow read_message_row(SQLite::Statement& q) {
+  MessageRow m;
+  m.id = q.getColumn(0).getInt64();
+  m.conversation_id = q.getColumn(1).getString();
+  m.sender = q.getColumn(2).getString();
+  m.recipient = q.getColumn(3).getString();
+  m.body = q.getColumn(4).getString();
+  m.action_type = q.getColumn(5).getString();
+  m.files_json = q.getColumn(6).getString();
+  m.redactions_json = q.getColumn(7).getString();
+  m.created_ms = q.getColumn(8).getInt64();
+  if (!q.getColumn(9).isNull()) m.read_ms = q.getColumn(9).getInt64();
+  if (!q.getColumn(10).isNull()) m.reply_to = q.getColumn(10).getInt64();
+  return m;
+}
+
+constexpr const char* kColumns =
+    "m.id, m.conversation_id, m.sender, m.recipient, m.body, m.action_type, m.files_json, "
+    "m.redactions_json, m.created_ms, m.read_ms, m.reply_to";
+
+AgentRow read_agent(SQLite::Statement& q) {
+  AgentRow a;
+  a.name = q.getColumn(0).getString();
+  a.project = q.getColumn(1).getString();
+  a.client = q.getColumn(2).getString();
+  a.client_session_id = q.getColumn(3).getString();
+  a.status = q.getColumn(4).getString();
+  a.note = q.getColumn(5).getString();
+  a.status_ms = q.getColumn(6).getInt64();
+  a.created_ms = q.getColumn(7).getInt64();
+  a.last_seen_ms = q.getColumn(8).getInt64();
+  return a;
+}
+
+constexpr const char* kAgentColumns =
+    "name, project, client, client_session_id, status, note, status_ms, created_ms, last_seen_ms";
+
+MemberRow read_member(SQLite::Statement& q) {
+  MemberRow m;
+  m.agent = q.getColumn(0).getString();
+  m.conversation_id = q.getColumn(1).getString();
+  m.seat = q.getColumn(2).getString();
+  m.read_up_to = q.getColumn(3).getInt64();
+  m.joined_ms = q.getColumn(4).getInt64();
+  return m;
+}
+
+constexpr const char* kMemberColumns = "agent, conversation_id, seat, read_up_to, joined_ms";
+
+}  // namespace
+
+std::vector<MessageRow> Messages::agent_inbox(const std::string& agent, std::int64_t after_id,
+                                              std::int64_t limit) {
+  // One index range per conversation (messages_by_recipient: conversation, '*', id), merged
+  // in id order.
+  auto& q = db_.stmt(
+      after_id > 0
+          ? std::string("SELECT ") + kColumns +
+                " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
+                " AND m.recipient = '*' AND m.id > ?3"
+                " WHERE me.agent = ?1 AND me.seat = '' AND m.sender != ?1 ORDER BY m.id LIMIT ?2"
+          : std::string("SELECT ") + kColumns +
+                " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
+                " AND m.recipient = '*' AND m.id > me.read_up_to"
+                " WHERE me.agent = ?1 AND me.seat = '' AND m.sender != ?1 ORDER BY m.id LIMIT ?2");
+  q.bind(1, agent);
+  q.bind(2, limit);
+  if (after_id > 0) q.bind(3, after_id);
+  std::vector<MessageRow> out;
+  while (q.executeStep()) out.push_back(read_message_row(q));
+  return out;
+}
+
+std::vector<MessageRow> Messages::conversation_inbox(const std::string& conv,
+                                                     const std::string& agent,
+                                                     std::int64_t after_id, std::int64_t limit) {
+  auto& q = db_.stmt(std::string("SELECT ") + kColumns +
+                     " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
+                     " AND m.recipient = '*' AND m.id > MAX(me.read_up_to * (?3 = 0), ?3)"
+                     " WHERE me.agent = ?1 AND me.conversation_id = ?4 AND me.seat = ''"
+                     " AND m.sender != ?1 ORDER BY m.id LIMIT ?2");
+  q.bind(1, agent);
+  q.bind(2, limit);
+  q.bind(3, after_id);
+  q.bind(4, conv);
+  std::vector<MessageRow> out;
+  while (q.executeStep()) out.push_back(read_message_row(q));
+  return out;
+}
+
+std::optional<std::string> Messages::conversation_of(std::int64_t message_id) {
+  auto& q = db_.stmt("SELECT conversation_id FROM messages WHERE id = ?");
+  q.bind(1, message_id);
+  if (!q.executeStep()) return std::nullopt;
+  std::string conv = q.getColumn(0).getString();
+  q.reset();
+  return conv;
+}
+
+std::int64_t Messages::unmark_ids(const std::vector<std::int64_t>& ids, std::int64_t marked_ms) {
+  std::int64_t n = 0;
+  for (const std::int64_t id : ids) {
+    auto& q = db_.stmt("UPDATE messages SET read_ms = NULL WHERE id = ? AND read_ms = ?");
+    q.bind(1, id);
+    q.bind(2, marked_ms);
+    n += q.exec();
+  }
+  return n;
+}
+
+std::vector<MessageRow> Messages::seat_inbox(const std::string& agent, std::int64_t limit) {
+  auto& q = db_.stmt(std::string("SELECT ") + kColumns +
+                     " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
+                     " AND m.recipient = me.seat AND m.read_ms IS NULL"
+                     " WHERE me.agent = ? AND me.seat != '' ORDER BY m.id LIMIT ?");
+  q.bind(1, agent);
+  q.bind(2, limit);
+  std::vector<MessageRow> out;
+  while (q.executeStep()) out.push_back(read_message_row(q));
+  return out;
+}
+
+std::vector<std::pair<std::string, std::int64_t>> Messages::agent_unread_by_sender(
+    const std::string& agent) {
+  auto& q = db_.stmt(
+      "SELECT m.sender, COUNT(*) FROM members me JOIN messages m"
+      " ON m.conversation_id = me.conversation_id AND m.recipient = '*' AND m.id > me.read_up_to"
+      " WHERE me.agent = ?1 AND me.seat = '' AND m.sender != ?1 GROUP BY m.sender");
+  q.bind(1, agent);
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  while (q.executeStep()) out.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getInt64());
+  return out;
+}
+
+std::int64_t Messages::agent_unread(const std::string& agent) {
+  auto& q = db_.stmt(
+      "SELECT (SELECT COUNT(*) FROM members me JOIN messages m"
+      "   ON m.conversation_id = me.conversation_id AND m.recipient = '*'"
+      "   AND m.id > me.read_up_to WHERE me.agent = ?1 AND me.seat = '' AND m.sender != ?1)"
+      " + (SELECT COUNT(*) FROM members me JOIN messages m"
+      "   ON m.conversation_id = me.conversation_id AND m.recipient = me.seat"
+      "   AND m.read_ms IS NULL WHERE me.agent = ?1 AND me.seat != '')");
+  q.bind(1, agent);
+  q.executeStep();
+  const std::int64_t n = q.getColumn(0).getInt64();
+  q.reset();
+  return n;
+}
+
+std::int64_t Messages::member_unread(const std::string& conv, const std::string& agent) {
+  auto& q = db_.stmt(
+      "SELECT COUNT(*) FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
+      " AND m.recipient = '*' AND m.id > me.read_up_to"
+      " WHERE me.agent = ?1 AND me.conversation_id = ?2 AND m.sender != ?1");
+  q.bind(1, agent);
+  q.bind(2, conv);
+  q.executeStep();
+  const std::int64_t n = q.getColumn(0).getInt64();
+  q.reset();
+  return n;
+}
+
+void Conversations::retire_member_key(const std::string& id) {
+  auto& q = db_.stmt("UPDATE conversations SET member_key = NULL WHERE id = ?");
+  q.bind(1, id);
+  q.exec();
+}
+
+void Agents::upsert(const AgentRow& row) {
+  auto& q = db_.stmt(std::string("INSERT INTO agents (") + kAgentColumns +
+                     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
+                     " project = excluded.project, client = excluded.client,"
+                     " client_session_id = excluded.client_session_id,"
+                     " status = excluded.status, note = excluded.note,"
+                     " status_ms = excluded.status_ms, last_seen_ms = excluded.last_seen_ms");
+  q.bind(1, row.name);
+  q.bind(2, row.project);
+  q.bind(3, row.client);
+  q.bind(4, row.client_session_id);
+  q.bind(5, row.status);
+  q.bind(6, row.note);
+  q.bind(7, row.status_ms);
+  q.bind(8, row.created_ms);
+  q.bind(9, row.last_seen_ms);
+  q.exec();
+}
+
+std::vector<AgentRow> Agents::all() {
+  auto& q = db_.stmt(std::string("SELECT ") + kAgentColumns + " FROM agents ORDER BY name");
+  std::vector<AgentRow> out;
+  while (q.executeStep()) out.push_back(read_agent(q));
+  return out;
+}
+
+std::optional<AgentRow> Agents::find(const std::string& name) {
+  auto& q = db_.stmt(std::string("SELECT ") + kAgentColumns + " FROM agents WHERE name = ?");
+  q.bind(1, name);
+  if (!q.executeStep()) return std::nullopt;
+  AgentRow a = read_agent(q);
+  q.reset();
+  return a;
+}
+
+void Members::insert(const MemberRow& row) {
+  auto& q = db_.stmt(std::string("INSERT OR IGNORE INTO members (") + kMemberColumns +
+                     ") VALUES (?, ?, ?, ?, ?)");
+  q.bind(1, row.agent);
+  q.bind(2, row.conversation_id);
+  q.bind(3, row.seat);
+  q.bind(4, row.read_up_to);
+  q.bind(5, row.joined_ms);
+  q.exec();
+}
+
+std::optional<MemberRow> Members::find(const std::string& agent, const std::string& conv) {
+  auto& q = db_.stmt(std::string("SELECT ") + kMemberColumns +
+                     " FROM members WHERE agent = ? AND conversation_id = ?");
+  q.bind(1, agent);
+  q.bind(2, conv);
+  if (!q.executeStep()) return std::nullopt;
+  MemberRow m = read_member(q);
+  q.reset();
+  return m;
+}
+
+std::vector<MemberRow> Members::of_conversation(const std::string& conv) {
+  auto& q = db_.stmt(std::string("SELECT ") + kMemberColumns +
+                     " FROM members WHERE conversation_id = ? ORDER BY agent");
+  q.bind(1, conv);
+  std::vector<MemberRow> out;
+  while (q.executeStep()) out.push_back(read_member(q));
+  return out;
+}
+
+std::vector<MemberRow> Members::seats_of(const std::string& agent) {
+  auto& q = db_.stmt(std::string("SELECT ") + kMemberColumns +
+                     " FROM members WHERE agent = ? AND seat != ''");
+  q.bind(1, agent);
+  std::vector<MemberRow> out;
+  while (q.executeStep()) out.push_back(read_member(q));
+  return out;
+}
+
+std::optional<std::string> Members::seat_holder(const std::string& conv, const std::string& seat) {
+  auto& q = db_.stmt("SELECT agent FROM members WHERE conversation_id = ? AND seat = ?");
+  q.bind(1, conv);
+  q.bind(2, seat);
+  if (!q.executeStep()) return std::nullopt;
+  std::string agent = q.getColumn(0).getString();
+  q.reset();
+  return agent;
+}
+
+void Members::advance(const std::string& agent, const std::string& conv, std::int64_t up_to) {
+  auto& q = db_.stmt(
+      "UPDATE members SET read_up_to = ? WHERE agent = ? AND conversation_id = ?"
+      " AND read_up_to < ?");
+  q.bind(1, up_to);
+  q.bind(2, agent);
+  q.bind(3, conv);
+  q.bind(4, up_to);
+  q.exec();
+}
+
+void Members::set_position(const std::string& agent, const std::string& conv,
+                           std::int64_t position) {
+  auto& q = db_.stmt("UPDATE members SET read_up_to = ? WHERE agent = ? AND conversation_id = ?");
+  q.bind(1, position);
+  q.bind(2, agent);
+  q.bind(3, conv);
+  q.exec();
+}
+
+}  // namespace cb::store
