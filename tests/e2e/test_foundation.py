@@ -265,9 +265,10 @@ class Shim(unittest.TestCase):
     def test_daemon_killed_mid_call_the_call_is_answered_and_the_session_goes_on(self):
         # kill -9: nothing in the daemon can answer the call in flight; the shim does, then
         # starts a new daemon itself and replays initialize, so the legacy session goes on.
-        d = Daemon()
+        # Both daemons log at debug level: each verified the shim's hello (issue 23).
+        d = Daemon(config='[log]\nlevel = "debug"\n')
         try:
-            c = d.shim(autostart=True)
+            c = d.shim("--config", d.config_path, autostart=True)
             c.initialize()
             conv = ok(c.call("create_conversation", {"my_role": "backend_dev",
                                                      "partner_role": "frontend_dev"}))
@@ -295,6 +296,10 @@ class Shim(unittest.TestCase):
             c.proc.stdin.close()
             self.assertEqual(c.proc.wait(10), 0)
             self.assertIn(b"reconnected to the daemon", c.proc.stderr.read())
+            verified = "hello verified: client_pid %d (" % os.getpid()
+            self.assertIn(verified, d.read_log())
+            with open(os.path.join(d.socket_dir, "daemon.log")) as f:  # the shim's daemon
+                self.assertIn(verified, f.read())
         finally:
             started = subprocess.run(["pgrep", "-f", "claude-bridged --socket-dir " + d.socket_dir],
                                      capture_output=True, text=True).stdout.split()
