@@ -40,6 +40,8 @@ Result<ClientHello> verify_hello(const Json& params, const Peer& peer) {
   }
   ClientHello hello;
   hello.client_pid = static_cast<pid_t>(pid->get<std::int64_t>());
+  // A shim whose client exited before it started was reparented to init: it serves nobody.
+  if (hello.client_pid == 1) return bad("client_pid 1 is init: the shim's client had exited");
   for (auto [key, out] : {std::pair{"session_id", &hello.session_id},
                           std::pair{"agent", &hello.agent}, std::pair{"client", &hello.client}}) {
     if (!optional_string(params, key, kMaxHelloField, out)) {
