@@ -176,10 +176,15 @@ bool Session::handle_value(Json value, const Reply& reply) {
   return false;
 }
 
+// claude/channel is declared only in the legacy era: the daemon pushes only to initialized
+// connections, and Claude Code drops claude/channel from servers it talks to in the 2026-07-28
+// era, so declaring it there would promise a push that never arrives (docs/protocol.md, Push).
 Json Session::capabilities(bool modern) const {
   Json caps{{"tools", Json{{"listChanged", false}}}};
   if (!modern) caps["logging"] = Json::object();
-  if (info_.channel_push) caps["experimental"] = Json{{"claude/channel", Json::object()}};
+  if (info_.channel_push && !modern) {
+    caps["experimental"] = Json{{"claude/channel", Json::object()}};
+  }
   return caps;
 }
 
