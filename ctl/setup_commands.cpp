@@ -190,6 +190,9 @@ int run_setup(Context& ctx, const Options& o) {
     throw CtlError(exit_code::kUsage,
                    "unknown client \"" + o.client + "\" — use claude-code, codex or gemini");
   }
+  if (o.user && !o.project.empty()) {
+    throw CtlError(exit_code::kUsage, "--user and --project are the two scopes: give one");
+  }
   std::error_code ec;
   fs::path project = o.project.empty() ? fs::current_path(ec) : fs::path(o.project);
   if (!o.user) {
@@ -314,12 +317,13 @@ void add_setup_commands(CLI::App& app, Context& ctx, std::vector<Command>& out) 
   setup->add_option("client", o->client, "claude-code, codex or gemini")
       ->required()
       ->check(CLI::IsMember({"claude-code", "codex", "gemini"}));
-  auto* user = setup->add_flag("--user", o->user, "For all your projects (the user's settings)");
+  // --user and --project exclude each other; run_setup says so (CLI11's "Excludes:" note
+  // would clutter --help).
+  setup->add_flag("--user", o->user, "For all your projects (the user's settings)");
   setup
       ->add_option("--project", o->project,
                    "For the project in DIR (default: the current directory's)")
-      ->type_name("DIR")
-      ->excludes(user);
+      ->type_name("DIR");
   setup
       ->add_option("--name", o->name,
                    "The agent's name: sets CLAUDE_BRIDGE_AGENT in the entry's environment")
