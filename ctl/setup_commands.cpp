@@ -286,11 +286,15 @@ int run_setup(Context& ctx, const Options& o) {
     }
   }
   if (check.ran && !check.ok) {
+    // The shim says in one line why it cannot reach (or start) the daemon.
+    std::string by_hand = want->command;
+    for (const auto& a : want->args) by_hand += " " + a;
     throw CtlError(exit_code::kFailure,
                    "the entry is in " + t.file.string() + ", but `" +
                        setup::client_program(*client) +
-                       " mcp list` does not show the bridge working — run: claude-bridgectl "
-                       "doctor");
+                       " mcp list` does not show the bridge working (its line is above) — to see "
+                       "why, run: " +
+                       by_hand + " < /dev/null");
   }
   return exit_code::kOk;
 }

@@ -106,6 +106,24 @@ class SetupClientsTest(unittest.TestCase):
         with open(os.path.join(self.home, ".claude.json")) as f:
             json.load(f)
 
+    def test_claude_code_check_failure_is_reported(self):
+        self.need("claude")
+        # A state directory the shim's daemon cannot create: Claude Code cannot connect.
+        self.env["CLAUDE_BRIDGE_STATE_DIR"] = "/dev/null/state"
+        self.d.stop()
+        r = self.run_in(self.project, CTL, "--socket-dir", os.path.join(self.home, "none"),
+                        "setup", "claude-code")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("✘ Failed to connect", self.line(r.stdout, r"^check: bridge: .*$"))
+        lines = r.stderr.strip().split("\n")
+        self.assertEqual(len(lines), 1, r.stderr)
+        self.assertIn("does not show the bridge working", lines[0])
+        self.assertIn(f"run: {self.shim} --socket-dir ", lines[0])
+        # The entry stays written: fixing the daemon's directories is the next step.
+        with open(os.path.join(self.home, ".claude.json")) as f:
+            self.assertIn("bridge", json.load(f)["projects"][os.path.realpath(self.project)]
+                          ["mcpServers"])
+
     def test_codex_lists_the_bridge_after_setup(self):
         self.need("codex")
         out = self.setup("codex", "--user", "--name", "cx")
