@@ -147,10 +147,14 @@ Result<Plan> plan_json(const Target& t, const std::optional<std::string>& before
     plan.entry_text = it->dump(2, ' ', false, OJson::error_handler_t::replace);
     plan.action = Plan::Action::kRemove;
     servers.erase(kServerName);
-    // Tables left empty are the ones setup created (documented: an mcpServers the person kept
-    // empty goes too), from the innermost outwards.
+    // Tables left empty are taken to be the ones setup created (documented: an mcpServers the
+    // person kept empty goes too), from the innermost outwards — except the mcpServers of a
+    // Claude Code project entry that holds anything else, as Claude Code writes an empty one
+    // into every project it has seen.
+    const bool claude_project = t.client == ClientKind::kClaudeCode && !t.user;
     for (std::size_t i = t.container.size(); i > 0; --i) {
       if (!chain[i]->empty()) break;
+      if (claude_project && i == t.container.size() && chain[i - 1]->size() > 1) break;
       chain[i - 1]->erase(t.container[i - 1]);
     }
     if (doc.empty()) {

@@ -172,6 +172,20 @@ class SetupTest(unittest.TestCase):
         self.ctl("setup", "claude-code", "--user", "--remove")
         self.assertEqual(self.read(self.path(".claude.json")), text.encode())
 
+    def test_claude_code_project_entry_as_claude_code_writes_it(self):
+        # Claude Code puts "mcpServers": {} into every project it has seen; --remove keeps it.
+        key = os.path.realpath(self.project)
+        text = js({"numStartups": 3, "projects": {key: {
+            "allowedTools": [], "mcpContextUris": [], "mcpServers": {},
+            "enabledMcpjsonServers": [], "disabledMcpjsonServers": [],
+            "hasTrustDialogAccepted": False}}})
+        self.write(self.path(".claude.json"), text)
+        self.ctl("setup", "claude-code", "--name", "alpha")
+        doc = json.loads(self.read(self.path(".claude.json")))
+        self.assertEqual(list(doc["projects"][key]["mcpServers"]), ["bridge"])
+        self.ctl("setup", "claude-code", "--remove")
+        self.assertEqual(self.read(self.path(".claude.json")), text.encode())
+
     # --- Gemini CLI --------------------------------------------------------------------------
 
     def test_gemini_user_and_project_round_trip(self):
