@@ -20,6 +20,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import CTL, SHIM, Daemon  # noqa: E402
+from scripted_model import ScriptedModel  # noqa: E402
 
 def _no_network_prefix():
     """`unshare -rn` when this system lets a user make a network namespace: the clients then
@@ -90,6 +91,12 @@ class SetupClientsTest(unittest.TestCase):
         self.assertIn("CLAUDE_BRIDGE_AGENT=alpha", r.stdout)
         # No project approval was asked for: there is no .mcp.json, no enableAll… setting.
         self.assertFalse(os.path.exists(os.path.join(self.project, ".mcp.json")))
+        # Claude Code rewrote ~/.claude.json meanwhile (its own project state); the entry is
+        # intact, alwaysLoad included, and setup still finds nothing to change.
+        with open(os.path.join(self.home, ".claude.json")) as f:
+            project = json.load(f)["projects"][os.path.realpath(self.project)]
+        self.assertIs(project["mcpServers"]["bridge"]["alwaysLoad"], True)
+        self.assertIn("nothing changed", self.setup("claude-code", "--name", "alpha"))
         # User scope: connected from any directory.
         other = os.path.join(self.home, "elsewhere")
         os.makedirs(other)
@@ -105,6 +112,39 @@ class SetupClientsTest(unittest.TestCase):
         # Claude Code kept what it wrote meanwhile in ~/.claude.json (it is still valid JSON).
         with open(os.path.join(self.home, ".claude.json")) as f:
             json.load(f)
+
+    def test_claude_code_lists_the_tools_from_the_first_request(self):
+        """"alwaysLoad": true in setup's entry puts the bridge's tools in the model's first
+        request; without it they hide behind ToolSearch. Claude Code talks to a scripted model
+        on 127.0.0.1 (not in a network namespace: it must reach that server)."""
+        self.need("claude")
+        model = ScriptedModel()
+        self.addCleanup(model.close)
+        self.env.update(ANTHROPIC_BASE_URL=model.url,
+                        ANTHROPIC_API_KEY="test-" + os.urandom(12).hex())
+        self.setup("claude-code")
+
+        def first_request_tools():
+            model.requests.clear()
+            r = subprocess.run(["claude", "-p", "hello", "--allowedTools", "mcp__bridge"],
+                               env=self.env, cwd=self.project, capture_output=True, text=True,
+                               timeout=300)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertTrue(model.requests, "Claude Code sent the model nothing")
+            return [t.get("name") for t in model.requests[0].get("tools", [])]
+
+        tools = first_request_tools()
+        for name in ("check_messages", "send_to_partner", "wait_for_messages"):
+            self.assertIn("mcp__bridge__" + name, tools)
+        # The same entry without alwaysLoad: only ToolSearch, which shows the flag matters.
+        path = os.path.join(self.home, ".claude.json")
+        with open(path) as f:
+            doc = json.load(f)
+        del doc["projects"][os.path.realpath(self.project)]["mcpServers"]["bridge"]["alwaysLoad"]
+        with open(path, "w") as f:
+            json.dump(doc, f, indent=2)
+        tools = first_request_tools()
+        self.assertFalse([t for t in tools if t.startswith("mcp__bridge__")], tools)
 
     def test_claude_code_check_failure_is_reported(self):
         self.need("claude")
