@@ -108,6 +108,12 @@ class SetupTest(unittest.TestCase):
         self.ctl("setup", "claude-code", "--user", "--name", "beta")
         doc = json.loads(self.read(self.path(".claude.json")))
         self.assertEqual(doc["mcpServers"]["bridge"]["env"], {"CLAUDE_BRIDGE_AGENT": "beta"})
+        j = json.loads(self.ctl("--json", "setup", "claude-code", "--user", "--name", "beta",
+                                "--dry-run").stdout)
+        self.assertEqual((j["client"], j["scope"], j["file"], j["key"], j["action"], j["dry_run"]),
+                         ("claude-code", "user", self.path(".claude.json"), "mcpServers.bridge",
+                          "unchanged", True))
+        self.assertEqual(j["hooks"], [])
         r = self.ctl("setup", "claude-code", "--user", "--remove")
         self.assertIn("removed", r.stdout)
         self.assertEqual(self.snapshot(), before)
