@@ -219,6 +219,19 @@ class SetupTest(unittest.TestCase):
         self.assertEqual(self.snapshot(), before)
         self.assertFalse(os.path.exists(os.path.join(self.project, ".gemini")))
 
+    def test_json_in_another_layout_keeps_its_content_and_says_so(self):
+        # Hand-written, compact: setup rewrites it in the 2-space layout, content unchanged.
+        f = self.path(".gemini", "settings.json")
+        original = {"general": {"vimMode": True}, "ui": {"theme": "Dracula"}, "n": [1, 2]}
+        self.write(f, json.dumps(original))
+        r = self.ctl("setup", "gemini", "--user")
+        self.assertIn("was not in the 2-space layout its client writes", r.stdout)
+        self.ctl("setup", "gemini", "--user", "--remove")
+        with open(f) as fh:
+            text = fh.read()
+        self.assertEqual(json.loads(text), original)
+        self.assertEqual(text, js(original))
+
     # --- Codex -------------------------------------------------------------------------------
 
     def test_codex_keeps_comments_and_remove_restores_the_bytes(self):
