@@ -209,10 +209,15 @@ void Session::accept_hello(const Json& params) {
   if (info_.on_hello) info_.on_hello(peer_.connection_id, *hello_);
 }
 
+// claude/channel is declared only in the legacy era: the daemon pushes only to initialized
+// connections, and Claude Code drops claude/channel from servers it talks to in the 2026-07-28
+// era, so declaring it there would promise a push that never arrives (docs/protocol.md, Push).
 Json Session::capabilities(bool modern) const {
   Json caps{{"tools", Json{{"listChanged", false}}}};
   if (!modern) caps["logging"] = Json::object();
-  if (info_.channel_push) caps["experimental"] = Json{{"claude/channel", Json::object()}};
+  if (info_.channel_push && !modern) {
+    caps["experimental"] = Json{{"claude/channel", Json::object()}};
+  }
   return caps;
 }
 

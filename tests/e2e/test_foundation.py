@@ -149,6 +149,8 @@ class Protocol(DaemonTest):
         self.assertIn("2026-07-28", disc["supportedVersions"])
         self.assertIn("2025-11-25", disc["supportedVersions"])
         self.assertEqual(disc["_meta"]["io.modelcontextprotocol/serverInfo"]["name"], "claude-bridge")
+        # claude/channel only in the legacy era: this connection never gets a push.
+        self.assertNotIn("experimental", disc["capabilities"])
         lst = c.request("tools/list", {"_meta": meta})["result"]
         self.assertEqual(lst["resultType"], "complete")
         self.assertIn("ttlMs", lst)

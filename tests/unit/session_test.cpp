@@ -125,6 +125,8 @@ TEST_CASE("server/discover and the stateless 2026-07-28 era") {
   CHECK(d["result"].contains("ttlMs"));
   CHECK(d["result"]["cacheScope"] == "public");
   CHECK_FALSE(d["result"]["capabilities"].contains("logging"));
+  // No claude/channel in this era: the daemon never pushes to a connection it serves here.
+  CHECK_FALSE(d["result"]["capabilities"].contains("experimental"));
   Json list = f.call({{"jsonrpc", "2.0"}, {"id", 1}, {"method", "tools/list"},
                       {"params", {{"_meta", meta}}}});
   CHECK(list["result"]["resultType"] == "complete");
@@ -138,8 +140,9 @@ TEST_CASE("server/discover and the stateless 2026-07-28 era") {
   CHECK(bad["error"]["data"]["supported"][0] == "2026-07-28");
   CHECK(f.call({{"jsonrpc", "2.0"}, {"id", 4}, {"method", "ping"}, {"params", {{"_meta", meta}}}})
             ["error"]["code"] == rpc_error::kMethodNotFound);
-  // After initialize the connection follows legacy rules, even with _meta present.
-  f.init();
+  // After initialize the connection follows legacy rules, even with _meta present, and the
+  // legacy era declares claude/channel (pushes reach initialized connections).
+  CHECK(f.init()["result"]["capabilities"]["experimental"].contains("claude/channel"));
   Json legacy = f.call({{"jsonrpc", "2.0"}, {"id", 5}, {"method", "tools/list"},
                         {"params", {{"_meta", meta}}}});
   CHECK_FALSE(legacy["result"].contains("resultType"));
