@@ -15,5 +15,7 @@ struct Asset {
 const Asset& asset_index_html();
 const Asset& asset_app_js();
 const Asset& asset_app_css();
+const Asset& asset_views_js();
+const Asset& asset_health_js();
 
 }  // namespace cb::ctl::ui

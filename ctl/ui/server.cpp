@@ -269,6 +269,8 @@ int Server::route(MHD_Connection* c, const std::string& url, const std::string& 
   if (url == "/") return asset(c, asset_index_html());
   if (url == "/app.js") return asset(c, asset_app_js());
   if (url == "/app.css") return asset(c, asset_app_css());
+  if (url == "/views.js") return asset(c, asset_views_js());
+  if (url == "/health.js") return asset(c, asset_health_js());
   return text(c, MHD_HTTP_NOT_FOUND, "no such page");
 }
 
@@ -281,7 +283,11 @@ int Server::serve_api(MHD_Connection* c, const std::string& url, bool post) {
   }
   if (post) return text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "this address takes GET only");
   if (url == "/api/list") return call_daemon(c, dir, ctl_protocol::kList, Json::object());
-  if (url == "/api/health") return json(c, MHD_HTTP_OK, feed_.health());
+  if (url == "/api/health") {
+    Json h = feed_.health();
+    h["ctl"] = options_.ctl_command;
+    return json(c, MHD_HTTP_OK, h);
+  }
   const std::string id = header(c, MHD_GET_ARGUMENT_KIND, "conversation_id");
   if (!id.empty() && !conversation_id_ok(id)) {
     return text(c, MHD_HTTP_BAD_REQUEST, "conversation_id must be conv_ and 16 hex digits");

@@ -20,6 +20,8 @@ namespace cb::ctl::ui {
 struct ServerOptions {
   int port = 0;  // 0: a free port chosen by the kernel
   std::filesystem::path socket_dir;
+  // How the person runs claude-bridgectl against this daemon (shown in approve commands).
+  std::string ctl_command = "claude-bridgectl";
 };
 
 class Server {

@@ -71,6 +71,14 @@ fs::path open_browser(Context& ctx, const std::string& url) {
   return file;
 }
 
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char ch : s) {
+    if (ch == '\'') out += "'\\''"; else out += ch;
+  }
+  return out + "'";
+}
+
 int run_ui(Context& ctx, int port, bool no_open) {
   // Every thread made from here on blocks these; the main thread takes them with sigwait.
   // SIGUSR1 is the watch thread telling it the daemon went away.
@@ -86,7 +94,9 @@ int run_ui(Context& ctx, int port, bool no_open) {
   ui::Hub hub;
   ui::Feed feed(ctx.socket_dir(), hub, [] { ::kill(::getpid(), SIGUSR1); });
   feed.start();
-  ui::Server server(ui::ServerOptions{port, ctx.socket_dir()}, hub, feed);
+  std::string ctl_command = "claude-bridgectl";
+  if (!ctx.socket_dir_flag.empty()) ctl_command += " --socket-dir " + shell_quote(ctx.socket_dir_flag);
+  ui::Server server(ui::ServerOptions{port, ctx.socket_dir(), ctl_command}, hub, feed);
   const std::string token = ui::random_hex(32);
   int bound = 0;
   try {
