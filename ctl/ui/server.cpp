@@ -10,6 +10,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstring>
+#include <strings.h>
 #include <stdexcept>
 #include <thread>
 
@@ -81,6 +82,22 @@ MHD_Result asset(MHD_Connection* c, const Asset& a) {
 std::string header(MHD_Connection* c, MHD_ValueKind kind, const char* name) {
   const char* v = MHD_lookup_connection_value(c, kind, name);
   return v ? v : "";
+}
+
+int count_headers(MHD_Connection* c, const char* name) {
+  struct Count {
+    const char* name;
+    int n;
+  } count{name, 0};
+  MHD_get_connection_values(
+      c, MHD_HEADER_KIND,
+      [](void* cls, MHD_ValueKind, const char* key, const char*) -> MHD_Result {
+        auto* k = static_cast<Count*>(cls);
+        if (key && ::strcasecmp(key, k->name) == 0) ++k->n;
+        return MHD_YES;
+      },
+      &count);
+  return count.n;
 }
 
 bool conversation_id_ok(const std::string& id) {
@@ -214,6 +231,10 @@ int Server::handle(MHD_Connection* c, const char* url, const char* method, const
     const std::string m = method;
     if (m != "GET" && m != "HEAD" && m != "POST") {
       return text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and POST are served here");
+    }
+    // Two lengths could be read two ways (request smuggling): refuse rather than pick one.
+    if (count_headers(c, "Content-Length") > 1) {
+      return text(c, MHD_HTTP_BAD_REQUEST, "more than one Content-Length header");
     }
     const std::string length = header(c, MHD_HEADER_KIND, "Content-Length");
     if (!length.empty()) {

@@ -1,4 +1,4 @@
-// The console's core: helpers that build the DOM from text only (never innerHTML: everything
+// The console's core: helpers that build the DOM from text only (never from markup: everything
 // an agent wrote is shown as text), the daemon's API, the one event stream, and the router.
 // Views register themselves in CB.views (views.js, health.js); the nav is built from that list,
 // so a new page is one more registration.
