@@ -43,7 +43,7 @@ _claude_bridgectl()
         prev=${COMP_WORDS[COMP_CWORD - 1]}
     fi
 
-    local commands="list show tokens audit cleanup watch export import backup restore stats doctor mcp-config redact approvals approve deny"
+    local commands="list show tokens audit cleanup watch export import backup restore stats doctor mcp-config redact approvals approve deny ui"
     local globals="--socket-dir --json --version --help"
 
     # The subcommand, and a --socket-dir given anywhere on the line.
@@ -68,7 +68,7 @@ _claude_bridgectl()
         --format)
             COMPREPLY=($(compgen -W "json markdown" -- "$cur"))
             return ;;
-        --name)
+        --name | --port)
             return ;;
     esac
 
@@ -90,6 +90,7 @@ _claude_bridgectl()
         restore) opts+=" --check -y --yes" ;;
         mcp-config) opts+=" --name" ;;
         redact) opts+=" --explain" ;;
+        ui) opts+=" --port --no-open" ;;
     esac
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))

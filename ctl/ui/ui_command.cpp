@@ -80,6 +80,10 @@ std::string shell_quote(const std::string& s) {
 }
 
 int run_ui(Context& ctx, int port, bool no_open) {
+  if (port < 0 || port > 65535) {
+    throw CtlError(exit_code::kUsage, "--port must be a port number, 1 to 65535 — see: "
+                                      "claude-bridgectl ui --help");
+  }
   // Every thread made from here on blocks these; the main thread takes them with sigwait.
   // SIGUSR1 is the watch thread telling it the daemon went away.
   sigset_t set;
@@ -138,8 +142,7 @@ void add_ui_commands(CLI::App& app, Context& ctx, std::vector<Command>& out) {
   auto no_open = std::make_shared<bool>(false);
   auto* ui = app.add_subcommand(
       "ui", "The overseer's web console on 127.0.0.1: conversations, audit, approvals, health");
-  ui->add_option("--port", *port, "Port to serve on (default: a free one)")
-      ->check(CLI::Range(0, 65535))
+  ui->add_option("--port", *port, "Port to serve on, 1 to 65535 (default: a free one)")
       ->type_name("N");
   ui->add_flag("--no-open", *no_open, "Print the link only; do not start a browser");
   out.push_back({ui, [&ctx, port, no_open] { return run_ui(ctx, *port, *no_open); }});

@@ -13,7 +13,7 @@
     return el("tr", { "data-conversation": id || "" },
       el("td", { class: "mono" }, id ? link("/conversation/" + id, id) : c.conversation_id),
       el("td", {}, c.role_a), el("td", {}, c.role_b),
-      el("td", {}, time(c.created_at)), el("td", {}, time(c.expires_at)),
+      el("td", { class: "time" }, time(c.created_at)), el("td", { class: "time" }, time(c.expires_at)),
       el("td", { class: c.active ? "good" : "muted" }, c.active ? "active" : "expired"),
       el("td", { class: "num" }, c.messages),
       el("td", { class: "num" }, c.unread_a + "/" + c.unread_b),
@@ -131,7 +131,7 @@
 
   function auditRow(e) {
     return el("tr", { class: e.outcome === "ok" ? "" : "bad" },
-      el("td", { class: "num" }, e.id), el("td", {}, time(e.timestamp)),
+      el("td", { class: "num" }, e.id), el("td", { class: "time" }, time(e.timestamp)),
       el("td", { class: "mono" }, e.conversation_id || "—"), el("td", {}, e.session_id || "—"),
       el("td", {}, e.action), el("td", {}, e.outcome),
       el("td", { class: "mono" }, JSON.stringify(e.details)));
