@@ -109,19 +109,20 @@ bool conversation_id_ok(const std::string& id) {
   return true;
 }
 
-// A daemon call for a route: its result, or the failure as JSON {"error": line}.
-MHD_Result call_daemon(MHD_Connection* c, const std::filesystem::path& socket_dir,
-                       const char* method, const Json& params) {
+// A daemon call for a route: {status, JSON body}; a failure is {"error": line}.
+std::pair<unsigned, std::string> daemon_answer(const std::filesystem::path& socket_dir,
+                                               const char* method, const Json& params) {
   try {
     Client client = Client::connect(socket_dir);
-    return json(c, MHD_HTTP_OK, client.call(method, params, 60));
+    return {MHD_HTTP_OK, client.call(method, params, 60).dump(-1, ' ', false,
+                                                                Json::error_handler_t::replace)};
   } catch (const CtlError& e) {
     Json err = Json::object();
     err["error"] = e.what();
     unsigned status = MHD_HTTP_BAD_GATEWAY;
     if (e.exit_code() == exit_code::kUsage) status = MHD_HTTP_BAD_REQUEST;
     if (e.exit_code() == exit_code::kUnavailable) status = MHD_HTTP_SERVICE_UNAVAILABLE;
-    return json(c, status, err);
+    return {status, err.dump(-1, ' ', false, Json::error_handler_t::replace)};
   }
 }
 
@@ -295,15 +296,34 @@ int Server::route(MHD_Connection* c, const std::string& url, const std::string& 
   return text(c, MHD_HTTP_NOT_FOUND, "no such page");
 }
 
+int Server::read_daemon(MHD_Connection* c, const char* method, const Json& params) {
+  const std::string key = std::string(method) + " " + params.dump();
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(cache_m_);
+    std::erase_if(cache_, [now](const auto& kv) { return now - kv.second.at > kCoalesce; });
+    if (auto it = cache_.find(key); it != cache_.end()) {
+      return answer(c, it->second.status, it->second.body, "application/json; charset=utf-8");
+    }
+  }
+  auto [status, body] = daemon_answer(options_.socket_dir, method, params);
+  if (status == MHD_HTTP_OK) {
+    std::lock_guard lock(cache_m_);
+    cache_[key] = Cached{now, status, body};
+  }
+  return answer(c, status, body, "application/json; charset=utf-8");
+}
+
 int Server::serve_api(MHD_Connection* c, const std::string& url, bool post) {
   const auto& dir = options_.socket_dir;
   if (url == "/api/audit/verify") {
     // Recomputes the whole chain and is audited: a deliberate act, so a POST.
     if (!post) return text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use POST");
-    return call_daemon(c, dir, ctl_protocol::kAuditVerify, Json::object());
+    auto [status, body] = daemon_answer(dir, ctl_protocol::kAuditVerify, Json::object());
+    return answer(c, status, body, "application/json; charset=utf-8");
   }
   if (post) return text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "this address takes GET only");
-  if (url == "/api/list") return call_daemon(c, dir, ctl_protocol::kList, Json::object());
+  if (url == "/api/list") return read_daemon(c, ctl_protocol::kList, Json::object());
   if (url == "/api/health") {
     Json h = feed_.health();
     h["ctl"] = options_.ctl_command;
@@ -317,7 +337,7 @@ int Server::serve_api(MHD_Connection* c, const std::string& url, bool post) {
     if (id.empty()) return text(c, MHD_HTTP_BAD_REQUEST, "missing conversation_id");
     Json params = Json::object();
     params["conversation_id"] = id;
-    return call_daemon(c, dir, ctl_protocol::kShow, params);
+    return read_daemon(c, ctl_protocol::kShow, params);
   }
   if (url == "/api/audit") {
     Json params = Json::object();
@@ -331,7 +351,7 @@ int Server::serve_api(MHD_Connection* c, const std::string& url, bool post) {
       }
       params["limit"] = n;
     }
-    return call_daemon(c, dir, ctl_protocol::kAudit, params);
+    return read_daemon(c, ctl_protocol::kAudit, params);
   }
   return text(c, MHD_HTTP_NOT_FOUND, "no such page");
 }

@@ -1,7 +1,10 @@
 #pragma once
 
+#include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "ctl/ui/auth.h"
@@ -33,6 +36,9 @@ class Server {
   static constexpr std::size_t kConnectionMemory = 32 * 1024;
   static constexpr unsigned kThreads = 2;
   static constexpr unsigned kIdleTimeoutSeconds = 30;
+  // Identical reads within this time share one daemon call: pages refresh on the same events,
+  // so twenty open pages cost the daemon about what one does.
+  static constexpr std::chrono::milliseconds kCoalesce{1000};
 
   Server(ServerOptions options, Hub& hub, Feed& feed);
   ~Server();
@@ -53,6 +59,16 @@ class Server {
   int route(MHD_Connection* c, const std::string& url, const std::string& method);
   int serve_api(MHD_Connection* c, const std::string& url, bool post);
   int serve_events(MHD_Connection* c);
+  // A read-only admin call, answered from a result at most kCoalesce old when there is one.
+  int read_daemon(MHD_Connection* c, const char* method, const Json& params);
+
+  struct Cached {
+    std::chrono::steady_clock::time_point at;
+    unsigned status;
+    std::string body;
+  };
+  std::mutex cache_m_;
+  std::map<std::string, Cached> cache_;
 
   ServerOptions options_;
   Hub& hub_;
