@@ -269,6 +269,10 @@ int Server::route(MHD_Connection* c, const std::string& url, const std::string& 
     const char* token = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
     if (token) {
       if (!gate_->redeem(token)) {
+        // The link opened again in the browser that already has the session: just go in.
+        if (gate_->session_ok(header(c, MHD_COOKIE_KIND, kCookieName))) {
+          return answer(c, MHD_HTTP_SEE_OTHER, "", "text/plain; charset=utf-8", nullptr, "/");
+        }
         return text(c, MHD_HTTP_FORBIDDEN,
                     "this link was used already or is wrong: a console link opens once. Run "
                     "`claude-bridgectl ui` again for a new one.");

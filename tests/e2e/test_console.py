@@ -145,6 +145,10 @@ class ConsoleTest(unittest.TestCase):
         self.assertEqual(r.status, 403)
         self.assertIn(b"used already", body)
         self.assertIsNone(r.getheader("Set-Cookie"))
+        # The browser that holds the session may open the link again; it gets no new cookie.
+        r, _ = self.ui.request("GET", "/?token=" + self.ui.token, cookie=cookie)
+        self.assertEqual(r.status, 303)
+        self.assertIsNone(r.getheader("Set-Cookie"))
 
     def test_the_token_is_in_no_argv_environment_log_or_audit(self):
         cookie = self.ui.login()

@@ -6,7 +6,7 @@
   const { el, api, table, time, link, error } = CB;
   // A page refreshes what it shows from the daemon at most this often while events come (each
   // `show` or `audit` call is itself written to the audit trail).
-  const REFRESH_MS = 2000;
+  const REFRESH_MS = 5000;
 
   function conversationRow(c) {
     const id = CB.isConversationId(c.conversation_id) ? c.conversation_id : null;
