@@ -82,8 +82,8 @@ Json Feed::health() {
 void Feed::sample_once() {
   Client c = Client::connect(socket_dir_);
   Json stats = c.call(ctl_protocol::kStats, Json::object(), 30);
-  Json approvals = c.call(ctl_protocol::kApprovals, Json::object(), 30)
-                       .value("approvals", Json::array());
+  Json approvals =
+      c.call(ctl_protocol::kApprovals, Json::object(), 30).value("approvals", Json::array());
   Json s = sample(now_ms(), std::move(stats));
   bool approvals_changed = false;
   {

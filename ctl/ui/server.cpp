@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -10,7 +11,6 @@
 #include <charconv>
 #include <chrono>
 #include <cstring>
-#include <strings.h>
 #include <stdexcept>
 #include <thread>
 
@@ -44,9 +44,8 @@ void secure(MHD_Response* r) {
   MHD_add_response_header(r, "Cache-Control", "no-store");
 }
 
-MHD_Result answer(MHD_Connection* c, unsigned status, const std::string& body,
-                  const char* type, const char* cookie = nullptr,
-                  const char* location = nullptr) {
+MHD_Result answer(MHD_Connection* c, unsigned status, const std::string& body, const char* type,
+                  const char* cookie = nullptr, const char* location = nullptr) {
   MHD_Response* r = MHD_create_response_from_buffer(body.size(), const_cast<char*>(body.data()),
                                                     MHD_RESPMEM_MUST_COPY);
   if (!r) return MHD_NO;
@@ -114,8 +113,8 @@ std::pair<unsigned, std::string> daemon_answer(const std::filesystem::path& sock
                                                const char* method, const Json& params) {
   try {
     Client client = Client::connect(socket_dir);
-    return {MHD_HTTP_OK, client.call(method, params, 60).dump(-1, ' ', false,
-                                                                Json::error_handler_t::replace)};
+    return {MHD_HTTP_OK,
+            client.call(method, params, 60).dump(-1, ' ', false, Json::error_handler_t::replace)};
   } catch (const CtlError& e) {
     Json err = Json::object();
     err["error"] = e.what();
@@ -173,12 +172,11 @@ int Server::start(const std::string& token, const std::string& session) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<std::uint16_t>(options_.port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::listen(fd, 512) != 0) {
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 512) != 0) {
     const int err = errno;
     ::close(fd);
-    throw std::runtime_error("cannot listen on 127.0.0.1:" + std::to_string(options_.port) +
-                             " (" + std::strerror(err) + ")");
+    throw std::runtime_error("cannot listen on 127.0.0.1:" + std::to_string(options_.port) + " (" +
+                             std::strerror(err) + ")");
   }
   socklen_t len = sizeof addr;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
@@ -187,20 +185,18 @@ int Server::start(const std::string& token, const std::string& session) {
 
   // Leave room for ctl.sock connections and the process's own files.
   long limit = ::sysconf(_SC_OPEN_MAX);
-  const unsigned connections =
-      static_cast<unsigned>(std::clamp<long>(limit - 64, 64, 4000));
+  const unsigned connections = static_cast<unsigned>(std::clamp<long>(limit - 64, 64, 4000));
   // No MHD_USE_ERROR_LOG: nothing of a request (its URL carries the token once) is logged.
-  daemon_ = MHD_start_daemon(
-      MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME, 0, nullptr, nullptr,
-      &on_request, this, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, kThreads,
-      MHD_OPTION_CONNECTION_LIMIT, connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-      kConnectionMemory, MHD_OPTION_CONNECTION_TIMEOUT, kIdleTimeoutSeconds,
-      MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_NOTIFY_COMPLETED, &on_completed, nullptr,
-      MHD_OPTION_END);
+  daemon_ = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME, 0, nullptr,
+                             nullptr, &on_request, this, MHD_OPTION_LISTEN_SOCKET, fd,
+                             MHD_OPTION_THREAD_POOL_SIZE, kThreads, MHD_OPTION_CONNECTION_LIMIT,
+                             connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT, kConnectionMemory,
+                             MHD_OPTION_CONNECTION_TIMEOUT, kIdleTimeoutSeconds,
+                             MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_NOTIFY_COMPLETED,
+                             &on_completed, nullptr, MHD_OPTION_END);
   if (!daemon_) {
     ::close(fd);
-    throw std::runtime_error("the HTTP server did not start on 127.0.0.1:" +
-                             std::to_string(port_));
+    throw std::runtime_error("the HTTP server did not start on 127.0.0.1:" + std::to_string(port_));
   }
   return port_;
 }

@@ -47,8 +47,9 @@ fs::path open_browser(Context& ctx, const std::string& url) {
     return {};
   }
   const char* runtime = std::getenv("XDG_RUNTIME_DIR");
-  std::string templ = (runtime && *runtime ? std::string(runtime) : fs::temp_directory_path().string()) +
-                      "/claude-bridge-ui-XXXXXX";
+  std::string templ =
+      (runtime && *runtime ? std::string(runtime) : fs::temp_directory_path().string()) +
+      "/claude-bridge-ui-XXXXXX";
   if (!::mkdtemp(templ.data())) {
     ctx.warn("cannot make a private directory for the browser's link; open the link above");
     return {};
@@ -74,15 +75,19 @@ fs::path open_browser(Context& ctx, const std::string& url) {
 std::string shell_quote(const std::string& s) {
   std::string out = "'";
   for (char ch : s) {
-    if (ch == '\'') out += "'\\''"; else out += ch;
+    if (ch == '\'')
+      out += "'\\''";
+    else
+      out += ch;
   }
   return out + "'";
 }
 
 int run_ui(Context& ctx, int port, bool no_open) {
   if (port < 0 || port > 65535) {
-    throw CtlError(exit_code::kUsage, "--port must be a port number, 1 to 65535 — see: "
-                                      "claude-bridgectl ui --help");
+    throw CtlError(exit_code::kUsage,
+                   "--port must be a port number, 1 to 65535 — see: "
+                   "claude-bridgectl ui --help");
   }
   // Every thread made from here on blocks these; the main thread takes them with sigwait.
   // SIGUSR1 is the watch thread telling it the daemon went away.
@@ -99,7 +104,8 @@ int run_ui(Context& ctx, int port, bool no_open) {
   ui::Feed feed(ctx.socket_dir(), hub, [] { ::kill(::getpid(), SIGUSR1); });
   feed.start();
   std::string ctl_command = "claude-bridgectl";
-  if (!ctx.socket_dir_flag.empty()) ctl_command += " --socket-dir " + shell_quote(ctx.socket_dir_flag);
+  if (!ctx.socket_dir_flag.empty())
+    ctl_command += " --socket-dir " + shell_quote(ctx.socket_dir_flag);
   ui::Server server(ui::ServerOptions{port, ctx.socket_dir(), ctl_command}, hub, feed);
   const std::string token = ui::random_hex(32);
   int bound = 0;

@@ -52,9 +52,9 @@ TEST_CASE("Host and Origin must name this console exactly") {
   Gate g(random_hex(32), random_hex(32), 8123);
   CHECK(g.host_ok("127.0.0.1:8123"));
   CHECK(g.host_ok("localhost:8123"));
-  for (const char* bad : {"", "127.0.0.1", "127.0.0.1:8124", "evil.example:8123",
-                          "127.0.0.1:8123.evil.example", "localhost", "[::1]:8123",
-                          "LOCALHOST:8123 "}) {
+  for (const char* bad :
+       {"", "127.0.0.1", "127.0.0.1:8124", "evil.example:8123", "127.0.0.1:8123.evil.example",
+        "localhost", "[::1]:8123", "LOCALHOST:8123 "}) {
     CHECK_FALSE(g.host_ok(bad));
   }
   CHECK(g.origin_ok("http://127.0.0.1:8123"));
