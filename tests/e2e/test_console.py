@@ -49,6 +49,16 @@ class Console:
         c.close()
         return r, data
 
+    @staticmethod
+    def request_at(url, method, path):
+        port = int(re.match(r"http://127\.0\.0\.1:(\d+)/", url)[1])
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        c.request(method, path)
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r, data
+
     def login(self):
         r, _ = self.request("GET", "/?token=" + self.token)
         assert r.status == 303, r.status
@@ -64,6 +74,11 @@ class Console:
         self.proc.stdout.close()
         self.proc.stderr.close()
         return rc, err
+
+
+def read_file(path):
+    with open(path) as f:
+        return f.read()
 
 
 def close_shim(c):
@@ -330,6 +345,66 @@ class ConsoleTest(unittest.TestCase):
         err = self.ui.proc.stderr.read()
         self.assertEqual(rc, 69, err)
         self.assertIn("the daemon closed ctl.sock", err)
+
+
+class BrowserOpenTest(unittest.TestCase):
+    """`ui` without --no-open, with a display: xdg-open (a stand-in written here that records
+    what it was given) gets a private file that redirects to the link, never the link."""
+
+    def setUp(self):
+        self.d = Daemon()
+        self.bin = os.path.join(self.d.root, "bin")
+        os.makedirs(self.bin)
+        self.record = os.path.join(self.d.root, "xdg-open.args")
+        with open(os.path.join(self.bin, "xdg-open"), "w") as f:
+            f.write("#!/bin/sh\n"
+                    "target=\"$1\"; file=\"${target#file://}\"\n"
+                    "{ printf '%%s\\n' \"$@\"; stat -c '%%a' \"$file\"; cat \"$file\"; } > %s.tmp\n"
+                    "mv %s.tmp %s\n" % (self.record, self.record, self.record))
+        os.chmod(os.path.join(self.bin, "xdg-open"), 0o755)
+
+    def tearDown(self):
+        self.d.close()
+
+    def start(self, display, *extra):
+        env = dict(self.d.env, PATH=self.bin + os.pathsep + os.environ.get("PATH", ""))
+        env.pop("DISPLAY", None)
+        env.pop("WAYLAND_DISPLAY", None)
+        if display:
+            env["DISPLAY"] = ":99"
+        p = subprocess.Popen([CTL, "--socket-dir", self.d.socket_dir, "ui", *extra], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        url = p.stdout.readline().strip()
+        return p, url
+
+    def finish(self, p):
+        p.send_signal(signal.SIGTERM)
+        self.assertEqual(p.wait(30), 0)
+        p.stdout.close()
+        p.stderr.close()
+
+    def test_xdg_open_gets_a_private_redirect_file_not_the_token(self):
+        p, url = self.start(True)
+        token = url.split("token=")[1]
+        recorded = wait_until(lambda: os.path.exists(self.record) and read_file(self.record),
+                              timeout=30, what="xdg-open to be run")
+        lines = recorded.split("\n")
+        self.assertRegex(lines[0], r"^file:///.+/open\.html$")
+        self.assertNotIn(token, lines[0])  # argv
+        self.assertEqual(lines[1], "600")
+        self.assertIn(url, recorded)  # the file redirects to the link
+        redirect = lines[0][len("file://"):]
+        self.finish(p)
+        self.assertFalse(os.path.exists(redirect), "the redirect file outlived the console")
+
+    def test_no_open_or_no_display_runs_nothing(self):
+        for display, extra in ((True, ("--no-open",)), (False, ())):
+            p, url = self.start(display, *extra)
+            self.assertIn("token=", url)
+            r, _ = Console.request_at(url, "GET", "/")  # the console is up and serving
+            self.assertEqual(r.status, 403)
+            self.finish(p)
+            self.assertFalse(os.path.exists(self.record), (display, extra))
 
 
 class ConsoleStartTest(unittest.TestCase):
