@@ -332,9 +332,21 @@ class ConsoleTest(unittest.TestCase):
         self.assertEqual(r.status, 502)
         self.assertIn("error", json.loads(body))
 
-    def test_sigterm_stops_it(self):
+    def test_sigterm_stops_it_with_pages_open(self):
+        cookie = self.ui.login()
+        streams = []
+        for _ in range(3):
+            c = self.ui.conn()
+            c.request("GET", "/events", headers={"Cookie": cookie})
+            r = c.getresponse()
+            self.assertEqual(r.status, 200)
+            while r.fp.readline() != b"event: hello\n":  # then it waits, parked
+                pass
+            streams.append(c)
         rc, err = self.ui.stop(signal.SIGTERM)
         self.assertEqual(rc, 0, err)
+        for c in streams:
+            c.close()
         with self.assertRaises(OSError):
             socket.create_connection(("127.0.0.1", self.ui.port), timeout=5)
 
