@@ -108,21 +108,43 @@ bool conversation_id_ok(const std::string& id) {
   return true;
 }
 
-// A daemon call for a route: {status, JSON body}; a failure is {"error": line}.
-std::pair<unsigned, std::string> daemon_answer(const std::filesystem::path& socket_dir,
-                                               const char* method, const Json& params) {
+// A daemon call for a route: {status, result}; a failure is {"error": line}.
+std::pair<unsigned, Json> daemon_answer(const std::filesystem::path& socket_dir,
+                                        const char* method, const Json& params) {
   try {
     Client client = Client::connect(socket_dir);
-    return {MHD_HTTP_OK,
-            client.call(method, params, 60).dump(-1, ' ', false, Json::error_handler_t::replace)};
+    return {MHD_HTTP_OK, client.call(method, params, 60)};
   } catch (const CtlError& e) {
     Json err = Json::object();
     err["error"] = e.what();
     unsigned status = MHD_HTTP_BAD_GATEWAY;
     if (e.exit_code() == exit_code::kUsage) status = MHD_HTTP_BAD_REQUEST;
     if (e.exit_code() == exit_code::kUnavailable) status = MHD_HTTP_SERVICE_UNAVAILABLE;
-    return {status, err.dump(-1, ' ', false, Json::error_handler_t::replace)};
+    return {status, err};
   }
+}
+
+std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+// A page of `export` as the conversation page reads it: the messages in `show`'s shape and the
+// statuses. The conversation's nonce (from which, with server.key, tokens derive) and its exec
+// settings stay in the console.
+Json message_page(const Json& doc) {
+  Json out = Json::object();
+  out["messages"] = Json::array();
+  for (const Json& m : doc.value("messages", Json::array())) {
+    Json v = Json::object();
+    for (const char* k : {"id", "from", "to", "message", "action_type", "files_involved",
+                          "redactions", "timestamp", "read_at"}) {
+      if (m.contains(k)) v[k] = m[k];
+    }
+    v["read"] = m.contains("read_ms") && !m["read_ms"].is_null();
+    out["messages"].push_back(std::move(v));
+  }
+  out["statuses"] = doc.value("statuses", Json::object());
+  const Json page = doc.value("page", Json::object());
+  out["complete"] = page.value("complete", true);
+  return out;
 }
 
 struct SseContext {
@@ -296,7 +318,8 @@ int Server::route(MHD_Connection* c, const std::string& url, const std::string& 
   return text(c, MHD_HTTP_NOT_FOUND, "no such page");
 }
 
-int Server::read_daemon(MHD_Connection* c, const char* method, const Json& params) {
+int Server::read_daemon(MHD_Connection* c, const char* method, const Json& params,
+                        Json (*shape)(const Json&)) {
   const std::string key = std::string(method) + " " + params.dump();
   const auto now = std::chrono::steady_clock::now();
   {
@@ -306,7 +329,8 @@ int Server::read_daemon(MHD_Connection* c, const char* method, const Json& param
       return answer(c, it->second.status, it->second.body, "application/json; charset=utf-8");
     }
   }
-  auto [status, body] = daemon_answer(options_.socket_dir, method, params);
+  auto [status, result] = daemon_answer(options_.socket_dir, method, params);
+  const std::string body = dump(status == MHD_HTTP_OK && shape ? shape(result) : result);
   if (status == MHD_HTTP_OK) {
     std::lock_guard lock(cache_m_);
     cache_[key] = Cached{now, status, body};
@@ -319,8 +343,8 @@ int Server::serve_api(MHD_Connection* c, const std::string& url, bool post) {
   if (url == "/api/audit/verify") {
     // Recomputes the whole chain and is audited: a deliberate act, so a POST.
     if (!post) return text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use POST");
-    auto [status, body] = daemon_answer(dir, ctl_protocol::kAuditVerify, Json::object());
-    return answer(c, status, body, "application/json; charset=utf-8");
+    auto [status, result] = daemon_answer(dir, ctl_protocol::kAuditVerify, Json::object());
+    return answer(c, status, dump(result), "application/json; charset=utf-8");
   }
   if (post) return text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "this address takes GET only");
   if (url == "/api/list") return read_daemon(c, ctl_protocol::kList, Json::object());
@@ -338,6 +362,22 @@ int Server::serve_api(MHD_Connection* c, const std::string& url, bool post) {
     Json params = Json::object();
     params["conversation_id"] = id;
     return read_daemon(c, ctl_protocol::kShow, params);
+  }
+  if (url == "/api/messages") {
+    // The messages after after_id, with files, redactions and read marks: the conversation
+    // page's refresh, which asks from its oldest unread message on instead of for everything.
+    if (id.empty()) return text(c, MHD_HTTP_BAD_REQUEST, "missing conversation_id");
+    const std::string after = header(c, MHD_GET_ARGUMENT_KIND, "after_id");
+    std::int64_t n = 0;
+    const auto [end, ec] = std::from_chars(after.data(), after.data() + after.size(), n);
+    if (after.empty() || ec != std::errc{} || end != after.data() + after.size() || n < 0) {
+      return text(c, MHD_HTTP_BAD_REQUEST, "after_id must be a message id (0 or more)");
+    }
+    Json params = Json::object();
+    params["conversation_id"] = id;
+    params["after_id"] = n;
+    params["page_bytes"] = kMessagePageBytes;
+    return read_daemon(c, ctl_protocol::kExport, params, &message_page);
   }
   if (url == "/api/audit") {
     Json params = Json::object();

@@ -39,6 +39,8 @@ class Server {
   // Identical reads within this time share one daemon call: pages refresh on the same events,
   // so twenty open pages cost the daemon about what one does.
   static constexpr std::chrono::milliseconds kCoalesce{1000};
+  // Message text per /api/messages answer (`export`'s page_bytes); the page asks again for more.
+  static constexpr std::int64_t kMessagePageBytes = 1 << 20;
 
   Server(ServerOptions options, Hub& hub, Feed& feed);
   ~Server();
@@ -60,7 +62,9 @@ class Server {
   int serve_api(MHD_Connection* c, const std::string& url, bool post);
   int serve_events(MHD_Connection* c);
   // A read-only admin call, answered from a result at most kCoalesce old when there is one.
-  int read_daemon(MHD_Connection* c, const char* method, const Json& params);
+  // `shape`, when given, makes the answer from the daemon's result.
+  int read_daemon(MHD_Connection* c, const char* method, const Json& params,
+                  Json (*shape)(const Json&) = nullptr);
 
   struct Cached {
     std::chrono::steady_clock::time_point at;

@@ -131,6 +131,18 @@ describe('the console in headless Chromium', () => {
       (t) => [...document.querySelectorAll('.message pre.text')].some((e) => e.textContent === t),
       WAIT, text);
     assert.equal(await page.evaluate(() => window.__sameDocument), true);
+
+    // The refresh that follows events brings what an event lacks: files and read marks.
+    const liveId = await page.evaluate((t) => [...document.querySelectorAll('.message')]
+      .find((e) => e.querySelector('pre.text').textContent === t).dataset.id, text);
+    await a.call('check_messages', fx.a);
+    await b.call('send_to_partner', { ...fx.b, message: 'With a file.', files_involved: ['src/api.ts'] });
+    await page.waitForFunction(() => [...document.querySelectorAll('.message')].some((e) =>
+      e.querySelector('pre.text').textContent === 'With a file.' &&
+      e.querySelector('.files li')?.textContent === 'src/api.ts'), WAIT);
+    await page.waitForFunction((id) => /^read /.test(document.querySelector(
+      `.message[data-id="${id}"] .badge:not(.action):not(.redacted)`)?.textContent || ''), WAIT, liveId);
+    assert.equal(await page.evaluate(() => window.__sameDocument), true);
     await page.screenshot({ path: join(SHOTS, 'conversation.png'), fullPage: true });
   });
 

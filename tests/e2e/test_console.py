@@ -332,6 +332,33 @@ class ConsoleTest(unittest.TestCase):
         self.assertEqual(r.status, 502)
         self.assertIn("error", json.loads(body))
 
+    def test_messages_after_an_id_in_the_shape_of_show_without_the_nonce(self):
+        cookie = self.ui.login()
+        a = self.d.shim()
+        a.initialize()
+        conv = ok(a.call("create_conversation", {"my_role": "backend_developer",
+                                                 "partner_role": "frontend_developer"}))
+        creds = {"conversation_id": conv["conversation_id"], "session_id": "a",
+                 "token": conv["session_a_token"]}
+        for i in range(3):
+            ok(a.call("send_to_partner", {**creds, "message": "m%d" % i,
+                                          "files_involved": ["f%d.txt" % i]}))
+        ids = [m["id"] for m in self.d.ctl_json("show", conv["conversation_id"])["messages"]]
+        r, body = self.ui.request("GET", "/api/messages?conversation_id=%s&after_id=%d"
+                                  % (conv["conversation_id"], ids[0]), cookie=cookie)
+        self.assertEqual(r.status, 200, body)
+        page = json.loads(body)
+        self.assertEqual([m["id"] for m in page["messages"]], ids[1:])
+        self.assertEqual(page["messages"][0]["files_involved"], ["f1.txt"])
+        self.assertEqual(page["messages"][0]["read"], False)
+        self.assertTrue(page["complete"])
+        self.assertNotIn(b"nonce", body)
+        for bad in ("", "-1", "x", "1.5"):
+            r, _ = self.ui.request("GET", "/api/messages?conversation_id=%s&after_id=%s"
+                                   % (conv["conversation_id"], bad), cookie=cookie)
+            self.assertEqual(r.status, 400, bad)
+        close_shim(a)
+
     def test_sigterm_stops_it_with_pages_open(self):
         cookie = self.ui.login()
         streams = []

@@ -81,36 +81,64 @@
     const list = el("div", { id: "messages" });
     root.append(el("h2", {}, link("/conversations", "Conversations"), " / ", el("span",
       { class: "mono" }, id)), head, el("h2", {}, "Messages"), list);
+    let conv = null;
     let roles = {};
-    const shown = new Map();
+    const data = new Map();  // id -> the message as last read
+    const shown = new Map();  // id -> its card
     const put = (m, fresh) => {
+      data.set(m.id, m);
       const card = messageCard(m, roles);
       if (fresh) card.classList.add("fresh");
       const old = shown.get(m.id);
       if (old) old.replaceWith(card); else list.append(card);
       shown.set(m.id, card);
     };
+    const renderHead = () => {
+      const st = conv.statuses || {};
+      head.replaceChildren(
+        el("div", { class: "meta" },
+          el("span", { class: conv.active ? "good" : "muted" }, conv.active ? "active" : "expired"),
+          el("span", {}, "created " + time(conv.created_at)),
+          el("span", {}, "expires " + time(conv.expires_at)),
+          el("span", {}, "exec mode " + conv.exec_mode)),
+        table(["Session", "Role", "Status", "Presence", "Heartbeat"],
+          [statusLine("a", conv.role_a, st.a), statusLine("b", conv.role_b, st.b)]));
+    };
+    // Everything: on opening, and after the stream reconnected.
     const load = async () => {
       try {
-        const c = await api("/api/show?conversation_id=" + id);
-        roles = { a: c.role_a, b: c.role_b, system: "system" };
-        const st = c.statuses || {};
-        head.replaceChildren(
-          el("div", { class: "meta" },
-            el("span", { class: c.active ? "good" : "muted" }, c.active ? "active" : "expired"),
-            el("span", {}, "created " + time(c.created_at)),
-            el("span", {}, "expires " + time(c.expires_at)),
-            el("span", {}, "exec mode " + c.exec_mode)),
-          table(["Session", "Role", "Status", "Presence", "Heartbeat"],
-            [statusLine("a", c.role_a, st.a), statusLine("b", c.role_b, st.b)]));
+        conv = await api("/api/show?conversation_id=" + id);
+        roles = { a: conv.role_a, b: conv.role_b, system: "system" };
+        renderHead();
         if (list.querySelector(".muted")) list.replaceChildren();
-        for (const m of c.messages) put(m, false);
-        if (!c.messages.length && !shown.size) {
+        for (const m of conv.messages) put(m, false);
+        if (!conv.messages.length && !shown.size) {
           list.replaceChildren(el("p", { class: "muted" }, "No messages yet."));
         }
       } catch (e) { head.replaceChildren(error(e.message)); }
     };
-    const later = CB.throttle(load, REFRESH_MS);
+    // After events: only from the oldest message not known to be read on (files, redactions
+    // and read marks of what is new), so the cost does not grow with the conversation.
+    const refresh = async () => {
+      if (!conv) return load();
+      let after = 0;
+      for (const [mid, m] of data) after = Math.max(after, mid);
+      for (const [mid, m] of data) if (!m.read && mid - 1 < after) after = mid - 1;
+      try {
+        for (let pages = 0; pages < 20; pages++) {
+          const r = await api("/api/messages?conversation_id=" + id + "&after_id=" + after);
+          for (const m of r.messages) put(m, shown.get(m.id)?.classList.contains("fresh"));
+          for (const [side, st] of Object.entries(r.statuses || {})) {
+            conv.statuses[side] = { ...(conv.statuses[side] || {}), status: st.status,
+                                    last_heartbeat: st.last_heartbeat };
+          }
+          renderHead();
+          if (r.complete || !r.messages.length) break;
+          after = r.messages[r.messages.length - 1].id;
+        }
+      } catch (e) { head.replaceChildren(error(e.message)); }
+    };
+    const later = CB.throttle(refresh, REFRESH_MS);
     const off = CB.on((name, d) => {
       if (name === "hello") { load(); return; }
       if (name !== "bridge" || d.conversation_id !== id) return;
@@ -122,6 +150,10 @@
           put({ id: d.id, from: d.from, to: d.to, action_type: d.action_type,
                 message: d.message, timestamp: d.timestamp }, true);
         }
+      } else if (d.event === "status" && conv) {
+        conv.statuses[d.session_id] = { ...(conv.statuses[d.session_id] || {}),
+                                         status: d.status, last_heartbeat: d.timestamp };
+        renderHead();
       }
       later();
     });
