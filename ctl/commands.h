@@ -48,6 +48,8 @@ void add_transfer_commands(CLI::App& app, Context& ctx, std::vector<Command>& ou
 void add_system_commands(CLI::App& app, Context& ctx, std::vector<Command>& out);
 void add_approval_commands(CLI::App& app, Context& ctx, std::vector<Command>& out);
 void add_setup_commands(CLI::App& app, Context& ctx, std::vector<Command>& out);
+// `ui`: the web console (ctl/ui/).
+void add_ui_commands(CLI::App& app, Context& ctx, std::vector<Command>& out);
 
 // The checks of `doctor` (doctor.cpp): one line each, exit 0 when all pass.
 int run_doctor(Context& ctx);

@@ -43,7 +43,7 @@ _claude_bridgectl()
         prev=${COMP_WORDS[COMP_CWORD - 1]}
     fi
 
-    local commands="list show tokens audit cleanup watch export import backup restore stats doctor mcp-config setup redact approvals approve deny"
+    local commands="list show tokens audit cleanup watch export import backup restore stats doctor mcp-config setup redact approvals approve deny ui"
     local globals="--socket-dir --json --version --help"
 
     # The subcommand, and a --socket-dir given anywhere on the line.
@@ -71,7 +71,7 @@ _claude_bridgectl()
         --format)
             COMPREPLY=($(compgen -W "json markdown" -- "$cur"))
             return ;;
-        --name)
+        --name | --port)
             return ;;
     esac
 
@@ -94,6 +94,7 @@ _claude_bridgectl()
         mcp-config) opts+=" --name" ;;
         setup) opts+=" --user --project --name --dry-run --remove" ;;
         redact) opts+=" --explain" ;;
+        ui) opts+=" --port --no-open" ;;
     esac
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))
