@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <utility>
 
+#include "common/utf8.h"
+
 namespace cb {
 namespace {
 
@@ -20,39 +22,6 @@ constexpr std::array<std::pair<char32_t, char32_t>, 21> kFormat{{
 }};
 
 constexpr char kHex[] = "0123456789ABCDEF";
-
-// The code point starting at text[i] and its length in bytes; length 0 when the bytes there are
-// not well-formed UTF-8 (Unicode's table 3-7).
-std::pair<char32_t, std::size_t> decode(std::string_view text, std::size_t i) {
-  const auto b0 = static_cast<unsigned char>(text[i]);
-  if (b0 < 0x80) return {b0, 1};
-  std::size_t len = 0;
-  char32_t cp = 0;
-  unsigned char lo = 0x80, hi = 0xBF;  // bounds of the second byte
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    len = 2;
-    cp = b0 & 0x1F;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    len = 3;
-    cp = b0 & 0x0F;
-    if (b0 == 0xE0) lo = 0xA0;  // overlong
-    if (b0 == 0xED) hi = 0x9F;  // surrogates
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    len = 4;
-    cp = b0 & 0x07;
-    if (b0 == 0xF0) lo = 0x90;  // overlong
-    if (b0 == 0xF4) hi = 0x8F;  // beyond U+10FFFF
-  } else {
-    return {0, 0};
-  }
-  if (i + len > text.size()) return {0, 0};
-  for (std::size_t k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(text[i + k]);
-    if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) return {0, 0};
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  return {cp, len};
-}
 
 void hex(std::string& out, std::uint32_t value, int digits) {
   for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4)
@@ -73,7 +42,7 @@ std::string visible(std::string_view text, Visible mode) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
-    const auto [cp, len] = decode(text, i);
+    const auto [cp, len] = decode_utf8(text, i);
     if (len == 0) {
       out += "\\x";
       hex(out, static_cast<unsigned char>(text[i]), 2);
@@ -108,7 +77,7 @@ std::string visible(std::string_view text, Visible mode) {
 
 bool is_visible(std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
-    const auto [cp, len] = decode(text, i);
+    const auto [cp, len] = decode_utf8(text, i);
     if (len == 0 || is_hidden_code_point(cp)) return false;
     i += len;
   }

@@ -23,6 +23,7 @@
 #include "common/unix_socket.h"
 #include "common/visible.h"
 #include "ctl/commands.h"
+#include "ctl/setup.h"
 
 namespace cb::ctl {
 namespace fs = std::filesystem;
@@ -36,13 +37,9 @@ struct Check {
   std::string detail;  // what was found, and for a failure what to do
 };
 
-struct Captured {
-  int status = -1;     // exit status, -1 when it did not run or was killed
-  std::string output;  // stdout and stderr together
-};
+}  // namespace
 
-// Runs argv without a shell, stdin from /dev/null, for at most `timeout_ms`.
-Captured run_capture(const std::vector<std::string>& argv, int timeout_ms) {
+Captured run_capture(const std::vector<std::string>& argv, int timeout_ms, const fs::path& cwd) {
   Captured c;
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return c;
@@ -53,6 +50,7 @@ Captured run_capture(const std::vector<std::string>& argv, int timeout_ms) {
     return c;
   }
   if (pid == 0) {
+    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(127);
     const int null = ::open("/dev/null", O_RDONLY);
     if (null >= 0) ::dup2(null, STDIN_FILENO);
     ::dup2(fds[1], STDOUT_FILENO);
@@ -92,6 +90,8 @@ Captured run_capture(const std::vector<std::string>& argv, int timeout_ms) {
   if (!killed && WIFEXITED(status)) c.status = WEXITSTATUS(status);
   return c;
 }
+
+namespace {
 
 std::string first_line(const std::string& s) {
   const auto end = s.find('\n');
@@ -187,44 +187,81 @@ Check check_shim_on_path() {
   }
   return {"shim on PATH", State::kFail,
           "claude-bridge-shim is not on PATH — install it, or register it by absolute path: "
-          "claude-bridgectl mcp-config"};
+          "claude-bridgectl setup claude-code (or codex, gemini)"};
 }
 
-bool file_mentions(const fs::path& file, const std::string& needle) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return false;
-  std::string chunk(1 << 20, '\0');
-  std::string carry;
-  while (in) {
-    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-    const std::string window = carry + chunk.substr(0, static_cast<std::size_t>(in.gcount()));
-    if (window.find(needle) != std::string::npos) return true;
-    carry = window.size() > needle.size() ? window.substr(window.size() - needle.size()) : window;
+// What is wired where: for each client, the entries that run claude-bridge-shim in its user and
+// project (current directory) settings, each with whether that shim exists. A client with no
+// entry is "not set up" (skipped); with none at all, Claude Code's line fails with what to run.
+std::vector<Check> check_clients() {
+  using setup::ClientKind;
+  std::error_code ec;
+  const fs::path cwd = fs::current_path(ec);
+  std::vector<Check> checks;
+  bool any = false;
+  for (ClientKind client : {ClientKind::kClaudeCode, ClientKind::kCodex, ClientKind::kGemini}) {
+    const std::string label = client == ClientKind::kClaudeCode ? "Claude Code"
+                              : client == ClientKind::kCodex    ? "Codex"
+                                                                : "Gemini CLI";
+    const std::string fix = "run: claude-bridgectl setup " + setup::client_name(client);
+    std::vector<std::pair<std::string, setup::Target>> targets{
+        {"user", setup::target_for(client, true, cwd)},
+        {"project", setup::target_for(client, false, cwd)}};
+    if (client == ClientKind::kClaudeCode) {
+      // A shared .mcp.json also works, once the person approves it in Claude Code.
+      setup::Target shared = targets.back().second;
+      shared.file = cwd / ".mcp.json";
+      shared.container = {"mcpServers"};
+      targets.push_back({"project .mcp.json", shared});
+    }
+    Check check{label + " configuration", State::kSkipped, ""};
+    std::vector<std::string> parts;
+    for (const auto& [scope, t] : targets) {
+      std::ifstream in(t.file, std::ios::binary);
+      if (!in) continue;
+      std::ostringstream bytes;
+      bytes << in.rdbuf();
+      auto found = setup::find_shim_entries(t, bytes.str());
+      if (!found) {
+        check.state = State::kFail;
+        parts.push_back(found.status().message());
+        continue;
+      }
+      for (const auto& f : found.value()) {
+        const bool on_path = f.command.find('/') == std::string::npos;
+        const bool exists =
+            on_path ? find_on_path(f.command).has_value() : executable_file(f.command);
+        std::string part = scope + " " + t.file.string() + ": " + f.name + " → " + f.command;
+        if (!exists) {
+          part += " (missing — " + fix + ")";
+          check.state = State::kFail;
+        } else if (check.state == State::kSkipped) {
+          check.state = State::kOk;
+        }
+        parts.push_back(part);
+      }
+    }
+    for (const auto& p : parts) check.detail += (check.detail.empty() ? "" : "; ") + p;
+    if (parts.empty()) check.detail = "not set up (" + fix + ")";
+    any = any || !parts.empty();
+    checks.push_back(check);
   }
-  return false;
+  if (!any) {
+    checks.front().state = State::kFail;
+    checks.front().detail =
+        "no client runs claude-bridge-shim — run: claude-bridgectl setup "
+        "claude-code (or codex, gemini)";
+  }
+  return checks;
 }
+
+}  // namespace
 
 fs::path home_dir() {
   if (const char* h = std::getenv("HOME"); h && *h) return h;
   if (const passwd* pw = ::getpwuid(::geteuid())) return pw->pw_dir;
   return {};
 }
-
-Check check_mcp_config() {
-  const std::string needle = "claude-bridge-shim";
-  std::error_code ec;
-  const fs::path project = fs::current_path(ec) / ".mcp.json";
-  const fs::path user = home_dir() / ".claude.json";
-  for (const fs::path& f : {project, user}) {
-    if (file_mentions(f, needle))
-      return {"Claude Code configuration", State::kOk, f.string() + " uses claude-bridge-shim"};
-  }
-  return {"Claude Code configuration", State::kFail,
-          "neither " + project.string() + " nor " + user.string() +
-              " mentions claude-bridge-shim — run: claude-bridgectl mcp-config"};
-}
-
-}  // namespace
 
 int run_doctor(Context& ctx) {
   std::vector<Check> checks;
@@ -279,7 +316,7 @@ int run_doctor(Context& ctx) {
   }
   checks.push_back(check_systemd());
   checks.push_back(check_shim_on_path());
-  checks.push_back(check_mcp_config());
+  for (auto& c : check_clients()) checks.push_back(std::move(c));
 
   bool all_ok = true;
   for (const auto& c : checks) all_ok = all_ok && c.state != State::kFail;

@@ -59,6 +59,8 @@ int main(int argc, char** argv) {
   add_transfer_commands(app, ctx, commands);
   add_system_commands(app, ctx, commands);
   add_approval_commands(app, ctx, commands);
+  add_setup_commands(app, ctx, commands);
+  add_ui_commands(app, ctx, commands);
 
   try {
     app.parse(argc, argv);
@@ -74,7 +76,7 @@ int main(int argc, char** argv) {
         what.find("A subcommand") != std::string::npos) {
       what =
           "which command? (list, show, tokens, audit, cleanup, watch, export, import, backup, "
-          "restore, stats, doctor, mcp-config, redact, approvals, approve, deny)";
+          "restore, stats, doctor, mcp-config, setup, redact, approvals, approve, deny, ui)";
     }
     std::fprintf(stderr, "claude-bridgectl: %s — see: claude-bridgectl --help\n", what.c_str());
     return exit_code::kUsage;

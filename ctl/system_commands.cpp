@@ -108,13 +108,13 @@ int run_stats(Context& ctx) {
   return exit_code::kOk;
 }
 
+}  // namespace
+
 bool executable_file(const fs::path& p) {
   struct stat st {};
   return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(p.c_str(), X_OK) == 0;
 }
 
-// The shim of this installation: beside this binary (installed layout), ../shim/ (build tree),
-// else the first on PATH.
 std::optional<fs::path> find_shim() {
   std::error_code ec;
   const fs::path self = fs::read_symlink("/proc/self/exe", ec);
@@ -127,6 +127,8 @@ std::optional<fs::path> find_shim() {
   }
   return find_on_path("claude-bridge-shim");
 }
+
+namespace {
 
 std::string shell_quote(const std::string& s) {
   bool plain = !s.empty();
@@ -141,11 +143,8 @@ std::string shell_quote(const std::string& s) {
   return out + "'";
 }
 
-// The shim's arguments that make it reach the daemon this claude-bridgectl talks to, and start
-// one with the same directories when none runs: --socket-dir when it is not the default, and
-// --state-dir / --config when the daemon there (asked briefly; none may run) or the environment
-// (CLAUDE_BRIDGE_STATE_DIR, CLAUDE_BRIDGE_CONFIG) name others than the defaults. Without them
-// the entry would autostart a second daemon on the default directories.
+}  // namespace
+
 std::vector<std::string> shim_args(Context& ctx) {
   std::vector<std::string> args;
   const fs::path socket_dir = ctx.socket_dir();
@@ -176,6 +175,8 @@ std::vector<std::string> shim_args(Context& ctx) {
   }
   return args;
 }
+
+namespace {
 
 int run_mcp_config(Context& ctx, const std::string& name) {
   const auto shim = find_shim();

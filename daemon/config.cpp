@@ -114,17 +114,25 @@ Result<Config> parse_config(std::string_view text, const std::string& source_nam
   Config c;
   Reader r(source_name);
   if (!r.only(root, "", {"conversation", "rate_limits", "storage", "redaction", "yolo", "limits",
-                         "log"})) {
+                         "log", "agents"})) {
     return Status::error("config", r.error());
   }
   if (auto* t = r.section(root, "conversation")) {
     r.only(*t, "conversation", {"ttl_seconds", "message_max_chars", "retention_days",
-                                "alive_seconds", "read_page_size"});
+                                "alive_seconds", "read_page_size", "redeliver_after_seconds"});
     r.integer(*t, "conversation", "ttl_seconds", &c.bridge.ttl_seconds, 60, 365LL * 86400);
     r.integer(*t, "conversation", "message_max_chars", &c.bridge.message_max_chars, 1, 1'000'000);
     r.integer(*t, "conversation", "retention_days", &c.bridge.retention_days, 0, 3650);
     r.integer(*t, "conversation", "alive_seconds", &c.bridge.alive_seconds, 1, 86400);
     r.integer(*t, "conversation", "read_page_size", &c.bridge.default_read_limit, 1, 200);
+    r.integer(*t, "conversation", "redeliver_after_seconds", &c.bridge.redeliver_after_seconds, 1,
+              86400);
+  }
+  if (auto* t = r.section(root, "agents")) {
+    r.only(*t, "agents", {"accept_from"});
+    std::string accept = "all";
+    r.string(*t, "agents", "accept_from", &accept, {"all", "project"});
+    c.bridge.accept_from_project_only = accept == "project";
   }
   if (auto* t = r.section(root, "rate_limits")) {
     r.only(*t, "rate_limits", {"send_per_minute", "send_per_hour", "send_per_day",

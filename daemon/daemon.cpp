@@ -171,6 +171,19 @@ void Daemon::build_services(std::string key) {
   info_.version = CB_VERSION;
   info_.metrics = &metrics_;
   info_.instructions = tools::server_instructions();
+  // A verified hello binds its connection to a named agent before any other frame of it.
+  info_.on_hello = [this](std::uint64_t id, const ClientHello& hello) {
+    bridge::ClientIdentity who;
+    who.client_pid = hello.client_pid;
+    who.client_start = hello.client_start;
+    who.session_id = hello.session_id;
+    who.project_dir = hello.project_dir;
+    who.agent = hello.agent;
+    who.client = hello.client;
+    if (auto bound = bridge_->bind_agent(id, who); !bound) {
+      spdlog::warn("connection {}: not bound to an agent: {}", id, bound.status().message());
+    }
+  };
 
   net::ServerOptions server_options;
   server_options.limits.max_frame_bytes = static_cast<std::size_t>(config_.limits.max_frame_bytes);

@@ -18,6 +18,19 @@ struct Peer {
   uid_t uid = static_cast<uid_t>(-1);
 };
 
+// What a connection's shim said about the client session it serves (its first line),
+// checked against /proc. Connections that sent none (socat, token clients) have none.
+struct ClientHello {
+  pid_t client_pid = -1;           // the shim's parent, verified
+  std::uint64_t client_start = 0;  // its start time (/proc/PID/stat field 22, ticks since boot)
+  std::string session_id;          // CLAUDE_CODE_SESSION_ID; empty when the client exports none
+  std::string project_dir;         // absolute, canonical
+  // The name the person chose; empty when none (validated by the bridge, not here).
+  std::string agent;
+  // "claude-code", "codex", "gemini-cli", … or the client process's comm; may be empty.
+  std::string client;
+};
+
 // Where a handler's outgoing frames go. Implemented by the connection and by tests.
 class Outbox {
  public:

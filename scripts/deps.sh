@@ -4,6 +4,7 @@ CB_DEB_PACKAGES=(
   g++ meson ninja-build pkg-config cmake
   libasio-dev nlohmann-json3-dev libsimdjson-dev libsqlitecpp-dev libsqlite3-dev libssl-dev libspdlog-dev
   libfmt-dev doctest-dev libvalijson-dev libre2-dev libtomlplusplus-dev libcli11-dev libmimalloc-dev
+  libmicrohttpd-dev
   bubblewrap socat sqlite3 git util-linux help2man
 )
 

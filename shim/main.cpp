@@ -1,7 +1,8 @@
 // claude-bridge-shim: what .mcp.json runs. Pumps bytes between stdin/stdout and the daemon's
 // mcp.sock, unchanged, and outlives a daemon restart (shim/relay.h); never parses JSON, and
 // writes to stdout only the daemon's bytes and its own answers to requests a lost connection
-// left unanswered.
+// left unanswered. To the daemon it first writes one line of its own on every connection: the
+// hello naming the client session it serves (shim/hello.h).
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -22,13 +24,14 @@
 #include "common/paths.h"
 #include "common/unix_socket.h"
 #include "shim/autostart.h"
+#include "shim/hello.h"
 #include "shim/relay.h"
 
 namespace {
 
 constexpr const char* kUsage =
     "Usage: claude-bridge-shim [--socket-dir DIR] [--state-dir DIR] [--config FILE]\n"
-    "                          [--no-autostart] [--daemon PATH]\n"
+    "                          [--no-autostart] [--daemon PATH] [--agent NAME] [--no-hello]\n"
     "\n"
     "Connects an MCP client on stdin/stdout to the claude-bridged daemon (mcp.sock).\n"
     "Put it in .mcp.json or run: claude mcp add bridge -- claude-bridge-shim\n"
@@ -40,6 +43,10 @@ constexpr const char* kUsage =
     "  --config FILE     passed to a daemon this shim starts (env CLAUDE_BRIDGE_CONFIG)\n"
     "  --no-autostart    fail instead of starting the daemon\n"
     "  --daemon PATH     the claude-bridged to start (default: next to this program, or PATH)\n"
+    "  --agent NAME      the agent name to ask for (env CLAUDE_BRIDGE_AGENT; default: the\n"
+    "                    project directory's name)\n"
+    "  --no-hello        do not tell the daemon which client session this is: the connection\n"
+    "                    stays unbound (tokens only), as socat's would\n"
     "  --help            this text\n"
     "  --version         print the version\n";
 
@@ -130,12 +137,28 @@ cb::UniqueFd reconnect(const std::string& dir, const std::string& socket, bool a
   }
 }
 
+// Who launched this shim, read once: the parent now is the client (a shim orphaned later would
+// name init). The daemon checks client_pid against its own view of this process's parent.
+std::string hello_line(const std::string& agent_flag) {
+  std::string cwd;
+  if (char* c = ::getcwd(nullptr, 0)) {
+    cwd = c;
+    std::free(c);
+  }
+  cb::shim::Hello h = cb::shim::hello_from([](const char* name) { return std::getenv(name); },
+                                           cwd, agent_flag);
+  h.client_pid = ::getppid();
+  return cb::shim::hello_line(h);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string socket_dir_flag, daemon;
   std::vector<std::string> daemon_args;
+  std::string agent;
   bool autostart = true;
+  bool hello = true;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&](const char* name) -> std::string {
@@ -160,6 +183,10 @@ int main(int argc, char** argv) {
       autostart = false;
     } else if (a == "--daemon") {
       daemon = value("--daemon");
+    } else if (a == "--agent") {
+      agent = value("--agent");
+    } else if (a == "--no-hello") {
+      hello = false;
     } else {
       say("unknown option " + a + " (see --help)");
       return cb::exit_code::kUsage;
@@ -171,5 +198,6 @@ int main(int argc, char** argv) {
   cb::UniqueFd sock = connect_or_start(dir, socket, autostart, daemon_args, daemon);
   if (!sock) return cb::exit_code::kUnavailable;
   cb::shim::Relay relay([&] { return reconnect(dir, socket, autostart, daemon_args, daemon); });
+  if (hello) relay.set_hello(hello_line(agent));
   return relay.run(std::move(sock));
 }

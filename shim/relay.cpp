@@ -182,9 +182,11 @@ void Relay::connection_lost() {
 }
 
 void Relay::connection_made() {
-  if (init_line_.empty()) return;
-  to_daemon_ = init_line_ + initialized_line_ + to_daemon_;
-  swallow_ = true;
+  if (!init_line_.empty()) {
+    to_daemon_ = init_line_ + initialized_line_ + to_daemon_;
+    swallow_ = true;
+  }
+  to_daemon_.insert(0, hello_);
 }
 
 // Full duplex: while the daemon is not taking requests (it stops reading a client whose
@@ -195,6 +197,7 @@ int Relay::run(UniqueFd sock) {
   std::vector<char> buf(65536);
   bool stdin_open = true;
   bool shut = false;
+  connection_made();  // the hello; nothing is replayed on the first connection
   for (;;) {
     if (!to_client_.empty()) {
       if (!write_all(1, to_client_.data(), to_client_.size())) return exit_code::kOk;

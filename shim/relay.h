@@ -22,6 +22,8 @@ namespace cb::shim {
 //    legacy-era session goes on; the reply to the replayed initialize is swallowed (the first
 //    line the new daemon writes, recognised by the id the shim sent). Modern-era (2026-07-28)
 //    clients are stateless and need nothing replayed.
+// Every connection, the first and each one after a restart, begins with the shim's hello line
+// (shim/hello.h) when it has one, before any replayed or forwarded byte.
 class Relay {
  public:
   // Returns a connected socket, or an invalid one when no daemon could be reached (the
@@ -32,6 +34,9 @@ class Relay {
     daemon_scan_.set_skip_when_known(true);
   }
 
+  // The line written first on every connection (newline-terminated); none when empty.
+  void set_hello(std::string line) { hello_ = std::move(line); }
+
   // Pumps until stdin ends and the daemon has closed (exit code 0), or until the daemon is gone
   // and cannot be reached again (cb::exit_code::kUnavailable).
   int run(UniqueFd sock);
@@ -41,7 +46,8 @@ class Relay {
   void from_daemon(std::string_view data);
   // The connection dropped: answers every request in flight, forgets the unsent rest.
   void connection_lost();
-  // A new connection: queues the replay of the session's initialize, if any.
+  // A new connection: queues the hello and the replay of the session's initialize, if any,
+  // ahead of whatever the client sent meanwhile.
   void connection_made();
 
   const std::vector<std::string>& in_flight() const { return in_flight_; }
@@ -60,6 +66,7 @@ class Relay {
   void forget(const std::string& id);
 
   Connector reconnect_;
+  std::string hello_;
   LineScanner client_scan_;
   LineScanner daemon_scan_;
   std::string to_daemon_;  // read from stdin, not yet taken by the socket

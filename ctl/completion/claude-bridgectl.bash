@@ -43,7 +43,7 @@ _claude_bridgectl()
         prev=${COMP_WORDS[COMP_CWORD - 1]}
     fi
 
-    local commands="list show tokens audit cleanup watch export import backup restore stats doctor mcp-config redact approvals approve deny"
+    local commands="list show tokens audit cleanup watch export import backup restore stats doctor mcp-config setup redact approvals approve deny ui"
     local globals="--socket-dir --json --version --help"
 
     # The subcommand, and a --socket-dir given anywhere on the line.
@@ -65,10 +65,13 @@ _claude_bridgectl()
         -o | --output)
             _claude_bridgectl_files
             return ;;
+        --project)
+            _claude_bridgectl_files -d
+            return ;;
         --format)
             COMPREPLY=($(compgen -W "json markdown" -- "$cur"))
             return ;;
-        --name)
+        --name | --port)
             return ;;
     esac
 
@@ -89,7 +92,9 @@ _claude_bridgectl()
         backup) opts+=" --force" ;;
         restore) opts+=" --check -y --yes" ;;
         mcp-config) opts+=" --name" ;;
+        setup) opts+=" --user --project --name --dry-run --remove" ;;
         redact) opts+=" --explain" ;;
+        ui) opts+=" --port --no-open" ;;
     esac
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))
@@ -105,6 +110,9 @@ _claude_bridgectl()
             ;;
         approve | deny)
             COMPREPLY=($(compgen -W "$(_claude_bridgectl_approvals "$socket_dir")" -- "$cur"))
+            ;;
+        setup)
+            COMPREPLY=($(compgen -W "claude-code codex gemini" -- "$cur"))
             ;;
     esac
 } &&

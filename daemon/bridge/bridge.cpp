@@ -21,7 +21,14 @@ void Bridge::reconfigure(Settings settings, std::shared_ptr<const redact::Redact
 }
 
 Result<BoundAgent> Bridge::bind_agent(std::uint64_t connection_id, const ClientIdentity& who) {
-  auto bound = agents_.bind(connection_id, who);
+  Result<BoundAgent> bound = Status::error("storage", "not bound");
+  try {
+    bound = agents_.bind(connection_id, who);
+  } catch (const std::exception& e) {
+    const auto why = store::storage_failure(e);
+    if (!why) throw;
+    return Status::error("storage", "the agent could not be stored: " + *why);
+  }
   if (!bound) return bound;
   for (const SessionKey& seat : mailbox_.seats_of(bound->name)) {
     ctx_.presence.bind(connection_id, seat);

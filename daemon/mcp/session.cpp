@@ -2,8 +2,14 @@
 
 #include "daemon/mcp/session_internal.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <array>
+#include <utility>
+
+#include "common/one_line.h"
+#include "daemon/mcp/client_hello.h"
 
 namespace cb::mcp {
 namespace {
@@ -100,6 +106,7 @@ void Session::closed() {
 }
 
 void Session::handle_frame(std::string_view frame) {
+  const bool first = std::exchange(first_frame_, false);
   auto parsed = parse_frame(frame);
   if (auto* err = std::get_if<RpcError>(&parsed)) {
     send(error_frame(*err));
@@ -108,9 +115,12 @@ void Session::handle_frame(std::string_view frame) {
   Json value = std::move(std::get<Json>(parsed));
   auto self = shared_from_this();
   if (!value.is_array()) {
-    handle_value(std::move(value), [self](ReplyBody reply) {
-      self->send(reply.frame.empty() ? dump(reply.value) : std::move(reply.frame));
-    });
+    handle_value(
+        std::move(value),
+        [self](ReplyBody reply) {
+          self->send(reply.frame.empty() ? dump(reply.value) : std::move(reply.frame));
+        },
+        first);
     return;
   }
   if (value.empty()) {
@@ -155,7 +165,7 @@ void Session::handle_frame(std::string_view frame) {
   batch->finish_one();
 }
 
-bool Session::handle_value(Json value, const Reply& reply) {
+bool Session::handle_value(Json value, const Reply& reply, bool first) {
   auto classified = classify(std::move(value));
   if (auto* err = std::get_if<RpcError>(&classified)) {
     reply(error_object(*err));
@@ -167,7 +177,11 @@ bool Session::handle_value(Json value, const Reply& reply) {
       handle_request(std::move(msg), reply);
       return true;
     case Message::Kind::kNotification:
-      handle_notification(msg);
+      if (first && msg.method == kHelloMethod) {
+        accept_hello(msg.params);
+      } else {
+        handle_notification(msg);
+      }
       return false;
     case Message::Kind::kResponse:
       handle_response(msg);
@@ -176,10 +190,34 @@ bool Session::handle_value(Json value, const Reply& reply) {
   return false;
 }
 
+// A hello that fails verification leaves the connection unbound, as if none had come: the
+// client is never told (it is a notification), the log says what did not match.
+void Session::accept_hello(const Json& params) {
+  auto verified = verify_hello(params, peer_);
+  if (!verified.ok()) {
+    spdlog::warn("connection {} (pid {}): hello not accepted, the connection stays unbound: {}",
+                 peer_.connection_id, peer_.pid, verified.status().message());
+    return;
+  }
+  hello_ = std::move(*verified);
+  spdlog::debug(
+      "connection {} (pid {}): hello verified: client_pid {} ({}), start {}, project_dir {}, "
+      "agent {}, session_id {}",
+      peer_.connection_id, peer_.pid, hello_->client_pid, one_line(hello_->client),
+      hello_->client_start, one_line(hello_->project_dir), one_line(hello_->agent),
+      one_line(hello_->session_id));
+  if (info_.on_hello) info_.on_hello(peer_.connection_id, *hello_);
+}
+
+// claude/channel is declared only in the legacy era: the daemon pushes only to initialized
+// connections, and Claude Code drops claude/channel from servers it talks to in the 2026-07-28
+// era, so declaring it there would promise a push that never arrives (docs/protocol.md, Push).
 Json Session::capabilities(bool modern) const {
   Json caps{{"tools", Json{{"listChanged", false}}}};
   if (!modern) caps["logging"] = Json::object();
-  if (info_.channel_push) caps["experimental"] = Json{{"claude/channel", Json::object()}};
+  if (info_.channel_push && !modern) {
+    caps["experimental"] = Json{{"claude/channel", Json::object()}};
+  }
   return caps;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -38,6 +39,9 @@ struct ServerInfo {
   std::string instructions;
   bool channel_push = true;  // declare experimental["claude/channel"]
   Metrics* metrics = nullptr;  // request latencies, when the owner wants them
+  // Called once per connection, when its first frame is a hello that passed verification
+  // (daemon/mcp/client_hello.h), before any other frame of that connection is handled.
+  std::function<void(std::uint64_t connection_id, const ClientHello&)> on_hello;
 };
 
 
@@ -62,6 +66,8 @@ class Session : public FrameHandler, public std::enable_shared_from_this<Session
   void log_to_client(std::string_view level, Json data);
 
   const Peer& peer() const { return peer_; }
+  // The client session this connection serves, from a verified hello; nullptr when unbound.
+  const ClientHello* hello() const { return hello_ ? &*hello_ : nullptr; }
   bool initialized() const { return initialized_; }
   const std::string& version() const { return version_; }
   std::size_t calls_in_flight() const { return in_flight_.size(); }
@@ -86,8 +92,10 @@ class Session : public FrameHandler, public std::enable_shared_from_this<Session
   };
   using Reply = std::function<void(ReplyBody)>;
 
-  // Returns whether `reply` will be called (now or later) for this element.
-  bool handle_value(Json value, const Reply& reply);
+  // Returns whether `reply` will be called (now or later) for this element. `first`: the
+  // element is the connection's whole first frame (where a hello counts).
+  bool handle_value(Json value, const Reply& reply, bool first = false);
+  void accept_hello(const Json& params);
   void handle_request(Message msg, const Reply& reply);
   void dispatch_request(Message msg, const Reply& reply);
   void handle_notification(const Message& msg);
@@ -110,6 +118,8 @@ class Session : public FrameHandler, public std::enable_shared_from_this<Session
   Peer peer_;
   bool initialized_ = false;  // an initialize was answered: legacy rules from now on
   bool closed_ = false;
+  bool first_frame_ = true;
+  std::optional<ClientHello> hello_;
   std::string version_;
   Json client_capabilities_ = Json::object();
   int log_level_ = 8;  // index into kLevels; 8 = nothing sent until setLevel

@@ -3,6 +3,7 @@
 #include "daemon/mcp/session.h"
 
 #include "daemon/mcp/session_internal.h"
+#include "daemon/mcp/client_hello.h"
 
 #include <spdlog/spdlog.h>
 
@@ -19,6 +20,7 @@ class Session::CallContextImpl : public CallContext {
 
   const Peer& peer() const override { return session_->peer_; }
   bool has_progress_token() const override { return !progress_token_.is_null(); }
+  const ClientHello* hello() const override { return session_->hello(); }
   void progress(std::string message) override {
     if (progress_token_.is_null() || call_->cancelled) return;
     ++progress_;
@@ -126,6 +128,11 @@ awaitable<ToolResult> Session::run_tool(const Tool* tool, std::shared_ptr<CallCo
 }
 
 void Session::handle_notification(const Message& msg) {
+  if (msg.method == kHelloMethod) {
+    spdlog::debug("connection {}: a hello that is not the connection's first frame is ignored",
+                  peer_.connection_id);
+    return;
+  }
   if (msg.method == "notifications/cancelled") {
     if (!msg.params.is_object()) return;
     auto it = msg.params.find("requestId");

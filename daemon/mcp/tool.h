@@ -35,6 +35,8 @@ class CallContext {
  public:
   virtual ~CallContext() = default;
   virtual const Peer& peer() const = 0;
+  // The client session the connection serves (its verified hello); nullptr when unbound.
+  virtual const ClientHello* hello() const = 0;
   // Sends notifications/progress when the request carried a progress token; otherwise a no-op.
   virtual void progress(std::string message) = 0;
   // Whether the request carried a progress token (so progress() reaches the client).

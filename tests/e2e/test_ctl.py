@@ -25,11 +25,11 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import CTL, NO_LIMITS, Daemon, DaemonTest, McpClient, ok, wait_until  # noqa: E402
+from harness import CTL, NO_LIMITS, SHIM, Daemon, DaemonTest, McpClient, ok, wait_until  # noqa: E402
 
 LONG_TEXT = "The schema migration is ready for review. " * 6  # > 100 characters
 SUBCOMMANDS = ["list", "show", "tokens", "audit", "cleanup", "watch", "export", "import",
-               "backup", "restore", "stats", "doctor", "mcp-config", "redact"]
+               "backup", "restore", "stats", "doctor", "mcp-config", "setup", "redact"]
 
 
 def fake_github_token():
@@ -767,7 +767,7 @@ class System(CtlTest):
         r = self.d.ctl("doctor")
         self.assertIn(r.returncode, (0, 1), r.stderr)
         lines = r.stdout.splitlines()
-        self.assertEqual(len(lines), 9)
+        self.assertEqual(len(lines), 11)
         self.assertTrue(all(l.split(" ")[0] in ("[ok]", "[FAIL]", "[--]") for l in lines), lines)
         for name in expect_ok:
             self.assertTrue(any(l.startswith("[ok]") and f" {name}: " in l for l in lines), name)
@@ -776,14 +776,16 @@ class System(CtlTest):
         for name in expect_ok:
             self.assertEqual(status[name], "ok", j)
         self.assertEqual(j["ok"], all(s != "fail" for s in status.values()))
-        # A project .mcp.json naming the shim satisfies that check.
+        # A project .mcp.json naming an existing shim satisfies that check; one whose shim is
+        # gone fails it (tests/e2e/test_setup.py has the rest of the wiring checks).
         with tempfile.TemporaryDirectory() as cwd:
-            with open(os.path.join(cwd, ".mcp.json"), "w") as f:
-                json.dump({"mcpServers": {"bridge": {"command": "/x/claude-bridge-shim"}}}, f)
-            r = subprocess.run([CTL, "--socket-dir", self.d.socket_dir, "--json", "doctor"],
-                               cwd=cwd, env=self.d.env, capture_output=True, text=True)
-            status = {c["check"]: c["status"] for c in json.loads(r.stdout)["checks"]}
-            self.assertEqual(status["Claude Code configuration"], "ok")
+            for shim, want in ((os.path.realpath(SHIM), "ok"), ("/x/claude-bridge-shim", "fail")):
+                with open(os.path.join(cwd, ".mcp.json"), "w") as f:
+                    json.dump({"mcpServers": {"bridge": {"command": shim}}}, f)
+                r = subprocess.run([CTL, "--socket-dir", self.d.socket_dir, "--json", "doctor"],
+                                   cwd=cwd, env=self.d.env, capture_output=True, text=True)
+                status = {c["check"]: c["status"] for c in json.loads(r.stdout)["checks"]}
+                self.assertEqual(status["Claude Code configuration"], want)
         # A key others can read is named, with the fix.
         key = os.path.join(self.d.state_dir, "server.key")
         os.chmod(key, 0o644)

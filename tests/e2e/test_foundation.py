@@ -149,6 +149,8 @@ class Protocol(DaemonTest):
         self.assertIn("2026-07-28", disc["supportedVersions"])
         self.assertIn("2025-11-25", disc["supportedVersions"])
         self.assertEqual(disc["_meta"]["io.modelcontextprotocol/serverInfo"]["name"], "claude-bridge")
+        # claude/channel only in the legacy era: this connection never gets a push.
+        self.assertNotIn("experimental", disc["capabilities"])
         lst = c.request("tools/list", {"_meta": meta})["result"]
         self.assertEqual(lst["resultType"], "complete")
         self.assertIn("ttlMs", lst)
@@ -265,9 +267,10 @@ class Shim(unittest.TestCase):
     def test_daemon_killed_mid_call_the_call_is_answered_and_the_session_goes_on(self):
         # kill -9: nothing in the daemon can answer the call in flight; the shim does, then
         # starts a new daemon itself and replays initialize, so the legacy session goes on.
-        d = Daemon()
+        # Both daemons log at debug level: each verified the shim's hello (issue 23).
+        d = Daemon(config='[log]\nlevel = "debug"\n')
         try:
-            c = d.shim(autostart=True)
+            c = d.shim("--config", d.config_path, autostart=True)
             c.initialize()
             conv = ok(c.call("create_conversation", {"my_role": "backend_dev",
                                                      "partner_role": "frontend_dev"}))
@@ -295,6 +298,10 @@ class Shim(unittest.TestCase):
             c.proc.stdin.close()
             self.assertEqual(c.proc.wait(10), 0)
             self.assertIn(b"reconnected to the daemon", c.proc.stderr.read())
+            verified = "hello verified: client_pid %d (" % os.getpid()
+            self.assertIn(verified, d.read_log())
+            with open(os.path.join(d.socket_dir, "daemon.log")) as f:  # the shim's daemon
+                self.assertIn(verified, f.read())
         finally:
             started = subprocess.run(["pgrep", "-f", "claude-bridged --socket-dir " + d.socket_dir],
                                      capture_output=True, text=True).stdout.split()

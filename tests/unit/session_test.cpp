@@ -1,6 +1,12 @@
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
 #include "daemon/mcp/session.h"
+#include "temp_dir.h"
 
 using namespace cb;
 using namespace cb::mcp;
@@ -119,6 +125,8 @@ TEST_CASE("server/discover and the stateless 2026-07-28 era") {
   CHECK(d["result"].contains("ttlMs"));
   CHECK(d["result"]["cacheScope"] == "public");
   CHECK_FALSE(d["result"]["capabilities"].contains("logging"));
+  // No claude/channel in this era: the daemon never pushes to a connection it serves here.
+  CHECK_FALSE(d["result"]["capabilities"].contains("experimental"));
   Json list = f.call({{"jsonrpc", "2.0"}, {"id", 1}, {"method", "tools/list"},
                       {"params", {{"_meta", meta}}}});
   CHECK(list["result"]["resultType"] == "complete");
@@ -132,8 +140,9 @@ TEST_CASE("server/discover and the stateless 2026-07-28 era") {
   CHECK(bad["error"]["data"]["supported"][0] == "2026-07-28");
   CHECK(f.call({{"jsonrpc", "2.0"}, {"id", 4}, {"method", "ping"}, {"params", {{"_meta", meta}}}})
             ["error"]["code"] == rpc_error::kMethodNotFound);
-  // After initialize the connection follows legacy rules, even with _meta present.
-  f.init();
+  // After initialize the connection follows legacy rules, even with _meta present, and the
+  // legacy era declares claude/channel (pushes reach initialized connections).
+  CHECK(f.init()["result"]["capabilities"]["experimental"].contains("claude/channel"));
   Json legacy = f.call({{"jsonrpc", "2.0"}, {"id", 5}, {"method", "tools/list"},
                         {"params", {{"_meta", meta}}}});
   CHECK_FALSE(legacy["result"].contains("resultType"));
@@ -362,4 +371,152 @@ TEST_CASE("an unlisted tool is absent from tools/list and its pages, and still c
   const Json second = *many.list_page(first["nextCursor"]);
   CHECK(second["tools"].size() == 10);
   CHECK_FALSE(second.contains("nextCursor"));
+}
+
+// The identity handshake (daemon/mcp/client_hello.h): the test process plays the shim (the
+// connection's peer pid), its parent the client.
+namespace {
+
+struct HelloFixture {
+  asio::io_context io;
+  ToolRegistry tools;
+  std::shared_ptr<FakeOutbox> out = std::make_shared<FakeOutbox>();
+  std::shared_ptr<Session> session;
+  std::vector<std::pair<std::uint64_t, ClientHello>> hooked;
+  TempDir project{"cb-hello"};
+
+  explicit HelloFixture(pid_t peer_pid = ::getpid()) {
+    tools.add(Tool{"whoami", "Who am I", "the connection's hello as the tool sees it",
+                   Json{{"type", "object"}}, nullptr, {},
+                   [](Json, CallContext& ctx) -> awaitable<ToolResult> {
+                     Json result = Json::object();
+                     if (const ClientHello* h = ctx.hello()) {
+                       result["agent"] = h->agent;
+                       result["client_pid"] = h->client_pid;
+                     }
+                     co_return ToolResult::ok(result);
+                   }});
+    ServerInfo info;
+    info.on_hello = [this](std::uint64_t id, const ClientHello& h) { hooked.emplace_back(id, h); };
+    session = std::make_shared<Session>(io.get_executor(), tools, info, out,
+                                        Peer{7, peer_pid, ::getuid()});
+  }
+
+  void frame(const Json& msg) {
+    session->handle_frame(msg.dump());
+    io.poll();
+    io.restart();
+  }
+  Json hello(std::int64_t client_pid, Json extra = Json::object()) {
+    Json params{{"v", 1}, {"client_pid", client_pid},
+                {"project_dir", project.path.string() + "/./"}};
+    params.update(extra);
+    return Json{{"jsonrpc", "2.0"}, {"method", "notifications/claude-bridge/hello"},
+                {"params", params}};
+  }
+  void init() {
+    frame({{"jsonrpc", "2.0"}, {"id", 0}, {"method", "initialize"},
+           {"params", {{"protocolVersion", "2025-11-25"}, {"capabilities", Json::object()}}}});
+  }
+  Json whoami() {
+    out->frames.clear();
+    frame({{"jsonrpc", "2.0"}, {"id", 9}, {"method", "tools/call"},
+           {"params", {{"name", "whoami"}, {"arguments", Json::object()}}}});
+    REQUIRE(!out->frames.empty());
+    return out->frames.back()["result"]["structuredContent"];
+  }
+};
+
+}  // namespace
+
+TEST_CASE("hello as the first frame: verified, exposed to tools, on_hello called once") {
+  HelloFixture f;
+  f.frame(f.hello(::getppid(), {{"session_id", "s-1"}, {"agent", "frontend"},
+                                {"client", "claude-code"}}));
+  CHECK(f.out->frames.empty());  // a notification: never a reply
+  const ClientHello* h = f.session->hello();
+  REQUIRE(h != nullptr);
+  CHECK(h->client_pid == ::getppid());
+  CHECK(h->client_start > 0);
+  CHECK(h->session_id == "s-1");
+  CHECK(h->agent == "frontend");
+  CHECK(h->client == "claude-code");
+  CHECK(h->project_dir == std::filesystem::canonical(f.project.path).string());
+  REQUIRE(f.hooked.size() == 1);
+  CHECK(f.hooked[0].first == 7);
+  CHECK(f.hooked[0].second.agent == "frontend");
+  f.init();
+  CHECK(f.whoami() == Json{{"agent", "frontend"}, {"client_pid", ::getppid()}});
+  // A second hello changes nothing.
+  f.frame(f.hello(::getppid(), {{"agent", "other"}}));
+  CHECK(f.session->hello()->agent == "frontend");
+  CHECK(f.hooked.size() == 1);
+}
+
+TEST_CASE("hello without a client: the client process's comm") {
+  HelloFixture f;
+  f.frame(f.hello(::getppid()));
+  REQUIRE(f.session->hello() != nullptr);
+  std::ifstream comm("/proc/" + std::to_string(::getppid()) + "/comm");
+  std::string expected;
+  std::getline(comm, expected);
+  CHECK(f.session->hello()->client == expected);
+  CHECK(f.session->hello()->agent.empty());
+  CHECK(f.session->hello()->session_id.empty());
+}
+
+TEST_CASE("a hello after another frame is ignored: the connection stays unbound") {
+  HelloFixture f;
+  f.init();
+  f.out->frames.clear();
+  f.frame(f.hello(::getppid(), {{"agent", "late"}}));
+  CHECK(f.out->frames.empty());
+  CHECK(f.session->hello() == nullptr);
+  CHECK(f.hooked.empty());
+  CHECK(f.whoami() == Json::object());
+}
+
+TEST_CASE("a hello that does not check out leaves the connection unbound, without a reply") {
+  const std::string missing = "/nonexistent-cb-hello-dir";
+  const std::vector<std::pair<const char*, Json>> rows = {
+      {"forged client_pid (not the peer's parent)", Json{{"client_pid", ::getpid()}}},
+      {"client_pid 1", Json{{"client_pid", 1}}},
+      {"client_pid not a number", Json{{"client_pid", "x"}}},
+      {"relative project_dir", Json{{"project_dir", "relative/dir"}}},
+      {"missing project_dir", Json{{"project_dir", missing}}},
+      {"project_dir a file", Json{{"project_dir", "/proc/self/stat"}}},
+      {"no project_dir", Json{{"project_dir", nullptr}}},
+      {"another version", Json{{"v", 2}}},
+      {"agent not a string", Json{{"agent", 5}}},
+      {"session_id too long", Json{{"session_id", std::string(300, 'x')}}},
+  };
+  for (const auto& [what, change] : rows) {
+    CAPTURE(what);
+    HelloFixture f;
+    Json msg = f.hello(::getppid());
+    msg["params"].update(change);
+    f.frame(msg);
+    CHECK(f.out->frames.empty());
+    CHECK(f.session->hello() == nullptr);
+    CHECK(f.hooked.empty());
+    f.init();
+    CHECK(f.whoami() == Json::object());
+  }
+  // The peer's parent is what counts: a peer that is not the client's child is refused.
+  HelloFixture stranger(/*peer_pid=*/1);
+  stranger.frame(stranger.hello(::getppid()));
+  CHECK(stranger.session->hello() == nullptr);
+  // A hello inside a batch is not a first frame of its own.
+  HelloFixture batched;
+  batched.frame(Json::array({batched.hello(::getppid())}));
+  CHECK(batched.session->hello() == nullptr);
+}
+
+TEST_CASE("no hello: unbound, and everything as before") {
+  HelloFixture f;
+  f.init();
+  CHECK(f.out->frames.back()["result"]["protocolVersion"] == "2025-11-25");
+  CHECK(f.session->hello() == nullptr);
+  CHECK(f.hooked.empty());
+  CHECK(f.whoami() == Json::object());
 }

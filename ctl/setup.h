@@ -1,0 +1,88 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+// `claude-bridgectl setup` and the wiring part of `doctor`: where each MCP client keeps its
+// servers, and how to add or remove the bridge's entry there while keeping every other byte the
+// person has wherever the format allows (docs/cli.md, "setup").
+namespace cb::ctl::setup {
+
+enum class ClientKind { kClaudeCode, kCodex, kGemini };
+
+inline constexpr const char* kServerName = "bridge";
+inline constexpr const char* kAgentEnv = "CLAUDE_BRIDGE_AGENT";
+inline constexpr const char* kShimName = "claude-bridge-shim";
+
+// Where one client keeps one scope's MCP servers.
+struct Target {
+  ClientKind client = ClientKind::kClaudeCode;
+  bool user = true;                    // user scope, else the project's
+  std::filesystem::path file;          // the settings file
+  std::vector<std::string> container;  // keys from the document's root to the servers' table
+  std::filesystem::path project;       // project scope: the project directory
+  bool toml = false;                   // Codex's config.toml, else JSON
+};
+
+// `keys` for messages: projects["/p"].mcpServers.
+std::string key_path(const std::vector<std::string>& keys);
+
+std::string client_name(ClientKind client);     // "claude-code", "codex", "gemini"
+std::string client_program(ClientKind client);  // "claude", "codex", "gemini"
+std::optional<ClientKind> parse_client(const std::string& name);
+
+// The file and table of `client` in user scope or for `project` (made absolute by the caller).
+// Claude Code keeps both scopes in ~/.claude.json ($CLAUDE_CONFIG_DIR/.claude.json): the user's
+// at mcpServers, a project's ("local" scope) at projects[ROOT].mcpServers, ROOT being the
+// project's git work tree root as Claude Code keys it. Codex: $CODEX_HOME (~/.codex) or
+// PROJECT/.codex, config.toml [mcp_servers]. Gemini CLI: ~/.gemini or PROJECT/.gemini,
+// settings.json mcpServers.
+Target target_for(ClientKind client, bool user, const std::filesystem::path& project);
+
+// The entry setup writes: the shim, its arguments, and the agent's name (empty: none).
+struct Spec {
+  std::string command;
+  std::vector<std::string> args;
+  std::string agent;
+};
+
+struct Plan {
+  enum class Action { kUnchanged, kAdd, kUpdate, kRemove, kAbsent };
+  Action action = Action::kUnchanged;
+  std::string after;         // the file's new bytes, when it changes and is not deleted
+  bool delete_file = false;  // --remove left nothing in a file setup would have created
+  std::string entry_text;    // the entry as written (add/update/unchanged) or as removed
+  std::string note;          // one line about the file's layout, when there is one to say
+};
+
+// The change that makes `before` (nullopt: no such file) hold `want`'s entry, or, without
+// `want`, lose the bridge's entry. A failure is one line naming the file, and nothing changes.
+Result<Plan> plan_json(const Target& target, const std::optional<std::string>& before,
+                       const std::optional<Spec>& want);
+Result<Plan> plan_toml(const Target& target, const std::optional<std::string>& before,
+                       const std::optional<Spec>& want);
+
+// An entry of a client's server table that runs claude-bridge-shim, under any name.
+struct Found {
+  std::string name;
+  std::string command;
+};
+Result<std::vector<Found>> find_shim_entries(const Target& target, const std::string& bytes);
+Result<std::vector<Found>> find_toml_shim_entries(const Target& target, const std::string& bytes);
+
+// True when `command` names claude-bridge-shim (by any path): the entries setup may replace or
+// remove. An entry called "bridge" that runs anything else is the person's, and is refused.
+bool is_shim_command(const std::string& command);
+
+// The hook entries setup registers for `client`. Today there are none: the hook entry point
+// (tell and wake, issue 24) needs the agent identity of issue 23 and comes in a later release.
+// When it exists, its entries are added and removed here, beside the MCP server's entry.
+std::vector<std::string> hook_entries(ClientKind client);
+
+}  // namespace cb::ctl::setup
