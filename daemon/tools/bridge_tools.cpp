@@ -17,18 +17,11 @@ namespace {
 
 Json read_properties() {
   Json p = schema::auth_properties();
-  p["conversation_id"]["description"] =
-      "Omit (named agents) to read your whole inbox; or one conversation's id.";
+  p["conversation_id"]["description"] = "Omit for your whole inbox (named agents).";
   p["since_id"] = Json{{"type", "integer"},
                        {"minimum", 0},
-                       {"description",
-                        "Re-read every message to you with an id above this one, read or not "
-                        "(recovery after a crash). Omit to get unread messages."}};
-  p["limit"] = Json{{"type", "integer"},
-                    {"minimum", 1},
-                    {"maximum", 200},
-                    {"description", "At most this many messages (default 50); has_more tells "
-                                    "whether more are waiting."}};
+                       {"description", "Re-read everything after this id, read or not."}};
+  p["limit"] = Json{{"type", "integer"}, {"minimum", 1}, {"maximum", 200}, {"default", 50}};
   return p;
 }
 
@@ -38,14 +31,14 @@ Json send_input_schema(const bridge::Settings& settings) {
   send_props["message"] = Json{{"type", "string"},
                                {"minLength", 1},
                                {"maxLength", settings.message_max_chars},
-                               {"description", "The message (secrets are redacted before storing)."}};
+                               {"description", "Secrets are redacted before storing."}};
   send_props["action_type"] = Json{{"type", "string"},
                                    {"enum", {"question", "info", "proposal", "blocked", "complete"}},
                                    {"default", "info"}};
   send_props["files_involved"] = Json{{"type", "array"},
                                       {"maxItems", 20},
                                       {"items", {{"type", "string"}, {"maxLength", 1000}}},
-                                      {"description", "Paths this message is about (at most 20)."}};
+                                      {"description", "Paths it is about."}};
   return schema::object(send_props, Json::array({"conversation_id", "message"}));
 }
 
@@ -195,8 +188,7 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
   add(mcp::Tool{
       "send_to_partner",
       "Send to partner",
-      "Send a message to your partner session. Secrets (keys, tokens, passwords) are replaced "
-      "by placeholders before the message is stored; the result says which kinds were.",
+      "Send to your partner seat of a token conversation (named agents: send_message).",
       send_input_schema(settings),
       send_receipt_schema(),
       mcp::ToolAnnotations{false, false, false, false}},
@@ -222,8 +214,7 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
   add(mcp::Tool{
       "check_messages",
       "Check messages",
-      "Return your unread messages, oldest first, and mark them read. Prefer "
-      "wait_for_messages, which blocks until something arrives instead of polling.",
+      "Your unread messages, oldest first, marked read. Prefer wait_for_messages to polling.",
       schema::object(read_properties(), Json::array()),
       inbox_schema(),
       mcp::ToolAnnotations{false, false, false, false}},
@@ -247,14 +238,12 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
   wait_props["timeout_seconds"] = Json{{"type", "integer"},
                                        {"minimum", 1},
                                        {"maximum", 600},
-                                       {"default", 60},
-                                       {"description", "Give up after this many seconds and "
-                                                       "return an empty list (default 60)."}};
+                                       {"default", 60}};
   add(mcp::Tool{
       "wait_for_messages",
       "Wait for messages",
-      "Block until your partner sends something (or timeout_seconds pass), then return the "
-      "unread messages like check_messages. Use this in a loop instead of polling.",
+      "Block until a message arrives (or timeout_seconds pass), then return unread messages "
+      "like check_messages.",
       schema::object(wait_props, Json::array()),
       inbox_schema(),
       mcp::ToolAnnotations{false, false, false, false}},
@@ -304,8 +293,7 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
   add(mcp::Tool{
       "check_partner_status",
       "Check partner status",
-      "Your partner's last status and heartbeat, whether it is connected right now and whether "
-      "it is waiting for your message.",
+      "Your partner seat's status, heartbeat, connection and whether it is waiting.",
       schema::object(schema::auth_properties(), Json::array({"conversation_id"})),
       partner_status_schema(),
       mcp::ToolAnnotations{true, false, true, false}},

@@ -5,21 +5,17 @@ namespace cb::tools::schema {
 Json conversation_id() {
   return Json{{"type", "string"},
               {"pattern", "^conv_[a-f0-9]{16}$"},
-              {"description", "The conversation id from create_conversation (conv_ + 16 hex)."}};
+              {"description", "Conversation id (conv_ + 16 hex)."}};
 }
 
 Json session_id() {
   return Json{{"type", "string"},
               {"enum", {"a", "b"}},
-              {"description", "Your side: \"a\" for the creator, \"b\" for the partner."}};
+              {"description", "Your seat: a (creator) or b."}};
 }
 
 Json token() {
-  return Json{{"type", "string"},
-              {"pattern", "^[a-f0-9]{64}$"},
-              {"minLength", 64},
-              {"maxLength", 64},
-              {"description", "Your session token (64 hex characters) from create_conversation."}};
+  return Json{{"type", "string"}, {"pattern", "^[a-f0-9]{64}$"}, {"description", "Seat token."}};
 }
 
 Json role(const char* description) {

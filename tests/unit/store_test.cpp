@@ -297,3 +297,62 @@ TEST_CASE("Database::open: a database another daemon holds, or a newer schema, i
   CHECK(newer.status().message().find("has schema version 9999, newer than this daemon") !=
         std::string::npos);
 }
+
+TEST_CASE("a version 1 database (the daemon before issue 23) migrates to version 2, nothing lost") {
+  TempDir dir;
+  const std::string path = (dir.path / "bridge.db").string();
+  {
+    // Written as the version 1 daemon wrote it: its schema, its rows.
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
+    auto exec = [&](const std::string& sql) {
+      char* err = nullptr;
+      const int rc = sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, &err);
+      if (rc != SQLITE_OK) FAIL(sql << ": " << (err ? err : "?"));
+    };
+    exec(store::Database::migration(0));
+    exec("PRAGMA user_version = 1");
+    exec("INSERT INTO conversations (id, role_a, role_b, nonce, created_ms, expires_ms) VALUES"
+         " ('conv_00000000000000aa', 'lead', 'worker', x'00112233', 1000, 9000)");
+    exec("INSERT INTO messages (id, conversation_id, sender, recipient, body, action_type,"
+         " created_ms, read_ms) VALUES"
+         " (1, 'conv_00000000000000aa', 'a', 'b', 'first', 'info', 1100, 1200),"
+         " (2, 'conv_00000000000000aa', 'b', 'a', 'second', 'question', 1300, NULL),"
+         " (3, 'conv_00000000000000aa', 'system', 'a', 'ran ls', 'info', 1400, NULL)");
+    exec("DELETE FROM messages WHERE id = 3");  // the counter stays at 3: ids are never reused
+    exec("INSERT INTO statuses VALUES ('conv_00000000000000aa', 'a', 'working', 1500)");
+    sqlite3_close(raw);
+  }
+  auto opened = store::Database::open(path, store::Synchronous::kNormal);
+  REQUIRE(opened.ok());
+  store::Database& db = **opened;
+  CHECK(db.schema_version() == 2);
+  store::Conversations conversations(db);
+  auto conv = conversations.find("conv_00000000000000aa");
+  REQUIRE(conv);
+  CHECK(conv->kind == "token");
+  CHECK(conv->role_b == "worker");
+  CHECK(conv->nonce == std::string("\x00\x11\x22\x33", 4));
+  store::Messages messages(db);
+  auto all = messages.all("conv_00000000000000aa");
+  REQUIRE(all.size() == 2);
+  CHECK(all[0].body == "first");
+  CHECK(all[0].read_ms == std::optional<std::int64_t>(1200));
+  CHECK_FALSE(all[0].reply_to);
+  CHECK(all[1].sender == "b");
+  CHECK_FALSE(all[1].read_ms);
+  CHECK(messages.unread_count("conv_00000000000000aa", "a") == 1);
+  store::Statuses statuses(db);
+  CHECK(statuses.find("conv_00000000000000aa", "a")->status == "working");
+  store::MessageRow row;
+  row.conversation_id = "conv_00000000000000aa";
+  row.sender = "a";
+  row.recipient = "b";
+  row.body = "after the upgrade";
+  row.action_type = "info";
+  row.created_ms = 2000;
+  CHECK(messages.insert(row) == 4);
+  store::Agents agents(db);
+  CHECK(agents.all().empty());
+  CHECK(db.integrity_check() == "ok");
+}
