@@ -72,6 +72,14 @@ Result<Authed> Mailbox::seat_of(const Caller& caller, const std::string& convers
   }
   auto conv = ctx_.conversations.find(conversation_id);
   auto member = conv ? ctx_.members.find(caller.agent, conversation_id) : std::nullopt;
+  if (conv && conv->kind == "agents") {
+    return ctx_.refuse(conversation_id, caller.agent, action,
+                       Status::error("not_a_token_conversation",
+                                     conversation_id +
+                                         " is a conversation of agents, without seats: use "
+                                         "send_message and check_messages with its id, and "
+                                         "list_agents for its members' status"));
+  }
   if (!conv || !member || member->seat.empty()) {
     return ctx_.refuse(conversation_id, caller.agent, action,
                        Status::error("not_joined",
