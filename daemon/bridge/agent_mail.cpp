@@ -10,6 +10,7 @@ namespace cb::bridge {
 namespace {
 
 constexpr std::size_t kMaxOthers = 49;  // a conversation has at most 50 members
+constexpr std::int64_t kExpiryStepMs = 60'000;
 
 std::string joined(const std::vector<std::string>& names, const char* sep) {
   std::string out;
@@ -137,6 +138,7 @@ Result<MessageReceipt> Mailbox::send_message(const Caller& caller, const Recipie
   std::string conv_id;
   std::string member_key;
   std::vector<std::string> others;
+  std::int64_t stored_expiry = 0;
   if (!to.conversation_id.empty()) {
     auto conv = ctx_.conversations.find(to.conversation_id);
     if (!conv) {
@@ -176,6 +178,7 @@ Result<MessageReceipt> Mailbox::send_message(const Caller& caller, const Recipie
                                            "; address its members by name to start a new one"));
     }
     conv_id = conv->id;
+    stored_expiry = conv->expires_ms;
     others = members_but(conv_id, me);
   } else {
     others = to.names;
@@ -214,6 +217,7 @@ Result<MessageReceipt> Mailbox::send_message(const Caller& caller, const Recipie
       auto conv = ctx_.conversations.find(*id);
       if (conv && now < conv->expires_ms) {
         conv_id = *id;
+        stored_expiry = conv->expires_ms;
         member_key.clear();  // exists
       }
     }
@@ -267,8 +271,13 @@ Result<MessageReceipt> Mailbox::send_message(const Caller& caller, const Recipie
     }
     row.conversation_id = conv_id;
     row.id = ctx_.messages.insert(row);
-    // Sliding expiry: an agents' conversation lives ttl_seconds after its last message.
-    ctx_.conversations.set_expiry(conv_id, now + ctx_.settings.ttl_seconds * 1000);
+    // Sliding expiry: an agents' conversation lives ttl_seconds after its last message, to the
+    // minute — the row is rewritten only when the expiry moved by a minute or more, so a burst
+    // of messages does not rewrite it (and its index) with every one.
+    const std::int64_t expiry = now + ctx_.settings.ttl_seconds * 1000;
+    if (!create && expiry - stored_expiry >= kExpiryStepMs) {
+      ctx_.conversations.set_expiry(conv_id, expiry);
+    }
     ctx_.audit.record(conv_id, me, action, "ok",
                       Json{{"message_id", row.id},
                            {"to", others},
