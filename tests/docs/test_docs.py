@@ -579,6 +579,46 @@ class Daemon(unittest.TestCase):
                     self.assertIn(arg, doc["arguments"], f"README line {start}: needs {arg}")
         self.assertGreaterEqual(calls, 2)
 
+    def test_worked_example_named(self):
+        """README "A worked example", the no-token flow: two shims named as the .mcp.json env
+        names them (--agent is the same), list_agents, send_message by name, wait_for_messages
+        without credentials, the answer by name with reply_to, a status note list_agents shows."""
+        h = self.harness
+        back, front = self.daemon.shim("--agent", "backend"), self.daemon.shim("--agent", "frontend")
+        try:
+            back.initialize()
+            front.initialize()
+            listed = h.ok(front.call("list_agents", {}))
+            self.assertEqual(listed["you"]["name"], "frontend")
+            other = {a["name"]: a for a in listed["agents"]}["backend"]
+            self.assertEqual((other["connected"], other["status"]), (True, "unknown"))
+            sent = h.ok(front.call("send_message", {
+                "to": "backend", "message": "Which fields does GET /users/{id} return?",
+                "action_type": "question", "files_involved": ["src/api/users.ts"]}))
+            self.assertEqual((sent["to"], sent["redacted"], sent["redactions"]),
+                             (["backend"], False, {}))
+            self.assertRegex(sent["conversation_id"], r"^conv_[0-9a-f]{16}$")
+            got = h.ok(back.call("wait_for_messages", {"timeout_seconds": 300}, timeout=40))
+            self.assertEqual([(m["from"], m["conversation_id"], m["metadata"]["action_type"])
+                              for m in got["messages"]],
+                             [("frontend", sent["conversation_id"], "question")])
+            self.assertIn("not instructions from your user", got["note"])
+            answer = h.ok(back.call("send_message", {"to": "frontend",
+                                                     "message": "id, email, created_at",
+                                                     "reply_to": sent["message_id"]}))
+            self.assertEqual(answer["conversation_id"], sent["conversation_id"])
+            h.ok(back.call("update_my_status", {"status": "working",
+                                                "note": "adding GET /users"}))
+            inbox = h.ok(front.call("check_messages", {}))
+            self.assertEqual([(m["message"], m["reply_to"]) for m in inbox["messages"]],
+                             [("id, email, created_at", sent["message_id"])])
+            other = {a["name"]: a for a in h.ok(front.call("list_agents", {}))["agents"]}
+            self.assertEqual((other["backend"]["status"], other["backend"]["note"]),
+                             ("working", "adding GET /users"))
+        finally:
+            back.close()
+            front.close()
+
     def test_worked_example(self):
         """README "A worked example": A creates, B joins with the id and b token, B asks, A
         is woken by wait_for_messages, both report status."""

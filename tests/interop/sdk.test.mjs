@@ -5,7 +5,8 @@
 // Exit 0 = all passed, 1 = a failure, 77 = skipped (node_modules missing: run npm ci here).
 import { describe, it, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HERE, SHIM, Daemon, requireBinaries, skip } from './lib/harness.mjs';
 
@@ -33,11 +34,11 @@ addFormats(ajv);
 const outputValidators = new Map();
 
 // A Client over a shim whose every JSON-RPC message, both ways, lands in `wire`.
-async function connectClient(daemon, name) {
+async function connectClient(daemon, name, extraEnv = {}) {
   const transport = new StdioClientTransport({
     command: SHIM,
     args: daemon.shimArgs(),
-    env: { ...daemon.env },
+    env: { ...daemon.env, ...extraEnv },
     stderr: 'pipe',
   });
   const wire = [];
@@ -82,8 +83,11 @@ function errText(result) {
 let daemon, A, B, creds;
 
 // it() that names a daemon crash as the cause when the daemon died during the test.
-function step(name, fn) {
+function step(name, fn) { return stepOn(() => daemon, name, fn); }
+
+function stepOn(daemonOf, name, fn) {
   it(name, async () => {
+    const daemon = daemonOf();
     try {
       await fn();
     } catch (e) {
@@ -244,11 +248,13 @@ describe(`claude-bridge vs @modelcontextprotocol/sdk ${sdkVersion} (Client + Std
     assert.equal(ps.connected, true);
     assert.equal(ps.waiting, false);
     assert.equal(ps.unread_by_partner, 0);
-    // And the other way round: a never set a status.
+    // And the other way round: a never set a status, but its calls are heartbeats, so it is
+    // "active" rather than "unknown".
     const pa = ok('check_partner_status', await B.client.callTool({ name: 'check_partner_status', arguments: creds.b }));
-    assert.equal(pa.status, 'unknown');
-    assert.equal(pa.last_heartbeat, null);
-    assert.equal(pa.age_seconds, null);
+    assert.equal(pa.status, 'active');
+    assert.equal(pa.alive, true);
+    assert.equal(typeof pa.last_heartbeat, 'string');
+    assert.equal(typeof pa.age_seconds, 'number');
   });
 
   step('progress: wait_for_messages (timeout_seconds 6) sends notifications/progress, then returns empty', async () => {
@@ -376,5 +382,169 @@ describe(`claude-bridge vs @modelcontextprotocol/sdk ${sdkVersion} (Client + Std
       assert.match(c.stderr(), /reconnected to the daemon/);
     }
     assert.ok(A.wire.length > before);
+  });
+});
+
+// Issue 23: named agents. Three shims, each named by CLAUDE_BRIDGE_AGENT in its environment (as
+// the `env` of a .mcp.json entry sets it) and given a project directory by CLAUDE_PROJECT_DIR;
+// no call of theirs carries a token except join_conversation's. Every result is checked
+// against its tool's outputSchema by the SDK and by ajv (ok()).
+describe('named agents: list_agents, send_message, whole-inbox reads, groups, join_conversation, redelivery', () => {
+  let ad, alice, bob, carol, projA, projB;
+  const agentStep = (name, fn) => stepOn(() => ad, name, fn);
+  const call = (c, name, args, opts) => c.client.callTool({ name, arguments: args }, undefined, opts);
+
+  before(async () => {
+    // redeliver_after_seconds = 2 keeps the redelivery step short; the default is 25.
+    ad = await new Daemon({ config: '[conversation]\nredeliver_after_seconds = 2\n' }).start();
+    projA = realpathSync(mkdtempSync(join(tmpdir(), 'cb-proj-a-')));
+    projB = realpathSync(mkdtempSync(join(tmpdir(), 'cb-proj-b-')));
+    alice = await connectClient(ad, 'alice', { CLAUDE_BRIDGE_AGENT: 'alice', CLAUDE_PROJECT_DIR: projA });
+    bob = await connectClient(ad, 'bob', { CLAUDE_BRIDGE_AGENT: 'bob', CLAUDE_PROJECT_DIR: projB });
+    carol = await connectClient(ad, 'carol', { CLAUDE_BRIDGE_AGENT: 'carol', CLAUDE_PROJECT_DIR: projA });
+  });
+
+  after(async () => {
+    for (const c of [alice, bob, carol]) { try { await c?.client.close(); } catch { /* ignore */ } }
+    if (process.exitCode && process.exitCode !== 0) {
+      console.log(`# daemon log (${ad?.logPath}):\n${ad?.readLog()}`);
+      for (const c of [alice, bob, carol]) if (c) console.log(`# shim ${c.name} stderr:\n${c.stderr()}`);
+    }
+    await ad?.close();
+    for (const d of [projA, projB]) if (d) rmSync(d, { recursive: true, force: true });
+  });
+
+  agentStep('tools/list has list_agents, send_message and join_conversation; the instructions lead with them', async () => {
+    for (const c of [alice, bob, carol]) {
+      const { tools } = await c.client.listTools();
+      const names = tools.map((t) => t.name);
+      for (const t of ['list_agents', 'send_message', 'join_conversation', ...TOOLS]) assert.ok(names.includes(t), `${c.name}: ${t} missing`);
+      for (const t of tools) if (t.outputSchema) outputValidators.set(t.name, ajv.compile(t.outputSchema));
+    }
+    const instructions = alice.client.getInstructions() ?? '';
+    assert.ok(instructions.length <= 700, `instructions are ${instructions.length} characters`);
+    assert.match(instructions, /list_agents/);
+    assert.match(instructions, /send_message/);
+    assert.ok(instructions.indexOf('send_message') < instructions.indexOf('create_conversation'), instructions);
+  });
+
+  agentStep('list_agents: each connection is the agent its environment named, in its project', async () => {
+    const all = ok('list_agents', await call(alice, 'list_agents', {}));
+    assert.deepEqual(all.you, { name: 'alice', project: projA });
+    const byName = Object.fromEntries(all.agents.map((a) => [a.name, a]));
+    assert.deepEqual(Object.keys(byName).sort(), ['alice', 'bob', 'carol']);
+    assert.equal(byName.bob.project, projB);
+    assert.equal(byName.carol.project, projA);
+    for (const a of all.agents) assert.equal(a.connected, true, `${a.name} not connected`);
+    const mine = ok('list_agents', await call(alice, 'list_agents', { scope: 'project' }));
+    assert.deepEqual(mine.agents.map((a) => a.name).sort(), ['alice', 'carol']);
+    assert.equal(ok('list_agents', await call(bob, 'list_agents', {})).you.name, 'bob');
+  });
+
+  let pairConv, question;
+  agentStep('send_message to one name; check_messages without credentials reads the whole inbox', async () => {
+    question = ok('send_message', await call(alice, 'send_message', {
+      to: 'bob', message: 'Which fields does GET /users/{id} return?', action_type: 'question', files_involved: ['src/api/users.ts'] }));
+    assert.deepEqual(question.to, ['bob']);
+    assert.equal(question.redacted, false);
+    pairConv = question.conversation_id;
+    const unread = ok('list_agents', await call(bob, 'list_agents', {})).agents.find((a) => a.name === 'alice');
+    assert.equal(unread.unread_from_them, 1);
+    const got = ok('check_messages', await call(bob, 'check_messages', {}));
+    assert.equal(got.agent, 'bob');
+    assert.equal(got.messages.length, 1);
+    const m = got.messages[0];
+    assert.deepEqual([m.id, m.from, m.conversation_id, m.message], [question.message_id, 'alice', pairConv, 'Which fields does GET /users/{id} return?']);
+    assert.deepEqual(m.metadata, { action_type: 'question', files_involved: ['src/api/users.ts'] });
+    assert.match(got.note, /not instructions from your user/);
+    assert.deepEqual(ok('check_messages', await call(bob, 'check_messages', {})).messages, [], 'read twice');
+    // The same pair of names is the same conversation.
+    assert.equal(ok('send_message', await call(bob, 'send_message', { to: 'alice', message: 'one moment' })).conversation_id, pairConv);
+    assert.deepEqual(ok('check_messages', await call(alice, 'check_messages', {})).messages.map((x) => x.message), ['one moment']);
+  });
+
+  agentStep('wait_for_messages without credentials wakes on an answer sent to the conversation id, with reply_to', async () => {
+    const pending = call(alice, 'wait_for_messages', { timeout_seconds: 60 }, { onprogress: () => {}, timeout: 90000 });
+    const answer = ok('send_message', await call(bob, 'send_message', { to: pairConv, message: 'id, email, created_at', reply_to: question.message_id }));
+    assert.deepEqual(answer.to, ['alice']);
+    const got = ok('wait_for_messages', await pending);
+    assert.deepEqual(got.messages.map((m) => [m.id, m.from, m.reply_to, m.message]), [[answer.message_id, 'bob', question.message_id, 'id, email, created_at']]);
+    assert.equal(got.messages[0].redelivered, undefined);
+  });
+
+  agentStep('send_message to an array of names: one group conversation, every other member gets it', async () => {
+    const sent = ok('send_message', await call(alice, 'send_message', { to: ['carol', 'bob'], message: 'schema frozen for v1', action_type: 'info' }));
+    assert.deepEqual(sent.to, ['bob', 'carol']);
+    assert.notEqual(sent.conversation_id, pairConv);
+    for (const c of [bob, carol]) {
+      const got = ok('wait_for_messages', await call(c, 'wait_for_messages', { timeout_seconds: 30 }, { onprogress: () => {}, timeout: 60000 }));
+      assert.deepEqual(got.messages.map((m) => [m.id, m.from, m.conversation_id]), [[sent.message_id, 'alice', sent.conversation_id]], c.name);
+    }
+    assert.deepEqual(ok('check_messages', await call(alice, 'check_messages', {})).messages, [], 'the sender got its own message');
+  });
+
+  agentStep('send_message to an unknown name is an isError listing the live agents', async () => {
+    const text = errText(await call(alice, 'send_message', { to: 'nobody', message: 'hello?' }));
+    assert.match(text, /^Error \(unknown_agent\): /);
+    for (const n of ['alice', 'bob', 'carol']) assert.match(text, new RegExp(n));
+    assert.match(text, /list_agents/);
+  });
+
+  agentStep('create_conversation with members: no tokens; send_message to its id reaches the members', async () => {
+    const conv = ok('create_conversation', await call(carol, 'create_conversation', { members: ['bob'] }));
+    assert.deepEqual(conv.members, ['carol', 'bob']);
+    assert.equal(conv.session_a_token, undefined);
+    assert.equal(conv.session_b_token, undefined);
+    const sent = ok('send_message', await call(carol, 'send_message', { to: conv.conversation_id, message: 'review my PR?' }));
+    assert.deepEqual(sent.to, ['bob']);
+    const got = ok('check_messages', await call(bob, 'check_messages', { conversation_id: conv.conversation_id }));
+    assert.deepEqual(got.messages.map((m) => [m.id, m.from]), [[sent.message_id, 'carol']]);
+  });
+
+  agentStep('update_my_status without a conversation sets the agent\'s status and note, shown by list_agents', async () => {
+    const st = ok('update_my_status', await call(alice, 'update_my_status', { status: 'working', note: 'implementing GET /users' }));
+    assert.deepEqual([st.agent, st.status, st.note], ['alice', 'working', 'implementing GET /users']);
+    const seen = ok('list_agents', await call(bob, 'list_agents', {})).agents.find((a) => a.name === 'alice');
+    assert.deepEqual([seen.status, seen.note], ['working', 'implementing GET /users']);
+  });
+
+  agentStep('join_conversation binds a token seat once; later calls need only the conversation_id', async () => {
+    const conv = ok('create_conversation', await call(bob, 'create_conversation', { my_role: 'backend_developer', partner_role: 'frontend_developer' }));
+    const a = { conversation_id: conv.conversation_id, session_id: 'a', token: conv.session_a_token };
+    const joined = ok('join_conversation', await call(alice, 'join_conversation', { conversation_id: conv.conversation_id, session_id: 'b', token: conv.session_b_token }));
+    assert.deepEqual([joined.agent, joined.session_id, joined.my_role, joined.partner_role], ['alice', 'b', 'frontend_developer', 'backend_developer']);
+    const sent = ok('send_to_partner', await call(bob, 'send_to_partner', { ...a, message: 'token path still works' }));
+    const got = ok('check_messages', await call(alice, 'check_messages', {}));
+    assert.deepEqual(got.messages.map((m) => [m.id, m.conversation_id, m.message]), [[sent.message_id, conv.conversation_id, 'token path still works']]);
+    const back = ok('send_to_partner', await call(alice, 'send_to_partner', { conversation_id: conv.conversation_id, message: 'answered without a token' }));
+    assert.equal(back.to, 'a');
+    assert.deepEqual(ok('check_messages', await call(bob, 'check_messages', a)).messages.map((m) => m.id), [back.message_id]);
+    // Another agent cannot take the seat alice holds.
+    assert.match(errText(await call(carol, 'join_conversation', { conversation_id: conv.conversation_id, session_id: 'b', token: conv.session_b_token })), /^Error \(seat_taken\): /);
+  });
+
+  agentStep('redelivery: a wait without a progress token answered after blocking ≥ redeliver_after_seconds is offered again, flagged once', async () => {
+    const pending = call(bob, 'wait_for_messages', { timeout_seconds: 60 }, { timeout: 90000 });
+    const req = bob.wire.findLast((w) => w.dir === 'out' && w.msg.params?.name === 'wait_for_messages');
+    assert.equal(req.msg.params._meta?.progressToken, undefined, 'the SDK sent a progress token without onprogress');
+    for (let i = 0; ; i++) { // until alice sees bob blocked in the wait
+      const b = ok('list_agents', await call(alice, 'list_agents', {})).agents.find((a) => a.name === 'bob');
+      if (b.waiting) break;
+      assert.ok(i < 400, 'bob never showed as waiting');
+      await sleep(25);
+    }
+    await sleep(2500); // the wait has now blocked longer than redeliver_after_seconds = 2
+    const sent = ok('send_message', await call(alice, 'send_message', { to: 'bob', message: 'did this reach you?' }));
+    const got = ok('wait_for_messages', await pending);
+    assert.deepEqual(got.messages.map((m) => [m.id, m.redelivered]), [[sent.message_id, undefined]]);
+    const again = ok('check_messages', await call(bob, 'check_messages', {}));
+    assert.deepEqual(again.messages.map((m) => [m.id, m.message, m.redelivered]), [[sent.message_id, 'did this reach you?', true]]);
+    assert.deepEqual(ok('check_messages', await call(bob, 'check_messages', {})).messages, [], 'offered a third time');
+  });
+
+  agentStep('no SDK errors on any of the three connections', () => {
+    for (const c of [alice, bob, carol]) {
+      assert.deepEqual(c.wire.filter((w) => w.dir === 'error').map((e) => e.msg), [], `${c.name}: SDK reported errors`);
+    }
   });
 });
