@@ -17,6 +17,7 @@
 //         robin over the agent's conversations and marked read (members.read_up_to).
 // Every call is checked (ok, and the counts it should return): a wrong answer exits 1, so
 // the tiny run in the test suite is a functional check. Nothing here asserts a time.
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -33,8 +34,6 @@
 #include <random>
 #include <string>
 #include <vector>
-
-#include <spdlog/spdlog.h>
 
 #include "daemon/bridge/bridge.h"
 
@@ -71,7 +70,9 @@ struct Stats {
 Stats stats(std::vector<double> v) {
   if (v.empty()) return {};
   std::sort(v.begin(), v.end());
-  auto at = [&](double p) { return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))]; };
+  auto at = [&](double p) {
+    return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
+  };
   return {at(0.50), at(0.99)};
 }
 
@@ -168,8 +169,8 @@ void bench_send(const Options& o, const std::filesystem::path& dir, Figures& f) 
   const std::string body(200, 'x');
   // The token path: a two-seat conversation made by an unbound connection.
   Caller tok{w.next_connection++, 4242, static_cast<uid_t>(-1), "", false};
-  CreatedConversation conv = must(w.bridge->mailbox().create_conversation(tok, "one", "two"),
-                                  "create_conversation");
+  CreatedConversation conv =
+      must(w.bridge->mailbox().create_conversation(tok, "one", "two"), "create_conversation");
   w.turn();
   Credentials seat_a{conv.conversation_id, "a", conv.session_a_token};
   Credentials seat_b{conv.conversation_id, "b", conv.session_b_token};
@@ -205,9 +206,15 @@ void bench_send(const Options& o, const std::filesystem::path& dir, Figures& f) 
   for (int r = 0; r < o.rounds; ++r) {
     for (int k = 0; k < 3; ++k) {
       switch ((r + k) % 3) {
-        case 0: t_partner.push_back(timed(w, partner)); break;
-        case 1: t_one.push_back(timed(w, direct)); break;
-        default: t_group.push_back(timed(w, to_group)); break;
+        case 0:
+          t_partner.push_back(timed(w, partner));
+          break;
+        case 1:
+          t_one.push_back(timed(w, direct));
+          break;
+        default:
+          t_group.push_back(timed(w, to_group));
+          break;
       }
     }
     // The readers keep up (untimed), as a live partner would.
@@ -245,11 +252,11 @@ void bench_inbox(const Options& o, const std::filesystem::path& dir, Figures& f)
   std::vector<std::string> conversations;
   for (int i = 0; i < o.conversations; ++i) {
     partners.push_back(w.bind(agent_name('p', i)));
-    conversations.push_back(must(w.bridge->mailbox().send_message(
-                                     partners.back(), Mailbox::Recipients{{"reader"}, ""},
-                                     "hello", "info", {}, std::nullopt),
-                                 "send_message")
-                                .conversation_id);
+    conversations.push_back(
+        must(w.bridge->mailbox().send_message(partners.back(), Mailbox::Recipients{{"reader"}, ""},
+                                              "hello", "info", {}, std::nullopt),
+             "send_message")
+            .conversation_id);
     w.turn();
   }
   if (w.inbox(reader, 1000).messages.size() != partners.size()) fail("first inbox incomplete");
@@ -280,8 +287,7 @@ void bench_inbox(const Options& o, const std::filesystem::path& dir, Figures& f)
       " (SELECT conversation_id FROM members WHERE agent = 'reader')");
   w.db->run("COMMIT");
   w.db->run("ANALYZE");
-  const double fill_s =
-      std::chrono::duration<double>(Steady::now() - fill_start).count();
+  const double fill_s = std::chrono::duration<double>(Steady::now() - fill_start).count();
   if (!o.json) std::printf("filled %ld messages in %.1f s\n", o.messages, fill_s);
 
   std::vector<double> t_empty, t_one;
@@ -321,14 +327,22 @@ Options parse(int argc, char** argv) {
       if (i + 1 >= argc) fail(a + " needs a value");
       return argv[++i];
     };
-    if (a == "--rounds") o.rounds = std::stoi(next());
-    else if (a == "--agents") o.agents = std::stoi(next());
-    else if (a == "--group") o.group = std::stoi(next());
-    else if (a == "--conversations") o.conversations = std::stoi(next());
-    else if (a == "--messages") o.messages = std::stol(next());
-    else if (a == "--dir") o.dir = next();
-    else if (a == "--json") o.json = true;
-    else fail("unknown argument " + a + " (see the head of tests/bench/agents_bench.cpp)");
+    if (a == "--rounds")
+      o.rounds = std::stoi(next());
+    else if (a == "--agents")
+      o.agents = std::stoi(next());
+    else if (a == "--group")
+      o.group = std::stoi(next());
+    else if (a == "--conversations")
+      o.conversations = std::stoi(next());
+    else if (a == "--messages")
+      o.messages = std::stol(next());
+    else if (a == "--dir")
+      o.dir = next();
+    else if (a == "--json")
+      o.json = true;
+    else
+      fail("unknown argument " + a + " (see the head of tests/bench/agents_bench.cpp)");
   }
   if (o.rounds < 1 || o.agents < 1 || o.group < 2 || o.conversations < 1 || o.messages < 0)
     fail("sizes must be positive");
@@ -364,9 +378,9 @@ int main(int argc, char** argv) {
         " \"inbox_one_p50_us\": %.1f, \"inbox_one_p99_us\": %.1f,"
         " \"load_before\": \"%s\", \"load_after\": \"%s\"}\n",
         o.rounds, o.group, o.agents, o.conversations, o.messages, f.partner.p50, f.partner.p99,
-        f.one.p50, f.one.p99, f.group.p50, f.group.p99, f.list.p50, f.list.p99,
-        f.inbox_empty.p50, f.inbox_empty.p99, f.inbox_one.p50, f.inbox_one.p99,
-        load_before.c_str(), load_after.c_str());
+        f.one.p50, f.one.p99, f.group.p50, f.group.p99, f.list.p50, f.list.p99, f.inbox_empty.p50,
+        f.inbox_empty.p99, f.inbox_one.p50, f.inbox_one.p99, load_before.c_str(),
+        load_after.c_str());
     return 0;
   }
   std::printf("load average before: %s, after: %s\n", load_before.c_str(), load_after.c_str());
