@@ -53,8 +53,12 @@ struct Options {
   bool json = false;
 };
 
+std::filesystem::path g_dir;  // the temp dir, removed on every way out
+
 [[noreturn]] void fail(const std::string& what) {
   std::fprintf(stderr, "agents-bench: %s\n", what.c_str());
+  std::error_code ec;
+  if (!g_dir.empty()) std::filesystem::remove_all(g_dir, ec);
   std::exit(1);
 }
 
@@ -358,6 +362,7 @@ int main(int argc, char** argv) {
   std::string tmpl = base + "/agents-bench.XXXXXX";
   if (::mkdtemp(tmpl.data()) == nullptr) fail("cannot make a temp dir under " + base);
   const std::filesystem::path dir = tmpl;
+  g_dir = dir;
   const std::string load_before = loadavg();
 
   Figures f;
