@@ -340,3 +340,64 @@ TEST_CASE("agents, list, show and tokens see named agents and their conversation
   for (const Json& e : (*audit)["entries"]) listed = listed || e["action"] == "admin_agents";
   CHECK(listed);
 }
+
+TEST_CASE("export and import carry an agents' conversation's members, read positions, reply_to") {
+  Admin a;
+  TempDir dir("cb-admin");
+  const auto alice = bind_agent(a, 1, "alice", "/p/one");
+  const auto bob = bind_agent(a, 2, "bob", "/p/two");
+  const std::int64_t first = send(a, alice, {"bob"}, "first");
+  const std::int64_t second = send(a, alice, {"bob"}, "second");
+  REQUIRE(a.bridge->mailbox().check_inbox(bob, "", std::nullopt, std::nullopt).ok());
+  send(a, bob, {"alice"}, "answer", first);
+
+  auto convs = a.call(ctl_protocol::kList, Json::object());
+  REQUIRE(convs.ok());
+  REQUIRE((*convs)["conversations"].size() == 1);
+  const std::string id = (*convs)["conversations"][0]["conversation_id"];
+  auto page = a.call(ctl_protocol::kExport, Json{{"conversation_id", id}});
+  REQUIRE(page.ok());
+  const Json& doc = *page;
+  CHECK(doc["conversation"]["kind"] == "agents");
+  CHECK(doc["conversation"]["member_key"] == "alice,bob");
+  REQUIRE(doc["members"].size() == 2);
+  CHECK(doc["members"][1] ==
+        Json{{"agent", "bob"}, {"seat", ""}, {"read_up_to", second}, {"joined_ms", a.clock.now_ms()}});
+  CHECK(doc["messages"][2]["reply_to"] == first);
+
+  // Imported under another id (the original keeps its own and its members' address).
+  Json copy = doc;
+  copy.erase("page");
+  const std::string other = "conv_00000000000000ab";
+  copy["conversation"]["conversation_id"] = other;
+  const auto file = dir.path / "agents.json";
+  write_file(file, copy.dump());
+  REQUIRE(a.call(ctl_protocol::kImport, Json{{"path", file.string()}}).ok());
+  auto shown = a.call(ctl_protocol::kShow, Json{{"conversation_id", other}});
+  REQUIRE(shown.ok());
+  CHECK((*shown)["kind"] == "agents");
+  const Json& messages = (*shown)["messages"];
+  REQUIRE(messages.size() == 3);
+  CHECK(messages[0]["from"] == "alice");
+  CHECK(messages[2]["from"] == "bob");
+  CHECK(messages[2]["reply_to"] == messages[0]["id"]);
+  const Json& members = (*shown)["members"];
+  REQUIRE(members.size() == 2);
+  CHECK(members[0]["agent"] == "alice");
+  CHECK(members[0]["read_up_to"] == 0);
+  CHECK(members[0]["unread"] == 1);
+  CHECK(members[1]["agent"] == "bob");
+  CHECK(members[1]["read_up_to"] == messages[1]["id"]);
+  CHECK(members[1]["unread"] == 0);
+  auto row = store::Conversations(*a.db).find(other);
+  REQUIRE(row.has_value());
+  CHECK(row->member_key.empty());  // "alice,bob" still names the original
+
+  // A token conversation's document has none of these fields.
+  const std::string token_conv = a.new_conversation();
+  auto token_doc = a.call(ctl_protocol::kExport, Json{{"conversation_id", token_conv}});
+  REQUIRE(token_doc.ok());
+  CHECK_FALSE(token_doc->contains("members"));
+  CHECK_FALSE((*token_doc)["conversation"].contains("kind"));
+  CHECK_FALSE((*token_doc)["conversation"].contains("member_key"));
+}
