@@ -24,7 +24,8 @@ std::string arrow(const Style& s) { return s.unicode ? " → " : " -> "; }
 // "a, b" of a JSON array of strings (names), escaped.
 std::string joined(const Json& names, const char* sep = ", ") {
   std::string out;
-  if (!names.is_array()) return visible(names.is_string() ? names.get<std::string>() : names.dump());
+  if (!names.is_array())
+    return visible(names.is_string() ? names.get<std::string>() : names.dump());
   for (const Json& n : names) {
     if (!out.empty()) out += sep;
     out += visible(n.is_string() ? n.get<std::string>() : n.dump(), Visible::kLine);
@@ -133,8 +134,9 @@ int run_show(Context& ctx, const std::string& conv, bool full) {
   if (str(r, "kind", "token") == "agents") {
     std::printf("  agents' conversation\n");
     for (const Json& m : r.value("members", Json::array())) {
-      std::string line = "  member " + paint(ctx.out, sgr::kBold, str(m, "agent")) + "  read up to #" +
-                         str(m, "read_up_to") + ", " + str(m, "unread") + " unread";
+      std::string line = "  member " + paint(ctx.out, sgr::kBold, str(m, "agent")) +
+                         "  read up to #" + str(m, "read_up_to") + ", " + str(m, "unread") +
+                         " unread";
       if (m.value("connected", false)) line += ", " + paint(ctx.out, sgr::kGreen, "connected");
       std::printf("%s\n", line.c_str());
     }
@@ -155,7 +157,8 @@ int run_show(Context& ctx, const std::string& conv, bool full) {
                          paint(ctx.out, read ? sgr::kDim : sgr::kYellow, read ? "read" : "UNREAD") +
                          "  " + short_time(m["timestamp"]) + "  " + str(m, "from") +
                          arrow(ctx.out) + str(m, "to") + "  (" + str(m, "action_type") + ")";
-      if (m.contains("reply_to") && !m["reply_to"].is_null()) head += "  reply to #" + str(m, "reply_to");
+      if (m.contains("reply_to") && !m["reply_to"].is_null())
+        head += "  reply to #" + str(m, "reply_to");
       const Json files = m.value("files_involved", Json::array());
       if (files.is_array() && !files.empty()) {
         head += "  files:";
@@ -243,7 +246,8 @@ std::string describe_event(const Context& ctx, const Json& e) {
     std::string to = e.contains("to") && e["to"].is_array() ? joined(e["to"]) : str(e, "to");
     std::string line = head + paint(ctx.out, sgr::kBold, "message") + " #" + str(e, "id") + " " +
                        str(e, "from") + arrow(ctx.out) + to + " (" + str(e, "action_type") + ")";
-    if (e.contains("reply_to") && !e["reply_to"].is_null()) line += " reply to #" + str(e, "reply_to");
+    if (e.contains("reply_to") && !e["reply_to"].is_null())
+      line += " reply to #" + str(e, "reply_to");
     return line + ": " + cut(one_line(raw_field(e, "message", ""), ctx.out), kCutChars, ctx.out);
   }
   if (kind == "status") {

@@ -196,8 +196,7 @@ Status read_statuses(const Json& doc, const DocumentReader& r,
 }
 
 Result<store::MessageRow> read_message(const Json& m, const std::string& where,
-                                       const DocumentReader& r, const Cleaner& clean,
-                                       bool agents) {
+                                       const DocumentReader& r, const Cleaner& clean, bool agents) {
   store::MessageRow row;
   Result<std::string> sender = r.text(m, where, "from", agents ? bridge::Agents::kMaxName : 8);
   if (!sender) return sender.status();
@@ -364,21 +363,21 @@ Json to_document(const store::ConversationDump& dump, std::int64_t now_ms) {
     if (agents) messages.back()["reply_to"] = m.reply_to ? Json(*m.reply_to) : Json(nullptr);
   }
   Json doc{{"format", kFormat},
-              {"format_version", kFormatVersion},
-              {"exported_at", cb::iso8601(now_ms)},
-              {"exported_by", std::string("claude-bridged ") + CB_VERSION},
-              {"conversation", Json{{"conversation_id", c.id},
-                                    {"role_a", c.role_a},
-                                    {"role_b", c.role_b},
-                                    {"nonce_hex", cb::crypto::hex(c.nonce)},
-                                    {"created_ms", c.created_ms},
-                                    {"expires_ms", c.expires_ms},
-                                    {"created_at", cb::iso8601(c.created_ms)},
-                                    {"expires_at", cb::iso8601(c.expires_ms)},
-                                    {"exec_mode", c.exec_mode},
-                                    {"exec_json", c.exec_json}}},
-              {"statuses", std::move(statuses)},
-              {"messages", std::move(messages)}};
+           {"format_version", kFormatVersion},
+           {"exported_at", cb::iso8601(now_ms)},
+           {"exported_by", std::string("claude-bridged ") + CB_VERSION},
+           {"conversation", Json{{"conversation_id", c.id},
+                                 {"role_a", c.role_a},
+                                 {"role_b", c.role_b},
+                                 {"nonce_hex", cb::crypto::hex(c.nonce)},
+                                 {"created_ms", c.created_ms},
+                                 {"expires_ms", c.expires_ms},
+                                 {"created_at", cb::iso8601(c.created_ms)},
+                                 {"expires_at", cb::iso8601(c.expires_ms)},
+                                 {"exec_mode", c.exec_mode},
+                                 {"exec_json", c.exec_json}}},
+           {"statuses", std::move(statuses)},
+           {"messages", std::move(messages)}};
   // Only a conversation of agents has these: a token conversation's document stays as it was.
   if (agents) {
     doc["conversation"]["kind"] = c.kind;

@@ -39,16 +39,17 @@ Json members(const std::vector<bridge::MemberView>& list) {
 Json render(const bridge::OperatorAgentList& list) {
   Json out = Json::array();
   for (const auto& a : list.agents) {
-    out.push_back(Json{{"name", a.name},
-                       {"project", a.project},
-                       {"client", text_or_null(a.client)},
-                       {"presence", a.waiting     ? "waiting"
-                                    : a.connected ? "connected"
-                                                  : "offline"},
-                       {"status", text_or_null(a.status)},
-                       {"note", a.note},
-                       {"unread", a.unread},
-                       {"last_seen", a.last_seen_ms ? Json(iso8601(a.last_seen_ms)) : Json(nullptr)}});
+    out.push_back(
+        Json{{"name", a.name},
+             {"project", a.project},
+             {"client", text_or_null(a.client)},
+             {"presence", a.waiting     ? "waiting"
+                          : a.connected ? "connected"
+                                        : "offline"},
+             {"status", text_or_null(a.status)},
+             {"note", a.note},
+             {"unread", a.unread},
+             {"last_seen", a.last_seen_ms ? Json(iso8601(a.last_seen_ms)) : Json(nullptr)}});
   }
   return Json{{"agents", std::move(out)}};
 }

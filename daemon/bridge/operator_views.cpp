@@ -116,7 +116,8 @@ Result<SeatTokens> OperatorViews::tokens(const std::string& id, const std::strin
     return Status::error("agents_conversation",
                          "conversation " + id +
                              " is a conversation of agents; it has no tokens — see: "
-                             "claude-bridgectl show " + id);
+                             "claude-bridgectl show " +
+                             id);
   }
   ctx_.audit.record(id, "", "admin_tokens", "ok", Json{{"by", who}});
   return SeatTokens{id, auth_.derive_token(id, "a", c->nonce),

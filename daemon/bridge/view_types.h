@@ -14,15 +14,15 @@ namespace cb::bridge {
 // A member of an agents' conversation (issue 23), with its read position.
 struct MemberView {
   std::string agent;
-  std::int64_t read_up_to = 0;   // every message with an id up to this one is read
-  std::int64_t unread = 0;       // messages of the others past the read position
-  bool connected = false;        // a live connection holds the name
+  std::int64_t read_up_to = 0;  // every message with an id up to this one is read
+  std::int64_t unread = 0;      // messages of the others past the read position
+  bool connected = false;       // a live connection holds the name
 };
 
 struct ConversationSummary {
   std::string conversation_id;
-  std::string kind = "token";        // "token" or "agents"
-  std::vector<MemberView> members;   // agents' conversations only
+  std::string kind = "token";       // "token" or "agents"
+  std::vector<MemberView> members;  // agents' conversations only
   std::string role_a;
   std::string role_b;
   std::int64_t created_ms = 0;

@@ -256,8 +256,8 @@ bridge::Caller bind_agent(Admin& a, std::uint64_t connection, const std::string&
 
 std::int64_t send(Admin& a, const bridge::Caller& from, std::vector<std::string> to,
                   const std::string& text, std::optional<std::int64_t> reply_to = std::nullopt) {
-  auto sent = a.bridge->mailbox().send_message(
-      from, bridge::Mailbox::Recipients{std::move(to), ""}, text, "info", {}, reply_to);
+  auto sent = a.bridge->mailbox().send_message(from, bridge::Mailbox::Recipients{std::move(to), ""},
+                                               text, "info", {}, reply_to);
   REQUIRE(sent.ok());
   return sent->message_id;
 }
@@ -329,8 +329,7 @@ TEST_CASE("agents, list, show and tokens see named agents and their conversation
   CHECK((*token_show)["kind"] == "token");
   CHECK_FALSE(token_show->contains("members"));
 
-  CHECK(failure(a.call(ctl_protocol::kTokens, Json{{"conversation_id", id}}),
-                ctl_protocol::kFailed)
+  CHECK(failure(a.call(ctl_protocol::kTokens, Json{{"conversation_id", id}}), ctl_protocol::kFailed)
             .find("is a conversation of agents; it has no tokens") != std::string::npos);
   CHECK(a.call(ctl_protocol::kTokens, Json{{"conversation_id", token_conv}}).ok());
 
@@ -361,8 +360,10 @@ TEST_CASE("export and import carry an agents' conversation's members, read posit
   CHECK(doc["conversation"]["kind"] == "agents");
   CHECK(doc["conversation"]["member_key"] == "alice,bob");
   REQUIRE(doc["members"].size() == 2);
-  CHECK(doc["members"][1] ==
-        Json{{"agent", "bob"}, {"seat", ""}, {"read_up_to", second}, {"joined_ms", a.clock.now_ms()}});
+  CHECK(doc["members"][1] == Json{{"agent", "bob"},
+                                  {"seat", ""},
+                                  {"read_up_to", second},
+                                  {"joined_ms", a.clock.now_ms()}});
   CHECK(doc["messages"][2]["reply_to"] == first);
 
   // Imported under another id (the original keeps its own and its members' address).
