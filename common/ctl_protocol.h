@@ -11,6 +11,7 @@ inline constexpr const char* kPing = "ping";
 inline constexpr const char* kVersion = "version";
 inline constexpr const char* kList = "list";
 inline constexpr const char* kShow = "show";
+inline constexpr const char* kAgents = "agents";
 inline constexpr const char* kTokens = "tokens";
 inline constexpr const char* kAudit = "audit";
 inline constexpr const char* kAuditVerify = "audit_verify";

@@ -1,4 +1,4 @@
-// list, show, tokens, cleanup, watch: the conversations as the daemon holds them.
+// agents, list, show, tokens, cleanup, watch: the conversations as the daemon holds them.
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -21,6 +21,58 @@ std::string str(const Json& j, const char* key, const char* fallback = "-") {
 
 std::string arrow(const Style& s) { return s.unicode ? " → " : " -> "; }
 
+// "a, b" of a JSON array of strings (names), escaped.
+std::string joined(const Json& names, const char* sep = ", ") {
+  std::string out;
+  if (!names.is_array())
+    return visible(names.is_string() ? names.get<std::string>() : names.dump());
+  for (const Json& n : names) {
+    if (!out.empty()) out += sep;
+    out += visible(n.is_string() ? n.get<std::string>() : n.dump(), Visible::kLine);
+  }
+  return out;
+}
+
+int run_agents(Context& ctx) {
+  Json r = ctx.call(ctl_protocol::kAgents);
+  if (ctx.json) {
+    print_json(r);
+    return exit_code::kOk;
+  }
+  const Json& agents = r["agents"];
+  if (!agents.is_array() || agents.empty()) {
+    std::printf("No agents.\n");
+    return exit_code::kOk;
+  }
+  Table t({"AGENT", "PROJECT", "CLIENT", "PRESENCE", "STATUS", "NOTE", "UNREAD", "LAST SEEN"});
+  for (const Json& a : agents) {
+    const std::string presence = str(a, "presence");
+    t.add({{str(a, "name"), sgr::kCyan},
+           {cut(one_line(raw_field(a, "project"), ctx.out), 40, ctx.out)},
+           {str(a, "client")},
+           {presence, presence == "offline" ? sgr::kDim : sgr::kGreen},
+           {str(a, "status")},
+           {cut(one_line(raw_field(a, "note", ""), ctx.out), 40, ctx.out)},
+           {str(a, "unread")},
+           {short_time(a["last_seen"])}});
+  }
+  t.print(stdout, ctx.out);
+  return exit_code::kOk;
+}
+
+// An agents' conversation's members as "name (unread n)", the live ones marked.
+std::string members_line(const Json& members) {
+  std::string out;
+  if (!members.is_array()) return "-";
+  for (const Json& m : members) {
+    if (!out.empty()) out += ", ";
+    out += str(m, "agent") + (m.value("connected", false) ? "*" : "");
+    const std::int64_t unread = m.value("unread", std::int64_t{0});
+    if (unread > 0) out += " (" + std::to_string(unread) + " unread)";
+  }
+  return out.empty() ? "-" : out;
+}
+
 int run_list(Context& ctx) {
   Json r = ctx.call(ctl_protocol::kList);
   if (ctx.json) {
@@ -32,23 +84,23 @@ int run_list(Context& ctx) {
     std::printf("No conversations.\n");
     return exit_code::kOk;
   }
-  Table t({"CONVERSATION", "ROLE A", "ROLE B", "CREATED", "EXPIRES", "STATE", "MSGS", "UNREAD A/B",
-           "CONNECTED"});
+  // An agents' conversation shows its members (unread each, * live) across the role columns.
+  Table t({"CONVERSATION", "KIND", "ROLE A / MEMBERS", "ROLE B", "CREATED", "EXPIRES", "STATE",
+           "MSGS", "UNREAD A/B", "CONNECTED"});
   for (const Json& c : convs) {
     const bool active = c.value("active", false);
-    std::string connected;
-    for (const Json& who : c.value("connected", Json::array())) {
-      if (!connected.empty()) connected += ",";
-      connected += who.is_string() ? who.get<std::string>() : who.dump();
-    }
+    const bool agents = str(c, "kind", "token") == "agents";
+    const std::string connected = joined(c.value("connected", Json::array()), ",");
     t.add({{str(c, "conversation_id"), sgr::kCyan},
-           {cut(one_line(raw_field(c, "role_a"), ctx.out), 30, ctx.out)},
-           {cut(one_line(raw_field(c, "role_b"), ctx.out), 30, ctx.out)},
+           {str(c, "kind", "token")},
+           {agents ? cut(members_line(c.value("members", Json::array())), 60, ctx.out)
+                   : cut(one_line(raw_field(c, "role_a"), ctx.out), 30, ctx.out)},
+           {agents ? "" : cut(one_line(raw_field(c, "role_b"), ctx.out), 30, ctx.out)},
            {short_time(c["created_at"])},
            {short_time(c["expires_at"])},
            {active ? "active" : "expired", active ? sgr::kGreen : sgr::kDim},
            {str(c, "messages")},
-           {str(c, "unread_a") + "/" + str(c, "unread_b")},
+           {agents ? "-" : str(c, "unread_a") + "/" + str(c, "unread_b")},
            {connected.empty() ? "-" : connected}});
   }
   t.print(stdout, ctx.out);
@@ -79,8 +131,19 @@ int run_show(Context& ctx, const std::string& conv, bool full) {
   std::printf(
       "%s  %s\n", paint(ctx.out, sgr::kBold, str(r, "conversation_id")).c_str(),
       paint(ctx.out, active ? sgr::kGreen : sgr::kDim, active ? "active" : "expired").c_str());
-  print_session_line(ctx, r, "a");
-  print_session_line(ctx, r, "b");
+  if (str(r, "kind", "token") == "agents") {
+    std::printf("  agents' conversation\n");
+    for (const Json& m : r.value("members", Json::array())) {
+      std::string line = "  member " + paint(ctx.out, sgr::kBold, str(m, "agent")) +
+                         "  read up to #" + str(m, "read_up_to") + ", " + str(m, "unread") +
+                         " unread";
+      if (m.value("connected", false)) line += ", " + paint(ctx.out, sgr::kGreen, "connected");
+      std::printf("%s\n", line.c_str());
+    }
+  } else {
+    print_session_line(ctx, r, "a");
+    print_session_line(ctx, r, "b");
+  }
   std::printf("  created   %s\n  expires   %s\n  exec mode %s\n",
               short_time(r["created_at"]).c_str(), short_time(r["expires_at"]).c_str(),
               str(r, "exec_mode").c_str());
@@ -94,6 +157,8 @@ int run_show(Context& ctx, const std::string& conv, bool full) {
                          paint(ctx.out, read ? sgr::kDim : sgr::kYellow, read ? "read" : "UNREAD") +
                          "  " + short_time(m["timestamp"]) + "  " + str(m, "from") +
                          arrow(ctx.out) + str(m, "to") + "  (" + str(m, "action_type") + ")";
+      if (m.contains("reply_to") && !m["reply_to"].is_null())
+        head += "  reply to #" + str(m, "reply_to");
       const Json files = m.value("files_involved", Json::array());
       if (files.is_array() && !files.empty()) {
         head += "  files:";
@@ -115,7 +180,7 @@ int run_show(Context& ctx, const std::string& conv, bool full) {
     return exit_code::kOk;
   }
   Table t({"ID", "STATE", "TIME", "FROM" + std::string(ctx.out.unicode ? "→" : "->") + "TO",
-           "ACTION", "MESSAGE"});
+           "ACTION", "REPLY TO", "MESSAGE"});
   for (const Json& m : messages) {
     const bool read = m.value("read", false);
     t.add({{str(m, "id")},
@@ -123,6 +188,7 @@ int run_show(Context& ctx, const std::string& conv, bool full) {
            {short_time(m["timestamp"])},
            {str(m, "from") + arrow(ctx.out) + str(m, "to")},
            {str(m, "action_type")},
+           {m.contains("reply_to") && !m["reply_to"].is_null() ? "#" + str(m, "reply_to") : "-"},
            {cut(one_line(raw_field(m, "message", ""), ctx.out), kCutChars, ctx.out)}});
   }
   t.print(stdout, ctx.out, "  ");
@@ -170,16 +236,35 @@ std::string describe_event(const Context& ctx, const Json& e) {
   const std::string kind = str(e, "event", "event");
   const std::string head = short_time(e.value("timestamp", Json())) + "  " +
                            paint(ctx.out, sgr::kCyan, str(e, "conversation_id")) + "  ";
+  if (kind == "agent") {
+    // No conversation: an agent came online or went offline.
+    return short_time(e.value("timestamp", Json())) + "  " + paint(ctx.out, sgr::kBold, "agent") +
+           " " + paint(ctx.out, sgr::kCyan, str(e, "name")) + " is " + str(e, "state") + " (" +
+           str(e, "client") + ", " + str(e, "project") + ")";
+  }
   if (kind == "message") {
-    return head + paint(ctx.out, sgr::kBold, "message") + " #" + str(e, "id") + " " +
-           str(e, "from") + arrow(ctx.out) + str(e, "to") + " (" + str(e, "action_type") +
-           "): " + cut(one_line(raw_field(e, "message", ""), ctx.out), kCutChars, ctx.out);
+    std::string to = e.contains("to") && e["to"].is_array() ? joined(e["to"]) : str(e, "to");
+    std::string line = head + paint(ctx.out, sgr::kBold, "message") + " #" + str(e, "id") + " " +
+                       str(e, "from") + arrow(ctx.out) + to + " (" + str(e, "action_type") + ")";
+    if (e.contains("reply_to") && !e["reply_to"].is_null())
+      line += " reply to #" + str(e, "reply_to");
+    return line + ": " + cut(one_line(raw_field(e, "message", ""), ctx.out), kCutChars, ctx.out);
   }
   if (kind == "status") {
+    if (e.contains("agent")) {
+      std::string line = head + paint(ctx.out, sgr::kBold, "status") + " " + str(e, "agent") +
+                         " is " + str(e, "status");
+      const std::string note = raw_field(e, "note", "");
+      if (!note.empty()) line += ": " + cut(one_line(note, ctx.out), kCutChars, ctx.out);
+      return line;
+    }
     return head + paint(ctx.out, sgr::kBold, "status") + " " + str(e, "session_id") + " (" +
            str(e, "role") + ") is " + str(e, "status");
   }
   if (kind == "conversation_created") {
+    if (e.contains("members")) {
+      return head + paint(ctx.out, sgr::kBold, "created") + " for " + joined(e["members"]);
+    }
     return head + paint(ctx.out, sgr::kBold, "created") + " " + str(e, "role_a") + " / " +
            str(e, "role_b");
   }
@@ -217,9 +302,15 @@ int run_watch(Context& ctx, const std::string& conv) {
 }  // namespace
 
 void add_conversation_commands(CLI::App& app, Context& ctx, std::vector<Command>& out) {
+  auto* agents = app.add_subcommand(
+      "agents",
+      "Every named agent: project, client, presence, status and note, unread mail, last seen");
+  out.push_back({agents, [&ctx] { return run_agents(ctx); }});
+
   auto* list = app.add_subcommand(
       "list",
-      "Every conversation: roles, times, state, message counts, unread, connected sessions");
+      "Every conversation: kind, roles or members, times, state, message counts, unread, "
+      "connected sessions");
   out.push_back({list, [&ctx] { return run_list(ctx); }});
 
   auto conv = std::make_shared<std::string>();

@@ -75,8 +75,9 @@ int main(int argc, char** argv) {
     if (what.find("subcommand is required") != std::string::npos ||
         what.find("A subcommand") != std::string::npos) {
       what =
-          "which command? (list, show, tokens, audit, cleanup, watch, export, import, backup, "
-          "restore, stats, doctor, mcp-config, setup, redact, approvals, approve, deny, ui)";
+          "which command? (agents, list, show, tokens, audit, cleanup, watch, export, import, "
+          "backup, restore, stats, doctor, mcp-config, setup, redact, approvals, approve, deny, "
+          "ui)";
     }
     std::fprintf(stderr, "claude-bridgectl: %s — see: claude-bridgectl --help\n", what.c_str());
     return exit_code::kUsage;

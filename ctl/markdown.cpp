@@ -51,8 +51,17 @@ std::string export_markdown(const Json& doc) {
   std::ostringstream md;
   md << "# Conversation " << text_of(conv, "conversation_id") << "\n\n";
   md << "| | |\n|---|---|\n";
-  md << "| Session a | " << cell(role_a) << " — " << cell(status("a")) << " |\n";
-  md << "| Session b | " << cell(role_b) << " — " << cell(status("b")) << " |\n";
+  // A conversation of agents has members (each with its read position) instead of two seats.
+  const bool agents = text_of(conv, "kind", "token") == "agents";
+  if (agents) {
+    for (const Json& m : doc.value("members", Json::array())) {
+      md << "| Member | " << cell(text_of(m, "agent")) << " — read up to #"
+         << text_of(m, "read_up_to", "0") << " |\n";
+    }
+  } else {
+    md << "| Session a | " << cell(role_a) << " — " << cell(status("a")) << " |\n";
+    md << "| Session b | " << cell(role_b) << " — " << cell(status("b")) << " |\n";
+  }
   md << "| Created | " << text_of(conv, "created_at") << " |\n";
   md << "| Expires | " << text_of(conv, "expires_at") << " |\n";
   md << "| Command execution | " << cell(text_of(conv, "exec_mode", "off")) << " |\n";
@@ -62,12 +71,22 @@ std::string export_markdown(const Json& doc) {
   for (const Json& m : messages) {
     const std::string from = text_of(m, "from");
     const std::string to = text_of(m, "to");
-    md << "\n### " << text_of(m, "id") << ". " << from << " (" << role(from) << ") → " << to << " ("
-       << role(to) << ") · " << text_of(m, "action_type") << " · " << text_of(m, "timestamp")
-       << "\n\n";
-    if (m.contains("read_at") && m["read_at"].is_string()) {
-      md << "*read " << text_of(m, "read_at") << "*";
+    if (agents) {
+      md << "\n### " << text_of(m, "id") << ". " << from << " → " << to << " · "
+         << text_of(m, "action_type") << " · " << text_of(m, "timestamp");
+      if (m.contains("reply_to") && !m["reply_to"].is_null()) {
+        md << " · reply to " << text_of(m, "reply_to");
+      }
+      md << "\n\n";
     } else {
+      md << "\n### " << text_of(m, "id") << ". " << from << " (" << role(from) << ") → " << to
+         << " (" << role(to) << ") · " << text_of(m, "action_type") << " · "
+         << text_of(m, "timestamp") << "\n\n";
+    }
+    // In a conversation of agents read state is each member's position (the header).
+    if (!agents && m.contains("read_at") && m["read_at"].is_string()) {
+      md << "*read " << text_of(m, "read_at") << "*";
+    } else if (!agents) {
       md << "*unread*";
     }
     const Json files = m.value("files_involved", Json::array());

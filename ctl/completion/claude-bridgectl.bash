@@ -43,7 +43,7 @@ _claude_bridgectl()
         prev=${COMP_WORDS[COMP_CWORD - 1]}
     fi
 
-    local commands="list show tokens audit cleanup watch export import backup restore stats doctor mcp-config setup redact approvals approve deny ui"
+    local commands="agents list show tokens audit cleanup watch export import backup restore stats doctor mcp-config setup redact approvals approve deny ui"
     local globals="--socket-dir --json --version --help"
 
     # The subcommand, and a --socket-dir given anywhere on the line.

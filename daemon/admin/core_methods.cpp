@@ -31,6 +31,10 @@ void register_core_methods(AdminApi& api) {
     b.audit_admin("admin_list", "", "ok", call.who());
     return render(b.list_conversations());
   });
+  api.add(ctl_protocol::kAgents, [&b](const AdminCall& call) -> Result<Json> {
+    b.audit_admin("admin_agents", "", "ok", call.who());
+    return render(b.list_agents());
+  });
   api.add(ctl_protocol::kShow, [&b](const AdminCall& call) -> Result<Json> {
     const Result<std::string> id = required_string(call.params, "conversation_id");
     if (!id) return id.status();

@@ -3,7 +3,9 @@
 // The document carries everything the store holds about the conversation except its audit
 // entries: the row with its nonce (hex), so the tokens derive again wherever the same server
 // key is in use; every message with its times and read state; both statuses. Message ids are
-// informational: import assigns new ones in the same order.
+// informational: import assigns new ones in the same order. A conversation of agents (issue 23)
+// adds `kind` and `member_key` to the conversation, `reply_to` to its messages and its
+// `members` with their read positions; a token conversation's document is unchanged.
 #include "daemon/admin/export_document.h"
 
 #include <sys/stat.h>
@@ -123,20 +125,36 @@ Status read_conversation(const Json& doc, const DocumentReader& r, const Cleaner
     return r.fail(
         "conversation.conversation_id must look like conv_ followed by 16 lowercase hex digits");
   }
+  if (c.contains("kind")) {
+    Result<std::string> kind = r.text(c, "conversation", "kind", 16);
+    if (!kind) return kind.status();
+    if (*kind != "token" && *kind != "agents") {
+      return r.fail("conversation.kind must be token or agents");
+    }
+    row->kind = std::move(*kind);
+  }
+  const bool agents = row->kind == "agents";
+  if (agents && c.contains("member_key")) {
+    Result<std::string> key = r.text(c, "conversation", "member_key", 64 * 1024);
+    if (!key) return key.status();
+    row->member_key = std::move(*key);
+  }
   const Result<std::string> role_a = r.text(c, "conversation", "role_a", 4096);
   if (!role_a) return role_a.status();
   row->role_a = clean(*role_a);
   const Result<std::string> role_b = r.text(c, "conversation", "role_b", 4096);
   if (!role_b) return role_b.status();
   row->role_b = clean(*role_b);
-  if (row->role_a.empty() || row->role_b.empty()) {
+  if (!agents && (row->role_a.empty() || row->role_b.empty())) {
     return r.fail("conversation roles must not be empty");
   }
   const Result<std::string> nonce_hex = r.text(c, "conversation", "nonce_hex", 128);
   if (!nonce_hex) return nonce_hex.status();
-  Result<std::string> nonce = unhex(r, *nonce_hex);
-  if (!nonce) return nonce.status();
-  row->nonce = std::move(*nonce);
+  if (!(agents && nonce_hex->empty())) {  // an agents' conversation has no tokens to derive
+    Result<std::string> nonce = unhex(r, *nonce_hex);
+    if (!nonce) return nonce.status();
+    row->nonce = std::move(*nonce);
+  }
   const Result<std::int64_t> created = r.integer(c, "conversation", "created_ms");
   if (!created) return created.status();
   row->created_ms = *created;
@@ -178,18 +196,34 @@ Status read_statuses(const Json& doc, const DocumentReader& r,
 }
 
 Result<store::MessageRow> read_message(const Json& m, const std::string& where,
-                                       const DocumentReader& r, const Cleaner& clean) {
+                                       const DocumentReader& r, const Cleaner& clean, bool agents) {
   store::MessageRow row;
-  Result<std::string> sender = r.text(m, where, "from", 8);
+  Result<std::string> sender = r.text(m, where, "from", agents ? bridge::Agents::kMaxName : 8);
   if (!sender) return sender.status();
   row.sender = std::move(*sender);
-  if (row.sender != "a" && row.sender != "b" && row.sender != "system") {
+  if (agents) {
+    if (!bridge::Agents::valid_name(row.sender)) {
+      return r.fail(where + ".from must be an agent's name, system or operator");
+    }
+  } else if (row.sender != "a" && row.sender != "b" && row.sender != "system") {
     return r.fail(where + ".from must be a, b or system");
   }
   Result<std::string> recipient = r.text(m, where, "to", 8);
   if (!recipient) return recipient.status();
   row.recipient = std::move(*recipient);
-  if (row.recipient != "a" && row.recipient != "b") return r.fail(where + ".to must be a or b");
+  if (agents) {
+    if (row.recipient != "*") return r.fail(where + ".to must be * in a conversation of agents");
+    const Result<std::int64_t> id = r.integer(m, where, "id");
+    if (!id) return id.status();
+    row.id = *id;  // the key of reply_to and the members' read positions; import renumbers
+    if (m.contains("reply_to") && !m["reply_to"].is_null()) {
+      const Result<std::int64_t> reply_to = r.integer(m, where, "reply_to");
+      if (!reply_to) return reply_to.status();
+      row.reply_to = *reply_to;
+    }
+  } else if (row.recipient != "a" && row.recipient != "b") {
+    return r.fail(where + ".to must be a or b");
+  }
   const Result<std::string> body = r.text(m, where, "message", 16 << 20);
   if (!body) return body.status();
   row.body = clean(*body);
@@ -216,6 +250,29 @@ Result<store::MessageRow> read_message(const Json& m, const std::string& where,
   return row;
 }
 
+Status read_members(const Json& doc, const DocumentReader& r, std::vector<store::MemberRow>* out) {
+  const Result<const Json*> members = r.field(doc, "document", "members");
+  if (!members) return members.status();
+  if (!(*members)->is_array()) return r.fail("members must be an array");
+  std::size_t i = 0;
+  for (const Json& m : **members) {
+    const std::string where = "members[" + std::to_string(i++) + "]";
+    store::MemberRow row;
+    Result<std::string> agent = r.text(m, where, "agent", bridge::Agents::kMaxName);
+    if (!agent) return agent.status();
+    if (!bridge::Agents::valid_name(*agent)) return r.fail(where + ".agent is not an agent's name");
+    row.agent = std::move(*agent);
+    const Result<std::int64_t> read = r.integer(m, where, "read_up_to");
+    if (!read) return read.status();
+    row.read_up_to = *read;
+    const Result<std::int64_t> joined = r.integer(m, where, "joined_ms");
+    if (!joined) return joined.status();
+    row.joined_ms = *joined;
+    out->push_back(std::move(row));
+  }
+  return {};
+}
+
 // The document as rows, or the first thing wrong with it.
 Result<store::ConversationDump> from_document(const Json& doc, const DocumentReader& r,
                                               const Cleaner& clean) {
@@ -235,12 +292,21 @@ Result<store::ConversationDump> from_document(const Json& doc, const DocumentRea
   const Result<const Json*> messages = r.field(doc, "document", "messages");
   if (!messages) return messages.status();
   if (!(*messages)->is_array()) return r.fail("messages must be an array");
+  const bool agents = dump.conversation.kind == "agents";
   std::size_t i = 0;
+  std::int64_t last_id = 0;
   for (const Json& m : **messages) {
-    Result<store::MessageRow> row =
-        read_message(m, "messages[" + std::to_string(i++) + "]", r, clean);
+    const std::string where = "messages[" + std::to_string(i++) + "]";
+    Result<store::MessageRow> row = read_message(m, where, r, clean, agents);
     if (!row) return row.status();
+    if (agents) {
+      if (row->id <= last_id) return r.fail(where + ".id must be greater than the one before");
+      last_id = row->id;
+    }
     dump.messages.push_back(std::move(*row));
+  }
+  if (agents) {
+    if (Status s = read_members(doc, r, &dump.members); !s.ok()) return s;
   }
   return dump;
 }
@@ -279,6 +345,7 @@ Json to_document(const store::ConversationDump& dump, std::int64_t now_ms) {
                                {"heartbeat_ms", s.row.heartbeat_ms},
                                {"last_heartbeat", cb::iso8601(s.row.heartbeat_ms)}};
   }
+  const bool agents = c.kind == "agents";
   Json messages = Json::array();
   for (const auto& m : dump.messages) {
     messages.push_back(
@@ -293,23 +360,38 @@ Json to_document(const store::ConversationDump& dump, std::int64_t now_ms) {
              {"timestamp", cb::iso8601(m.created_ms)},
              {"read_ms", m.read_ms ? Json(*m.read_ms) : Json(nullptr)},
              {"read_at", m.read_ms ? Json(cb::iso8601(*m.read_ms)) : Json(nullptr)}});
+    if (agents) messages.back()["reply_to"] = m.reply_to ? Json(*m.reply_to) : Json(nullptr);
   }
-  return Json{{"format", kFormat},
-              {"format_version", kFormatVersion},
-              {"exported_at", cb::iso8601(now_ms)},
-              {"exported_by", std::string("claude-bridged ") + CB_VERSION},
-              {"conversation", Json{{"conversation_id", c.id},
-                                    {"role_a", c.role_a},
-                                    {"role_b", c.role_b},
-                                    {"nonce_hex", cb::crypto::hex(c.nonce)},
-                                    {"created_ms", c.created_ms},
-                                    {"expires_ms", c.expires_ms},
-                                    {"created_at", cb::iso8601(c.created_ms)},
-                                    {"expires_at", cb::iso8601(c.expires_ms)},
-                                    {"exec_mode", c.exec_mode},
-                                    {"exec_json", c.exec_json}}},
-              {"statuses", std::move(statuses)},
-              {"messages", std::move(messages)}};
+  Json doc{{"format", kFormat},
+           {"format_version", kFormatVersion},
+           {"exported_at", cb::iso8601(now_ms)},
+           {"exported_by", std::string("claude-bridged ") + CB_VERSION},
+           {"conversation", Json{{"conversation_id", c.id},
+                                 {"role_a", c.role_a},
+                                 {"role_b", c.role_b},
+                                 {"nonce_hex", cb::crypto::hex(c.nonce)},
+                                 {"created_ms", c.created_ms},
+                                 {"expires_ms", c.expires_ms},
+                                 {"created_at", cb::iso8601(c.created_ms)},
+                                 {"expires_at", cb::iso8601(c.expires_ms)},
+                                 {"exec_mode", c.exec_mode},
+                                 {"exec_json", c.exec_json}}},
+           {"statuses", std::move(statuses)},
+           {"messages", std::move(messages)}};
+  // Only a conversation of agents has these: a token conversation's document stays as it was.
+  if (agents) {
+    doc["conversation"]["kind"] = c.kind;
+    doc["conversation"]["member_key"] = c.member_key;
+    Json members = Json::array();
+    for (const auto& m : dump.members) {
+      members.push_back(Json{{"agent", m.agent},
+                             {"seat", m.seat},
+                             {"read_up_to", m.read_up_to},
+                             {"joined_ms", m.joined_ms}});
+    }
+    doc["members"] = std::move(members);
+  }
+  return doc;
 }
 
 Result<store::ConversationDump> read_export_document(const std::string& path,

@@ -23,22 +23,55 @@ Json seat(const bridge::SeatView& s) {
               {"waiting", s.waiting}};
 }
 
+Json members(const std::vector<bridge::MemberView>& list) {
+  Json out = Json::array();
+  for (const auto& m : list) {
+    out.push_back(Json{{"agent", m.agent},
+                       {"read_up_to", m.read_up_to},
+                       {"unread", m.unread},
+                       {"connected", m.connected}});
+  }
+  return out;
+}
+
 }  // namespace
+
+Json render(const bridge::OperatorAgentList& list) {
+  Json out = Json::array();
+  for (const auto& a : list.agents) {
+    out.push_back(
+        Json{{"name", a.name},
+             {"project", a.project},
+             {"client", text_or_null(a.client)},
+             {"presence", a.waiting     ? "waiting"
+                          : a.connected ? "connected"
+                                        : "offline"},
+             {"status", text_or_null(a.status)},
+             {"note", a.note},
+             {"unread", a.unread},
+             {"last_seen", a.last_seen_ms ? Json(iso8601(a.last_seen_ms)) : Json(nullptr)}});
+  }
+  return Json{{"agents", std::move(out)}};
+}
 
 Json render(const bridge::ConversationList& list) {
   Json out = Json::array();
   for (const auto& c : list.conversations) {
-    out.push_back(Json{{"conversation_id", c.conversation_id},
-                       {"role_a", c.role_a},
-                       {"role_b", c.role_b},
-                       {"created_at", iso8601(c.created_ms)},
-                       {"expires_at", iso8601(c.expires_ms)},
-                       {"active", c.active},
-                       {"messages", c.messages},
-                       {"unread_a", c.unread_a},
-                       {"unread_b", c.unread_b},
-                       {"connected", c.connected},
-                       {"exec_mode", c.exec_mode}});
+    Json j{{"conversation_id", c.conversation_id},
+           {"kind", c.kind},
+           {"role_a", c.role_a},
+           {"role_b", c.role_b},
+           {"created_at", iso8601(c.created_ms)},
+           {"expires_at", iso8601(c.expires_ms)},
+           {"active", c.active},
+           {"messages", c.messages},
+           {"unread_a", c.unread_a},
+           {"unread_b", c.unread_b},
+           {"connected", c.connected},
+           {"exec_mode", c.exec_mode}};
+    // A conversation of agents has members instead of the two seats.
+    if (c.kind == "agents") j["members"] = members(c.members);
+    out.push_back(std::move(j));
   }
   return Json{{"conversations", std::move(out)}};
 }
@@ -55,18 +88,22 @@ Json render(const bridge::ConversationDetail& d) {
                             {"redactions", stored(m.redactions_json)},
                             {"timestamp", iso8601(m.created_ms)},
                             {"read", m.read_ms.has_value()},
-                            {"read_at", iso_or_null(m.read_ms)}});
+                            {"read_at", iso_or_null(m.read_ms)},
+                            {"reply_to", m.reply_to ? Json(*m.reply_to) : Json(nullptr)}});
   }
   const auto& c = d.summary;
-  return Json{{"conversation_id", c.conversation_id},
-              {"role_a", c.role_a},
-              {"role_b", c.role_b},
-              {"created_at", iso8601(c.created_ms)},
-              {"expires_at", iso8601(c.expires_ms)},
-              {"active", c.active},
-              {"exec_mode", c.exec_mode},
-              {"statuses", Json{{"a", seat(d.seat_a)}, {"b", seat(d.seat_b)}}},
-              {"messages", std::move(messages)}};
+  Json out{{"conversation_id", c.conversation_id},
+           {"kind", c.kind},
+           {"role_a", c.role_a},
+           {"role_b", c.role_b},
+           {"created_at", iso8601(c.created_ms)},
+           {"expires_at", iso8601(c.expires_ms)},
+           {"active", c.active},
+           {"exec_mode", c.exec_mode},
+           {"statuses", Json{{"a", seat(d.seat_a)}, {"b", seat(d.seat_b)}}},
+           {"messages", std::move(messages)}};
+  if (c.kind == "agents") out["members"] = members(c.members);
+  return out;
 }
 
 Json render(const bridge::SeatTokens& t) {

@@ -13,6 +13,7 @@ using Json = nlohmann::json;
 
 Json render(const bridge::ConversationList& list);  // {"conversations": [...]}
 Json render(const bridge::ConversationDetail& detail);
+Json render(const bridge::OperatorAgentList& list);  // {"agents": [...]}
 Json render(const bridge::SeatTokens& tokens);
 Json render(const bridge::AuditPage& page);        // {"entries": [...]}
 Json render(const bridge::CleanupReport& report);  // {"removed": [...], "count": n}

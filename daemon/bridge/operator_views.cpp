@@ -1,6 +1,8 @@
 // What the operator sees and does through ctl.sock (never reachable from mcp.sock).
 #include "daemon/bridge/operator_views.h"
 
+#include <algorithm>
+
 namespace cb::bridge {
 
 namespace {
@@ -14,10 +16,45 @@ ConversationSummary summary_of(const store::ConversationRow& c, std::int64_t now
   s.expires_ms = c.expires_ms;
   s.active = now < c.expires_ms;
   s.exec_mode = c.exec_mode;
+  s.kind = c.kind;
   return s;
 }
 
 }  // namespace
+
+std::vector<MemberView> OperatorViews::members_of(const std::string& conversation_id) {
+  std::vector<MemberView> out;
+  for (auto& m : ctx_.members.of_conversation(conversation_id)) {
+    MemberView v;
+    v.unread = ctx_.messages.member_unread(conversation_id, m.agent);
+    v.connected = agents_.live(m.agent);
+    v.agent = std::move(m.agent);
+    v.read_up_to = m.read_up_to;
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+OperatorAgentList OperatorViews::list_agents() {
+  OperatorAgentList out;
+  // Bridge's list without a caller: every agent, with presence and the last call of live ones.
+  for (auto& v : agents_.list("", false).agents) {
+    OperatorAgent a;
+    a.unread = ctx_.messages.agent_unread(v.name);
+    a.name = std::move(v.name);
+    a.project = std::move(v.project);
+    a.client = std::move(v.client);
+    a.status = std::move(v.status);
+    a.note = std::move(v.note);
+    a.connected = v.connected;
+    a.waiting = v.waiting;
+    a.last_seen_ms = v.last_seen_ms;
+    out.agents.push_back(std::move(a));
+  }
+  std::sort(out.agents.begin(), out.agents.end(),
+            [](const OperatorAgent& x, const OperatorAgent& y) { return x.name < y.name; });
+  return out;
+}
 
 ConversationList OperatorViews::list_conversations() {
   const std::int64_t now = ctx_.clock.now_ms();
@@ -27,8 +64,15 @@ ConversationList OperatorViews::list_conversations() {
     c.messages = s.messages;
     c.unread_a = s.unread_a;
     c.unread_b = s.unread_b;
-    for (const char* who : {"a", "b"}) {
-      if (ctx_.presence.connected(SessionKey{s.row.id, who})) c.connected.push_back(who);
+    if (s.row.kind == "agents") {
+      c.members = members_of(s.row.id);
+      for (const auto& m : c.members) {
+        if (m.connected) c.connected.push_back(m.agent);
+      }
+    } else {
+      for (const char* who : {"a", "b"}) {
+        if (ctx_.presence.connected(SessionKey{s.row.id, who})) c.connected.push_back(who);
+      }
     }
     out.conversations.push_back(std::move(c));
   }
@@ -43,6 +87,7 @@ Result<ConversationDetail> OperatorViews::show_conversation(const std::string& i
   }
   ConversationDetail out;
   out.summary = summary_of(*c, ctx_.clock.now_ms());
+  if (c->kind == "agents") out.summary.members = members_of(id);
   for (const char* who : {"a", "b"}) {
     SeatView& seat = std::string(who) == "a" ? out.seat_a : out.seat_b;
     if (auto st = ctx_.statuses.find(id, who)) {
@@ -56,7 +101,7 @@ Result<ConversationDetail> OperatorViews::show_conversation(const std::string& i
     out.messages.push_back(StoredMessage{m.id, std::move(m.sender), std::move(m.recipient),
                                          std::move(m.body), std::move(m.action_type),
                                          std::move(m.files_json), std::move(m.redactions_json),
-                                         m.created_ms, m.read_ms});
+                                         m.created_ms, m.read_ms, m.reply_to});
   }
   return out;
 }
@@ -66,6 +111,13 @@ Result<SeatTokens> OperatorViews::tokens(const std::string& id, const std::strin
   if (!c) {
     return Status::error("unknown_conversation",
                          "no conversation " + id + " — see: claude-bridgectl list");
+  }
+  if (c->kind == "agents") {
+    return Status::error("agents_conversation",
+                         "conversation " + id +
+                             " is a conversation of agents; it has no tokens — see: "
+                             "claude-bridgectl show " +
+                             id);
   }
   ctx_.audit.record(id, "", "admin_tokens", "ok", Json{{"by", who}});
   return SeatTokens{id, auth_.derive_token(id, "a", c->nonce),

@@ -7,6 +7,7 @@
 
 #include "common/status.h"
 #include "daemon/audit/audit.h"
+#include "daemon/bridge/agents.h"
 #include "daemon/bridge/auth.h"
 #include "daemon/bridge/context.h"
 #include "daemon/bridge/mailbox.h"
@@ -19,14 +20,17 @@ namespace cb::bridge {
 
 class OperatorViews {
  public:
-  OperatorViews(Context& ctx, Authenticator& auth, Mailbox& mailbox)
-      : ctx_(ctx), auth_(auth), mailbox_(mailbox) {}
+  OperatorViews(Context& ctx, Authenticator& auth, Mailbox& mailbox, Agents& agents)
+      : ctx_(ctx), auth_(auth), mailbox_(mailbox), agents_(agents) {}
   OperatorViews(const OperatorViews&) = delete;
   OperatorViews& operator=(const OperatorViews&) = delete;
 
   ConversationList list_conversations();
+  // Every named agent, stored or live, with presence and its total unread mail.
+  OperatorAgentList list_agents();
   Result<ConversationDetail> show_conversation(const std::string& id);
-  // Re-derives both seats' tokens (audited, with `who` asked).
+  // Re-derives both seats' tokens (audited, with `who` asked). A conversation of agents has
+  // none: refused with "agents_conversation".
   Result<SeatTokens> tokens(const std::string& id, const std::string& who);
   AuditPage audit_entries(const std::string& conversation_id, std::int64_t limit);
   audit::AuditLog::Verification verify_audit() { return ctx_.audit.verify(); }
@@ -41,6 +45,8 @@ class OperatorViews {
   Context& ctx_;
   Authenticator& auth_;
   Mailbox& mailbox_;
+  Agents& agents_;
+  std::vector<MemberView> members_of(const std::string& conversation_id);
 };
 
 }  // namespace cb::bridge

@@ -11,8 +11,18 @@
 // Stored JSON (audit details, files, redactions) is passed on as stored text.
 namespace cb::bridge {
 
+// A member of an agents' conversation (issue 23), with its read position.
+struct MemberView {
+  std::string agent;
+  std::int64_t read_up_to = 0;  // every message with an id up to this one is read
+  std::int64_t unread = 0;      // messages of the others past the read position
+  bool connected = false;       // a live connection holds the name
+};
+
 struct ConversationSummary {
   std::string conversation_id;
+  std::string kind = "token";       // "token" or "agents"
+  std::vector<MemberView> members;  // agents' conversations only
   std::string role_a;
   std::string role_b;
   std::int64_t created_ms = 0;
@@ -48,6 +58,7 @@ struct StoredMessage {
   std::string redactions_json;  // as stored
   std::int64_t created_ms = 0;
   std::optional<std::int64_t> read_ms;
+  std::optional<std::int64_t> reply_to;  // the message this one answers
 };
 
 struct ConversationDetail {
@@ -79,6 +90,23 @@ struct AuditPage {
 
 struct CleanupReport {
   std::vector<std::string> removed;  // conversation ids
+};
+
+// One named agent as the operator sees it (`claude-bridgectl agents`).
+struct OperatorAgent {
+  std::string name;
+  std::string project;
+  std::string client;
+  std::string status;  // empty: never set
+  std::string note;
+  bool connected = false;  // a live connection holds the name
+  bool waiting = false;    // blocked in wait_for_messages
+  std::int64_t last_seen_ms = 0;
+  std::int64_t unread = 0;  // everything unread for the agent (conversations and joined seats)
+};
+
+struct OperatorAgentList {
+  std::vector<OperatorAgent> agents;  // by name
 };
 
 struct BridgeStats {

@@ -8,6 +8,9 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
+#include <map>
+#include <optional>
 #include <system_error>
 #include <utility>
 
@@ -118,6 +121,7 @@ Result<ConversationPage> dump_conversation(Database& db, const std::string& id,
   ConversationDump& dump = page.dump;
   dump.conversation = std::move(*conversation);
   dump.statuses = Statuses(db).of(id);
+  if (dump.conversation.kind == "agents") dump.members = Members(db).of_conversation(id);
   std::size_t bytes = 0;
   Messages(db).for_each_after(id, after_id, [&](MessageRow&& m) {
     if (!dump.messages.empty() && bytes >= max_body_bytes) {
@@ -138,16 +142,33 @@ Status load_conversation(Database& db, const ConversationDump& dump) {
     return Status::error(codes::kExists, "conversation " + c.id +
                                              " exists already; import refused (nothing changed)");
   }
-  conversations.insert(c);
+  const bool agents = c.kind == "agents";
+  if (agents && !c.member_key.empty() && conversations.by_members(c.member_key)) {
+    ConversationRow row = c;
+    row.member_key.clear();
+    conversations.insert(row);
+  } else {
+    conversations.insert(c);
+  }
   Messages messages(db);
+  std::map<std::int64_t, std::int64_t> new_ids;  // old id → new id, in id order
   for (const MessageRow& m : dump.messages) {
-    if (m.conversation_id == c.id) {
-      messages.insert(m);
-    } else {
-      MessageRow row = m;
-      row.conversation_id = c.id;
-      messages.insert(row);
+    MessageRow row = m;
+    row.conversation_id = c.id;
+    if (agents && row.reply_to) {
+      auto it = new_ids.find(*row.reply_to);
+      row.reply_to = it == new_ids.end() ? std::nullopt : std::optional(it->second);
     }
+    new_ids[m.id] = messages.insert(row);
+  }
+  Members members(db);
+  for (const MemberRow& m : dump.members) {
+    MemberRow row = m;
+    row.conversation_id = c.id;
+    // The newest message at or below the old position, under its new id.
+    auto it = new_ids.upper_bound(m.read_up_to);
+    row.read_up_to = it == new_ids.begin() ? 0 : std::prev(it)->second;
+    members.insert(row);
   }
   Statuses statuses(db);
   for (const SessionStatus& s : dump.statuses) {

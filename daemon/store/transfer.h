@@ -32,6 +32,9 @@ struct ConversationDump {
   ConversationRow conversation;      // with nonce, exec mode and exec settings
   std::vector<MessageRow> messages;  // in id order, with read times
   std::vector<SessionStatus> statuses;
+  // An agents' conversation's members with their read positions (message ids); empty for a
+  // token conversation (its joined seats stay with the agents, not the export).
+  std::vector<MemberRow> members;
 };
 
 struct ConversationPage {
@@ -49,6 +52,9 @@ cb::Result<ConversationPage> dump_conversation(Database& db, const std::string& 
 // Inserts the conversation, its messages (new ids, same order, same times and read state) and
 // statuses within the caller's transaction; the messages' conversation_id is taken from
 // dump.conversation. codes::kExists, inserting nothing, when a conversation with that id exists.
+// An agents' conversation's members come too, their read positions and the messages' reply_to
+// moved to the new ids; its member_key is dropped (the conversation is then addressed by its id)
+// when another conversation already holds it.
 cb::Status load_conversation(Database& db, const ConversationDump& dump);
 
 // What a backup or restore copied.

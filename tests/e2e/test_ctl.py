@@ -378,6 +378,83 @@ class Audit(CtlTest):
         self.assertIn("removed", line)
 
 
+class NamedAgents(CtlTest):
+    """Issue 23: agents bound through real shims (their hello), seen by the operator."""
+    watches, watch, stop_watch = Conversations.watches, Conversations.watch, Conversations.stop_watch
+
+    def agent(self, name):
+        c = self.d.shim("--agent", name)
+        self.clients.append(c)
+        c.initialize()
+        return c
+
+    def agents_by_name(self):
+        return {a["name"]: a for a in self.d.ctl_json("agents")["agents"]}
+
+    def test_agents_list_show_tokens_watch(self):
+        self.d.env["CLAUDE_PROJECT_DIR"] = self.d.root
+        self.assertEqual(self.d.ctl("agents", check=True).stdout, "No agents.\n")
+        watch = self.watch("--json", "watch")
+        alice, bob = self.agent("alice"), self.agent("bob")
+        wait_until(lambda: set(self.agents_by_name()) == {"alice", "bob"}, what="both agents")
+        first = ok(alice.call("send_message", {"to": "bob", "message": "first"}))
+        conv = first["conversation_id"]
+        ok(alice.call("send_message", {"to": "bob", "message": "second"}))
+        ok(bob.call("send_message", {"to": "alice", "message": "answer",
+                                     "reply_to": first["message_id"]}))
+        ok(bob.call("update_my_status", {"status": "working", "note": "on it"}))
+
+        agents = self.agents_by_name()
+        self.assertEqual((agents["alice"]["presence"], agents["alice"]["unread"],
+                          agents["alice"]["project"]), ("connected", 1, self.d.root))
+        self.assertEqual((agents["bob"]["unread"], agents["bob"]["status"],
+                          agents["bob"]["note"]), (2, "working", "on it"))
+        table = self.d.ctl("agents", check=True).stdout
+        self.assertIn("AGENT", table.splitlines()[0])
+        self.assertIn("on it", table)
+
+        row = [l for l in self.d.ctl("list", check=True).stdout.splitlines() if conv in l][0]
+        self.assertIn(" agents ", row)
+        self.assertIn("alice* (1 unread), bob* (2 unread)", row)
+        c = self.d.ctl_json("list")["conversations"][0]
+        self.assertEqual((c["kind"], [m["agent"] for m in c["members"]],
+                          [m["unread"] for m in c["members"]]), ("agents", ["alice", "bob"], [1, 2]))
+
+        shown = self.d.ctl_json("show", conv)
+        self.assertEqual([m["from"] for m in shown["messages"]], ["alice", "alice", "bob"])
+        self.assertEqual(shown["messages"][2]["reply_to"], first["message_id"])
+        text = self.d.ctl("show", conv, check=True).stdout
+        self.assertIn("member alice", text)
+        self.assertIn("#%d" % first["message_id"], text)
+
+        msg = self.ctl_fail("tokens", conv, code=1)
+        self.assertIn("is a conversation of agents; it has no tokens", msg)
+
+        buf, events, deadline = b"", [], time.time() + 10
+        fd = watch.stdout.fileno()
+        while not any(e["event"] == "status" and e.get("agent") == "bob" for e in events):
+            r, _, _ = select.select([fd], [], [], max(0, deadline - time.time()))
+            self.assertTrue(r, "watch printed only %r" % buf)
+            chunk = os.read(fd, 65536)
+            self.assertTrue(chunk, "watch ended early: %r" % buf)
+            buf += chunk
+            *lines, buf = buf.split(b"\n")
+            events += [json.loads(l) for l in lines]
+        self.assertEqual(self.stop_watch(watch)[0], 0)
+        kinds = [(e["event"], e.get("name") or e.get("agent")) for e in events]
+        self.assertIn(("agent", "alice"), kinds)
+        created = next(e for e in events if e["event"] == "conversation_created")
+        self.assertEqual(sorted(created["members"]), ["alice", "bob"])
+        answer = [e for e in events if e["event"] == "message"][2]
+        self.assertEqual((answer["to"], answer["reply_to"]), (["alice"], first["message_id"]))
+        self.assertEqual(events[-1]["note"], "on it")
+
+        bob.close()
+        self.clients.remove(bob)
+        wait_until(lambda: self.agents_by_name()["bob"]["presence"] == "offline",
+                   what="bob offline")
+
+
 class ExportImport(CtlTest):
     def export_file(self, conv, d=None, name="conv.json"):
         d = d or self.d

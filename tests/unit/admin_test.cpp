@@ -233,3 +233,172 @@ TEST_CASE(
   CHECK(out->frames[5] == R"({"id":6,"jsonrpc":"2.0","result":{"watching":null}})");
   session->closed();
 }
+
+namespace {
+
+// An agent bound to a new connection, as a verified hello binds it.
+bridge::Caller bind_agent(Admin& a, std::uint64_t connection, const std::string& name,
+                          const std::string& project) {
+  bridge::ClientIdentity who;
+  who.client_pid = static_cast<pid_t>(2000 + connection);
+  who.client_start = 42;
+  who.project_dir = project;
+  who.agent = name;
+  who.client = "claude-code";
+  bridge::Caller c;
+  c.connection_id = connection;
+  c.pid = who.client_pid + 1;
+  auto bound = a.bridge->bind_agent(connection, who);
+  REQUIRE(bound.ok());
+  c.agent = bound->name;
+  return c;
+}
+
+std::int64_t send(Admin& a, const bridge::Caller& from, std::vector<std::string> to,
+                  const std::string& text, std::optional<std::int64_t> reply_to = std::nullopt) {
+  auto sent = a.bridge->mailbox().send_message(from, bridge::Mailbox::Recipients{std::move(to), ""},
+                                               text, "info", {}, reply_to);
+  REQUIRE(sent.ok());
+  return sent->message_id;
+}
+
+}  // namespace
+
+TEST_CASE("agents, list, show and tokens see named agents and their conversations") {
+  Admin a;
+  const std::string token_conv = a.new_conversation();
+  const auto alice = bind_agent(a, 1, "alice", "/p/one");
+  const auto bob = bind_agent(a, 2, "bob", "/p/two");
+  const std::int64_t first = send(a, alice, {"bob"}, "first");
+  send(a, alice, {"bob"}, "second");
+  const std::int64_t answer = send(a, bob, {"alice"}, "answer", first);
+  a.bridge->connection_closed(bob.connection_id);
+
+  auto agents = a.call(ctl_protocol::kAgents, Json::object());
+  REQUIRE(agents.ok());
+  const Json& list = (*agents)["agents"];
+  REQUIRE(list.size() == 2);
+  CHECK(list[0]["name"] == "alice");
+  CHECK(list[0]["project"] == "/p/one");
+  CHECK(list[0]["client"] == "claude-code");
+  CHECK(list[0]["presence"] == "connected");
+  CHECK(list[0]["unread"] == 1);
+  CHECK(list[1]["name"] == "bob");
+  CHECK(list[1]["presence"] == "offline");
+  CHECK(list[1]["unread"] == 2);
+  CHECK(list[1]["status"].is_null());
+  CHECK(list[1]["last_seen"].is_string());
+
+  auto convs = a.call(ctl_protocol::kList, Json::object());
+  REQUIRE(convs.ok());
+  Json group;
+  for (const Json& c : (*convs)["conversations"]) {
+    if (c["conversation_id"] == token_conv) {
+      CHECK(c["kind"] == "token");
+      CHECK_FALSE(c.contains("members"));
+    } else {
+      group = c;
+    }
+  }
+  REQUIRE(group.is_object());
+  CHECK(group["kind"] == "agents");
+  CHECK(group["messages"] == 3);
+  CHECK(group["connected"] == Json::array({"alice"}));
+  REQUIRE(group["members"].size() == 2);
+  CHECK(group["members"][0] ==
+        Json{{"agent", "alice"}, {"read_up_to", 0}, {"unread", 1}, {"connected", true}});
+  CHECK(group["members"][1]["agent"] == "bob");
+  CHECK(group["members"][1]["unread"] == 2);
+  CHECK(group["members"][1]["connected"] == false);
+
+  const std::string id = group["conversation_id"];
+  auto shown = a.call(ctl_protocol::kShow, Json{{"conversation_id", id}});
+  REQUIRE(shown.ok());
+  CHECK((*shown)["kind"] == "agents");
+  CHECK((*shown)["members"] == group["members"]);
+  const Json& messages = (*shown)["messages"];
+  REQUIRE(messages.size() == 3);
+  CHECK(messages[0]["from"] == "alice");
+  CHECK(messages[0]["reply_to"].is_null());
+  CHECK(messages[2]["id"] == answer);
+  CHECK(messages[2]["from"] == "bob");
+  CHECK(messages[2]["reply_to"] == first);
+
+  auto token_show = a.call(ctl_protocol::kShow, Json{{"conversation_id", token_conv}});
+  REQUIRE(token_show.ok());
+  CHECK((*token_show)["kind"] == "token");
+  CHECK_FALSE(token_show->contains("members"));
+
+  CHECK(failure(a.call(ctl_protocol::kTokens, Json{{"conversation_id", id}}), ctl_protocol::kFailed)
+            .find("is a conversation of agents; it has no tokens") != std::string::npos);
+  CHECK(a.call(ctl_protocol::kTokens, Json{{"conversation_id", token_conv}}).ok());
+
+  auto audit = a.call(ctl_protocol::kAudit, Json{{"limit", 20}});
+  REQUIRE(audit.ok());
+  bool listed = false;
+  for (const Json& e : (*audit)["entries"]) listed = listed || e["action"] == "admin_agents";
+  CHECK(listed);
+}
+
+TEST_CASE("export and import carry an agents' conversation's members, read positions, reply_to") {
+  Admin a;
+  TempDir dir("cb-admin");
+  const auto alice = bind_agent(a, 1, "alice", "/p/one");
+  const auto bob = bind_agent(a, 2, "bob", "/p/two");
+  const std::int64_t first = send(a, alice, {"bob"}, "first");
+  const std::int64_t second = send(a, alice, {"bob"}, "second");
+  REQUIRE(a.bridge->mailbox().check_inbox(bob, "", std::nullopt, std::nullopt).ok());
+  send(a, bob, {"alice"}, "answer", first);
+
+  auto convs = a.call(ctl_protocol::kList, Json::object());
+  REQUIRE(convs.ok());
+  REQUIRE((*convs)["conversations"].size() == 1);
+  const std::string id = (*convs)["conversations"][0]["conversation_id"];
+  auto page = a.call(ctl_protocol::kExport, Json{{"conversation_id", id}});
+  REQUIRE(page.ok());
+  const Json& doc = *page;
+  CHECK(doc["conversation"]["kind"] == "agents");
+  CHECK(doc["conversation"]["member_key"] == "alice,bob");
+  REQUIRE(doc["members"].size() == 2);
+  CHECK(doc["members"][1] == Json{{"agent", "bob"},
+                                  {"seat", ""},
+                                  {"read_up_to", second},
+                                  {"joined_ms", a.clock.now_ms()}});
+  CHECK(doc["messages"][2]["reply_to"] == first);
+
+  // Imported under another id (the original keeps its own and its members' address).
+  Json copy = doc;
+  copy.erase("page");
+  const std::string other = "conv_00000000000000ab";
+  copy["conversation"]["conversation_id"] = other;
+  const auto file = dir.path / "agents.json";
+  write_file(file, copy.dump());
+  REQUIRE(a.call(ctl_protocol::kImport, Json{{"path", file.string()}}).ok());
+  auto shown = a.call(ctl_protocol::kShow, Json{{"conversation_id", other}});
+  REQUIRE(shown.ok());
+  CHECK((*shown)["kind"] == "agents");
+  const Json& messages = (*shown)["messages"];
+  REQUIRE(messages.size() == 3);
+  CHECK(messages[0]["from"] == "alice");
+  CHECK(messages[2]["from"] == "bob");
+  CHECK(messages[2]["reply_to"] == messages[0]["id"]);
+  const Json& members = (*shown)["members"];
+  REQUIRE(members.size() == 2);
+  CHECK(members[0]["agent"] == "alice");
+  CHECK(members[0]["read_up_to"] == 0);
+  CHECK(members[0]["unread"] == 1);
+  CHECK(members[1]["agent"] == "bob");
+  CHECK(members[1]["read_up_to"] == messages[1]["id"]);
+  CHECK(members[1]["unread"] == 0);
+  auto row = store::Conversations(*a.db).find(other);
+  REQUIRE(row.has_value());
+  CHECK(row->member_key.empty());  // "alice,bob" still names the original
+
+  // A token conversation's document has none of these fields.
+  const std::string token_conv = a.new_conversation();
+  auto token_doc = a.call(ctl_protocol::kExport, Json{{"conversation_id", token_conv}});
+  REQUIRE(token_doc.ok());
+  CHECK_FALSE(token_doc->contains("members"));
+  CHECK_FALSE((*token_doc)["conversation"].contains("kind"));
+  CHECK_FALSE((*token_doc)["conversation"].contains("member_key"));
+}
