@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <iterator>
+#include <set>
 
 namespace cb::bridge {
 namespace {
@@ -217,8 +219,17 @@ AgentList Agents::list(const std::string& me, bool project_only) {
   if (mine) {
     for (auto& [sender, n] : ctx_.messages.agent_unread_by_sender(me)) unread[sender] = n;
   }
-  out.agents.reserve(rows_.size());
+  // One pass over the names (rows_ and live_ are both sorted by name), filling three buckets —
+  // the caller, who is online, the rest — so the list needs no sort (list_agents with 1,000
+  // agents is a budgeted figure, docs/benchmarks.md).
+  const std::set<std::string> waiting = ctx_.presence.waiting_sessions("@");
+  std::vector<AgentView> online;
+  std::vector<AgentView> offline;
+  online.reserve(live_.size());
+  offline.reserve(rows_.size());
+  auto live = live_.begin();
   for (const auto& [name, row] : rows_) {
+    while (live != live_.end() && live->first < name) ++live;
     if (project_only && mine && row.project != mine->project) continue;
     AgentView v;
     v.name = name;
@@ -226,20 +237,22 @@ AgentList Agents::list(const std::string& me, bool project_only) {
     v.client = row.client;
     v.status = row.status;
     v.note = row.note;
-    auto l = live_.find(name);
-    v.connected = l != live_.end();
-    v.last_seen_ms = v.connected ? std::max(l->second.last_call_ms, row.last_seen_ms)
-                                 : row.last_seen_ms;
-    v.waiting = v.connected && ctx_.presence.waiting(inbox_key(name));
-    if (auto u = unread.find(name); u != unread.end()) v.unread_from_them = u->second;
-    out.agents.push_back(std::move(v));
+    v.connected = live != live_.end() && live->first == name;
+    v.last_seen_ms =
+        v.connected ? std::max(live->second.last_call_ms, row.last_seen_ms) : row.last_seen_ms;
+    v.waiting = v.connected && waiting.count(name) != 0;
+    if (!unread.empty()) {
+      if (auto u = unread.find(name); u != unread.end()) v.unread_from_them = u->second;
+    }
+    if (name == me) {
+      out.agents.push_back(std::move(v));
+    } else {
+      (v.connected ? online : offline).push_back(std::move(v));
+    }
   }
-  // The caller first, then who is online, then the rest; by name within each.
-  std::stable_sort(out.agents.begin(), out.agents.end(), [&](const AgentView& x, const AgentView& y) {
-    const int rx = x.name == me ? 0 : x.connected ? 1 : 2;
-    const int ry = y.name == me ? 0 : y.connected ? 1 : 2;
-    return rx < ry;
-  });
+  out.agents.reserve(out.agents.size() + online.size() + offline.size());
+  std::move(online.begin(), online.end(), std::back_inserter(out.agents));
+  std::move(offline.begin(), offline.end(), std::back_inserter(out.agents));
   return out;
 }
 

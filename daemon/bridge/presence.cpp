@@ -110,6 +110,15 @@ std::size_t Presence::supersede(const SessionKey& key, std::uint64_t connection)
   return older.size();
 }
 
+std::set<std::string> Presence::waiting_sessions(const std::string& conversation_id) const {
+  std::set<std::string> out;
+  for (auto it = waiters_.lower_bound(SessionKey{conversation_id, ""});
+       it != waiters_.end() && it->first.conversation_id == conversation_id; ++it) {
+    if (!it->second.empty()) out.insert(it->first.session);
+  }
+  return out;
+}
+
 bool Presence::waiting(const SessionKey& key) const {
   auto it = waiters_.find(key);
   return it != waiters_.end() && !it->second.empty();

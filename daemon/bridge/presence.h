@@ -65,6 +65,8 @@ class Presence {
   // taking anything. Returns how many. Connection 0 supersedes nothing.
   std::size_t supersede(const SessionKey& key, std::uint64_t connection);
   bool waiting(const SessionKey& key) const;
+  // The sessions of `conversation_id` with a blocked wait (for "@": the agents waiting).
+  std::set<std::string> waiting_sessions(const std::string& conversation_id) const;
   std::size_t waiters() const { return waiter_count_; }
 
  private:

@@ -65,7 +65,7 @@ bool with_token(const Json& args) { return args.contains("token"); }
 
 std::string conversation_arg(const Json& args) { return args.value("conversation_id", ""); }
 
-awaitable<Answer> ready(Answer a) { co_return a; }
+awaitable<Answer> answered_now(Answer a) { co_return a; }
 
 std::function<void(const std::string&)> progress_of(CallContext* c) {
   return [c](const std::string& msg) { c->progress(msg); };
@@ -254,7 +254,7 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
         // allocation in a coroutine with two co_awaits here).
         bridge::Caller caller = caller_of(ctx, *ag);
         if (auto bad = credential_problem(args, caller, "wait_for_messages")) {
-          return ready(nothing_written(ToolResult::error(std::move(*bad))));
+          return answered_now(nothing_written(ToolResult::error(std::move(*bad))));
         }
         if (with_token(args)) return wait_on_seat(b, std::move(caller), std::move(args), &ctx);
         return wait_on_inbox(b, std::move(caller), std::move(args), &ctx);
