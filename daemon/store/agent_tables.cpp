@@ -5,23 +5,7 @@
 namespace cb::store {
 namespace {
 
-// The columns of kColumns, in order (as tables.cpp's read_message).
-MessageRow read_message_row(SQLite::Statement& q) {
-  MessageRow m;
-  m.id = q.getColumn(0).getInt64();
-  m.conversation_id = q.getColumn(1).getString();
-  m.sender = q.getColumn(2).getString();
-  m.recipient = q.getColumn(3).getString();
-  m.body = q.getColumn(4).getString();
-  m.action_type = q.getColumn(5).getString();
-  m.files_json = q.getColumn(6).getString();
-  m.redactions_json = q.getColumn(7).getString();
-  m.created_ms = q.getColumn(8).getInt64();
-  if (!q.getColumn(9).isNull()) m.read_ms = q.getColumn(9).getInt64();
-  if (!q.getColumn(10).isNull()) m.reply_to = q.getColumn(10).getInt64();
-  return m;
-}
-
+// kMessageColumns (tables.cpp) of the alias m, read by detail::read_message.
 constexpr const char* kColumns =
     "m.id, m.conversation_id, m.sender, m.recipient, m.body, m.action_type, m.files_json, "
     "m.redactions_json, m.created_ms, m.read_ms, m.reply_to";
@@ -75,7 +59,7 @@ std::vector<MessageRow> Messages::agent_inbox(const std::string& agent, std::int
   q.bind(2, limit);
   if (after_id > 0) q.bind(3, after_id);
   std::vector<MessageRow> out;
-  while (q.executeStep()) out.push_back(read_message_row(q));
+  while (q.executeStep()) out.push_back(detail::read_message(q));
   return out;
 }
 
@@ -92,7 +76,7 @@ std::vector<MessageRow> Messages::conversation_inbox(const std::string& conv,
   q.bind(3, after_id);
   q.bind(4, conv);
   std::vector<MessageRow> out;
-  while (q.executeStep()) out.push_back(read_message_row(q));
+  while (q.executeStep()) out.push_back(detail::read_message(q));
   return out;
 }
 
@@ -124,7 +108,7 @@ std::vector<MessageRow> Messages::seat_inbox(const std::string& agent, std::int6
   q.bind(1, agent);
   q.bind(2, limit);
   std::vector<MessageRow> out;
-  while (q.executeStep()) out.push_back(read_message_row(q));
+  while (q.executeStep()) out.push_back(detail::read_message(q));
   return out;
 }
 

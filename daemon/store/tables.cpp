@@ -3,22 +3,6 @@
 namespace cb::store {
 namespace {
 
-MessageRow read_message(SQLite::Statement& q) {
-  MessageRow m;
-  m.id = q.getColumn(0).getInt64();
-  m.conversation_id = q.getColumn(1).getString();
-  m.sender = q.getColumn(2).getString();
-  m.recipient = q.getColumn(3).getString();
-  m.body = q.getColumn(4).getString();
-  m.action_type = q.getColumn(5).getString();
-  m.files_json = q.getColumn(6).getString();
-  m.redactions_json = q.getColumn(7).getString();
-  m.created_ms = q.getColumn(8).getInt64();
-  if (!q.getColumn(9).isNull()) m.read_ms = q.getColumn(9).getInt64();
-  if (!q.getColumn(10).isNull()) m.reply_to = q.getColumn(10).getInt64();
-  return m;
-}
-
 constexpr const char* kMessageColumns =
     "id, conversation_id, sender, recipient, body, action_type, files_json, redactions_json, "
     "created_ms, read_ms, reply_to";
@@ -43,6 +27,26 @@ constexpr const char* kConversationColumns =
     "id, role_a, role_b, nonce, created_ms, expires_ms, exec_mode, exec_json, kind, member_key";
 
 }  // namespace
+
+namespace detail {
+
+MessageRow read_message(SQLite::Statement& q) {
+  MessageRow m;
+  m.id = q.getColumn(0).getInt64();
+  m.conversation_id = q.getColumn(1).getString();
+  m.sender = q.getColumn(2).getString();
+  m.recipient = q.getColumn(3).getString();
+  m.body = q.getColumn(4).getString();
+  m.action_type = q.getColumn(5).getString();
+  m.files_json = q.getColumn(6).getString();
+  m.redactions_json = q.getColumn(7).getString();
+  m.created_ms = q.getColumn(8).getInt64();
+  if (!q.getColumn(9).isNull()) m.read_ms = q.getColumn(9).getInt64();
+  if (!q.getColumn(10).isNull()) m.reply_to = q.getColumn(10).getInt64();
+  return m;
+}
+
+}  // namespace detail
 
 void Conversations::insert(const ConversationRow& row) {
   auto& q = db_.stmt(
@@ -182,7 +186,7 @@ std::vector<MessageRow> Messages::unread(const std::string& conv, const std::str
   q.bind(2, recipient);
   q.bind(3, limit);
   std::vector<MessageRow> out;
-  while (q.executeStep()) out.push_back(read_message(q));
+  while (q.executeStep()) out.push_back(detail::read_message(q));
   return out;
 }
 
@@ -196,7 +200,7 @@ std::vector<MessageRow> Messages::after(const std::string& conv, const std::stri
   q.bind(3, after_id);
   q.bind(4, limit);
   std::vector<MessageRow> out;
-  while (q.executeStep()) out.push_back(read_message(q));
+  while (q.executeStep()) out.push_back(detail::read_message(q));
   return out;
 }
 
@@ -268,7 +272,7 @@ std::vector<MessageRow> Messages::all(const std::string& conv) {
                      " FROM messages WHERE conversation_id = ? ORDER BY id");
   q.bind(1, conv);
   std::vector<MessageRow> out;
-  while (q.executeStep()) out.push_back(read_message(q));
+  while (q.executeStep()) out.push_back(detail::read_message(q));
   return out;
 }
 
@@ -279,7 +283,7 @@ void Messages::for_each_after(const std::string& conv, std::int64_t after_id,
   q.bind(1, conv);
   q.bind(2, after_id);
   while (q.executeStep()) {
-    if (!fn(read_message(q))) break;
+    if (!fn(detail::read_message(q))) break;
   }
   q.reset();
 }

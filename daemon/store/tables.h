@@ -12,6 +12,12 @@
 // Queries of the product, grouped by the table they own. Callers open the transaction.
 namespace cb::store {
 
+namespace detail {
+// One message row from a statement selecting kMessageColumns' columns in their order
+// (tables.cpp; agent_tables.cpp selects the same columns of the alias m).
+MessageRow read_message(SQLite::Statement& q);
+}  // namespace detail
+
 class Conversations {
  public:
   explicit Conversations(Database& db) : db_(db) {}
