@@ -55,6 +55,40 @@ Status Mailbox::unknown_agent(const std::string& name, const char* action) {
                                                                  "name"));
 }
 
+Result<std::vector<std::string>> Mailbox::other_members(const std::string& me,
+                                                        std::vector<std::string> names,
+                                                        const char* field, const char* action) {
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  if (names.empty()) {
+    return Status::error("invalid_params",
+                         std::string(field) + " is empty: name at least one other agent");
+  }
+  if (names.size() > kMaxOthers) {
+    return Status::error("too_many_recipients",
+                         "A conversation has at most 50 members: name at most 49 agents");
+  }
+  const store::AgentRow* self = agents_.find(me);
+  for (const auto& name : names) {
+    if (name == me) {
+      return Status::error("invalid_params",
+                           "You are " + me + ": name the other agents only (list_agents)");
+    }
+    const store::AgentRow* row = agents_.find(name);
+    if (!row) return unknown_agent(name, action);
+    if (ctx_.settings.accept_from_project_only && self && row->project != self->project) {
+      return ctx_.refuse("", me, action,
+                         Status::error("other_project",
+                                       "Agent " + name +
+                                           " works in another project, and this bridge only lets "
+                                           "agents of the same project start a conversation "
+                                           "([agents] accept_from = \"project\")"),
+                         Json{{"to", name}});
+    }
+  }
+  return names;
+}
+
 std::vector<std::string> Mailbox::members_but(const std::string& conv, const std::string& agent) {
   std::vector<std::string> out;
   for (auto& m : ctx_.members.of_conversation(conv)) {
@@ -181,34 +215,9 @@ Result<MessageReceipt> Mailbox::send_message(const Caller& caller, const Recipie
     stored_expiry = conv->expires_ms;
     others = members_but(conv_id, me);
   } else {
-    others = to.names;
-    std::sort(others.begin(), others.end());
-    others.erase(std::unique(others.begin(), others.end()), others.end());
-    if (others.empty()) {
-      return Status::error("invalid_params", "to is empty: name at least one agent");
-    }
-    if (others.size() > kMaxOthers) {
-      return Status::error("too_many_recipients",
-                           "A conversation has at most 50 members: name at most 49 agents");
-    }
-    const store::AgentRow* self = agents_.find(me);
-    for (const auto& name : others) {
-      if (name == me) {
-        return Status::error("invalid_params",
-                             "You are " + me + ": name the other agents only (list_agents)");
-      }
-      const store::AgentRow* row = agents_.find(name);
-      if (!row) return unknown_agent(name, action);
-      if (ctx_.settings.accept_from_project_only && self && row->project != self->project) {
-        return ctx_.refuse("", me, action,
-                           Status::error("other_project",
-                                         "Agent " + name + " works in another project, and this "
-                                                           "bridge only lets agents of the same "
-                                                           "project start a conversation "
-                                                           "([agents] accept_from = \"project\")"),
-                           Json{{"to", name}});
-      }
-    }
+    auto named = other_members(me, to.names, "to", action);
+    if (!named) return std::move(named).status();
+    others = std::move(*named);
     std::vector<std::string> all = others;
     all.push_back(me);
     std::sort(all.begin(), all.end());
@@ -322,31 +331,12 @@ Result<CreatedGroup> Mailbox::create_group(const Caller& caller,
   const std::string& me = caller.agent;
   if (me.empty()) return ctx_.refuse("", "", action, not_bound_error("create_conversation with members"));
   agents_.seen(me);
-  std::vector<std::string> others = names;
-  std::sort(others.begin(), others.end());
-  others.erase(std::unique(others.begin(), others.end()), others.end());
-  others.erase(std::remove(others.begin(), others.end(), me), others.end());
-  if (others.empty()) {
-    return Status::error("invalid_params", "members is empty: name at least one other agent");
-  }
-  if (others.size() > kMaxOthers) {
-    return Status::error("too_many_recipients",
-                         "A conversation has at most 50 members: name at most 49 agents");
-  }
-  const store::AgentRow* self = agents_.find(me);
-  for (const auto& name : others) {
-    const store::AgentRow* row = agents_.find(name);
-    if (!row) return unknown_agent(name, action);
-    if (ctx_.settings.accept_from_project_only && self && row->project != self->project) {
-      return ctx_.refuse("", me, action,
-                         Status::error("other_project",
-                                       "Agent " + name +
-                                           " works in another project, and this bridge only lets "
-                                           "agents of the same project start a conversation "
-                                           "([agents] accept_from = \"project\")"),
-                         Json{{"to", name}});
-    }
-  }
+  std::vector<std::string> names_but_me = names;
+  names_but_me.erase(std::remove(names_but_me.begin(), names_but_me.end(), me),
+                     names_but_me.end());
+  auto named = other_members(me, names_but_me, "members", action);
+  if (!named) return std::move(named).status();
+  const std::vector<std::string> others = std::move(*named);
   const std::int64_t now = ctx_.clock.now_ms();
   CreatedGroup out;
   out.conversation_id = "conv_" + crypto::hex(crypto::random_bytes(8));

@@ -156,6 +156,12 @@ class Mailbox {
   // what it handed out is unread again, and flagged redelivered when next read.
   bool unconfirmed(const Caller& caller, std::int64_t started_ms) const;
   void flag_redelivered(const std::string& reader, InboxPage& page);
+  // The names of `field` (send_message's to, create_conversation's members), sorted and
+  // unique: refused when empty, over 49, naming the caller, unknown, or (accept_from =
+  // "project") of another project.
+  Result<std::vector<std::string>> other_members(const std::string& me,
+                                                 std::vector<std::string> names,
+                                                 const char* field, const char* action);
   std::vector<std::string> members_but(const std::string& conv, const std::string& agent);
   Status unknown_agent(const std::string& name, const char* action);
   Result<InboxPage> read_inbox(const Authed& a, std::optional<std::int64_t> since_id,
