@@ -50,18 +50,11 @@ InboxPage Mailbox::mark_agent_inbox(const std::string& agent, const std::string&
   std::vector<store::MessageRow> rows;
   if (!conversation_id.empty()) {
     rows = ctx_.messages.conversation_inbox(conversation_id, agent, after, n + 1);
-  } else {
+  } else if (since_id) {
     rows = ctx_.messages.agent_inbox(agent, after, n + 1);
+  } else {
     // Joined seats keep their read marks on the messages: their unread ones join the page.
-    if (!since_id) {
-      auto seats = ctx_.messages.seat_inbox(agent, n + 1);
-      if (!seats.empty()) {
-        rows.insert(rows.end(), std::make_move_iterator(seats.begin()),
-                    std::make_move_iterator(seats.end()));
-        std::sort(rows.begin(), rows.end(),
-                  [](const store::MessageRow& x, const store::MessageRow& y) { return x.id < y.id; });
-      }
-    }
+    rows = ctx_.messages.whole_inbox(agent, n + 1);
   }
   InboxPage page;
   page.conversation_id = conversation_id;
@@ -119,7 +112,10 @@ InboxPage Mailbox::mark_agent_inbox(const std::string& agent, const std::string&
     }
     if (marked) *marked = std::move(m);
   }
-  page.unread_remaining = conversation_id.empty()
+  // Without since_id the page held every unread message when nothing was left over, and all
+  // of them are marked now: nothing remains, and counting would only say so.
+  page.unread_remaining = !since_id && !page.has_more ? 0
+                          : conversation_id.empty()
                               ? ctx_.messages.agent_unread(agent)
                               : ctx_.messages.member_unread(conversation_id, agent);
   flag_redelivered(inbox_key(agent).str(), page);

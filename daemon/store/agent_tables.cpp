@@ -100,6 +100,39 @@ std::int64_t Messages::unmark_ids(const std::vector<std::int64_t>& ids, std::int
   return n;
 }
 
+std::vector<MessageRow> Messages::whole_inbox(const std::string& agent, std::int64_t limit) {
+  // The common case, an agent in one conversation as a member (not a seat): that
+  // conversation's index range is already in id order. Otherwise the ranges of every
+  // membership must be merged, and SQLite sorts them in a temporary b-tree, which costs more
+  // than the ranges themselves (a pair's send and read: ~545k → ~510k instructions).
+  {
+    auto& m = db_.stmt("SELECT conversation_id, seat FROM members WHERE agent = ? LIMIT 2");
+    m.bind(1, agent);
+    std::string sole;
+    int rows = 0;
+    while (m.executeStep()) {
+      if (++rows == 1 && m.getColumn(1).getString().empty()) sole = m.getColumn(0).getString();
+    }
+    if (rows == 0) return {};
+    if (rows == 1 && !sole.empty()) return conversation_inbox(sole, agent, 0, limit);
+  }
+  // agent_inbox's ranges (after each read position) and seat_inbox's (unread to each joined
+  // seat) in one statement: one step loop and one reset instead of two queries and a merge.
+  auto& q = db_.stmt(std::string("SELECT ") + kColumns +
+                     " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
+                     " AND m.recipient = '*' AND m.id > me.read_up_to"
+                     " WHERE me.agent = ?1 AND me.seat = '' AND m.sender != ?1"
+                     " UNION ALL SELECT " + kColumns +
+                     " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
+                     " AND m.recipient = me.seat AND m.read_ms IS NULL"
+                     " WHERE me.agent = ?1 AND me.seat != '' ORDER BY 1 LIMIT ?2");
+  q.bind(1, agent);
+  q.bind(2, limit);
+  std::vector<MessageRow> out;
+  while (q.executeStep()) out.push_back(detail::read_message(q));
+  return out;
+}
+
 std::vector<MessageRow> Messages::seat_inbox(const std::string& agent, std::int64_t limit) {
   auto& q = db_.stmt(std::string("SELECT ") + kColumns +
                      " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"

@@ -84,6 +84,9 @@ class Messages {
                                       std::int64_t limit);
   // Unread messages to the seats of token conversations `agent` joined, oldest first.
   std::vector<MessageRow> seat_inbox(const std::string& agent, std::int64_t limit);
+  // Everything unread for `agent`, oldest first: agent_inbox (after_id 0) and seat_inbox
+  // together, in one query.
+  std::vector<MessageRow> whole_inbox(const std::string& agent, std::int64_t limit);
   // The same within one agents' conversation.
   std::vector<MessageRow> conversation_inbox(const std::string& conv, const std::string& agent,
                                              std::int64_t after_id, std::int64_t limit);

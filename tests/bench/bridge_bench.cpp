@@ -14,12 +14,18 @@
 //   check  (with --creds, against a pre-filled database) the sender sends one message, the
 //          receiver calls check_messages: check_messages round trip percentiles.
 // --idle-waiters K parks K extra sessions in wait_for_messages during all phases.
+// --agents makes every session a named agent (issue 23): it says the shim's hello line first
+//          (bench-N; through --via-shim, the shim says it with --agent bench-N), the pairs send
+//          with send_message {to: the partner's name} instead of send_to_partner, and waits
+//          are whole-inbox wait_for_messages with no credentials. No check phase.
 // --shim-start R spawns R shims one after the other and times spawn → first reply.
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -42,6 +48,7 @@ struct Options {
   int shim_start = 0;
   bool one_way = false;
   bool no_drain = false;
+  bool agents = false;
   bool json = false;
   std::string via_shim;
   std::string creds_file;
@@ -52,7 +59,7 @@ struct Options {
   std::fputs(
       "Usage: bridge-bench --socket-dir DIR [--sessions N] [--messages M] [--via-shim PATH]\n"
       "                    [--idle-waiters K] [--phases send,wake,check] [--one-way]\n"
-      "                    [--no-drain]\n"
+      "                    [--no-drain] [--agents]\n"
       "                    [--message-bytes B] [--warmup W] [--creds FILE] [--shim-start R]\n"
       "                    [--json]\n"
       "Drives a running claude-bridged (rate limits off in its config) with N sessions in N/2\n"
@@ -97,6 +104,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--phases") phases = value();
     else if (a == "--one-way") o.one_way = true;
     else if (a == "--no-drain") o.no_drain = true;
+    else if (a == "--agents") o.agents = true;
     else if (a == "--json") o.json = true;
     else if (a == "--help" || a == "-h") usage(0);
     else {
@@ -123,6 +131,10 @@ Options parse(int argc, char** argv) {
     }
     if (comma == std::string::npos) break;
     start = comma + 1;
+  }
+  if (o.phases.count("check") && o.agents) {
+    std::fputs("bridge-bench: the check phase reads token conversations; drop --agents\n", stderr);
+    usage(2);
   }
   if (o.phases.count("check") && o.creds_file.empty()) {
     std::fputs("bridge-bench: the check phase needs --creds FILE\n", stderr);
@@ -151,7 +163,8 @@ void raise_fd_limit() {
 // One MCP client: an endpoint and, once in a conversation, its credentials.
 struct Session {
   std::unique_ptr<Endpoint> ep;
-  Json creds;          // conversation_id, session_id, token
+  Json creds;          // conversation_id, session_id, token (empty for --agents)
+  std::string name;    // --agents: the agent's name
   int partner = -1;    // index in the same vector
   // send phase
   int to_send = 0;
@@ -209,6 +222,7 @@ class Bench {
                           {"via_shim", !o_.via_shim.empty()},
                           {"one_way", o_.one_way},
                           {"no_drain", o_.no_drain},
+                          {"agents", o_.agents},
                           {"message_bytes", o_.message_bytes},
                           {"warmup", o_.warmup},
                           {"phases", std::vector<std::string>(o_.phases.begin(), o_.phases.end())},
@@ -226,16 +240,42 @@ class Bench {
            static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
   }
 
-  std::unique_ptr<Endpoint> open_endpoint() {
+  // `agent`: the name to bind (--agents), else none.
+  std::unique_ptr<Endpoint> open_endpoint(const std::string& agent) {
     std::string err;
     std::unique_ptr<Endpoint> ep;
     if (o_.via_shim.empty()) {
       ep = loop_.connect(socket_path_, &err);
+      // What the shim would say first: this process stands in for the client, so the client
+      // process the daemon checks is our parent.
+      if (ep && !agent.empty()) {
+        std::error_code ec;
+        ep->notify("notifications/claude-bridge/hello",
+                   Json{{"v", 1},
+                        {"client_pid", static_cast<std::int64_t>(::getppid())},
+                        {"project_dir", std::filesystem::current_path(ec).string()},
+                        {"agent", agent},
+                        {"client", "bridge-bench"}});
+      }
     } else {
-      ep = loop_.spawn({o_.via_shim, "--socket-dir", o_.socket_dir, "--no-autostart"}, &err);
+      std::vector<std::string> argv{o_.via_shim, "--socket-dir", o_.socket_dir, "--no-autostart"};
+      if (!agent.empty()) {
+        argv.push_back("--agent");
+        argv.push_back(agent);
+      }
+      ep = loop_.spawn(argv, &err);
     }
     if (!ep) die(err);
     return ep;
+  }
+
+  // The send tool and its arguments for session `s`.
+  const char* send_tool() const { return o_.agents ? "send_message" : "send_to_partner"; }
+  Json send_args(const Session& s, std::string text) const {
+    Json args = s.creds;
+    if (o_.agents) args["to"] = sessions_[static_cast<std::size_t>(s.partner)].name;
+    args["message"] = std::move(text);
+    return args;
   }
 
   bool run_until(const std::function<bool()>& done, int seconds, const char* what) {
@@ -254,16 +294,17 @@ class Bench {
   // Connects, initializes and pairs up every session (pipelined: all requests in flight at
   // once, one round of replies per step).
   void connect_all() {
-    auto setup = [&](std::vector<Session>& group, int count) {
+    auto setup = [&](std::vector<Session>& group, int count, const char* prefix) {
       for (int i = 0; i < count; ++i) {
         Session s;
-        s.ep = open_endpoint();
+        if (o_.agents) s.name = prefix + std::to_string(i);
+        s.ep = open_endpoint(s.name);
         group.push_back(std::move(s));
       }
     };
-    setup(sessions_, o_.sessions);
+    setup(sessions_, o_.sessions, "bench-");
     const int idle = o_.idle_waiters + (o_.idle_waiters % 2);
-    setup(idle_, idle);
+    setup(idle_, idle, "idle-");
 
     int outstanding = 0;
     auto everyone = [&](auto&& fn) {
@@ -295,6 +336,10 @@ class Bench {
       for (std::size_t i = 0; i + 1 < group.size(); i += 2) {
         group[i].partner = static_cast<int>(i + 1);
         group[i + 1].partner = static_cast<int>(i);
+        if (o_.agents) {  // addressed by name; the first send opens their conversation
+          group[i].creds = group[i + 1].creds = Json::object();
+          continue;
+        }
         const std::size_t c = creds_from + i / 2;
         if (c < creds.size()) {
           const Json& cr = creds[c];
@@ -402,9 +447,8 @@ class Bench {
     int warm = 0;
     std::function<void(int, int)> send_one = [&](int idx, int n) {
       Session& s = sessions_[static_cast<std::size_t>(idx)];
-      Json args = s.creds;
-      args["message"] = message_text(idx, n);
-      s.ep->request("tools/call", call_params("send_to_partner", args), [&, idx, n](Reply& r) {
+      Json args = send_args(s, message_text(idx, n));
+      s.ep->request("tools/call", call_params(send_tool(), args), [&, idx, n](Reply& r) {
         Session& me = sessions_[static_cast<std::size_t>(idx)];
         if (r.is_error_result()) die("send failed: " + r.line);
         ++me.acked;
@@ -465,9 +509,8 @@ class Bench {
     std::function<void(int)> send_from = [&](int idx) {
       Session& s = sessions_[static_cast<std::size_t>(idx)];
       Conv& c = convs[static_cast<std::size_t>(idx) / 2];
-      Json args = s.creds;
-      args["message"] = message_text(idx, c.hops);
-      c.last_send_ns = s.ep->request("tools/call", call_params("send_to_partner", args),
+      Json args = send_args(s, message_text(idx, c.hops));
+      c.last_send_ns = s.ep->request("tools/call", call_params(send_tool(), args),
                                      [&](Reply& r) {
                                        if (r.is_error_result()) die("send failed: " + r.line);
                                        send_samples.push_back(r.arrived_ns - r.sent_ns);
@@ -584,7 +627,7 @@ class Bench {
     std::int64_t rss = 0, anon = 0, pss = 0;
     for (int i = 0; i < o_.shim_start; ++i) {
       const std::int64_t t0 = now_ns();
-      std::unique_ptr<Endpoint> ep = open_endpoint();
+      std::unique_ptr<Endpoint> ep = open_endpoint("");
       bool got = false;
       std::int64_t t1 = 0;
       ep->request("ping", nullptr, [&](Reply& r) {

@@ -308,6 +308,43 @@ TEST_CASE("join_conversation binds a token seat once; its mail joins the agent's
   CHECK(test::refusal_of(w.send_to(other, b_seat.conversation_id, "x")).code == "not_joined");
 }
 
+TEST_CASE("the whole inbox: one conversation or many and a seat, in id order, pages counted") {
+  Agents4 w;
+  Caller a = w.connect("/p/alpha");
+  Caller b = w.connect("/p/beta");
+  Caller c = w.connect("/p/gamma");
+  // b in one conversation only (the store's single-range path).
+  REQUIRE(w.send(a, {"beta"}, "a1").ok());
+  REQUIRE(w.send(a, {"beta"}, "a2").ok());
+  Json page = w.inbox(b);
+  CHECK(Agents4::bodies(page) == Names{"a1", "a2"});
+  CHECK(page["unread_remaining"] == 0);
+  CHECK(w.inbox(b)["messages"].empty());
+  // Then in three: with a, with c, and a token seat it joined; their mail interleaves.
+  Caller token_client;
+  token_client.connection_id = 500;
+  Json created = test::ok_json(
+      w.bridge->mailbox().create_conversation(token_client, "lead", "worker"));
+  Credentials b_seat{created["conversation_id"], "b", created["session_b_token"]};
+  Credentials a_seat{created["conversation_id"], "a", created["session_a_token"]};
+  REQUIRE(w.bridge->mailbox().join(b, b_seat).ok());
+  REQUIRE(w.send(c, {"beta"}, "c1").ok());
+  REQUIRE(w.bridge->mailbox().send(token_client, a_seat, "t1", "info", {}).ok());
+  REQUIRE(w.send(a, {"beta"}, "a3").ok());
+  REQUIRE(w.send(c, {"beta"}, "c2").ok());
+  REQUIRE(w.bridge->mailbox().send(token_client, a_seat, "t2", "info", {}).ok());
+  // A page of 3 of the 5: the oldest three across all three, the rest counted.
+  Json first = test::ok_json(w.bridge->mailbox().check_inbox(b, "", std::nullopt, 3));
+  CHECK(Agents4::bodies(first) == Names{"c1", "t1", "a3"});
+  CHECK(first["has_more"] == true);
+  CHECK(first["unread_remaining"] == 2);
+  Json rest = w.inbox(b);
+  CHECK(Agents4::bodies(rest) == Names{"c2", "t2"});
+  CHECK(rest["has_more"] == false);
+  CHECK(rest["unread_remaining"] == 0);
+  CHECK(w.inbox(b)["messages"].empty());
+}
+
 TEST_CASE("a wait answered after its client may have given up offers its messages again") {
   // No progress token and blocked past redeliver_after_seconds: Claude Code abandons such a
   // call without a cancel, so the answer may reach nobody.
