@@ -222,10 +222,9 @@ Result<MessageReceipt> Mailbox::send_message(const Caller& caller, const Recipie
     all.push_back(me);
     std::sort(all.begin(), all.end());
     member_key = joined(all, ",");
-    if (auto id = ctx_.conversations.by_members(member_key)) {
-      auto conv = ctx_.conversations.find(*id);
-      if (conv && now < conv->expires_ms) {
-        conv_id = *id;
+    if (auto conv = ctx_.conversations.by_members(member_key)) {
+      if (now < conv->expires_ms) {
+        conv_id = conv->id;
         stored_expiry = conv->expires_ms;
         member_key.clear();  // exists
       }
@@ -263,7 +262,7 @@ Result<MessageReceipt> Mailbox::send_message(const Caller& caller, const Recipie
     if (create) {
       // The names' conversation: new, or the expired one's key moves to a new one.
       if (auto old = ctx_.conversations.by_members(member_key)) {
-        ctx_.conversations.retire_member_key(*old);
+        ctx_.conversations.retire_member_key(old->id);
       }
       store::ConversationRow conv;
       conv.id = "conv_" + crypto::hex(crypto::random_bytes(8));

@@ -69,13 +69,12 @@ void Conversations::insert(const ConversationRow& row) {
   q.exec();
 }
 
-std::optional<std::string> Conversations::by_members(const std::string& member_key) {
-  auto& q = db_.stmt("SELECT id FROM conversations WHERE member_key = ?");
+std::optional<ConversationRow> Conversations::by_members(const std::string& member_key) {
+  auto& q = db_.stmt(std::string("SELECT ") + kConversationColumns +
+                     " FROM conversations WHERE member_key = ?");
   q.bind(1, member_key);
   if (!q.executeStep()) return std::nullopt;
-  std::string id = q.getColumn(0).getString();
-  q.reset();
-  return id;
+  return read_conversation(q);
 }
 
 void Conversations::set_expiry(const std::string& id, std::int64_t expires_ms) {

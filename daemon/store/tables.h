@@ -34,7 +34,7 @@ class Conversations {
   void set_exec(const std::string& id, const std::string& mode, const std::string& json);
   std::int64_t count();
   // The agents' conversation with exactly these members (ConversationRow::member_key), if any.
-  std::optional<std::string> by_members(const std::string& member_key);
+  std::optional<ConversationRow> by_members(const std::string& member_key);
   void set_expiry(const std::string& id, std::int64_t expires_ms);
   // The conversation is no longer the one its members' names address (it expired).
   void retire_member_key(const std::string& id);
