@@ -59,6 +59,8 @@ class FakeClient:
                              lambda: (self.proc.stdin.close(), self.proc.wait(5)), self.proc)
         test.clients.append(self.mcp)
         test.addCleanup(self.control.close)
+        test.addCleanup(self.proc.stderr.close)
+        test.addCleanup(self.proc.stdout.close)
         self.mcp.initialize()
         self.name = ok(self.mcp.call("list_agents", {}))["you"]["name"]
         self.results = {}
@@ -352,6 +354,8 @@ class Wait(HooksTest):
         r = frontend.run("wait", frontend.claude("Stop", stop_hook_active=False),
                          args=("--timeout", "1"))
         self.assertEqual((r["rc"], r["stderr"]), (0, ""))
+        # Its connection closed with it: the daemon dropped the wait.
+        wait_until(lambda: self.hook_waits() == 0, what="the wait dropped")
         self.send(backend, "frontend", "news")
         # CLAUDE_BRIDGE_WAKE=never: no wait at all, even with news waiting; nothing announced.
         r = frontend.run("wait", frontend.claude("Stop", stop_hook_active=False),
