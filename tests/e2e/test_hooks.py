@@ -91,7 +91,10 @@ class FakeClient:
         self.next_id += 1
         hook_env = {k: v for k, v in self.test.d.env.items() if k not in MARKERS}
         hook_env.update(env or {})
-        argv = [HOOK, event, "--client", client, "--socket-dir", self.test.d.socket_dir, *args]
+        # Through a shell, as the clients run a hook's command line (the shell forks the hook:
+        # the client is its grandparent).
+        argv = ["/bin/sh", "-c", '"$0" "$@"; exit $?', HOOK, event, "--client", client,
+                "--socket-dir", self.test.d.socket_dir, *args]
         self.control.sendall((json.dumps({"id": cid, "argv": argv, "env": hook_env,
                                           "input": json.dumps(payload)}) + "\n").encode())
         return cid
