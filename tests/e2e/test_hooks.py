@@ -40,7 +40,7 @@ MARKERS = ("CLAUDECODE", "GEMINI_CLI", "CLAUDE_CODE_SESSION_ID", "CLAUDE_PROJECT
 class FakeClient:
     """A client process with a real shim as its MCP server, and a runner of hook commands."""
 
-    def __init__(self, test, project, name, session_id, extra_args=()):
+    def __init__(self, test, project, name, session_id, extra_args=(), late_server=False):
         self.test = test
         self.session_id = session_id
         self.control, theirs = socket.socketpair()
@@ -49,7 +49,8 @@ class FakeClient:
         env["CLAUDE_BRIDGE_AGENT"] = name
         env["CLAUDE_CODE_SESSION_ID"] = session_id
         self.proc = subprocess.Popen(
-            [sys.executable, FAKE_CLIENT, str(theirs.fileno()), *extra_args, "--", SHIM,
+            [sys.executable, FAKE_CLIENT, str(theirs.fileno()), *extra_args,
+             *(["--late-server"] if late_server else []), "--", SHIM,
              "--socket-dir", test.d.socket_dir, "--state-dir", test.d.state_dir,
              "--no-autostart"],
             env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -61,12 +62,18 @@ class FakeClient:
         test.addCleanup(self.control.close)
         test.addCleanup(self.proc.stderr.close)
         test.addCleanup(self.proc.stdout.close)
-        self.mcp.initialize()
-        self.name = ok(self.mcp.call("list_agents", {}))["you"]["name"]
         self.results = {}
         self.cond = threading.Condition()
         self.next_id = 1
         threading.Thread(target=self._read, daemon=True).start()
+        if not late_server:
+            self.start_server()
+
+    def start_server(self):
+        if "--late-server" in self.proc.args:
+            self.control.sendall(b'{"start_server": true}\n')
+        self.mcp.initialize()
+        self.name = ok(self.mcp.call("list_agents", {}))["you"]["name"]
 
     def _read(self):
         buf = b""
@@ -211,6 +218,26 @@ class Tell(HooksTest):
         # Read mail is not news either.
         r = frontend.run("tell", frontend.claude("UserPromptSubmit", prompt="again"))
         self.assertEqual(r["stdout"], "")
+
+    def test_session_start_waits_for_the_shim_to_bind(self):
+        self.client("backend")
+        late = FakeClient(self, self.project, "latecomer", "sess-late", late_server=True)
+        base = self.d.ctl_json("stats")["accepted"]
+        asked = [0]
+
+        def hook_connected():  # one more accepted connection than these stats calls
+            asked[0] += 1
+            return self.d.ctl_json("stats")["accepted"] >= base + asked[0] + 1
+
+        cid = late.start("session-start", late.claude("SessionStart", source="startup"))
+        wait_until(hook_connected, what="the hook on ctl.sock")
+        # The hook is asking before any agent of its session exists; the daemon holds its
+        # answer until one binds.
+        self.assertFalse(late.done(cid))
+        late.start_server()
+        r = late.result(cid)
+        self.assertEqual(r["rc"], 0)
+        self.assertIn('you are agent "latecomer"', context_of(r["stdout"], "SessionStart"))
 
     def test_session_start_counts_unread_and_announces_it(self):
         backend = self.client("backend")
