@@ -195,6 +195,18 @@ TEST_CASE("tell: one notice per message, nothing when quiet, nothing marked read
   CHECK_FALSE(w.hooks().tell("backend"));
 }
 
+TEST_CASE("a restored database's ids are not the marks': everything unread is told again") {
+  World w;
+  Caller back = w.connect("backend", 100);
+  w.connect("frontend", 300);
+  w.send(back, {"frontend"}, "before the restore");
+  CHECK(w.hooks().tell("frontend"));
+  CHECK(w.hooks().mark("frontend") > 0);
+  w.bridge->reload_after_restore();
+  CHECK(w.hooks().mark("frontend") == 0);
+  CHECK(w.hooks().tell("frontend"));
+}
+
 TEST_CASE("notice_line: a long body is cut with an ellipsis on a code point") {
   NewMail m;
   m.count = 1;
