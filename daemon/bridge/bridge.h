@@ -9,6 +9,7 @@
 #include "daemon/bridge/auth.h"
 #include "daemon/bridge/context.h"
 #include "daemon/bridge/exec_service.h"
+#include "daemon/bridge/hook_notices.h"
 #include "daemon/bridge/mailbox.h"
 #include "daemon/bridge/operator_views.h"
 #include "daemon/bridge/settings.h"
@@ -51,12 +52,14 @@ class Bridge {
   Agents& agents() { return agents_; }
   ExecService& exec() { return exec_; }
   OperatorViews& ops() { return ops_; }
+  HookNotices& hooks() { return hooks_; }
   Events& events() { return ctx_.events; }
   Presence& presence() { return ctx_.presence; }
   // The database was replaced under us (restore): cached state of it is stale.
   void reload_after_restore() {
     ctx_.audit.reload_head();
     agents_.reload();
+    hooks_.forget_marks();
   }
 
  private:
@@ -66,6 +69,7 @@ class Bridge {
   Mailbox mailbox_;
   ExecService exec_;
   OperatorViews ops_;
+  HookNotices hooks_;
 };
 
 }  // namespace cb::bridge
