@@ -328,7 +328,8 @@ std::vector<Check> check_hooks() {
     }
     for (const auto& p : parts) check.detail += (check.detail.empty() ? "" : "; ") + p;
     if (parts.empty()) {
-      check.detail = "none: the agent is not told of new mail (" + fix + " adds them)";
+      check.detail = "none: the agent is not told of new mail (claude-bridgectl setup " +
+                     setup::client_name(client) + " adds them)";
     }
     checks.push_back(std::move(check));
   }
