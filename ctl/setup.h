@@ -52,13 +52,21 @@ struct Spec {
   std::string agent;
 };
 
+// One hook of a hook plan: written (add, update, unchanged) or taken out (remove).
+struct HookLine {
+  std::string event;
+  std::string command;
+  bool async_rewake = false;
+};
+
 struct Plan {
   enum class Action { kUnchanged, kAdd, kUpdate, kRemove, kAbsent };
   Action action = Action::kUnchanged;
-  std::string after;         // the file's new bytes, when it changes and is not deleted
-  bool delete_file = false;  // --remove left nothing in a file setup would have created
-  std::string entry_text;    // the entry as written (add/update/unchanged) or as removed
-  std::string note;          // one line about the file's layout, when there is one to say
+  std::string after;            // the file's new bytes, when it changes and is not deleted
+  bool delete_file = false;     // --remove left nothing in a file setup would have created
+  std::string entry_text;       // the entry as written (add/update/unchanged) or as removed
+  std::string note;             // one line about the file's layout, when there is one to say
+  std::vector<HookLine> hooks;  // plan_hooks: the hooks of entry_text, one per line
 };
 
 // The change that makes `before` (nullopt: no such file) hold `want`'s entry, or, without

@@ -240,28 +240,15 @@ std::string indent(const std::string& text) {
   return out;
 }
 
-// The hook lines of a plan's entry_text ("EVENT: COMMAND[  (asyncRewake, timeout N s)]"), for
-// --json.
-Json hook_lines(const std::string& text) {
-  Json out = Json::array();
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto colon = line.find(": ");
-    if (colon == std::string::npos) continue;
-    std::string command = line.substr(colon + 2);
-    const auto extra = command.find("  (asyncRewake");
-    Json e{{"event", line.substr(0, colon)}, {"command", command.substr(0, extra)}};
-    if (extra != std::string::npos) e["async_rewake"] = true;
-    out.push_back(e);
-  }
-  return out;
-}
-
 Json hooks_json(const HookPart& h, const Options& o) {
   Json j{{"file", h.target.file.string()},
          {"action", action_text(h.plan.action, false)},
-         {"entries", hook_lines(h.plan.entry_text)}};
+         {"entries", Json::array()}};
+  for (const auto& line : h.plan.hooks) {
+    Json e{{"event", line.event}, {"command", line.command}};
+    if (line.async_rewake) e["async_rewake"] = true;
+    j["entries"].push_back(e);
+  }
   if (h.plan.delete_file) j["deletes_file"] = true;
   if (o.no_hooks) j["no_hooks"] = true;
   return j;

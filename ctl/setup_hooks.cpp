@@ -121,12 +121,16 @@ bool is_bridge_hook(const OJson& hook) {
          is_hook_command(hook["command"].get<std::string>());
 }
 
-std::string describe(const OJson& hook) {
-  std::string line = hook.value("command", std::string());
-  if (hook.value("asyncRewake", false)) {
-    line += "  (asyncRewake, timeout " + std::to_string(hook.value("timeout", 0)) + " s)";
+// Adds `hook` under `event` to the plan's list and its text ("EVENT: COMMAND  (asyncRewake…)").
+void describe(Plan& plan, const std::string& event, const OJson& hook) {
+  HookLine line{event, hook.value("command", std::string()), hook.value("asyncRewake", false)};
+  plan.entry_text += event + ": " + line.command;
+  if (line.async_rewake) {
+    plan.entry_text +=
+        "  (asyncRewake, timeout " + std::to_string(hook.value("timeout", 0)) + " s)";
   }
-  return line;
+  plan.entry_text += "\n";
+  plan.hooks.push_back(std::move(line));
 }
 
 }  // namespace
@@ -245,7 +249,7 @@ Result<Plan> plan_hooks(const HookTarget& t, const std::optional<std::string>& b
           if (is_bridge_hook(h)) {
             if (!first) first = kept.size();
             had = true;
-            plan.entry_text += event + ": " + describe(h) + "\n";
+            describe(plan, event, h);
           } else {
             rest.push_back(h);
           }
@@ -268,10 +272,11 @@ Result<Plan> plan_hooks(const HookTarget& t, const std::optional<std::string>& b
 
   if (want) {
     plan.entry_text.clear();
+    plan.hooks.clear();
     if (!doc.contains("hooks")) doc["hooks"] = OJson::object();
     OJson& hooks = doc["hooks"];
     for (const auto& [event, group] : groups) {
-      for (const auto& h : group["hooks"]) plan.entry_text += event + ": " + describe(h) + "\n";
+      for (const auto& h : group["hooks"]) describe(plan, event, h);
       if (!hooks.contains(event)) hooks[event] = OJson::array();
       OJson& list = hooks[event];
       std::size_t at = list.size();
