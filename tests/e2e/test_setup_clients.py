@@ -63,7 +63,8 @@ class SetupClientsTest(unittest.TestCase):
                     or k in ("CLAUDECODE", "CLAUDE_CONFIG_DIR", "CODEX_HOME"):
                 del self.env[k]
         self.shim = os.path.realpath(SHIM)
-        self.ctl_path = os.path.realpath(CTL)
+        self.hook_path = os.path.join(os.path.dirname(os.path.realpath(CTL)),
+                                      "claude-bridge-hook")
 
     def tearDown(self):
         self.d.close()
@@ -229,7 +230,7 @@ class SetupClientsTest(unittest.TestCase):
     def bridge_hooks_in_codex(self, cwd):
         # Sorted: Codex lists them in its own order of events.
         return sorted((h["eventName"], h["command"], h["sourcePath"], h["trustStatus"])
-                      for h in self.codex_hooks(cwd) if "claude-bridgectl" in (h["command"] or ""))
+                      for h in self.codex_hooks(cwd) if "claude-bridge-hook" in (h["command"] or ""))
 
     def test_codex_finds_the_hooks_setup_wrote_and_runs_them_once_trusted(self):
         """Codex 0.171.0 reads ~/.codex/hooks.json (and a trusted project's .codex/hooks.json)
@@ -240,7 +241,7 @@ class SetupClientsTest(unittest.TestCase):
         out = self.setup("codex", "--user")
         self.assertIn("type /hooks and trust", out)
         user_hooks = os.path.join(self.home, ".codex", "hooks.json")
-        cmd = f"{self.ctl_path} --socket-dir {self.d.socket_dir} hook %s --client codex"
+        cmd = f"{self.hook_path} %s --client codex --socket-dir {self.d.socket_dir}"
         want = sorted([("sessionStart", cmd % "session-start"), ("userPromptSubmit", cmd % "tell"),
                        ("postToolUse", cmd % "tell")])
         self.assertEqual(self.bridge_hooks_in_codex(self.project),
@@ -292,7 +293,7 @@ class SetupClientsTest(unittest.TestCase):
         with open(os.path.join(self.project, ".gemini", "settings.json"), "w") as f:
             json.dump({"hooks": mine}, f, indent=2)
         self.setup("gemini")
-        cmd = f"{self.ctl_path} --socket-dir {self.d.socket_dir} hook %s --client gemini"
+        cmd = f"{self.hook_path} %s --client gemini --socket-dir {self.d.socket_dir}"
         env = dict(self.env, GEMINI_API_KEY="test-" + os.urandom(8).hex())
         log = os.path.join(self.home, "gemini.log")
         with open(log, "w") as out:
