@@ -200,9 +200,11 @@ class SetupClientsTest(unittest.TestCase):
     def codex_hooks(self, cwd):
         """The hooks Codex itself finds for `cwd`: its app server's hooks/list (the list its
         /hooks command shows), offline, over stdio."""
+        errors = open(os.path.join(self.home, "codex-app-server.log"), "a")
+        self.addCleanup(errors.close)
         p = subprocess.Popen(NO_NETWORK + ["codex", "app-server"], env=self.env, cwd=cwd,
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=subprocess.DEVNULL, text=True)
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
+                             text=True)
         try:
             for msg in ({"id": 1, "method": "initialize",
                          "params": {"clientInfo": {"name": "e2e", "version": "0"}}},
@@ -214,7 +216,10 @@ class SetupClientsTest(unittest.TestCase):
             while time.monotonic() < deadline:
                 ready, _, _ = select.select([p.stdout], [], [], deadline - time.monotonic())
                 line = p.stdout.readline() if ready else ""
-                self.assertTrue(line, "codex app-server ended without answering hooks/list")
+                if not line:
+                    with open(errors.name) as f:
+                        self.fail("codex app-server ended without answering hooks/list: " +
+                                  f.read()[-2000:])
                 reply = json.loads(line)
                 if reply.get("id") == 2:
                     self.assertNotIn("error", reply)
@@ -328,8 +333,12 @@ class SetupClientsTest(unittest.TestCase):
                                                      "hook_event_name", "timestamp", "source"})
         self.assertEqual(set(docs["BeforeAgent"]), {"session_id", "transcript_path", "cwd",
                                                     "hook_event_name", "timestamp", "prompt"})
-        self.assertEqual(docs["BeforeAgent"]["prompt"], "hello")
         self.assertEqual(docs["BeforeAgent"]["cwd"], self.project)
+        # And what the bridge's session-start hook answered reached the session: Gemini put
+        # its context before the first prompt (the agent is named after the project).
+        prompt = docs["BeforeAgent"]["prompt"]
+        self.assertTrue(prompt.endswith("hello"), prompt)
+        self.assertIn('<hook_context>claude-bridge: you are agent "app"', prompt)
 
 
     # --- The notice, as each client's hook prints it ----------------------------------------
@@ -344,8 +353,9 @@ class SetupClientsTest(unittest.TestCase):
                                      "--state-dir", self.d.state_dir, "--no-autostart"],
                                     env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, bufsize=0)
-            c = McpClient(proc.stdout, proc.stdin, lambda: (proc.stdin.close(), proc.wait(5)),
-                          proc)
+            c = McpClient(proc.stdout, proc.stdin,
+                          lambda: (proc.stdin.close(), proc.wait(5), proc.stdout.close(),
+                                   proc.stderr.close()), proc)
             self.addCleanup(c.close)
             c.initialize()
             return c
