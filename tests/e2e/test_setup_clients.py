@@ -200,9 +200,9 @@ class SetupClientsTest(unittest.TestCase):
     def codex_hooks(self, cwd):
         """The hooks Codex itself finds for `cwd`: its app server's hooks/list (the list its
         /hooks command shows), offline, over stdio. On a loaded machine `codex app-server` has
-        been seen to end, or to hang, at start-up before answering anything (3 runs in about
-        ten, never when the machine was quiet); the query is read-only, so a server that ends or
-        has not answered in 60 s is killed and asked again, at most three times, saying so."""
+        been seen to close its output, or to hang, at start-up before answering anything (3
+        full runs in about ten, never when the machine was quiet); the query is read-only, so
+        such a server is killed and asked again, at most three times, saying so."""
         for attempt in range(3):
             hooks, why = self.codex_hooks_once(cwd)
             if hooks is not None:
@@ -228,9 +228,9 @@ class SetupClientsTest(unittest.TestCase):
                 ready, _, _ = select.select([p.stdout], [], [], deadline - time.monotonic())
                 line = p.stdout.readline() if ready else ""
                 if not line:
-                    p.wait(30)
-                    return None, (f"codex app-server ended (exit {p.returncode}) without "
-                                  f"answering hooks/list; its last warnings: {self.codex_log()}")
+                    return None, (f"codex app-server closed its output (exit status "
+                                  f"{p.poll()}) without answering hooks/list; its last "
+                                  f"warnings: {self.codex_log()}")
                 reply = json.loads(line)
                 if reply.get("id") == 2:
                     self.assertNotIn("error", reply)
@@ -244,9 +244,9 @@ class SetupClientsTest(unittest.TestCase):
             except BrokenPipeError:
                 pass
             try:
-                p.wait(30)
+                p.wait(10)
             except subprocess.TimeoutExpired:
-                p.kill()
+                p.kill()  # it closed its output but did not end: seen under load
                 p.wait(30)
             p.stdout.close()
 
