@@ -201,8 +201,9 @@ class SetupClientsTest(unittest.TestCase):
         """The hooks Codex itself finds for `cwd`: its app server's hooks/list (the list its
         /hooks command shows), offline, over stdio. On a loaded machine `codex app-server` has
         been seen to close its output, or to hang, at start-up before answering anything (3
-        full runs in about ten, never when the machine was quiet); the query is read-only, so
-        such a server is killed and asked again, at most three times, saying so."""
+        full runs in about ten, never when the machine was quiet; its log then shows only its
+        start-up sync of curated plugins failing offline); the query is read-only, so such a
+        server is killed and asked again, at most three times, saying so."""
         for attempt in range(3):
             hooks, why = self.codex_hooks_once(cwd)
             if hooks is not None:
