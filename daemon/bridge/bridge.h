@@ -59,6 +59,7 @@ class Bridge {
   void reload_after_restore() {
     ctx_.audit.reload_head();
     agents_.reload();
+    hooks_.forget_marks();
   }
 
  private:

@@ -61,6 +61,9 @@ class HookNotices {
   std::string session_start(const std::string& agent);
   // The agent's mark (0: nothing announced since the daemon started).
   std::int64_t mark(const std::string& agent) const;
+  // The database was replaced (restore): its message ids are not those the marks counted, so
+  // every agent's unread mail is announced once more.
+  void forget_marks() { announced_.clear(); }
 
   enum class Outcome { kMail, kReplaced };
   // Called once: kMail with the notice (already announced), or kReplaced. It runs inside the

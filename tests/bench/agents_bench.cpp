@@ -15,6 +15,9 @@
 //         The stored messages are bulk INSERTed in one transaction straight through
 //         store::Database (not through the API, which would take many minutes), spread round
 //         robin over the agent's conversations and marked read (members.read_up_to).
+//  tell:  in the same rounds, the hooks' notice query (issue 24: HookNotices::tell) for that
+//         agent — "quiet" (nothing new) before the empty check, "one new" before the check
+//         that reads the new message.
 // Every call is checked (ok, and the counts it should return): a wrong answer exits 1, so
 // the tiny run in the test suite is a functional check. Nothing here asserts a time.
 #include <spdlog/spdlog.h>
@@ -165,7 +168,7 @@ std::string agent_name(char prefix, int i) {
 }
 
 struct Figures {
-  Stats partner, one, group, list, inbox_empty, inbox_one;
+  Stats partner, one, group, list, inbox_empty, inbox_one, tell_quiet, tell_one;
 };
 
 void bench_send(const Options& o, const std::filesystem::path& dir, Figures& f) {
@@ -294,10 +297,13 @@ void bench_inbox(const Options& o, const std::filesystem::path& dir, Figures& f)
   const double fill_s = std::chrono::duration<double>(Steady::now() - fill_start).count();
   if (!o.json) std::printf("filled %ld messages in %.1f s\n", o.messages, fill_s);
 
-  std::vector<double> t_empty, t_one;
+  std::vector<double> t_empty, t_one, t_tell_quiet, t_tell_one;
   for (int r = 0; r < o.rounds; ++r) {
     for (int k = 0; k < 2; ++k) {
       if ((r + k) % 2 == 0) {
+        t_tell_quiet.push_back(timed(w, [&] {
+          if (w.bridge->hooks().tell("reader")) fail("a quiet inbox got a notice");
+        }));
         t_empty.push_back(timed(w, [&] {
           if (!must(w.bridge->mailbox().check_inbox(reader, "", std::nullopt, std::nullopt),
                     "check_inbox")
@@ -310,6 +316,9 @@ void bench_inbox(const Options& o, const std::filesystem::path& dir, Figures& f)
                                               "info", {}, std::nullopt),
              "send_message");
         w.turn();
+        t_tell_one.push_back(timed(w, [&] {
+          if (!w.bridge->hooks().tell("reader")) fail("one new message got no notice");
+        }));
         t_one.push_back(timed(w, [&] {
           if (must(w.bridge->mailbox().check_inbox(reader, "", std::nullopt, std::nullopt),
                    "check_inbox")
@@ -321,6 +330,8 @@ void bench_inbox(const Options& o, const std::filesystem::path& dir, Figures& f)
   }
   f.inbox_empty = stats(t_empty);
   f.inbox_one = stats(t_one);
+  f.tell_quiet = stats(t_tell_quiet);
+  f.tell_one = stats(t_tell_one);
 }
 
 Options parse(int argc, char** argv) {
@@ -381,11 +392,13 @@ int main(int argc, char** argv) {
         " \"list_agents_p50_us\": %.1f, \"list_agents_p99_us\": %.1f,"
         " \"inbox_empty_p50_us\": %.1f, \"inbox_empty_p99_us\": %.1f,"
         " \"inbox_one_p50_us\": %.1f, \"inbox_one_p99_us\": %.1f,"
+        " \"tell_quiet_p50_us\": %.1f, \"tell_quiet_p99_us\": %.1f,"
+        " \"tell_one_p50_us\": %.1f, \"tell_one_p99_us\": %.1f,"
         " \"load_before\": \"%s\", \"load_after\": \"%s\"}\n",
         o.rounds, o.group, o.agents, o.conversations, o.messages, f.partner.p50, f.partner.p99,
         f.one.p50, f.one.p99, f.group.p50, f.group.p99, f.list.p50, f.list.p99, f.inbox_empty.p50,
-        f.inbox_empty.p99, f.inbox_one.p50, f.inbox_one.p99, load_before.c_str(),
-        load_after.c_str());
+        f.inbox_empty.p99, f.inbox_one.p50, f.inbox_one.p99, f.tell_quiet.p50, f.tell_quiet.p99,
+        f.tell_one.p50, f.tell_one.p99, load_before.c_str(), load_after.c_str());
     return 0;
   }
   std::printf("load average before: %s, after: %s\n", load_before.c_str(), load_after.c_str());
@@ -399,5 +412,7 @@ int main(int argc, char** argv) {
   row("list_agents, " + std::to_string(o.agents) + " live", f.list);
   row("whole inbox, nothing unread", f.inbox_empty);
   row("whole inbox, 1 new", f.inbox_one);
+  row("hook notice (tell), nothing new", f.tell_quiet);
+  row("hook notice (tell), 1 new", f.tell_one);
   return 0;
 }

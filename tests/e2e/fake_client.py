@@ -6,8 +6,10 @@ ancestors.
 
   fake_client.py CONTROL_FD [ANY ARGS…] -- SERVER ARGV…
 
-Anything before `--` is ignored; it only shows in /proc/PID/cmdline (the tests pass --print
-to look like `claude -p`). The test sends one JSON line per command on the Unix socket
+Anything before `--` only shows in /proc/PID/cmdline (the tests pass --print to look like
+`claude -p`), except --late-server: the server starts only when the test sends
+{"start_server": true}, after hooks the test has started (a client that runs its SessionStart
+hooks before its MCP server has connected). The test sends one JSON line per command on the Unix socket
 CONTROL_FD: {"id", "argv", "env", "input"}; the answer is {"id", "pid"} when the command has
 started and {"id", "rc", "stdout", "stderr"} when it has ended. The process ends with its
 server."""
@@ -22,7 +24,16 @@ import threading
 def main():
     control = socket.socket(fileno=int(sys.argv[1]))
     server_argv = sys.argv[sys.argv.index("--") + 1:]
-    server = subprocess.Popen(server_argv)  # stdin, stdout, stderr: this process's
+    late = "--late-server" in sys.argv[2:sys.argv.index("--")]
+    server_started = threading.Event()
+    servers = []
+
+    def start_server():
+        servers.append(subprocess.Popen(server_argv))  # stdin, stdout, stderr: this process's
+        server_started.set()
+
+    if not late:
+        start_server()
     lock = threading.Lock()
 
     def reply(obj):
@@ -46,10 +57,15 @@ def main():
             buf += chunk
             while b"\n" in buf:
                 line, buf = buf.split(b"\n", 1)
-                threading.Thread(target=run, args=(json.loads(line),), daemon=True).start()
+                cmd = json.loads(line)
+                if cmd.get("start_server"):
+                    start_server()
+                    continue
+                threading.Thread(target=run, args=(cmd,), daemon=True).start()
 
     threading.Thread(target=commands, daemon=True).start()
-    sys.exit(server.wait())
+    server_started.wait()
+    sys.exit(servers[0].wait())
 
 
 if __name__ == "__main__":

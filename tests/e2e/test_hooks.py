@@ -40,7 +40,7 @@ MARKERS = ("CLAUDECODE", "GEMINI_CLI", "CLAUDE_CODE_SESSION_ID", "CLAUDE_PROJECT
 class FakeClient:
     """A client process with a real shim as its MCP server, and a runner of hook commands."""
 
-    def __init__(self, test, project, name, session_id, extra_args=()):
+    def __init__(self, test, project, name, session_id, extra_args=(), late_server=False):
         self.test = test
         self.session_id = session_id
         self.control, theirs = socket.socketpair()
@@ -49,7 +49,8 @@ class FakeClient:
         env["CLAUDE_BRIDGE_AGENT"] = name
         env["CLAUDE_CODE_SESSION_ID"] = session_id
         self.proc = subprocess.Popen(
-            [sys.executable, FAKE_CLIENT, str(theirs.fileno()), *extra_args, "--", SHIM,
+            [sys.executable, FAKE_CLIENT, str(theirs.fileno()), *extra_args,
+             *(["--late-server"] if late_server else []), "--", SHIM,
              "--socket-dir", test.d.socket_dir, "--state-dir", test.d.state_dir,
              "--no-autostart"],
             env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -59,12 +60,20 @@ class FakeClient:
                              lambda: (self.proc.stdin.close(), self.proc.wait(5)), self.proc)
         test.clients.append(self.mcp)
         test.addCleanup(self.control.close)
-        self.mcp.initialize()
-        self.name = ok(self.mcp.call("list_agents", {}))["you"]["name"]
+        test.addCleanup(self.proc.stderr.close)
+        test.addCleanup(self.proc.stdout.close)
         self.results = {}
         self.cond = threading.Condition()
         self.next_id = 1
         threading.Thread(target=self._read, daemon=True).start()
+        if not late_server:
+            self.start_server()
+
+    def start_server(self):
+        if "--late-server" in self.proc.args:
+            self.control.sendall(b'{"start_server": true}\n')
+        self.mcp.initialize()
+        self.name = ok(self.mcp.call("list_agents", {}))["you"]["name"]
 
     def _read(self):
         buf = b""
@@ -89,7 +98,10 @@ class FakeClient:
         self.next_id += 1
         hook_env = {k: v for k, v in self.test.d.env.items() if k not in MARKERS}
         hook_env.update(env or {})
-        argv = [HOOK, event, "--client", client, "--socket-dir", self.test.d.socket_dir, *args]
+        # Through a shell, as the clients run a hook's command line (the shell forks the hook:
+        # the client is its grandparent).
+        argv = ["/bin/sh", "-c", '"$0" "$@"; exit $?', HOOK, event, "--client", client,
+                "--socket-dir", self.test.d.socket_dir, *args]
         self.control.sendall((json.dumps({"id": cid, "argv": argv, "env": hook_env,
                                           "input": json.dumps(payload)}) + "\n").encode())
         return cid
@@ -206,6 +218,26 @@ class Tell(HooksTest):
         # Read mail is not news either.
         r = frontend.run("tell", frontend.claude("UserPromptSubmit", prompt="again"))
         self.assertEqual(r["stdout"], "")
+
+    def test_session_start_waits_for_the_shim_to_bind(self):
+        self.client("backend")
+        late = FakeClient(self, self.project, "latecomer", "sess-late", late_server=True)
+        base = self.d.ctl_json("stats")["accepted"]
+        asked = [0]
+
+        def hook_connected():  # one more accepted connection than these stats calls
+            asked[0] += 1
+            return self.d.ctl_json("stats")["accepted"] >= base + asked[0] + 1
+
+        cid = late.start("session-start", late.claude("SessionStart", source="startup"))
+        wait_until(hook_connected, what="the hook on ctl.sock")
+        # The hook is asking before any agent of its session exists; the daemon holds its
+        # answer until one binds.
+        self.assertFalse(late.done(cid))
+        late.start_server()
+        r = late.result(cid)
+        self.assertEqual(r["rc"], 0)
+        self.assertIn('you are agent "latecomer"', context_of(r["stdout"], "SessionStart"))
 
     def test_session_start_counts_unread_and_announces_it(self):
         backend = self.client("backend")
@@ -352,6 +384,8 @@ class Wait(HooksTest):
         r = frontend.run("wait", frontend.claude("Stop", stop_hook_active=False),
                          args=("--timeout", "1"))
         self.assertEqual((r["rc"], r["stderr"]), (0, ""))
+        # Its connection closed with it: the daemon dropped the wait.
+        wait_until(lambda: self.hook_waits() == 0, what="the wait dropped")
         self.send(backend, "frontend", "news")
         # CLAUDE_BRIDGE_WAKE=never: no wait at all, even with news waiting; nothing announced.
         r = frontend.run("wait", frontend.claude("Stop", stop_hook_active=False),
@@ -362,6 +396,10 @@ class Wait(HooksTest):
         printer = self.client("printer", extra_args=("--print",))
         self.send(backend, "printer", "for print mode")
         r = printer.run("wait", printer.claude("Stop", stop_hook_active=False))
+        self.assertEqual((r["rc"], r["stderr"]), (0, ""))
+        # …except on SessionStart, which Claude Code runs synchronously in a -p run.
+        r = printer.run("wait", printer.claude("SessionStart", source="startup"),
+                        env={"CLAUDE_BRIDGE_WAKE": "always"})
         self.assertEqual((r["rc"], r["stderr"]), (0, ""))
         r = printer.run("wait", printer.claude("Stop", stop_hook_active=False),
                         env={"CLAUDE_BRIDGE_WAKE": "always"})
