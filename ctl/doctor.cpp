@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -34,7 +35,8 @@ enum class State { kOk, kFail, kSkipped };
 struct Check {
   std::string name;
   State state;
-  std::string detail;  // what was found, and for a failure what to do
+  std::string detail;    // what was found, and for a failure what to do
+  Json extra = nullptr;  // --json only: more fields of this check (the hooks' list)
 };
 
 }  // namespace
@@ -255,6 +257,84 @@ std::vector<Check> check_clients() {
   return checks;
 }
 
+std::string client_label(setup::ClientKind client) {
+  using setup::ClientKind;
+  return client == ClientKind::kClaudeCode ? "Claude Code"
+         : client == ClientKind::kCodex    ? "Codex"
+                                           : "Gemini CLI";
+}
+
+// Whether a hook's program (an absolute path, or a name looked up on PATH) is there to run.
+bool program_exists(const std::string& program) {
+  if (program.empty()) return false;
+  if (program.find('/') == std::string::npos) return find_on_path(program).has_value();
+  return executable_file(program);
+}
+
+// Which of the bridge's hooks (commands running `claude-bridgectl … hook …`) each client has in
+// its user and project (current directory) hook settings, and whether the claude-bridgectl they
+// run exists. None is not a failure (setup --no-hooks chooses it); a missing program is.
+std::vector<Check> check_hooks() {
+  using setup::ClientKind;
+  std::error_code ec;
+  const fs::path cwd = fs::current_path(ec);
+  std::vector<Check> checks;
+  for (ClientKind client : {ClientKind::kClaudeCode, ClientKind::kCodex, ClientKind::kGemini}) {
+    const std::string fix = "run: claude-bridgectl setup " + setup::client_name(client);
+    Check check{client_label(client) + " hooks", State::kSkipped, "", Json::array()};
+    std::vector<std::string> parts;
+    for (bool user : {true, false}) {
+      const setup::HookTarget t = setup::hook_target_for(client, user, cwd);
+      std::ifstream in(t.file, std::ios::binary);
+      if (!in) continue;
+      std::ostringstream bytes;
+      bytes << in.rdbuf();
+      auto found = setup::find_hook_entries(t, bytes.str());
+      const std::string scope = user ? "user" : "project";
+      if (!found) {
+        check.state = State::kFail;
+        parts.push_back(found.status().message());
+        continue;
+      }
+      if (found.value().empty()) continue;
+      // One part per file: its events in order, then each program the hooks run.
+      std::vector<std::string> events;
+      std::vector<std::string> programs;
+      for (const auto& h : found.value()) {
+        if (std::find(events.begin(), events.end(), h.event) == events.end()) {
+          events.push_back(h.event);
+        }
+        if (std::find(programs.begin(), programs.end(), h.program) == programs.end()) {
+          programs.push_back(h.program);
+        }
+        const bool exists = program_exists(h.program);
+        check.extra.push_back(Json{{"scope", scope},
+                                   {"file", t.file.string()},
+                                   {"event", h.event},
+                                   {"command", h.command},
+                                   {"exists", exists}});
+      }
+      std::string part = scope + " " + t.file.string() + ":";
+      for (std::size_t i = 0; i < events.size(); ++i) part += (i ? ", " : " ") + events[i];
+      for (const auto& program : programs) {
+        part += " → " + program;
+        if (!program_exists(program)) {
+          part += " (missing — " + fix + ")";
+          check.state = State::kFail;
+        }
+      }
+      if (check.state == State::kSkipped) check.state = State::kOk;
+      parts.push_back(part);
+    }
+    for (const auto& p : parts) check.detail += (check.detail.empty() ? "" : "; ") + p;
+    if (parts.empty()) {
+      check.detail = "none: the agent is not told of new mail (" + fix + " adds them)";
+    }
+    checks.push_back(std::move(check));
+  }
+  return checks;
+}
+
 }  // namespace
 
 fs::path home_dir() {
@@ -317,17 +397,20 @@ int run_doctor(Context& ctx) {
   checks.push_back(check_systemd());
   checks.push_back(check_shim_on_path());
   for (auto& c : check_clients()) checks.push_back(std::move(c));
+  for (auto& c : check_hooks()) checks.push_back(std::move(c));
 
   bool all_ok = true;
   for (const auto& c : checks) all_ok = all_ok && c.state != State::kFail;
   if (ctx.json) {
     Json list = Json::array();
     for (const auto& c : checks) {
-      list.push_back(Json{{"check", c.name},
-                          {"status", c.state == State::kOk     ? "ok"
-                                     : c.state == State::kFail ? "fail"
-                                                               : "skipped"},
-                          {"detail", c.detail}});
+      Json one{{"check", c.name},
+               {"status", c.state == State::kOk     ? "ok"
+                          : c.state == State::kFail ? "fail"
+                                                    : "skipped"},
+               {"detail", c.detail}};
+      if (!c.extra.is_null()) one["hooks"] = c.extra;
+      list.push_back(one);
     }
     print_json(Json{{"ok", all_ok}, {"checks", list}});
   } else {

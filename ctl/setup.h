@@ -80,9 +80,64 @@ Result<std::vector<Found>> find_toml_shim_entries(const Target& target, const st
 // remove. An entry called "bridge" that runs anything else is the person's, and is refused.
 bool is_shim_command(const std::string& command);
 
-// The hook entries setup registers for `client`. Today there are none: the hook entry point
-// (tell and wake, issue 24) needs the agent identity of issue 23 and comes in a later release.
-// When it exists, its entries are added and removed here, beside the MCP server's entry.
-std::vector<std::string> hook_entries(ClientKind client);
+// --- Hooks (issue 24): `claude-bridgectl hook EVENT` in each client's own hook settings. ---
+
+// One hook setup registers: under the client's `event`, the command
+// `CTL [--socket-dir DIR] hook VERB [--client NAME]`.
+struct HookSpec {
+  std::string event;          // the client's event name: "SessionStart", "AfterTool"
+  std::string verb;           // session-start, tell or wait
+  bool async_rewake = false;  // Claude Code's waiter: "asyncRewake": true, "timeout": 600
+};
+
+// The hooks of `client`, in the order they are written (HOOKS-CONTRACT.md, "What setup
+// registers"): Claude Code SessionStart (session-start, wait), UserPromptSubmit and PostToolUse
+// (tell), Stop (wait); Codex SessionStart (session-start), UserPromptSubmit and PostToolUse
+// (tell); Gemini CLI SessionStart (session-start), BeforeAgent and AfterTool (tell).
+std::vector<HookSpec> hook_entries(ClientKind client);
+
+inline constexpr int kWaitTimeoutSeconds = 600;
+
+// Where one client keeps one scope's hooks: Claude Code $CLAUDE_CONFIG_DIR/settings.json
+// (~/.claude/settings.json) or ROOT/.claude/settings.local.json (ROOT as for the server entry);
+// Codex $CODEX_HOME/hooks.json or PROJECT/.codex/hooks.json; Gemini CLI the settings.json that
+// holds its server entry. Each is a JSON object whose "hooks" maps an event to
+// [{"matcher"?, "hooks": [{"type": "command", "command", …}]}].
+struct HookTarget {
+  ClientKind client = ClientKind::kClaudeCode;
+  bool user = true;
+  std::filesystem::path file;
+  std::filesystem::path project;
+};
+HookTarget hook_target_for(ClientKind client, bool user, const std::filesystem::path& project);
+
+// What the hook commands run: claude-bridgectl by absolute path and the global arguments that
+// reach the daemon (--socket-dir DIR when it is not the default).
+struct HookWant {
+  std::string ctl;
+  std::vector<std::string> global_args;
+};
+
+// The shell command of one hook (each word quoted for sh when it needs it).
+std::string hook_command(ClientKind client, const HookWant& want, const HookSpec& spec);
+
+// True when the shell command `command` runs claude-bridgectl (by any path) with the `hook`
+// subcommand: the hooks setup may replace or remove. Every other hook is the person's.
+bool is_hook_command(const std::string& command);
+
+// The change that makes `before` hold exactly the bridge's hooks of `want` (in place of any
+// bridge hooks it had), or without `want` none. Other hooks, under the same event too, stay in
+// their order. A failure is one line naming the file, and nothing changes.
+Result<Plan> plan_hooks(const HookTarget& target, const std::optional<std::string>& before,
+                        const std::optional<HookWant>& want);
+
+// A bridge hook found in a client's hook settings.
+struct FoundHook {
+  std::string event;
+  std::string command;
+  std::string program;  // the command's first word: the claude-bridgectl it runs
+};
+Result<std::vector<FoundHook>> find_hook_entries(const HookTarget& target,
+                                                 const std::string& bytes);
 
 }  // namespace cb::ctl::setup

@@ -1,5 +1,6 @@
-// claude-bridgectl setup claude-code|codex|gemini: registers the shim in that client's own
-// settings file, and with --remove takes exactly that entry out again (docs/cli.md, "setup").
+// claude-bridgectl setup claude-code|codex|gemini: registers the shim and the bridge's hooks in
+// that client's own settings files, and with --remove takes exactly those out again
+// (docs/cli.md, "setup").
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <sstream>
 
 #include "common/exit_codes.h"
+#include "common/paths.h"
 #include "common/visible.h"
 #include "ctl/commands.h"
 #include "ctl/setup.h"
@@ -30,6 +32,7 @@ struct Options {
   std::string name;
   bool dry_run = false;
   bool remove = false;
+  bool no_hooks = false;
 };
 
 // The file's bytes; nullopt when there is no such file.
@@ -101,7 +104,60 @@ void delete_file(fs::path file) {
                    "cannot delete " + file.string() + ": " + std::strerror(errno));
   }
   const fs::path dir = file.parent_path();
-  if (dir.filename() == ".codex" || dir.filename() == ".gemini") ::rmdir(dir.c_str());
+  if (dir.filename() == ".codex" || dir.filename() == ".gemini" || dir.filename() == ".claude") {
+    ::rmdir(dir.c_str());
+  }
+}
+
+// The hooks' half of a run: the file, its bytes before, and the plan for it.
+struct HookPart {
+  setup::HookTarget target;
+  std::optional<std::string> before;
+  Plan plan;
+  bool same_file = false;  // Gemini CLI: the server's settings.json, edited after the server
+};
+
+bool changes(const Plan& p) {
+  return p.action != Plan::Action::kUnchanged && p.action != Plan::Action::kAbsent;
+}
+
+// The bytes a file holds after `plan` (nullopt: deleted), from `before`.
+std::optional<std::string> after_of(const Plan& plan, const std::optional<std::string>& before) {
+  if (!changes(plan)) return before;
+  if (plan.delete_file) return std::nullopt;
+  return plan.after;
+}
+
+void apply(const fs::path& file, const std::optional<std::string>& before,
+           const std::optional<std::string>& after) {
+  if (after == before) return;
+  if (after) {
+    write_atomic(file, *after);
+  } else {
+    delete_file(file);
+  }
+}
+
+// The arguments that make the hook command reach the daemon this claude-bridgectl talks to:
+// --socket-dir when it is not the default (the hook never starts a daemon, so the state
+// directory and config do not matter to it).
+std::vector<std::string> hook_global_args(Context& ctx) {
+  const fs::path dir = ctx.socket_dir();
+  if (dir.lexically_normal() == paths::default_socket_dir().lexically_normal()) return {};
+  return {"--socket-dir", dir.string()};
+}
+
+// This claude-bridgectl, by absolute path: what the hooks run.
+fs::path self_path() {
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec || !executable_file(self)) {
+    throw CtlError(exit_code::kFailure,
+                   "cannot tell where this claude-bridgectl is (/proc/self/exe: " +
+                       (ec ? ec.message() : std::string("not an executable file")) +
+                       ") — run setup with /proc mounted, or with --no-hooks");
+  }
+  return self;
 }
 
 std::string scope_text(const Target& t) {
@@ -184,6 +240,55 @@ std::string indent(const std::string& text) {
   return out;
 }
 
+// The hook lines of a plan's entry_text ("EVENT: COMMAND[  (asyncRewake, timeout N s)]"), for
+// --json.
+Json hook_lines(const std::string& text) {
+  Json out = Json::array();
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto colon = line.find(": ");
+    if (colon == std::string::npos) continue;
+    std::string command = line.substr(colon + 2);
+    const auto extra = command.find("  (asyncRewake");
+    Json e{{"event", line.substr(0, colon)}, {"command", command.substr(0, extra)}};
+    if (extra != std::string::npos) e["async_rewake"] = true;
+    out.push_back(e);
+  }
+  return out;
+}
+
+Json hooks_json(const HookPart& h, const Options& o) {
+  Json j{{"file", h.target.file.string()},
+         {"action", action_text(h.plan.action, false)},
+         {"entries", hook_lines(h.plan.entry_text)}};
+  if (h.plan.delete_file) j["deletes_file"] = true;
+  if (o.no_hooks) j["no_hooks"] = true;
+  return j;
+}
+
+void print_hooks(const std::string& head, const HookPart& h, const Options& o) {
+  const char* file = h.target.file.c_str();
+  switch (h.plan.action) {
+    case Plan::Action::kUnchanged:
+      std::printf("%s%s already has the bridge's hooks as setup writes them; nothing changed\n",
+                  head.c_str(), file);
+      break;
+    case Plan::Action::kAbsent:
+      std::printf("%s%s has no bridge hooks; nothing changed%s\n", head.c_str(), file,
+                  o.no_hooks ? " (--no-hooks: the agent is not told of new mail)" : "");
+      break;
+    default:
+      std::printf("%s%s the bridge's hooks %s %s%s:\n%s", head.c_str(),
+                  action_text(h.plan.action, o.dry_run).c_str(),
+                  h.plan.action == Plan::Action::kRemove ? "from" : "in", file,
+                  h.plan.delete_file ? (o.dry_run ? ", deleting the file they alone held"
+                                                  : ", and deleted the file they alone held")
+                                     : "",
+                  indent(h.plan.entry_text).c_str());
+  }
+}
+
 int run_setup(Context& ctx, const Options& o) {
   const auto client = setup::parse_client(o.client);
   if (!client) {
@@ -192,6 +297,11 @@ int run_setup(Context& ctx, const Options& o) {
   }
   if (o.user && !o.project.empty()) {
     throw CtlError(exit_code::kUsage, "--user and --project are the two scopes: give one");
+  }
+  if (o.remove && o.no_hooks) {
+    throw CtlError(exit_code::kUsage,
+                   "--remove takes out the server and the hooks; to take out only the hooks, "
+                   "run setup again with --no-hooks (without --remove)");
   }
   std::error_code ec;
   fs::path project = o.project.empty() ? fs::current_path(ec) : fs::path(o.project);
@@ -217,30 +327,52 @@ int run_setup(Context& ctx, const Options& o) {
   auto planned = t.toml ? setup::plan_toml(t, before, want) : setup::plan_json(t, before, want);
   if (!planned) throw CtlError(exit_code::kFailure, planned.status().message());
   const Plan& plan = planned.value();
-  const bool changes =
-      plan.action != Plan::Action::kUnchanged && plan.action != Plan::Action::kAbsent;
-  if (changes && !o.dry_run) {
-    if (plan.delete_file) {
-      delete_file(t.file);
+
+  // The hooks: planned on the file as the server's edit leaves it when both live in one file,
+  // and all planned before anything is written, so a refusal changes nothing.
+  std::optional<setup::HookWant> hook_want;
+  if (!o.remove && !o.no_hooks) {
+    hook_want = setup::HookWant{self_path().string(), hook_global_args(ctx)};
+  }
+  HookPart hooks;
+  hooks.target = setup::hook_target_for(*client, o.user, project);
+  hooks.same_file = hooks.target.file == t.file;
+  hooks.before = hooks.same_file ? after_of(plan, before) : read_file(hooks.target.file);
+  auto hook_planned = setup::plan_hooks(hooks.target, hooks.before, hook_want);
+  if (!hook_planned) throw CtlError(exit_code::kFailure, hook_planned.status().message());
+  hooks.plan = std::move(hook_planned.value());
+
+  if (!o.dry_run) {
+    if (hooks.same_file) {
+      apply(t.file, before, after_of(hooks.plan, hooks.before));
     } else {
-      write_atomic(t.file, plan.after);
+      apply(t.file, before, after_of(plan, before));
+      apply(hooks.target.file, hooks.before, after_of(hooks.plan, hooks.before));
     }
   }
   const std::string where = setup::key_path(t.container);
   CheckResult check;
   if (!o.remove && !o.dry_run) check = client_check(t);
 
-  const std::vector<std::string> hooks = setup::hook_entries(*client);
   std::vector<std::string> notes;
-  if (!plan.note.empty() && changes) notes.push_back(plan.note);
+  if (!plan.note.empty() && changes(plan)) notes.push_back(plan.note);
+  if (!hooks.plan.note.empty() && changes(hooks.plan)) notes.push_back(hooks.plan.note);
+  if (hook_want && *client == ClientKind::kCodex) {
+    notes.push_back(
+        "Codex runs hooks only once you have reviewed and trusted them: start codex, type "
+        "/hooks and trust the bridge's three (Codex warns at start-up while hooks await review)");
+  }
+  if (hook_want && *client == ClientKind::kGemini && !o.user) {
+    notes.push_back("Gemini CLI shows a project's hooks in a warning the first time it runs them");
+  }
   if (!o.remove && *client == ClientKind::kCodex && !t.user) {
     notes.push_back("Codex reads " + t.file.string() +
                     " only once you trust the project (Codex asks when it starts there)");
   }
   if (!o.remove && *client == ClientKind::kGemini) {
     notes.push_back(
-        "Gemini CLI starts MCP servers only in folders you trust (it asks when it "
-        "starts in one)");
+        "Gemini CLI starts MCP servers and runs hooks only in folders you trust (it asks when "
+        "it starts in one)");
   }
 
   if (ctx.json) {
@@ -251,7 +383,7 @@ int run_setup(Context& ctx, const Options& o) {
            {"action", action_text(plan.action, false)},
            {"dry_run", o.dry_run},
            {"entry", plan.entry_text},
-           {"hooks", hooks},
+           {"hooks", hooks_json(hooks, o)},
            {"notes", notes}};
     if (!t.user) j["project"] = t.project.string();
     if (check.ran) j["check"] = Json{{"ok", check.ok}, {"line", check.line}};
@@ -278,7 +410,7 @@ int run_setup(Context& ctx, const Options& o) {
                                      : "",
                     indent(plan.entry_text).c_str());
     }
-    std::printf("hooks: none — the tell/wake hooks are added by a later release\n");
+    print_hooks(head, hooks, o);
     for (const auto& n : notes) std::printf("note: %s\n", visible(n).c_str());
     if (o.dry_run) std::printf("dry run: nothing was written\n");
     if (!o.remove && !o.dry_run) {
@@ -333,7 +465,10 @@ void add_setup_commands(CLI::App& app, Context& ctx, std::vector<Command>& out) 
                    "The agent's name: sets CLAUDE_BRIDGE_AGENT in the entry's environment")
       ->check([](const std::string& v) { return check_name(v); });
   setup->add_flag("--dry-run", o->dry_run, "Print the change and write nothing");
-  setup->add_flag("--remove", o->remove, "Take the bridge's entry out again");
+  setup->add_flag("--remove", o->remove, "Take the bridge's entry and hooks out again");
+  setup->add_flag("--no-hooks", o->no_hooks,
+                  "Register the MCP server only, taking out the bridge's hooks if present (no "
+                  "notices of new mail, no wake)");
   out.push_back({setup, [&ctx, o] { return run_setup(ctx, *o); }});
 }
 

@@ -4,18 +4,18 @@
 // its keys in file order and written back in that layout, so a file the client wrote comes back
 // byte for byte after an add and a remove; a file in another layout is rewritten in the 2-space
 // one (its content unchanged), and the plan says so.
-#include <nlohmann/json.hpp>
+#include "ctl/setup_json.h"
 
 #include "ctl/setup.h"
 
 namespace cb::ctl::setup {
-namespace {
-
-using OJson = nlohmann::ordered_json;
+namespace detail {
 
 std::string dump(const OJson& doc) {
   return doc.dump(2, ' ', false, OJson::error_handler_t::replace);
 }
+
+namespace {
 
 std::size_t line_of(const std::string& text, std::size_t byte) {
   std::size_t line = 1;
@@ -25,8 +25,9 @@ std::size_t line_of(const std::string& text, std::size_t byte) {
 
 bool blank(const std::string& s) { return s.find_first_not_of(" \t\r\n") == std::string::npos; }
 
-Result<OJson> parse(const Target& t, const std::string& text) {
-  const std::string file = t.file.string();
+}  // namespace
+
+Result<OJson> parse_object(const std::string& file, const std::string& text) {
   if (blank(text)) return OJson::object();
   OJson doc;
   try {
@@ -50,6 +51,27 @@ Result<OJson> parse(const Target& t, const std::string& text) {
   }
   return doc;
 }
+
+std::string tail_of(const std::optional<std::string>& before) {
+  if (!before) return "\n";
+  const auto end = before->find_last_not_of(" \t\r\n");
+  return end == std::string::npos ? std::string() : before->substr(end + 1);
+}
+
+std::string layout_note(const std::string& file, const std::optional<std::string>& before,
+                        const OJson& doc) {
+  if (!before || blank(*before) || dump(doc) + tail_of(before) == *before) return {};
+  return file +
+         " was not in the 2-space layout its client writes: it is rewritten in that layout, "
+         "with the same settings";
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::dump;
+using detail::OJson;
 
 OJson entry_for(const Target& t, const Spec& spec) {
   OJson env = OJson::object();
@@ -77,21 +99,13 @@ OJson entry_for(const Target& t, const Spec& spec) {
 Result<Plan> plan_json(const Target& t, const std::optional<std::string>& before,
                        const std::optional<Spec>& want) {
   const std::string file = t.file.string();
-  auto parsed = parse(t, before.value_or(""));
+  auto parsed = detail::parse_object(file, before.value_or(""));
   if (!parsed) return std::move(parsed).status();
   OJson doc = std::move(parsed.value());
   // What follows the document (the newline an editor leaves) is kept as it was.
-  std::string tail = "\n";
-  if (before) {
-    const auto end = before->find_last_not_of(" \t\r\n");
-    tail = end == std::string::npos ? std::string() : before->substr(end + 1);
-  }
+  const std::string tail = detail::tail_of(before);
   Plan plan;
-  if (before && !blank(*before) && dump(doc) + tail != *before) {
-    plan.note = file +
-                " was not in the 2-space layout its client writes: it is rewritten in "
-                "that layout, with the same settings";
-  }
+  plan.note = detail::layout_note(file, before, doc);
 
   // Walk to the servers' table, creating it only when adding.
   std::vector<OJson*> chain{&doc};
@@ -168,7 +182,7 @@ Result<Plan> plan_json(const Target& t, const std::optional<std::string>& before
 
 Result<std::vector<Found>> find_shim_entries(const Target& t, const std::string& bytes) {
   if (t.toml) return find_toml_shim_entries(t, bytes);
-  auto parsed = parse(t, bytes);
+  auto parsed = detail::parse_object(t.file.string(), bytes);
   if (!parsed) return std::move(parsed).status();
   const OJson* node = &parsed.value();
   for (const auto& key : t.container) {

@@ -90,9 +90,4 @@ bool is_shim_command(const std::string& command) {
   return fs::path(command).filename() == kShimName;
 }
 
-std::vector<std::string> hook_entries(ClientKind /*client*/) {
-  // Deliberately empty until the hook entry point exists (see the declaration).
-  return {};
-}
-
 }  // namespace cb::ctl::setup

@@ -92,7 +92,7 @@ _claude_bridgectl()
         backup) opts+=" --force" ;;
         restore) opts+=" --check -y --yes" ;;
         mcp-config) opts+=" --name" ;;
-        setup) opts+=" --user --project --name --dry-run --remove" ;;
+        setup) opts+=" --user --project --name --dry-run --remove --no-hooks" ;;
         redact) opts+=" --explain" ;;
         ui) opts+=" --port --no-open" ;;
     esac
