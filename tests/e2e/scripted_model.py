@@ -178,9 +178,9 @@ class ScriptedModel:
                               if pred(self.requests[i])), None) is not None, timeout)
             if not found:
                 raise AssertionError(
-                    "no model request matching %r arrived from #%d within %ss; last user "
-                    "messages: %s" % (when, after, timeout,
-                                      [tail(b) for b in self.requests[after:]]))
+                    "no model request matching %r arrived from #%d within %ss; what came "
+                    "after the model's last reply in those that did: %s"
+                    % (when, after, timeout, [tail(b) for b in self.requests[after:]]))
             i = next(i for i in range(after, len(self.requests)) if pred(self.requests[i]))
             return i, self.requests[i]
 

@@ -28,7 +28,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import CTL, SHIM, Daemon, McpClient, ok, wait_until  # noqa: E402
-from scripted_model import ScriptedModel, tail, tail_contains, tool_result_text, tool_use  # noqa: E402,E501
+from scripted_model import (ScriptedModel, strings, tail, tail_contains,  # noqa: E402
+                            tool_result_text, tool_use)
 
 CLIENTS = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "clients"))
 BIN = os.path.join(CLIENTS, "node_modules", ".bin")
@@ -216,9 +217,10 @@ class ClaudeCodeTest(unittest.TestCase):
         return tool_result_text(found[0])
 
     def test_tools_through_the_scripted_model(self):
-        """Without hooks: B's model calls list_agents and check_messages (streamed tool_use
-        blocks), and the tool results Claude Code sends back show A's message, once."""
-        self.setup_project()
+        """Without hooks (setup --no-hooks): B's model calls list_agents and check_messages
+        (streamed tool_use blocks), and the tool results Claude Code sends back show A's
+        message, once."""
+        self.setup_project("--no-hooks")
         a = self.agent_a()
         model = self.model
         model.on(tail_contains("first prompt"), "ready")
@@ -258,6 +260,76 @@ class ClaudeCodeTest(unittest.TestCase):
         # Claude Code sent the model exactly the requests the script asked for: the two
         # prompts and the three tool results.
         self.assertEqual(model.count(), 5, [tail(r) for r in model.requests])
+
+    def test_hooks_tell_and_wake(self):
+        """With setup's hooks (HOOKS-CONTRACT.md): B's first request names its agent; mail that
+        arrives while B is busy reaches B's next request as one notice line; mail that arrives
+        while B is idle wakes it (the Stop hook's asyncRewake waiter) with the notice;
+        check_messages then hands each message out once; with nothing new no notice is added.
+
+        CLAUDE_BRIDGE_WAKE=always: `claude -p` runs do not wait by default, and this one stays
+        alive (stream-json input), so it should be woken."""
+        self.setup_project()
+        with open(os.path.join(self.project, ".claude", "settings.local.json")) as f:
+            hooks = json.load(f)["hooks"]
+        self.assertEqual(sorted(hooks), ["PostToolUse", "SessionStart", "Stop",
+                                         "UserPromptSubmit"])
+        a = self.agent_a()
+        model = self.model
+        busy = threading.Event()
+        model.on(tail_contains("first prompt"), tool_use("mcp__bridge__list_agents"), gate=busy)
+        model.on(model.after_tool("mcp__bridge__list_agents"), "done")
+        model.on(tail_contains("Are you there?"), tool_use("mcp__bridge__check_messages"))
+        model.on(model.after_tool("mcp__bridge__check_messages"),
+                 tool_use("mcp__bridge__check_messages"))
+        model.on(model.after_tool("mcp__bridge__check_messages"), "all read")
+
+        b = self.start_b(CLAUDE_BRIDGE_WAKE="always")
+        self.addCleanup(lambda: busy.set())  # a failed test must not leave a reply held
+        b.say("first prompt")
+        i, first = model.wait_request(tail_contains("first prompt"), 0, WAIT)
+        # SessionStart: Claude Code puts the hook's additionalContext in the system-role
+        # message it sends after the user's prompt ("SessionStart hook additional context:").
+        context = [t for t in strings(tail(first)) if "SessionStart hook additional context" in t]
+        self.assertEqual(len(context), 1, tail(first))
+        self.assertIn('you are agent "frontend"', context[0])
+        self.assertNotIn("new message", json.dumps(first))
+
+        # Busy: A's message is stored while B waits for its model's reply (held by the gate);
+        # B's next request, after the tool call the reply asks for, carries the notice once.
+        self.wait_online(a, "frontend")
+        ok(a.call("send_message", {"to": "frontend", "message": "Which fields?",
+                                   "action_type": "question"}))
+        busy.set()
+        i, after_call = model.wait_request(model.after_tool("mcp__bridge__list_agents"), i, WAIT)
+        told = [t for t in strings(tail(after_call)) if "new message" in t]
+        self.assertEqual(len(told), 1, tail(after_call))
+        self.assertIn("1 new message from backend (question): 'Which fields?'", told[0])
+        self.assertIn("check_messages", told[0])
+        b.wait_results(1)
+
+        # Idle: B ended its turn; A's message wakes it, and the woken turn's request carries
+        # the notice (and nothing else from the bridge: the tell hooks add nothing new).
+        ok(a.call("send_message", {"to": "frontend", "message": "Are you there?"}))
+        i, woken = model.wait_request(tail_contains("Are you there?"), i + 1, WAIT)
+        self.assertEqual(model.tool_results(woken), [], "a new turn, not a tool result")
+        told = [t for t in strings(tail(woken)) if "new message" in t]
+        self.assertEqual(len(told), 1, tail(woken))
+        self.assertIn("1 new message from backend: 'Are you there?'", told[0])
+
+        # check_messages hands both messages out, each once; a second call finds nothing. The
+        # PostToolUse hook has nothing new to tell after either: no notice is added.
+        i, read = model.wait_request(model.after_tool("mcp__bridge__check_messages"), i, WAIT)
+        page = json.loads(self.results_of("check_messages", read))
+        self.assertEqual([m["message"] for m in page["messages"]],
+                         ["Which fields?", "Are you there?"])
+        i, again = model.wait_request(model.after_tool("mcp__bridge__check_messages"), i + 1,
+                                      WAIT)
+        self.assertEqual(json.loads(self.results_of("check_messages", again))["messages"], [])
+        for body in (read, again):
+            self.assertFalse([t for t in strings(tail(body)) if "claude-bridge:" in t
+                              or "new message" in t], tail(body))
+        b.wait_results(2)
 
 
 if __name__ == "__main__":
