@@ -107,6 +107,19 @@ class ClaudeSession:
             raise AssertionError(f"Claude Code ended {got} turns, not {n} (timed out: {not done},"
                                  f" exit {self.proc.poll()}); stderr: {''.join(self.stderr)[-2000:]}")
 
+    def waiters(self):
+        """The pids of this session's `hook wait` processes (its asyncRewake waiters)."""
+        out = []
+        for pid in descendants(self.proc.pid):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv = f.read().decode(errors="replace").split("\0")
+            except OSError:
+                continue
+            if any(a == "hook" and b == "wait" for a, b in zip(argv, argv[1:])):
+                out.append(pid)
+        return out
+
     def kill(self):
         """Ends Claude Code and everything it started. Its hooks run in process groups of their
         own (Claude Code starts them detached), so the whole tree is found through /proc while
@@ -304,7 +317,10 @@ class ClaudeCodeTest(unittest.TestCase):
         i, after_call = model.wait_request(model.after_tool("mcp__bridge__list_agents"), i, WAIT)
         told = [t for t in strings(tail(after_call)) if "new message" in t]
         self.assertEqual(len(told), 1, tail(after_call))
-        self.assertIn("1 new message from backend (question): 'Which fields?'", told[0])
+        # PostToolUse's additionalContext: a system-role message after the tool result.
+        self.assertIn("PostToolUse:mcp__bridge__list_agents hook additional context: "
+                      "claude-bridge: 1 new message from backend (question): 'Which fields?'",
+                      told[0])
         self.assertIn("check_messages", told[0])
         b.wait_results(1)
 
@@ -316,6 +332,8 @@ class ClaudeCodeTest(unittest.TestCase):
         told = [t for t in strings(tail(woken)) if "new message" in t]
         self.assertEqual(len(told), 1, tail(woken))
         self.assertIn("1 new message from backend: 'Are you there?'", told[0])
+        # The waiter's stderr, as Claude Code words an asyncRewake exit 2 of a Stop hook.
+        self.assertIn('Stop hook blocking error from command "Stop"', told[0])
 
         # check_messages hands both messages out, each once; a second call finds nothing. The
         # PostToolUse hook has nothing new to tell after either: no notice is added.
@@ -330,6 +348,30 @@ class ClaudeCodeTest(unittest.TestCase):
             self.assertFalse([t for t in strings(tail(body)) if "claude-bridge:" in t
                               or "new message" in t], tail(body))
         b.wait_results(2)
+
+        # Busy with a waiter pending (the Stop hook of the turn that just ended): the waiter
+        # takes the mail and exits 2 while B waits for its model; Claude Code folds that text
+        # into B's next request instead of starting a turn, and the PostToolUse hook adds no
+        # second notice of the same mail.
+        waiter = wait_until(b.waiters, timeout=WAIT, what="B's Stop waiter", interval=0.1)
+        held = threading.Event()
+        self.addCleanup(held.set)
+        model.on(tail_contains("third prompt"), tool_use("mcp__bridge__list_agents"), gate=held)
+        model.on(model.after_tool("mcp__bridge__list_agents"), "done again")
+        b.say("third prompt")
+        i, _ = model.wait_request(tail_contains("third prompt"), i + 1, WAIT)
+        ok(a.call("send_message", {"to": "frontend", "message": "Last one"}))
+        wait_until(lambda: not set(waiter) & set(b.waiters()), timeout=WAIT,
+                   what="B's waiter to exit", interval=0.1)
+        held.set()
+        i, folded = model.wait_request(model.after_tool("mcp__bridge__list_agents"), i, WAIT)
+        told = [t for t in strings(tail(folded)) if "new message" in t]
+        self.assertEqual(len(told), 1, tail(folded))
+        self.assertIn("1 new message from backend: 'Last one'", told[0])
+        self.assertIn('Stop hook blocking error from command "Stop"', told[0])
+        self.assertNotIn("PostToolUse:mcp__bridge__list_agents hook additional context: "
+                         "claude-bridge:", told[0])
+        b.wait_results(3)
 
 
 if __name__ == "__main__":
