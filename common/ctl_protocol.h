@@ -28,6 +28,16 @@ inline constexpr const char* kIntegrity = "integrity";
 inline constexpr const char* kApprovals = "approvals";
 inline constexpr const char* kApprovalDecide = "approval_decide";
 
+// The client hooks (issue 24; claude-bridge-hook, docs/protocol.md "Hooks"). Each finds the
+// hook's agent from {ancestors: [[pid, start], …] nearest first, session_id}; with
+// bind_wait: true, a call whose agent has not bound yet is answered when it binds.
+inline constexpr const char* kHookAgent = "hook_agent";                 // → {agent, client_pid…}
+inline constexpr const char* kHookSessionStart = "hook_session_start";  // → {agent, context}
+inline constexpr const char* kHookTell = "hook_tell";                   // → {agent, notice}
+// {agent}: answered when that agent has mail it was neither handed nor told of
+// ({outcome: "mail", notice}) or a newer hook_wait of it came ({outcome: "replaced"}).
+inline constexpr const char* kHookWait = "hook_wait";
+
 // The notification `watch` sends, one per event.
 inline constexpr const char* kEvent = "event";
 

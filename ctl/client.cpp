@@ -43,7 +43,7 @@ void Client::write_all(const std::string& bytes) {
   }
 }
 
-std::optional<Json> Client::read_message(int timeout_ms, bool stop_on_interrupt) {
+std::optional<Json> Client::read_message(int timeout_ms, bool stop_on_interrupt, int also) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   std::string line;
   char buf[65536];
@@ -71,12 +71,14 @@ std::optional<Json> Client::read_message(int timeout_ms, bool stop_on_interrupt)
       if (left <= 0) return std::nullopt;
       wait_ms = static_cast<int>(std::min<std::int64_t>(left, wait_ms));
     }
-    pollfd p{fd_.get(), POLLIN, 0};
-    const int rc = ::poll(&p, 1, wait_ms);
+    pollfd p[2] = {{fd_.get(), POLLIN, 0}, {also, POLLIN, 0}};
+    const int rc = ::poll(p, also >= 0 ? 2 : 1, wait_ms);
     if (rc < 0 && errno != EINTR) {
       throw CtlError(exit_code::kFailure, std::string("poll: ") + std::strerror(errno));
     }
     if (rc <= 0) continue;
+    if (also >= 0 && p[1].revents != 0) return std::nullopt;
+    if (p[0].revents == 0) continue;
     const ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
@@ -94,6 +96,17 @@ std::optional<Json> Client::read_message(int timeout_ms, bool stop_on_interrupt)
 }
 
 Json Client::call(const std::string& method, Json params, int timeout_seconds) {
+  std::optional<Json> result = call_until(method, std::move(params), timeout_seconds * 1000);
+  if (!result) {
+    throw CtlError(exit_code::kUnavailable, "the daemon did not answer `" + method + "` within " +
+                                                std::to_string(timeout_seconds) + " s on " +
+                                                socket_path_.string());
+  }
+  return std::move(*result);
+}
+
+std::optional<Json> Client::call_until(const std::string& method, Json params, int timeout_ms,
+                                       int also) {
   const std::int64_t id = next_id_++;
   const Json request{
       {"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}};
@@ -101,7 +114,7 @@ Json Client::call(const std::string& method, Json params, int timeout_seconds) {
   for (;;) {
     std::optional<Json> msg;
     try {
-      msg = read_message(timeout_seconds * 1000, false);
+      msg = read_message(timeout_ms, false, also);
     } catch (const CtlError& e) {
       // Closed while answering: if the daemon still accepts connections it dropped this one on
       // purpose (most often an answer larger than its write-queue cap), which is no outage.
@@ -112,11 +125,7 @@ Json Client::call(const std::string& method, Json params, int timeout_seconds) {
       }
       throw;
     }
-    if (!msg) {
-      throw CtlError(exit_code::kUnavailable, "the daemon did not answer `" + method + "` within " +
-                                                  std::to_string(timeout_seconds) + " s on " +
-                                                  socket_path_.string());
-    }
+    if (!msg) return std::nullopt;
     if (!msg->is_object()) continue;
     if (msg->contains("method")) {
       if (msg->value("method", "") == ctl_protocol::kEvent && msg->contains("params")) {

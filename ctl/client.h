@@ -41,6 +41,10 @@ class Client {
   // connection or no answer within `timeout_seconds` is 69. Notifications read meanwhile are
   // queued for next_event().
   Json call(const std::string& method, Json params = Json::object(), int timeout_seconds = 60);
+  // call() that gives up, returning std::nullopt, when `timeout_ms` pass or `also` (a pidfd;
+  // -1: none) turns readable first. Failures as call().
+  std::optional<Json> call_until(const std::string& method, Json params, int timeout_ms,
+                                 int also = -1);
 
   // The params of the next `event` notification; std::nullopt once g_interrupted is set.
   // Throws CtlError(69) when the daemon closes the connection.
@@ -49,8 +53,8 @@ class Client {
  private:
   Client(UniqueFd fd, std::filesystem::path socket_path)
       : fd_(std::move(fd)), socket_path_(std::move(socket_path)) {}
-  // Next frame as JSON; std::nullopt on timeout or interruption.
-  std::optional<Json> read_message(int timeout_ms, bool stop_on_interrupt);
+  // Next frame as JSON; std::nullopt on timeout, interruption, or `also` readable.
+  std::optional<Json> read_message(int timeout_ms, bool stop_on_interrupt, int also = -1);
   void write_all(const std::string& bytes);
 
   UniqueFd fd_;

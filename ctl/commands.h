@@ -48,6 +48,8 @@ void add_transfer_commands(CLI::App& app, Context& ctx, std::vector<Command>& ou
 void add_system_commands(CLI::App& app, Context& ctx, std::vector<Command>& out);
 void add_approval_commands(CLI::App& app, Context& ctx, std::vector<Command>& out);
 void add_setup_commands(CLI::App& app, Context& ctx, std::vector<Command>& out);
+// `hook`: the client hooks of issue 24 (ctl/hook/).
+void add_hook_command(CLI::App& app, Context& ctx, std::vector<Command>& out);
 // `ui`: the web console (ctl/ui/).
 void add_ui_commands(CLI::App& app, Context& ctx, std::vector<Command>& out);
 

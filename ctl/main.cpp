@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
   add_approval_commands(app, ctx, commands);
   add_setup_commands(app, ctx, commands);
   add_ui_commands(app, ctx, commands);
+  add_hook_command(app, ctx, commands);
 
   try {
     app.parse(argc, argv);
@@ -77,7 +78,7 @@ int main(int argc, char** argv) {
       what =
           "which command? (agents, list, show, tokens, audit, cleanup, watch, export, import, "
           "backup, restore, stats, doctor, mcp-config, setup, redact, approvals, approve, deny, "
-          "ui)";
+          "ui, hook)";
     }
     std::fprintf(stderr, "claude-bridgectl: %s — see: claude-bridgectl --help\n", what.c_str());
     return exit_code::kUsage;

@@ -43,7 +43,7 @@ _claude_bridgectl()
         prev=${COMP_WORDS[COMP_CWORD - 1]}
     fi
 
-    local commands="agents list show tokens audit cleanup watch export import backup restore stats doctor mcp-config setup redact approvals approve deny ui"
+    local commands="agents list show tokens audit cleanup watch export import backup restore stats doctor mcp-config setup redact approvals approve deny ui hook"
     local globals="--socket-dir --json --version --help"
 
     # The subcommand, and a --socket-dir given anywhere on the line.
@@ -95,6 +95,7 @@ _claude_bridgectl()
         setup) opts+=" --user --project --name --dry-run --remove --no-hooks" ;;
         redact) opts+=" --explain" ;;
         ui) opts+=" --port --no-open" ;;
+        hook) opts+=" --client --timeout" ;;
     esac
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))

@@ -8,6 +8,7 @@
 
 #include "common/ctl_protocol.h"
 #include "common/status.h"
+#include "daemon/admin/hook_methods.h"
 #include "daemon/bridge/bridge.h"
 #include "daemon/frames.h"
 #include "daemon/store/database.h"
@@ -95,6 +96,7 @@ class AdminSession : public FrameHandler, public std::enable_shared_from_this<Ad
   AdminApi& api_;
   std::shared_ptr<Outbox> out_;
   Peer peer_;
+  HookCalls hooks_;  // the client hooks' calls (issue 24), some answered later
   int watch_id_ = 0;
   bool closed_ = false;
 };

@@ -61,7 +61,18 @@ Result<std::int64_t> optional_int(const Json& params, const char* key, std::int6
 }
 
 AdminSession::AdminSession(AdminApi& api, std::shared_ptr<Outbox> out, Peer peer)
-    : api_(api), out_(std::move(out)), peer_(peer) {}
+    : api_(api),
+      out_(std::move(out)),
+      peer_(peer),
+      hooks_(api.bridge(), [this](const Json& id, Result<Json> result) {
+        if (closed_) return;
+        if (!result) {
+          out_->send(mcp::error_frame(mcp::RpcError{ctl_error_code(result.status()),
+                                                    result.status().message(), id, nullptr}));
+          return;
+        }
+        out_->send(mcp::response_frame(id, std::move(result).value()));
+      }) {}
 
 AdminSession::~AdminSession() {
   if (watch_id_) api_.bridge().events().unsubscribe(watch_id_);
@@ -76,6 +87,7 @@ void AdminSession::frame_too_long(std::size_t limit) {
 
 void AdminSession::closed() {
   closed_ = true;
+  hooks_.drop();
   if (watch_id_) {
     api_.bridge().events().unsubscribe(watch_id_);
     watch_id_ = 0;
@@ -98,6 +110,19 @@ void AdminSession::handle_frame(std::string_view frame) {
   auto fail = [&](int code, const std::string& message) {
     out_->send(mcp::error_frame(mcp::RpcError{code, message, msg.id, nullptr}));
   };
+  if (HookCalls::is_hook_method(msg.method)) {
+    if (!msg.params.is_null() && !msg.params.is_object()) {
+      fail(mcp::rpc_error::kInvalidParams, "params must be an object of named parameters");
+      return;
+    }
+    try {
+      hooks_.handle(msg.method, msg.id, msg.params.is_null() ? Json::object() : msg.params);
+    } catch (const std::exception& e) {
+      spdlog::error("admin {} (pid {}) failed: {}", msg.method, peer_.pid, e.what());
+      fail(mcp::rpc_error::kInternal, "internal error in " + msg.method + "; see the daemon log");
+    }
+    return;
+  }
   const bool watch = msg.method == ctl_protocol::kWatch;
   const AdminApi::Method* method = watch ? nullptr : api_.find(msg.method);
   if (!watch && !method) {

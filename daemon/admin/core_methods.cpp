@@ -73,6 +73,7 @@ void register_core_methods(AdminApi& api) {
   });
   api.add(ctl_protocol::kStats, [&b, &api](const AdminCall&) -> Result<Json> {
     Json out = render(b.stats());
+    out["hook_waits"] = api.bridge().hooks().waits();  // blocked client hooks (issue 24)
     if (api.info().runtime_stats) out.update(api.info().runtime_stats());
     return out;
   });

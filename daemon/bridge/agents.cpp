@@ -123,7 +123,7 @@ Result<BoundAgent> Agents::bind(std::uint64_t connection, const ClientIdentity& 
     // A reconnect of the same client: the old connection no longer speaks for the agent.
     by_connection_.erase(it->second.connection);
     ctx_.presence.unbind(it->second.connection, inbox_key(name));
-    live_.erase(it);
+    forget_live(it);
   }
   store::AgentRow row;
   if (auto it = rows_.find(name); it != rows_.end()) row = it->second;
@@ -146,7 +146,9 @@ Result<BoundAgent> Agents::bind(std::uint64_t connection, const ClientIdentity& 
     tx.commit();
   }
   rows_[name] = row;
-  live_[name] = Live{connection, who.client_pid, who.client_start, now};
+  live_[name] = Live{connection, who.client_pid, who.client_start, now, who.session_id};
+  by_client_.emplace(std::pair{who.client_pid, who.client_start}, name);
+  if (!who.session_id.empty()) by_session_.emplace(who.session_id, name);
   by_connection_[connection] = name;
   ctx_.presence.bind(connection, inbox_key(name));
   if (ctx_.events.watched()) ctx_.events.emit(agent_event(row, "online"));
@@ -185,8 +187,67 @@ void Agents::connection_closed(std::uint64_t connection) {
   auto live = live_.find(name);
   if (live == live_.end() || live->second.connection != connection) return;
   const std::int64_t now = std::max(live->second.last_call_ms, ctx_.clock.now_ms());
-  live_.erase(live);
+  forget_live(live);
   write_offline(name, now);
+}
+
+void Agents::forget_live(std::map<std::string, Live>::iterator it) {
+  const std::string& name = it->first;
+  const Live& l = it->second;
+  auto [c, c_end] = by_client_.equal_range(std::pair{l.client_pid, l.client_start});
+  for (; c != c_end; ++c) {
+    if (c->second == name) {
+      by_client_.erase(c);
+      break;
+    }
+  }
+  if (!l.session_id.empty()) {
+    auto [s, s_end] = by_session_.equal_range(l.session_id);
+    for (; s != s_end; ++s) {
+      if (s->second == name) {
+        by_session_.erase(s);
+        break;
+      }
+    }
+  }
+  live_.erase(it);
+}
+
+std::string Agents::only_one(const std::vector<std::string>& names,
+                             const std::string& session_id) const {
+  if (names.size() == 1) return names.front();
+  std::string found;
+  for (const auto& n : names) {
+    auto l = live_.find(n);
+    if (session_id.empty() || l == live_.end() || l->second.session_id != session_id) continue;
+    if (!found.empty()) return "";
+    found = n;
+  }
+  return found;
+}
+
+std::string Agents::lookup(const std::vector<Process>& ancestors,
+                           const std::string& session_id) const {
+  for (const Process& p : ancestors) {
+    if (p.pid <= 1) continue;
+    auto [it, end] = by_client_.equal_range(std::pair{p.pid, p.start});
+    if (it == end) continue;
+    std::vector<std::string> names;
+    for (; it != end; ++it) names.push_back(it->second);
+    // The nearest client process decides: an ambiguous one is not skipped for a farther one.
+    return only_one(names, session_id);
+  }
+  if (session_id.empty()) return "";
+  auto [it, end] = by_session_.equal_range(session_id);
+  std::vector<std::string> names;
+  for (; it != end; ++it) names.push_back(it->second);
+  return names.size() == 1 ? names.front() : "";
+}
+
+Agents::Process Agents::client_of(const std::string& name) const {
+  auto it = live_.find(name);
+  if (it == live_.end()) return {};
+  return Process{it->second.client_pid, it->second.client_start};
 }
 
 const std::string& Agents::name_of(std::uint64_t connection) const {

@@ -52,6 +52,20 @@ class Agents {
   std::size_t count() const { return rows_.size(); }
   std::size_t live_count() const { return live_.size(); }
 
+  // A process as /proc names it: its pid and start time (field 22), so a reused pid is not it.
+  struct Process {
+    pid_t pid = -1;
+    std::uint64_t start = 0;
+  };
+  // The live agent a hook runs for (issue 24): the first of `ancestors` (the hook's own
+  // ancestors, nearest first) that is the client process of a live agent — of several agents
+  // of one client process, the one whose client session id is `session_id` — else the live
+  // agent whose client session id is `session_id`. Empty when none fits, and when two fit and
+  // nothing tells them apart: a hook never guesses. O(log n) per ancestor.
+  std::string lookup(const std::vector<Process>& ancestors, const std::string& session_id) const;
+  // The client process of a live agent; pid -1 when it is offline.
+  Process client_of(const std::string& name) const;
+
   // Every agent (or those of `me`'s project), `me` first, then live ones, then by name.
   AgentList list(const std::string& me, bool project_only);
   Result<AgentStatusUpdate> set_status(const std::string& name, const std::string& status,
@@ -65,14 +79,23 @@ class Agents {
     pid_t client_pid = -1;
     std::uint64_t client_start = 0;
     std::int64_t last_call_ms = 0;
+    std::string session_id;  // the client's session id; empty when it exports none
   };
   std::string choose_name(const ClientIdentity& who, bool* restored);
   void write_offline(const std::string& name, std::int64_t now);
+  // live_[name] goes (offline, or moved to a new connection): out of the lookup indexes too.
+  void forget_live(std::map<std::string, Live>::iterator it);
+  // Of `names` (candidates for a hook), the only one, or the only one of client session
+  // `session_id`; empty when that is not exactly one.
+  std::string only_one(const std::vector<std::string>& names, const std::string& session_id) const;
 
   Context& ctx_;
   std::map<std::string, store::AgentRow> rows_;
   std::map<std::string, Live> live_;
   std::unordered_map<std::uint64_t, std::string> by_connection_;
+  // The live agents by client process and by client session id, for lookup().
+  std::multimap<std::pair<pid_t, std::uint64_t>, std::string> by_client_;
+  std::multimap<std::string, std::string> by_session_;
 };
 
 }  // namespace cb::bridge

@@ -12,7 +12,8 @@ Bridge::Bridge(store::Database& db, const Clock& clock, std::string server_key, 
       agents_(ctx_),
       mailbox_(ctx_, auth_, agents_),
       exec_(ctx_, auth_, mailbox_),
-      ops_(ctx_, auth_, mailbox_, agents_) {}
+      ops_(ctx_, auth_, mailbox_, agents_),
+      hooks_(ctx_, agents_, mailbox_) {}
 
 void Bridge::reconfigure(Settings settings, std::shared_ptr<const redact::Redactor> redactor) {
   ctx_.settings = settings;

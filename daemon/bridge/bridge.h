@@ -9,6 +9,7 @@
 #include "daemon/bridge/auth.h"
 #include "daemon/bridge/context.h"
 #include "daemon/bridge/exec_service.h"
+#include "daemon/bridge/hook_notices.h"
 #include "daemon/bridge/mailbox.h"
 #include "daemon/bridge/operator_views.h"
 #include "daemon/bridge/settings.h"
@@ -51,6 +52,7 @@ class Bridge {
   Agents& agents() { return agents_; }
   ExecService& exec() { return exec_; }
   OperatorViews& ops() { return ops_; }
+  HookNotices& hooks() { return hooks_; }
   Events& events() { return ctx_.events; }
   Presence& presence() { return ctx_.presence; }
   // The database was replaced under us (restore): cached state of it is stale.
@@ -66,6 +68,7 @@ class Bridge {
   Mailbox mailbox_;
   ExecService exec_;
   OperatorViews ops_;
+  HookNotices hooks_;
 };
 
 }  // namespace cb::bridge

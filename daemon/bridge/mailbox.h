@@ -114,6 +114,13 @@ class Mailbox {
                          const char* action);
   // The conversations a connection's agent holds seats of (to bind them at connect).
   std::vector<SessionKey> seats_of(const std::string& agent);
+  // Whether message `id` was handed out to `reader` (an agent's inbox_key or a seat's key) by a
+  // wait whose answer may not have reached the model: unread again, offered again flagged
+  // redelivered, and not yet read since (issue 24: such mail does not wake the agent's hook).
+  bool handed_out(const SessionKey& reader, std::int64_t id) const {
+    auto it = offered_.find(reader.str());
+    return it != offered_.end() && it->second.count(id) != 0;
+  }
 
  private:
   // What a read marked: messages after_id < id <= up_to_id marked read at at_ms.

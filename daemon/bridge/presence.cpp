@@ -75,13 +75,33 @@ void Presence::remove_waiter(Waiter* w) {
   if (it->second.empty()) waiters_.erase(it);
 }
 
+void Presence::add_watcher(Waiter* w) { watchers_[w->key].insert(w); }
+
+void Presence::remove_watcher(Waiter* w) {
+  auto it = watchers_.find(w->key);
+  if (it == watchers_.end()) return;
+  it->second.erase(w);
+  if (it->second.empty()) watchers_.erase(it);
+}
+
 std::size_t Presence::wake(const SessionKey& key) {
-  auto it = waiters_.find(key);
-  if (it == waiters_.end()) return 0;
   // Copy: a woken waiter may remove itself.
-  std::vector<Waiter*> woken(it->second.begin(), it->second.end());
+  std::vector<Waiter*> woken;
+  if (auto it = waiters_.find(key); it != waiters_.end()) {
+    woken.assign(it->second.begin(), it->second.end());
+  }
+  std::vector<Waiter*> watching;
+  if (auto it = watchers_.find(key); it != watchers_.end()) {
+    watching.assign(it->second.begin(), it->second.end());
+  }
   for (Waiter* w : woken) w->wake();
-  return woken.size();
+  // Looked up again: a woken waiter's work may have ended a watcher (removed, not freed, by
+  // its owner until it returns) — a watcher removed meanwhile is not called.
+  for (Waiter* w : watching) {
+    auto it = watchers_.find(key);
+    if (it != watchers_.end() && it->second.count(w) != 0) w->wake();
+  }
+  return woken.size() + watching.size();
 }
 
 Presence::Waiter* Presence::hand_off(const SessionKey& key) {

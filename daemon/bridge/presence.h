@@ -54,7 +54,12 @@ class Presence {
 
   void add_waiter(Waiter* w);
   void remove_waiter(Waiter* w);
-  // Wakes every waiter of `key`; returns how many.
+  // A hook's wait (issue 24, HookNotices): woken with the waiters of its key, but it takes
+  // nothing and is no blocked wait_for_messages — waiting(), waiting_sessions(), waiters() and
+  // hand_off() leave it out.
+  void add_watcher(Waiter* w);
+  void remove_watcher(Waiter* w);
+  // Wakes every waiter and watcher of `key`; returns how many.
   std::size_t wake(const SessionKey& key);
   // The first waiter of `key` that takes its messages (see Waiter::take), or nullptr.
   // Superseded waiters take nothing.
@@ -74,6 +79,7 @@ class Presence {
   std::map<SessionKey, std::set<std::uint64_t>> by_key_;
   std::map<SessionKey, std::set<std::uint64_t>> told_;  // connections pushed to since the last read
   std::map<SessionKey, std::set<Waiter*>> waiters_;
+  std::map<SessionKey, std::set<Waiter*>> watchers_;
   std::map<SessionKey, std::int64_t> last_call_;
   std::size_t waiter_count_ = 0;
 };

@@ -152,6 +152,32 @@ std::int64_t Messages::member_unread(const std::string& conv, const std::string&
   return n;
 }
 
+std::vector<MessageRow> Messages::agent_unread_after(const std::string& agent,
+                                                     std::int64_t after_id, std::int64_t limit,
+                                                     std::int64_t body_chars) {
+  // kColumns with the body cut (read_message reads by position).
+  static constexpr const char* kCut =
+      "m.id, m.conversation_id, m.sender, m.recipient, substr(m.body, 1, ?4), m.action_type, "
+      "m.files_json, m.redactions_json, m.created_ms, m.read_ms, m.reply_to";
+  auto& q = db_.stmt(
+      std::string("SELECT ") + kCut +
+      " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
+      " AND m.recipient = '*' AND m.id > MAX(me.read_up_to, ?2)"
+      " WHERE me.agent = ?1 AND me.seat = '' AND m.sender != ?1"
+      " UNION ALL SELECT " +
+      kCut +
+      " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
+      " AND m.recipient = me.seat AND m.read_ms IS NULL AND m.id > ?2"
+      " WHERE me.agent = ?1 AND me.seat != '' ORDER BY 1 LIMIT ?3");
+  q.bind(1, agent);
+  q.bind(2, after_id);
+  q.bind(3, limit);
+  q.bind(4, body_chars);
+  std::vector<MessageRow> out;
+  while (q.executeStep()) out.push_back(detail::read_message(q));
+  return out;
+}
+
 void Conversations::retire_member_key(const std::string& id) {
   auto& q = db_.stmt("UPDATE conversations SET member_key = NULL WHERE id = ?");
   q.bind(1, id);

@@ -97,6 +97,12 @@ class Messages {
   std::int64_t agent_unread(const std::string& agent);
   // Unread messages for `agent` in one agents' conversation.
   std::int64_t member_unread(const std::string& conv, const std::string& agent);
+  // `agent`'s unread messages (its agents' conversations after its read position, its joined
+  // seats' unread ones) with id > after_id, oldest first, at most `limit`, each body cut to its
+  // first `body_chars` characters: what the hooks of issue 24 announce. One index range per
+  // conversation (messages_by_recipient, messages_unread), never a scan of the messages.
+  std::vector<MessageRow> agent_unread_after(const std::string& agent, std::int64_t after_id,
+                                             std::int64_t limit, std::int64_t body_chars);
 
  private:
   Database& db_;
