@@ -46,9 +46,22 @@ def strings(value):
             yield from strings(v)
 
 
+class When:
+    """A named condition on a request body (its name shows in a failed wait's message)."""
+
+    def __init__(self, name, pred):
+        self.name, self.pred = name, pred
+
+    def __call__(self, body):
+        return self.pred(body)
+
+    def __repr__(self):
+        return self.name
+
+
 def contains(text):
     """when(): the request carries `text` anywhere (system prompt, messages, tools)."""
-    return lambda body: any(text in s for s in strings(body))
+    return When(f"contains({text!r})", lambda body: any(text in s for s in strings(body)))
 
 
 def tail(body):
@@ -71,7 +84,8 @@ def blocks(messages):
 
 def tail_contains(text):
     """when(): what Claude Code added since the model's last reply carries `text`."""
-    return lambda body: any(text in s for s in strings(tail(body)))
+    return When(f"tail_contains({text!r})",
+                lambda body: any(text in s for s in strings(tail(body))))
 
 
 def tool_result_text(block):
@@ -197,7 +211,7 @@ class ScriptedModel:
     def after_tool(self, name):
         """when(): the request answers the model's call of tool `name` (a tool_result for it
         since the model's last reply)."""
-        return lambda body: bool(self.tool_results(body, name))
+        return When(f"after_tool({name!r})", lambda body: bool(self.tool_results(body, name)))
 
     def close(self):
         self.server.shutdown()
