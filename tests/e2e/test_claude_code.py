@@ -117,7 +117,9 @@ class ClaudeSession:
                     argv = f.read().decode(errors="replace").split("\0")
             except OSError:
                 continue
-            if any(a == "hook" and b == "wait" for a, b in zip(argv, argv[1:])):
+            # `claude-bridgectl [--socket-dir D] hook wait` or `claude-bridge-hook wait …`
+            if any((a == "hook" or a.endswith("/claude-bridge-hook")) and b == "wait"
+                   for a, b in zip(argv, argv[1:])):
                 out.append(pid)
         return out
 
