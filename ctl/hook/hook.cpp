@@ -25,8 +25,9 @@ using Json = nlohmann::json;
 
 constexpr std::size_t kMaxInput = 1 << 20;
 constexpr std::size_t kMaxAncestors = 64;
-constexpr int kBindWaitMs = 5000;  // session-start: the session's shim binds within this
-constexpr int kCallMs = 5000;      // any other answer of a live daemon
+constexpr int kBindWaitMs = 5000;   // session-start: the session's shim binds within this
+constexpr int kCallMs = 5000;       // any other answer of a live daemon
+constexpr int kWaitBindMs = 30000;  // wait: its session's shim binds within this
 
 // Reports why the hook could not help, on stderr only where the client keeps it out of the
 // session: Claude Code shows a hook's stderr in verbose mode only; Gemini CLI would show it to
@@ -104,8 +105,8 @@ void print_text(std::FILE* out, const Options& o, const std::string& event_name,
   std::fflush(out);
 }
 
-int run_wait(const Options& o, ctl::Client& client, const Json& whose, const Diagnostics& diag,
-             std::FILE* err) {
+int run_wait(const Options& o, ctl::Client& client, const Json& whose,
+             const std::string& event_name, const Diagnostics& diag, std::FILE* err) {
   const std::string mode = wake_mode();
   if (mode == "never") return 0;
   if (mode != "always" && mode != "interactive") {
@@ -118,19 +119,26 @@ int run_wait(const Options& o, ctl::Client& client, const Json& whose, const Dia
                            .count();
     return static_cast<int>(std::max<std::int64_t>(0, o.timeout_seconds * 1000LL - spent));
   };
+  // Whether a `-p` run forbids waiting: by default (interactive) always; with WAKE=always still
+  // on SessionStart, which Claude Code 2.1.330 runs synchronously in -p runs (the first turn
+  // waits for it and its exit-2 text is dropped; verified by cc24) — the Stop waiter covers those.
+  auto print_run_refuses = [&](pid_t pid) {
+    return (mode == "interactive" || event_name == "SessionStart") &&
+           non_interactive(read_cmdline(pid));
+  };
   // The session's process: CLAUDE_PID, else the client process the daemon matched.
   std::optional<pid_t> claude = env_pid("CLAUDE_PID");
-  if (claude && mode == "interactive" && non_interactive(read_cmdline(*claude))) return 0;
+  if (claude && print_run_refuses(*claude)) return 0;
   Json q = whose;
   q["bind_wait"] = true;
-  auto found = client.call_until(ctl_protocol::kHookAgent, q, left_ms());
+  auto found = client.call_until(ctl_protocol::kHookAgent, q, std::min(left_ms(), kWaitBindMs));
   if (!found || !found->value("agent", Json()).is_string()) {
     return diag.quiet("no agent of this session is bound on the bridge");
   }
   const std::string agent = (*found)["agent"].get<std::string>();
   pid_t watched = claude.value_or(found->value("client_pid", -1));
   if (watched <= 1) return diag.quiet("the session's client process is unknown");
-  if (!claude && mode == "interactive" && non_interactive(read_cmdline(watched))) return 0;
+  if (!claude && print_run_refuses(watched)) return 0;
   UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, watched, 0)));
   if (!pidfd) return diag.quiet("the session's process " + std::to_string(watched) + " is gone");
   // The pid may have been reused between the daemon's answer and pidfd_open: the process
@@ -196,7 +204,7 @@ int run(const Options& o, std::FILE* in, std::FILE* out, std::FILE* err) {
       whose["session_id"] = *s;
     }
     ctl::Client client = ctl::Client::connect(paths::socket_dir(o.socket_dir_flag));
-    if (o.event == "wait") return run_wait(o, client, whose, diag, err);
+    if (o.event == "wait") return run_wait(o, client, whose, event_name, diag, err);
     if (o.event == "session-start") {
       Json q = whose;
       q["bind_wait"] = true;

@@ -28,8 +28,9 @@ Result<Whose> whose(const Json& params) {
     }
     for (const auto& p : *it) {
       if (!p.is_array() || p.size() != 2 || !p[0].is_number_integer() ||
-          !p[1].is_number_unsigned() || p[0].get<std::int64_t>() <= 0 ||
-          p[0].get<std::int64_t>() > INT_MAX) {
+          !p[1].is_number_integer() || p[0].get<std::int64_t>() <= 0 ||
+          p[0].get<std::int64_t>() > INT_MAX ||
+          (!p[1].is_number_unsigned() && p[1].get<std::int64_t>() < 0)) {
         return invalid_params("ancestors must hold [pid, start] pairs of non-negative integers");
       }
       w.ancestors.push_back(

@@ -11,6 +11,12 @@ stopped while this runs and must have run once (it creates server.key and the sc
 
   fill_db.py --state-dir DIR [--conversations 1000] [--per-conversation 1000]
              [--creds-out FILE] [--pairs 16]
+
+With --agents N (issue 24's hook benchmark) it fills named agents instead (schema v2): agents
+agent0000…, each in a two-member agents' conversation with the next one round the ring (N
+conversations), --per-conversation messages in each alternating between the two, all read
+(the members' read positions at the end).
+  fill_db.py --state-dir DIR --agents 1000 [--per-conversation 1000] [--project DIR]
 """
 import argparse
 import hashlib
@@ -35,6 +41,8 @@ def main():
     ap.add_argument("--creds-out")
     ap.add_argument("--pairs", type=int, default=16, help="conversations whose tokens are written")
     ap.add_argument("--body-bytes", type=int, default=200)
+    ap.add_argument("--agents", type=int, default=0, help="fill named agents instead")
+    ap.add_argument("--project", default="/bench/project", help="the agents' project")
     args = ap.parse_args()
 
     with open(os.path.join(args.state_dir, "server.key"), "rb") as f:
@@ -52,7 +60,9 @@ def main():
     creds = []
     t0 = time.time()
     db.execute("BEGIN")
-    for c in range(args.conversations):
+    if args.agents:
+        fill_agents(db, args, start, now, body)
+    for c in range(0 if args.agents else args.conversations):
         nonce = os.urandom(16)
         conv = "conv_" + os.urandom(8).hex()
         db.execute("INSERT INTO conversations (id, role_a, role_b, nonce, created_ms, expires_ms)"
@@ -72,11 +82,36 @@ def main():
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     total = db.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
     db.close()
-    print(f"fill_db: {args.conversations} conversations, {total} messages in "
+    convs = args.agents or args.conversations
+    print(f"fill_db: {convs} conversations, {total} messages in "
           f"{time.time() - t0:.1f} s", file=sys.stderr)
     if args.creds_out:
         with open(args.creds_out, "w") as f:
             json.dump(creds, f)
+
+
+def fill_agents(db, args, start, now, body):
+    if db.execute("PRAGMA user_version").fetchone()[0] < 2:
+        sys.exit("bridge.db has no agents (schema 2): start a daemon of issue 23 or later once")
+    names = ["agent%04d" % i for i in range(args.agents)]
+    db.executemany("INSERT INTO agents (name, project, client, created_ms, last_seen_ms)"
+                   " VALUES (?, ?, 'bench', ?, ?)", [(n, args.project, start, start) for n in names])
+    for i, me in enumerate(names):
+        other = names[(i + 1) % len(names)]
+        conv = "conv_" + os.urandom(8).hex()
+        db.execute("INSERT INTO conversations (id, role_a, role_b, nonce, created_ms, expires_ms,"
+                   " kind, member_key) VALUES (?, '', '', ?, ?, ?, 'agents', ?)",
+                   (conv, os.urandom(16), start, now + 86_400_000, ",".join(sorted((me, other)))))
+        rows = []
+        for k in range(args.per_conversation):
+            created = start + k * 1000
+            rows.append((conv, me if k % 2 == 0 else other, "*", body, "info", created))
+        db.executemany("INSERT INTO messages (conversation_id, sender, recipient, body,"
+                       " action_type, created_ms) VALUES (?, ?, ?, ?, ?, ?)", rows)
+        last = db.execute("SELECT MAX(id) FROM messages WHERE conversation_id = ?",
+                          (conv,)).fetchone()[0]
+        db.executemany("INSERT INTO members (agent, conversation_id, read_up_to, joined_ms)"
+                       " VALUES (?, ?, ?, ?)", [(me, conv, last, start), (other, conv, last, start)])
 
 
 if __name__ == "__main__":

@@ -363,6 +363,10 @@ class Wait(HooksTest):
         self.send(backend, "printer", "for print mode")
         r = printer.run("wait", printer.claude("Stop", stop_hook_active=False))
         self.assertEqual((r["rc"], r["stderr"]), (0, ""))
+        # …except on SessionStart, which Claude Code runs synchronously in a -p run.
+        r = printer.run("wait", printer.claude("SessionStart", source="startup"),
+                        env={"CLAUDE_BRIDGE_WAKE": "always"})
+        self.assertEqual((r["rc"], r["stderr"]), (0, ""))
         r = printer.run("wait", printer.claude("Stop", stop_hook_active=False),
                         env={"CLAUDE_BRIDGE_WAKE": "always"})
         self.assertEqual(r["rc"], 2)
