@@ -192,6 +192,13 @@ Check check_shim_on_path() {
           "claude-bridgectl setup claude-code (or codex, gemini)"};
 }
 
+std::string client_label(setup::ClientKind client) {
+  using setup::ClientKind;
+  return client == ClientKind::kClaudeCode ? "Claude Code"
+         : client == ClientKind::kCodex    ? "Codex"
+                                           : "Gemini CLI";
+}
+
 // What is wired where: for each client, the entries that run claude-bridge-shim in its user and
 // project (current directory) settings, each with whether that shim exists. A client with no
 // entry is "not set up" (skipped); with none at all, Claude Code's line fails with what to run.
@@ -202,9 +209,7 @@ std::vector<Check> check_clients() {
   std::vector<Check> checks;
   bool any = false;
   for (ClientKind client : {ClientKind::kClaudeCode, ClientKind::kCodex, ClientKind::kGemini}) {
-    const std::string label = client == ClientKind::kClaudeCode ? "Claude Code"
-                              : client == ClientKind::kCodex    ? "Codex"
-                                                                : "Gemini CLI";
+    const std::string label = client_label(client);
     const std::string fix = "run: claude-bridgectl setup " + setup::client_name(client);
     std::vector<std::pair<std::string, setup::Target>> targets{
         {"user", setup::target_for(client, true, cwd)},
@@ -255,13 +260,6 @@ std::vector<Check> check_clients() {
         "claude-code (or codex, gemini)";
   }
   return checks;
-}
-
-std::string client_label(setup::ClientKind client) {
-  using setup::ClientKind;
-  return client == ClientKind::kClaudeCode ? "Claude Code"
-         : client == ClientKind::kCodex    ? "Codex"
-                                           : "Gemini CLI";
 }
 
 // Whether a hook's program (an absolute path, or a name looked up on PATH) is there to run.
@@ -328,7 +326,8 @@ std::vector<Check> check_hooks() {
     }
     for (const auto& p : parts) check.detail += (check.detail.empty() ? "" : "; ") + p;
     if (parts.empty()) {
-      check.detail = "none: the agent is not told of new mail (" + fix + " adds them)";
+      check.detail = "none: the agent is not told of new mail (claude-bridgectl setup " +
+                     setup::client_name(client) + " adds them)";
     }
     checks.push_back(std::move(check));
   }

@@ -52,13 +52,21 @@ struct Spec {
   std::string agent;
 };
 
+// One hook of a hook plan: written (add, update, unchanged) or taken out (remove).
+struct HookLine {
+  std::string event;
+  std::string command;
+  bool async_rewake = false;
+};
+
 struct Plan {
   enum class Action { kUnchanged, kAdd, kUpdate, kRemove, kAbsent };
   Action action = Action::kUnchanged;
-  std::string after;         // the file's new bytes, when it changes and is not deleted
-  bool delete_file = false;  // --remove left nothing in a file setup would have created
-  std::string entry_text;    // the entry as written (add/update/unchanged) or as removed
-  std::string note;          // one line about the file's layout, when there is one to say
+  std::string after;            // the file's new bytes, when it changes and is not deleted
+  bool delete_file = false;     // --remove left nothing in a file setup would have created
+  std::string entry_text;       // the entry as written (add/update/unchanged) or as removed
+  std::string note;             // one line about the file's layout, when there is one to say
+  std::vector<HookLine> hooks;  // plan_hooks: the hooks of entry_text, one per line
 };
 
 // The change that makes `before` (nullopt: no such file) hold `want`'s entry, or, without
@@ -83,7 +91,7 @@ bool is_shim_command(const std::string& command);
 // --- Hooks (issue 24): `claude-bridgectl hook EVENT` in each client's own hook settings. ---
 
 // One hook setup registers: under the client's `event`, the command
-// `CTL [--socket-dir DIR] hook VERB [--client NAME]`.
+// `claude-bridge-hook VERB [--client NAME] [--socket-dir DIR]` (HOOKS-CONTRACT.md).
 struct HookSpec {
   std::string event;          // the client's event name: "SessionStart", "AfterTool"
   std::string verb;           // session-start, tell or wait
@@ -111,18 +119,21 @@ struct HookTarget {
 };
 HookTarget hook_target_for(ClientKind client, bool user, const std::filesystem::path& project);
 
-// What the hook commands run: claude-bridgectl by absolute path and the global arguments that
-// reach the daemon (--socket-dir DIR when it is not the default).
+// What the hook commands run: claude-bridge-hook by absolute path (the small binary that starts
+// fast enough to run after every tool call; `claude-bridgectl hook` runs the same code), and the
+// arguments that reach the daemon (--socket-dir DIR when it is not the default).
+inline constexpr const char* kHookName = "claude-bridge-hook";
 struct HookWant {
-  std::string ctl;
-  std::vector<std::string> global_args;
+  std::string program;
+  std::vector<std::string> socket_args;
 };
 
 // The shell command of one hook (each word quoted for sh when it needs it).
 std::string hook_command(ClientKind client, const HookWant& want, const HookSpec& spec);
 
-// True when the shell command `command` runs claude-bridgectl (by any path) with the `hook`
-// subcommand: the hooks setup may replace or remove. Every other hook is the person's.
+// True when the shell command `command` runs claude-bridge-hook, or claude-bridgectl with its
+// `hook` subcommand (by any path): the hooks setup may replace or remove. Every other hook is
+// the person's.
 bool is_hook_command(const std::string& command);
 
 // The change that makes `before` hold exactly the bridge's hooks of `want` (in place of any
@@ -135,7 +146,7 @@ Result<Plan> plan_hooks(const HookTarget& target, const std::optional<std::strin
 struct FoundHook {
   std::string event;
   std::string command;
-  std::string program;  // the command's first word: the claude-bridgectl it runs
+  std::string program;  // the command's program: the claude-bridge-hook it runs
 };
 Result<std::vector<FoundHook>> find_hook_entries(const HookTarget& target,
                                                  const std::string& bytes);

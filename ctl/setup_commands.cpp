@@ -138,26 +138,29 @@ void apply(const fs::path& file, const std::optional<std::string>& before,
   }
 }
 
-// The arguments that make the hook command reach the daemon this claude-bridgectl talks to:
-// --socket-dir when it is not the default (the hook never starts a daemon, so the state
-// directory and config do not matter to it).
-std::vector<std::string> hook_global_args(Context& ctx) {
+// The arguments that make the hook reach the daemon this claude-bridgectl talks to: --socket-dir
+// when it is not the default (the hook never starts a daemon, so the state directory and config
+// do not matter to it).
+std::vector<std::string> hook_socket_args(Context& ctx) {
   const fs::path dir = ctx.socket_dir();
   if (dir.lexically_normal() == paths::default_socket_dir().lexically_normal()) return {};
   return {"--socket-dir", dir.string()};
 }
 
-// This claude-bridgectl, by absolute path: what the hooks run.
-fs::path self_path() {
+// The claude-bridge-hook of this installation, by absolute path: beside this claude-bridgectl
+// (installed, and in a build tree, where both are in ctl/), else the first on PATH.
+fs::path find_hook() {
   std::error_code ec;
   const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (ec || !executable_file(self)) {
-    throw CtlError(exit_code::kFailure,
-                   "cannot tell where this claude-bridgectl is (/proc/self/exe: " +
-                       (ec ? ec.message() : std::string("not an executable file")) +
-                       ") — run setup with /proc mounted, or with --no-hooks");
+  if (!ec) {
+    const fs::path beside = self.parent_path() / setup::kHookName;
+    if (executable_file(beside)) return fs::weakly_canonical(beside, ec);
   }
-  return self;
+  if (auto on_path = find_on_path(setup::kHookName)) return fs::absolute(*on_path, ec);
+  throw CtlError(exit_code::kFailure,
+                 "cannot find claude-bridge-hook beside claude-bridgectl or on PATH — install "
+                 "claude-bridge or build it (meson compile -C build), or run setup with "
+                 "--no-hooks; nothing was changed");
 }
 
 std::string scope_text(const Target& t) {
@@ -240,28 +243,15 @@ std::string indent(const std::string& text) {
   return out;
 }
 
-// The hook lines of a plan's entry_text ("EVENT: COMMAND[  (asyncRewake, timeout N s)]"), for
-// --json.
-Json hook_lines(const std::string& text) {
-  Json out = Json::array();
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto colon = line.find(": ");
-    if (colon == std::string::npos) continue;
-    std::string command = line.substr(colon + 2);
-    const auto extra = command.find("  (asyncRewake");
-    Json e{{"event", line.substr(0, colon)}, {"command", command.substr(0, extra)}};
-    if (extra != std::string::npos) e["async_rewake"] = true;
-    out.push_back(e);
-  }
-  return out;
-}
-
 Json hooks_json(const HookPart& h, const Options& o) {
   Json j{{"file", h.target.file.string()},
          {"action", action_text(h.plan.action, false)},
-         {"entries", hook_lines(h.plan.entry_text)}};
+         {"entries", Json::array()}};
+  for (const auto& line : h.plan.hooks) {
+    Json e{{"event", line.event}, {"command", line.command}};
+    if (line.async_rewake) e["async_rewake"] = true;
+    j["entries"].push_back(e);
+  }
   if (h.plan.delete_file) j["deletes_file"] = true;
   if (o.no_hooks) j["no_hooks"] = true;
   return j;
@@ -332,7 +322,7 @@ int run_setup(Context& ctx, const Options& o) {
   // and all planned before anything is written, so a refusal changes nothing.
   std::optional<setup::HookWant> hook_want;
   if (!o.remove && !o.no_hooks) {
-    hook_want = setup::HookWant{self_path().string(), hook_global_args(ctx)};
+    hook_want = setup::HookWant{find_hook().string(), hook_socket_args(ctx)};
   }
   HookPart hooks;
   hooks.target = setup::hook_target_for(*client, o.user, project);

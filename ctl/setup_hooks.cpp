@@ -7,6 +7,7 @@
 // command hooks that run `claude-bridgectl … hook …`; setup writes them as one group per event,
 // without a matcher (every source, every tool), and finds them again by their command wherever
 // they are, so that a second run, an update and --remove touch nothing else.
+// The bridge's hooks are those that run claude-bridge-hook, or `claude-bridgectl … hook`.
 #include <algorithm>
 #include <cstdlib>
 
@@ -21,9 +22,6 @@ namespace {
 using detail::OJson;
 
 constexpr const char* kCtlName = "claude-bridgectl";
-// The name of the hook binary should the contract's fallback (a small binary of its own,
-// HOOKS-CONTRACT.md) ever be taken: its commands are the bridge's too.
-constexpr const char* kHookBinaryName = "claude-bridge-hook";
 
 fs::path env_dir(const char* name, const fs::path& fallback) {
   if (const char* v = std::getenv(name); v && *v) return v;
@@ -121,12 +119,16 @@ bool is_bridge_hook(const OJson& hook) {
          is_hook_command(hook["command"].get<std::string>());
 }
 
-std::string describe(const OJson& hook) {
-  std::string line = hook.value("command", std::string());
-  if (hook.value("asyncRewake", false)) {
-    line += "  (asyncRewake, timeout " + std::to_string(hook.value("timeout", 0)) + " s)";
+// Adds `hook` under `event` to the plan's list and its text ("EVENT: COMMAND  (asyncRewake…)").
+void describe(Plan& plan, const std::string& event, const OJson& hook) {
+  HookLine line{event, hook.value("command", std::string()), hook.value("asyncRewake", false)};
+  plan.entry_text += event + ": " + line.command;
+  if (line.async_rewake) {
+    plan.entry_text +=
+        "  (asyncRewake, timeout " + std::to_string(hook.value("timeout", 0)) + " s)";
   }
-  return line;
+  plan.entry_text += "\n";
+  plan.hooks.push_back(std::move(line));
 }
 
 }  // namespace
@@ -176,10 +178,9 @@ HookTarget hook_target_for(ClientKind client, bool user, const fs::path& project
 }
 
 std::string hook_command(ClientKind client, const HookWant& want, const HookSpec& spec) {
-  std::string out = sh_quote(want.ctl);
-  for (const auto& a : want.global_args) out += " " + sh_quote(a);
-  out += " hook " + spec.verb;
+  std::string out = sh_quote(want.program) + " " + spec.verb;
   if (client != ClientKind::kClaudeCode) out += " --client " + client_name(client);
+  for (const auto& a : want.socket_args) out += " " + sh_quote(a);
   return out;
 }
 
@@ -188,7 +189,7 @@ bool is_hook_command(const std::string& command) {
   const std::size_t p = program_index(words);
   if (p >= words.size()) return false;
   const std::string program = fs::path(words[p]).filename().string();
-  if (program == kHookBinaryName) return true;
+  if (program == kHookName) return true;
   if (program != kCtlName) return false;
   for (std::size_t i = p + 1; i < words.size(); ++i) {
     if (words[i] == "hook") return true;
@@ -245,7 +246,7 @@ Result<Plan> plan_hooks(const HookTarget& t, const std::optional<std::string>& b
           if (is_bridge_hook(h)) {
             if (!first) first = kept.size();
             had = true;
-            plan.entry_text += event + ": " + describe(h) + "\n";
+            describe(plan, event, h);
           } else {
             rest.push_back(h);
           }
@@ -268,10 +269,11 @@ Result<Plan> plan_hooks(const HookTarget& t, const std::optional<std::string>& b
 
   if (want) {
     plan.entry_text.clear();
+    plan.hooks.clear();
     if (!doc.contains("hooks")) doc["hooks"] = OJson::object();
     OJson& hooks = doc["hooks"];
     for (const auto& [event, group] : groups) {
-      for (const auto& h : group["hooks"]) plan.entry_text += event + ": " + describe(h) + "\n";
+      for (const auto& h : group["hooks"]) describe(plan, event, h);
       if (!hooks.contains(event)) hooks[event] = OJson::array();
       OJson& list = hooks[event];
       std::size_t at = list.size();

@@ -58,6 +58,7 @@ class SetupTest(unittest.TestCase):
         os.makedirs(self.project)
         self.shim = os.path.realpath(SHIM)
         self.ctl_path = os.path.realpath(CTL)
+        self.hook_path = os.path.join(os.path.dirname(self.ctl_path), "claude-bridge-hook")
         self.env = dict(self.d.env)
         self.env["PATH"] = "/usr/bin:/bin"  # no claude, codex or gemini: their check is skipped
         for k in ("CLAUDE_CONFIG_DIR", "CODEX_HOME"):
@@ -94,8 +95,10 @@ class SetupTest(unittest.TestCase):
         return out
 
     def hook_command(self, client, verb):
-        cmd = f"{self.ctl_path} --socket-dir {self.d.socket_dir} hook {verb}"
-        return cmd if client == "claude-code" else cmd + " --client " + client
+        cmd = f"{self.hook_path} {verb}"
+        if client != "claude-code":
+            cmd += " --client " + client
+        return cmd + " --socket-dir " + self.d.socket_dir
 
     def hook_object(self, client, verb):
         h = {"type": "command", "command": self.hook_command(client, verb)}
@@ -532,8 +535,9 @@ class SetupTest(unittest.TestCase):
             self.assertEqual(self.read(f), data, f)
 
     def test_hooks_are_found_by_their_command_and_updated_in_place(self):
-        # A bridge hook from an older install (another path, another socket dir), between the
-        # person's hooks, and one the person moved into a group of their own: setup replaces
+        # A bridge hook from an older install (claude-bridgectl's hook command at another path),
+        # between the person's hooks, and one the person moved into a group of their own (the
+        # hook binary, with a variable set): setup replaces
         # the first in its place and takes the second out of that group, leaving their hook.
         settings = self.path(".claude", "settings.json")
         mine = {"type": "command", "command": "~/bin/log-prompt"}
@@ -542,7 +546,7 @@ class SetupTest(unittest.TestCase):
             "UserPromptSubmit": [{"hooks": [mine]}, {"hooks": [old]}, {"hooks": [mine]}],
             "PostToolUse": [{"matcher": "Bash", "hooks": [mine, {
                 "type": "command",
-                "command": "CLAUDE_BRIDGE_WAKE=never /usr/bin/claude-bridgectl hook tell"}]}]}}))
+                "command": "CLAUDE_BRIDGE_WAKE=never /usr/bin/claude-bridge-hook tell"}]}]}}))
         r = self.ctl("setup", "claude-code", "--user")
         self.assertIn("updated the bridge's hooks in " + settings, r.stdout)
         hooks = json.loads(self.read(settings))["hooks"]
@@ -568,10 +572,10 @@ class SetupTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         hooks = json.loads(self.read(self.path(".codex", "hooks.json")))["hooks"]
         cmd = hooks["UserPromptSubmit"][0]["hooks"][0]["command"]
-        self.assertEqual(cmd, f"{self.ctl_path} --socket-dir '{sock}' hook tell --client codex")
+        self.assertEqual(cmd, f"{self.hook_path} tell --client codex --socket-dir '{sock}'")
         # sh reads it back as the words setup meant (shlex splits as POSIX sh does).
-        self.assertEqual(shlex.split(cmd), [self.ctl_path, "--socket-dir", sock, "hook", "tell",
-                                            "--client", "codex"])
+        self.assertEqual(shlex.split(cmd), [self.hook_path, "tell", "--client", "codex",
+                                            "--socket-dir", sock])
         # And setup finds them again: nothing changes the second time.
         r = subprocess.run([CTL, "--socket-dir", sock, "setup", "codex", "--user"], env=self.env,
                            cwd=self.project, capture_output=True, text=True, timeout=60)
@@ -652,14 +656,14 @@ class SetupTest(unittest.TestCase):
         c = checks["Codex hooks"]
         self.assertEqual(c["status"], "ok")
         self.assertEqual(c["detail"], "user " + self.path(".codex", "hooks.json") +
-                         ": SessionStart, UserPromptSubmit, PostToolUse → " + self.ctl_path)
+                         ": SessionStart, UserPromptSubmit, PostToolUse → " + self.hook_path)
         self.assertEqual([(h["scope"], h["event"], h["command"], h["exists"]) for h in c["hooks"]],
                          [("user", e, self.hook_command("codex", v), True)
                           for e, v in HOOKS["codex"]])
         c = checks["Gemini CLI hooks"]
         self.assertEqual(c["status"], "ok")
         self.assertIn("project " + os.path.join(self.project, ".gemini", "settings.json") +
-                      ": SessionStart, BeforeAgent, AfterTool → " + self.ctl_path, c["detail"])
+                      ": SessionStart, BeforeAgent, AfterTool → " + self.hook_path, c["detail"])
         self.assertEqual(checks["Claude Code hooks"]["status"], "skipped")
         # A bridge hook whose claude-bridgectl is gone fails, naming it and the fix; the
         # person's own hooks are not the bridge's and are not reported.

@@ -10,16 +10,24 @@ What each client is shown before setup is what a person does once, by hand, in t
 Gemini CLI runs MCP servers only in trusted folders (~/.gemini/trustedFolders.json), and Codex
 reads a project's .codex/config.toml only in a trusted project ([projects."DIR"] trust_level).
 Claude Code needs nothing: local- and user-scope entries in ~/.claude.json connect at once.
+
+The hooks setup writes are checked the same way: Codex's own app server lists them (and says
+when they are trusted), Gemini CLI runs them (its --debug log names each command it runs), and
+the very commands setup wrote print the notice for the JSON each client sends (taken from the
+pinned packages: Codex's embedded input schemas, Gemini CLI's bundle, recorded from the real
+Gemini CLI in test_gemini_runs_the_hooks_setup_wrote).
 """
 import json
 import os
 import re
+import select
 import subprocess
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import CTL, SHIM, Daemon  # noqa: E402
+from harness import CTL, SHIM, Daemon, McpClient, ok  # noqa: E402
 from scripted_model import ScriptedModel  # noqa: E402
 
 def _no_network_prefix():
@@ -55,6 +63,8 @@ class SetupClientsTest(unittest.TestCase):
                     or k in ("CLAUDECODE", "CLAUDE_CONFIG_DIR", "CODEX_HOME"):
                 del self.env[k]
         self.shim = os.path.realpath(SHIM)
+        self.hook_path = os.path.join(os.path.dirname(os.path.realpath(CTL)),
+                                      "claude-bridge-hook")
 
     def tearDown(self):
         self.d.close()
@@ -122,7 +132,9 @@ class SetupClientsTest(unittest.TestCase):
         self.addCleanup(model.close)
         self.env.update(ANTHROPIC_BASE_URL=model.url,
                         ANTHROPIC_API_KEY="test-" + os.urandom(12).hex())
-        self.setup("claude-code")
+        # The server's entry only: this test is about the tools' listing; the hooks running in
+        # Claude Code are the subject of the end-to-end test with the real Claude Code.
+        self.setup("claude-code", "--no-hooks")
 
         def first_request_tools():
             model.requests.clear()
@@ -183,6 +195,253 @@ class SetupClientsTest(unittest.TestCase):
         self.assertIn("enabled", self.line(out, r"^check: bridge .*$"))
         r = self.run_in(self.home, "codex", "mcp", "list")
         self.assertNotRegex(r.stdout, r"(?m)^bridge ")  # only inside the project
+
+
+    def codex_hooks(self, cwd):
+        """The hooks Codex itself finds for `cwd`: its app server's hooks/list (the list its
+        /hooks command shows), offline, over stdio."""
+        p = subprocess.Popen(NO_NETWORK + ["codex", "app-server"], env=self.env, cwd=cwd,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True)
+        try:
+            for msg in ({"id": 1, "method": "initialize",
+                         "params": {"clientInfo": {"name": "e2e", "version": "0"}}},
+                        {"method": "initialized"},
+                        {"id": 2, "method": "hooks/list", "params": {"cwds": [cwd]}}):
+                p.stdin.write(json.dumps(msg) + "\n")
+            p.stdin.flush()
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                ready, _, _ = select.select([p.stdout], [], [], deadline - time.monotonic())
+                line = p.stdout.readline() if ready else ""
+                self.assertTrue(line, "codex app-server ended without answering hooks/list")
+                reply = json.loads(line)
+                if reply.get("id") == 2:
+                    self.assertNotIn("error", reply)
+                    entry = reply["result"]["data"][0]
+                    self.assertEqual(entry["errors"], [])
+                    return entry["hooks"]
+            self.fail("codex app-server did not answer hooks/list")
+        finally:
+            p.stdin.close()
+            p.wait(30)
+            p.stdout.close()
+
+    def bridge_hooks_in_codex(self, cwd):
+        # Sorted: Codex lists them in its own order of events.
+        return sorted((h["eventName"], h["command"], h["sourcePath"], h["trustStatus"])
+                      for h in self.codex_hooks(cwd) if "claude-bridge-hook" in (h["command"] or ""))
+
+    def test_codex_finds_the_hooks_setup_wrote_and_runs_them_once_trusted(self):
+        """Codex 0.171.0 reads ~/.codex/hooks.json (and a trusted project's .codex/hooks.json)
+        and lists each hook as "untrusted" until the person reviews it in /hooks, which records
+        [hooks.state."KEY"] trusted_hash = HASH in ~/.codex/config.toml; the test writes that
+        record as /hooks does."""
+        self.need("codex")
+        out = self.setup("codex", "--user")
+        self.assertIn("type /hooks and trust", out)
+        user_hooks = os.path.join(self.home, ".codex", "hooks.json")
+        cmd = f"{self.hook_path} %s --client codex --socket-dir {self.d.socket_dir}"
+        want = sorted([("sessionStart", cmd % "session-start"), ("userPromptSubmit", cmd % "tell"),
+                       ("postToolUse", cmd % "tell")])
+        self.assertEqual(self.bridge_hooks_in_codex(self.project),
+                         [(e, c, user_hooks, "untrusted") for e, c in want])
+        # The person trusts them (what /hooks writes), and they are trusted.
+        hooks = [h for h in self.codex_hooks(self.project) if h["sourcePath"] == user_hooks]
+        with open(os.path.join(self.home, ".codex", "config.toml"), "a") as f:
+            for h in hooks:
+                f.write(f'\n[hooks.state.{json.dumps(h["key"])}]\n'
+                        f'trusted_hash = {json.dumps(h["currentHash"])}\n')
+        self.assertEqual(self.bridge_hooks_in_codex(self.project),
+                         [(e, c, user_hooks, "trusted") for e, c in want])
+        # setup again: nothing changes, so the trust holds.
+        self.assertIn("already has the bridge's hooks", self.setup("codex", "--user"))
+        self.assertEqual({h[3] for h in self.bridge_hooks_in_codex(self.project)}, {"trusted"})
+        # Project scope, in a trusted project: PROJECT/.codex/hooks.json, listed there only.
+        with open(os.path.join(self.home, ".codex", "config.toml"), "a") as f:
+            f.write(f'\n[projects."{self.project}"]\ntrust_level = "trusted"\n')
+        self.setup("codex")
+        project_hooks = os.path.join(self.project, ".codex", "hooks.json")
+        listed = self.bridge_hooks_in_codex(self.project)
+        self.assertEqual([h[:3] for h in listed if h[2] == project_hooks],
+                         [(e, c, project_hooks) for e, c in want])
+        self.assertEqual([h for h in self.bridge_hooks_in_codex(self.home)
+                          if h[2] == project_hooks], [])
+        # --remove: Codex finds none of the bridge's hooks any more.
+        self.setup("codex", "--remove")
+        self.setup("codex", "--user", "--remove")
+        self.assertEqual(self.bridge_hooks_in_codex(self.project), [])
+        self.assertFalse(os.path.exists(user_hooks))
+
+    def test_gemini_runs_the_hooks_setup_wrote(self):
+        """Gemini CLI 0.61.0 runs SessionStart and BeforeAgent hooks before its first model
+        request. Offline (no network namespace: no such run) and with a dummy key, that request
+        fails, but by then `gemini --debug` has logged each hook command it ran. A hook of the
+        person's own beside the bridge's records what Gemini sends on stdin."""
+        self.need("gemini")
+        if not NO_NETWORK:
+            self.skipTest("no network namespace here: gemini -p would try to reach its API")
+        os.makedirs(os.path.join(self.home, ".gemini"))
+        with open(os.path.join(self.home, ".gemini", "trustedFolders.json"), "w") as f:
+            json.dump({self.project: "TRUST_FOLDER"}, f)
+        record = os.path.join(self.home, "recorded")
+        os.makedirs(record)
+        mine = {e: [{"hooks": [{"type": "command",
+                                "command": f"cat > {record}/{e}.json"}]}]
+                for e in ("SessionStart", "BeforeAgent")}
+        os.makedirs(os.path.join(self.project, ".gemini"))
+        with open(os.path.join(self.project, ".gemini", "settings.json"), "w") as f:
+            json.dump({"hooks": mine}, f, indent=2)
+        self.setup("gemini")
+        cmd = f"{self.hook_path} %s --client gemini --socket-dir {self.d.socket_dir}"
+        env = dict(self.env, GEMINI_API_KEY="test-" + os.urandom(8).hex())
+        log = os.path.join(self.home, "gemini.log")
+        with open(log, "w") as out:
+            p = subprocess.Popen(NO_NETWORK + ["gemini", "--debug", "-p", "hello"], env=env,
+                                 cwd=self.project, stdout=out, stderr=subprocess.STDOUT,
+                                 stdin=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 180
+            text = ""
+            while time.monotonic() < deadline and p.poll() is None:
+                with open(log) as f:
+                    text = f.read()
+                if "Hook execution for BeforeAgent" in text:
+                    break
+                time.sleep(0.2)
+        finally:
+            p.kill()
+            p.wait(30)
+        with open(log) as f:
+            text = f.read()
+        for verb in ("session-start", "tell"):
+            self.assertIn("Expanding hook command: " + cmd % verb, text)
+        self.assertIn("Hook execution for SessionStart", text)
+        self.assertIn("Hook execution for BeforeAgent", text)
+        # What Gemini sends (HookEventHandler.createBaseInput plus the event's own fields, in
+        # the pinned bundle): the documents the hook command reads.
+        docs = {}
+        for e in ("SessionStart", "BeforeAgent"):
+            with open(os.path.join(record, e + ".json")) as f:
+                docs[e] = json.load(f)
+        self.assertEqual(set(docs["SessionStart"]), {"session_id", "transcript_path", "cwd",
+                                                     "hook_event_name", "timestamp", "source"})
+        self.assertEqual(set(docs["BeforeAgent"]), {"session_id", "transcript_path", "cwd",
+                                                    "hook_event_name", "timestamp", "prompt"})
+        self.assertEqual(docs["BeforeAgent"]["prompt"], "hello")
+        self.assertEqual(docs["BeforeAgent"]["cwd"], self.project)
+
+
+    # --- The notice, as each client's hook prints it ----------------------------------------
+
+    def mail_for(self, name):
+        """Agent `name`, whose client is this test process (the shim's parent, as a client is
+        the parent of the MCP server it starts and of the hooks it runs), and one message to it
+        from agent "backend", whose shim has another parent (sh)."""
+        def shim(agent, *wrap):
+            env = dict(self.d.env, CLAUDE_BRIDGE_AGENT=agent)
+            proc = subprocess.Popen([*wrap, SHIM, "--socket-dir", self.d.socket_dir,
+                                     "--state-dir", self.d.state_dir, "--no-autostart"],
+                                    env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, bufsize=0)
+            c = McpClient(proc.stdout, proc.stdin, lambda: (proc.stdin.close(), proc.wait(5)),
+                          proc)
+            self.addCleanup(c.close)
+            c.initialize()
+            return c
+        me = shim(name)
+        self.assertEqual(ok(me.call("list_agents", {}))["you"]["name"], name)
+        other = shim("backend", "sh", "-c", '"$@"; exit $?', "sh")
+        ok(other.call("send_message", {"to": name, "message": "Which fields does the API need?",
+                                       "action_type": "question"}))
+        return me
+
+    def run_hook(self, command, document):
+        """The hook's command as the client runs it (through sh), the client's JSON on stdin."""
+        r = subprocess.run(["sh", "-c", command], input=json.dumps(document), env=self.env,
+                           cwd=self.project, capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        return r.stdout
+
+    def need_hook_command(self):
+        r = subprocess.run([CTL, "--help"], capture_output=True, text=True)
+        if not re.search(r"(?m)^  hook ", r.stdout):
+            self.skipTest("this claude-bridgectl has no `hook` command")
+
+    def codex_input_schemas(self):
+        """The JSON schemas of what Codex sends its command hooks, as the pinned binary embeds
+        them (titled "user-prompt-submit.command.input" and so on)."""
+        binary = os.path.join(CLIENTS, "node_modules", "@openai", "codex-linux-x64", "vendor",
+                              "x86_64-unknown-linux-musl", "bin", "codex")
+        with open(binary, "rb") as f:
+            data = f.read()
+        schemas = {}
+        decoder = json.JSONDecoder()
+        for m in re.finditer(rb'\{\n  "\$schema": "http://json-schema.org/draft-07/schema#"', data):
+            try:
+                obj, _ = decoder.raw_decode(data[m.start():m.start() + 40000].decode("utf-8", "replace"))
+            except ValueError:
+                continue
+            if str(obj.get("title", "")).endswith(".command.input"):
+                schemas[obj["title"]] = obj
+        return schemas
+
+    def test_codex_hook_prints_the_notice_in_codex_format(self):
+        self.need("codex")
+        self.need_hook_command()
+        self.setup("codex", "--user", "--name", "frontend")
+        with open(os.path.join(self.home, ".codex", "hooks.json")) as f:
+            hooks = json.load(f)["hooks"]
+        tell = hooks["UserPromptSubmit"][-1]["hooks"][0]["command"]
+        self.mail_for("frontend")
+        # What Codex 0.171.0 sends on UserPromptSubmit: every field its embedded schema
+        # requires, with the constants it fixes.
+        schema = self.codex_input_schemas()["user-prompt-submit.command.input"]
+        doc = {"session_id": "019a0000-0000-7000-8000-000000000001", "transcript_path": None,
+               "cwd": self.project, "hook_event_name": "UserPromptSubmit", "model": "gpt-5",
+               "permission_mode": "default", "turn_id": "turn-1",
+               "prompt": "carry on with the API"}
+        self.assertEqual(sorted(schema["required"]), sorted(doc))
+        self.assertEqual(schema["properties"]["hook_event_name"]["const"], "UserPromptSubmit")
+        self.assertIn(doc["permission_mode"], schema["properties"]["permission_mode"]["enum"])
+        out = json.loads(self.run_hook(tell, doc))
+        self.assertEqual(out["hookSpecificOutput"]["hookEventName"], "UserPromptSubmit")
+        notice = out["hookSpecificOutput"]["additionalContext"]
+        self.assertIn("1 new message from backend (question)", notice)
+        self.assertIn("check_messages", notice)
+        # Told once: the same hook after the next tool call prints nothing.
+        post = dict(doc, hook_event_name="PostToolUse", tool_name="shell", tool_use_id="call-1",
+                    tool_input={"command": ["ls"]}, tool_response="ok")
+        del post["prompt"]
+        self.assertEqual(sorted(self.codex_input_schemas()["post-tool-use.command.input"]
+                                ["required"]), sorted(post))
+        self.assertEqual(self.run_hook(hooks["PostToolUse"][-1]["hooks"][0]["command"], post), "")
+
+    def test_gemini_hook_prints_the_notice_in_gemini_format(self):
+        self.need("gemini")
+        self.need_hook_command()
+        os.makedirs(os.path.join(self.home, ".gemini"))
+        with open(os.path.join(self.home, ".gemini", "trustedFolders.json"), "w") as f:
+            json.dump({self.project: "TRUST_FOLDER"}, f)
+        self.setup("gemini", "--name", "reviewer")
+        with open(os.path.join(self.project, ".gemini", "settings.json")) as f:
+            hooks = json.load(f)["hooks"]
+        self.mail_for("reviewer")
+        # What Gemini CLI 0.61.0 sends on BeforeAgent (HookEventHandler.createBaseInput and
+        # fireBeforeAgentEvent in its bundle; test_gemini_runs_the_hooks_setup_wrote records
+        # the same keys from the real client).
+        doc = {"session_id": "5b1c2d3e-0000-4000-8000-000000000002",
+               "transcript_path": os.path.join(self.home, ".gemini", "tmp", "app", "chats",
+                                               "session.jsonl"),
+               "cwd": self.project, "hook_event_name": "BeforeAgent",
+               "timestamp": "2026-01-01T00:00:00.000Z", "prompt": "review the API"}
+        out = json.loads(self.run_hook(hooks["BeforeAgent"][-1]["hooks"][0]["command"], doc))
+        notice = out["hookSpecificOutput"]["additionalContext"]
+        self.assertIn("1 new message from backend (question)", notice)
+        after = dict(doc, hook_event_name="AfterTool", tool_name="read_file",
+                     tool_input={"absolute_path": "/x"}, tool_response={"llmContent": "x"})
+        del after["prompt"]
+        self.assertEqual(self.run_hook(hooks["AfterTool"][-1]["hooks"][0]["command"], after), "")
 
     def test_gemini_connects_after_setup(self):
         self.need("gemini")
