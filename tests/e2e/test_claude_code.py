@@ -156,8 +156,8 @@ class ClaudeCodeTest(unittest.TestCase):
         self.elsewhere = os.path.realpath(os.path.join(self.home, "work", "api"))
         os.makedirs(self.project)
         os.makedirs(self.elsewhere)
-        tmp = os.path.join(self.home, "tmp")  # Claude Code keeps notes under TMPDIR
-        os.makedirs(tmp)
+        tmp = os.path.join(self.home, "tmp")  # Claude Code keeps notes in /tmp/claude-UID else
+        os.makedirs(tmp, mode=0o700)
         self.model = ScriptedModel()
         self.addCleanup(self.model.close)
         self.env = dict(self.d.env)
@@ -168,6 +168,7 @@ class ClaudeCodeTest(unittest.TestCase):
         # .bin holds Claude Code ahead of anything installed on the system.
         self.env["PATH"] = BIN + ":/usr/bin:/bin"
         self.env.update(DISABLE_AUTOUPDATER="1", DISABLE_TELEMETRY="1", TMPDIR=tmp,
+                        CLAUDE_CODE_TMPDIR=tmp,
                         DISABLE_ERROR_REPORTING="1", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1",
                         ANTHROPIC_BASE_URL=self.model.url,
                         ANTHROPIC_API_KEY="test-" + os.urandom(12).hex())
