@@ -27,6 +27,10 @@ inline constexpr const char* kRestore = "restore";
 inline constexpr const char* kIntegrity = "integrity";
 inline constexpr const char* kApprovals = "approvals";
 inline constexpr const char* kApprovalDecide = "approval_decide";
+// The operator stepping in (issue 25; daemon/admin/console_methods.cpp).
+inline constexpr const char* kPost = "post";
+inline constexpr const char* kEnd = "end";
+inline constexpr const char* kTalk = "talk";
 
 // The notification `watch` sends, one per event.
 inline constexpr const char* kEvent = "event";
