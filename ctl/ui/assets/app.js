@@ -68,6 +68,19 @@ CB.api = async function (path, post) {
   return data;
 };
 
+// POSTs `body` as JSON to one of the console's /api/ addresses (the operator's changes); the
+// browser sends this page's Origin, which the server requires. Rejects with the reason.
+CB.post = async function (path, body) {
+  const r = await fetch(path, { method: "POST", credentials: "same-origin", cache: "no-store",
+                                headers: { "Content-Type": "application/json" },
+                                body: JSON.stringify(body) });
+  const text = await r.text();
+  let data = null;
+  try { data = JSON.parse(text); } catch (e) { /* a plain-text refusal */ }
+  if (!r.ok) throw new Error((data && data.error) || text.trim() || "HTTP " + r.status);
+  return data;
+};
+
 // Runs fn now, or once `ms` after its last run: live updates that each cost a daemon call are
 // spread out however fast events come.
 CB.throttle = function (fn, ms) {
