@@ -142,6 +142,17 @@ Json message_page(const Json& doc) {
     out["messages"].push_back(std::move(v));
   }
   out["statuses"] = doc.value("statuses", Json::object());
+  // A conversation of agents: each member's read position (its messages' read marks).
+  if (doc.contains("members")) {
+    out["members"] = Json::array();
+    for (const Json& m : doc["members"]) {
+      if (!m.value("seat", "").empty()) continue;
+      Json v = Json::object();
+      v["agent"] = m.value("agent", "");
+      v["read_up_to"] = m.value("read_up_to", 0);
+      out["members"].push_back(std::move(v));
+    }
+  }
   const Json page = doc.value("page", Json::object());
   out["complete"] = page.value("complete", true);
   return out;

@@ -688,6 +688,15 @@ class ConsoleAgentsTest(unittest.TestCase):
         pairs = {(p["from"], p["to"]): p["messages"] for p in json.loads(body)["pairs"]}
         self.assertEqual(pairs, {("alice", "bob"): 1, ("bob", "alice"): 2})
         self.assertEqual(self.get("/api/talk", cookie=False)[0], 403)
+        # A conversation of agents' page refresh carries each member's read position.
+        ok(alice.call("check_messages", {}))
+        status, body = self.get("/api/messages?conversation_id=%s&after_id=0" % conv)
+        self.assertEqual(status, 200, body)
+        page = json.loads(body)
+        self.assertEqual(sorted(page["members"], key=lambda m: m["agent"]),
+                         [{"agent": "alice", "read_up_to": page["messages"][-1]["id"]},
+                          {"agent": "bob", "read_up_to": 0}])
+        self.assertNotIn(b"nonce", body)
         status, body = self.get("/api/health")
         stats = json.loads(body)["samples"][-1]["stats"]
         self.assertGreater(stats["database_bytes"], 0)

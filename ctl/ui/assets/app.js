@@ -81,15 +81,18 @@ CB.post = async function (path, body) {
   return data;
 };
 
-// Runs fn now, or once `ms` after its last run: live updates that each cost a daemon call are
-// spread out however fast events come.
+// The console shares identical daemon reads for a second (Server::kCoalesce): a read made
+// sooner after an event could get an answer from before it.
+CB.FRESH_MS = 1200;
+
+// Runs fn CB.FRESH_MS after a call, or `ms` after its last run if that is later: live updates
+// that each cost a daemon call are spread out however fast events come, and see the event.
 CB.throttle = function (fn, ms) {
   let last = 0, timer = null;
   const run = () => { timer = null; last = Date.now(); fn(); };
   const t = () => {
     if (timer) return;
-    const wait = last + ms - Date.now();
-    if (wait <= 0) run(); else timer = setTimeout(run, wait);
+    timer = setTimeout(run, Math.max(CB.FRESH_MS, last + ms - Date.now()));
   };
   t.cancel = () => { if (timer) clearTimeout(timer); timer = null; };
   return t;

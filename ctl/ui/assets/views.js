@@ -60,7 +60,24 @@
     return () => { off(); later.cancel(); unmountTalk(); };
   }
 
-  function messageCard(m, roles) {
+  // Read marks: a seat's message has its own read time; a message to every member of a
+  // conversation of agents is read by each member whose read position reached it.
+  function readMarks(m, members) {
+    if (m.to === "*" || Array.isArray(m.to)) {
+      if (!members) return null;
+      const others = members.filter((x) => x.agent !== m.from);
+      const read = others.filter((x) => x.read_up_to >= m.id).map((x) => x.agent);
+      const unread = others.filter((x) => x.read_up_to < m.id).map((x) => x.agent);
+      return [read.length ? el("span", { class: "badge read" }, "read by " + read.join(", ")) : null,
+        unread.length ? el("span", { class: "badge unread" }, "unread by " + unread.join(", "))
+          : null];
+    }
+    if (m.read === undefined) return null;
+    return m.read ? el("span", { class: "badge read" }, "read " + time(m.read_at))
+      : el("span", { class: "badge unread" }, "unread");
+  }
+
+  function messageCard(m, roles, members) {
     const who = (s) => (roles[s] ? s + " (" + roles[s] + ")" : s);
     const to = Array.isArray(m.to) ? m.to.join(", ") : m.to === "*" ? "everyone" : who(m.to);
     const kinds = Object.keys(m.redactions || {});
@@ -74,9 +91,7 @@
           onclick: () => CB.scrollToMessage(m.reply_to) }, "reply to #" + Number(m.reply_to))
           : null,
         el("span", { class: "badge action" }, m.action_type),
-        m.read === undefined ? null
-          : m.read ? el("span", { class: "badge" }, "read " + time(m.read_at))
-            : el("span", { class: "badge unread" }, "unread"),
+        readMarks(m, members),
         kinds.length ? el("span", { class: "badge redacted" }, "redacted: " + kinds.join(", "))
           : null),
       el("pre", { class: "text" }, m.message),
@@ -178,7 +193,7 @@
     const shown = new Map();  // id -> its card
     const put = (m, fresh) => {
       data.set(m.id, m);
-      const card = messageCard(m, roles);
+      const card = messageCard(m, roles, conv && conv.kind === "agents" ? conv.members : null);
       if (fresh) card.classList.add("fresh");
       const old = shown.get(m.id);
       if (old) old.replaceWith(card); else list.append(card);
@@ -222,10 +237,21 @@
       if (!conv) return load();
       let after = 0;
       for (const [mid, m] of data) after = Math.max(after, mid);
-      for (const [mid, m] of data) if (!m.read && mid - 1 < after) after = mid - 1;
+      if (conv.kind === "agents") {
+        // What every member has read needs no refresh.
+        for (const x of conv.members || []) after = Math.min(after, x.read_up_to);
+      } else {
+        for (const [mid, m] of data) if (!m.read && mid - 1 < after) after = mid - 1;
+      }
       try {
         for (let pages = 0; pages < 20; pages++) {
           const r = await api("/api/messages?conversation_id=" + id + "&after_id=" + after);
+          if (r.members && conv.kind === "agents") {
+            const pos = new Map(r.members.map((x) => [x.agent, x.read_up_to]));
+            conv.members = (conv.members || []).map((x) =>
+              pos.has(x.agent) ? { ...x, read_up_to: pos.get(x.agent) } : x);
+            for (const [, m] of data) put(m, shown.get(m.id)?.classList.contains("fresh"));
+          }
           for (const m of r.messages) put(m, shown.get(m.id)?.classList.contains("fresh"));
           for (const [side, st] of Object.entries(r.statuses || {})) {
             conv.statuses[side] = { ...(conv.statuses[side] || {}), status: st.status,
