@@ -12,6 +12,7 @@ import subprocess
 import shutil
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -585,7 +586,9 @@ class ConsoleAgentsTest(unittest.TestCase):
             pass
         ok(alice.call("wait_for_messages", {"timeout_seconds": 1}))
         states = []
+        deadline = time.time() + 60  # heartbeats keep the stream open: fail, never hang
         while len(states) < 2:
+            self.assertLess(time.time(), deadline, "no agent waiting/online events: %s" % states)
             line = r.fp.readline().decode()
             if line.startswith("data: "):
                 e = json.loads(line[6:])
