@@ -682,6 +682,27 @@ class ConsoleAgentsTest(unittest.TestCase):
         self.assertTrue(any(e["action"] == "admin_end"
                             for e in self.d.ctl_json("audit", conv, "50")["entries"]))
 
+    def test_the_terminal_posts_and_ends_as_the_console_does(self):
+        alice, bob, conv = self.pair()
+        r = self.d.ctl("post", conv, "From the terminal <b>now</b>", "--type", "question")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"^Posted message #\d+ as @operator to alice, bob\n$")
+        got = [m for m in ok(bob.call("check_messages", {}))["messages"] if m["from"] == "@operator"]
+        self.assertEqual([m["message"] for m in got], ["From the terminal <b>now</b>"])
+        self.assertEqual(got[0]["metadata"]["action_type"], "question")
+        r = self.d.ctl("post", conv, "x", "--type", "shout")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("action_type must be", r.stderr)
+        r = self.d.ctl("end", conv)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"^Ended %s at .*; told alice, bob\n$" % conv)
+        for args in (("end", conv), ("post", conv, "late"), ("post", "conv_0000000000000000", "x")):
+            r = self.d.ctl(*args)
+            self.assertEqual(r.returncode, 1, (args, r.stderr))
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        self.assertIn("The operator ended this conversation",
+                      ok(alice.call("check_messages", {}))["messages"][-1]["message"])
+
     def test_talk_counts_who_wrote_to_whom_and_health_has_size_and_uptime(self):
         alice, bob, conv = self.pair()
         ok(bob.call("send_message", {"to": "alice", "message": "one"}))
