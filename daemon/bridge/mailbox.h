@@ -118,8 +118,8 @@ class Mailbox {
   Result<OperatorPost> post_operator(const std::string& conversation_id, const std::string& message,
                                      const std::string& action_type, const Json& who);
   // Ends a conversation now, as its expiry would (its expiry is set to now: sends are refused
-  // as expired, cleanup removes it later), after a "system" message telling each member (or
-  // both seats) so; readers blocked in a wait are released with that message. Audited
+  // as expired, cleanup removes it later), after a message telling each member (from
+  // kOperator) or both seats (from "system", as a token conversation knows no other) so; readers blocked in a wait are released with that message. Audited
   // (admin_end, with `who`).
   Result<EndedConversation> end_conversation(const std::string& conversation_id, const Json& who);
 

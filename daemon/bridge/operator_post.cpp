@@ -127,12 +127,14 @@ Result<EndedConversation> Mailbox::end_conversation(const std::string& conversat
   if (agents) {
     store::MessageRow row;
     row.conversation_id = conv->id;
-    row.sender = "system";
+    // From the operator, whose name no agent can hold: an agent named "system" could not
+    // counterfeit the end.
+    row.sender = kOperator;
     row.recipient = "*";
     row.body = notice;
     row.action_type = "info";
     row.created_ms = now;
-    const std::vector<std::string> members = members_but(conv->id, "system");
+    const std::vector<std::string> members = members_but(conv->id, kOperator);
     store_for_members(row, members, [&] { record(Json::array({row.id})); });
     out.notice_ids = {row.id};
     out.told = members;

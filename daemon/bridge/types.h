@@ -206,7 +206,7 @@ struct OperatorPost {
 struct EndedConversation {
   std::string conversation_id;
   std::int64_t ended_ms = 0;
-  std::vector<std::int64_t> notice_ids;  // the "system" messages that told its members or seats
+  std::vector<std::int64_t> notice_ids;  // the messages that told its members or seats
   std::vector<std::string> told;         // members (agents' conversation) or seats a and b
 };
 

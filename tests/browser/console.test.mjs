@@ -273,7 +273,7 @@ describe('the console in headless Chromium', () => {
     await page.click('#end-conversation');
     await page.waitForFunction(() => /has ended/.test(document.querySelector('.operator-controls')?.textContent || ''), WAIT);
     const got = await agents.backend.call('check_messages', {});
-    assert.ok(got.messages.some((m) => m.from === 'system' &&
+    assert.ok(got.messages.some((m) => m.from === '@operator' &&
       m.message.startsWith('The operator ended this conversation')), JSON.stringify(got.messages));
     await assert.rejects(agents.frontend.call('send_message', { to: pairConv, message: 'more?' }),
                          /expired/);

@@ -669,7 +669,7 @@ class ConsoleAgentsTest(unittest.TestCase):
         answer = bob.wait_for(lambda m: m.get("id") == 777 and "method" not in m, timeout=30)
         got = ok(answer["result"])["messages"]
         self.assertEqual(len(got), 1)
-        self.assertEqual(got[0]["from"], "system")
+        self.assertEqual(got[0]["from"], "@operator")
         self.assertIn("The operator ended this conversation", got[0]["message"])
         self.assertIn("expired", err_text(alice.call("send_message", {"to": conv,
                                                                        "message": "more?"})))

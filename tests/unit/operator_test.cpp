@@ -265,7 +265,7 @@ TEST_CASE("post and end release a member blocked in a wait") {
   REQUIRE(second);
   page = test::ok_json(*second);
   REQUIRE(page["messages"].size() == 1);
-  CHECK(page["messages"][0]["from"] == "system");
+  CHECK(page["messages"][0]["from"] == "@operator");
   CHECK(std::string(page["messages"][0]["message"]).find("The operator ended this conversation") ==
         0);
   // Expired, as expiry would leave it: sends refused, listed inactive, cleanup removes it.
