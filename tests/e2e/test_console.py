@@ -136,15 +136,19 @@ class ConsoleTest(unittest.TestCase):
         self.assertEqual(listening, [("/proc/net/tcp", "0100007F")])
 
     def test_every_address_needs_the_cookie(self):
-        for path in ("/", "/app.js", "/views.js", "/app.css", "/api/list", "/api/health",
+        for path in ("/", "/app.js", "/views.js", "/agents.js", "/app.css", "/api/list",
+                     "/api/health", "/api/agents", "/api/talk",
                      "/api/show?conversation_id=conv_0123456789abcdef", "/events", "/nothing"):
             r, body = self.ui.request("GET", path)
             self.assertEqual(r.status, 403, path)
             self.assertNotIn(b"<script", body)
         r, _ = self.ui.request("GET", "/api/list", cookie="cb_console=" + "0" * 64)
         self.assertEqual(r.status, 403)
-        r, _ = self.ui.request("POST", "/api/audit/verify", headers={"Origin": self.ui.origin})
-        self.assertEqual(r.status, 403)
+        for path in ("/api/audit/verify", "/api/post", "/api/end"):
+            r, _ = self.ui.request("POST", path, headers={"Origin": self.ui.origin,
+                                                          "Content-Type": "application/json"},
+                                   body=b'{"conversation_id": "conv_0123456789abcdef"}')
+            self.assertEqual(r.status, 403, path)
 
     def test_the_token_works_once_and_becomes_a_strict_cookie(self):
         r, _ = self.ui.request("GET", "/?token=" + "0" * 64)
