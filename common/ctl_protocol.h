@@ -27,6 +27,10 @@ inline constexpr const char* kRestore = "restore";
 inline constexpr const char* kIntegrity = "integrity";
 inline constexpr const char* kApprovals = "approvals";
 inline constexpr const char* kApprovalDecide = "approval_decide";
+// The operator stepping in (issue 25; daemon/admin/console_methods.cpp).
+inline constexpr const char* kPost = "post";
+inline constexpr const char* kEnd = "end";
+inline constexpr const char* kTalk = "talk";
 
 // The client hooks (issue 24; claude-bridge-hook, docs/protocol.md "Hooks"). Each finds the
 // hook's agent from {ancestors: [[pid, start], …] nearest first, session_id}; with

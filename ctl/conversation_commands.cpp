@@ -1,4 +1,5 @@
-// agents, list, show, tokens, cleanup, watch: the conversations as the daemon holds them.
+// agents, list, show, tokens, cleanup, post, end, watch: the conversations as the daemon holds
+// them, and the operator stepping in.
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -230,6 +231,42 @@ int run_cleanup(Context& ctx) {
   return exit_code::kOk;
 }
 
+// post: the operator's message into a conversation of agents (docs/cli.md, "post").
+int run_post(Context& ctx, const std::string& conv, const std::string& text,
+             const std::string& type) {
+  Json params{{"conversation_id", conv}, {"message", text}};
+  if (!type.empty()) params["action_type"] = type;
+  Json r = ctx.call(ctl_protocol::kPost, params);
+  if (ctx.json) {
+    print_json(r);
+    return exit_code::kOk;
+  }
+  std::string kinds;
+  const Json redactions = r.value("redactions", Json::object());
+  if (redactions.is_object()) {
+    for (auto it = redactions.begin(); it != redactions.end(); ++it) {
+      kinds += (kinds.empty() ? "" : ", ") + visible(it.key());
+    }
+  }
+  std::printf("Posted message #%lld as @operator to %s%s\n",
+              static_cast<long long>(r.value("message_id", 0LL)),
+              joined(r.value("to", Json::array())).c_str(),
+              kinds.empty() ? "" : (" (redacted: " + kinds + ")").c_str());
+  return exit_code::kOk;
+}
+
+// end: the conversation ends now, as at its expiry; its members or seats are told.
+int run_end(Context& ctx, const std::string& conv) {
+  Json r = ctx.call(ctl_protocol::kEnd, Json{{"conversation_id", conv}});
+  if (ctx.json) {
+    print_json(r);
+    return exit_code::kOk;
+  }
+  std::printf("Ended %s at %s; told %s\n", str(r, "conversation_id").c_str(),
+              str(r, "ended_at").c_str(), joined(r.value("told", Json::array())).c_str());
+  return exit_code::kOk;
+}
+
 void on_interrupt(int) { g_interrupted = true; }
 
 std::string describe_event(const Context& ctx, const Json& e) {
@@ -330,6 +367,26 @@ void add_conversation_commands(CLI::App& app, Context& ctx, std::vector<Command>
   auto* cleanup = app.add_subcommand(
       "cleanup", "Delete expired conversations with their messages and statuses");
   out.push_back({cleanup, [&ctx] { return run_cleanup(ctx); }});
+
+  auto pconv = std::make_shared<std::string>();
+  auto ptext = std::make_shared<std::string>();
+  auto ptype = std::make_shared<std::string>();
+  auto* post = app.add_subcommand(
+      "post", "Post TEXT into a conversation of agents as the operator (they read @operator)");
+  post->add_option("CONV", *pconv, "Conversation id (a conversation of agents)")->required();
+  post->add_option("TEXT", *ptext, "The message (redacted and audited like any)")->required();
+  post->add_option("--type", *ptype, "Action type: info (default), question, proposal, blocked, "
+                                      "complete")
+      ->type_name("TYPE");
+  out.push_back({post, [&ctx, pconv, ptext, ptype] {
+                   return run_post(ctx, *pconv, *ptext, *ptype);
+                 }});
+
+  auto econv = std::make_shared<std::string>();
+  auto* end = app.add_subcommand(
+      "end", "End a conversation now, as its expiry would; its agents are told (audited)");
+  end->add_option("CONV", *econv, "Conversation id")->required();
+  out.push_back({end, [&ctx, econv] { return run_end(ctx, *econv); }});
 
   auto wconv = std::make_shared<std::string>();
   auto* watch = app.add_subcommand(

@@ -76,7 +76,8 @@ int main(int argc, char** argv) {
     if (what.find("subcommand is required") != std::string::npos ||
         what.find("A subcommand") != std::string::npos) {
       what =
-          "which command? (agents, list, show, tokens, audit, cleanup, watch, export, import, "
+          "which command? (agents, list, show, tokens, audit, cleanup, post, end, watch, export, "
+          "import, "
           "backup, restore, stats, doctor, mcp-config, setup, redact, approvals, approve, deny, "
           "ui, hook)";
     }

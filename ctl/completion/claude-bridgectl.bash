@@ -43,7 +43,7 @@ _claude_bridgectl()
         prev=${COMP_WORDS[COMP_CWORD - 1]}
     fi
 
-    local commands="agents list show tokens audit cleanup watch export import backup restore stats doctor mcp-config setup redact approvals approve deny ui hook"
+    local commands="agents list show tokens audit cleanup post end watch export import backup restore stats doctor mcp-config setup redact approvals approve deny ui hook"
     local globals="--socket-dir --json --version --help"
 
     # The subcommand, and a --socket-dir given anywhere on the line.
@@ -96,6 +96,7 @@ _claude_bridgectl()
         redact) opts+=" --explain" ;;
         ui) opts+=" --port --no-open" ;;
         hook) opts+=" --client --timeout" ;;
+        post) opts+=" --type" ;;
     esac
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))
@@ -103,7 +104,7 @@ _claude_bridgectl()
     fi
 
     case $cmd in
-        show | tokens | export | watch | audit)
+        show | tokens | export | watch | audit | post | end)
             COMPREPLY=($(compgen -W "$(_claude_bridgectl_conversations "$socket_dir")" -- "$cur"))
             ;;
         import | restore | backup)

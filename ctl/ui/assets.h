@@ -17,5 +17,6 @@ const Asset& asset_app_js();
 const Asset& asset_app_css();
 const Asset& asset_views_js();
 const Asset& asset_health_js();
+const Asset& asset_agents_js();
 
 }  // namespace cb::ctl::ui

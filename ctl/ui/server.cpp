@@ -30,7 +30,7 @@ constexpr const char* kCsp =
     "form-action 'none'; frame-ancestors 'none'";
 
 struct Request {
-  std::size_t body_bytes = 0;
+  std::string body;
   bool too_large = false;
 };
 
@@ -142,6 +142,17 @@ Json message_page(const Json& doc) {
     out["messages"].push_back(std::move(v));
   }
   out["statuses"] = doc.value("statuses", Json::object());
+  // A conversation of agents: each member's read position (its messages' read marks).
+  if (doc.contains("members")) {
+    out["members"] = Json::array();
+    for (const Json& m : doc["members"]) {
+      if (!m.value("seat", "").empty()) continue;
+      Json v = Json::object();
+      v["agent"] = m.value("agent", "");
+      v["read_up_to"] = m.value("read_up_to", 0);
+      out["members"].push_back(std::move(v));
+    }
+  }
   const Json page = doc.value("page", Json::object());
   out["complete"] = page.value("complete", true);
   return out;
@@ -237,7 +248,7 @@ void Server::stop() {
   daemon_ = nullptr;
 }
 
-int Server::handle(MHD_Connection* c, const char* url, const char* method, const char*,
+int Server::handle(MHD_Connection* c, const char* url, const char* method, const char* upload,
                    std::size_t* upload_size, void** state) {
   auto* req = static_cast<Request*>(*state);
   if (!req) {
@@ -268,9 +279,13 @@ int Server::handle(MHD_Connection* c, const char* url, const char* method, const
     return MHD_YES;
   }
   if (*upload_size > 0) {
-    // No route reads a body: count it and drop it.
-    req->body_bytes += *upload_size;
-    if (req->body_bytes > kMaxBody) req->too_large = true;
+    // Kept up to kMaxBody (a chunked body has no length to refuse up front); the rest dropped.
+    if (!req->too_large && req->body.size() + *upload_size <= kMaxBody) {
+      req->body.append(upload, *upload_size);
+    } else {
+      req->too_large = true;
+      req->body.clear();
+    }
     *upload_size = 0;
     return MHD_YES;
   }
@@ -278,10 +293,11 @@ int Server::handle(MHD_Connection* c, const char* url, const char* method, const
     return text(c, MHD_HTTP_CONTENT_TOO_LARGE,
                 "request body too large (at most " + std::to_string(kMaxBody) + " bytes)");
   }
-  return route(c, url, method);
+  return route(c, url, method, req->body);
 }
 
-int Server::route(MHD_Connection* c, const std::string& url, const std::string& method) {
+int Server::route(MHD_Connection* c, const std::string& url, const std::string& method,
+                  const std::string& body) {
   const bool post = method == "POST";
   if (url == "/" && !post) {
     const char* token = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
@@ -307,7 +323,7 @@ int Server::route(MHD_Connection* c, const std::string& url, const std::string& 
   if (post && !gate_->origin_ok(header(c, MHD_HEADER_KIND, "Origin"))) {
     return text(c, MHD_HTTP_FORBIDDEN, "refused: a POST must come from this console's page");
   }
-  if (url.rfind("/api/", 0) == 0) return serve_api(c, url, post);
+  if (url.rfind("/api/", 0) == 0) return serve_api(c, url, post, body);
   if (post) return text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "this address takes GET only");
   if (url == "/events") return serve_events(c);
   if (url == "/") return asset(c, asset_index_html());
@@ -315,6 +331,7 @@ int Server::route(MHD_Connection* c, const std::string& url, const std::string& 
   if (url == "/app.css") return asset(c, asset_app_css());
   if (url == "/views.js") return asset(c, asset_views_js());
   if (url == "/health.js") return asset(c, asset_health_js());
+  if (url == "/agents.js") return asset(c, asset_agents_js());
   return text(c, MHD_HTTP_NOT_FOUND, "no such page");
 }
 
@@ -338,8 +355,13 @@ int Server::read_daemon(MHD_Connection* c, const char* method, const Json& param
   return answer(c, status, body, "application/json; charset=utf-8");
 }
 
-int Server::serve_api(MHD_Connection* c, const std::string& url, bool post) {
+int Server::serve_api(MHD_Connection* c, const std::string& url, bool post,
+                      const std::string& body) {
   const auto& dir = options_.socket_dir;
+  if (url == "/api/post" || url == "/api/end") {
+    if (!post) return text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use POST");
+    return serve_change(c, url, body);
+  }
   if (url == "/api/audit/verify") {
     // Recomputes the whole chain and is audited: a deliberate act, so a POST.
     if (!post) return text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use POST");
@@ -348,6 +370,12 @@ int Server::serve_api(MHD_Connection* c, const std::string& url, bool post) {
   }
   if (post) return text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "this address takes GET only");
   if (url == "/api/list") return read_daemon(c, ctl_protocol::kList, Json::object());
+  if (url == "/api/agents") return read_daemon(c, ctl_protocol::kAgents, Json::object());
+  if (url == "/api/talk") {
+    Json params = Json::object();
+    params["minutes"] = kTalkMinutes;
+    return read_daemon(c, ctl_protocol::kTalk, params);
+  }
   if (url == "/api/health") {
     Json h = feed_.health();
     h["ctl"] = options_.ctl_command;
@@ -394,6 +422,45 @@ int Server::serve_api(MHD_Connection* c, const std::string& url, bool post) {
     return read_daemon(c, ctl_protocol::kAudit, params);
   }
   return text(c, MHD_HTTP_NOT_FOUND, "no such page");
+}
+
+int Server::serve_change(MHD_Connection* c, const std::string& url, const std::string& body) {
+  // JSON only: a form of another site cannot send it without asking first (CORS preflight),
+  // besides the Origin check every POST passed already.
+  const std::string type = header(c, MHD_HEADER_KIND, "Content-Type");
+  if (type.rfind("application/json", 0) != 0) {
+    return text(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "send the body as application/json");
+  }
+  const Json in = Json::parse(body, nullptr, false);
+  if (!in.is_object()) return text(c, MHD_HTTP_BAD_REQUEST, "the body must be a JSON object");
+  const Json id = in.value("conversation_id", Json());
+  if (!id.is_string() || !conversation_id_ok(id.get<std::string>())) {
+    return text(c, MHD_HTTP_BAD_REQUEST, "conversation_id must be conv_ and 16 hex digits");
+  }
+  Json params = Json::object();
+  params["conversation_id"] = id;
+  const char* method = ctl_protocol::kEnd;
+  if (url == "/api/post") {
+    method = ctl_protocol::kPost;
+    const Json message = in.value("message", Json());
+    if (!message.is_string() || message.get<std::string>().empty()) {
+      return text(c, MHD_HTTP_BAD_REQUEST, "message must be a non-empty string");
+    }
+    params["message"] = message;
+    const Json action = in.value("action_type", Json());
+    if (!action.is_null()) {
+      if (!action.is_string()) return text(c, MHD_HTTP_BAD_REQUEST, "action_type must be a string");
+      params["action_type"] = action;
+    }
+  }
+  auto [status, result] = daemon_answer(options_.socket_dir, method, params);
+  // The daemon carried the request out and refused it (expired, rate limited, unknown…).
+  if (status == MHD_HTTP_BAD_GATEWAY) status = MHD_HTTP_CONFLICT;
+  if (status == MHD_HTTP_OK) {
+    std::lock_guard lock(cache_m_);
+    cache_.clear();  // what the pages read next includes the change
+  }
+  return answer(c, status, dump(result), "application/json; charset=utf-8");
 }
 
 int Server::serve_events(MHD_Connection* c) {

@@ -17,7 +17,8 @@ struct MHD_Connection;
 // The console's HTTP server (libmicrohttpd, docs/architecture.md "ctl/ui"): one listening
 // socket on 127.0.0.1, a small pool of epoll threads, bounded connections and per-connection
 // memory. Every request passes the Gate (Host, cookie, Origin) before it reaches a route; the
-// routes read the daemon through fresh ctl.sock connections and never change its state.
+// routes reach the daemon through fresh ctl.sock connections. Only POSTs change its state: the
+// operator's post and the end of a conversation (and the audit check, which records itself).
 namespace cb::ctl::ui {
 
 struct ServerOptions {
@@ -29,9 +30,9 @@ struct ServerOptions {
 
 class Server {
  public:
-  // The largest request body accepted (no route takes one yet; POST bodies are read and
-  // dropped up to this size, larger ones get 413).
-  static constexpr std::size_t kMaxBody = 4096;
+  // The largest request body accepted (the operator's post, as JSON: room for a message of the
+  // daemon's default 50,000 characters); larger ones get 413.
+  static constexpr std::size_t kMaxBody = 64 * 1024;
   // Per-connection memory for headers and buffers; a request whose headers do not fit gets 431.
   static constexpr std::size_t kConnectionMemory = 32 * 1024;
   static constexpr unsigned kThreads = 2;
@@ -41,6 +42,8 @@ class Server {
   static constexpr std::chrono::milliseconds kCoalesce{1000};
   // Message text per /api/messages answer (`export`'s page_bytes); the page asks again for more.
   static constexpr std::int64_t kMessagePageBytes = 1 << 20;
+  // The graph of who talks to whom covers this many minutes.
+  static constexpr int kTalkMinutes = 60;
 
   Server(ServerOptions options, Hub& hub, Feed& feed);
   ~Server();
@@ -58,8 +61,11 @@ class Server {
              std::size_t* upload_size, void** state);
 
  private:
-  int route(MHD_Connection* c, const std::string& url, const std::string& method);
-  int serve_api(MHD_Connection* c, const std::string& url, bool post);
+  int route(MHD_Connection* c, const std::string& url, const std::string& method,
+            const std::string& body);
+  int serve_api(MHD_Connection* c, const std::string& url, bool post, const std::string& body);
+  // POST /api/post and /api/end: the operator's state changes, a JSON body each.
+  int serve_change(MHD_Connection* c, const std::string& url, const std::string& body);
   int serve_events(MHD_Connection* c);
   // A read-only admin call, answered from a result at most kCoalesce old when there is one.
   // `shape`, when given, makes the answer from the daemon's result.

@@ -1,4 +1,6 @@
 // The operator's basic methods: the original CLI's five plus stats, redact and version.
+#include <filesystem>
+
 #include "cb_config.h"
 #include "common/ctl_protocol.h"
 #include "daemon/admin/admin_api.h"
@@ -15,6 +17,17 @@ Result<Json> rendered(const Result<T>& result) {
     return r.code() == "unknown_conversation" ? not_found(r.message()) : failed(r.message());
   }
   return render(result.value());
+}
+
+// The database's size on disk: the file and its write-ahead log (0 for one in memory).
+std::int64_t database_bytes(store::Database& db) {
+  std::int64_t total = 0;
+  for (const char* suffix : {"", "-wal"}) {
+    std::error_code ec;
+    const auto n = std::filesystem::file_size(db.path().string() + suffix, ec);
+    if (!ec) total += static_cast<std::int64_t>(n);
+  }
+  return total;
 }
 
 }  // namespace
@@ -75,6 +88,7 @@ void register_core_methods(AdminApi& api) {
     Json out = render(b.stats());
     out["hook_waits"] = api.bridge().hooks().waits();  // blocked client hooks (issue 24)
     if (api.info().runtime_stats) out.update(api.info().runtime_stats());
+    if (api.info().database) out["database_bytes"] = database_bytes(*api.info().database);
     return out;
   });
   api.add(ctl_protocol::kRedact, [&api](const AdminCall& call) -> Result<Json> {

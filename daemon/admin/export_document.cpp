@@ -202,8 +202,8 @@ Result<store::MessageRow> read_message(const Json& m, const std::string& where,
   if (!sender) return sender.status();
   row.sender = std::move(*sender);
   if (agents) {
-    if (!bridge::Agents::valid_name(row.sender)) {
-      return r.fail(where + ".from must be an agent's name, system or operator");
+    if (!bridge::Agents::valid_name(row.sender) && row.sender != bridge::Mailbox::kOperator) {
+      return r.fail(where + ".from must be an agent's name, system or @operator");
     }
   } else if (row.sender != "a" && row.sender != "b" && row.sender != "system") {
     return r.fail(where + ".from must be a, b or system");

@@ -14,9 +14,14 @@ void register_transfer_methods(AdminApi& api);
 // backup {path, overwrite?}, restore {path, check_only?}, integrity {}.
 void register_backup_methods(AdminApi& api);
 
+// post {conversation_id, message, action_type?}, end {conversation_id}, talk {minutes?}: the
+// operator posting as "@operator", ending a conversation early, and who talked to whom.
+void register_console_methods(AdminApi& api);
+
 inline void register_extra_methods(AdminApi& api) {
   register_transfer_methods(api);
   register_backup_methods(api);
+  register_console_methods(api);
 }
 
 }  // namespace cb::admin

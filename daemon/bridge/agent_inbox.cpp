@@ -16,6 +16,12 @@ Status wait_cancelled_status() {
   return Status::error("cancelled", "The wait was cancelled; nothing was read");
 }
 
+// The console's Agents page shows who is blocked in a wait (issue 25): one `agent` event when a
+// wait starts and one when it ends. Built outside the coroutine (GCC 12, see CONTRIBUTING).
+Json wait_event(const std::string& name, bool waiting) {
+  return Json{{"event", "agent"}, {"name", name}, {"state", waiting ? "waiting" : "online"}};
+}
+
 Status not_bound_read(const char* tool) {
   return Status::error("missing_credentials",
                        std::string(tool) +
@@ -249,13 +255,18 @@ awaitable<Result<InboxPage>> Mailbox::wait_inbox(
     };
   }
   for (auto& w : waiters) ctx_.presence.add_waiter(&w);
+  if (ctx_.events.watched()) ctx_.events.emit(wait_event(me, true));
   struct Unregister {
-    Presence& p;
+    Context& ctx;
+    Agents& agents;
     std::vector<Presence::Waiter>& ws;
+    const std::string& me;
     ~Unregister() {
-      for (auto& w : ws) p.remove_waiter(&w);
+      for (auto& w : ws) ctx.presence.remove_waiter(&w);
+      // Gone offline meanwhile: its `offline` event said so already.
+      if (ctx.events.watched() && agents.live(me)) ctx.events.emit(wait_event(me, false));
     }
-  } unregister{ctx_.presence, waiters};
+  } unregister{ctx_, agents_, waiters, me};
 
   auto holder = [&]() -> Presence::Waiter* {
     for (auto& w : waiters) {

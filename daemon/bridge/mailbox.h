@@ -108,6 +108,21 @@ class Mailbox {
                                           std::int64_t timeout_seconds,
                                           std::function<void(const std::string&)> progress,
                                           std::function<bool()> cancelled);
+  // ---- The operator (issue 25; operator_post.cpp), over ctl.sock only ----
+  // The sender of the operator's posts: '@' is outside the agent-name alphabet
+  // ([a-z][a-z0-9_-]{0,31}), so no agent is or can become it, whatever name it asks for.
+  static constexpr const char* kOperator = "@operator";
+  // A message from kOperator to every member of an agents' conversation: length-checked,
+  // redacted, rate-limited by the send budget (per conversation, as any sender) and audited
+  // (operator_post, with `who`); members blocked in a wait take it.
+  Result<OperatorPost> post_operator(const std::string& conversation_id, const std::string& message,
+                                     const std::string& action_type, const Json& who);
+  // Ends a conversation now, as its expiry would (its expiry is set to now: sends are refused
+  // as expired, cleanup removes it later), after a message telling each member (from
+  // kOperator) or both seats (from "system", as a token conversation knows no other) so; readers blocked in a wait are released with that message. Audited
+  // (admin_end, with `who`).
+  Result<EndedConversation> end_conversation(const std::string& conversation_id, const Json& who);
+
   // A token seat the caller's agent joined, as if it had given the seat's token; `action`
   // names the tool for the audit.
   Result<Authed> seat_of(const Caller& caller, const std::string& conversation_id,
@@ -170,6 +185,10 @@ class Mailbox {
                                                  std::vector<std::string> names,
                                                  const char* field, const char* action);
   std::vector<std::string> members_but(const std::string& conv, const std::string& agent);
+  // Stores `row` (an agents' conversation's, to "*") in one transaction with `also` (audit,
+  // expiry), hands it to the members blocked in a wait, and delivers it once durable.
+  void store_for_members(store::MessageRow& row, const std::vector<std::string>& members,
+                         const std::function<void()>& also);
   Status unknown_agent(const std::string& name, const char* action);
   Result<InboxPage> read_inbox(const Authed& a, std::optional<std::int64_t> since_id,
                                std::optional<std::int64_t> limit, const char* action,

@@ -2,6 +2,8 @@
 #include "daemon/bridge/operator_views.h"
 
 #include <algorithm>
+#include <map>
+#include <optional>
 
 namespace cb::bridge {
 
@@ -158,6 +160,44 @@ BridgeStats OperatorViews::stats() {
   out.waiters = static_cast<std::int64_t>(ctx_.presence.waiters());
   out.empty_polls = mailbox_.empty_polls();
   out.refusals = ctx_.refusals;
+  return out;
+}
+
+TalkGraph OperatorViews::talk(std::int64_t window_ms) {
+  const std::int64_t since_ms = ctx_.clock.now_ms() - window_ms;
+  std::map<std::pair<std::string, std::string>, std::int64_t> counts;
+  std::map<std::string, std::optional<store::ConversationRow>> convs;
+  std::map<std::string, std::vector<std::string>> members;
+  // A token seat's name: the agent that joined it, else its role (what its messages call it).
+  auto seat_name = [&](const std::string& conv, const std::string& seat) -> std::string {
+    if (seat != "a" && seat != "b") return seat;  // "system"
+    if (auto holder = ctx_.members.seat_holder(conv, seat)) return *holder;
+    auto it = convs.find(conv);
+    if (it == convs.end()) it = convs.emplace(conv, ctx_.conversations.find(conv)).first;
+    if (!it->second) return seat;
+    return seat == "a" ? it->second->role_a : it->second->role_b;
+  };
+  for (const auto& c : ctx_.messages.senders_since(since_ms)) {
+    if (c.recipient == "*") {
+      auto it = members.find(c.conversation_id);
+      if (it == members.end()) {
+        std::vector<std::string> names;
+        for (auto& m : ctx_.members.of_conversation(c.conversation_id)) {
+          if (m.seat.empty()) names.push_back(std::move(m.agent));
+        }
+        it = members.emplace(c.conversation_id, std::move(names)).first;
+      }
+      for (const auto& m : it->second) {
+        if (m != c.sender) counts[{c.sender, m}] += c.messages;
+      }
+    } else {
+      counts[{seat_name(c.conversation_id, c.sender), seat_name(c.conversation_id, c.recipient)}] +=
+          c.messages;
+    }
+  }
+  TalkGraph out;
+  out.since_ms = since_ms;
+  for (auto& [pair, n] : counts) out.pairs.push_back(TalkPair{pair.first, pair.second, n});
   return out;
 }
 

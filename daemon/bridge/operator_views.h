@@ -40,6 +40,8 @@ class OperatorViews {
   // Deletes expired conversations (all of them, or only those expired before `before_ms`).
   CleanupReport cleanup(std::optional<std::int64_t> before_ms = std::nullopt);
   BridgeStats stats();
+  // Messages stored in the last `window_ms`, as pairs of sender and recipient (TalkGraph).
+  TalkGraph talk(std::int64_t window_ms);
 
  private:
   Context& ctx_;

@@ -193,6 +193,23 @@ struct AgentStatusUpdate {
   store::Ticket ticket;
 };
 
+// The operator's post into an agents' conversation (issue 25; ctl method `post`).
+struct OperatorPost {
+  std::int64_t message_id = 0;
+  std::string conversation_id;
+  std::vector<std::string> to;            // the members it went to
+  std::map<std::string, int> redactions;  // by kind
+  std::int64_t created_ms = 0;
+};
+
+// A conversation the operator ended before its expiry (ctl method `end`).
+struct EndedConversation {
+  std::string conversation_id;
+  std::int64_t ended_ms = 0;
+  std::vector<std::int64_t> notice_ids;  // the messages that told its members or seats
+  std::vector<std::string> told;         // members (agents' conversation) or seats a and b
+};
+
 // Mail waiting for a connection that has not been told of it yet (once per unread batch).
 struct MailNotice {
   std::string conversation_id;

@@ -109,6 +109,20 @@ struct OperatorAgentList {
   std::vector<OperatorAgent> agents;  // by name
 };
 
+// Who wrote to whom since a time (the console's graph, ctl method `talk`): agents by name,
+// token seats by the agent that joined them or else their role, "system" and "@operator" as
+// themselves. A message to every member of a group counts once for each member.
+struct TalkPair {
+  std::string from;
+  std::string to;
+  std::int64_t messages = 0;
+};
+
+struct TalkGraph {
+  std::int64_t since_ms = 0;
+  std::vector<TalkPair> pairs;  // by from, then to
+};
+
 struct BridgeStats {
   std::int64_t conversations = 0;
   std::int64_t messages = 0;

@@ -157,6 +157,20 @@ std::vector<std::pair<std::string, std::int64_t>> Messages::agent_unread_by_send
   return out;
 }
 
+std::vector<SenderCount> Messages::senders_since(std::int64_t since_ms) {
+  // A scan of the table, as COUNT(*) for `stats` is: the console asks at most once a second.
+  auto& q = db_.stmt(
+      "SELECT conversation_id, sender, recipient, COUNT(*) FROM messages WHERE created_ms >= ?1"
+      " GROUP BY conversation_id, sender, recipient");
+  q.bind(1, since_ms);
+  std::vector<SenderCount> out;
+  while (q.executeStep()) {
+    out.push_back(SenderCount{q.getColumn(0).getString(), q.getColumn(1).getString(),
+                              q.getColumn(2).getString(), q.getColumn(3).getInt64()});
+  }
+  return out;
+}
+
 std::int64_t Messages::agent_unread(const std::string& agent) {
   auto& q = db_.stmt(
       "SELECT (SELECT COUNT(*) FROM members me JOIN messages m"

@@ -89,6 +89,14 @@ struct AuditRow {
   std::string hash;
 };
 
+// How many messages `sender` stored in a conversation to `recipient` (talk graph, issue 25).
+struct SenderCount {
+  std::string conversation_id;
+  std::string sender;
+  std::string recipient;
+  std::int64_t messages = 0;
+};
+
 struct ConversationSummary {
   ConversationRow row;
   std::int64_t messages = 0;

@@ -98,6 +98,8 @@ class Messages {
   std::vector<std::pair<std::string, std::int64_t>> agent_unread_by_sender(const std::string& agent);
   // Unread messages for `agent`: its agents' conversations and its joined seats.
   std::int64_t agent_unread(const std::string& agent);
+  // Messages stored at or after since_ms, counted by conversation, sender and recipient.
+  std::vector<SenderCount> senders_since(std::int64_t since_ms);
   // Unread messages for `agent` in one agents' conversation.
   std::int64_t member_unread(const std::string& conv, const std::string& agent);
   // `agent`'s unread messages (its agents' conversations after its read position, its joined

@@ -1,6 +1,7 @@
 // The web console in a real browser: Debian's headless Chromium driven by puppeteer-core
 // (pinned by package-lock.json) against `claude-bridgectl ui` on a real daemon where agents
-// talk. Checks that pages show what the daemon holds, that a message appears on an open
+// talk: a pair of token seats and four named agents, each through a real claude-bridge-shim
+// whose hello line names it. Checks that pages show what the daemon holds, that a message appears on an open
 // conversation page without a reload, and that hostile text from agents is shown verbatim with
 // nothing executed. Screenshots of each page go to $CB_SCREENSHOT_DIR (docs/screenshots/ when
 // refreshing the committed ones), else to the build directory.
@@ -11,8 +12,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CHROMIUM, Daemon, RawClient, createConversation, missing, skip, startConsole,
-         stopConsole } from './lib.mjs';
+import { CHROMIUM, Daemon, RawClient, createConversation, missing, skip, startAgent,
+         startConsole, stopConsole } from './lib.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 if (!existsSync(join(HERE, 'node_modules', 'puppeteer-core'))) {
@@ -38,9 +39,15 @@ const HOSTILE_SHOWN = '<script>window.__pwned="script"</script><img src=x onerro
   '\\x1B[31mred\\x1B[0m\\x1B]0;retitled\\x07 \\u202Eevil\\u202C';
 const HOSTILE_FILES = ['<svg onload="window.__pwned=\'file\'">.ts', 'javascript:alert(1)',
                        '"><iframe src=javascript:alert(2)>'];
+// An agent's note and project directory (a path component: no slash).
+const HOSTILE_NOTE = `<b onmouseover="window.__pwned='note'">bold</b> ${ESC}[2Jwiped javascript:void(0)`;
+const HOSTILE_NOTE_SHOWN = '<b onmouseover="window.__pwned=\'note\'">bold</b> \\x1B[2Jwiped javascript:void(0)';
+const HOSTILE_DIR = '<img src=x onerror="window.__pwned=\'dir\'">';
+const OPERATOR_TEXT = 'Please pause <b>deploys</b> until the review is done.';
 
 describe('the console in headless Chromium', () => {
-  let daemon, a, b, fx, ui, browser, page, profile, workspace;
+  let daemon, a, b, fx, ui, browser, page, profile, workspace, root, pairConv, groupConv;
+  const agents = {};
   const dialogs = [];
 
   before(async () => {
@@ -67,6 +74,25 @@ describe('the console in headless Chromium', () => {
     const other = await createConversation(b, 'reviewer', 'release_manager');
     await b.call('send_to_partner', { ...other.a, message: 'Tagging 1.4 after the review.' });
 
+    // Four named agents, each a real shim with its hello line, talking in pairs and a group.
+    root = mkdtempSync(join(tmpdir(), 'cb-agents-'));
+    for (const [name, project] of [['backend', 'shop-api'], ['frontend', 'shop-web'],
+                                   ['reviewer', HOSTILE_DIR], ['release', 'release']]) {
+      agents[name] = await startAgent(daemon, root, name, project);
+      assert.equal(agents[name].name, name);
+    }
+    const first = await agents.backend.call('send_message', { to: 'frontend',
+      message: 'The users endpoint is ready.', files_involved: ['api/users.ts'] });
+    pairConv = first.conversation_id;
+    await agents.frontend.call('send_message', { to: 'backend', message: 'Wiring it up now.',
+                                                 reply_to: first.message_id });
+    const group = await agents.reviewer.call('send_message', { to: ['backend', 'frontend'],
+      message: HOSTILE_TEXT, action_type: 'question', files_involved: HOSTILE_FILES });
+    groupConv = group.conversation_id;
+    await agents.release.call('send_message', { to: 'backend', message: 'When can I tag 1.4?' });
+    await agents.reviewer.call('update_my_status', { status: 'working', note: HOSTILE_NOTE });
+    await agents.backend.call('update_my_status', { status: 'working', note: 'users API' });
+
     ui = await startConsole(daemon);
     profile = mkdtempSync(join(tmpdir(), 'cb-chromium-'));
     const args = ['--no-first-run', '--no-default-browser-check', '--disable-gpu',
@@ -89,9 +115,9 @@ describe('the console in headless Chromium', () => {
   after(async () => {
     if (browser) await browser.close();
     await stopConsole(ui);
-    for (const c of [a, b]) c?.close();
+    for (const c of [a, b, ...Object.values(agents)]) c?.close();
     await daemon?.close();
-    for (const dir of [profile, workspace]) if (dir) rmSync(dir, { recursive: true, force: true });
+    for (const dir of [profile, workspace, root]) if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('the link logs in once and shows the conversations', async () => {
@@ -101,7 +127,19 @@ describe('the console in headless Chromium', () => {
     const row = await page.$eval(`tr[data-conversation="${fx.id}"]`, (tr) => tr.textContent);
     assert.ok(row.includes(HOSTILE_ROLE), row);
     await page.waitForFunction(() => document.getElementById('live').textContent === 'live', WAIT);
-    await page.screenshot({ path: join(SHOTS, 'conversations.png') });
+    // Conversations of agents list their members by name.
+    const members = await page.$$eval(`tr[data-conversation="${groupConv}"] li[data-member]`,
+                                      (l) => l.map((e) => e.dataset.member));
+    assert.deepEqual(members, ['backend', 'frontend', 'reviewer']);
+    // The graph of the last hour, drawn from the counts; a role of hostile text is a label.
+    await page.waitForSelector('svg.talk g.edge[data-from="backend"][data-to="frontend"]', WAIT);
+    const count = await page.$eval('svg.talk g.edge[data-from="backend"][data-to="frontend"] text',
+                                   (e) => e.textContent);
+    assert.equal(count, '1');
+    const labels = await page.$$eval('svg.talk g.node text', (l) => l.map((e) => e.textContent));
+    assert.ok(labels.includes('reviewer') && labels.includes('release'), labels.join('|'));
+    assert.ok(labels.some((t) => t.startsWith('<img src=x onerror')), labels.join('|'));
+    await page.screenshot({ path: join(SHOTS, 'conversations.png'), fullPage: true });
     // The same link in a second browser context does not log in again.
     const other = await browser.createBrowserContext();
     const p2 = await other.newPage();
@@ -143,7 +181,102 @@ describe('the console in headless Chromium', () => {
     await page.waitForFunction((id) => /^read /.test(document.querySelector(
       `.message[data-id="${id}"] .badge:not(.action):not(.redacted)`)?.textContent || ''), WAIT, liveId);
     assert.equal(await page.evaluate(() => window.__sameDocument), true);
+  });
+
+  it('the agents page shows the four agents, live', async () => {
+    await page.click('#nav a[href="#/agents"]');
+    await page.waitForFunction(() => document.querySelectorAll('tr[data-agent]').length === 4, WAIT);
+    const names = await page.$$eval('tr[data-agent]', (l) => l.map((e) => e.dataset.agent));
+    assert.deepEqual([...names].sort(), ['backend', 'frontend', 'release', 'reviewer']);
+    const presence = await page.$$eval('tr[data-agent] .presence', (l) => l.map((e) => e.textContent));
+    assert.deepEqual(presence, ['connected', 'connected', 'connected', 'connected']);
+    const note = await page.$eval('tr[data-agent="reviewer"] td.note pre', (e) => e.textContent);
+    assert.equal(note, HOSTILE_NOTE_SHOWN);
+    const project = await page.$eval('tr[data-agent="reviewer"] td.project', (e) => e.textContent);
+    assert.ok(project.endsWith('/' + HOSTILE_DIR), project);
+    const unread = await page.$eval('tr[data-agent="backend"] td.num', (e) => e.textContent);
+    assert.equal(unread, '3');
+    // Live, without a reload: a status, and a wait starting.
+    await page.evaluate(() => { window.__sameDocument = true; });
+    await agents.release.call('update_my_status', { status: 'complete', note: 'tagged 1.4' });
+    await page.waitForFunction(() =>
+      document.querySelector('tr[data-agent="release"] td.status')?.textContent === 'complete', WAIT);
+    await agents.frontend.call('check_messages', {});  // an empty inbox: the wait blocks
+    agents.frontend.sock.write(JSON.stringify({ jsonrpc: '2.0', id: 'wait-1', method: 'tools/call',
+      params: { name: 'wait_for_messages', arguments: { timeout_seconds: 120 } } }) + '\n');
+    await page.waitForFunction(() => document.querySelector(
+      'tr[data-agent="frontend"] .presence')?.textContent === 'waiting', WAIT);
+    await page.screenshot({ path: join(SHOTS, 'agents.png') });
+    await agents.backend.call('send_message', { to: 'frontend', message: 'Deployed to staging.' });
+    await page.waitForFunction(() => document.querySelector(
+      'tr[data-agent="frontend"] .presence')?.textContent === 'connected', WAIT);
+    assert.equal(await page.evaluate(() => window.__sameDocument), true);
+  });
+
+  it('an agent\'s message appears on the open conversation page without a reload', async () => {
+    // The group's hostile text and file names, verbatim.
+    await page.evaluate((id) => { location.hash = '#/conversation/' + id; }, groupConv);
+    await page.waitForSelector('.message pre.text', WAIT);
+    assert.equal(await page.$eval('.message pre.text', (e) => e.textContent), HOSTILE_SHOWN);
+    assert.deepEqual(await page.$$eval('.message .files li', (l) => l.map((e) => e.textContent)),
+                     HOSTILE_FILES);
+
+    await page.evaluate((id) => { location.hash = '#/conversation/' + id; }, pairConv);
+    await page.waitForSelector('#compose', WAIT);
+    await page.evaluate(() => { window.__sameDocument = true; });
+    // From the send's call to the card on the page, each of several messages; the figure goes
+    // to the test's output (docs/benchmarks.md), never into an assertion.
+    const latencies = [];
+    for (let i = 0; i < 10; i++) {
+      const text = `Step ${i} of the rollout is done (${Date.now()}).`;
+      await page.evaluate((t) => {
+        window.__arrived = null;
+        const seen = () => [...document.querySelectorAll('#messages .message pre.text')]
+          .some((e) => e.textContent === t);
+        const obs = new MutationObserver(() => {
+          if (seen()) { window.__arrived = Date.now(); obs.disconnect(); }
+        });
+        obs.observe(document.getElementById('messages'), { childList: true, subtree: true });
+      }, text);
+      const t0 = Date.now();
+      await agents.frontend.call('send_message', { to: 'backend', message: text });
+      await page.waitForFunction(() => window.__arrived !== null, WAIT);
+      latencies.push(await page.evaluate(() => window.__arrived) - t0);
+    }
+    latencies.sort((x, y) => x - y);
+    console.log(`# message stored -> shown on the open page: median ${latencies[5]} ms, ` +
+                `max ${latencies[9]} ms over 10 (${latencies.join(', ')})`);
+    assert.equal(await page.evaluate(() => window.__sameDocument), true);
+  });
+
+  it('the operator\'s post reaches the agents\' inbox as @operator', async () => {
+    await page.type('#compose', OPERATOR_TEXT);
+    await page.select('#compose-type', 'blocked');
+    await page.click('#compose-send');
+    await page.waitForFunction(() =>
+      /^posted #\d+ to backend, frontend$/.test(document.querySelector('.post-result')?.textContent || ''), WAIT);
+    await page.waitForFunction((t) => [...document.querySelectorAll('.message.operator pre.text')]
+      .some((e) => e.textContent === t), WAIT, OPERATOR_TEXT);
+    for (const name of ['backend', 'frontend']) {
+      const got = await agents[name].call('check_messages', {});
+      const mine = got.messages.filter((m) => m.from === '@operator');
+      assert.equal(mine.length, 1, JSON.stringify(got.messages));
+      assert.equal(mine[0].message, OPERATOR_TEXT);
+      assert.equal(mine[0].metadata.action_type, 'blocked');
+    }
     await page.screenshot({ path: join(SHOTS, 'conversation.png'), fullPage: true });
+  });
+
+  it('ending the conversation from the page tells its agents', async () => {
+    await page.click('#end-conversation');
+    await page.waitForFunction(() => /Click again/.test(document.querySelector('#end-conversation').textContent), WAIT);
+    await page.click('#end-conversation');
+    await page.waitForFunction(() => /has ended/.test(document.querySelector('.operator-controls')?.textContent || ''), WAIT);
+    const got = await agents.backend.call('check_messages', {});
+    assert.ok(got.messages.some((m) => m.from === '@operator' &&
+      m.message.startsWith('The operator ended this conversation')), JSON.stringify(got.messages));
+    await assert.rejects(agents.frontend.call('send_message', { to: pairConv, message: 'more?' }),
+                         /expired/);
   });
 
   it('the audit page lists entries and verifies the chain', async () => {

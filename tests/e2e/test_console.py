@@ -9,11 +9,14 @@ import resource
 import signal
 import socket
 import subprocess
+import shutil
 import sys
+import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import CTL, NO_LIMITS, Daemon, ok, wait_until  # noqa: E402
+from harness import CTL, NO_LIMITS, SHIM, Daemon, McpClient, err_text, ok, wait_until  # noqa: E402
 
 SOURCE = os.environ.get("CB_SOURCE_ROOT") or os.path.join(os.path.dirname(__file__), "../..")
 ASSETS = os.path.join(SOURCE, "ctl", "ui", "assets")
@@ -133,15 +136,19 @@ class ConsoleTest(unittest.TestCase):
         self.assertEqual(listening, [("/proc/net/tcp", "0100007F")])
 
     def test_every_address_needs_the_cookie(self):
-        for path in ("/", "/app.js", "/views.js", "/app.css", "/api/list", "/api/health",
+        for path in ("/", "/app.js", "/views.js", "/agents.js", "/app.css", "/api/list",
+                     "/api/health", "/api/agents", "/api/talk",
                      "/api/show?conversation_id=conv_0123456789abcdef", "/events", "/nothing"):
             r, body = self.ui.request("GET", path)
             self.assertEqual(r.status, 403, path)
             self.assertNotIn(b"<script", body)
         r, _ = self.ui.request("GET", "/api/list", cookie="cb_console=" + "0" * 64)
         self.assertEqual(r.status, 403)
-        r, _ = self.ui.request("POST", "/api/audit/verify", headers={"Origin": self.ui.origin})
-        self.assertEqual(r.status, 403)
+        for path in ("/api/audit/verify", "/api/post", "/api/end"):
+            r, _ = self.ui.request("POST", path, headers={"Origin": self.ui.origin,
+                                                          "Content-Type": "application/json"},
+                                   body=b'{"conversation_id": "conv_0123456789abcdef"}')
+            self.assertEqual(r.status, 403, path)
 
     def test_the_token_works_once_and_becomes_a_strict_cookie(self):
         r, _ = self.ui.request("GET", "/?token=" + "0" * 64)
@@ -267,8 +274,8 @@ class ConsoleTest(unittest.TestCase):
                 % (self.ui.host, self.ui.origin, cookie)).encode()
         out = raw(self.ui.port, head + b"Content-Length: 100000000\r\n\r\n" + b"z" * 1000)
         self.assertRegex(out[:12], rb"^HTTP/1\.1 413")
-        chunk = b"1000\r\n" + b"z" * 4096 + b"\r\n"
-        out = raw(self.ui.port, head + b"Transfer-Encoding: chunked\r\n\r\n" + chunk * 3 + b"0\r\n\r\n")
+        chunk = b"1000\r\n" + b"z" * 4096 + b"\r\n"  # 17 of them: over the 64 KiB a body may be
+        out = raw(self.ui.port, head + b"Transfer-Encoding: chunked\r\n\r\n" + chunk * 17 + b"0\r\n\r\n")
         self.assertRegex(out[:12], rb"^HTTP/1\.1 413")
         r, _ = self.ui.request("GET", "/api/list", cookie=cookie)
         self.assertEqual(r.status, 200)
@@ -490,6 +497,238 @@ class ConsoleStartTest(unittest.TestCase):
         self.assertNotRegex(html, r"<script(?![^>]*\bsrc=\"/)")  # no inline script
         self.assertNotIn("style=", html)
         self.assertNotRegex(html, r"(src|href)=\"(https?:)?//")  # nothing from another host
+
+
+# What a client's environment may say about it; cleared so the test runs the same inside one.
+MARKERS = ("CLAUDECODE", "GEMINI_CLI", "CLAUDE_CODE_SESSION_ID", "CLAUDE_PROJECT_DIR",
+           "CLAUDE_BRIDGE_AGENT", "CLAUDE_CODE_ENTRYPOINT")
+# Agent-supplied text built to run if it were ever parsed as markup or followed as a link.
+HOSTILE = ('<script>alert(1)</script><img src=x onerror="alert(2)"> '
+           '<a href="javascript:alert(3)">x</a> \x1b[31mred\x1b]0;title\x07 \u202eevil')
+
+
+class ConsoleAgentsTest(unittest.TestCase):
+    """The Agents page's data, the operator's post and the end of a conversation, over HTTP,
+    with named agents bound through real shims (their hello lines)."""
+
+    def setUp(self):
+        self.d = Daemon(NO_LIMITS)
+        self.root = tempfile.mkdtemp(prefix="cb-console-")
+        self.clients = []
+        self.ui = Console(self.d)
+        self.cookie = self.ui.login()
+
+    def tearDown(self):
+        self.ui.stop()
+        for c in self.clients:
+            close_shim(c)
+        self.d.close()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def agent(self, name, project):
+        """A client session named `name` in directory `project` (made under the temp root),
+        through a real shim; returns the client and its bound name."""
+        path = os.path.join(self.root, project)
+        os.makedirs(path, exist_ok=True)
+        env = {k: v for k, v in self.d.env.items() if k not in MARKERS}
+        env["CLAUDE_PROJECT_DIR"] = os.path.realpath(path)
+        env["CLAUDE_BRIDGE_AGENT"] = name
+        proc = subprocess.Popen([SHIM, "--socket-dir", self.d.socket_dir, "--state-dir",
+                                 self.d.state_dir, "--no-autostart"], env=env,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, bufsize=0)
+        c = McpClient(proc.stdout, proc.stdin, lambda: (proc.stdin.close(), proc.wait(5)), proc)
+        self.clients.append(c)
+        c.initialize()
+        return c, ok(c.call("list_agents", {}))["you"]["name"]
+
+    def get(self, path, cookie=True):
+        r, body = self.ui.request("GET", path, cookie=self.cookie if cookie else None)
+        return r.status, body
+
+    def post(self, path, body, origin=True, cookie=True, content_type="application/json"):
+        headers = {}
+        if origin:
+            headers["Origin"] = self.ui.origin if origin is True else origin
+        if content_type:
+            headers["Content-Type"] = content_type
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        r, out = self.ui.request("POST", path, headers=headers, body=data,
+                                 cookie=self.cookie if cookie else None)
+        return r.status, out
+
+    def pair(self):
+        alice, a_name = self.agent("alice", "shop")
+        bob, b_name = self.agent("bob", "<img src=x onerror=alert(9)>")
+        sent = ok(alice.call("send_message", {"to": "bob", "message": "hello bob"}))
+        return alice, bob, sent["conversation_id"]
+
+    def test_agents_come_as_json_text_with_hostile_notes_and_projects_verbatim(self):
+        status, _ = self.get("/api/agents", cookie=False)
+        self.assertEqual(status, 403)
+        alice, bob, _ = self.pair()
+        ok(alice.call("update_my_status", {"status": "working", "note": HOSTILE}))
+        status, body = self.get("/api/agents")
+        self.assertEqual(status, 200, body)
+        agents = {a["name"]: a for a in json.loads(body)["agents"]}
+        self.assertEqual(set(agents), {"alice", "bob"})
+        self.assertEqual(agents["alice"]["note"], HOSTILE)
+        self.assertEqual(agents["alice"]["status"], "working")
+        self.assertEqual(agents["alice"]["presence"], "connected")
+        self.assertTrue(agents["bob"]["project"].endswith("/<img src=x onerror=alert(9)>"))
+        self.assertEqual(agents["bob"]["unread"], 1)
+        # JSON, never markup: the page makes text nodes of it.
+        r, _ = self.ui.request("GET", "/api/agents", cookie=self.cookie)
+        self.assertTrue(r.getheader("Content-Type").startswith("application/json"))
+
+    def test_the_event_stream_says_when_an_agent_waits_and_stops(self):
+        alice, _, _ = self.pair()
+        c = self.ui.conn()
+        c.request("GET", "/events", headers={"Cookie": self.cookie})
+        r = c.getresponse()
+        while r.fp.readline() != b"event: hello\n":
+            pass
+        ok(alice.call("wait_for_messages", {"timeout_seconds": 1}))
+        states = []
+        deadline = time.time() + 60  # heartbeats keep the stream open: fail, never hang
+        while len(states) < 2:
+            self.assertLess(time.time(), deadline, "no agent waiting/online events: %s" % states)
+            line = r.fp.readline().decode()
+            if line.startswith("data: "):
+                e = json.loads(line[6:])
+                if e.get("event") == "agent" and e.get("name") == "alice":
+                    states.append(e["state"])
+        self.assertEqual(states, ["waiting", "online"])
+        c.close()
+
+    def test_post_and_end_are_posts_from_this_origin_with_a_cookie(self):
+        _, _, conv = self.pair()
+        body = {"conversation_id": conv, "message": "hi"}
+        for path in ("/api/post", "/api/end"):
+            self.assertEqual(self.post(path, body, cookie=False)[0], 403, path)
+            self.assertEqual(self.post(path, body, origin=False)[0], 403, path)
+            for origin in ("null", "http://evil.example", "http://localhost:%d" % (self.ui.port + 1)):
+                self.assertEqual(self.post(path, body, origin=origin)[0], 403, (path, origin))
+            self.assertEqual(self.get(path)[0], 405, path)
+            # A form of another site could send these types without asking first: refused.
+            for t in ("text/plain", "application/x-www-form-urlencoded", None):
+                self.assertEqual(self.post(path, body, content_type=t)[0], 415, (path, t))
+            for bad in (b"{", b"[]", json.dumps({"conversation_id": "<script>"}).encode(),
+                        json.dumps({"conversation_id": 5}).encode()):
+                self.assertEqual(self.post(path, bad)[0], 400, (path, bad))
+        for bad in ({"conversation_id": conv}, {"conversation_id": conv, "message": ""},
+                    {"conversation_id": conv, "message": 7},
+                    {"conversation_id": conv, "message": "x", "action_type": 1}):
+            self.assertEqual(self.post("/api/post", bad)[0], 400, bad)
+        status, out = self.post("/api/post", {"conversation_id": conv, "message": "x",
+                                              "action_type": "<b>"})
+        self.assertEqual(status, 400, out)
+        self.assertIn("action_type must be", json.loads(out)["error"])
+        status, _ = self.post("/api/post", {"conversation_id": conv, "message": "y" * 70000})
+        self.assertEqual(status, 413)
+        # None of the refused requests reached the daemon.
+        self.assertEqual(len(self.d.ctl_json("show", conv)["messages"]), 1)
+
+    def test_the_operators_post_reaches_the_agents_as_operator_redacted_and_audited(self):
+        alice, bob, conv = self.pair()
+        secret = "gh" + "p_" + os.urandom(18).hex()[:36]
+        status, out = self.post("/api/post", {"conversation_id": conv, "action_type": "blocked",
+                                              "message": "Stop: " + HOSTILE + " " + secret})
+        self.assertEqual(status, 200, out)
+        posted = json.loads(out)
+        self.assertEqual(posted["from"], "@operator")
+        self.assertEqual(posted["to"], ["alice", "bob"])
+        self.assertEqual(posted["redactions"], {"github_token": 1})
+        for c in (alice, bob):
+            got = ok(c.call("check_messages", {}))["messages"]
+            mine = [m for m in got if m["from"] == "@operator"]
+            self.assertEqual(len(mine), 1, got)
+            self.assertTrue(mine[0]["message"].startswith("Stop: " + HOSTILE + " "))
+            self.assertNotIn(secret, mine[0]["message"])
+            self.assertEqual(mine[0]["metadata"]["action_type"], "blocked")
+        audit = self.d.ctl_json("audit", conv, "50")["entries"]
+        posts = [e for e in audit if e["action"] == "operator_post"]
+        self.assertEqual(len(posts), 1)
+        self.assertEqual(posts[0]["session_id"], "@operator")
+        self.assertNotIn(secret, json.dumps(audit))
+        # An agent that calls itself the operator is an agent: it never reads as @operator.
+        fake, name = self.agent("@operator", "elsewhere")
+        self.assertEqual(name, "operator")
+        ok(fake.call("send_message", {"to": "alice", "message": "I am the operator"}))
+        froms = [m["from"] for m in ok(alice.call("check_messages", {}))["messages"]]
+        self.assertEqual(froms, ["operator"])
+
+    def test_ending_a_conversation_releases_a_waiting_agent_and_refuses_more(self):
+        alice, bob, conv = self.pair()
+        ok(bob.call("check_messages", {}))
+        # bob blocks in a wait; the end answers it. The call is written now, read after.
+        bob.send({"jsonrpc": "2.0", "id": 777, "method": "tools/call",
+                  "params": {"name": "wait_for_messages", "arguments": {"timeout_seconds": 120}}})
+        wait_until(lambda: any(a["name"] == "bob" and a["presence"] == "waiting"
+                               for a in self.d.ctl_json("agents")["agents"]),
+                   timeout=30, what="bob waiting")
+        status, out = self.post("/api/end", {"conversation_id": conv})
+        self.assertEqual(status, 200, out)
+        self.assertEqual(json.loads(out)["told"], ["alice", "bob"])
+        answer = bob.wait_for(lambda m: m.get("id") == 777 and "method" not in m, timeout=30)
+        got = ok(answer["result"])["messages"]
+        self.assertEqual(len(got), 1)
+        self.assertEqual(got[0]["from"], "@operator")
+        self.assertIn("The operator ended this conversation", got[0]["message"])
+        self.assertIn("expired", err_text(alice.call("send_message", {"to": conv,
+                                                                       "message": "more?"})))
+        status, out = self.post("/api/post", {"conversation_id": conv, "message": "late"})
+        self.assertEqual(status, 409, out)
+        self.assertIn("ended at", json.loads(out)["error"])
+        self.assertEqual(self.post("/api/end", {"conversation_id": conv})[0], 409)
+        listed = {c["conversation_id"]: c for c in self.d.ctl_json("list")["conversations"]}
+        self.assertFalse(listed[conv]["active"])
+        self.assertTrue(any(e["action"] == "admin_end"
+                            for e in self.d.ctl_json("audit", conv, "50")["entries"]))
+
+    def test_the_terminal_posts_and_ends_as_the_console_does(self):
+        alice, bob, conv = self.pair()
+        r = self.d.ctl("post", conv, "From the terminal <b>now</b>", "--type", "question")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"^Posted message #\d+ as @operator to alice, bob\n$")
+        got = [m for m in ok(bob.call("check_messages", {}))["messages"] if m["from"] == "@operator"]
+        self.assertEqual([m["message"] for m in got], ["From the terminal <b>now</b>"])
+        self.assertEqual(got[0]["metadata"]["action_type"], "question")
+        r = self.d.ctl("post", conv, "x", "--type", "shout")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("action_type must be", r.stderr)
+        r = self.d.ctl("end", conv)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"^Ended %s at .*; told alice, bob\n$" % conv)
+        for args in (("end", conv), ("post", conv, "late"), ("post", "conv_0000000000000000", "x")):
+            r = self.d.ctl(*args)
+            self.assertEqual(r.returncode, 1, (args, r.stderr))
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        self.assertIn("The operator ended this conversation",
+                      ok(alice.call("check_messages", {}))["messages"][-1]["message"])
+
+    def test_talk_counts_who_wrote_to_whom_and_health_has_size_and_uptime(self):
+        alice, bob, conv = self.pair()
+        ok(bob.call("send_message", {"to": "alice", "message": "one"}))
+        ok(bob.call("send_message", {"to": conv, "message": "two"}))
+        status, body = self.get("/api/talk")
+        self.assertEqual(status, 200, body)
+        pairs = {(p["from"], p["to"]): p["messages"] for p in json.loads(body)["pairs"]}
+        self.assertEqual(pairs, {("alice", "bob"): 1, ("bob", "alice"): 2})
+        self.assertEqual(self.get("/api/talk", cookie=False)[0], 403)
+        # A conversation of agents' page refresh carries each member's read position.
+        ok(alice.call("check_messages", {}))
+        status, body = self.get("/api/messages?conversation_id=%s&after_id=0" % conv)
+        self.assertEqual(status, 200, body)
+        page = json.loads(body)
+        self.assertEqual(sorted(page["members"], key=lambda m: m["agent"]),
+                         [{"agent": "alice", "read_up_to": page["messages"][-1]["id"]},
+                          {"agent": "bob", "read_up_to": 0}])
+        self.assertNotIn(b"nonce", body)
+        status, body = self.get("/api/health")
+        stats = json.loads(body)["samples"][-1]["stats"]
+        self.assertGreater(stats["database_bytes"], 0)
+        self.assertIn("uptime_seconds", stats)
 
 
 if __name__ == "__main__":

@@ -68,15 +68,31 @@ CB.api = async function (path, post) {
   return data;
 };
 
-// Runs fn now, or once `ms` after its last run: live updates that each cost a daemon call are
-// spread out however fast events come.
+// POSTs `body` as JSON to one of the console's /api/ addresses (the operator's changes); the
+// browser sends this page's Origin, which the server requires. Rejects with the reason.
+CB.post = async function (path, body) {
+  const r = await fetch(path, { method: "POST", credentials: "same-origin", cache: "no-store",
+                                headers: { "Content-Type": "application/json" },
+                                body: JSON.stringify(body) });
+  const text = await r.text();
+  let data = null;
+  try { data = JSON.parse(text); } catch (e) { /* a plain-text refusal */ }
+  if (!r.ok) throw new Error((data && data.error) || text.trim() || "HTTP " + r.status);
+  return data;
+};
+
+// The console shares identical daemon reads for a second (Server::kCoalesce): a read made
+// sooner after an event could get an answer from before it.
+CB.FRESH_MS = 1200;
+
+// Runs fn CB.FRESH_MS after a call, or `ms` after its last run if that is later: live updates
+// that each cost a daemon call are spread out however fast events come, and see the event.
 CB.throttle = function (fn, ms) {
   let last = 0, timer = null;
   const run = () => { timer = null; last = Date.now(); fn(); };
   const t = () => {
     if (timer) return;
-    const wait = last + ms - Date.now();
-    if (wait <= 0) run(); else timer = setTimeout(run, wait);
+    timer = setTimeout(run, Math.max(CB.FRESH_MS, last + ms - Date.now()));
   };
   t.cancel = () => { if (timer) clearTimeout(timer); timer = null; };
   return t;

@@ -54,6 +54,14 @@
     return v >= 10 ? String(Math.round(v)) : v.toFixed(1);
   }
 
+  function bytes(n) {
+    if (!Number.isFinite(n)) return "—";
+    const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let i = 0;
+    while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+    return (i ? n.toFixed(1) : String(n)) + " " + units[i];
+  }
+
   function duration(s) {
     const d = Math.floor(s / 86400), h = Math.floor(s / 3600) % 24, m = Math.floor(s / 60) % 60;
     return (d ? d + "d " : "") + (d || h ? h + "h " : "") + m + "m " + (s % 60) + "s";
@@ -85,6 +93,7 @@
       const figure = (label, value) => el("div", { class: "figure" }, el("b", {}, value), label);
       figures.replaceChildren(
         figure("daemon uptime", duration(last.uptime_seconds || 0)),
+        figure("database size", bytes(last.database_bytes)),
         figure("conversations", last.conversations), figure("messages stored", last.messages),
         figure("connections", last.connections), figure("waiting for mail", last.waiters),
         figure("accepted / refused", last.accepted + " / " +

@@ -8,21 +8,38 @@
   // `show` or `audit` call is itself written to the audit trail).
   const REFRESH_MS = 5000;
 
+  // Who is in a conversation: its members by name (a conversation of agents) or its two seats'
+  // roles (a conversation of tokens), each with its unread count.
+  function whoIsIn(c) {
+    if (c.kind === "agents") {
+      return el("ul", { class: "members" }, (c.members || []).map((m) =>
+        el("li", { "data-member": m.agent }, el("span", { class: "name" }, m.agent),
+          m.unread ? el("span", { class: "badge unread" }, m.unread + " unread") : null,
+          m.connected ? el("span", { class: "badge good" }, "online") : null)));
+    }
+    return el("ul", { class: "members" },
+      el("li", {}, "a: ", el("span", { class: "role" }, c.role_a),
+        c.unread_a ? el("span", { class: "badge unread" }, c.unread_a + " unread") : null),
+      el("li", {}, "b: ", el("span", { class: "role" }, c.role_b),
+        c.unread_b ? el("span", { class: "badge unread" }, c.unread_b + " unread") : null));
+  }
+
   function conversationRow(c) {
     const id = CB.isConversationId(c.conversation_id) ? c.conversation_id : null;
     return el("tr", { "data-conversation": id || "" },
       el("td", { class: "mono" }, id ? link("/conversation/" + id, id) : c.conversation_id),
-      el("td", {}, c.role_a), el("td", {}, c.role_b),
+      el("td", {}, c.kind === "agents" ? "agents" : "tokens"),
+      el("td", {}, whoIsIn(c)),
       el("td", { class: "time" }, time(c.created_at)), el("td", { class: "time" }, time(c.expires_at)),
-      el("td", { class: c.active ? "good" : "muted" }, c.active ? "active" : "expired"),
+      el("td", { class: c.active ? "good" : "muted" }, c.active ? "active" : "ended"),
       el("td", { class: "num" }, c.messages),
-      el("td", { class: "num" }, c.unread_a + "/" + c.unread_b),
-      el("td", {}, (c.connected || []).join(",") || "—"));
+      el("td", {}, (c.connected || []).join(", ") || "—"));
   }
 
   function mountConversations(root) {
     const body = el("div", {});
     root.append(el("h2", {}, "Conversations"), body);
+    const unmountTalk = CB.mountTalk(root);
     const load = async () => {
       try {
         const r = await api("/api/list");
@@ -30,8 +47,8 @@
           body.replaceChildren(el("p", { class: "muted" }, "No conversations yet."));
           return;
         }
-        body.replaceChildren(table(["Conversation", "Role A", "Role B", "Created", "Expires",
-          "State", "Msgs", "Unread A/B", "Connected"], r.conversations.map(conversationRow)));
+        body.replaceChildren(table(["Conversation", "Kind", "Members (unread)", "Created",
+          "Expires", "State", "Msgs", "Connected"], r.conversations.map(conversationRow)));
       } catch (e) { body.replaceChildren(error(e.message)); }
     };
     const later = CB.throttle(load, REFRESH_MS);
@@ -40,27 +57,114 @@
       else if (name === "bridge") later();
     });
     load();
-    return () => { off(); later.cancel(); };
+    return () => { off(); later.cancel(); unmountTalk(); };
   }
 
-  function messageCard(m, roles) {
+  // Read marks: a seat's message has its own read time; a message to every member of a
+  // conversation of agents is read by each member whose read position reached it.
+  function readMarks(m, members) {
+    if (m.to === "*" || Array.isArray(m.to)) {
+      if (!members) return null;
+      const others = members.filter((x) => x.agent !== m.from);
+      const read = others.filter((x) => x.read_up_to >= m.id).map((x) => x.agent);
+      const unread = others.filter((x) => x.read_up_to < m.id).map((x) => x.agent);
+      return [read.length ? el("span", { class: "badge read" }, "read by " + read.join(", ")) : null,
+        unread.length ? el("span", { class: "badge unread" }, "unread by " + unread.join(", "))
+          : null];
+    }
+    if (m.read === undefined) return null;
+    return m.read ? el("span", { class: "badge read" }, "read " + time(m.read_at))
+      : el("span", { class: "badge unread" }, "unread");
+  }
+
+  function messageCard(m, roles, members) {
     const who = (s) => (roles[s] ? s + " (" + roles[s] + ")" : s);
+    const to = Array.isArray(m.to) ? m.to.join(", ") : m.to === "*" ? "everyone" : who(m.to);
     const kinds = Object.keys(m.redactions || {});
-    return el("div", { class: "card message", "data-id": String(m.id) },
+    return el("div", { class: "card message" + (m.from === "@operator" ? " operator" : ""),
+                       "data-id": String(m.id) },
       el("div", { class: "meta" },
         el("span", {}, "#" + m.id),
         el("span", {}, time(m.timestamp)),
-        el("span", { class: "sender" }, who(m.from) + " → " + who(m.to)),
+        el("span", { class: "sender" }, who(m.from) + " → " + to),
+        m.reply_to ? el("button", { class: "linkish reply", type: "button",
+          onclick: () => CB.scrollToMessage(m.reply_to) }, "reply to #" + Number(m.reply_to))
+          : null,
         el("span", { class: "badge action" }, m.action_type),
-        m.read === undefined ? null
-          : m.read ? el("span", { class: "badge" }, "read " + time(m.read_at))
-            : el("span", { class: "badge unread" }, "unread"),
+        readMarks(m, members),
         kinds.length ? el("span", { class: "badge redacted" }, "redacted: " + kinds.join(", "))
           : null),
       el("pre", { class: "text" }, m.message),
       (m.files_involved || []).length
         ? el("ul", { class: "files" }, m.files_involved.map((f) => el("li", { class: "mono" }, f)))
         : null);
+  }
+
+  CB.scrollToMessage = (id) => {
+    const card = document.querySelector(`.message[data-id="${Number(id)}"]`);
+    if (card) { card.scrollIntoView({ block: "center" }); card.classList.add("fresh"); }
+  };
+
+  function memberLine(m) {
+    return el("tr", { "data-member": m.agent },
+      el("td", {}, m.agent), el("td", {}, m.connected ? "connected" : "offline"),
+      el("td", { class: "num" }, m.unread), el("td", { class: "num" }, m.read_up_to));
+  }
+
+  // The operator's controls on a conversation page: the compose form (conversations of
+  // agents) and the end button (a second click confirms: no dialog). Both POST JSON; the
+  // server checks the Origin, the daemon redacts, audits and rate-limits.
+  function operatorControls(id, conv, reload) {
+    const box = el("div", { class: "card operator-controls" });
+    if (!conv.active) {
+      box.append(el("p", { class: "muted" }, "This conversation has ended."));
+      return box;
+    }
+    const said = el("span", { class: "post-result" });
+    if (conv.kind === "agents") {
+      const text = el("textarea", { id: "compose", rows: "3", maxlength: "50000",
+        placeholder: "Write to every member as @operator…" });
+      const type = el("select", { id: "compose-type" },
+        ["info", "question", "proposal", "blocked", "complete"].map((t) =>
+          el("option", { value: t }, t)));
+      const send = el("button", { id: "compose-send", type: "submit" }, "Post as @operator");
+      const form = el("form", { class: "compose" },
+        el("label", {}, "Post into this conversation as the operator (the agents read it from " +
+          "@operator, which no agent can be)"), text, el("div", { class: "row" }, type, send, said));
+      form.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        if (!text.value.trim()) return;
+        send.disabled = true;
+        try {
+          const r = await CB.post("/api/post", { conversation_id: id, message: text.value,
+                                                 action_type: type.value });
+          const kinds = Object.keys(r.redactions || {});
+          said.replaceChildren(el("span", { class: "good" }, "posted #" + r.message_id + " to " +
+            r.to.join(", ") + (kinds.length ? " (redacted: " + kinds.join(", ") + ")" : "")));
+          text.value = "";
+        } catch (e) { said.replaceChildren(el("span", { class: "bad" }, e.message)); }
+        send.disabled = false;
+      });
+      box.append(form);
+    }
+    const end = el("button", { id: "end-conversation", type: "button", class: "danger" },
+      "End this conversation");
+    let armed = false;
+    end.addEventListener("click", async () => {
+      if (!armed) {
+        armed = true;
+        end.textContent = "Click again to end it now (the agents are told)";
+        setTimeout(() => { armed = false; end.textContent = "End this conversation"; }, 5000);
+        return;
+      }
+      end.disabled = true;
+      try {
+        await CB.post("/api/end", { conversation_id: id });
+        reload();
+      } catch (e) { said.replaceChildren(el("span", { class: "bad" }, e.message)); end.disabled = false; }
+    });
+    box.append(el("div", { class: "row" }, end));
+    return box;
   }
 
   function statusLine(side, role, s) {
@@ -79,15 +183,17 @@
     }
     const head = el("div", {});
     const list = el("div", { id: "messages" });
+    const controls = el("div", {});
     root.append(el("h2", {}, link("/conversations", "Conversations"), " / ", el("span",
-      { class: "mono" }, id)), head, el("h2", {}, "Messages"), list);
+      { class: "mono" }, id)), head, el("h2", {}, "Messages"), list, controls);
+    let controlsFor = null;  // the state the controls were built for (kept while typing)
     let conv = null;
     let roles = {};
     const data = new Map();  // id -> the message as last read
     const shown = new Map();  // id -> its card
     const put = (m, fresh) => {
       data.set(m.id, m);
-      const card = messageCard(m, roles);
+      const card = messageCard(m, roles, conv && conv.kind === "agents" ? conv.members : null);
       if (fresh) card.classList.add("fresh");
       const old = shown.get(m.id);
       if (old) old.replaceWith(card); else list.append(card);
@@ -97,18 +203,26 @@
       const st = conv.statuses || {};
       head.replaceChildren(
         el("div", { class: "meta" },
-          el("span", { class: conv.active ? "good" : "muted" }, conv.active ? "active" : "expired"),
+          el("span", { class: conv.active ? "good" : "muted" }, conv.active ? "active" : "ended"),
+          el("span", {}, conv.kind === "agents" ? "conversation of agents" : "conversation of tokens"),
           el("span", {}, "created " + time(conv.created_at)),
-          el("span", {}, "expires " + time(conv.expires_at)),
+          el("span", {}, (conv.active ? "expires " : "ended ") + time(conv.expires_at)),
           el("span", {}, "exec mode " + conv.exec_mode)),
-        table(["Session", "Role", "Status", "Presence", "Heartbeat"],
-          [statusLine("a", conv.role_a, st.a), statusLine("b", conv.role_b, st.b)]));
+        conv.kind === "agents"
+          ? table(["Member", "Presence", "Unread", "Read up to #"], (conv.members || []).map(memberLine))
+          : table(["Session", "Role", "Status", "Presence", "Heartbeat"],
+            [statusLine("a", conv.role_a, st.a), statusLine("b", conv.role_b, st.b)]));
+      const state = conv.kind + (conv.active ? " active" : " ended");
+      if (state !== controlsFor) {
+        controlsFor = state;
+        controls.replaceChildren(operatorControls(id, conv, load));
+      }
     };
     // Everything: on opening, and after the stream reconnected.
     const load = async () => {
       try {
         conv = await api("/api/show?conversation_id=" + id);
-        roles = { a: conv.role_a, b: conv.role_b, system: "system" };
+        roles = conv.kind === "agents" ? {} : { a: conv.role_a, b: conv.role_b };
         renderHead();
         if (list.querySelector(".muted")) list.replaceChildren();
         for (const m of conv.messages) put(m, false);
@@ -123,10 +237,21 @@
       if (!conv) return load();
       let after = 0;
       for (const [mid, m] of data) after = Math.max(after, mid);
-      for (const [mid, m] of data) if (!m.read && mid - 1 < after) after = mid - 1;
+      if (conv.kind === "agents") {
+        // What every member has read needs no refresh.
+        for (const x of conv.members || []) after = Math.min(after, x.read_up_to);
+      } else {
+        for (const [mid, m] of data) if (!m.read && mid - 1 < after) after = mid - 1;
+      }
       try {
         for (let pages = 0; pages < 20; pages++) {
           const r = await api("/api/messages?conversation_id=" + id + "&after_id=" + after);
+          if (r.members && conv.kind === "agents") {
+            const pos = new Map(r.members.map((x) => [x.agent, x.read_up_to]));
+            conv.members = (conv.members || []).map((x) =>
+              pos.has(x.agent) ? { ...x, read_up_to: pos.get(x.agent) } : x);
+            for (const [, m] of data) put(m, shown.get(m.id)?.classList.contains("fresh"));
+          }
           for (const m of r.messages) put(m, shown.get(m.id)?.classList.contains("fresh"));
           for (const [side, st] of Object.entries(r.statuses || {})) {
             conv.statuses[side] = { ...(conv.statuses[side] || {}), status: st.status,
@@ -148,7 +273,7 @@
         if (list.querySelector(".muted")) list.replaceChildren();
         if (!shown.has(d.id)) {
           put({ id: d.id, from: d.from, to: d.to, action_type: d.action_type,
-                message: d.message, timestamp: d.timestamp }, true);
+                message: d.message, timestamp: d.timestamp, reply_to: d.reply_to }, true);
         }
       } else if (d.event === "status" && conv) {
         conv.statuses[d.session_id] = { ...(conv.statuses[d.session_id] || {}),
