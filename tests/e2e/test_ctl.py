@@ -844,7 +844,10 @@ class System(CtlTest):
         r = self.d.ctl("doctor")
         self.assertIn(r.returncode, (0, 1), r.stderr)
         lines = r.stdout.splitlines()
-        self.assertEqual(len(lines), 11)
+        # 11 checks, then one line per client for its hooks (tests/e2e/test_setup.py has those).
+        self.assertEqual(len(lines), 14)
+        for client in ("Claude Code", "Codex", "Gemini CLI"):
+            self.assertTrue(any(f" {client} hooks: " in l for l in lines), lines)
         self.assertTrue(all(l.split(" ")[0] in ("[ok]", "[FAIL]", "[--]") for l in lines), lines)
         for name in expect_ok:
             self.assertTrue(any(l.startswith("[ok]") and f" {name}: " in l for l in lines), name)
