@@ -3,65 +3,28 @@
 // may not have reached the model — an in-memory database and a fake clock, no sockets.
 #include <doctest/doctest.h>
 
-#include <asio/co_spawn.hpp>
-#include <asio/io_context.hpp>
-#include <asio/post.hpp>
-
-#include "daemon/bridge/bridge.h"
-#include "tests/unit/product_results.h"
+#include "tests/unit/agent_world.h"
 
 using namespace cb;
 using namespace cb::bridge;
 
 namespace {
 
-using Names = std::vector<std::string>;
+using test::keep_page;
+using test::Names;
 
-awaitable<void> keep_page(awaitable<Result<InboxPage>> call,
-                          std::optional<Result<InboxPage>>* out) {
-  *out = co_await std::move(call);
-}
-
-struct Agents4 {
-  std::unique_ptr<store::Database> db = store::Database::open_memory();
-  FakeClock clock;
-  std::unique_ptr<Bridge> bridge;
-  asio::io_context io;
-  std::uint64_t next_connection = 1;
-
-  explicit Agents4(Settings s = Settings{}, bool group_commit = false) {
-    s.send_per_minute = s.send_per_hour = s.send_per_day = 0;
-    bridge = std::make_unique<Bridge>(*db, clock, std::string(32, 'k'), s,
-                                      redact::Redactor::builtin());
-    if (group_commit) {
-      db->enable_group_commit(
-          [this](std::function<void()> flush) { asio::post(io, std::move(flush)); });
-    }
-  }
+struct Agents4 : test::AgentWorld {
+  explicit Agents4(Settings s = Settings{}, bool group_commit = false)
+      : AgentWorld(unlimited(s), group_commit) {}
   // A new connection of a client in `project` (optionally with a chosen name).
   Caller connect(const std::string& project, const std::string& chosen = "", pid_t pid = 0,
                  const std::string& session = "") {
-    ClientIdentity who;
-    who.client_pid = pid ? pid : static_cast<pid_t>(1000 + next_connection);
-    who.client_start = 42;
-    who.project_dir = project;
-    who.agent = chosen;
-    who.session_id = session;
-    who.client = "claude-code";
-    Caller c;
-    c.connection_id = next_connection++;
-    c.pid = who.client_pid + 1;
-    auto bound = bridge->bind_agent(c.connection_id, who);
-    REQUIRE(bound.ok());
-    c.agent = bound->name;
-    last_bound = *bound;
-    return c;
+    return bind(identity(project, chosen, pid, 42, session));
   }
   void disconnect(const Caller& c) { bridge->connection_closed(c.connection_id); }
   Result<MessageReceipt> send(const Caller& from, Names to, const std::string& text,
                               std::optional<std::int64_t> reply_to = std::nullopt) {
-    return bridge->mailbox().send_message(from, Mailbox::Recipients{std::move(to), ""}, text,
-                                          "info", {}, reply_to);
+    return send_message(from, std::move(to), text, "info", reply_to);
   }
   Result<MessageReceipt> send_to(const Caller& from, const std::string& conv,
                                  const std::string& text) {
@@ -71,34 +34,6 @@ struct Agents4 {
   Json inbox(const Caller& who, const std::string& conv = "") {
     return test::ok_json(bridge->mailbox().check_inbox(who, conv, std::nullopt, std::nullopt));
   }
-  static Names bodies(const Json& page) {
-    Names out;
-    for (const auto& m : page["messages"]) out.push_back(m["message"]);
-    return out;
-  }
-  void start_wait(const Caller& who, std::optional<Result<InboxPage>>* out) {
-    asio::co_spawn(io,
-                   keep_page(bridge->mailbox().wait_inbox(who, "", std::nullopt, std::nullopt,
-                                                          300, nullptr, [] { return false; }),
-                             out),
-                   [](std::exception_ptr e) {
-                     if (e) std::rethrow_exception(e);
-                   });
-    poll();
-  }
-  void run_until(const std::optional<Result<InboxPage>>& answer) {
-    for (int i = 0; i < 500 && !answer; ++i) run_for_ms(2);
-  }
-  // One pass of the loop; an io_context that ran out of work stops until restarted.
-  void poll() {
-    io.restart();
-    io.poll();
-  }
-  void run_for_ms(int ms) {
-    io.restart();
-    io.run_for(std::chrono::milliseconds(ms));
-  }
-  BoundAgent last_bound;
 };
 
 }  // namespace
@@ -176,13 +111,13 @@ TEST_CASE("send_message by names: one conversation per set of members, only memb
   CHECK(Agents4::bodies(w.inbox(c)) == Names{"to both"});
   CHECK(Agents4::bodies(w.inbox(a)) == Names{"hello alpha"});
   // gamma is not a member of alpha and beta's conversation.
-  auto refused = w.bridge->mailbox().check_inbox(c, first->conversation_id, std::nullopt,
-                                                  std::nullopt);
+  auto refused =
+      w.bridge->mailbox().check_inbox(c, first->conversation_id, std::nullopt, std::nullopt);
   CHECK(test::refusal_of(refused).code == "not_member");
   CHECK(test::refusal_of(w.send_to(c, first->conversation_id, "let me in")).code == "not_member");
   // A reply by conversation id reaches every other member, with reply_to.
-  auto reply = w.bridge->mailbox().send_message(
-      c, Mailbox::Recipients{{}, group->conversation_id}, "ok", "info", {}, group->message_id);
+  auto reply = w.bridge->mailbox().send_message(c, Mailbox::Recipients{{}, group->conversation_id},
+                                                "ok", "info", {}, group->message_id);
   REQUIRE(reply.ok());
   CHECK(reply->to == Names{"alpha", "beta"});
   Json got = w.inbox(a);
@@ -284,8 +219,8 @@ TEST_CASE("join_conversation binds a token seat once; its mail joins the agent's
   Caller agent = w.connect("/p/alpha");
   Caller token_client;
   token_client.connection_id = 500;
-  Json created = test::ok_json(
-      w.bridge->mailbox().create_conversation(token_client, "lead", "worker"));
+  Json created =
+      test::ok_json(w.bridge->mailbox().create_conversation(token_client, "lead", "worker"));
   Credentials b_seat{created["conversation_id"], "b", created["session_b_token"]};
   Credentials a_seat{created["conversation_id"], "a", created["session_a_token"]};
   Json joined = test::ok_json(w.bridge->mailbox().join(agent, b_seat));
@@ -323,8 +258,8 @@ TEST_CASE("the whole inbox: one conversation or many and a seat, in id order, pa
   // Then in three: with a, with c, and a token seat it joined; their mail interleaves.
   Caller token_client;
   token_client.connection_id = 500;
-  Json created = test::ok_json(
-      w.bridge->mailbox().create_conversation(token_client, "lead", "worker"));
+  Json created =
+      test::ok_json(w.bridge->mailbox().create_conversation(token_client, "lead", "worker"));
   Credentials b_seat{created["conversation_id"], "b", created["session_b_token"]};
   Credentials a_seat{created["conversation_id"], "a", created["session_a_token"]};
   REQUIRE(w.bridge->mailbox().join(b, b_seat).ok());
@@ -397,14 +332,14 @@ TEST_CASE("a token seat's wait answered after its client may have given up is of
   Credentials a{created["conversation_id"], "a", created["session_a_token"]};
   Credentials b{created["conversation_id"], "b", created["session_b_token"]};
   std::optional<Result<InboxPage>> abandoned;
-  asio::co_spawn(w.io,
-                 keep_page(w.bridge->mailbox().wait_for_messages(bob, b, std::nullopt,
-                                                                 std::nullopt, 300, nullptr,
-                                                                 [] { return false; }),
-                           &abandoned),
-                 [](std::exception_ptr e) {
-                   if (e) std::rethrow_exception(e);
-                 });
+  asio::co_spawn(
+      w.io,
+      keep_page(w.bridge->mailbox().wait_for_messages(bob, b, std::nullopt, std::nullopt, 300,
+                                                      nullptr, [] { return false; }),
+                &abandoned),
+      [](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+      });
   w.poll();
   w.clock.advance_s(30);
   w.run_for_ms(5);
@@ -430,14 +365,14 @@ TEST_CASE("a partner blocked in a wait is alive, whatever its status heartbeat s
   Credentials a{created["conversation_id"], "a", created["session_a_token"]};
   Credentials b{created["conversation_id"], "b", created["session_b_token"]};
   std::optional<Result<InboxPage>> waiting;
-  asio::co_spawn(w.io,
-                 keep_page(w.bridge->mailbox().wait_for_messages(bob, b, std::nullopt,
-                                                                 std::nullopt, 600, nullptr,
-                                                                 [] { return false; }),
-                           &waiting),
-                 [](std::exception_ptr e) {
-                   if (e) std::rethrow_exception(e);
-                 });
+  asio::co_spawn(
+      w.io,
+      keep_page(w.bridge->mailbox().wait_for_messages(bob, b, std::nullopt, std::nullopt, 600,
+                                                      nullptr, [] { return false; }),
+                &waiting),
+      [](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+      });
   w.poll();
   w.clock.advance_s(300);  // far past alive_seconds (120)
   w.run_for_ms(5);

@@ -4,87 +4,39 @@
 // and the ctl methods over them (HookCalls). An in-memory database and a fake clock.
 #include <doctest/doctest.h>
 
-#include <asio/co_spawn.hpp>
-#include <asio/io_context.hpp>
-#include <asio/post.hpp>
-
 #include "common/ctl_protocol.h"
 #include "daemon/admin/hook_methods.h"
-#include "daemon/bridge/bridge.h"
-#include "tests/unit/product_results.h"
+#include "tests/unit/agent_world.h"
 
 using namespace cb;
 using namespace cb::bridge;
 
 namespace {
 
-using Names = std::vector<std::string>;
+using test::keep_page;
+using test::Names;
 using Outcome = HookNotices::Outcome;
 
-awaitable<void> keep_page(awaitable<Result<InboxPage>> call,
-                          std::optional<Result<InboxPage>>* out) {
-  *out = co_await std::move(call);
-}
-
-struct World {
-  std::unique_ptr<store::Database> db = store::Database::open_memory();
-  FakeClock clock;
-  std::unique_ptr<Bridge> bridge;
-  asio::io_context io;
-  std::uint64_t next_connection = 1;
-
-  explicit World(Settings s = Settings{}, bool group_commit = false) {
-    s.send_per_minute = s.send_per_hour = s.send_per_day = 0;
-    bridge =
-        std::make_unique<Bridge>(*db, clock, std::string(32, 'k'), s, redact::Redactor::builtin());
-    if (group_commit) {
-      db->enable_group_commit(
-          [this](std::function<void()> flush) { asio::post(io, std::move(flush)); });
-    }
-  }
+struct World : test::AgentWorld {
+  explicit World(Settings s = Settings{}, bool group_commit = false)
+      : AgentWorld(unlimited(s), group_commit) {}
   Caller connect(const std::string& name, pid_t pid, std::uint64_t start = 42,
                  const std::string& session = "") {
-    ClientIdentity who;
-    who.client_pid = pid;
-    who.client_start = start;
-    who.project_dir = "/p/team";
-    who.agent = name;
-    who.session_id = session;
-    who.client = "claude-code";
-    Caller c;
-    c.connection_id = next_connection++;
-    c.pid = pid + 1;
-    auto bound = bridge->bind_agent(c.connection_id, who);
-    REQUIRE(bound.ok());
-    c.agent = bound->name;
-    return c;
+    return bind(identity("/p/team", name, pid, start, session));
   }
   void send(const Caller& from, Names to, const std::string& text,
             const std::string& action = "info") {
-    REQUIRE(bridge->mailbox()
-                .send_message(from, Mailbox::Recipients{std::move(to), ""}, text, action, {},
-                              std::nullopt)
-                .ok());
+    REQUIRE(send_message(from, std::move(to), text, action).ok());
     poll();
   }
   Names read(const Caller& who) {
-    Json page = test::ok_json(bridge->mailbox().check_inbox(who, "", std::nullopt, std::nullopt));
-    Names out;
-    for (const auto& m : page["messages"]) out.push_back(m["message"]);
-    return out;
+    return bodies(
+        test::ok_json(bridge->mailbox().check_inbox(who, "", std::nullopt, std::nullopt)));
   }
   std::string lookup(std::vector<Agents::Process> ancestors, const std::string& session = "") {
     return bridge->agents().lookup(ancestors, session);
   }
   HookNotices& hooks() { return bridge->hooks(); }
-  void poll() {
-    io.restart();
-    io.poll();
-  }
-  void run_for_ms(int ms) {
-    io.restart();
-    io.run_for(std::chrono::milliseconds(ms));
-  }
 };
 
 // A hook wait as the ctl method keeps it: what it was answered, if anything.
