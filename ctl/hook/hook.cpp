@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "cb_config.h"
 #include "common/ctl_protocol.h"
 #include "common/fd.h"
 #include "common/paths.h"
@@ -247,10 +248,13 @@ int main(const std::vector<std::string>& args) {
       const long t = std::strtol(timeout.c_str(), &end, 10);
       if (*end != '\0' || t < 0 || t > 86400) return diag.quiet("--timeout needs seconds");
       o.timeout_seconds = static_cast<int>(t);
+    } else if (a == "--version") {
+      std::printf("claude-bridge-hook %s\n", CB_VERSION);
+      return 0;
     } else if (a == "--help" || a == "-h") {
       std::puts(
           "usage: claude-bridge-hook session-start|tell|wait [--client claude-code|codex|gemini] "
-          "[--socket-dir DIR] [--timeout SECONDS]\nRun by a client's hooks with the event's JSON "
+          "[--socket-dir DIR] [--timeout SECONDS] | --version\nRun by a client's hooks with the event's JSON "
           "on stdin; see docs/cli.md (hook).");
       return 0;
     } else if (o.event.empty() && !a.empty() && a[0] != '-') {

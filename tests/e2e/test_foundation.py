@@ -11,7 +11,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import SHIM, Daemon, DaemonTest, McpClient, err_text, ok  # noqa: E402
+from harness import CTL, SHIM, Daemon, DaemonTest, McpClient, err_text, ok  # noqa: E402
 
 
 class Sockets(unittest.TestCase):
@@ -345,7 +345,7 @@ class Shim(unittest.TestCase):
             d.close()
 
     def test_help_and_version_touch_nothing(self):
-        for prog in (SHIM,):
+        for prog in (SHIM, os.path.join(os.path.dirname(CTL), "claude-bridge-hook")):
             for flag in ("--help", "--version"):
                 r = subprocess.run([prog, flag], capture_output=True, text=True, cwd="/tmp")
                 self.assertEqual(r.returncode, 0)
