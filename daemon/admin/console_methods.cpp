@@ -19,7 +19,7 @@ Json post_result(const bridge::OperatorPost& p) {
   for (const auto& [kind, n] : p.redactions) redactions[kind] = n;
   return Json{{"message_id", p.message_id},
               {"conversation_id", p.conversation_id},
-              {"from", bridge::Mailbox::kOperator},
+              {"from", bridge::AgentMail::kOperator},
               {"to", p.to},
               {"redactions", std::move(redactions)},
               {"timestamp", iso8601(p.created_ms)}};
@@ -57,14 +57,14 @@ void register_console_methods(AdminApi& api) {
     if (!known) {
       return invalid_params("action_type must be question, info, proposal, blocked or complete");
     }
-    auto posted = api.bridge().mailbox().post_operator(*id, *text, action_type, call.who());
+    auto posted = api.bridge().agent_mail().post_operator(*id, *text, action_type, call.who());
     if (!posted) return refusal(posted.status());
     return post_result(*posted);
   });
   api.add(ctl_protocol::kEnd, [&api](const AdminCall& call) -> Result<Json> {
     const Result<std::string> id = required_string(call.params, "conversation_id");
     if (!id) return id.status();
-    auto ended = api.bridge().mailbox().end_conversation(*id, call.who());
+    auto ended = api.bridge().agent_mail().end_conversation(*id, call.who());
     if (!ended) return refusal(ended.status());
     return end_result(*ended);
   });

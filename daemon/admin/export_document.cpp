@@ -202,7 +202,7 @@ Result<store::MessageRow> read_message(const Json& m, const std::string& where,
   if (!sender) return sender.status();
   row.sender = std::move(*sender);
   if (agents) {
-    if (!bridge::Agents::valid_name(row.sender) && row.sender != bridge::Mailbox::kOperator) {
+    if (!bridge::Agents::valid_name(row.sender) && row.sender != bridge::AgentMail::kOperator) {
       return r.fail(where + ".from must be an agent's name, system or @operator");
     }
   } else if (row.sender != "a" && row.sender != "b" && row.sender != "system") {

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "daemon/bridge/mailbox.h"
+#include "daemon/bridge/agent_mail.h"
 
 namespace cb::bridge {
 namespace {
@@ -31,21 +31,7 @@ Status not_bound_read(const char* tool) {
 
 }  // namespace
 
-bool Mailbox::unconfirmed(const Caller& caller, std::int64_t started_ms) const {
-  return !caller.progress_kept_alive &&
-         ctx_.clock.now_ms() - started_ms >= ctx_.settings.redeliver_after_seconds * 1000;
-}
-
-void Mailbox::flag_redelivered(const std::string& reader, InboxPage& page) {
-  auto it = offered_.find(reader);
-  if (it == offered_.end()) return;
-  for (auto& m : page.messages) {
-    if (it->second.erase(m.id) != 0) m.redelivered = true;
-  }
-  if (it->second.empty()) offered_.erase(it);
-}
-
-InboxPage Mailbox::mark_agent_inbox(const std::string& agent, const std::string& conversation_id,
+InboxPage AgentMail::mark_agent_inbox(const std::string& agent, const std::string& conversation_id,
                                     std::optional<std::int64_t> since_id,
                                     std::optional<std::int64_t> limit, const char* action,
                                     AgentMarked* marked) {
@@ -124,11 +110,11 @@ InboxPage Mailbox::mark_agent_inbox(const std::string& agent, const std::string&
                           : conversation_id.empty()
                               ? ctx_.messages.agent_unread(agent)
                               : ctx_.messages.member_unread(conversation_id, agent);
-  flag_redelivered(inbox_key(agent).str(), page);
+  box_.flag_redelivered(inbox_key(agent).str(), page);
   return page;
 }
 
-store::Ticket Mailbox::give_back_agent(const std::string& agent, const AgentMarked& marked,
+store::Ticket AgentMail::give_back_agent(const std::string& agent, const AgentMarked& marked,
                                        const char* outcome) {
   try {
     store::WriteTransaction tx(ctx_.db);
@@ -151,7 +137,7 @@ store::Ticket Mailbox::give_back_agent(const std::string& agent, const AgentMark
   }
 }
 
-Result<InboxPage> Mailbox::check_inbox(const Caller& caller, const std::string& conversation_id,
+Result<InboxPage> AgentMail::check_inbox(const Caller& caller, const std::string& conversation_id,
                                        std::optional<std::int64_t> since_id,
                                        std::optional<std::int64_t> limit) {
   const char* action = "check_messages";
@@ -162,7 +148,7 @@ Result<InboxPage> Mailbox::check_inbox(const Caller& caller, const std::string& 
     if (conv && conv->kind == "token") {
       auto seat = seat_of(caller, conversation_id, action);
       if (!seat) return std::move(seat).status();
-      return check_seat(caller, *seat, since_id, limit);
+      return box_.check_seat(caller, *seat, since_id, limit);
     }
     if (!conv || !ctx_.members.find(me, conversation_id)) {
       return ctx_.refuse(conversation_id, me, action,
@@ -190,7 +176,7 @@ Result<InboxPage> Mailbox::check_inbox(const Caller& caller, const std::string& 
   }
 }
 
-awaitable<Result<InboxPage>> Mailbox::wait_inbox(
+awaitable<Result<InboxPage>> AgentMail::wait_inbox(
     Caller caller, std::string conversation_id, std::optional<std::int64_t> since_id,
     std::optional<std::int64_t> limit, std::int64_t timeout_seconds,
     std::function<void(const std::string&)> progress, std::function<bool()> cancelled) {
@@ -202,7 +188,7 @@ awaitable<Result<InboxPage>> Mailbox::wait_inbox(
     if (conv && conv->kind == "token") {
       auto seat = seat_of(caller, conversation_id, action);
       if (!seat) co_return std::move(seat).status();
-      co_return co_await wait_seat(caller, std::move(*seat), since_id, limit, timeout_seconds,
+      co_return co_await box_.wait_seat(caller, std::move(*seat), since_id, limit, timeout_seconds,
                                    std::move(progress), std::move(cancelled));
     }
     if (!conv || !ctx_.members.find(me, conversation_id)) {
@@ -293,10 +279,10 @@ awaitable<Result<InboxPage>> Mailbox::wait_inbox(
   // The answer with what the wait holds, given back when it may not reach the model.
   auto answer = [&](InboxPage page, store::Ticket ticket) -> InboxPage {
     page.ticket = ticket;
-    if (!page.messages.empty() && unconfirmed(caller, started_ms)) {
+    if (!page.messages.empty() && box_.unconfirmed(caller, started_ms)) {
       const store::Ticket back = give_back_agent(me, marked, "unconfirmed");
       if (back.generation != 0) {
-        auto& offered = offered_[key.str()];
+        auto& offered = box_.offered_[key.str()];
         for (const auto& m : page.messages) offered.insert(m.id);
         page.ticket = back;
       }
@@ -321,7 +307,7 @@ awaitable<Result<InboxPage>> Mailbox::wait_inbox(
     const std::int64_t now = ctx_.clock.now_ms();
     if (now >= deadline_ms) break;
     const auto left = std::chrono::milliseconds(deadline_ms - now);
-    timer.expires_after(std::min<std::chrono::milliseconds>(left, progress_interval));
+    timer.expires_after(std::min<std::chrono::milliseconds>(left, box_.progress_interval));
     std::error_code ec;
     co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
     if (cancelled()) {

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "common/utf8.h"
-#include "daemon/bridge/mailbox.h"
+#include "daemon/bridge/agent_mail.h"
 #include "daemon/crypto/crypto.h"
 
 namespace cb::bridge {
@@ -39,7 +39,7 @@ Json created_event(const std::string& id, const std::vector<std::string>& member
 
 }  // namespace
 
-Status Mailbox::unknown_agent(const std::string& name, const char* action) {
+Status AgentMail::unknown_agent(const std::string& name, const char* action) {
   const std::vector<std::string> live = agents_.live_names();
   const std::string online = live.empty() ? "no agent is online" : "online: " + joined(live, ", ");
   if (!Agents::valid_name(name)) {
@@ -55,7 +55,7 @@ Status Mailbox::unknown_agent(const std::string& name, const char* action) {
                                                                  "name"));
 }
 
-Result<std::vector<std::string>> Mailbox::other_members(const std::string& me,
+Result<std::vector<std::string>> AgentMail::other_members(const std::string& me,
                                                         std::vector<std::string> names,
                                                         const char* field, const char* action) {
   std::sort(names.begin(), names.end());
@@ -89,7 +89,7 @@ Result<std::vector<std::string>> Mailbox::other_members(const std::string& me,
   return names;
 }
 
-std::vector<std::string> Mailbox::members_but(const std::string& conv, const std::string& agent) {
+std::vector<std::string> AgentMail::members_but(const std::string& conv, const std::string& agent) {
   std::vector<std::string> out;
   for (auto& m : ctx_.members.of_conversation(conv)) {
     if (m.agent != agent && m.seat.empty()) out.push_back(std::move(m.agent));
@@ -97,7 +97,7 @@ std::vector<std::string> Mailbox::members_but(const std::string& conv, const std
   return out;
 }
 
-Result<Authed> Mailbox::seat_of(const Caller& caller, const std::string& conversation_id,
+Result<Authed> AgentMail::seat_of(const Caller& caller, const std::string& conversation_id,
                                 const char* action) {
   if (caller.agent.empty()) {
     return ctx_.refuse(conversation_id, "", action,
@@ -133,7 +133,7 @@ Result<Authed> Mailbox::seat_of(const Caller& caller, const std::string& convers
   return auth_.seat(caller, std::move(*conv), member->seat);
 }
 
-std::vector<SessionKey> Mailbox::seats_of(const std::string& agent) {
+std::vector<SessionKey> AgentMail::seats_of(const std::string& agent) {
   std::vector<SessionKey> out;
   for (auto& m : ctx_.members.seats_of(agent)) {
     out.push_back(SessionKey{std::move(m.conversation_id), std::move(m.seat)});
@@ -141,7 +141,7 @@ std::vector<SessionKey> Mailbox::seats_of(const std::string& agent) {
   return out;
 }
 
-Result<AgentList> Mailbox::list_agents(const Caller& caller, bool project_only) {
+Result<AgentList> AgentMail::list_agents(const Caller& caller, bool project_only) {
   const char* action = "list_agents";
   if (caller.agent.empty()) return ctx_.refuse("", "", action, not_bound_error(action));
   agents_.seen(caller.agent);
@@ -149,7 +149,7 @@ Result<AgentList> Mailbox::list_agents(const Caller& caller, bool project_only) 
   return agents_.list(caller.agent, project_only);
 }
 
-Result<AgentStatusUpdate> Mailbox::update_agent_status(const Caller& caller,
+Result<AgentStatusUpdate> AgentMail::update_agent_status(const Caller& caller,
                                                        const std::string& status,
                                                        const std::string& note) {
   const char* action = "update_my_status";
@@ -159,7 +159,7 @@ Result<AgentStatusUpdate> Mailbox::update_agent_status(const Caller& caller,
   return agents_.set_status(caller.agent, status, note);
 }
 
-Result<MessageReceipt> Mailbox::send_message(const Caller& caller, const Recipients& to,
+Result<MessageReceipt> AgentMail::send_message(const Caller& caller, const Recipients& to,
                                              const std::string& message,
                                              const std::string& action_type,
                                              const std::vector<std::string>& files,
@@ -186,7 +186,7 @@ Result<MessageReceipt> Mailbox::send_message(const Caller& caller, const Recipie
       // A seat the agent joined: the original send, to the partner seat.
       auto seat = seat_of(caller, conv->id, action);
       if (!seat) return std::move(seat).status();
-      auto sent = send_as(*seat, message, action_type, files, reply_to, action);
+      auto sent = box_.send_as(*seat, message, action_type, files, reply_to, action);
       if (!sent) return std::move(sent).status();
       MessageReceipt out;
       out.message_id = sent->message_id;
@@ -230,7 +230,7 @@ Result<MessageReceipt> Mailbox::send_message(const Caller& caller, const Recipie
       }
     }
   }
-  if (Status s = check_length(conv_id, me, message, action); !s.ok()) return s;
+  if (Status s = box_.check_length(conv_id, me, message, action); !s.ok()) return s;
   if (!conv_id.empty()) {
     Authed budget;
     budget.self = SessionKey{conv_id, me};
@@ -248,7 +248,7 @@ Result<MessageReceipt> Mailbox::send_message(const Caller& caller, const Recipie
 
   MessageReceipt receipt;
   store::MessageRow row;
-  const Json redactions = redact_into(row, message, files, receipt.redactions);
+  const Json redactions = box_.redact_into(row, message, files, receipt.redactions);
   row.sender = me;
   row.recipient = "*";
   row.action_type = action_type;
@@ -324,7 +324,7 @@ Result<MessageReceipt> Mailbox::send_message(const Caller& caller, const Recipie
   return receipt;
 }
 
-Result<CreatedGroup> Mailbox::create_group(const Caller& caller,
+Result<CreatedGroup> AgentMail::create_group(const Caller& caller,
                                            const std::vector<std::string>& names) {
   const char* action = "create_conversation";
   const std::string& me = caller.agent;
@@ -359,7 +359,7 @@ Result<CreatedGroup> Mailbox::create_group(const Caller& caller,
   return out;
 }
 
-Result<JoinedSeat> Mailbox::join(const Caller& caller, const Credentials& cred) {
+Result<JoinedSeat> AgentMail::join(const Caller& caller, const Credentials& cred) {
   const char* action = "join_conversation";
   const std::string& me = caller.agent;
   if (me.empty()) return ctx_.refuse(cred.conversation_id, "", action, not_bound_error(action));
@@ -397,6 +397,38 @@ Result<JoinedSeat> Mailbox::join(const Caller& caller, const Credentials& cred) 
   out.role = a.role;
   out.partner_role = a.partner_role;
   return out;
+}
+
+void AgentMail::deliver_to_members(const store::MessageRow& row,
+                                 const std::vector<std::string>& members,
+                                 const std::set<std::string>& took) {
+  ctx_.db.after_commit([this, row, members, took] {
+    for (const auto& m : members) ctx_.presence.wake(inbox_key(m));
+    if (ctx_.events.watched()) {
+      ctx_.events.emit(Json{{"event", "message"},
+                            {"conversation_id", row.conversation_id},
+                            {"id", row.id},
+                            {"from", row.sender},
+                            {"to", members},
+                            {"action_type", row.action_type},
+                            {"reply_to", row.reply_to ? Json(*row.reply_to) : Json(nullptr)},
+                            {"message", row.body},
+                            {"timestamp", iso8601(row.created_ms)}});
+    }
+    if (!box_.notifier_) return;
+    for (const auto& m : members) {
+      if (took.count(m) != 0) continue;
+      const auto conns = ctx_.presence.to_tell(inbox_key(m));
+      if (conns.empty()) continue;
+      MailNotice notice;
+      notice.conversation_id = row.conversation_id;
+      notice.from = row.sender;
+      notice.system = row.sender == "system";
+      notice.message_id = row.id;
+      notice.unread = ctx_.messages.agent_unread(m);
+      for (auto conn : conns) box_.notifier_->mail_waiting(conn, notice);
+    }
+  });
 }
 
 }  // namespace cb::bridge

@@ -11,9 +11,10 @@ Bridge::Bridge(store::Database& db, const Clock& clock, std::string server_key, 
       auth_(ctx_, std::move(server_key)),
       agents_(ctx_),
       mailbox_(ctx_, auth_, agents_),
+      agent_mail_(ctx_, auth_, agents_, mailbox_),
       exec_(ctx_, auth_, mailbox_),
       ops_(ctx_, auth_, mailbox_, agents_),
-      hooks_(ctx_, agents_, mailbox_) {}
+      hooks_(ctx_, agents_, mailbox_, agent_mail_) {}
 
 void Bridge::reconfigure(Settings settings, std::shared_ptr<const redact::Redactor> redactor) {
   ctx_.settings = settings;
@@ -31,7 +32,7 @@ Result<BoundAgent> Bridge::bind_agent(std::uint64_t connection_id, const ClientI
     return Status::error("storage", "the agent could not be stored: " + *why);
   }
   if (!bound) return bound;
-  for (const SessionKey& seat : mailbox_.seats_of(bound->name)) {
+  for (const SessionKey& seat : agent_mail_.seats_of(bound->name)) {
     ctx_.presence.bind(connection_id, seat);
   }
   return bound;

@@ -10,6 +10,7 @@
 #include "daemon/bridge/context.h"
 #include "daemon/bridge/exec_service.h"
 #include "daemon/bridge/hook_notices.h"
+#include "daemon/bridge/agent_mail.h"
 #include "daemon/bridge/mailbox.h"
 #include "daemon/bridge/operator_views.h"
 #include "daemon/bridge/settings.h"
@@ -49,6 +50,7 @@ class Bridge {
 
   Authenticator& auth() { return auth_; }
   Mailbox& mailbox() { return mailbox_; }
+  AgentMail& agent_mail() { return agent_mail_; }
   Agents& agents() { return agents_; }
   ExecService& exec() { return exec_; }
   OperatorViews& ops() { return ops_; }
@@ -67,6 +69,7 @@ class Bridge {
   Authenticator auth_;
   Agents agents_;
   Mailbox mailbox_;
+  AgentMail agent_mail_;
   ExecService exec_;
   OperatorViews ops_;
   HookNotices hooks_;

@@ -210,7 +210,7 @@ std::variant<std::string, std::unique_ptr<HookNotices::Wait>> HookNotices::wait(
   }
   if (auto notice = tell(agent)) return *notice;
   std::unique_ptr<Wait> w(new Wait(*this, agent, std::move(done)));
-  std::vector<SessionKey> keys = mailbox_.seats_of(agent);
+  std::vector<SessionKey> keys = agent_mail_.seats_of(agent);
   keys.insert(keys.begin(), inbox_key(agent));
   w->watchers_.resize(keys.size());
   for (std::size_t i = 0; i < keys.size(); ++i) {

@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "daemon/bridge/agent_mail.h"
 #include "daemon/bridge/agents.h"
 #include "daemon/bridge/context.h"
 #include "daemon/bridge/mailbox.h"
@@ -43,8 +44,8 @@ std::string notice_line(const NewMail& mail);
 
 class HookNotices {
  public:
-  HookNotices(Context& ctx, Agents& agents, Mailbox& mailbox)
-      : ctx_(ctx), agents_(agents), mailbox_(mailbox) {}
+  HookNotices(Context& ctx, Agents& agents, Mailbox& mailbox, AgentMail& agent_mail)
+      : ctx_(ctx), agents_(agents), mailbox_(mailbox), agent_mail_(agent_mail) {}
   HookNotices(const HookNotices&) = delete;
   HookNotices& operator=(const HookNotices&) = delete;
 
@@ -105,6 +106,7 @@ class HookNotices {
   Context& ctx_;
   Agents& agents_;
   Mailbox& mailbox_;
+  AgentMail& agent_mail_;
   std::map<std::string, std::int64_t> announced_;
   std::map<std::string, Wait*> waits_;  // the one live wait of each agent
 };

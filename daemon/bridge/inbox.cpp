@@ -287,4 +287,18 @@ InboxPage Mailbox::confirm_or_offer(const Caller& caller, const Authed& a,
   return page;
 }
 
+bool Mailbox::unconfirmed(const Caller& caller, std::int64_t started_ms) const {
+  return !caller.progress_kept_alive &&
+         ctx_.clock.now_ms() - started_ms >= ctx_.settings.redeliver_after_seconds * 1000;
+}
+
+void Mailbox::flag_redelivered(const std::string& reader, InboxPage& page) {
+  auto it = offered_.find(reader);
+  if (it == offered_.end()) return;
+  for (auto& m : page.messages) {
+    if (it->second.erase(m.id) != 0) m.redelivered = true;
+  }
+  if (it->second.empty()) offered_.erase(it);
+}
+
 }  // namespace cb::bridge

@@ -248,36 +248,4 @@ void Mailbox::deliver_now(const store::MessageRow& row, const std::string& from_
   for (auto conn : conns) notifier_->mail_waiting(conn, notice);
 }
 
-void Mailbox::deliver_to_members(const store::MessageRow& row,
-                                 const std::vector<std::string>& members,
-                                 const std::set<std::string>& took) {
-  ctx_.db.after_commit([this, row, members, took] {
-    for (const auto& m : members) ctx_.presence.wake(inbox_key(m));
-    if (ctx_.events.watched()) {
-      ctx_.events.emit(Json{{"event", "message"},
-                            {"conversation_id", row.conversation_id},
-                            {"id", row.id},
-                            {"from", row.sender},
-                            {"to", members},
-                            {"action_type", row.action_type},
-                            {"reply_to", row.reply_to ? Json(*row.reply_to) : Json(nullptr)},
-                            {"message", row.body},
-                            {"timestamp", iso8601(row.created_ms)}});
-    }
-    if (!notifier_) return;
-    for (const auto& m : members) {
-      if (took.count(m) != 0) continue;
-      const auto conns = ctx_.presence.to_tell(inbox_key(m));
-      if (conns.empty()) continue;
-      MailNotice notice;
-      notice.conversation_id = row.conversation_id;
-      notice.from = row.sender;
-      notice.system = row.sender == "system";
-      notice.message_id = row.id;
-      notice.unread = ctx_.messages.agent_unread(m);
-      for (auto conn : conns) notifier_->mail_waiting(conn, notice);
-    }
-  });
-}
-
 }  // namespace cb::bridge

@@ -23,6 +23,9 @@ namespace cb::bridge {
 
 class Mailbox {
  public:
+  // AgentMail (agent_mail.h) is the agents' half of this mailbox: it sends, delivers and offers
+  // again through the private parts below, which both halves share.
+  friend class AgentMail;
   Mailbox(Context& ctx, Authenticator& auth, Agents& agents)
       : ctx_(ctx), auth_(auth), agents_(agents) {}
   Mailbox(const Mailbox&) = delete;
@@ -81,54 +84,6 @@ class Mailbox {
 
   std::int64_t empty_polls() const { return empty_polls_total_; }
 
-  // ---- Named agents (issue 23; agent_mail.cpp, agent_inbox.cpp) ----
-  // Whom send_message addresses: agents by name (the conversation whose members are exactly
-  // the sender and them, made on first use), or one conversation by id.
-  struct Recipients {
-    std::vector<std::string> names;
-    std::string conversation_id;
-  };
-  Result<MessageReceipt> send_message(const Caller& caller, const Recipients& to,
-                                      const std::string& message, const std::string& action_type,
-                                      const std::vector<std::string>& files,
-                                      std::optional<std::int64_t> reply_to);
-  Result<AgentList> list_agents(const Caller& caller, bool project_only);
-  Result<AgentStatusUpdate> update_agent_status(const Caller& caller, const std::string& status,
-                                                const std::string& note);
-  Result<CreatedGroup> create_group(const Caller& caller, const std::vector<std::string>& members);
-  Result<JoinedSeat> join(const Caller& caller, const Credentials& cred);
-  // The caller's whole inbox across its conversations (and the seats it joined), oldest first,
-  // marked read; or only `conversation_id`'s when given.
-  Result<InboxPage> check_inbox(const Caller& caller, const std::string& conversation_id,
-                                std::optional<std::int64_t> since_id,
-                                std::optional<std::int64_t> limit);
-  awaitable<Result<InboxPage>> wait_inbox(Caller caller, std::string conversation_id,
-                                          std::optional<std::int64_t> since_id,
-                                          std::optional<std::int64_t> limit,
-                                          std::int64_t timeout_seconds,
-                                          std::function<void(const std::string&)> progress,
-                                          std::function<bool()> cancelled);
-  // ---- The operator (issue 25; operator_post.cpp), over ctl.sock only ----
-  // The sender of the operator's posts: '@' is outside the agent-name alphabet
-  // ([a-z][a-z0-9_-]{0,31}), so no agent is or can become it, whatever name it asks for.
-  static constexpr const char* kOperator = "@operator";
-  // A message from kOperator to every member of an agents' conversation: length-checked,
-  // redacted, rate-limited by the send budget (per conversation, as any sender) and audited
-  // (operator_post, with `who`); members blocked in a wait take it.
-  Result<OperatorPost> post_operator(const std::string& conversation_id, const std::string& message,
-                                     const std::string& action_type, const Json& who);
-  // Ends a conversation now, as its expiry would (its expiry is set to now: sends are refused
-  // as expired, cleanup removes it later), after a message telling each member (from
-  // kOperator) or both seats (from "system", as a token conversation knows no other) so; readers blocked in a wait are released with that message. Audited
-  // (admin_end, with `who`).
-  Result<EndedConversation> end_conversation(const std::string& conversation_id, const Json& who);
-
-  // A token seat the caller's agent joined, as if it had given the seat's token; `action`
-  // names the tool for the audit.
-  Result<Authed> seat_of(const Caller& caller, const std::string& conversation_id,
-                         const char* action);
-  // The conversations a connection's agent holds seats of (to bind them at connect).
-  std::vector<SessionKey> seats_of(const std::string& agent);
   // Whether message `id` was handed out to `reader` (an agent's inbox_key or a seat's key) by a
   // wait whose answer may not have reached the model: unread again, offered again flagged
   // redelivered, and not yet read since (issue 24: such mail does not wake the agent's hook).
@@ -147,9 +102,6 @@ class Mailbox {
   };
   void deliver_now(const store::MessageRow& row, const std::string& from_role,
                    const SessionKey& to, bool taken);
-  // deliver() for an agents' conversation: every member but the sender; one watch event.
-  void deliver_to_members(const store::MessageRow& row, const std::vector<std::string>& members,
-                          const std::set<std::string>& took);
   // Sends with a seat already proven (by token or by an agent's join).
   Result<SendReceipt> send_as(const Authed& a, const std::string& message,
                               const std::string& action_type, const std::vector<std::string>& files,
@@ -160,36 +112,10 @@ class Mailbox {
                    const std::vector<std::string>& files, std::map<std::string, int>& counts);
   Status check_length(const std::string& conversation_id, const std::string& who,
                       const std::string& message, const char* action);
-  // What an agent's read marked: read positions before it, seat messages marked at at_ms.
-  struct AgentMarked {
-    std::map<std::string, std::int64_t> positions_before;  // by conversation
-    std::vector<std::int64_t> seat_ids;
-    std::int64_t at_ms = 0;
-    std::size_t count = 0;
-    std::vector<std::int64_t> ids;  // everything the page handed out
-  };
-  InboxPage mark_agent_inbox(const std::string& agent, const std::string& conversation_id,
-                             std::optional<std::int64_t> since_id,
-                             std::optional<std::int64_t> limit, const char* action,
-                             AgentMarked* marked);
-  store::Ticket give_back_agent(const std::string& agent, const AgentMarked& marked,
-                                const char* outcome);
   // The wait's answer may not have reached the model (see Settings::redeliver_after_seconds):
   // what it handed out is unread again, and flagged redelivered when next read.
   bool unconfirmed(const Caller& caller, std::int64_t started_ms) const;
   void flag_redelivered(const std::string& reader, InboxPage& page);
-  // The names of `field` (send_message's to, create_conversation's members), sorted and
-  // unique: refused when empty, over 49, naming the caller, unknown, or (accept_from =
-  // "project") of another project.
-  Result<std::vector<std::string>> other_members(const std::string& me,
-                                                 std::vector<std::string> names,
-                                                 const char* field, const char* action);
-  std::vector<std::string> members_but(const std::string& conv, const std::string& agent);
-  // Stores `row` (an agents' conversation's, to "*") in one transaction with `also` (audit,
-  // expiry), hands it to the members blocked in a wait, and delivers it once durable.
-  void store_for_members(store::MessageRow& row, const std::vector<std::string>& members,
-                         const std::function<void()>& also);
-  Status unknown_agent(const std::string& name, const char* action);
   Result<InboxPage> read_inbox(const Authed& a, std::optional<std::int64_t> since_id,
                                std::optional<std::int64_t> limit, const char* action,
                                Marked* marked = nullptr);

@@ -2,7 +2,7 @@
 // a conversation ended before its expiry. Both store messages through the same hand-off and
 // delivery as an agent's send, so waiting readers take them and watchers see them.
 #include "common/utf8.h"
-#include "daemon/bridge/mailbox.h"
+#include "daemon/bridge/agent_mail.h"
 
 namespace cb::bridge {
 namespace {
@@ -19,7 +19,7 @@ Json with(Json details, const Json& who) {
 
 }  // namespace
 
-void Mailbox::store_for_members(store::MessageRow& row, const std::vector<std::string>& members,
+void AgentMail::store_for_members(store::MessageRow& row, const std::vector<std::string>& members,
                                 const std::function<void()>& also) {
   std::vector<Presence::Waiter*> takers;
   std::set<std::string> took;
@@ -47,7 +47,7 @@ void Mailbox::store_for_members(store::MessageRow& row, const std::vector<std::s
   deliver_to_members(row, members, took);
 }
 
-Result<OperatorPost> Mailbox::post_operator(const std::string& conversation_id,
+Result<OperatorPost> AgentMail::post_operator(const std::string& conversation_id,
                                             const std::string& message,
                                             const std::string& action_type, const Json& who) {
   const char* action = "operator_post";
@@ -67,14 +67,14 @@ Result<OperatorPost> Mailbox::post_operator(const std::string& conversation_id,
                                                     iso8601(conv->expires_ms) +
                                                     "; nothing more can be posted in it"));
   }
-  if (Status s = check_length(conv->id, kOperator, message, action); !s.ok()) return s;
+  if (Status s = box_.check_length(conv->id, kOperator, message, action); !s.ok()) return s;
   Authed budget;
   budget.self = SessionKey{conv->id, kOperator};
   if (Status s = auth_.send_budget(budget, action); !s.ok()) return s;
 
   OperatorPost out;
   store::MessageRow row;
-  const Json redactions = redact_into(row, message, {}, out.redactions);
+  const Json redactions = box_.redact_into(row, message, {}, out.redactions);
   row.conversation_id = conv->id;
   row.sender = kOperator;
   row.recipient = "*";
@@ -101,7 +101,7 @@ Result<OperatorPost> Mailbox::post_operator(const std::string& conversation_id,
   return out;
 }
 
-Result<EndedConversation> Mailbox::end_conversation(const std::string& conversation_id,
+Result<EndedConversation> AgentMail::end_conversation(const std::string& conversation_id,
                                                     const Json& who) {
   auto conv = ctx_.conversations.find(conversation_id);
   if (!conv) return unknown_conversation(conversation_id);
@@ -148,7 +148,7 @@ Result<EndedConversation> Mailbox::end_conversation(const std::string& conversat
     store::WriteTransaction tx(ctx_.db);
     Json ids = Json::array();
     for (const char* seat : {"a", "b"}) {
-      rows.push_back(post_system(SessionKey{conv->id, seat}, notice));
+      rows.push_back(box_.post_system(SessionKey{conv->id, seat}, notice));
       ids.push_back(rows.back().id);
     }
     record(ids);
@@ -171,7 +171,7 @@ Result<EndedConversation> Mailbox::end_conversation(const std::string& conversat
     takers.assign(2, nullptr);
   }
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    deliver(rows[i], "system", SessionKey{conv->id, rows[i].recipient}, taken[i]);
+    box_.deliver(rows[i], "system", SessionKey{conv->id, rows[i].recipient}, taken[i]);
     out.notice_ids.push_back(rows[i].id);
     out.told.push_back(rows[i].recipient);
   }

@@ -15,8 +15,8 @@ using mcp::ToolResult;
 namespace {
 
 // `to`: one name or conversation id, or an array of names.
-bridge::Mailbox::Recipients recipients(const Json& to) {
-  bridge::Mailbox::Recipients r;
+bridge::AgentMail::Recipients recipients(const Json& to) {
+  bridge::AgentMail::Recipients r;
   if (to.is_string()) {
     const auto& s = to.get_ref<const std::string&>();
     if (s.rfind("conv_", 0) == 0) {
@@ -54,7 +54,7 @@ Json send_message_input_schema(const bridge::Settings& settings) {
 
 void register_agent_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
                           const bridge::Settings& settings) {
-  bridge::Mailbox* b = &bridge.mailbox();
+  bridge::AgentMail* b = &bridge.agent_mail();
   const bridge::Agents* ag = &bridge.agents();
   store::Database* db = &bridge.database();
   auto add = [&registry, db](mcp::Tool tool, DurableHandler handler) {

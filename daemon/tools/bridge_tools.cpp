@@ -84,9 +84,9 @@ awaitable<Answer> wait_on_seat(bridge::Mailbox* b, bridge::Caller caller, Json a
   co_return answer(std::move(result));
 }
 
-awaitable<Answer> wait_on_inbox(bridge::Mailbox* b, bridge::Caller caller, Json args,
+awaitable<Answer> wait_on_inbox(bridge::AgentMail* am, bridge::Caller caller, Json args,
                                 CallContext* c) {
-  auto result = co_await b->wait_inbox(std::move(caller), conversation_arg(args),
+  auto result = co_await am->wait_inbox(std::move(caller), conversation_arg(args),
                                        optional_int(args, "since_id"),
                                        optional_int(args, "limit"),
                                        args.value("timeout_seconds", 60), progress_of(c),
@@ -139,6 +139,7 @@ ToolResult refusal_result(const Status& refusal) {
 void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
                            const bridge::Settings& settings) {
   bridge::Mailbox* b = &bridge.mailbox();
+  bridge::AgentMail* am = &bridge.agent_mail();
   const bridge::Agents* ag = &bridge.agents();
   store::Database* db = &bridge.database();
   // Every tool answers only once its writes are durable; storage failures are isError results.
@@ -171,12 +172,12 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
           Json::array()),
       created_schema(),
       mcp::ToolAnnotations{false, false, false, false}},
-      [b, ag](Json args, CallContext& ctx) -> awaitable<Answer> {
+      [b, am, ag](Json args, CallContext& ctx) -> awaitable<Answer> {
         if (std::string problem = schema::role_problem(args); !problem.empty()) {
           co_return nothing_written(ToolResult::error(std::move(problem)));
         }
         if (args.contains("members")) {
-          co_return answer(b->create_group(caller_of(ctx, *ag),
+          co_return answer(am->create_group(caller_of(ctx, *ag),
                                            args.at("members").get<std::vector<std::string>>()));
         }
         if (!args.contains("my_role") || !args.contains("partner_role")) {
@@ -194,7 +195,7 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
       send_input_schema(settings),
       send_receipt_schema(),
       mcp::ToolAnnotations{false, false, false, false}},
-      [b, ag](Json args, CallContext& ctx) -> awaitable<Answer> {
+      [b, am, ag](Json args, CallContext& ctx) -> awaitable<Answer> {
         const bridge::Caller caller = caller_of(ctx, *ag);
         if (auto bad = credential_problem(args, caller, "send_to_partner")) {
           co_return nothing_written(ToolResult::error(std::move(*bad)));
@@ -207,7 +208,7 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
           co_return answer(b->send(caller, credentials(args), args.at("message").get<std::string>(),
                                    args.value("action_type", "info"), files));
         }
-        auto seat = b->seat_of(caller, conversation_arg(args), "send_to_partner");
+        auto seat = am->seat_of(caller, conversation_arg(args), "send_to_partner");
         if (!seat) co_return answer(Result<bridge::SendReceipt>(std::move(seat).status()));
         co_return answer(b->send_on_seat(*seat, args.at("message").get<std::string>(),
                                          args.value("action_type", "info"), files));
@@ -220,7 +221,7 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
       schema::object(read_properties(), Json::array()),
       inbox_schema(),
       mcp::ToolAnnotations{false, false, false, false}},
-      [b, ag](Json args, CallContext& ctx) -> awaitable<Answer> {
+      [b, am, ag](Json args, CallContext& ctx) -> awaitable<Answer> {
         const bridge::Caller caller = caller_of(ctx, *ag);
         if (auto bad = credential_problem(args, caller, "check_messages")) {
           co_return nothing_written(ToolResult::error(std::move(*bad)));
@@ -230,7 +231,7 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
                                              optional_int(args, "since_id"),
                                              optional_int(args, "limit")));
         }
-        co_return answer(b->check_inbox(caller, conversation_arg(args),
+        co_return answer(am->check_inbox(caller, conversation_arg(args),
                                         optional_int(args, "since_id"),
                                         optional_int(args, "limit")));
       },
@@ -249,7 +250,7 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
       schema::object(wait_props, Json::array()),
       inbox_schema(),
       mcp::ToolAnnotations{false, false, false, false}},
-      [b, ag](Json args, CallContext& ctx) -> awaitable<Answer> {
+      [b, am, ag](Json args, CallContext& ctx) -> awaitable<Answer> {
         // Not a coroutine itself: one coroutine per path (GCC 12 mis-pairs the frame's
         // allocation in a coroutine with two co_awaits here).
         bridge::Caller caller = caller_of(ctx, *ag);
@@ -257,7 +258,7 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
           return answered_now(nothing_written(ToolResult::error(std::move(*bad))));
         }
         if (with_token(args)) return wait_on_seat(b, std::move(caller), std::move(args), &ctx);
-        return wait_on_inbox(b, std::move(caller), std::move(args), &ctx);
+        return wait_on_inbox(am, std::move(caller), std::move(args), &ctx);
       },
       unmarked_read);
 
@@ -275,7 +276,7 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
       schema::object(status_props, Json::array({"status"})),
       status_update_schema(),
       mcp::ToolAnnotations{false, false, true, false}},
-      [b, ag](Json args, CallContext& ctx) -> awaitable<Answer> {
+      [b, am, ag](Json args, CallContext& ctx) -> awaitable<Answer> {
         const bridge::Caller caller = caller_of(ctx, *ag);
         if (auto bad = credential_problem(args, caller, "update_my_status")) {
           co_return nothing_written(ToolResult::error(std::move(*bad)));
@@ -285,11 +286,11 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
           co_return answer(b->update_status(caller, credentials(args), status));
         }
         if (args.contains("conversation_id")) {
-          auto seat = b->seat_of(caller, conversation_arg(args), "update_my_status");
+          auto seat = am->seat_of(caller, conversation_arg(args), "update_my_status");
           if (!seat) co_return answer(Result<bridge::StatusUpdate>(std::move(seat).status()));
           co_return answer(b->update_status_as(*seat, status));
         }
-        co_return answer(b->update_agent_status(caller, status, args.value("note", "")));
+        co_return answer(am->update_agent_status(caller, status, args.value("note", "")));
       });
 
   add(mcp::Tool{
@@ -299,13 +300,13 @@ void register_bridge_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
       schema::object(schema::auth_properties(), Json::array({"conversation_id"})),
       partner_status_schema(),
       mcp::ToolAnnotations{true, false, true, false}},
-      [b, ag](Json args, CallContext& ctx) -> awaitable<Answer> {
+      [b, am, ag](Json args, CallContext& ctx) -> awaitable<Answer> {
         const bridge::Caller caller = caller_of(ctx, *ag);
         if (auto bad = credential_problem(args, caller, "check_partner_status")) {
           co_return nothing_written(ToolResult::error(std::move(*bad)));
         }
         if (with_token(args)) co_return answer(b->partner_status(caller, credentials(args)));
-        auto seat = b->seat_of(caller, conversation_arg(args), "check_partner_status");
+        auto seat = am->seat_of(caller, conversation_arg(args), "check_partner_status");
         if (!seat) co_return answer(Result<bridge::PartnerStatus>(std::move(seat).status()));
         co_return answer(b->partner_status_as(*seat));
       });

@@ -147,7 +147,7 @@ struct World {
     return c;
   }
   InboxPage inbox(const Caller& who, std::optional<std::int64_t> limit = std::nullopt) {
-    InboxPage p = must(bridge->mailbox().check_inbox(who, "", std::nullopt, limit), "check_inbox");
+    InboxPage p = must(bridge->agent_mail().check_inbox(who, "", std::nullopt, limit), "check_inbox");
     turn();
     return p;
   }
@@ -184,7 +184,7 @@ void bench_send(const Options& o, const std::filesystem::path& dir, Figures& f) 
 
   Caller sender = w.bind("sender");
   std::vector<Caller> members;
-  Mailbox::Recipients one{{}, ""}, group{{}, ""};
+  AgentMail::Recipients one{{}, ""}, group{{}, ""};
   for (int i = 0; i + 1 < o.group; ++i) {  // the sender is the group's last member
     members.push_back(w.bind(agent_name('g', i)));
     group.names.push_back(members.back().agent);
@@ -192,14 +192,15 @@ void bench_send(const Options& o, const std::filesystem::path& dir, Figures& f) 
   one.names = {members.front().agent};
 
   auto& mb = w.bridge->mailbox();
+  auto& am = w.bridge->agent_mail();
   auto partner = [&] { must(mb.send(tok, seat_a, body, "info", {}), "send_to_partner"); };
   auto direct = [&] {
-    if (must(mb.send_message(sender, one, body, "info", {}, std::nullopt), "send_message")
+    if (must(am.send_message(sender, one, body, "info", {}, std::nullopt), "send_message")
             .to.size() != 1)
       fail("send_message to one agent did not reach one");
   };
   auto to_group = [&] {
-    if (must(mb.send_message(sender, group, body, "info", {}, std::nullopt), "send_message")
+    if (must(am.send_message(sender, group, body, "info", {}, std::nullopt), "send_message")
             .to.size() != static_cast<std::size_t>(o.group - 1))
       fail("send_message to the group did not reach every member");
   };
@@ -244,7 +245,7 @@ void bench_list(const Options& o, const std::filesystem::path& dir, Figures& f) 
   for (int r = 0; r < o.rounds; ++r) {
     const Caller& me = all[static_cast<std::size_t>(r) % all.size()];
     t.push_back(timed(w, [&] {
-      if (must(w.bridge->mailbox().list_agents(me, false), "list_agents").agents.size() !=
+      if (must(w.bridge->agent_mail().list_agents(me, false), "list_agents").agents.size() !=
           static_cast<std::size_t>(o.agents))
         fail("list_agents did not list every agent");
     }));
@@ -260,7 +261,7 @@ void bench_inbox(const Options& o, const std::filesystem::path& dir, Figures& f)
   for (int i = 0; i < o.conversations; ++i) {
     partners.push_back(w.bind(agent_name('p', i)));
     conversations.push_back(
-        must(w.bridge->mailbox().send_message(partners.back(), Mailbox::Recipients{{"reader"}, ""},
+        must(w.bridge->agent_mail().send_message(partners.back(), AgentMail::Recipients{{"reader"}, ""},
                                               "hello", "info", {}, std::nullopt),
              "send_message")
             .conversation_id);
@@ -305,14 +306,14 @@ void bench_inbox(const Options& o, const std::filesystem::path& dir, Figures& f)
           if (w.bridge->hooks().tell("reader")) fail("a quiet inbox got a notice");
         }));
         t_empty.push_back(timed(w, [&] {
-          if (!must(w.bridge->mailbox().check_inbox(reader, "", std::nullopt, std::nullopt),
+          if (!must(w.bridge->agent_mail().check_inbox(reader, "", std::nullopt, std::nullopt),
                     "check_inbox")
                    .messages.empty())
             fail("an inbox with nothing unread returned messages");
         }));
       } else {
         const Caller& from = partners[static_cast<std::size_t>(r) % partners.size()];
-        must(w.bridge->mailbox().send_message(from, Mailbox::Recipients{{"reader"}, ""}, "new",
+        must(w.bridge->agent_mail().send_message(from, AgentMail::Recipients{{"reader"}, ""}, "new",
                                               "info", {}, std::nullopt),
              "send_message");
         w.turn();
@@ -320,7 +321,7 @@ void bench_inbox(const Options& o, const std::filesystem::path& dir, Figures& f)
           if (!w.bridge->hooks().tell("reader")) fail("one new message got no notice");
         }));
         t_one.push_back(timed(w, [&] {
-          if (must(w.bridge->mailbox().check_inbox(reader, "", std::nullopt, std::nullopt),
+          if (must(w.bridge->agent_mail().check_inbox(reader, "", std::nullopt, std::nullopt),
                    "check_inbox")
                   .messages.size() != 1)
             fail("the inbox did not return the one new message");

@@ -256,7 +256,7 @@ bridge::Caller bind_agent(Admin& a, std::uint64_t connection, const std::string&
 
 std::int64_t send(Admin& a, const bridge::Caller& from, std::vector<std::string> to,
                   const std::string& text, std::optional<std::int64_t> reply_to = std::nullopt) {
-  auto sent = a.bridge->mailbox().send_message(from, bridge::Mailbox::Recipients{std::move(to), ""},
+  auto sent = a.bridge->agent_mail().send_message(from, bridge::AgentMail::Recipients{std::move(to), ""},
                                                text, "info", {}, reply_to);
   REQUIRE(sent.ok());
   return sent->message_id;
@@ -347,7 +347,7 @@ TEST_CASE("export and import carry an agents' conversation's members, read posit
   const auto bob = bind_agent(a, 2, "bob", "/p/two");
   const std::int64_t first = send(a, alice, {"bob"}, "first");
   const std::int64_t second = send(a, alice, {"bob"}, "second");
-  REQUIRE(a.bridge->mailbox().check_inbox(bob, "", std::nullopt, std::nullopt).ok());
+  REQUIRE(a.bridge->agent_mail().check_inbox(bob, "", std::nullopt, std::nullopt).ok());
   send(a, bob, {"alice"}, "answer", first);
 
   auto convs = a.call(ctl_protocol::kList, Json::object());

@@ -79,7 +79,7 @@ struct AgentWorld {
   Result<cb::bridge::MessageReceipt> send_message(
       const cb::bridge::Caller& from, Names to, const std::string& text,
       const std::string& action = "info", std::optional<std::int64_t> reply_to = std::nullopt) {
-    return bridge->mailbox().send_message(from, cb::bridge::Mailbox::Recipients{std::move(to), ""},
+    return bridge->agent_mail().send_message(from, cb::bridge::AgentMail::Recipients{std::move(to), ""},
                                           text, action, {}, reply_to);
   }
   static Names bodies(const nlohmann::json& page) {
@@ -91,7 +91,7 @@ struct AgentWorld {
   void start_wait(const cb::bridge::Caller& who,
                   std::optional<Result<cb::bridge::InboxPage>>* out) {
     asio::co_spawn(io,
-                   keep_page(bridge->mailbox().wait_inbox(who, "", std::nullopt, std::nullopt, 300,
+                   keep_page(bridge->agent_mail().wait_inbox(who, "", std::nullopt, std::nullopt, 300,
                                                           nullptr, [] { return false; }),
                              out),
                    [](std::exception_ptr e) {

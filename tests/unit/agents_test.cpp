@@ -28,11 +28,11 @@ struct Agents4 : test::AgentWorld {
   }
   Result<MessageReceipt> send_to(const Caller& from, const std::string& conv,
                                  const std::string& text) {
-    return bridge->mailbox().send_message(from, Mailbox::Recipients{{}, conv}, text, "info", {},
+    return bridge->agent_mail().send_message(from, AgentMail::Recipients{{}, conv}, text, "info", {},
                                           std::nullopt);
   }
   Json inbox(const Caller& who, const std::string& conv = "") {
-    return test::ok_json(bridge->mailbox().check_inbox(who, conv, std::nullopt, std::nullopt));
+    return test::ok_json(bridge->agent_mail().check_inbox(who, conv, std::nullopt, std::nullopt));
   }
 };
 
@@ -60,7 +60,7 @@ TEST_CASE("an agent restarted in the same project takes its name back with its u
   REQUIRE(w.send(back, {"frontend"}, "first").ok());
   REQUIRE(w.send(back, {"frontend"}, "second").ok());
   w.disconnect(front);
-  Json listed = test::ok_json(w.bridge->mailbox().list_agents(back, false));
+  Json listed = test::ok_json(w.bridge->agent_mail().list_agents(back, false));
   REQUIRE(listed["agents"].size() == 2);
   CHECK(listed["agents"][1]["name"] == "frontend");
   CHECK(listed["agents"][1]["connected"] == false);  // no ghost
@@ -112,11 +112,11 @@ TEST_CASE("send_message by names: one conversation per set of members, only memb
   CHECK(Agents4::bodies(w.inbox(a)) == Names{"hello alpha"});
   // gamma is not a member of alpha and beta's conversation.
   auto refused =
-      w.bridge->mailbox().check_inbox(c, first->conversation_id, std::nullopt, std::nullopt);
+      w.bridge->agent_mail().check_inbox(c, first->conversation_id, std::nullopt, std::nullopt);
   CHECK(test::refusal_of(refused).code == "not_member");
   CHECK(test::refusal_of(w.send_to(c, first->conversation_id, "let me in")).code == "not_member");
   // A reply by conversation id reaches every other member, with reply_to.
-  auto reply = w.bridge->mailbox().send_message(c, Mailbox::Recipients{{}, group->conversation_id},
+  auto reply = w.bridge->agent_mail().send_message(c, AgentMail::Recipients{{}, group->conversation_id},
                                                 "ok", "info", {}, group->message_id);
   REQUIRE(reply.ok());
   CHECK(reply->to == Names{"alpha", "beta"});
@@ -138,7 +138,7 @@ TEST_CASE("sending to a name nobody holds lists the live agents; without a name 
   Caller unbound;
   unbound.connection_id = 99;
   CHECK(test::refusal_of(w.send(unbound, {"alpha"}, "hi")).code == "not_bound");
-  CHECK(test::refusal_of(w.bridge->mailbox().list_agents(unbound, false)).code == "not_bound");
+  CHECK(test::refusal_of(w.bridge->agent_mail().list_agents(unbound, false)).code == "not_bound");
   Names fifty;
   for (int i = 0; i < 50; ++i) fifty.push_back("n" + std::to_string(i));
   CHECK(test::refusal_of(w.send(a, fifty, "hi")).code == "too_many_recipients");
@@ -155,10 +155,10 @@ TEST_CASE("list_agents: you first, presence, waiting, status and note, unread fr
   w.poll();
   w.inbox(c);  // gamma has read what it got, so its wait blocks
   w.poll();
-  REQUIRE(w.bridge->mailbox().update_agent_status(b, "working", "implementing GET /users").ok());
+  REQUIRE(w.bridge->agent_mail().update_agent_status(b, "working", "implementing GET /users").ok());
   std::optional<Result<InboxPage>> waiting;
   w.start_wait(c, &waiting);
-  Json all = test::ok_json(w.bridge->mailbox().list_agents(a, false));
+  Json all = test::ok_json(w.bridge->agent_mail().list_agents(a, false));
   CHECK(all["you"]["name"] == "alpha");
   CHECK(all["you"]["project"] == "/p/app");
   REQUIRE(all["agents"].size() == 3);
@@ -171,7 +171,7 @@ TEST_CASE("list_agents: you first, presence, waiting, status and note, unread fr
   CHECK(all["agents"][2]["unread_from_them"] == 1);
   CHECK(all["agents"][2]["waiting"] == true);
   CHECK(all["agents"][2]["connected"] == true);
-  Json project = test::ok_json(w.bridge->mailbox().list_agents(a, true));
+  Json project = test::ok_json(w.bridge->agent_mail().list_agents(a, true));
   CHECK(project["agents"].size() == 2);  // gamma works in /q
 }
 
@@ -197,7 +197,7 @@ TEST_CASE("create_conversation with members, and a conversation of agents slides
   Caller a = w.connect("/p/alpha");
   w.connect("/p/beta");
   Caller c = w.connect("/p/gamma");
-  auto group = w.bridge->mailbox().create_group(a, {"beta", "gamma"});
+  auto group = w.bridge->agent_mail().create_group(a, {"beta", "gamma"});
   REQUIRE(group.ok());
   CHECK(group->members == Names{"alpha", "beta", "gamma"});
   Json rendered = test::as_json(*group);
@@ -223,7 +223,7 @@ TEST_CASE("join_conversation binds a token seat once; its mail joins the agent's
       test::ok_json(w.bridge->mailbox().create_conversation(token_client, "lead", "worker"));
   Credentials b_seat{created["conversation_id"], "b", created["session_b_token"]};
   Credentials a_seat{created["conversation_id"], "a", created["session_a_token"]};
-  Json joined = test::ok_json(w.bridge->mailbox().join(agent, b_seat));
+  Json joined = test::ok_json(w.bridge->agent_mail().join(agent, b_seat));
   CHECK(joined["session_id"] == "b");
   CHECK(joined["my_role"] == "worker");
   REQUIRE(w.bridge->mailbox().send(token_client, a_seat, "do it", "info", {}).ok());
@@ -239,7 +239,7 @@ TEST_CASE("join_conversation binds a token seat once; its mail joins the agent's
   CHECK(Agents4::bodies(back) == Names{"done"});
   // Another agent cannot take the seat.
   Caller other = w.connect("/p/beta");
-  CHECK(test::refusal_of(w.bridge->mailbox().join(other, b_seat)).code == "seat_taken");
+  CHECK(test::refusal_of(w.bridge->agent_mail().join(other, b_seat)).code == "seat_taken");
   CHECK(test::refusal_of(w.send_to(other, b_seat.conversation_id, "x")).code == "not_joined");
 }
 
@@ -262,14 +262,14 @@ TEST_CASE("the whole inbox: one conversation or many and a seat, in id order, pa
       test::ok_json(w.bridge->mailbox().create_conversation(token_client, "lead", "worker"));
   Credentials b_seat{created["conversation_id"], "b", created["session_b_token"]};
   Credentials a_seat{created["conversation_id"], "a", created["session_a_token"]};
-  REQUIRE(w.bridge->mailbox().join(b, b_seat).ok());
+  REQUIRE(w.bridge->agent_mail().join(b, b_seat).ok());
   REQUIRE(w.send(c, {"beta"}, "c1").ok());
   REQUIRE(w.bridge->mailbox().send(token_client, a_seat, "t1", "info", {}).ok());
   REQUIRE(w.send(a, {"beta"}, "a3").ok());
   REQUIRE(w.send(c, {"beta"}, "c2").ok());
   REQUIRE(w.bridge->mailbox().send(token_client, a_seat, "t2", "info", {}).ok());
   // A page of 3 of the 5: the oldest three across all three, the rest counted.
-  Json first = test::ok_json(w.bridge->mailbox().check_inbox(b, "", std::nullopt, 3));
+  Json first = test::ok_json(w.bridge->agent_mail().check_inbox(b, "", std::nullopt, 3));
   CHECK(Agents4::bodies(first) == Names{"c1", "t1", "a3"});
   CHECK(first["has_more"] == true);
   CHECK(first["unread_remaining"] == 2);

@@ -31,7 +31,7 @@ struct World : test::AgentWorld {
   }
   Names read(const Caller& who) {
     return bodies(
-        test::ok_json(bridge->mailbox().check_inbox(who, "", std::nullopt, std::nullopt)));
+        test::ok_json(bridge->agent_mail().check_inbox(who, "", std::nullopt, std::nullopt)));
   }
   std::string lookup(std::vector<Agents::Process> ancestors, const std::string& session = "") {
     return bridge->agents().lookup(ancestors, session);
@@ -259,7 +259,7 @@ TEST_CASE("wait: mail a read takes inside the send does not wake it") {
   REQUIRE(hook.wait);
   std::optional<Result<InboxPage>> page;
   asio::co_spawn(w.io,
-                 keep_page(w.bridge->mailbox().wait_inbox(front, "", std::nullopt, std::nullopt,
+                 keep_page(w.bridge->agent_mail().wait_inbox(front, "", std::nullopt, std::nullopt,
                                                           300, nullptr, [] { return false; }),
                            &page),
                  [](std::exception_ptr e) {
@@ -283,7 +283,7 @@ TEST_CASE("wait: mail handed out by an answer that may not have arrived neither 
   Caller front = w.connect("frontend", 300);
   std::optional<Result<InboxPage>> abandoned;
   asio::co_spawn(w.io,
-                 keep_page(w.bridge->mailbox().wait_inbox(front, "", std::nullopt, std::nullopt,
+                 keep_page(w.bridge->agent_mail().wait_inbox(front, "", std::nullopt, std::nullopt,
                                                           300, nullptr, [] { return false; }),
                            &abandoned),
                  [](std::exception_ptr e) {
