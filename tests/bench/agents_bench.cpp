@@ -147,7 +147,8 @@ struct World {
     return c;
   }
   InboxPage inbox(const Caller& who, std::optional<std::int64_t> limit = std::nullopt) {
-    InboxPage p = must(bridge->agent_mail().check_inbox(who, "", std::nullopt, limit), "check_inbox");
+    InboxPage p =
+        must(bridge->agent_mail().check_inbox(who, "", std::nullopt, limit), "check_inbox");
     turn();
     return p;
   }
@@ -260,11 +261,11 @@ void bench_inbox(const Options& o, const std::filesystem::path& dir, Figures& f)
   std::vector<std::string> conversations;
   for (int i = 0; i < o.conversations; ++i) {
     partners.push_back(w.bind(agent_name('p', i)));
-    conversations.push_back(
-        must(w.bridge->agent_mail().send_message(partners.back(), AgentMail::Recipients{{"reader"}, ""},
-                                              "hello", "info", {}, std::nullopt),
-             "send_message")
-            .conversation_id);
+    conversations.push_back(must(w.bridge->agent_mail().send_message(
+                                     partners.back(), AgentMail::Recipients{{"reader"}, ""},
+                                     "hello", "info", {}, std::nullopt),
+                                 "send_message")
+                                .conversation_id);
     w.turn();
   }
   if (w.inbox(reader, 1000).messages.size() != partners.size()) fail("first inbox incomplete");

@@ -256,8 +256,8 @@ bridge::Caller bind_agent(Admin& a, std::uint64_t connection, const std::string&
 
 std::int64_t send(Admin& a, const bridge::Caller& from, std::vector<std::string> to,
                   const std::string& text, std::optional<std::int64_t> reply_to = std::nullopt) {
-  auto sent = a.bridge->agent_mail().send_message(from, bridge::AgentMail::Recipients{std::move(to), ""},
-                                               text, "info", {}, reply_to);
+  auto sent = a.bridge->agent_mail().send_message(
+      from, bridge::AgentMail::Recipients{std::move(to), ""}, text, "info", {}, reply_to);
   REQUIRE(sent.ok());
   return sent->message_id;
 }

@@ -79,8 +79,8 @@ struct AgentWorld {
   Result<cb::bridge::MessageReceipt> send_message(
       const cb::bridge::Caller& from, Names to, const std::string& text,
       const std::string& action = "info", std::optional<std::int64_t> reply_to = std::nullopt) {
-    return bridge->agent_mail().send_message(from, cb::bridge::AgentMail::Recipients{std::move(to), ""},
-                                          text, action, {}, reply_to);
+    return bridge->agent_mail().send_message(
+        from, cb::bridge::AgentMail::Recipients{std::move(to), ""}, text, action, {}, reply_to);
   }
   static Names bodies(const nlohmann::json& page) {
     Names out;
@@ -91,8 +91,8 @@ struct AgentWorld {
   void start_wait(const cb::bridge::Caller& who,
                   std::optional<Result<cb::bridge::InboxPage>>* out) {
     asio::co_spawn(io,
-                   keep_page(bridge->agent_mail().wait_inbox(who, "", std::nullopt, std::nullopt, 300,
-                                                          nullptr, [] { return false; }),
+                   keep_page(bridge->agent_mail().wait_inbox(who, "", std::nullopt, std::nullopt,
+                                                             300, nullptr, [] { return false; }),
                              out),
                    [](std::exception_ptr e) {
                      if (e) std::rethrow_exception(e);

@@ -28,8 +28,8 @@ struct Agents4 : test::AgentWorld {
   }
   Result<MessageReceipt> send_to(const Caller& from, const std::string& conv,
                                  const std::string& text) {
-    return bridge->agent_mail().send_message(from, AgentMail::Recipients{{}, conv}, text, "info", {},
-                                          std::nullopt);
+    return bridge->agent_mail().send_message(from, AgentMail::Recipients{{}, conv}, text, "info",
+                                             {}, std::nullopt);
   }
   Json inbox(const Caller& who, const std::string& conv = "") {
     return test::ok_json(bridge->agent_mail().check_inbox(who, conv, std::nullopt, std::nullopt));
@@ -116,8 +116,8 @@ TEST_CASE("send_message by names: one conversation per set of members, only memb
   CHECK(test::refusal_of(refused).code == "not_member");
   CHECK(test::refusal_of(w.send_to(c, first->conversation_id, "let me in")).code == "not_member");
   // A reply by conversation id reaches every other member, with reply_to.
-  auto reply = w.bridge->agent_mail().send_message(c, AgentMail::Recipients{{}, group->conversation_id},
-                                                "ok", "info", {}, group->message_id);
+  auto reply = w.bridge->agent_mail().send_message(
+      c, AgentMail::Recipients{{}, group->conversation_id}, "ok", "info", {}, group->message_id);
   REQUIRE(reply.ok());
   CHECK(reply->to == Names{"alpha", "beta"});
   Json got = w.inbox(a);

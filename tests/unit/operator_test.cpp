@@ -54,7 +54,8 @@ struct World : test::AgentWorld {
     return r->conversation_id;
   }
   Json inbox(const Caller& who) {
-    Json page = test::ok_json(bridge->agent_mail().check_inbox(who, "", std::nullopt, std::nullopt));
+    Json page =
+        test::ok_json(bridge->agent_mail().check_inbox(who, "", std::nullopt, std::nullopt));
     db->flush();
     poll();
     return page;
@@ -145,8 +146,8 @@ TEST_CASE("no agent can be @operator: a chosen \"operator\" or \"@operator\" sta
   for (const Json& m : page["messages"]) from.push_back(m["from"]);
   CHECK(from == Names{"operator", "operator-2", "@operator"});
   // An agent cannot address or send as @operator either.
-  auto refused = w.bridge->agent_mail().send_message(alice, AgentMail::Recipients{{"@operator"}, ""},
-                                                  "hi", "info", {}, std::nullopt);
+  auto refused = w.bridge->agent_mail().send_message(
+      alice, AgentMail::Recipients{{"@operator"}, ""}, "hi", "info", {}, std::nullopt);
   CHECK(test::refusal_of(refused).code == "invalid_agent_name");
 }
 
@@ -221,8 +222,8 @@ TEST_CASE("post and end release a member blocked in a wait") {
   CHECK(std::string(page["messages"][0]["message"]).find("The operator ended this conversation") ==
         0);
   // Expired, as expiry would leave it: sends refused, listed inactive, cleanup removes it.
-  auto send = w.bridge->agent_mail().send_message(alice, AgentMail::Recipients{{}, conv}, "more", "info",
-                                               {}, std::nullopt);
+  auto send = w.bridge->agent_mail().send_message(alice, AgentMail::Recipients{{}, conv}, "more",
+                                                  "info", {}, std::nullopt);
   CHECK(test::refusal_of(send).code == "expired");
   auto list = w.call(ctl_protocol::kList, Json::object());
   REQUIRE(list.ok());
