@@ -41,12 +41,12 @@ InboxPage AgentMail::mark_agent_inbox(const std::string& agent, const std::strin
   const std::int64_t after = since_id.value_or(0);
   std::vector<store::MessageRow> rows;
   if (!conversation_id.empty()) {
-    rows = ctx_.messages.conversation_inbox(conversation_id, agent, after, n + 1);
+    rows = ctx_.inboxes.conversation_inbox(conversation_id, agent, after, n + 1);
   } else if (since_id) {
-    rows = ctx_.messages.agent_inbox(agent, after, n + 1);
+    rows = ctx_.inboxes.agent_inbox(agent, after, n + 1);
   } else {
     // Joined seats keep their read marks on the messages: their unread ones join the page.
-    rows = ctx_.messages.whole_inbox(agent, n + 1);
+    rows = ctx_.inboxes.whole_inbox(agent, n + 1);
   }
   InboxPage page;
   page.conversation_id = conversation_id;
@@ -108,8 +108,8 @@ InboxPage AgentMail::mark_agent_inbox(const std::string& agent, const std::strin
   // of them are marked now: nothing remains, and counting would only say so.
   page.unread_remaining = !since_id && !page.has_more ? 0
                           : conversation_id.empty()
-                              ? ctx_.messages.agent_unread(agent)
-                              : ctx_.messages.member_unread(conversation_id, agent);
+                              ? ctx_.inboxes.agent_unread(agent)
+                              : ctx_.inboxes.member_unread(conversation_id, agent);
   box_.flag_redelivered(inbox_key(agent).str(), page);
   return page;
 }
@@ -121,7 +121,7 @@ store::Ticket AgentMail::give_back_agent(const std::string& agent, const AgentMa
     for (const auto& [conv, before] : marked.positions_before) {
       ctx_.members.set_position(agent, conv, before);
     }
-    const std::int64_t seats = ctx_.messages.unmark_ids(marked.seat_ids, marked.at_ms);
+    const std::int64_t seats = ctx_.inboxes.unmark_ids(marked.seat_ids, marked.at_ms);
     ctx_.audit.record("", agent, "wait_for_messages", outcome,
                       Json{{"unread_again", marked.count},
                            {"seat_messages", seats},
@@ -209,11 +209,11 @@ awaitable<Result<InboxPage>> AgentMail::wait_inbox(
 
   auto has_mail = [&] {
     if (!conversation_id.empty()) {
-      return !ctx_.messages.conversation_inbox(conversation_id, me, since_id.value_or(0), 1)
+      return !ctx_.inboxes.conversation_inbox(conversation_id, me, since_id.value_or(0), 1)
                   .empty();
     }
-    if (since_id) return !ctx_.messages.agent_inbox(me, *since_id, 1).empty();
-    return ctx_.messages.agent_unread(me) > 0;
+    if (since_id) return !ctx_.inboxes.agent_inbox(me, *since_id, 1).empty();
+    return ctx_.inboxes.agent_unread(me) > 0;
   };
   const std::int64_t deadline_ms = started_ms + timeout_seconds * 1000;
   asio::steady_timer timer(co_await asio::this_coro::executor);
@@ -296,7 +296,7 @@ awaitable<Result<InboxPage>> AgentMail::wait_inbox(
       page.conversation_id = conversation_id;
       page.agent = me;
       if (hand_off_stands()) page.ticket = give_back_agent(me, marked, "superseded");
-      page.unread_remaining = ctx_.messages.agent_unread(me);
+      page.unread_remaining = ctx_.inboxes.agent_unread(me);
       co_return page;
     }
     if (hand_off_stands()) {

@@ -237,7 +237,7 @@ Result<MessageReceipt> AgentMail::send_message(const Caller& caller, const Recip
     if (Status s = auth_.send_budget(budget, action); !s.ok()) return s;
   }
   if (reply_to) {
-    const auto where = ctx_.messages.conversation_of(*reply_to);
+    const auto where = ctx_.inboxes.conversation_of(*reply_to);
     if (!where || conv_id.empty() || *where != conv_id) {
       return Status::error("invalid_reply_to",
                            "reply_to " + std::to_string(*reply_to) +
@@ -425,7 +425,7 @@ void AgentMail::deliver_to_members(const store::MessageRow& row,
       notice.from = row.sender;
       notice.system = row.sender == "system";
       notice.message_id = row.id;
-      notice.unread = ctx_.messages.agent_unread(m);
+      notice.unread = ctx_.inboxes.agent_unread(m);
       for (auto conn : conns) box_.notifier_->mail_waiting(conn, notice);
     }
   });

@@ -155,7 +155,7 @@ Result<BoundAgent> Agents::bind(std::uint64_t connection, const ClientIdentity& 
   BoundAgent out;
   out.name = name;
   out.restored = restored && existed;
-  out.unread = ctx_.messages.agent_unread(name);
+  out.unread = ctx_.inboxes.agent_unread(name);
   spdlog::info("connection {} is agent {} ({}{}, project {})", connection, name,
                out.restored ? "restored, " : "", who.client.empty() ? "client" : who.client,
                row.project);
@@ -278,7 +278,7 @@ AgentList Agents::list(const std::string& me, bool project_only) {
   if (mine) out.your_project = mine->project;
   std::unordered_map<std::string, std::int64_t> unread;
   if (mine) {
-    for (auto& [sender, n] : ctx_.messages.agent_unread_by_sender(me)) unread[sender] = n;
+    for (auto& [sender, n] : ctx_.inboxes.agent_unread_by_sender(me)) unread[sender] = n;
   }
   // One pass over the names (rows_ and live_ are both sorted by name), filling three buckets —
   // the caller, who is online, the rest — so the list needs no sort (list_agents with 1,000

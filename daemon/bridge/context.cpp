@@ -24,6 +24,7 @@ Context::Context(store::Database& database, const Clock& clk, std::string audit_
       redactor(std::move(r)),
       conversations(database),
       messages(database),
+      inboxes(database),
       statuses(database),
       agents(database),
       members(database),

@@ -52,6 +52,7 @@ struct Context {
   std::shared_ptr<const redact::Redactor> redactor;
   store::Conversations conversations;
   store::Messages messages;
+  store::Inboxes inboxes;
   store::Statuses statuses;
   store::Agents agents;
   store::Members members;

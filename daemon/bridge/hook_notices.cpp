@@ -81,7 +81,7 @@ NewMail HookNotices::unannounced(const std::string& agent) {
   // Handed-out mail is skipped, so a page may hold none that counts: read on past it.
   for (;;) {
     const std::int64_t want = kMaxCounted + 1 - out.count;
-    auto rows = ctx_.messages.agent_unread_after(agent, after, want, kSnippetChars * 4);
+    auto rows = ctx_.inboxes.agent_unread_after(agent, after, want, kSnippetChars * 4);
     for (const auto& r : rows) {
       after = r.id;
       const SessionKey seat{r.conversation_id, r.recipient};
@@ -160,12 +160,12 @@ std::string HookNotices::session_start(const std::string& agent) {
     if (more) out += " and " + std::to_string(more) + " more";
     out += ".";
   }
-  const std::int64_t unread = ctx_.messages.agent_unread(agent);
+  const std::int64_t unread = ctx_.inboxes.agent_unread(agent);
   if (unread == 0) {
     out += " You have no unread messages.";
   } else {
     out += " You have " + plural(unread, "unread message", "unread messages");
-    const auto by_sender = ctx_.messages.agent_unread_by_sender(agent);
+    const auto by_sender = ctx_.inboxes.agent_unread_by_sender(agent);
     if (!by_sender.empty()) {
       out += " (";
       for (std::size_t i = 0; i < by_sender.size() && i < kMaxOnlineNamed; ++i) {

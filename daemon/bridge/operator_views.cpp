@@ -28,7 +28,7 @@ std::vector<MemberView> OperatorViews::members_of(const std::string& conversatio
   std::vector<MemberView> out;
   for (auto& m : ctx_.members.of_conversation(conversation_id)) {
     MemberView v;
-    v.unread = ctx_.messages.member_unread(conversation_id, m.agent);
+    v.unread = ctx_.inboxes.member_unread(conversation_id, m.agent);
     v.connected = agents_.live(m.agent);
     v.agent = std::move(m.agent);
     v.read_up_to = m.read_up_to;
@@ -42,7 +42,7 @@ OperatorAgentList OperatorViews::list_agents() {
   // Bridge's list without a caller: every agent, with presence and the last call of live ones.
   for (auto& v : agents_.list("", false).agents) {
     OperatorAgent a;
-    a.unread = ctx_.messages.agent_unread(v.name);
+    a.unread = ctx_.inboxes.agent_unread(v.name);
     a.name = std::move(v.name);
     a.project = std::move(v.project);
     a.client = std::move(v.client);
@@ -177,7 +177,7 @@ TalkGraph OperatorViews::talk(std::int64_t window_ms) {
     if (!it->second) return seat;
     return seat == "a" ? it->second->role_a : it->second->role_b;
   };
-  for (const auto& c : ctx_.messages.senders_since(since_ms)) {
+  for (const auto& c : ctx_.inboxes.senders_since(since_ms)) {
     if (c.recipient == "*") {
       auto it = members.find(c.conversation_id);
       if (it == members.end()) {

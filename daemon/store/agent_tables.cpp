@@ -41,7 +41,7 @@ constexpr const char* kMemberColumns = "agent, conversation_id, seat, read_up_to
 
 }  // namespace
 
-std::vector<MessageRow> Messages::agent_inbox(const std::string& agent, std::int64_t after_id,
+std::vector<MessageRow> Inboxes::agent_inbox(const std::string& agent, std::int64_t after_id,
                                               std::int64_t limit) {
   // One index range per conversation (messages_by_recipient: conversation, '*', id), merged
   // in id order.
@@ -63,7 +63,7 @@ std::vector<MessageRow> Messages::agent_inbox(const std::string& agent, std::int
   return out;
 }
 
-std::vector<MessageRow> Messages::conversation_inbox(const std::string& conv,
+std::vector<MessageRow> Inboxes::conversation_inbox(const std::string& conv,
                                                      const std::string& agent,
                                                      std::int64_t after_id, std::int64_t limit) {
   auto& q = db_.stmt(std::string("SELECT ") + kColumns +
@@ -80,7 +80,7 @@ std::vector<MessageRow> Messages::conversation_inbox(const std::string& conv,
   return out;
 }
 
-std::optional<std::string> Messages::conversation_of(std::int64_t message_id) {
+std::optional<std::string> Inboxes::conversation_of(std::int64_t message_id) {
   auto& q = db_.stmt("SELECT conversation_id FROM messages WHERE id = ?");
   q.bind(1, message_id);
   if (!q.executeStep()) return std::nullopt;
@@ -89,7 +89,7 @@ std::optional<std::string> Messages::conversation_of(std::int64_t message_id) {
   return conv;
 }
 
-std::int64_t Messages::unmark_ids(const std::vector<std::int64_t>& ids, std::int64_t marked_ms) {
+std::int64_t Inboxes::unmark_ids(const std::vector<std::int64_t>& ids, std::int64_t marked_ms) {
   std::int64_t n = 0;
   for (const std::int64_t id : ids) {
     auto& q = db_.stmt("UPDATE messages SET read_ms = NULL WHERE id = ? AND read_ms = ?");
@@ -100,7 +100,7 @@ std::int64_t Messages::unmark_ids(const std::vector<std::int64_t>& ids, std::int
   return n;
 }
 
-std::vector<MessageRow> Messages::whole_inbox(const std::string& agent, std::int64_t limit) {
+std::vector<MessageRow> Inboxes::whole_inbox(const std::string& agent, std::int64_t limit) {
   // The common case, an agent in one conversation as a member (not a seat): that
   // conversation's index range is already in id order. Otherwise the ranges of every
   // membership must be merged, and SQLite sorts them in a temporary b-tree, which costs more
@@ -133,7 +133,7 @@ std::vector<MessageRow> Messages::whole_inbox(const std::string& agent, std::int
   return out;
 }
 
-std::vector<MessageRow> Messages::seat_inbox(const std::string& agent, std::int64_t limit) {
+std::vector<MessageRow> Inboxes::seat_inbox(const std::string& agent, std::int64_t limit) {
   auto& q = db_.stmt(std::string("SELECT ") + kColumns +
                      " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
                      " AND m.recipient = me.seat AND m.read_ms IS NULL"
@@ -145,7 +145,7 @@ std::vector<MessageRow> Messages::seat_inbox(const std::string& agent, std::int6
   return out;
 }
 
-std::vector<std::pair<std::string, std::int64_t>> Messages::agent_unread_by_sender(
+std::vector<std::pair<std::string, std::int64_t>> Inboxes::agent_unread_by_sender(
     const std::string& agent) {
   auto& q = db_.stmt(
       "SELECT m.sender, COUNT(*) FROM members me JOIN messages m"
@@ -157,7 +157,7 @@ std::vector<std::pair<std::string, std::int64_t>> Messages::agent_unread_by_send
   return out;
 }
 
-std::vector<SenderCount> Messages::senders_since(std::int64_t since_ms) {
+std::vector<SenderCount> Inboxes::senders_since(std::int64_t since_ms) {
   // A scan of the table, as COUNT(*) for `stats` is: the console asks at most once a second.
   auto& q = db_.stmt(
       "SELECT conversation_id, sender, recipient, COUNT(*) FROM messages WHERE created_ms >= ?1"
@@ -171,7 +171,7 @@ std::vector<SenderCount> Messages::senders_since(std::int64_t since_ms) {
   return out;
 }
 
-std::int64_t Messages::agent_unread(const std::string& agent) {
+std::int64_t Inboxes::agent_unread(const std::string& agent) {
   auto& q = db_.stmt(
       "SELECT (SELECT COUNT(*) FROM members me JOIN messages m"
       "   ON m.conversation_id = me.conversation_id AND m.recipient = '*'"
@@ -186,7 +186,7 @@ std::int64_t Messages::agent_unread(const std::string& agent) {
   return n;
 }
 
-std::int64_t Messages::member_unread(const std::string& conv, const std::string& agent) {
+std::int64_t Inboxes::member_unread(const std::string& conv, const std::string& agent) {
   auto& q = db_.stmt(
       "SELECT COUNT(*) FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
       " AND m.recipient = '*' AND m.id > me.read_up_to"
@@ -199,7 +199,7 @@ std::int64_t Messages::member_unread(const std::string& conv, const std::string&
   return n;
 }
 
-std::vector<MessageRow> Messages::agent_unread_after(const std::string& agent,
+std::vector<MessageRow> Inboxes::agent_unread_after(const std::string& agent,
                                                      std::int64_t after_id, std::int64_t limit,
                                                      std::int64_t body_chars) {
   // kColumns with the body cut (read_message reads by position).

@@ -77,7 +77,15 @@ class Messages {
                       const std::function<bool(MessageRow&&)>& fn);
   std::int64_t count();
 
-  // ---- An agent's inbox (daemon/store/agent_tables.cpp) ----
+ private:
+  Database& db_;
+};
+
+// An agent's inbox across the conversations it is a member of and the token seats it joined
+// (issue 23; daemon/store/agent_tables.cpp): the messages table read by agent, not by seat.
+class Inboxes {
+ public:
+  explicit Inboxes(Database& db) : db_(db) {}
   // Messages of the agents' conversations `agent` is a member of, not sent by it, oldest
   // first: those after its read position in each (after_id 0), or every one with id > after_id.
   std::vector<MessageRow> agent_inbox(const std::string& agent, std::int64_t after_id,
