@@ -26,8 +26,7 @@ class Mailbox {
   // AgentMail (agent_mail.h) is the agents' half of this mailbox: it sends, delivers and offers
   // again through the private parts below, which both halves share.
   friend class AgentMail;
-  Mailbox(Context& ctx, Authenticator& auth, Agents& agents)
-      : ctx_(ctx), auth_(auth), agents_(agents) {}
+  Mailbox(Context& ctx, Authenticator& auth) : ctx_(ctx), auth_(auth) {}
   Mailbox(const Mailbox&) = delete;
   Mailbox& operator=(const Mailbox&) = delete;
 
@@ -149,7 +148,6 @@ class Mailbox {
 
   Context& ctx_;
   Authenticator& auth_;
-  Agents& agents_;
   // Message ids a possibly unseen answer handed out, by reader (agent name or seat), offered
   // again flagged redelivered.
   std::map<std::string, std::set<std::int64_t>> offered_;
