@@ -21,6 +21,7 @@ import json
 import os
 import re
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -332,9 +333,10 @@ class SetupClientsTest(unittest.TestCase):
         env = dict(self.env, GEMINI_API_KEY="test-" + os.urandom(8).hex())
         log = os.path.join(self.home, "gemini.log")
         with open(log, "w") as out:
+            # A session of its own: killing `unshare` alone would leave Gemini's node running.
             p = subprocess.Popen(NO_NETWORK + ["gemini", "--debug", "-p", "hello"], env=env,
                                  cwd=self.project, stdout=out, stderr=subprocess.STDOUT,
-                                 stdin=subprocess.DEVNULL)
+                                 stdin=subprocess.DEVNULL, start_new_session=True)
         try:
             deadline = time.monotonic() + 180
             text = ""
@@ -345,7 +347,10 @@ class SetupClientsTest(unittest.TestCase):
                     break
                 time.sleep(0.2)
         finally:
-            p.kill()
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             p.wait(30)
         with open(log) as f:
             text = f.read()
