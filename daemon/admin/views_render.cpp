@@ -34,6 +34,21 @@ Json members(const std::vector<bridge::MemberView>& list) {
   return out;
 }
 
+// What the list and the detail both say of a conversation; a conversation of agents has members
+// instead of the two seats.
+Json summary(const bridge::ConversationSummary& c) {
+  Json j{{"conversation_id", c.conversation_id},
+         {"kind", c.kind},
+         {"role_a", c.role_a},
+         {"role_b", c.role_b},
+         {"created_at", iso8601(c.created_ms)},
+         {"expires_at", iso8601(c.expires_ms)},
+         {"active", c.active},
+         {"exec_mode", c.exec_mode}};
+  if (c.kind == "agents") j["members"] = members(c.members);
+  return j;
+}
+
 }  // namespace
 
 Json render(const bridge::OperatorAgentList& list) {
@@ -57,20 +72,11 @@ Json render(const bridge::OperatorAgentList& list) {
 Json render(const bridge::ConversationList& list) {
   Json out = Json::array();
   for (const auto& c : list.conversations) {
-    Json j{{"conversation_id", c.conversation_id},
-           {"kind", c.kind},
-           {"role_a", c.role_a},
-           {"role_b", c.role_b},
-           {"created_at", iso8601(c.created_ms)},
-           {"expires_at", iso8601(c.expires_ms)},
-           {"active", c.active},
-           {"messages", c.messages},
-           {"unread_a", c.unread_a},
-           {"unread_b", c.unread_b},
-           {"connected", c.connected},
-           {"exec_mode", c.exec_mode}};
-    // A conversation of agents has members instead of the two seats.
-    if (c.kind == "agents") j["members"] = members(c.members);
+    Json j = summary(c);
+    j["messages"] = c.messages;
+    j["unread_a"] = c.unread_a;
+    j["unread_b"] = c.unread_b;
+    j["connected"] = c.connected;
     out.push_back(std::move(j));
   }
   return Json{{"conversations", std::move(out)}};
@@ -91,18 +97,9 @@ Json render(const bridge::ConversationDetail& d) {
                             {"read_at", iso_or_null(m.read_ms)},
                             {"reply_to", m.reply_to ? Json(*m.reply_to) : Json(nullptr)}});
   }
-  const auto& c = d.summary;
-  Json out{{"conversation_id", c.conversation_id},
-           {"kind", c.kind},
-           {"role_a", c.role_a},
-           {"role_b", c.role_b},
-           {"created_at", iso8601(c.created_ms)},
-           {"expires_at", iso8601(c.expires_ms)},
-           {"active", c.active},
-           {"exec_mode", c.exec_mode},
-           {"statuses", Json{{"a", seat(d.seat_a)}, {"b", seat(d.seat_b)}}},
-           {"messages", std::move(messages)}};
-  if (c.kind == "agents") out["members"] = members(c.members);
+  Json out = summary(d.summary);
+  out["statuses"] = Json{{"a", seat(d.seat_a)}, {"b", seat(d.seat_b)}};
+  out["messages"] = std::move(messages);
   return out;
 }
 
