@@ -76,12 +76,13 @@ Status Daemon::start(RuntimeConfig config) {
   }
   Result<std::string> key = crypto::load_or_create_key(options_.state_dir / "server.key");
   if (!key) return Status::invalid(key.status().message());
-  Result<std::unique_ptr<store::Database>> db =
-      store::Database::open(options_.state_dir / "bridge.db", config_.synchronous);
+  Result<std::unique_ptr<store::SqliteDatabase>> db =
+      store::SqliteDatabase::open(options_.state_dir / "bridge.db", config_.synchronous);
   if (!db) {
     crypto::wipe(key.value());
     return Status::invalid(db.status().message());
   }
+  sqlite_ = db.value().get();
   db_ = std::move(db).value();
   Result<net::ListenFds> fds = net::acquire(options_.socket_dir);
   if (!fds) {
@@ -96,12 +97,13 @@ Status Daemon::start(RuntimeConfig config) {
 }
 
 void Daemon::open_database() {
+  if (!sqlite_) return;
   // Group commit: the writes of every request handled in one turn of the loop share a commit.
-  db_->enable_group_commit(
+  sqlite_->enable_group_commit(
       [ex = io_.get_executor()](std::function<void()> flush) { asio::post(ex, std::move(flush)); });
   // With synchronous = "full", each group's fsync runs on a thread of its own while the loop
   // serves the next group (daemon/store/background_sync.h). A failed fsync is fatal.
-  db_->enable_background_sync(
+  sqlite_->enable_background_sync(
       [ex = io_.get_executor()](std::function<void()> fn) { asio::post(ex, std::move(fn)); },
       [](const std::string& why) {
         spdlog::critical("{}; exiting so that a restart recovers what is on disk", why);
@@ -111,7 +113,7 @@ void Daemon::open_database() {
   // A checkpoint (two fsyncs, milliseconds) waits for a tenth of a second without commits, so
   // that it falls between bursts of traffic; under sustained load a thread syncs the WAL
   // before it (daemon/store/checkpoints.cpp).
-  db_->enable_idle_checkpoint(
+  sqlite_->enable_idle_checkpoint(
       [this](std::chrono::milliseconds after, std::function<void()> fn) {
         auto timer = std::make_shared<asio::steady_timer>(io_, after);
         timer->async_wait([timer, fn = std::move(fn)](const std::error_code& ec) {
@@ -120,7 +122,7 @@ void Daemon::open_database() {
       },
       std::chrono::milliseconds(100),
       [ex = io_.get_executor()](std::function<void()> fn) { asio::post(ex, std::move(fn)); });
-  stop_sync_.db = db_.get();
+  stop_sync_.db = sqlite_;
 }
 
 bridge::ExecSettings Daemon::exec_settings(const RuntimeConfig& config) const {
@@ -211,7 +213,8 @@ void Daemon::build_services(std::string key) {
                                     return nlohmann::json{
                                         {"socket_dir", options_.socket_dir.string()},
                                         {"state_dir", options_.state_dir.string()},
-                                        {"database", db_->path().string()},
+                                        {"database", db_->location()},
+                                        {"store", db_->backend()},
                                         {"config", options_.config_file.string()}};
                                   },
                                   db_.get()});

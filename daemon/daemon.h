@@ -16,6 +16,7 @@
 #include "daemon/net/listeners.h"
 #include "daemon/runtime_config.h"
 #include "daemon/session_notifier.h"
+#include "daemon/store/sqlite_database.h"
 
 namespace cb {
 
@@ -81,8 +82,9 @@ class Daemon {
   std::unique_ptr<store::Database> db_;
   net::ListenFds fds_;
   asio::io_context io_{1};
+  store::SqliteDatabase* sqlite_ = nullptr;  // db_, when it is the embedded SQLite store
   struct StopSync {
-    store::Database* db = nullptr;
+    store::SqliteDatabase* db = nullptr;
     ~StopSync();
   } stop_sync_;  // the sync threads post to the loop: they stop before it goes away
   std::chrono::steady_clock::time_point started_;

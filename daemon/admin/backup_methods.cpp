@@ -27,6 +27,18 @@ Result<store::Database*> database(AdminApi& api, const char* what) {
   return api.info().database;
 }
 
+// Backup and restore copy the embedded database's file; a team's PostgreSQL store has its own
+// tools for that.
+Result<store::SqliteDatabase*> sqlite_file(AdminApi& api, const char* what) {
+  const Result<store::Database*> live = database(api, what);
+  if (!live) return live.status();
+  if (auto* s = dynamic_cast<store::SqliteDatabase*>(*live)) return s;
+  return failed(std::string(what) +
+                " copies the embedded database file; this daemon's store is the team's "
+                "PostgreSQL — use pg_dump/pg_restore on it (docs/teams.md), or export for "
+                "conversations");
+}
+
 std::int64_t elapsed_ms(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                since)
@@ -43,9 +55,9 @@ void register_backup_methods(AdminApi& api) {
     const Result<bool> overwrite_param = optional_bool(call.params, "overwrite", false);
     if (!overwrite_param) return overwrite_param.status();
     const bool overwrite = *overwrite_param;
-    const Result<store::Database*> live = database(api, "backup");
+    const Result<store::SqliteDatabase*> live = sqlite_file(api, "backup");
     if (!live) return live.status();
-    store::Database& db = **live;
+    store::SqliteDatabase& db = **live;
     const auto started = std::chrono::steady_clock::now();
     const auto r = store::backup_database(db, path, overwrite);
     const std::int64_t ms = elapsed_ms(started);
@@ -69,7 +81,7 @@ void register_backup_methods(AdminApi& api) {
                 {"pages", r->pages},
                 {"bytes", r->bytes},
                 {"duration_ms", ms},
-                {"schema_version", store::Database::latest_schema_version()}};
+                {"schema_version", store::SqliteDatabase::latest_schema_version()}};
   });
 
   api.add(ctl_protocol::kRestore, [&api](const AdminCall& call) -> Result<Json> {
@@ -79,9 +91,9 @@ void register_backup_methods(AdminApi& api) {
     const Result<bool> check_only_param = optional_bool(call.params, "check_only", false);
     if (!check_only_param) return check_only_param.status();
     const bool check_only = *check_only_param;
-    const Result<store::Database*> live = database(api, "restore");
+    const Result<store::SqliteDatabase*> live = sqlite_file(api, "restore");
     if (!live) return live.status();
-    store::Database& db = **live;
+    store::SqliteDatabase& db = **live;
     bridge::Bridge& b = api.bridge();
     Json details = call.who();
     details["path"] = path.string();
@@ -124,8 +136,9 @@ void register_backup_methods(AdminApi& api) {
     return Json{{"ok", verdict == "ok"},
                 {"result", verdict},
                 {"schema_version", db.schema_version()},
-                {"latest_schema_version", store::Database::latest_schema_version()},
-                {"database", db.path().string()}};
+                {"latest_schema_version", db.latest_schema()},
+                {"backend", db.backend()},
+                {"database", db.location()}};
   });
 }
 

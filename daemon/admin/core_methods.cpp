@@ -19,16 +19,9 @@ Result<Json> rendered(const Result<T>& result) {
   return render(result.value());
 }
 
-// The database's size on disk: the file and its write-ahead log (0 for one in memory).
-std::int64_t database_bytes(store::Database& db) {
-  std::int64_t total = 0;
-  for (const char* suffix : {"", "-wal"}) {
-    std::error_code ec;
-    const auto n = std::filesystem::file_size(db.path().string() + suffix, ec);
-    if (!ec) total += static_cast<std::int64_t>(n);
-  }
-  return total;
-}
+// The store's size: the file and its write-ahead log (0 for one in memory), or the team's
+// PostgreSQL database.
+std::int64_t database_bytes(store::Database& db) { return db.size_bytes(); }
 
 }  // namespace
 

@@ -38,7 +38,7 @@ class AuditLog {
  private:
   std::string entry_hash(const std::string& prev, const store::AuditRow& row);
 
-  store::AuditTable table_;
+  store::AuditTable& table_;
   const Clock& clock_;
   crypto::HmacSha256 mac_;
   std::optional<std::string> head_;

@@ -22,12 +22,12 @@ Context::Context(store::Database& database, const Clock& clk, std::string audit_
       clock(clk),
       settings(s),
       redactor(std::move(r)),
-      conversations(database),
-      messages(database),
-      inboxes(database),
-      statuses(database),
-      agents(database),
-      members(database),
+      conversations(database.conversations()),
+      messages(database.messages()),
+      inboxes(database.inboxes()),
+      statuses(database.statuses()),
+      agents(database.agents()),
+      members(database.members()),
       audit(database, clk, std::move(audit_key)) {}
 
 Status Context::refuse(const std::string& conversation_id, const std::string& session,

@@ -50,12 +50,12 @@ struct Context {
   const Clock& clock;
   Settings settings;
   std::shared_ptr<const redact::Redactor> redactor;
-  store::Conversations conversations;
-  store::Messages messages;
-  store::Inboxes inboxes;
-  store::Statuses statuses;
-  store::Agents agents;
-  store::Members members;
+  store::Conversations& conversations;
+  store::Messages& messages;
+  store::Inboxes& inboxes;
+  store::Statuses& statuses;
+  store::Agents& agents;
+  store::Members& members;
   audit::AuditLog audit;
   Presence presence;
   Events events;

@@ -127,7 +127,7 @@ Result<SeatTokens> OperatorViews::tokens(const std::string& id, const std::strin
 }
 
 AuditPage OperatorViews::audit_entries(const std::string& conversation_id, std::int64_t limit) {
-  store::AuditTable table(ctx_.db);
+  store::AuditTable& table = ctx_.db.audit_table();
   AuditPage out;
   for (auto& r : table.newest(conversation_id, limit)) {
     out.entries.push_back(AuditEntry{r.id, r.ts_ms, std::move(r.conversation_id),

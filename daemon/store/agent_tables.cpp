@@ -1,6 +1,6 @@
 // The tables of issue 23: named agents, conversation members, and an agent's inbox across its
 // conversations.
-#include "daemon/store/tables.h"
+#include "daemon/store/sqlite_tables.h"
 
 namespace cb::store {
 namespace {
@@ -41,7 +41,7 @@ constexpr const char* kMemberColumns = "agent, conversation_id, seat, read_up_to
 
 }  // namespace
 
-std::vector<MessageRow> Inboxes::agent_inbox(const std::string& agent, std::int64_t after_id,
+std::vector<MessageRow> SqliteInboxes::agent_inbox(const std::string& agent, std::int64_t after_id,
                                               std::int64_t limit) {
   // One index range per conversation (messages_by_recipient: conversation, '*', id), merged
   // in id order.
@@ -63,7 +63,7 @@ std::vector<MessageRow> Inboxes::agent_inbox(const std::string& agent, std::int6
   return out;
 }
 
-std::vector<MessageRow> Inboxes::conversation_inbox(const std::string& conv,
+std::vector<MessageRow> SqliteInboxes::conversation_inbox(const std::string& conv,
                                                      const std::string& agent,
                                                      std::int64_t after_id, std::int64_t limit) {
   auto& q = db_.stmt(std::string("SELECT ") + kColumns +
@@ -80,7 +80,7 @@ std::vector<MessageRow> Inboxes::conversation_inbox(const std::string& conv,
   return out;
 }
 
-std::optional<std::string> Inboxes::conversation_of(std::int64_t message_id) {
+std::optional<std::string> SqliteInboxes::conversation_of(std::int64_t message_id) {
   auto& q = db_.stmt("SELECT conversation_id FROM messages WHERE id = ?");
   q.bind(1, message_id);
   if (!q.executeStep()) return std::nullopt;
@@ -89,7 +89,7 @@ std::optional<std::string> Inboxes::conversation_of(std::int64_t message_id) {
   return conv;
 }
 
-std::int64_t Inboxes::unmark_ids(const std::vector<std::int64_t>& ids, std::int64_t marked_ms) {
+std::int64_t SqliteInboxes::unmark_ids(const std::vector<std::int64_t>& ids, std::int64_t marked_ms) {
   std::int64_t n = 0;
   for (const std::int64_t id : ids) {
     auto& q = db_.stmt("UPDATE messages SET read_ms = NULL WHERE id = ? AND read_ms = ?");
@@ -100,7 +100,7 @@ std::int64_t Inboxes::unmark_ids(const std::vector<std::int64_t>& ids, std::int6
   return n;
 }
 
-std::vector<MessageRow> Inboxes::whole_inbox(const std::string& agent, std::int64_t limit) {
+std::vector<MessageRow> SqliteInboxes::whole_inbox(const std::string& agent, std::int64_t limit) {
   // The common case, an agent in one conversation as a member (not a seat): that
   // conversation's index range is already in id order. Otherwise the ranges of every
   // membership must be merged, and SQLite sorts them in a temporary b-tree, which costs more
@@ -133,7 +133,7 @@ std::vector<MessageRow> Inboxes::whole_inbox(const std::string& agent, std::int6
   return out;
 }
 
-std::vector<MessageRow> Inboxes::seat_inbox(const std::string& agent, std::int64_t limit) {
+std::vector<MessageRow> SqliteInboxes::seat_inbox(const std::string& agent, std::int64_t limit) {
   auto& q = db_.stmt(std::string("SELECT ") + kColumns +
                      " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
                      " AND m.recipient = me.seat AND m.read_ms IS NULL"
@@ -145,7 +145,7 @@ std::vector<MessageRow> Inboxes::seat_inbox(const std::string& agent, std::int64
   return out;
 }
 
-std::vector<std::pair<std::string, std::int64_t>> Inboxes::agent_unread_by_sender(
+std::vector<std::pair<std::string, std::int64_t>> SqliteInboxes::agent_unread_by_sender(
     const std::string& agent) {
   auto& q = db_.stmt(
       "SELECT m.sender, COUNT(*) FROM members me JOIN messages m"
@@ -157,7 +157,7 @@ std::vector<std::pair<std::string, std::int64_t>> Inboxes::agent_unread_by_sende
   return out;
 }
 
-std::vector<SenderCount> Inboxes::senders_since(std::int64_t since_ms) {
+std::vector<SenderCount> SqliteInboxes::senders_since(std::int64_t since_ms) {
   // A scan of the table, as COUNT(*) for `stats` is: the console asks at most once a second.
   auto& q = db_.stmt(
       "SELECT conversation_id, sender, recipient, COUNT(*) FROM messages WHERE created_ms >= ?1"
@@ -171,7 +171,7 @@ std::vector<SenderCount> Inboxes::senders_since(std::int64_t since_ms) {
   return out;
 }
 
-std::int64_t Inboxes::agent_unread(const std::string& agent) {
+std::int64_t SqliteInboxes::agent_unread(const std::string& agent) {
   auto& q = db_.stmt(
       "SELECT (SELECT COUNT(*) FROM members me JOIN messages m"
       "   ON m.conversation_id = me.conversation_id AND m.recipient = '*'"
@@ -186,7 +186,7 @@ std::int64_t Inboxes::agent_unread(const std::string& agent) {
   return n;
 }
 
-std::int64_t Inboxes::member_unread(const std::string& conv, const std::string& agent) {
+std::int64_t SqliteInboxes::member_unread(const std::string& conv, const std::string& agent) {
   auto& q = db_.stmt(
       "SELECT COUNT(*) FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
       " AND m.recipient = '*' AND m.id > me.read_up_to"
@@ -199,7 +199,7 @@ std::int64_t Inboxes::member_unread(const std::string& conv, const std::string& 
   return n;
 }
 
-std::vector<MessageRow> Inboxes::agent_unread_after(const std::string& agent,
+std::vector<MessageRow> SqliteInboxes::agent_unread_after(const std::string& agent,
                                                      std::int64_t after_id, std::int64_t limit,
                                                      std::int64_t body_chars) {
   // kColumns with the body cut (read_message reads by position).
@@ -225,13 +225,13 @@ std::vector<MessageRow> Inboxes::agent_unread_after(const std::string& agent,
   return out;
 }
 
-void Conversations::retire_member_key(const std::string& id) {
+void SqliteConversations::retire_member_key(const std::string& id) {
   auto& q = db_.stmt("UPDATE conversations SET member_key = NULL WHERE id = ?");
   q.bind(1, id);
   q.exec();
 }
 
-void Agents::upsert(const AgentRow& row) {
+void SqliteAgents::upsert(const AgentRow& row) {
   auto& q = db_.stmt(std::string("INSERT INTO agents (") + kAgentColumns +
                      ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
                      " project = excluded.project, client = excluded.client,"
@@ -250,14 +250,14 @@ void Agents::upsert(const AgentRow& row) {
   q.exec();
 }
 
-std::vector<AgentRow> Agents::all() {
+std::vector<AgentRow> SqliteAgents::all() {
   auto& q = db_.stmt(std::string("SELECT ") + kAgentColumns + " FROM agents ORDER BY name");
   std::vector<AgentRow> out;
   while (q.executeStep()) out.push_back(read_agent(q));
   return out;
 }
 
-std::optional<AgentRow> Agents::find(const std::string& name) {
+std::optional<AgentRow> SqliteAgents::find(const std::string& name) {
   auto& q = db_.stmt(std::string("SELECT ") + kAgentColumns + " FROM agents WHERE name = ?");
   q.bind(1, name);
   if (!q.executeStep()) return std::nullopt;
@@ -266,7 +266,7 @@ std::optional<AgentRow> Agents::find(const std::string& name) {
   return a;
 }
 
-void Members::insert(const MemberRow& row) {
+void SqliteMembers::insert(const MemberRow& row) {
   auto& q = db_.stmt(std::string("INSERT OR IGNORE INTO members (") + kMemberColumns +
                      ") VALUES (?, ?, ?, ?, ?)");
   q.bind(1, row.agent);
@@ -277,7 +277,7 @@ void Members::insert(const MemberRow& row) {
   q.exec();
 }
 
-std::optional<MemberRow> Members::find(const std::string& agent, const std::string& conv) {
+std::optional<MemberRow> SqliteMembers::find(const std::string& agent, const std::string& conv) {
   auto& q = db_.stmt(std::string("SELECT ") + kMemberColumns +
                      " FROM members WHERE agent = ? AND conversation_id = ?");
   q.bind(1, agent);
@@ -288,7 +288,7 @@ std::optional<MemberRow> Members::find(const std::string& agent, const std::stri
   return m;
 }
 
-std::vector<MemberRow> Members::of_conversation(const std::string& conv) {
+std::vector<MemberRow> SqliteMembers::of_conversation(const std::string& conv) {
   auto& q = db_.stmt(std::string("SELECT ") + kMemberColumns +
                      " FROM members WHERE conversation_id = ? ORDER BY agent");
   q.bind(1, conv);
@@ -297,7 +297,7 @@ std::vector<MemberRow> Members::of_conversation(const std::string& conv) {
   return out;
 }
 
-std::vector<MemberRow> Members::seats_of(const std::string& agent) {
+std::vector<MemberRow> SqliteMembers::seats_of(const std::string& agent) {
   auto& q = db_.stmt(std::string("SELECT ") + kMemberColumns +
                      " FROM members WHERE agent = ? AND seat != ''");
   q.bind(1, agent);
@@ -306,7 +306,7 @@ std::vector<MemberRow> Members::seats_of(const std::string& agent) {
   return out;
 }
 
-std::optional<std::string> Members::seat_holder(const std::string& conv, const std::string& seat) {
+std::optional<std::string> SqliteMembers::seat_holder(const std::string& conv, const std::string& seat) {
   auto& q = db_.stmt("SELECT agent FROM members WHERE conversation_id = ? AND seat = ?");
   q.bind(1, conv);
   q.bind(2, seat);
@@ -316,7 +316,7 @@ std::optional<std::string> Members::seat_holder(const std::string& conv, const s
   return agent;
 }
 
-void Members::advance(const std::string& agent, const std::string& conv, std::int64_t up_to) {
+void SqliteMembers::advance(const std::string& agent, const std::string& conv, std::int64_t up_to) {
   auto& q = db_.stmt(
       "UPDATE members SET read_up_to = ? WHERE agent = ? AND conversation_id = ?"
       " AND read_up_to < ?");
@@ -327,7 +327,7 @@ void Members::advance(const std::string& agent, const std::string& conv, std::in
   q.exec();
 }
 
-void Members::set_position(const std::string& agent, const std::string& conv,
+void SqliteMembers::set_position(const std::string& agent, const std::string& conv,
                            std::int64_t position) {
   auto& q = db_.stmt("UPDATE members SET read_up_to = ? WHERE agent = ? AND conversation_id = ?");
   q.bind(1, position);

@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "daemon/store/database.h"
+#include "daemon/store/sqlite_database.h"
 #include "daemon/store/wal_vfs.h"
 
 namespace cb::store {
@@ -13,10 +13,10 @@ namespace cb::store {
 // the file (wal_vfs.h), then the WAL is checkpointed when it has grown, or the checkpoint is
 // left for the loop's next idle moment, or for when a thread has synced the WAL
 // (enable_idle_checkpoint).
-int Database::wal_hook(void* self, sqlite3* db, const char* schema, int frames) {
+int SqliteDatabase::wal_hook(void* self, sqlite3* db, const char* schema, int frames) {
   if (const int rc = wal_vfs::flush_wal(db, schema); rc != SQLITE_OK) return rc;
   wal_vfs::end_sync_window(db);  // a checkpoint's syncs are never deferred
-  auto& d = *static_cast<Database*>(self);
+  auto& d = *static_cast<SqliteDatabase*>(self);
   ++d.commits_;
   if (frames < kCheckpointFrames) return SQLITE_OK;
   if (!d.checkpoint_after_) {
@@ -34,7 +34,7 @@ int Database::wal_hook(void* self, sqlite3* db, const char* schema, int frames) 
   return SQLITE_OK;
 }
 
-int Database::checkpoint() {
+int SqliteDatabase::checkpoint() {
   checkpoint_due_ = false;
   wal_presynced_ = false;
   int frames = 0;
@@ -53,7 +53,7 @@ int Database::checkpoint() {
   return rc;
 }
 
-void Database::enable_idle_checkpoint(After after, std::chrono::milliseconds idle,
+void SqliteDatabase::enable_idle_checkpoint(After after, std::chrono::milliseconds idle,
                                       BackgroundSync::Post post) {
   checkpoint_after_ = std::move(after);
   checkpoint_idle_ = idle;
@@ -62,15 +62,15 @@ void Database::enable_idle_checkpoint(After after, std::chrono::milliseconds idl
 
 // Syncs the WAL on a thread; presynced() runs the checkpoint when that is done. False when
 // that cannot be done (no `post`, no descriptor to sync through): the caller checkpoints inline.
-bool Database::start_presync() {
+bool SqliteDatabase::start_presync() {
   if (presync_running_) return true;
   const int fd = wal_vfs::sync_fd(db_.getHandle());
   if (!checkpoint_post_ || fd < 0) return false;
   if (!presync_) {
-    presync_alive_ = std::make_shared<Database*>(this);
+    presync_alive_ = std::make_shared<SqliteDatabase*>(this);
     presync_ = std::make_unique<BackgroundSync>(
         checkpoint_post_,
-        [alive = std::weak_ptr<Database*>(presync_alive_)](std::uint64_t, int err) {
+        [alive = std::weak_ptr<SqliteDatabase*>(presync_alive_)](std::uint64_t, int err) {
           if (auto d = alive.lock()) (*d)->presynced(err);
         });
   }
@@ -79,7 +79,7 @@ bool Database::start_presync() {
   return true;
 }
 
-void Database::presynced(int err) {
+void SqliteDatabase::presynced(int err) {
   presync_running_ = false;
   if (err != 0) {
     // As for a group's sync: the kernel may have dropped the pages it failed to write.
@@ -101,13 +101,13 @@ void Database::presynced(int err) {
   }
 }
 
-void Database::arm_idle_checkpoint() {
+void SqliteDatabase::arm_idle_checkpoint() {
   if (checkpoint_armed_) return;
   checkpoint_armed_ = true;
   checkpoint_after_(checkpoint_idle_, [this, then = commits_] { idle_checkpoint_tick(then); });
 }
 
-void Database::idle_checkpoint_tick(std::uint64_t commits_then) {
+void SqliteDatabase::idle_checkpoint_tick(std::uint64_t commits_then) {
   checkpoint_armed_ = false;
   if (!checkpoint_due_) return;
   if (group_ || commits_ != commits_then) {  // still busy: look again one period later
@@ -118,7 +118,7 @@ void Database::idle_checkpoint_tick(std::uint64_t commits_then) {
   checkpoint();
 }
 
-void Database::reset_statements() {
+void SqliteDatabase::reset_statements() {
   sqlite3* handle = db_.getHandle();
   for (sqlite3_stmt* s = sqlite3_next_stmt(handle, nullptr); s; s = sqlite3_next_stmt(handle, s)) {
     if (sqlite3_stmt_busy(s)) sqlite3_reset(s);

@@ -1,4 +1,5 @@
-#include "daemon/store/database.h"
+#include "daemon/store/sqlite_database.h"
+#include "daemon/store/sqlite_tables.h"
 
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
@@ -140,15 +141,25 @@ void configure_library_once() {
 
 }  // namespace
 
-Database::Database(const std::filesystem::path& path, int flags)
-    : path_(path), db_(path.string(), flags | SQLITE_OPEN_NOMUTEX, 0, wal_vfs::name()) {}
+SqliteDatabase::SqliteDatabase(const std::filesystem::path& path, int flags)
+    : path_(path),
+      db_(path.string(), flags | SQLITE_OPEN_NOMUTEX, 0, wal_vfs::name()),
+      tables_(std::make_unique<SqliteTableSet>(*this)) {}
 
-Result<std::unique_ptr<Database>> Database::open(const std::filesystem::path& path,
+Conversations& SqliteDatabase::conversations() { return tables_->conversations; }
+Messages& SqliteDatabase::messages() { return tables_->messages; }
+Inboxes& SqliteDatabase::inboxes() { return tables_->inboxes; }
+Agents& SqliteDatabase::agents() { return tables_->agents; }
+Members& SqliteDatabase::members() { return tables_->members; }
+Statuses& SqliteDatabase::statuses() { return tables_->statuses; }
+AuditTable& SqliteDatabase::audit_table() { return tables_->audit; }
+
+Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::open(const std::filesystem::path& path,
                                                  Synchronous sync) {
   configure_library_once();
-  std::unique_ptr<Database> d;
+  std::unique_ptr<SqliteDatabase> d;
   try {
-    d.reset(new Database(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLITE_OPEN_NOFOLLOW));
+    d.reset(new SqliteDatabase(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLITE_OPEN_NOFOLLOW));
     d->configure(sync);
     if (Status migrated = d->migrate(); !migrated.ok()) return migrated;
   } catch (const SQLite::Exception& e) {
@@ -166,16 +177,16 @@ Result<std::unique_ptr<Database>> Database::open(const std::filesystem::path& pa
   return d;
 }
 
-std::unique_ptr<Database> Database::open_memory() {
+std::unique_ptr<SqliteDatabase> SqliteDatabase::open_memory() {
   configure_library_once();
-  std::unique_ptr<Database> d(new Database(":memory:", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE));
+  std::unique_ptr<SqliteDatabase> d(new SqliteDatabase(":memory:", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE));
   d->configure(Synchronous::kNormal);
   // A new in-memory database has no schema yet, so it is never newer than this daemon's.
   if (Status migrated = d->migrate(); !migrated.ok()) throw std::logic_error(migrated.message());
   return d;
 }
 
-void Database::configure(Synchronous sync) {
+void SqliteDatabase::configure(Synchronous sync) {
   sync_ = sync;
   // The daemon is the database's only user: holding the file lock for the connection's life
   // spares SQLite six lock calls per transaction and keeps the WAL index in the heap (no -shm
@@ -188,7 +199,7 @@ void Database::configure(Synchronous sync) {
   // with 4 KiB pages, 10–17 KB with 1 KiB (docs/benchmarks.md).
   db_.exec("PRAGMA page_size = 1024");
   db_.exec("PRAGMA journal_mode = WAL");
-  sqlite3_wal_hook(db_.getHandle(), &Database::wal_hook, this);
+  sqlite3_wal_hook(db_.getHandle(), &SqliteDatabase::wal_hook, this);
   // A WAL left oversized (by a long burst, or by a daemon that could not checkpoint) is cut
   // back to this size when it next restarts; below it, its pages are reused, not reallocated.
   db_.exec("PRAGMA journal_size_limit = 67108864");
@@ -198,17 +209,17 @@ void Database::configure(Synchronous sync) {
   db_.setBusyTimeout(5000);
 }
 
-int Database::latest_schema_version() { return static_cast<int>(kMigrations.size()); }
+int SqliteDatabase::latest_schema_version() { return static_cast<int>(kMigrations.size()); }
 
-const char* Database::migration(int from_version) {
+const char* SqliteDatabase::migration(int from_version) {
   return kMigrations.at(static_cast<std::size_t>(from_version));
 }
 
-int Database::schema_version() {
+int SqliteDatabase::schema_version() {
   return db_.execAndGet("PRAGMA user_version").getInt();
 }
 
-Status Database::migrate() {
+Status SqliteDatabase::migrate() {
   const int current = schema_version();
   if (current > latest_schema_version()) {
     return Status::error(open_errors::kSchemaTooNew,
@@ -227,7 +238,7 @@ Status Database::migrate() {
   return {};
 }
 
-SQLite::Statement& Database::stmt(const std::string& sql) {
+SQLite::Statement& SqliteDatabase::stmt(const std::string& sql) {
   auto it = statements_.find(sql);
   if (it == statements_.end()) {
     it = statements_.emplace(sql, std::make_unique<SQLite::Statement>(db_, sql)).first;
@@ -240,7 +251,17 @@ SQLite::Statement& Database::stmt(const std::string& sql) {
   return *it->second;
 }
 
-std::string Database::integrity_check() {
+std::int64_t SqliteDatabase::size_bytes() {
+  std::int64_t total = 0;
+  for (const char* suffix : {"", "-wal"}) {
+    std::error_code ec;
+    const auto n = std::filesystem::file_size(path_.string() + suffix, ec);
+    if (!ec) total += static_cast<std::int64_t>(n);
+  }
+  return total;
+}
+
+std::string SqliteDatabase::integrity_check() {
   SQLite::Statement q(db_, "PRAGMA integrity_check");
   if (q.executeStep()) return q.getColumn(0).getString();
   return "no answer from integrity_check";

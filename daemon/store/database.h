@@ -1,205 +1,135 @@
 #pragma once
 
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
-#include <SQLiteCpp/Transaction.h>
-
-#include <chrono>
 #include <cstdint>
-#include <deque>
 #include <exception>
-#include <filesystem>
 #include <functional>
-#include <map>
-#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "common/status.h"
-#include "daemon/store/background_sync.h"
 #include "daemon/store/ticket.h"
 
-// The only place with SQL (with its siblings in store/): opening, pragmas, migrations and
-// cached prepared statements.
+// The store the product uses (issue 27): one interface, two implementations behind it — the
+// embedded SQLite database (sqlite_database.h, the default) and a team's shared PostgreSQL
+// (pg/pg_database.h). The product sees this class, the table interfaces of tables.h and
+// WriteTransaction; the SQL of each backend lives in its own files.
 namespace cb::store {
+
+class Conversations;
+class Messages;
+class Inboxes;
+class Agents;
+class Members;
+class Statuses;
+class AuditTable;
+class Team;
 
 enum class Synchronous { kNormal, kFull };
 
-struct FileCopy;  // transfer.h
-
-// Why Database::open failed; each message is one line fit for the operator, naming the file and
-// what to do.
+// Why opening a store failed; each message is one line fit for the operator, naming the
+// database and what to do.
 namespace open_errors {
 inline constexpr const char* kInUse = "database_in_use";           // another daemon holds it
-inline constexpr const char* kUnopenable = "database_unopenable";  // SQLite could not open it
+inline constexpr const char* kUnopenable = "database_unopenable";  // it could not be opened
 inline constexpr const char* kSchemaTooNew = "schema_too_new";     // written by a newer daemon
+inline constexpr const char* kTeamKey = "team_key_mismatch";       // another key than the team's
 }  // namespace open_errors
+
+// Thrown by a backend whose store cannot be reached now (a PostgreSQL server down or a
+// connection lost): what() is one line fit for a model, naming when to retry. Nothing of the
+// failed call was committed.
+class StoreUnavailable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 class Database {
  public:
-  // Opens or creates the database: WAL, foreign keys, busy timeout, the requested synchronous
-  // level, then runs every migration above PRAGMA user_version in one transaction.
-  // Fails under one of open_errors, naming the file and what to do.
-  static Result<std::unique_ptr<Database>> open(const std::filesystem::path& path,
-                                                Synchronous sync);
-  // An in-memory database with the same schema (tests).
-  static std::unique_ptr<Database> open_memory();
+  virtual ~Database() = default;
+  Database() = default;
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
 
-  SQLite::Database& db() { return db_; }
-  const std::filesystem::path& path() const { return path_; }
+  // "sqlite" or "postgresql".
+  virtual const char* backend() const = 0;
+  // Where the data is, for an operator: a file path, or a PostgreSQL address without its
+  // password.
+  virtual std::string location() const = 0;
 
-  // A prepared statement for `sql`, compiled once and reset for reuse. The reference is valid
-  // until the Database is destroyed; do not hold it across another call of stmt() with the
-  // same text.
-  SQLite::Statement& stmt(const std::string& sql);
-  // Runs a statement without results through stmt() (transaction control: BEGIN, SAVEPOINT…).
-  void run(const char* sql);
+  virtual Conversations& conversations() = 0;
+  virtual Messages& messages() = 0;
+  virtual Inboxes& inboxes() = 0;
+  virtual Agents& agents() = 0;
+  virtual Members& members() = 0;
+  virtual Statuses& statuses() = 0;
+  virtual AuditTable& audit_table() = 0;
+  // The team's shared state (daemons, presence heartbeats); nullptr for a store of one daemon.
+  virtual Team* team() { return nullptr; }
 
-  int schema_version();
-  static int latest_schema_version();
-  // The SQL that moves the schema from `from_version` to the next (tests build old databases).
-  static const char* migration(int from_version);
-  // PRAGMA integrity_check: "ok" or the first problem.
-  std::string integrity_check();
+  virtual int schema_version() = 0;
+  // The schema version this daemon writes (each backend has its own migrations).
+  virtual int latest_schema() const = 0;
+  // Bytes the store takes (a file and its WAL; a PostgreSQL database's size).
+  virtual std::int64_t size_bytes() = 0;
+  // "ok" or the first problem found.
+  virtual std::string integrity_check() = 0;
 
-  // ---- Group commit (daemon/store/group_commit.cpp) ----
-  // Off until enable_group_commit() (the daemon turns it on; unit tests keep one transaction
-  // per WriteTransaction). When on, the first WriteTransaction of a loop turn opens the group's
-  // one transaction (BEGIN IMMEDIATE) and asks `defer` to run flush() later — after every
-  // request already read in this turn has run; each WriteTransaction is a savepoint inside it.
-  // One COMMIT (with synchronous=full, one fsync) then covers every call of the group, and
-  // nobody may answer before it: a call that wrote waits for its ticket (store/ticket.h).
-  using Defer = std::function<void(std::function<void()>)>;
-  void enable_group_commit(Defer defer);
+  // ---- Durability (see Ticket) ----
   // Runs done("") once `ticket` is durable, or done(reason) with a one-line reason when its
-  // group was rolled back (disk full…). At once when its group has already ended.
-  void when_durable(const Ticket& ticket, std::function<void(const std::string&)> done);
+  // group was rolled back. At once when its group has already ended.
+  virtual void when_durable(const Ticket& ticket, std::function<void(const std::string&)> done) = 0;
   // std::nullopt while `ticket`'s group is open or waiting for its sync; then "" when it is
   // durable, or why it was rolled back.
-  std::optional<std::string> outcome(const Ticket& ticket) const;
-  // The ticket of everything written so far: the open group, else the newest committed group
-  // waiting for its sync; empty when all of it is durable. With background sync a reader waits
-  // on it, as what it read may not be on disk yet.
-  Ticket latest() const;
+  virtual std::optional<std::string> outcome(const Ticket& ticket) const = 0;
+  // The ticket of everything written so far; empty when all of it is durable.
+  virtual Ticket latest() const = 0;
   // Runs fn after the open group commits (dropped if it rolls back); at once when none is open.
-  void after_commit(std::function<void()> fn);
-  // Commits the open group now, and with background sync also waits for the disk: before a
-  // backup, an export or a restore, before an operator call is answered, and at shutdown.
-  // Never throws; a failure fails the group's callers.
-  void flush();
+  virtual void after_commit(std::function<void()> fn) = 0;
+  // Whether committed groups wait for a sync on another thread: a reader then also waits for
+  // latest(), as what it read may not be on disk yet.
+  virtual bool background_sync() const { return false; }
+  // Commits the open group now (and waits for its sync). Never throws; a failure fails the
+  // group's callers.
+  virtual void flush() = 0;
 
-  // ---- Background sync (synchronous = "full"; daemon/store/group_commit.cpp) ----
-  // Moves each group commit's fsync to a BackgroundSync thread: after its COMMIT a group
-  // waits, its callers unanswered and its after_commit work not run, until a sync that covers
-  // it is done, while the loop serves the next group. `post` runs a function on the loop's
-  // thread and must be thread-safe. A failed sync is fatal: `fatal` gets a one-line reason
-  // (the daemon logs it and exits, so that a restart recovers from what is really on disk).
-  // A no-op with synchronous = "normal" or without a WAL file to sync.
-  void enable_background_sync(BackgroundSync::Post post,
-                              std::function<void(const std::string&)> fatal,
-                              BackgroundSync::SyncFn sync = {});
-  // Makes everything committed durable, completes the waiting groups and stops the threads
-  // (also the checkpoints' WAL sync). The daemon calls it before its event loop is destroyed.
-  void stop_background_sync();
-  bool background_sync() const { return static_cast<bool>(syncer_); }
-
-  // ---- Checkpoints (daemon/store/checkpoints.cpp) ----
-  // SQLite copies the WAL back into the database file once it holds kCheckpointFrames pages;
-  // that checkpoint syncs both files and stalls the loop for milliseconds (4–9 ms here), most
-  // of it the WAL's sync. Without a scheduler it runs inline, after the commit that crossed the
-  // line. With one, it waits until a whole `idle` period has passed without a commit, so it
-  // falls between bursts of traffic. Under sustained load, once the WAL reaches
-  // kForcedCheckpointFrames, a thread syncs the WAL first (with `post`, which runs a function
-  // on the loop's thread and must be thread-safe), and the checkpoint follows when that sync is
-  // done, finding little left to sync; without `post`, or past twice that size, it runs inline.
-  static constexpr int kCheckpointFrames = 1000;
-  static constexpr int kForcedCheckpointFrames = 10000;
-  using After = std::function<void(std::chrono::milliseconds, std::function<void()>)>;
-  void enable_idle_checkpoint(After after, std::chrono::milliseconds idle,
-                              BackgroundSync::Post post = {});
-
-  // Called after any rollback of written data (a failed group or a failed WriteTransaction):
-  // caches of what is stored (the audit chain's head) are stale.
+  // Called after any rollback of written data: caches of what is stored (the audit chain's
+  // head) are stale.
   void on_rollback(std::function<void()> fn) { rollback_listeners_.push_back(std::move(fn)); }
 
-  ~Database();
+ protected:
+  friend class WriteTransaction;
+  // One call's writes: begin returns whether they are part of a group; commit returns the
+  // ticket of the commit that will hold them; rollback undoes them (never throws).
+  virtual bool write_begin() = 0;
+  virtual Ticket write_commit(bool grouped) = 0;
+  virtual void write_rollback(bool grouped) = 0;
+  void rolled_back() {
+    for (auto& fn : rollback_listeners_) fn();
+  }
+  void forget_rollback_listeners() { rollback_listeners_.clear(); }
 
  private:
-  friend class WriteTransaction;
-  // restore_database (transfer.cpp) resets the statements before SQLite's backup API writes.
-  friend cb::Result<FileCopy> restore_database(Database& db, const std::filesystem::path& src);
-  // Resets every statement still holding a result row (Conversations::find steps once and
-  // leaves it; stmt() resets it only when it is next used). Each such statement keeps a read
-  // transaction open, which makes SQLite refuse every checkpoint (SQLITE_LOCKED: the WAL would
-  // grow by every commit's pages for as long as the daemon runs) and a restore. Call it only
-  // when no caller is between two steps of a statement: before a group's COMMIT, from the loop.
-  void reset_statements();
-
-  struct Group {
-    std::uint64_t generation = 0;
-    std::vector<std::function<void(const std::string&)>> waiters;
-    std::vector<std::function<void()>> after_commit;
-    bool behind_queued = false;  // a waiter's ticket asked to be answered behind queued work
-  };
-
-  Database(const std::filesystem::path& path, int flags);
-  void configure(Synchronous sync);
-  Status migrate();  // ok, or kSchemaTooNew; SQLite faults throw
-  void open_group_now();
-  void commit_group();
-  void end_group(const std::string& failure);
-  void finish_committed(Group& g);
-  void sync_all_now();
-  static int wal_hook(void* self, sqlite3* db, const char* schema, int frames);
-  int checkpoint();  // now; sqlite3's result code
-  bool start_presync();
-  void presynced(int err);
-  void arm_idle_checkpoint();
-  void idle_checkpoint_tick(std::uint64_t commits_then);
-  void synced(std::uint64_t upto, int err);
-  void rolled_back();
-
-  std::filesystem::path path_;
-  SQLite::Database db_;
-  std::map<std::string, std::unique_ptr<SQLite::Statement>, std::less<>> statements_;
-  Defer defer_;
-  std::optional<Group> group_;
-  std::uint64_t next_generation_ = 1;
-  std::deque<std::pair<std::uint64_t, std::string>> failed_;  // recent failed generations
-  bool checkpoint_failing_ = false;  // the last checkpoint failed (logged once)
-  bool checkpoint_due_ = false;      // the WAL has passed kCheckpointFrames
-  bool checkpoint_armed_ = false;    // an idle check is scheduled
-  std::uint64_t commits_ = 0;        // commits seen by the WAL hook
-  After checkpoint_after_;
-  std::chrono::milliseconds checkpoint_idle_{0};
-  BackgroundSync::Post checkpoint_post_;
-  bool presync_running_ = false;  // the WAL is being synced ahead of a forced checkpoint
-  bool wal_presynced_ = false;    // it was: the forced checkpoint may run
-  std::uint64_t presync_tickets_ = 0;
-  std::shared_ptr<Database*> presync_alive_;  // what the presync thread's completions reach
-  std::unique_ptr<BackgroundSync> presync_;   // started at the first forced checkpoint
   std::vector<std::function<void()>> rollback_listeners_;
-  std::deque<Group> syncing_;  // committed, waiting for their sync; oldest first
-  std::function<void(const std::string&)> fatal_;
-  // BackgroundSync's completions reach the database through this; gone once it stops.
-  std::shared_ptr<Database*> alive_;
-  Synchronous sync_ = Synchronous::kNormal;
-  std::unique_ptr<BackgroundSync> syncer_;  // last: its thread stops before the rest goes
 };
 
-// One tool call's writes, all or nothing. Without group commit: BEGIN IMMEDIATE … COMMIT.
-// With it: a savepoint inside the open group (commit() releases it; the group commits later).
-// Destroyed uncommitted: rolled back (only this call's part of a group).
+// One tool call's writes, all or nothing: a transaction of its own, or with group commit a
+// savepoint inside the group's transaction. Destroyed uncommitted: rolled back (only this
+// call's part of a group).
 class WriteTransaction {
  public:
-  explicit WriteTransaction(Database& db);
-  ~WriteTransaction();
+  explicit WriteTransaction(Database& db) : db_(db), grouped_(db.write_begin()) {}
+  ~WriteTransaction() {
+    if (!done_) db_.write_rollback(grouped_);
+  }
   WriteTransaction(const WriteTransaction&) = delete;
   WriteTransaction& operator=(const WriteTransaction&) = delete;
-  // Commits this call's writes (releases its savepoint); the ticket tells when they are durable.
-  Ticket commit();
+  // Commits this call's writes; the ticket tells when they are durable.
+  Ticket commit() {
+    Ticket t = db_.write_commit(grouped_);
+    done_ = true;
+    return t;
+  }
 
  private:
   Database& db_;
@@ -207,9 +137,9 @@ class WriteTransaction {
   bool done_ = false;
 };
 
-// When `e` is a storage failure (disk full, I/O error, read-only or damaged file, busy,
-// out of memory) rather than a bug: a one-line reason fit for a model or an operator.
-// std::nullopt for anything else.
+// When `e` is a storage failure (disk full, I/O error, read-only or damaged file, busy, out of
+// memory, a team store unreachable) rather than a bug: a one-line reason fit for a model or an
+// operator. std::nullopt for anything else.
 std::optional<std::string> storage_failure(const std::exception& e);
 
 }  // namespace cb::store

@@ -6,7 +6,8 @@
 #include <cstring>
 
 #include "common/status.h"
-#include "daemon/store/database.h"
+#include "daemon/store/sqlite_database.h"
+#include "daemon/store/sqlite_tables.h"
 #include "daemon/store/wal_vfs.h"
 
 namespace cb::store {
@@ -16,7 +17,7 @@ constexpr std::size_t kRememberedFailures = 64;
 
 // Runs `sql` through a cached prepared statement and returns (not throws) a failure, its
 // message the storage_failure reason: used on paths that must not throw.
-Status try_run(Database& db, const char* sql) {
+Status try_run(SqliteDatabase& db, const char* sql) {
   try {
     db.run(sql);
     return Status();
@@ -28,6 +29,7 @@ Status try_run(Database& db, const char* sql) {
 }  // namespace
 
 std::optional<std::string> storage_failure(const std::exception& e) {
+  if (const auto* u = dynamic_cast<const StoreUnavailable*>(&e)) return std::string(u->what());
   const auto* s = dynamic_cast<const SQLite::Exception*>(&e);
   if (!s) return std::nullopt;
   switch (s->getErrorCode() & 0xff) {
@@ -52,12 +54,12 @@ std::optional<std::string> storage_failure(const std::exception& e) {
   }
 }
 
-Database::~Database() {
+SqliteDatabase::~SqliteDatabase() {
   // Whatever is pending is committed and made durable; its callers are gone, so nobody is told.
   if (group_) {
     group_->waiters.clear();
     group_->after_commit.clear();
-    rollback_listeners_.clear();
+    forget_rollback_listeners();
   }
   for (auto& g : syncing_) {
     g.waiters.clear();
@@ -67,11 +69,11 @@ Database::~Database() {
   stop_background_sync();
 }
 
-void Database::enable_group_commit(Defer defer) { defer_ = std::move(defer); }
+void SqliteDatabase::enable_group_commit(Defer defer) { defer_ = std::move(defer); }
 
-void Database::run(const char* sql) { stmt(sql).exec(); }
+void SqliteDatabase::run(const char* sql) { stmt(sql).exec(); }
 
-void Database::open_group_now() {
+void SqliteDatabase::open_group_now() {
   run("BEGIN IMMEDIATE");
   Group g;
   g.generation = next_generation_++;
@@ -85,12 +87,12 @@ void Database::open_group_now() {
   });
 }
 
-void Database::flush() {
+void SqliteDatabase::flush() {
   commit_group();
   if (!syncing_.empty()) sync_all_now();
 }
 
-void Database::commit_group() {
+void SqliteDatabase::commit_group() {
   if (!group_) return;
   sqlite3* handle = db_.getHandle();
   reset_statements();  // else the checkpoint in the WAL hook would be refused
@@ -122,7 +124,7 @@ void Database::commit_group() {
   end_group(commit.message());
 }
 
-void Database::end_group(const std::string& failure) {
+void SqliteDatabase::end_group(const std::string& failure) {
   Group g = std::move(*group_);
   group_.reset();
   if (!failure.empty()) {
@@ -135,7 +137,7 @@ void Database::end_group(const std::string& failure) {
   finish_committed(g);
 }
 
-void Database::finish_committed(Group& g) {
+void SqliteDatabase::finish_committed(Group& g) {
   for (auto& fn : g.after_commit) fn();
   if (g.behind_queued && defer_) {
     // Queued behind the wake-ups the work above posted: the woken reader's answer leaves first
@@ -148,7 +150,7 @@ void Database::finish_committed(Group& g) {
   for (auto& w : g.waiters) w("");
 }
 
-void Database::enable_background_sync(BackgroundSync::Post post,
+void SqliteDatabase::enable_background_sync(BackgroundSync::Post post,
                                       std::function<void(const std::string&)> fatal,
                                       BackgroundSync::SyncFn sync) {
   if (sync_ != Synchronous::kFull || syncer_) return;
@@ -160,15 +162,15 @@ void Database::enable_background_sync(BackgroundSync::Post post,
     return;
   }
   fatal_ = std::move(fatal);
-  alive_ = std::make_shared<Database*>(this);
-  BackgroundSync::Done done = [alive = std::weak_ptr<Database*>(alive_)](std::uint64_t upto,
+  alive_ = std::make_shared<SqliteDatabase*>(this);
+  BackgroundSync::Done done = [alive = std::weak_ptr<SqliteDatabase*>(alive_)](std::uint64_t upto,
                                                                          int err) {
     if (auto d = alive.lock()) (*d)->synced(upto, err);
   };
   syncer_ = std::make_unique<BackgroundSync>(std::move(post), std::move(done), std::move(sync));
 }
 
-void Database::stop_background_sync() {
+void SqliteDatabase::stop_background_sync() {
   presync_.reset();  // joins; a checkpoint it was syncing for is left to the next start
   presync_alive_.reset();
   if (!syncer_) return;
@@ -183,14 +185,14 @@ void Database::stop_background_sync() {
   alive_.reset();
 }
 
-void Database::sync_all_now() {
+void SqliteDatabase::sync_all_now() {
   if (syncing_.empty()) return;
   const int fd = wal_vfs::sync_fd(db_.getHandle());
   const int err = fd < 0 ? EBADF : syncer_->sync_now(fd);
   synced(syncing_.back().generation, err);
 }
 
-void Database::synced(std::uint64_t upto, int err) {
+void SqliteDatabase::synced(std::uint64_t upto, int err) {
   if (err != 0) {
     // The kernel may have dropped the pages it failed to write: what SQLite holds in memory no
     // longer matches the disk, and only a restart that recovers from the disk is safe.
@@ -209,12 +211,12 @@ void Database::synced(std::uint64_t upto, int err) {
   if (syncing_.empty()) commit_group();
 }
 
-Ticket Database::latest() const {
+Ticket SqliteDatabase::latest() const {
   if (group_) return Ticket{group_->generation};
   return syncing_.empty() ? Ticket{} : Ticket{syncing_.back().generation};
 }
 
-std::optional<std::string> Database::outcome(const Ticket& ticket) const {
+std::optional<std::string> SqliteDatabase::outcome(const Ticket& ticket) const {
   if (ticket.empty()) return std::string();
   if (group_ && group_->generation == ticket.generation) return std::nullopt;
   for (const auto& g : syncing_) {
@@ -226,7 +228,7 @@ std::optional<std::string> Database::outcome(const Ticket& ticket) const {
   return std::string();
 }
 
-void Database::when_durable(const Ticket& ticket, std::function<void(const std::string&)> done) {
+void SqliteDatabase::when_durable(const Ticket& ticket, std::function<void(const std::string&)> done) {
   Group* waiting = nullptr;
   if (group_ && group_->generation == ticket.generation) waiting = &*group_;
   for (auto& g : syncing_) {
@@ -240,7 +242,7 @@ void Database::when_durable(const Ticket& ticket, std::function<void(const std::
   waiting->waiters.push_back(std::move(done));
 }
 
-void Database::after_commit(std::function<void()> fn) {
+void SqliteDatabase::after_commit(std::function<void()> fn) {
   if (group_) {
     group_->after_commit.push_back(std::move(fn));
   } else if (!syncing_.empty()) {
@@ -250,46 +252,40 @@ void Database::after_commit(std::function<void()> fn) {
   }
 }
 
-void Database::rolled_back() {
-  for (auto& fn : rollback_listeners_) fn();
-}
-
-WriteTransaction::WriteTransaction(Database& db) : db_(db) {
-  if (!db_.defer_) {
-    db_.run("BEGIN IMMEDIATE");
-    return;
+bool SqliteDatabase::write_begin() {
+  if (!defer_) {
+    run("BEGIN IMMEDIATE");
+    return false;
   }
-  if (!db_.group_) db_.open_group_now();
-  db_.run("SAVEPOINT call");
-  grouped_ = true;
+  if (!group_) open_group_now();
+  run("SAVEPOINT call");
+  return true;
 }
 
-WriteTransaction::~WriteTransaction() {
-  if (done_) return;
-  if (!grouped_) {
-    try_run(db_, "ROLLBACK");
-    db_.rolled_back();
+void SqliteDatabase::write_rollback(bool grouped) {
+  if (!grouped) {
+    try_run(*this, "ROLLBACK");
+    rolled_back();
     return;
   }
   // Undo only this call's part of the group. SQLite rolls a whole transaction back on its own
   // after some failures (disk full, I/O error); then the group is gone and every call in it
   // fails.
-  const bool group_alive = sqlite3_get_autocommit(db_.db().getHandle()) == 0;
-  if (group_alive && try_run(db_, "ROLLBACK TO call").ok() && try_run(db_, "RELEASE call").ok()) {
-    db_.rolled_back();
+  const bool group_alive = sqlite3_get_autocommit(db_.getHandle()) == 0;
+  if (group_alive && try_run(*this, "ROLLBACK TO call").ok() && try_run(*this, "RELEASE call").ok()) {
+    rolled_back();
     return;
   }
-  if (db_.group_) {
-    if (sqlite3_get_autocommit(db_.db().getHandle()) == 0) try_run(db_, "ROLLBACK");
-    db_.end_group("the bridge database rolled back a failed write");
+  if (group_) {
+    if (sqlite3_get_autocommit(db_.getHandle()) == 0) try_run(*this, "ROLLBACK");
+    end_group("the bridge database rolled back a failed write");
   }
 }
 
-Ticket WriteTransaction::commit() {
-  db_.run(grouped_ ? "RELEASE call" : "COMMIT");
-  done_ = true;
+Ticket SqliteDatabase::write_commit(bool grouped) {
+  run(grouped ? "RELEASE call" : "COMMIT");
   // Without group commit the COMMIT itself made the writes durable.
-  return grouped_ && db_.group_ ? Ticket{db_.group_->generation} : Ticket{};
+  return grouped && group_ ? Ticket{group_->generation} : Ticket{};
 }
 
 }  // namespace cb::store

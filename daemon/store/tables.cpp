@@ -1,4 +1,4 @@
-#include "daemon/store/tables.h"
+#include "daemon/store/sqlite_tables.h"
 
 namespace cb::store {
 namespace {
@@ -48,7 +48,7 @@ MessageRow read_message(SQLite::Statement& q) {
 
 }  // namespace detail
 
-void Conversations::insert(const ConversationRow& row) {
+void SqliteConversations::insert(const ConversationRow& row) {
   auto& q = db_.stmt(
       "INSERT INTO conversations (id, role_a, role_b, nonce, created_ms, expires_ms, exec_mode,"
       " exec_json, kind, member_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -69,7 +69,7 @@ void Conversations::insert(const ConversationRow& row) {
   q.exec();
 }
 
-std::optional<ConversationRow> Conversations::by_members(const std::string& member_key) {
+std::optional<ConversationRow> SqliteConversations::by_members(const std::string& member_key) {
   auto& q = db_.stmt(std::string("SELECT ") + kConversationColumns +
                      " FROM conversations WHERE member_key = ?");
   q.bind(1, member_key);
@@ -77,14 +77,14 @@ std::optional<ConversationRow> Conversations::by_members(const std::string& memb
   return read_conversation(q);
 }
 
-void Conversations::set_expiry(const std::string& id, std::int64_t expires_ms) {
+void SqliteConversations::set_expiry(const std::string& id, std::int64_t expires_ms) {
   auto& q = db_.stmt("UPDATE conversations SET expires_ms = ? WHERE id = ?");
   q.bind(1, expires_ms);
   q.bind(2, id);
   q.exec();
 }
 
-bool Conversations::exists(const std::string& id) {
+bool SqliteConversations::exists(const std::string& id) {
   auto& q = db_.stmt("SELECT 1 FROM conversations WHERE id = ?");
   q.bind(1, id);
   const bool found = q.executeStep();
@@ -92,7 +92,7 @@ bool Conversations::exists(const std::string& id) {
   return found;
 }
 
-std::optional<ConversationRow> Conversations::find(const std::string& id) {
+std::optional<ConversationRow> SqliteConversations::find(const std::string& id) {
   auto& q = db_.stmt(std::string("SELECT ") + kConversationColumns +
                      " FROM conversations WHERE id = ?");
   q.bind(1, id);
@@ -100,7 +100,7 @@ std::optional<ConversationRow> Conversations::find(const std::string& id) {
   return read_conversation(q);
 }
 
-std::vector<ConversationSummary> Conversations::list() {
+std::vector<ConversationSummary> SqliteConversations::list() {
   auto& q = db_.stmt(
       std::string("SELECT ") + kConversationColumns +
       ", (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id),"
@@ -121,7 +121,7 @@ std::vector<ConversationSummary> Conversations::list() {
   return out;
 }
 
-std::vector<std::string> Conversations::expired_before(std::int64_t before_ms) {
+std::vector<std::string> SqliteConversations::expired_before(std::int64_t before_ms) {
   auto& q = db_.stmt("SELECT id FROM conversations WHERE expires_ms < ? ORDER BY expires_ms");
   q.bind(1, before_ms);
   std::vector<std::string> ids;
@@ -129,13 +129,13 @@ std::vector<std::string> Conversations::expired_before(std::int64_t before_ms) {
   return ids;
 }
 
-bool Conversations::remove(const std::string& id) {
+bool SqliteConversations::remove(const std::string& id) {
   auto& q = db_.stmt("DELETE FROM conversations WHERE id = ?");
   q.bind(1, id);
   return q.exec() > 0;
 }
 
-void Conversations::set_exec(const std::string& id, const std::string& mode,
+void SqliteConversations::set_exec(const std::string& id, const std::string& mode,
                              const std::string& json) {
   auto& q = db_.stmt("UPDATE conversations SET exec_mode = ?, exec_json = ? WHERE id = ?");
   q.bind(1, mode);
@@ -144,13 +144,13 @@ void Conversations::set_exec(const std::string& id, const std::string& mode,
   q.exec();
 }
 
-std::int64_t Conversations::count() {
+std::int64_t SqliteConversations::count() {
   auto& q = db_.stmt("SELECT COUNT(*) FROM conversations");
   q.executeStep();
   return q.getColumn(0).getInt64();
 }
 
-std::int64_t Messages::insert(const MessageRow& row) {
+std::int64_t SqliteMessages::insert(const MessageRow& row) {
   auto& q = db_.stmt(
       "INSERT INTO messages (conversation_id, sender, recipient, body, action_type, files_json,"
       " redactions_json, created_ms, read_ms, reply_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -176,7 +176,7 @@ std::int64_t Messages::insert(const MessageRow& row) {
   return db_.db().getLastInsertRowid();
 }
 
-std::vector<MessageRow> Messages::unread(const std::string& conv, const std::string& recipient,
+std::vector<MessageRow> SqliteMessages::unread(const std::string& conv, const std::string& recipient,
                                          std::int64_t limit) {
   auto& q = db_.stmt(std::string("SELECT ") + kMessageColumns +
                      " FROM messages WHERE conversation_id = ? AND recipient = ? AND read_ms IS NULL"
@@ -189,7 +189,7 @@ std::vector<MessageRow> Messages::unread(const std::string& conv, const std::str
   return out;
 }
 
-std::vector<MessageRow> Messages::after(const std::string& conv, const std::string& recipient,
+std::vector<MessageRow> SqliteMessages::after(const std::string& conv, const std::string& recipient,
                                         std::int64_t after_id, std::int64_t limit) {
   auto& q = db_.stmt(std::string("SELECT ") + kMessageColumns +
                      " FROM messages WHERE conversation_id = ? AND recipient = ? AND id > ?"
@@ -203,7 +203,7 @@ std::vector<MessageRow> Messages::after(const std::string& conv, const std::stri
   return out;
 }
 
-void Messages::mark_read(const std::vector<std::int64_t>& ids, std::int64_t now_ms) {
+void SqliteMessages::mark_read(const std::vector<std::int64_t>& ids, std::int64_t now_ms) {
   for (const std::int64_t id : ids) {
     auto& q = db_.stmt("UPDATE messages SET read_ms = ? WHERE id = ? AND read_ms IS NULL");
     q.bind(1, now_ms);
@@ -212,7 +212,7 @@ void Messages::mark_read(const std::vector<std::int64_t>& ids, std::int64_t now_
   }
 }
 
-std::int64_t Messages::unmark_read(const std::string& conv, const std::string& recipient,
+std::int64_t SqliteMessages::unmark_read(const std::string& conv, const std::string& recipient,
                                    std::int64_t after_id, std::int64_t up_to_id,
                                    std::int64_t marked_ms) {
   auto& q = db_.stmt(
@@ -226,7 +226,7 @@ std::int64_t Messages::unmark_read(const std::string& conv, const std::string& r
   return q.exec();
 }
 
-std::int64_t Messages::unread_count(const std::string& conv, const std::string& recipient) {
+std::int64_t SqliteMessages::unread_count(const std::string& conv, const std::string& recipient) {
   auto& q = db_.stmt(
       "SELECT COUNT(*) FROM messages WHERE conversation_id = ? AND recipient = ?"
       " AND read_ms IS NULL");
@@ -236,7 +236,7 @@ std::int64_t Messages::unread_count(const std::string& conv, const std::string& 
   return q.getColumn(0).getInt64();
 }
 
-std::vector<std::int64_t> Messages::sent_since(const std::string& conv, const std::string& sender,
+std::vector<std::int64_t> SqliteMessages::sent_since(const std::string& conv, const std::string& sender,
                                                const std::vector<std::int64_t>& since_ms) {
   std::vector<std::int64_t> counts;
   for (std::int64_t since : since_ms) {
@@ -252,7 +252,7 @@ std::vector<std::int64_t> Messages::sent_since(const std::string& conv, const st
   return counts;
 }
 
-std::optional<std::int64_t> Messages::nth_sent_time(const std::string& conv,
+std::optional<std::int64_t> SqliteMessages::nth_sent_time(const std::string& conv,
                                                     const std::string& sender,
                                                     std::int64_t since_ms, std::int64_t n) {
   auto& q = db_.stmt(
@@ -266,7 +266,7 @@ std::optional<std::int64_t> Messages::nth_sent_time(const std::string& conv,
   return q.getColumn(0).getInt64();
 }
 
-std::vector<MessageRow> Messages::all(const std::string& conv) {
+std::vector<MessageRow> SqliteMessages::all(const std::string& conv) {
   auto& q = db_.stmt(std::string("SELECT ") + kMessageColumns +
                      " FROM messages WHERE conversation_id = ? ORDER BY id");
   q.bind(1, conv);
@@ -275,7 +275,7 @@ std::vector<MessageRow> Messages::all(const std::string& conv) {
   return out;
 }
 
-void Messages::for_each_after(const std::string& conv, std::int64_t after_id,
+void SqliteMessages::for_each_after(const std::string& conv, std::int64_t after_id,
                               const std::function<bool(MessageRow&&)>& fn) {
   auto& q = db_.stmt(std::string("SELECT ") + kMessageColumns +
                      " FROM messages WHERE conversation_id = ? AND id > ? ORDER BY id");
@@ -287,13 +287,13 @@ void Messages::for_each_after(const std::string& conv, std::int64_t after_id,
   q.reset();
 }
 
-std::int64_t Messages::count() {
+std::int64_t SqliteMessages::count() {
   auto& q = db_.stmt("SELECT COUNT(*) FROM messages");
   q.executeStep();
   return q.getColumn(0).getInt64();
 }
 
-void Statuses::upsert(const std::string& conv, const std::string& session,
+void SqliteStatuses::upsert(const std::string& conv, const std::string& session,
                       const std::string& status, std::int64_t heartbeat_ms) {
   auto& q = db_.stmt(
       "INSERT INTO statuses (conversation_id, session, status, heartbeat_ms) VALUES (?, ?, ?, ?)"
@@ -306,7 +306,7 @@ void Statuses::upsert(const std::string& conv, const std::string& session,
   q.exec();
 }
 
-std::optional<StatusRow> Statuses::find(const std::string& conv, const std::string& session) {
+std::optional<StatusRow> SqliteStatuses::find(const std::string& conv, const std::string& session) {
   auto& q = db_.stmt(
       "SELECT status, heartbeat_ms FROM statuses WHERE conversation_id = ? AND session = ?");
   q.bind(1, conv);
@@ -315,7 +315,7 @@ std::optional<StatusRow> Statuses::find(const std::string& conv, const std::stri
   return StatusRow{q.getColumn(0).getString(), q.getColumn(1).getInt64()};
 }
 
-std::vector<SessionStatus> Statuses::of(const std::string& conv) {
+std::vector<SessionStatus> SqliteStatuses::of(const std::string& conv) {
   auto& q = db_.stmt(
       "SELECT session, status, heartbeat_ms FROM statuses WHERE conversation_id = ?"
       " ORDER BY session");
@@ -328,7 +328,7 @@ std::vector<SessionStatus> Statuses::of(const std::string& conv) {
   return out;
 }
 
-std::int64_t AuditTable::insert(const AuditRow& row) {
+std::int64_t SqliteAuditTable::insert(const AuditRow& row) {
   auto& q = db_.stmt(
       "INSERT INTO audit (ts_ms, conversation_id, session_id, action, outcome, details_json,"
       " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
@@ -344,7 +344,7 @@ std::int64_t AuditTable::insert(const AuditRow& row) {
   return db_.db().getLastInsertRowid();
 }
 
-std::optional<std::string> AuditTable::last_hash() {
+std::optional<std::string> SqliteAuditTable::last_hash() {
   auto& q = db_.stmt("SELECT hash FROM audit ORDER BY id DESC LIMIT 1");
   if (!q.executeStep()) return std::nullopt;
   return q.getColumn(0).getString();
@@ -368,7 +368,7 @@ constexpr const char* kAuditColumns =
     "id, ts_ms, conversation_id, session_id, action, outcome, details_json, prev_hash, hash";
 }  // namespace
 
-std::vector<AuditRow> AuditTable::newest(const std::string& conv, std::int64_t limit) {
+std::vector<AuditRow> SqliteAuditTable::newest(const std::string& conv, std::int64_t limit) {
   std::vector<AuditRow> out;
   if (conv.empty()) {
     auto& q = db_.stmt(std::string("SELECT ") + kAuditColumns + " FROM audit ORDER BY id DESC LIMIT ?");
@@ -384,7 +384,7 @@ std::vector<AuditRow> AuditTable::newest(const std::string& conv, std::int64_t l
   return out;
 }
 
-void AuditTable::for_each(const std::function<bool(const AuditRow&)>& fn) {
+void SqliteAuditTable::for_each(const std::function<bool(const AuditRow&)>& fn) {
   SQLite::Statement q(db_.db(), std::string("SELECT ") + kAuditColumns + " FROM audit ORDER BY id");
   while (q.executeStep()) {
     if (!fn(read_audit(q))) break;

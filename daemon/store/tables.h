@@ -9,177 +9,166 @@
 #include "daemon/store/database.h"
 #include "daemon/store/records.h"
 
-// Queries of the product, grouped by the table they own. Callers open the transaction.
+// The store's tables as the product sees them (issue 27: one interface; SQLite implements it in
+// sqlite_tables.h, PostgreSQL in pg/pg_tables.h). Queries grouped by the table they own.
+// Callers open the transaction.
 namespace cb::store {
-
-namespace detail {
-// One message row from a statement selecting kMessageColumns' columns in their order
-// (tables.cpp; agent_tables.cpp selects the same columns of the alias m).
-MessageRow read_message(SQLite::Statement& q);
-}  // namespace detail
 
 class Conversations {
  public:
-  explicit Conversations(Database& db) : db_(db) {}
+  virtual ~Conversations() = default;
   // Every column as given, exec settings included (a new conversation's are the defaults; an
   // imported one keeps its own).
-  void insert(const ConversationRow& row);
-  std::optional<ConversationRow> find(const std::string& id);
-  bool exists(const std::string& id);
-  std::vector<ConversationSummary> list();
+  virtual void insert(const ConversationRow& row) = 0;
+  virtual std::optional<ConversationRow> find(const std::string& id) = 0;
+  virtual bool exists(const std::string& id) = 0;
+  virtual std::vector<ConversationSummary> list() = 0;
   // Ids of conversations whose expiry is before `before_ms`.
-  std::vector<std::string> expired_before(std::int64_t before_ms);
+  virtual std::vector<std::string> expired_before(std::int64_t before_ms) = 0;
   // Deletes the conversation with its messages and statuses (cascade). Audit rows stay.
-  bool remove(const std::string& id);
-  void set_exec(const std::string& id, const std::string& mode, const std::string& json);
-  std::int64_t count();
+  virtual bool remove(const std::string& id) = 0;
+  virtual void set_exec(const std::string& id, const std::string& mode,
+                        const std::string& json) = 0;
+  virtual std::int64_t count() = 0;
   // The agents' conversation with exactly these members (ConversationRow::member_key), if any.
-  std::optional<ConversationRow> by_members(const std::string& member_key);
-  void set_expiry(const std::string& id, std::int64_t expires_ms);
+  virtual std::optional<ConversationRow> by_members(const std::string& member_key) = 0;
+  virtual void set_expiry(const std::string& id, std::int64_t expires_ms) = 0;
   // The conversation is no longer the one its members' names address (it expired).
-  void retire_member_key(const std::string& id);
-
- private:
-  Database& db_;
+  virtual void retire_member_key(const std::string& id) = 0;
 };
 
 class Messages {
  public:
-  explicit Messages(Database& db) : db_(db) {}
+  virtual ~Messages() = default;
   // Inserts with a new id (row.id is not used) and returns it. read_ms as given: a new message
   // is unread; an imported one keeps its read state.
-  std::int64_t insert(const MessageRow& row);
+  virtual std::int64_t insert(const MessageRow& row) = 0;
   // Unread messages to `recipient`, oldest first, at most `limit`.
-  std::vector<MessageRow> unread(const std::string& conv, const std::string& recipient,
-                                 std::int64_t limit);
+  virtual std::vector<MessageRow> unread(const std::string& conv, const std::string& recipient,
+                                         std::int64_t limit) = 0;
   // Every message to `recipient` with id > after_id, read or not, oldest first.
-  std::vector<MessageRow> after(const std::string& conv, const std::string& recipient,
-                                std::int64_t after_id, std::int64_t limit);
+  virtual std::vector<MessageRow> after(const std::string& conv, const std::string& recipient,
+                                        std::int64_t after_id, std::int64_t limit) = 0;
   // Marks these messages read (those not read already). By id, one row at a time: an UPDATE
   // over a range of the unread index it changes would first copy the matching rows to a
   // temporary b-tree (SQLite's two-pass update), which cost more than the update itself.
-  void mark_read(const std::vector<std::int64_t>& ids, std::int64_t now_ms);
+  virtual void mark_read(const std::vector<std::int64_t>& ids, std::int64_t now_ms) = 0;
   // Undoes that mark: messages to `recipient` with after_id < id <= up_to_id whose read time is
   // exactly `marked_ms` are unread again. Returns how many.
-  std::int64_t unmark_read(const std::string& conv, const std::string& recipient,
-                           std::int64_t after_id, std::int64_t up_to_id, std::int64_t marked_ms);
-  std::int64_t unread_count(const std::string& conv, const std::string& recipient);
+  virtual std::int64_t unmark_read(const std::string& conv, const std::string& recipient,
+                                   std::int64_t after_id, std::int64_t up_to_id,
+                                   std::int64_t marked_ms) = 0;
+  virtual std::int64_t unread_count(const std::string& conv, const std::string& recipient) = 0;
   // Messages sent by `sender` at or after each of the given times (one count per time).
-  std::vector<std::int64_t> sent_since(const std::string& conv, const std::string& sender,
-                                       const std::vector<std::int64_t>& since_ms);
+  virtual std::vector<std::int64_t> sent_since(const std::string& conv, const std::string& sender,
+                                               const std::vector<std::int64_t>& since_ms) = 0;
   // Time of the n-th (0-based) oldest message sent by `sender` at or after since_ms.
-  std::optional<std::int64_t> nth_sent_time(const std::string& conv, const std::string& sender,
-                                            std::int64_t since_ms, std::int64_t n);
-  std::vector<MessageRow> all(const std::string& conv);
+  virtual std::optional<std::int64_t> nth_sent_time(const std::string& conv,
+                                                    const std::string& sender,
+                                                    std::int64_t since_ms, std::int64_t n) = 0;
+  virtual std::vector<MessageRow> all(const std::string& conv) = 0;
   // Every message of the conversation with id > after_id, in id order, until fn returns false.
   // The statement is reset before returning, so no read transaction stays open.
-  void for_each_after(const std::string& conv, std::int64_t after_id,
-                      const std::function<bool(MessageRow&&)>& fn);
-  std::int64_t count();
-
- private:
-  Database& db_;
+  virtual void for_each_after(const std::string& conv, std::int64_t after_id,
+                              const std::function<bool(MessageRow&&)>& fn) = 0;
+  virtual std::int64_t count() = 0;
 };
 
 // An agent's inbox across the conversations it is a member of and the token seats it joined
 // (issue 23; daemon/store/agent_tables.cpp): the messages table read by agent, not by seat.
 class Inboxes {
  public:
-  explicit Inboxes(Database& db) : db_(db) {}
+  virtual ~Inboxes() = default;
   // Messages of the agents' conversations `agent` is a member of, not sent by it, oldest
   // first: those after its read position in each (after_id 0), or every one with id > after_id.
-  std::vector<MessageRow> agent_inbox(const std::string& agent, std::int64_t after_id,
-                                      std::int64_t limit);
+  virtual std::vector<MessageRow> agent_inbox(const std::string& agent, std::int64_t after_id,
+                                              std::int64_t limit) = 0;
   // Unread messages to the seats of token conversations `agent` joined, oldest first.
-  std::vector<MessageRow> seat_inbox(const std::string& agent, std::int64_t limit);
+  virtual std::vector<MessageRow> seat_inbox(const std::string& agent, std::int64_t limit) = 0;
   // Everything unread for `agent`, oldest first: agent_inbox (after_id 0) and seat_inbox
   // together, in one query.
-  std::vector<MessageRow> whole_inbox(const std::string& agent, std::int64_t limit);
+  virtual std::vector<MessageRow> whole_inbox(const std::string& agent, std::int64_t limit) = 0;
   // The same within one agents' conversation.
-  std::vector<MessageRow> conversation_inbox(const std::string& conv, const std::string& agent,
-                                             std::int64_t after_id, std::int64_t limit);
+  virtual std::vector<MessageRow> conversation_inbox(const std::string& conv,
+                                                     const std::string& agent,
+                                                     std::int64_t after_id, std::int64_t limit) = 0;
   // The conversation a message belongs to.
-  std::optional<std::string> conversation_of(std::int64_t message_id);
+  virtual std::optional<std::string> conversation_of(std::int64_t message_id) = 0;
   // Marks these messages unread again where their read time is exactly `marked_ms`.
-  std::int64_t unmark_ids(const std::vector<std::int64_t>& ids, std::int64_t marked_ms);
+  virtual std::int64_t unmark_ids(const std::vector<std::int64_t>& ids, std::int64_t marked_ms) = 0;
   // Unread messages in agents' conversations for `agent`, by sender.
-  std::vector<std::pair<std::string, std::int64_t>> agent_unread_by_sender(const std::string& agent);
+  virtual std::vector<std::pair<std::string, std::int64_t>> agent_unread_by_sender(
+      const std::string& agent) = 0;
   // Unread messages for `agent`: its agents' conversations and its joined seats.
-  std::int64_t agent_unread(const std::string& agent);
+  virtual std::int64_t agent_unread(const std::string& agent) = 0;
   // Messages stored at or after since_ms, counted by conversation, sender and recipient.
-  std::vector<SenderCount> senders_since(std::int64_t since_ms);
+  virtual std::vector<SenderCount> senders_since(std::int64_t since_ms) = 0;
   // Unread messages for `agent` in one agents' conversation.
-  std::int64_t member_unread(const std::string& conv, const std::string& agent);
+  virtual std::int64_t member_unread(const std::string& conv, const std::string& agent) = 0;
   // `agent`'s unread messages (its agents' conversations after its read position, its joined
   // seats' unread ones) with id > after_id, oldest first, at most `limit`, each body cut to its
   // first `body_chars` characters: what the hooks of issue 24 announce. One index range per
   // conversation (messages_by_recipient, messages_unread), never a scan of the messages.
-  std::vector<MessageRow> agent_unread_after(const std::string& agent, std::int64_t after_id,
-                                             std::int64_t limit, std::int64_t body_chars);
-
- private:
-  Database& db_;
+  virtual std::vector<MessageRow> agent_unread_after(const std::string& agent,
+                                                     std::int64_t after_id, std::int64_t limit,
+                                                     std::int64_t body_chars) = 0;
 };
 
 // Named agents (daemon/store/agent_tables.cpp).
 class Agents {
  public:
-  explicit Agents(Database& db) : db_(db) {}
-  void upsert(const AgentRow& row);
-  std::vector<AgentRow> all();
-  std::optional<AgentRow> find(const std::string& name);
-
- private:
-  Database& db_;
+  virtual ~Agents() = default;
+  virtual void upsert(const AgentRow& row) = 0;
+  virtual std::vector<AgentRow> all() = 0;
+  virtual std::optional<AgentRow> find(const std::string& name) = 0;
 };
 
 // Who belongs to which conversation (daemon/store/agent_tables.cpp).
 class Members {
  public:
-  explicit Members(Database& db) : db_(db) {}
+  virtual ~Members() = default;
   // Adds the member (read position 0, or as given); an existing membership is kept.
-  void insert(const MemberRow& row);
-  std::optional<MemberRow> find(const std::string& agent, const std::string& conv);
+  virtual void insert(const MemberRow& row) = 0;
+  virtual std::optional<MemberRow> find(const std::string& agent, const std::string& conv) = 0;
   // Every member of a conversation, by name.
-  std::vector<MemberRow> of_conversation(const std::string& conv);
+  virtual std::vector<MemberRow> of_conversation(const std::string& conv) = 0;
   // The token seats an agent joined.
-  std::vector<MemberRow> seats_of(const std::string& agent);
+  virtual std::vector<MemberRow> seats_of(const std::string& agent) = 0;
   // The agent bound to a token conversation's seat, if any.
-  std::optional<std::string> seat_holder(const std::string& conv, const std::string& seat);
+  virtual std::optional<std::string> seat_holder(const std::string& conv,
+                                                 const std::string& seat) = 0;
   // Moves the agent's read position in `conv` forward to `up_to` (never back).
-  void advance(const std::string& agent, const std::string& conv, std::int64_t up_to);
+  virtual void advance(const std::string& agent, const std::string& conv, std::int64_t up_to) = 0;
   // Sets the read position, back or forward (a read given back).
-  void set_position(const std::string& agent, const std::string& conv, std::int64_t position);
-
- private:
-  Database& db_;
+  virtual void set_position(const std::string& agent, const std::string& conv,
+                            std::int64_t position) = 0;
 };
 
 class Statuses {
  public:
-  explicit Statuses(Database& db) : db_(db) {}
-  void upsert(const std::string& conv, const std::string& session, const std::string& status,
-              std::int64_t heartbeat_ms);
-  std::optional<StatusRow> find(const std::string& conv, const std::string& session);
+  virtual ~Statuses() = default;
+  virtual void upsert(const std::string& conv, const std::string& session,
+                      const std::string& status, std::int64_t heartbeat_ms) = 0;
+  virtual std::optional<StatusRow> find(const std::string& conv, const std::string& session) = 0;
   // Both sessions' statuses (those that exist), ordered by session.
-  std::vector<SessionStatus> of(const std::string& conv);
-
- private:
-  Database& db_;
+  virtual std::vector<SessionStatus> of(const std::string& conv) = 0;
 };
 
 class AuditTable {
  public:
-  explicit AuditTable(Database& db) : db_(db) {}
-  std::int64_t insert(const AuditRow& row);
-  std::optional<std::string> last_hash();
+  virtual ~AuditTable() = default;
+  virtual std::int64_t insert(const AuditRow& row) = 0;
+  // The newest entry's hash. In a shared store (PostgreSQL: several daemons append to one
+  // chain) it takes the chain's lock until the caller's transaction ends, so no other daemon
+  // appends between this read and the caller's insert.
+  virtual std::optional<std::string> last_hash() = 0;
+  // Whether other daemons append to this chain: its head is then read for every entry, never
+  // cached.
+  virtual bool shared() const { return false; }
   // Newest first; conv empty means every conversation.
-  std::vector<AuditRow> newest(const std::string& conv, std::int64_t limit);
+  virtual std::vector<AuditRow> newest(const std::string& conv, std::int64_t limit) = 0;
   // Every row in id order, for verification.
-  void for_each(const std::function<bool(const AuditRow&)>& fn);
-
- private:
-  Database& db_;
+  virtual void for_each(const std::function<bool(const AuditRow&)>& fn) = 0;
 };
 
 }  // namespace cb::store

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "daemon/store/tables.h"
+#include "daemon/store/sqlite_database.h"
 
 namespace cb::store {
 namespace fs = std::filesystem;
@@ -94,9 +95,9 @@ Result<CheckedFile> open_checked(const fs::path& src) {
     const std::string verdict = check.executeStep() ? check.getColumn(0).getString() : "no answer";
     if (verdict != "ok") return bad("integrity_check failed: " + verdict);
     const int version = out.file->execAndGet("PRAGMA user_version").getInt();
-    if (version != Database::latest_schema_version()) {
+    if (version != SqliteDatabase::latest_schema_version()) {
       return bad("schema version " + std::to_string(version) + ", this daemon serves version " +
-                 std::to_string(Database::latest_schema_version()));
+                 std::to_string(SqliteDatabase::latest_schema_version()));
     }
     for (const char* table : kRequiredTables) {
       if (!out.file->tableExists(table)) return bad(std::string("table ") + table + " is missing");
@@ -115,15 +116,15 @@ Result<CheckedFile> open_checked(const fs::path& src) {
 Result<ConversationPage> dump_conversation(Database& db, const std::string& id,
                                            std::int64_t after_id, std::size_t max_body_bytes) {
   db.flush();  // only committed rows leave the daemon
-  auto conversation = Conversations(db).find(id);
+  auto conversation = db.conversations().find(id);
   if (!conversation) return Status::error(codes::kNotFound, "no conversation " + id);
   ConversationPage page;
   ConversationDump& dump = page.dump;
   dump.conversation = std::move(*conversation);
-  dump.statuses = Statuses(db).of(id);
-  if (dump.conversation.kind == "agents") dump.members = Members(db).of_conversation(id);
+  dump.statuses = db.statuses().of(id);
+  if (dump.conversation.kind == "agents") dump.members = db.members().of_conversation(id);
   std::size_t bytes = 0;
-  Messages(db).for_each_after(id, after_id, [&](MessageRow&& m) {
+  db.messages().for_each_after(id, after_id, [&](MessageRow&& m) {
     if (!dump.messages.empty() && bytes >= max_body_bytes) {
       page.complete = false;
       return false;
@@ -137,7 +138,7 @@ Result<ConversationPage> dump_conversation(Database& db, const std::string& id,
 
 Status load_conversation(Database& db, const ConversationDump& dump) {
   const ConversationRow& c = dump.conversation;
-  Conversations conversations(db);
+  Conversations& conversations = db.conversations();
   if (conversations.exists(c.id)) {
     return Status::error(codes::kExists, "conversation " + c.id +
                                              " exists already; import refused (nothing changed)");
@@ -150,7 +151,7 @@ Status load_conversation(Database& db, const ConversationDump& dump) {
   } else {
     conversations.insert(c);
   }
-  Messages messages(db);
+  Messages& messages = db.messages();
   std::map<std::int64_t, std::int64_t> new_ids;  // old id → new id, in id order
   for (const MessageRow& m : dump.messages) {
     MessageRow row = m;
@@ -161,7 +162,7 @@ Status load_conversation(Database& db, const ConversationDump& dump) {
     }
     new_ids[m.id] = messages.insert(row);
   }
-  Members members(db);
+  Members& members = db.members();
   for (const MemberRow& m : dump.members) {
     MemberRow row = m;
     row.conversation_id = c.id;
@@ -170,14 +171,14 @@ Status load_conversation(Database& db, const ConversationDump& dump) {
     row.read_up_to = it == new_ids.begin() ? 0 : std::prev(it)->second;
     members.insert(row);
   }
-  Statuses statuses(db);
+  Statuses& statuses = db.statuses();
   for (const SessionStatus& s : dump.statuses) {
     statuses.upsert(c.id, s.session, s.row.status, s.row.heartbeat_ms);
   }
   return Status();
 }
 
-Result<FileCopy> backup_database(Database& db, const fs::path& dest, bool overwrite) {
+Result<FileCopy> backup_database(SqliteDatabase& db, const fs::path& dest, bool overwrite) {
   db.flush();  // the copy holds what was acknowledged, not half a group
   if (!dest.is_absolute() || !dest.has_filename()) {
     return failed("backup target must be an absolute file path: " + dest.string());
@@ -253,7 +254,7 @@ Result<FileCopy> check_backup_file(const fs::path& src) {
   return checked->copy;
 }
 
-Result<FileCopy> restore_database(Database& db, const fs::path& src) {
+Result<FileCopy> restore_database(SqliteDatabase& db, const fs::path& src) {
   db.flush();
   if (is_live_file(src, db.path())) {
     return Status::error(codes::kBadFile, src.string() + " is the live database itself");

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "daemon/store/database.h"
+#include "daemon/store/sqlite_database.h"
 #include "daemon/store/records.h"
 
 // Moving data in and out of the live database for the operator: one conversation as rows
@@ -69,11 +69,11 @@ struct FileCopy {
 // self-contained file, fsynced, then renamed over `dest`. Refuses to overwrite an existing file
 // unless `overwrite`, and always refuses the live database's own files. Failures:
 // codes::kNotPermitted or codes::kFailed.
-cb::Result<FileCopy> backup_database(Database& db, const std::filesystem::path& dest,
+cb::Result<FileCopy> backup_database(SqliteDatabase& db, const std::filesystem::path& dest,
                                      bool overwrite);
 
 // Opens `src` read-only and checks that it is a database this daemon can serve: integrity_check
-// "ok", user_version == Database::latest_schema_version(), the product's tables present.
+// "ok", user_version == SqliteDatabase::latest_schema_version(), the product's tables present.
 // codes::kBadFile when it is not.
 cb::Result<FileCopy> check_backup_file(const std::filesystem::path& src);
 
@@ -81,6 +81,6 @@ cb::Result<FileCopy> check_backup_file(const std::filesystem::path& src);
 // backup API (source = the file), replacing every row; no reopen. The caller must reload any
 // state cached from the old contents (the audit chain head). codes::kBadFile when the file is
 // unusable (the live database is unchanged), codes::kFailed when the daemon could not do it.
-cb::Result<FileCopy> restore_database(Database& db, const std::filesystem::path& src);
+cb::Result<FileCopy> restore_database(SqliteDatabase& db, const std::filesystem::path& src);
 
 }  // namespace cb::store

@@ -38,6 +38,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/store/sqlite_database.h"
 #include "daemon/bridge/bridge.h"
 
 namespace {
@@ -100,13 +101,13 @@ std::string random_key() {
 // One daemon's worth of state: a database file, group commit posted to a loop, a Bridge.
 struct World {
   asio::io_context io;  // first: the database (and its sync thread) goes before the loop
-  std::unique_ptr<store::Database> db;
+  std::unique_ptr<store::SqliteDatabase> db;
   SystemClock clock;
   std::unique_ptr<Bridge> bridge;
   std::uint64_t next_connection = 1;
 
   explicit World(const std::filesystem::path& file) {
-    auto opened = store::Database::open(file, store::Synchronous::kNormal);
+    auto opened = store::SqliteDatabase::open(file, store::Synchronous::kNormal);
     if (!opened.ok()) fail(opened.status().message());
     db = std::move(*opened);
     db->enable_group_commit(

@@ -1,10 +1,11 @@
+#include "daemon/store/sqlite_database.h"
 #include "tests/fuzz/fuzz_world.h"
 
 #include "daemon/tools/bridge_tools.h"
 
 namespace cb::fuzz {
 
-World::World() : db(store::Database::open_memory()) {
+World::World() : db(store::SqliteDatabase::open_memory()) {
   settings.send_per_minute = settings.send_per_hour = settings.send_per_day = 0;
   settings.read_per_minute = 0;
   settings.auth_failures_per_minute = 0;

@@ -5,7 +5,7 @@
 
 #include "daemon/bridge/bridge.h"
 #include "daemon/mcp/tool_registry.h"
-#include "daemon/store/database.h"
+#include "daemon/store/sqlite_database.h"
 
 // What the MCP fuzz targets share: the real tools over a real Bridge on an in-memory SQLite
 // database, with a fake clock and every rate limit off (a fuzzer must not lock itself out).

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/store/sqlite_database.h"
 #include "common/clock.h"
 #include "common/ctl_protocol.h"
 #include "daemon/admin/admin_api.h"
@@ -21,7 +22,7 @@ using admin::Json;
 namespace {
 
 struct Admin {
-  std::unique_ptr<store::Database> db = store::Database::open_memory();
+  std::unique_ptr<store::SqliteDatabase> db = store::SqliteDatabase::open_memory();
   FakeClock clock;
   std::unique_ptr<bridge::Bridge> bridge;
   std::unique_ptr<admin::AdminApi> api;
@@ -390,7 +391,7 @@ TEST_CASE("export and import carry an agents' conversation's members, read posit
   CHECK(members[1]["agent"] == "bob");
   CHECK(members[1]["read_up_to"] == messages[1]["id"]);
   CHECK(members[1]["unread"] == 0);
-  auto row = store::Conversations(*a.db).find(other);
+  auto row = a.db->conversations().find(other);
   REQUIRE(row.has_value());
   CHECK(row->member_key.empty());  // "alice,bob" still names the original
 

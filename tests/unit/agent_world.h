@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/store/sqlite_database.h"
 #include "daemon/bridge/bridge.h"
 #include "tests/unit/product_results.h"
 
@@ -30,7 +31,7 @@ inline awaitable<void> keep_page(awaitable<Result<cb::bridge::InboxPage>> call,
 }
 
 struct AgentWorld {
-  std::unique_ptr<store::Database> db = store::Database::open_memory();
+  std::unique_ptr<store::SqliteDatabase> db = store::SqliteDatabase::open_memory();
   FakeClock clock;
   std::unique_ptr<cb::bridge::Bridge> bridge;
   asio::io_context io;

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "daemon/store/sqlite_database.h"
 #include "daemon/bridge/approvals.h"
 #include "daemon/bridge/bridge.h"
 #include "tests/unit/product_results.h"
@@ -171,7 +172,7 @@ struct TempDir {
 };
 
 struct ExecWorld {
-  std::unique_ptr<store::Database> db = store::Database::open_memory();
+  std::unique_ptr<store::SqliteDatabase> db = store::SqliteDatabase::open_memory();
   FakeClock clock;
   std::unique_ptr<Bridge> bridge;
   Caller alice{1, 100, 1000};

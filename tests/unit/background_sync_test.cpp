@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "daemon/store/database.h"
+#include "daemon/store/sqlite_database.h"
 #include "tests/unit/temp_dir.h"
 
 using namespace cb;
@@ -108,10 +108,10 @@ struct World {
   FakeDisk disk;
   Loop loop;
   std::vector<std::string> fatal;
-  std::unique_ptr<store::Database> db;
+  std::unique_ptr<store::SqliteDatabase> db;
 
   explicit World(store::Synchronous sync = store::Synchronous::kFull) {
-    db = store::Database::open(dir.path / "bridge.db", sync).value();
+    db = store::SqliteDatabase::open(dir.path / "bridge.db", sync).value();
     db->db().exec("CREATE TABLE t (x TEXT NOT NULL)");
     db->enable_group_commit(
         [this](std::function<void()> fn) { loop.deferred.push_back(std::move(fn)); });

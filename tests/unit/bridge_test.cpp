@@ -1,4 +1,5 @@
 // The product rules, with an in-memory database and a fake clock: no sockets, no sleeping.
+#include "daemon/store/sqlite_database.h"
 #include "daemon/bridge/bridge.h"
 
 #include <doctest/doctest.h>
@@ -20,7 +21,7 @@ using namespace cb::bridge;
 namespace {
 
 struct World {
-  std::unique_ptr<store::Database> db = store::Database::open_memory();
+  std::unique_ptr<store::SqliteDatabase> db = store::SqliteDatabase::open_memory();
   FakeClock clock;
   Settings settings;
   std::unique_ptr<Bridge> bridge;

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/store/database.h"
+#include "daemon/store/sqlite_database.h"
 #include "tests/unit/temp_dir.h"
 
 using namespace cb;
@@ -24,8 +24,8 @@ using BackgroundSyncPost = store::BackgroundSync::Post;
 struct FileDb {
   TempDir dir{"cb-checkpoint"};
   fs::path file = dir.path / "bridge.db";
-  std::unique_ptr<store::Database> db =
-      store::Database::open(file, store::Synchronous::kNormal).value();
+  std::unique_ptr<store::SqliteDatabase> db =
+      store::SqliteDatabase::open(file, store::Synchronous::kNormal).value();
   std::vector<std::function<void()>> deferred;  // the loop's posted work (group flushes)
   std::vector<std::function<void()>> timers;    // the idle scheduler's pending checks
   std::mutex mu;                                // posted from the WAL-sync thread:
@@ -108,7 +108,7 @@ TEST_CASE("the WAL is checkpointed and reused although a statement was left hold
   // ~5,000 frames: without checkpoints the WAL would hold them all, and the rows would exist
   // only there.
   for (int i = 0; i < 1300; ++i) f.turn(3);
-  CHECK(f.wal_frames() <= store::Database::kCheckpointFrames + 10);  // + one commit's frames
+  CHECK(f.wal_frames() <= store::SqliteDatabase::kCheckpointFrames + 10);  // + one commit's frames
   CHECK(f.db_pages() > 1000);  // the rows reached the database file
   CHECK(f.db->db().execAndGet("SELECT COUNT(*) FROM t").getInt() == 1300);
 }
@@ -117,7 +117,7 @@ TEST_CASE("with an idle scheduler the checkpoint waits for a period without comm
   FileDb f;
   f.with_idle_scheduler();
   for (int i = 0; i < 400; ++i) f.turn(3);  // past kCheckpointFrames
-  REQUIRE(f.wal_frames() >= store::Database::kCheckpointFrames);
+  REQUIRE(f.wal_frames() >= store::SqliteDatabase::kCheckpointFrames);
   const auto pages_before = f.db_pages();
   CHECK(f.timers.size() == 1);  // one check scheduled, not one per commit
   f.turn();
@@ -139,7 +139,7 @@ TEST_CASE("under sustained load the checkpoint runs inline once the WAL reaches 
   // Never idle: the scheduler's checks are never run; no thread to sync the WAL on first.
   // ~12,000 frames in 1,000 commits.
   for (int i = 0; i < 1000; ++i) f.turn(11);
-  CHECK(f.wal_frames() <= store::Database::kForcedCheckpointFrames + 20);
+  CHECK(f.wal_frames() <= store::SqliteDatabase::kForcedCheckpointFrames + 20);
   CHECK(f.db_pages() > 5000);
 }
 
@@ -147,11 +147,11 @@ TEST_CASE("under sustained load a thread syncs the WAL, then the checkpoint runs
   FileDb f;
   f.with_idle_scheduler(true);
   int turns = 0;
-  while (f.wal_frames() < store::Database::kForcedCheckpointFrames && turns < 2000) {
+  while (f.wal_frames() < store::SqliteDatabase::kForcedCheckpointFrames && turns < 2000) {
     f.turn(11);
     ++turns;
   }
-  REQUIRE(f.wal_frames() >= store::Database::kForcedCheckpointFrames);
+  REQUIRE(f.wal_frames() >= store::SqliteDatabase::kForcedCheckpointFrames);
   const auto pages_before = f.db_pages();
   f.turn(11);  // the thread is still syncing or has posted: nothing was checkpointed inline
   CHECK(f.db_pages() == pages_before);

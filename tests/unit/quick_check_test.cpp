@@ -14,7 +14,7 @@
 #include "daemon/bridge/bridge.h"
 #include "daemon/crypto/crypto.h"
 #include "daemon/mcp/tool_registry.h"
-#include "daemon/store/database.h"
+#include "daemon/store/sqlite_database.h"
 #include "daemon/tools/bridge_tools.h"
 #include "daemon/tools/exec_tools.h"
 
@@ -24,7 +24,7 @@ using namespace cb::mcp;
 namespace {
 
 struct RealTools {
-  std::unique_ptr<store::Database> db = store::Database::open_memory();
+  std::unique_ptr<store::SqliteDatabase> db = store::SqliteDatabase::open_memory();
   cb::FakeClock clock;
   bridge::Settings settings;
   std::unique_ptr<bridge::Bridge> bridge;

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "daemon/bridge/bridge.h"
-#include "daemon/store/database.h"
+#include "daemon/store/sqlite_database.h"
 #include "tests/unit/product_results.h"
 #include "tests/unit/temp_dir.h"
 
@@ -19,7 +19,7 @@ using Json = nlohmann::json;
 namespace {
 
 struct Grouped {
-  std::unique_ptr<store::Database> db = store::Database::open_memory();
+  std::unique_ptr<store::SqliteDatabase> db = store::SqliteDatabase::open_memory();
   std::vector<std::function<void()>> deferred;
 
   Grouped() {
@@ -137,7 +137,7 @@ TEST_CASE("a commit's ticket is pending until its group commits; flush commits a
 }
 
 TEST_CASE("without group commit every write transaction commits on its own") {
-  auto db = store::Database::open_memory();
+  auto db = store::SqliteDatabase::open_memory();
   db->db().exec("CREATE TABLE t (x TEXT)");
   {
     store::WriteTransaction tx(*db);
@@ -199,7 +199,7 @@ TEST_CASE("a full disk fails the group's callers with a reason, and nothing half
 }
 
 TEST_CASE("storage_failure names storage problems and nothing else") {
-  auto db = store::Database::open_memory();
+  auto db = store::SqliteDatabase::open_memory();
   try {
     db->db().exec("INSERT INTO no_such_table VALUES (1)");
     FAIL("expected an exception");
@@ -210,7 +210,7 @@ TEST_CASE("storage_failure names storage problems and nothing else") {
 }
 
 TEST_CASE("the bridge wakes the recipient only after the send's group committed") {
-  auto db = store::Database::open_memory();
+  auto db = store::SqliteDatabase::open_memory();
   std::vector<std::function<void()>> deferred;
   db->enable_group_commit([&](std::function<void()> fn) { deferred.push_back(std::move(fn)); });
   cb::FakeClock clock;
@@ -233,7 +233,7 @@ TEST_CASE("the bridge wakes the recipient only after the send's group committed"
 }
 
 TEST_CASE("the audit chain stays whole when a group is rolled back") {
-  auto db = store::Database::open_memory();
+  auto db = store::SqliteDatabase::open_memory();
   std::vector<std::function<void()>> deferred;
   db->enable_group_commit([&](std::function<void()> fn) { deferred.push_back(std::move(fn)); });
   auto run = [&] {
@@ -277,11 +277,11 @@ TEST_CASE("Database::open: a database another daemon holds, or a newer schema, i
   TempDir dir("cb-open");
   const std::filesystem::path file = dir.path / "bridge.db";
   {
-    Result<std::unique_ptr<store::Database>> first =
-        store::Database::open(file, store::Synchronous::kNormal);
+    Result<std::unique_ptr<store::SqliteDatabase>> first =
+        store::SqliteDatabase::open(file, store::Synchronous::kNormal);
     REQUIRE(first.ok());
-    const Result<std::unique_ptr<store::Database>> second =
-        store::Database::open(file, store::Synchronous::kNormal);
+    const Result<std::unique_ptr<store::SqliteDatabase>> second =
+        store::SqliteDatabase::open(file, store::Synchronous::kNormal);
     REQUIRE_FALSE(second.ok());
     CHECK(second.status().code() == store::open_errors::kInUse);
     CHECK(second.status().message() ==
@@ -290,8 +290,8 @@ TEST_CASE("Database::open: a database another daemon holds, or a newer schema, i
               "it first, or give this one another --state-dir");
     (*first)->db().exec("PRAGMA user_version = 9999");
   }
-  const Result<std::unique_ptr<store::Database>> newer =
-      store::Database::open(file, store::Synchronous::kNormal);
+  const Result<std::unique_ptr<store::SqliteDatabase>> newer =
+      store::SqliteDatabase::open(file, store::Synchronous::kNormal);
   REQUIRE_FALSE(newer.ok());
   CHECK(newer.status().code() == store::open_errors::kSchemaTooNew);
   CHECK(newer.status().message().find("has schema version 9999, newer than this daemon") !=
@@ -310,7 +310,7 @@ TEST_CASE("a version 1 database (the daemon before issue 23) migrates to version
       const int rc = sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, &err);
       if (rc != SQLITE_OK) FAIL(sql << ": " << (err ? err : "?"));
     };
-    exec(store::Database::migration(0));
+    exec(store::SqliteDatabase::migration(0));
     exec("PRAGMA user_version = 1");
     exec("INSERT INTO conversations (id, role_a, role_b, nonce, created_ms, expires_ms) VALUES"
          " ('conv_00000000000000aa', 'lead', 'worker', x'00112233', 1000, 9000)");
@@ -323,17 +323,17 @@ TEST_CASE("a version 1 database (the daemon before issue 23) migrates to version
     exec("INSERT INTO statuses VALUES ('conv_00000000000000aa', 'a', 'working', 1500)");
     sqlite3_close(raw);
   }
-  auto opened = store::Database::open(path, store::Synchronous::kNormal);
+  auto opened = store::SqliteDatabase::open(path, store::Synchronous::kNormal);
   REQUIRE(opened.ok());
-  store::Database& db = **opened;
+  store::SqliteDatabase& db = **opened;
   CHECK(db.schema_version() == 2);
-  store::Conversations conversations(db);
+  store::Conversations& conversations = db.conversations();
   auto conv = conversations.find("conv_00000000000000aa");
   REQUIRE(conv);
   CHECK(conv->kind == "token");
   CHECK(conv->role_b == "worker");
   CHECK(conv->nonce == std::string("\x00\x11\x22\x33", 4));
-  store::Messages messages(db);
+  store::Messages& messages = db.messages();
   auto all = messages.all("conv_00000000000000aa");
   REQUIRE(all.size() == 2);
   CHECK(all[0].body == "first");
@@ -342,7 +342,7 @@ TEST_CASE("a version 1 database (the daemon before issue 23) migrates to version
   CHECK(all[1].sender == "b");
   CHECK_FALSE(all[1].read_ms);
   CHECK(messages.unread_count("conv_00000000000000aa", "a") == 1);
-  store::Statuses statuses(db);
+  store::Statuses& statuses = db.statuses();
   CHECK(statuses.find("conv_00000000000000aa", "a")->status == "working");
   store::MessageRow row;
   row.conversation_id = "conv_00000000000000aa";
@@ -352,7 +352,7 @@ TEST_CASE("a version 1 database (the daemon before issue 23) migrates to version
   row.action_type = "info";
   row.created_ms = 2000;
   CHECK(messages.insert(row) == 4);
-  store::Agents agents(db);
+  store::Agents& agents = db.agents();
   CHECK(agents.all().empty());
   CHECK(db.integrity_check() == "ok");
 }

@@ -1,5 +1,6 @@
 // Export / import of one conversation and backup / restore of the whole file (store/transfer):
 // the rows that come back, and the expected failures as cb::Status codes and messages.
+#include "daemon/store/sqlite_database.h"
 #include "daemon/store/transfer.h"
 
 #include <doctest/doctest.h>
@@ -42,41 +43,41 @@ store::MessageRow message(const std::string& conv, const std::string& from, cons
 }
 
 // A conversation with exec settings, three messages (the first read) and both statuses.
-void fill(store::Database& db, const std::string& id) {
+void fill(store::SqliteDatabase& db, const std::string& id) {
   store::WriteTransaction tx(db);
-  store::Conversations(db).insert(conversation(id));
-  store::Conversations(db).set_exec(id, "safe", R"({"allow":["ls"]})");
-  store::Messages messages(db);
+  db.conversations().insert(conversation(id));
+  db.conversations().set_exec(id, "safe", R"({"allow":["ls"]})");
+  store::Messages& messages = db.messages();
   const auto first = messages.insert(message(id, "a", "b", "one", 1100));
   messages.insert(message(id, "b", "a", "two", 1200));
   messages.insert(message(id, "system", "b", "three", 1300));
   messages.mark_read({first}, 1150);
-  store::Statuses(db).upsert(id, "a", "working", 1400);
-  store::Statuses(db).upsert(id, "b", "idle", 1500);
+  db.statuses().upsert(id, "a", "working", 1400);
+  db.statuses().upsert(id, "b", "idle", 1500);
   tx.commit();
 }
 
 }  // namespace
 
 TEST_CASE("a new conversation and message get the columns' defaults") {
-  auto db = store::Database::open_memory();
+  auto db = store::SqliteDatabase::open_memory();
   fill(*db, "conv_0000000000000001");
   store::WriteTransaction tx(*db);
-  store::Conversations(*db).insert(conversation("conv_0000000000000002"));
+  db->conversations().insert(conversation("conv_0000000000000002"));
   tx.commit();
-  const auto c = store::Conversations(*db).find("conv_0000000000000002");
+  const auto c = db->conversations().find("conv_0000000000000002");
   REQUIRE(c);
   CHECK(c->exec_mode == "off");
   CHECK(c->exec_json == "{}");
   CHECK(c->nonce == conversation("x").nonce);
-  const auto unread = store::Messages(*db).unread("conv_0000000000000001", "b", 10);
+  const auto unread = db->messages().unread("conv_0000000000000001", "b", 10);
   REQUIRE(unread.size() == 1);  // "one" was read, "three" to b is not
   CHECK(unread[0].body == "three");
   CHECK_FALSE(unread[0].read_ms);
 }
 
 TEST_CASE("export then import gives back every row: exec settings, read state, statuses") {
-  auto source = store::Database::open_memory();
+  auto source = store::SqliteDatabase::open_memory();
   fill(*source, "conv_00000000000000aa");
   auto page = store::dump_conversation(*source, "conv_00000000000000aa", 0, 1 << 20);
   REQUIRE(page.ok());
@@ -86,7 +87,7 @@ TEST_CASE("export then import gives back every row: exec settings, read state, s
   REQUIRE(dump.messages.size() == 3);
   REQUIRE(dump.statuses.size() == 2);
 
-  auto target = store::Database::open_memory();
+  auto target = store::SqliteDatabase::open_memory();
   // Something else first, so the imported messages get other ids.
   fill(*target, "conv_00000000000000bb");
   {
@@ -97,7 +98,7 @@ TEST_CASE("export then import gives back every row: exec settings, read state, s
     REQUIRE(store::load_conversation(*target, doc).ok());
     tx.commit();
   }
-  const auto c = store::Conversations(*target).find("conv_00000000000000aa");
+  const auto c = target->conversations().find("conv_00000000000000aa");
   REQUIRE(c);
   CHECK(c->role_a == "backend_dev");
   CHECK(c->role_b == "frontend_dev");
@@ -107,7 +108,7 @@ TEST_CASE("export then import gives back every row: exec settings, read state, s
   CHECK(c->exec_mode == "safe");
   CHECK(c->exec_json == R"({"allow":["ls"]})");
 
-  const auto messages = store::Messages(*target).all("conv_00000000000000aa");
+  const auto messages = target->messages().all("conv_00000000000000aa");
   REQUIRE(messages.size() == 3);
   for (std::size_t i = 0; i < messages.size(); ++i) {
     const auto& got = messages[i];
@@ -125,12 +126,12 @@ TEST_CASE("export then import gives back every row: exec settings, read state, s
   }
   CHECK(messages[0].read_ms == std::optional<std::int64_t>(1150));
   CHECK_FALSE(messages[1].read_ms);
-  CHECK(store::Statuses(*target).find("conv_00000000000000aa", "a")->status == "working");
-  CHECK(store::Statuses(*target).find("conv_00000000000000aa", "b")->heartbeat_ms == 1500);
+  CHECK(target->statuses().find("conv_00000000000000aa", "a")->status == "working");
+  CHECK(target->statuses().find("conv_00000000000000aa", "b")->heartbeat_ms == 1500);
 }
 
 TEST_CASE("export pages stop at the byte budget, with at least one message a page") {
-  auto db = store::Database::open_memory();
+  auto db = store::SqliteDatabase::open_memory();
   fill(*db, "conv_00000000000000cc");
   auto first = store::dump_conversation(*db, "conv_00000000000000cc", 0, 1);
   REQUIRE(first.ok());
@@ -147,7 +148,7 @@ TEST_CASE("export pages stop at the byte budget, with at least one message a pag
 }
 
 TEST_CASE("export of a missing conversation and import over an existing one are refused") {
-  auto db = store::Database::open_memory();
+  auto db = store::SqliteDatabase::open_memory();
   fill(*db, "conv_00000000000000dd");
   auto missing = store::dump_conversation(*db, "conv_00000000000000ee", 0, 1 << 20);
   REQUIRE_FALSE(missing.ok());
@@ -162,12 +163,12 @@ TEST_CASE("export of a missing conversation and import over an existing one are 
   CHECK(loaded.code() == store::codes::kExists);
   CHECK(loaded.message() ==
         "conversation conv_00000000000000dd exists already; import refused (nothing changed)");
-  CHECK(store::Messages(*db).count() == 3);
+  CHECK(db->messages().count() == 3);
 }
 
 TEST_CASE("backup and restore report expected failures as codes, and restore brings rows back") {
   TempDir dir("cb-transfer");
-  auto db = store::Database::open(dir.path / "bridge.db", store::Synchronous::kNormal).value();
+  auto db = store::SqliteDatabase::open(dir.path / "bridge.db", store::Synchronous::kNormal).value();
   fill(*db, "conv_00000000000000ff");
 
   auto relative = store::backup_database(*db, "copy.db", false);
@@ -211,15 +212,15 @@ TEST_CASE("backup and restore report expected failures as codes, and restore bri
 
   {
     store::WriteTransaction tx(*db);
-    store::Conversations(*db).remove("conv_00000000000000ff");
+    db->conversations().remove("conv_00000000000000ff");
     tx.commit();
   }
-  CHECK(store::Conversations(*db).count() == 0);
+  CHECK(db->conversations().count() == 0);
   auto restored = store::restore_database(*db, copy);
   REQUIRE(restored.ok());
   CHECK(restored->bytes == made->bytes);
-  CHECK(store::Conversations(*db).count() == 1);
-  CHECK(store::Messages(*db).all("conv_00000000000000ff").size() == 3);
+  CHECK(db->conversations().count() == 1);
+  CHECK(db->messages().all("conv_00000000000000ff").size() == 3);
 }
 
 TEST_CASE("a backup the daemon may not write says so by its code") {
@@ -228,7 +229,7 @@ TEST_CASE("a backup the daemon may not write says so by its code") {
     return;
   }
   TempDir dir("cb-transfer");
-  auto db = store::Database::open(dir.path / "bridge.db", store::Synchronous::kNormal).value();
+  auto db = store::SqliteDatabase::open(dir.path / "bridge.db", store::Synchronous::kNormal).value();
   const auto locked = dir.path / "locked";
   std::filesystem::create_directory(locked);
   REQUIRE(::chmod(locked.c_str(), 0500) == 0);

@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <string>
 
-#include "daemon/store/database.h"
+#include "daemon/store/sqlite_database.h"
 #include "tests/unit/temp_dir.h"
 #include "daemon/store/wal_vfs.h"
 
@@ -19,14 +19,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::unique_ptr<store::Database> open_db(const fs::path& file) {
-  auto db = store::Database::open(file, store::Synchronous::kNormal).value();
+std::unique_ptr<store::SqliteDatabase> open_db(const fs::path& file) {
+  auto db = store::SqliteDatabase::open(file, store::Synchronous::kNormal).value();
   db->db().exec("CREATE TABLE IF NOT EXISTS t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)");
   db->db().exec("CREATE INDEX IF NOT EXISTS t_by_v ON t(v)");
   return db;
 }
 
-void insert(store::Database& db, int k, const std::string& v) {
+void insert(store::SqliteDatabase& db, int k, const std::string& v) {
   auto& q = db.stmt("INSERT INTO t (k, v) VALUES (?, ?)");
   q.bind(1, k);
   q.bind(2, v);
