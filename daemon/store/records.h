@@ -36,6 +36,21 @@ struct AgentRow {
   std::int64_t status_ms = 0;
   std::int64_t created_ms = 0;
   std::int64_t last_seen_ms = 0;
+  // In a team's shared store (issue 27): the daemon that last bound the agent, its host, and
+  // that daemon's latest heartbeat naming the agent live (0: never). A store of one daemon
+  // leaves them empty; upsert writes the upserting daemon's own identity.
+  std::string host;
+  std::string daemon_id;
+  std::int64_t heartbeat_ms = 0;
+};
+
+// A daemon of a team (issue 27): its random id (new at each start), its host and its latest
+// heartbeat.
+struct DaemonRow {
+  std::string daemon_id;
+  std::string host;
+  std::int64_t started_ms = 0;
+  std::int64_t heartbeat_ms = 0;
 };
 
 // An agent's membership of a conversation. In an agents' conversation, `read_up_to` is the

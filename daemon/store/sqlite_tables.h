@@ -37,6 +37,7 @@ class SqliteConversations final : public Conversations {
 class SqliteMessages final : public Messages {
  public:
   explicit SqliteMessages(SqliteDatabase& db) : db_(db) {}
+  std::optional<MessageRow> find(std::int64_t id) override;
   std::int64_t insert(const MessageRow& row) override;
   std::vector<MessageRow> unread(const std::string& conv, const std::string& recipient,
                                  std::int64_t limit) override;

@@ -176,6 +176,15 @@ std::int64_t SqliteMessages::insert(const MessageRow& row) {
   return db_.db().getLastInsertRowid();
 }
 
+std::optional<MessageRow> SqliteMessages::find(std::int64_t id) {
+  auto& q = db_.stmt(std::string("SELECT ") + kMessageColumns + " FROM messages WHERE id = ?");
+  q.bind(1, id);
+  if (!q.executeStep()) return std::nullopt;
+  MessageRow m = detail::read_message(q);
+  q.tryReset();
+  return m;
+}
+
 std::vector<MessageRow> SqliteMessages::unread(const std::string& conv, const std::string& recipient,
                                          std::int64_t limit) {
   auto& q = db_.stmt(std::string("SELECT ") + kMessageColumns +

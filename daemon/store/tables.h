@@ -40,6 +40,8 @@ class Conversations {
 class Messages {
  public:
   virtual ~Messages() = default;
+  // One message by id.
+  virtual std::optional<MessageRow> find(std::int64_t id) = 0;
   // Inserts with a new id (row.id is not used) and returns it. read_ms as given: a new message
   // is unread; an imported one keeps its read state.
   virtual std::int64_t insert(const MessageRow& row) = 0;
@@ -169,6 +171,24 @@ class AuditTable {
   virtual std::vector<AuditRow> newest(const std::string& conv, std::int64_t limit) = 0;
   // Every row in id order, for verification.
   virtual void for_each(const std::function<bool(const AuditRow&)>& fn) = 0;
+};
+
+// The daemons of a team sharing one store (issue 27; PostgreSQL only: Database::team() is
+// nullptr for SQLite). Each daemon heartbeats itself and its live agents; an agent whose
+// daemon has not heartbeated it for 30 s is offline.
+class Team {
+ public:
+  virtual ~Team() = default;
+  // This daemon's identity, as given when the store was opened.
+  virtual const DaemonRow& self() const = 0;
+  // Upserts this daemon's row (heartbeat_ms = now_ms) and sets heartbeat_ms = now_ms, host
+  // and daemon_id on the agents named (those bound here now), in the caller's transaction.
+  virtual void heartbeat(std::int64_t now_ms, const std::vector<std::string>& live_agents) = 0;
+  // Every daemon of the team, newest heartbeat first.
+  virtual std::vector<DaemonRow> daemons() = 0;
+  // The team's key fingerprint: stores `fingerprint` when the team has none yet and returns
+  // it; otherwise returns the one stored (the caller refuses to start on a mismatch).
+  virtual std::string key_fingerprint(const std::string& fingerprint) = 0;
 };
 
 }  // namespace cb::store

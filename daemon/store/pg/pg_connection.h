@@ -1,0 +1,112 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// A team's PostgreSQL store (issue 27), through libpq: the only code that includes
+// <libpq-fe.h>. One connection, used from the daemon's loop thread only.
+struct pg_conn;
+struct pg_result;
+
+namespace cb::store::pg {
+
+// One parameter of a query, sent in text form ($1, $2 …); std::nullopt is SQL NULL. Binary
+// values (a nonce) travel as bytea: Param::bytes hex-encodes them ("\\x…").
+struct Param {
+  std::optional<std::string> text;
+  Param(std::nullptr_t) {}                                   // NULL
+  Param(const std::string& s) : text(s) {}                   // NOLINT: implicit on purpose
+  Param(std::string_view s) : text(std::string(s)) {}        // NOLINT
+  Param(const char* s) : text(std::string(s)) {}             // NOLINT
+  Param(std::int64_t v) : text(std::to_string(v)) {}         // NOLINT
+  Param(int v) : text(std::to_string(v)) {}                  // NOLINT
+  Param(bool v) : text(v ? "true" : "false") {}              // NOLINT
+  Param(const std::optional<std::int64_t>& v) {              // NOLINT
+    if (v) text = std::to_string(*v);
+  }
+  static Param bytes(const std::string& raw);
+};
+
+// A query's rows. Columns by index; text as PostgreSQL's text output.
+class Rows {
+ public:
+  Rows() = default;
+  explicit Rows(pg_result* r);
+  Rows(Rows&&) noexcept;
+  Rows& operator=(Rows&&) noexcept;
+  ~Rows();
+  int size() const;
+  bool empty() const { return size() == 0; }
+  bool is_null(int row, int col) const;
+  std::string text(int row, int col) const;
+  std::int64_t int64(int row, int col) const;  // 0 when NULL
+  std::optional<std::int64_t> opt_int64(int row, int col) const;
+  bool boolean(int row, int col) const;
+  std::string bytea(int row, int col) const;  // the raw bytes of a bytea column
+  // Rows affected by an INSERT/UPDATE/DELETE.
+  std::int64_t affected() const;
+
+ private:
+  pg_result* r_ = nullptr;
+};
+
+// The connection. Every query is prepared once per connection (named by its text) and run
+// with its parameters in one round trip. Failures throw:
+//  - StoreUnavailable (daemon/store/database.h) when the server cannot be reached or the
+//    connection broke: "the team store is unreachable (…); retry in N s". The connection is then
+//    down and reconnects on a later call once the backoff (1 s doubling to 30 s) has passed;
+//    until then each call throws at once without touching the network.
+//  - QueryError for anything the server refused (a constraint, a syntax error): a bug or a
+//    conflict, never a password or a parameter value in the message.
+class QueryError : public std::runtime_error {
+ public:
+  QueryError(const std::string& what, std::string sqlstate)
+      : std::runtime_error(what), sqlstate_(std::move(sqlstate)) {}
+  const std::string& sqlstate() const { return sqlstate_; }  // e.g. "23505" unique violation
+
+ private:
+  std::string sqlstate_;
+};
+
+class Connection {
+ public:
+  // `conninfo` in libpq's own form (key=value or postgresql:// URI); secrets come from libpq's
+  // password file (PGPASSFILE / ~/.pgpass), never from here.
+  explicit Connection(std::string conninfo);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Connects now (the first call, and after a failure once its backoff has passed).
+  void connect();
+  bool up() const;
+  Rows query(const std::string& sql, const std::vector<Param>& params = {});
+  // Runs statements without parameters or results (BEGIN, COMMIT, SAVEPOINT…, DDL; several
+  // separated by ';' allowed).
+  void run(const std::string& sql);
+  // The server address without password, for operators ("host=db.example port=5432
+  // dbname=bridge user=team_a").
+  std::string describe() const;
+  // Whether the connection uses TLS, and its protocol ("TLSv1.3").
+  std::optional<std::string> tls() const;
+  pg_conn* raw() { return conn_; }
+
+ private:
+  [[noreturn]] void lost(const std::string& why);
+  std::string conninfo_;
+  pg_conn* conn_ = nullptr;
+  std::vector<std::string> prepared_;  // statement texts prepared on this connection
+  std::chrono::steady_clock::time_point retry_at_{};
+  std::chrono::seconds backoff_{0};
+};
+
+// A libpq conninfo's problem for the config, or std::nullopt: it does not parse, or it holds a
+// password (which belongs in the password file).
+std::optional<std::string> conninfo_problem(const std::string& conninfo);
+
+}  // namespace cb::store::pg

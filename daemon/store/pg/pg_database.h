@@ -1,0 +1,92 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "common/status.h"
+#include "daemon/store/database.h"
+#include "daemon/store/records.h"
+#include "daemon/store/pg/pg_connection.h"
+
+// The team's shared store on PostgreSQL (issue 27). Same contract as SqliteDatabase: group
+// commit (one transaction per loop turn, a savepoint per call), tickets answered once COMMIT
+// returned. Messages are announced with NOTIFY cb_mail on commit; listen() delivers other
+// daemons' announcements to the loop.
+namespace cb::store::pg {
+
+struct PgTableSet;  // pg_tables.h
+
+struct Options {
+  std::string conninfo;  // libpq's form; no password
+  // The schema to use (created if missing); empty: the connection's default search_path.
+  std::string schema;
+  DaemonRow self;  // daemon_id (random per start), host, started_ms
+};
+
+// A message committed by some daemon of the team, as announced.
+struct MailNotice {
+  std::string daemon_id;  // the sender's daemon
+  std::string conversation_id;
+  std::int64_t message_id = 0;
+  std::string sender;
+  std::string recipient;
+};
+
+class PgDatabase final : public Database {
+ public:
+  // Connects, creates the schema if missing and migrates it (under an advisory lock, so two
+  // daemons starting together migrate once). Errors under open_errors, one line, no password.
+  static Result<std::unique_ptr<PgDatabase>> open(const Options& options);
+  ~PgDatabase() override;
+
+  const char* backend() const override { return "postgresql"; }
+  std::string location() const override;
+  Conversations& conversations() override;
+  Messages& messages() override;
+  Inboxes& inboxes() override;
+  Agents& agents() override;
+  Members& members() override;
+  Statuses& statuses() override;
+  AuditTable& audit_table() override;
+  Team* team() override;
+  int schema_version() override;
+  int latest_schema() const override;
+  std::int64_t size_bytes() override;
+  std::string integrity_check() override;
+
+  void when_durable(const Ticket& ticket, std::function<void(const std::string&)> done) override;
+  std::optional<std::string> outcome(const Ticket& ticket) const override;
+  Ticket latest() const override;
+  void after_commit(std::function<void()> fn) override;
+  void flush() override;
+
+  // Same as SqliteDatabase::enable_group_commit: `defer` runs flush() later in the loop turn.
+  using Defer = std::function<void(std::function<void()>)>;
+  void enable_group_commit(Defer defer);
+
+  // LISTEN cb_mail on a second connection, on a thread of its own (reconnecting with backoff
+  // while the server is away); each notice of another daemon is handed to `post` (thread-safe,
+  // runs the function on the loop's thread) for `on_mail`. Stopped by the destructor.
+  using Post = std::function<void(std::function<void()>)>;
+  void listen(Post post, std::function<void(const MailNotice&)> on_mail);
+
+  Connection& connection() { return *conn_; }
+  const Options& options() const { return options_; }
+
+ protected:
+  bool write_begin() override;
+  Ticket write_commit(bool grouped) override;
+  void write_rollback(bool grouped) override;
+
+ private:
+  explicit PgDatabase(Options options);
+  Options options_;
+  std::unique_ptr<Connection> conn_;
+  std::unique_ptr<PgTableSet> tables_;
+  // group commit, listener thread… (implementation's choice)
+};
+
+}  // namespace cb::store::pg
