@@ -52,7 +52,7 @@ bool looks_like_password(const std::string& ci) {
 
 }  // namespace
 
-pg_conn* connect_conn(const std::string& conninfo) {
+pg_conn* connect_conn(const std::string& conninfo, bool start_only) {
   // Our defaults first: the conninfo (expanded from dbname) comes later and wins where it says
   // something else.
   const char* keys[] = {"connect_timeout", "keepalives",        "keepalives_idle",
@@ -60,7 +60,8 @@ pg_conn* connect_conn(const std::string& conninfo) {
                         "application_name", "dbname",           nullptr};
   const char* values[] = {"5", "1", "10", "5", "3", "15000", "claude-bridged",
                           conninfo.c_str(), nullptr};
-  pg_conn* c = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  pg_conn* c = start_only ? PQconnectStartParams(keys, values, /*expand_dbname=*/1)
+                         : PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (c) PQsetNoticeProcessor(c, quiet_notice, nullptr);
   return c;
 }
@@ -198,6 +199,16 @@ bool Connection::in_transaction() const {
   return s == PQTRANS_INTRANS || s == PQTRANS_INERROR || s == PQTRANS_ACTIVE;
 }
 
+bool Connection::transaction_failed() const {
+  return conn_ && PQtransactionStatus(conn_) == PQTRANS_INERROR;
+}
+
+std::string Connection::unavailable_message() const {
+  return "the team store is unreachable (" +
+         (last_reason_.empty() ? std::string("the connection was lost") : last_reason_) +
+         "); retry in " + std::to_string(retry_in_seconds()) + " s";
+}
+
 int Connection::retry_in_seconds() const {
   if (up()) return 0;
   const auto left = retry_at_ - std::chrono::steady_clock::now();
@@ -226,9 +237,9 @@ void Connection::drop(const std::string& why) { mark_down(why); }
 
 void Connection::connect() {
   if (up()) return;
-  if (!conn_ && backoff_.count() > 0 && std::chrono::steady_clock::now() < retry_at_) {
-    throw StoreUnavailable("the team store is unreachable (" + last_reason_ + "); retry in " +
-                           std::to_string(retry_in_seconds()) + " s");
+  if (pinned_ ||
+      (!conn_ && backoff_.count() > 0 && std::chrono::steady_clock::now() < retry_at_)) {
+    throw StoreUnavailable(unavailable_message());
   }
   if (conn_) {
     PQfinish(conn_);
@@ -255,6 +266,7 @@ void Connection::connect() {
   }
   backoff_ = std::chrono::seconds(0);
   last_reason_.clear();
+  ++epoch_;
 }
 
 void Connection::fail(pg_result* r, const char* what) {

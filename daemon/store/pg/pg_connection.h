@@ -93,8 +93,18 @@ class Connection {
   // Takes the connection down as if it broke (the next call reconnects after the backoff).
   // Tests use it; so does PgDatabase when a connection's state can no longer be trusted.
   void drop(const std::string& why);
+  // Whether the open transaction failed (PostgreSQL would turn its COMMIT into a ROLLBACK).
+  bool transaction_failed() const;
   // Seconds of the current backoff (0 while up); for messages.
   int retry_in_seconds() const;
+  // StoreUnavailable's text for the current outage.
+  std::string unavailable_message() const;
+  // Counts successful connects: a transaction begun in one epoch cannot be committed in another.
+  std::uint64_t epoch() const { return epoch_; }
+  // While pinned (a transaction is open), a lost connection is not replaced: every call throws
+  // StoreUnavailable until unpinned, so no statement of a broken transaction can run in
+  // autocommit on a new connection.
+  void pin(bool pinned) { pinned_ = pinned; }
   Rows query(const std::string& sql, const std::vector<Param>& params = {});
   // Runs statements without parameters or results (BEGIN, COMMIT, SAVEPOINT…, DDL; several
   // separated by ';' allowed).
@@ -117,13 +127,17 @@ class Connection {
   std::vector<std::string> prepared_;  // statement texts prepared on this connection
   std::chrono::steady_clock::time_point retry_at_{};
   std::chrono::seconds backoff_{0};
+  std::uint64_t epoch_ = 0;
+  bool pinned_ = false;
 };
 
 // Starts a libpq connection to `conninfo` with what the daemon needs where the conninfo does not
 // say otherwise: connect_timeout=5, TCP keepalives (idle 10 s, interval 5 s, 3 probes) and
 // tcp_user_timeout=15 s, so a dead server or a lost network cannot hold the loop for long.
-// Blocking; the caller checks PQstatus and PQfinish-es it. The listener uses it too.
-pg_conn* connect_conn(const std::string& conninfo);
+// Blocking; the caller checks PQstatus and PQfinish-es it. With `start_only` it only starts
+// the connection (PQconnectStartParams; the caller drives PQconnectPoll): the listener's way,
+// so that stopping it never waits for a connect.
+pg_conn* connect_conn(const std::string& conninfo, bool start_only = false);
 
 // The first line of libpq's error message for `conn`, or `fallback`.
 std::string conn_error(pg_conn* conn, const char* fallback);
