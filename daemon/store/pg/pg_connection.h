@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -77,7 +78,9 @@ class Connection {
  public:
   // `conninfo` in libpq's own form (key=value or postgresql:// URI); secrets come from libpq's
   // password file (PGPASSFILE / ~/.pgpass), never from here.
-  explicit Connection(std::string conninfo);
+  // `session_sql` runs after every (re)connect (SET search_path …); prepared statements are
+  // forgotten on reconnect.
+  explicit Connection(std::string conninfo, std::string session_sql = {});
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -85,6 +88,13 @@ class Connection {
   // Connects now (the first call, and after a failure once its backoff has passed).
   void connect();
   bool up() const;
+  // Whether the server holds an open transaction on this connection (a failed one too).
+  bool in_transaction() const;
+  // Takes the connection down as if it broke (the next call reconnects after the backoff).
+  // Tests use it; so does PgDatabase when a connection's state can no longer be trusted.
+  void drop(const std::string& why);
+  // Seconds of the current backoff (0 while up); for messages.
+  int retry_in_seconds() const;
   Rows query(const std::string& sql, const std::vector<Param>& params = {});
   // Runs statements without parameters or results (BEGIN, COMMIT, SAVEPOINT…, DDL; several
   // separated by ';' allowed).
@@ -98,12 +108,28 @@ class Connection {
 
  private:
   [[noreturn]] void lost(const std::string& why);
+  void mark_down(const std::string& why);
+  [[noreturn]] void fail(pg_result* r, const char* what);
   std::string conninfo_;
+  std::string session_sql_;
+  std::string last_reason_;
   pg_conn* conn_ = nullptr;
   std::vector<std::string> prepared_;  // statement texts prepared on this connection
   std::chrono::steady_clock::time_point retry_at_{};
   std::chrono::seconds backoff_{0};
 };
+
+// Starts a libpq connection to `conninfo` with what the daemon needs where the conninfo does not
+// say otherwise: connect_timeout=5, TCP keepalives (idle 10 s, interval 5 s, 3 probes) and
+// tcp_user_timeout=15 s, so a dead server or a lost network cannot hold the loop for long.
+// Blocking; the caller checks PQstatus and PQfinish-es it. The listener uses it too.
+pg_conn* connect_conn(const std::string& conninfo);
+
+// The first line of libpq's error message for `conn`, or `fallback`.
+std::string conn_error(pg_conn* conn, const char* fallback);
+
+// "host=… port=… dbname=… user=…" of a conninfo (never its password), for messages.
+std::string describe_conninfo(const std::string& conninfo);
 
 // A libpq conninfo's problem for the config, or std::nullopt: it does not parse, or it holds a
 // password (which belongs in the password file).
