@@ -396,6 +396,38 @@ TEST_CASE("a group whose connection is lost fails every caller; the next group s
   CHECK(other->query("SELECT v FROM scratch").int64(0, 0) == 2);
 }
 
+TEST_CASE("a group broken mid-turn is never committed on a new connection") {
+  if (!have_server()) return;
+  const std::string schema = fresh_schema();
+  auto db = open_db(options_for(schema));
+  Connection& c = db->connection();
+  c.run("CREATE TABLE scratch (v INT PRIMARY KEY)");
+  Loop loop;
+  db->enable_group_commit(loop.defer());
+  const std::int64_t pid = c.query("SELECT pg_backend_pid()").int64(0, 0);
+  Ticket t;
+  {
+    WriteTransaction tx(*db);
+    c.query("INSERT INTO scratch VALUES ($1)", {Param(1)});
+    t = tx.commit();
+  }
+  auto other = observer(schema);
+  other->query("SELECT pg_terminate_backend($1)", {Param(pid)});
+  // The next call of the same turn finds the connection gone.
+  CHECK_THROWS_AS(WriteTransaction{*db}, StoreUnavailable);
+  // Even once the backoff has passed (the loop turn was slow), the group's COMMIT must not
+  // reconnect and "commit" an empty transaction on the new connection.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  CHECK_THROWS_AS(c.query("SELECT 1"), StoreUnavailable);  // no statement outside the group
+  std::string answer = "unset";
+  db->when_durable(t, [&](const std::string& why) { answer = why; });
+  loop.run();
+  CHECK(answer.find("the team store is unreachable (") == 0);
+  CHECK(count(*other, "scratch") == 0);
+  // The group over, the connection comes back.
+  until_reachable([&] { c.query("SELECT 1"); });
+}
+
 TEST_CASE("team: heartbeat, daemons, key fingerprint") {
   if (!have_server()) return;
   const std::string schema = fresh_schema();
