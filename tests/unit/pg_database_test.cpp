@@ -346,6 +346,35 @@ TEST_CASE("group commit: one COMMIT per turn, tickets, one call rolled back, aft
   CHECK(late.empty());
 }
 
+TEST_CASE("group commit: a statement refused between calls does not fail the group") {
+  if (!have_server()) return;
+  const std::string schema = fresh_schema();
+  auto db = open_db(options_for(schema));
+  Connection& c = db->connection();
+  c.run("CREATE TABLE scratch (v INT PRIMARY KEY)");
+  Loop loop;
+  db->enable_group_commit(loop.defer());
+  Ticket t1, t2;
+  {
+    WriteTransaction tx(*db);
+    c.query("INSERT INTO scratch VALUES ($1)", {Param(1)});
+    t1 = tx.commit();
+  }
+  // A read outside any call, inside the group's transaction, that the server refuses.
+  CHECK_THROWS_AS(c.query("SELECT $1::bigint", {Param("x")}), QueryError);
+  CHECK(c.query("SELECT count(*) FROM scratch").int64(0, 0) == 1);  // still usable
+  {
+    WriteTransaction tx(*db);
+    c.query("INSERT INTO scratch VALUES ($1)", {Param(2)});
+    t2 = tx.commit();
+  }
+  loop.run();
+  CHECK(db->outcome(t1) == std::string());
+  CHECK(db->outcome(t2) == std::string());
+  auto other = observer(schema);
+  CHECK(count(*other, "scratch") == 2);
+}
+
 TEST_CASE("a group whose connection is lost fails every caller; the next group starts clean") {
   if (!have_server()) return;
   const std::string schema = fresh_schema();

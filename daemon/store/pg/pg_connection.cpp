@@ -283,6 +283,10 @@ void Connection::fail(pg_result* r, const char* what) {
     lost(why);
   }
   if (r) PQclear(r);
+  if (!recovery_.empty() && transaction_failed()) {
+    pg_result* rr = PQexec(conn_, recovery_.c_str());
+    if (rr) PQclear(rr);
+  }
   // Data exceptions quote the offending value: keep parameters out of messages and logs.
   if (sqlstate.rfind("22", 0) == 0) message = "the server refused a value";
   if (message.empty()) message = "the server refused the statement";

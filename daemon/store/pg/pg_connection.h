@@ -105,6 +105,10 @@ class Connection {
   // StoreUnavailable until unpinned, so no statement of a broken transaction can run in
   // autocommit on a new connection.
   void pin(bool pinned) { pinned_ = pinned; }
+  // Run (best effort) after a statement the server refused left the open transaction failed:
+  // PgDatabase sets "ROLLBACK TO ok" between the calls of a group, so that a failed read there
+  // does not doom the writes of the calls already in the group. Empty: none.
+  void set_recovery(std::string sql) { recovery_ = std::move(sql); }
   Rows query(const std::string& sql, const std::vector<Param>& params = {});
   // Runs statements without parameters or results (BEGIN, COMMIT, SAVEPOINT…, DDL; several
   // separated by ';' allowed).
@@ -129,6 +133,7 @@ class Connection {
   std::chrono::seconds backoff_{0};
   std::uint64_t epoch_ = 0;
   bool pinned_ = false;
+  std::string recovery_;
 };
 
 // Starts a libpq connection to `conninfo` with what the daemon needs where the conninfo does not

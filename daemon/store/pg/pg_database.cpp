@@ -193,7 +193,7 @@ std::string PgDatabase::failure_text(const std::exception* e) const {
 // A transaction starts on a connection with none open: one left by a failure that could not
 // even roll back is rolled back first (or, if that fails, the connection is dropped and the
 // next one starts clean).
-void PgDatabase::begin_clean() {
+void PgDatabase::begin_clean(const char* begin) {
   if (conn_->up() && conn_->in_transaction()) {
     try {
       conn_->run("ROLLBACK");
@@ -201,12 +201,18 @@ void PgDatabase::begin_clean() {
       conn_->drop(e.what());
     }
   }
-  conn_->run("BEGIN");
+  conn_->run(begin);
   conn_->pin(true);
 }
 
+// A group is one transaction: "BEGIN; SAVEPOINT ok", then per call "SAVEPOINT call" …
+// "RELEASE call; RELEASE ok; SAVEPOINT ok" (one round trip each, as without the "ok" mark).
+// Between calls, "ok" marks everything the group's calls committed: a statement refused there
+// (a read outside any call) would otherwise leave the whole transaction failed, and the COMMIT
+// would fail every call of the group; the connection rolls back to "ok" instead.
 void PgDatabase::open_group_now() {
-  begin_clean();
+  begin_clean("BEGIN; SAVEPOINT ok");
+  conn_->set_recovery("ROLLBACK TO ok");
   Group g;
   g.generation = next_generation_++;
   g.epoch = conn_->epoch();
@@ -242,6 +248,7 @@ void PgDatabase::commit_group() {
     }
   }
   conn_->pin(false);
+  conn_->set_recovery({});
   end_group(failure);
 }
 
@@ -249,6 +256,7 @@ void PgDatabase::end_group(const std::string& failure) {
   Group g = std::move(*group_);
   group_.reset();
   conn_->pin(false);
+  conn_->set_recovery({});
   if (!failure.empty()) {
     failed_.emplace_back(g.generation, failure);
     if (failed_.size() > kRememberedFailures) failed_.pop_front();
@@ -297,10 +305,11 @@ void PgDatabase::after_commit(std::function<void()> fn) {
 
 bool PgDatabase::write_begin() {
   if (!defer_) {
-    begin_clean();
+    begin_clean("BEGIN");
     return false;
   }
   if (!group_) open_group_now();
+  conn_->set_recovery({});  // within a call, its own rollback undoes a failure
   conn_->run("SAVEPOINT call");
   return true;
 }
@@ -322,8 +331,8 @@ void PgDatabase::write_rollback(bool grouped) {
                            conn_->in_transaction();
   if (group_alive) {
     try {
-      conn_->run("ROLLBACK TO call");
-      conn_->run("RELEASE call");
+      conn_->run("ROLLBACK TO call; RELEASE call");
+      conn_->set_recovery("ROLLBACK TO ok");
       rolled_back();
       return;
     } catch (const std::exception&) {
@@ -353,7 +362,8 @@ Ticket PgDatabase::write_commit(bool grouped) {
     conn_->pin(false);
     return Ticket{};
   }
-  conn_->run("RELEASE call");
+  conn_->run("RELEASE call; RELEASE ok; SAVEPOINT ok");
+  conn_->set_recovery("ROLLBACK TO ok");
   return group_ ? Ticket{group_->generation} : Ticket{};
 }
 

@@ -102,7 +102,7 @@ class PgDatabase final : public Database {
 
   explicit PgDatabase(Options options);
   Status migrate();
-  void begin_clean();
+  void begin_clean(const char* begin);
   void open_group_now();
   void commit_group();
   void end_group(const std::string& failure);
