@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -77,7 +78,9 @@ class Connection {
  public:
   // `conninfo` in libpq's own form (key=value or postgresql:// URI); secrets come from libpq's
   // password file (PGPASSFILE / ~/.pgpass), never from here.
-  explicit Connection(std::string conninfo);
+  // `session_sql` runs after every (re)connect (SET search_path …); prepared statements are
+  // forgotten on reconnect.
+  explicit Connection(std::string conninfo, std::string session_sql = {});
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -85,6 +88,27 @@ class Connection {
   // Connects now (the first call, and after a failure once its backoff has passed).
   void connect();
   bool up() const;
+  // Whether the server holds an open transaction on this connection (a failed one too).
+  bool in_transaction() const;
+  // Takes the connection down as if it broke (the next call reconnects after the backoff).
+  // Tests use it; so does PgDatabase when a connection's state can no longer be trusted.
+  void drop(const std::string& why);
+  // Whether the open transaction failed (PostgreSQL would turn its COMMIT into a ROLLBACK).
+  bool transaction_failed() const;
+  // Seconds of the current backoff (0 while up); for messages.
+  int retry_in_seconds() const;
+  // StoreUnavailable's text for the current outage.
+  std::string unavailable_message() const;
+  // Counts successful connects: a transaction begun in one epoch cannot be committed in another.
+  std::uint64_t epoch() const { return epoch_; }
+  // While pinned (a transaction is open), a lost connection is not replaced: every call throws
+  // StoreUnavailable until unpinned, so no statement of a broken transaction can run in
+  // autocommit on a new connection.
+  void pin(bool pinned) { pinned_ = pinned; }
+  // Run (best effort) after a statement the server refused left the open transaction failed:
+  // PgDatabase sets "ROLLBACK TO ok" between the calls of a group, so that a failed read there
+  // does not doom the writes of the calls already in the group. Empty: none.
+  void set_recovery(std::string sql) { recovery_ = std::move(sql); }
   Rows query(const std::string& sql, const std::vector<Param>& params = {});
   // Runs statements without parameters or results (BEGIN, COMMIT, SAVEPOINT…, DDL; several
   // separated by ';' allowed).
@@ -98,12 +122,33 @@ class Connection {
 
  private:
   [[noreturn]] void lost(const std::string& why);
+  void mark_down(const std::string& why);
+  [[noreturn]] void fail(pg_result* r, const char* what);
   std::string conninfo_;
+  std::string session_sql_;
+  std::string last_reason_;
   pg_conn* conn_ = nullptr;
   std::vector<std::string> prepared_;  // statement texts prepared on this connection
   std::chrono::steady_clock::time_point retry_at_{};
   std::chrono::seconds backoff_{0};
+  std::uint64_t epoch_ = 0;
+  bool pinned_ = false;
+  std::string recovery_;
 };
+
+// Starts a libpq connection to `conninfo` with what the daemon needs where the conninfo does not
+// say otherwise: connect_timeout=5, TCP keepalives (idle 10 s, interval 5 s, 3 probes) and
+// tcp_user_timeout=15 s, so a dead server or a lost network cannot hold the loop for long.
+// Blocking; the caller checks PQstatus and PQfinish-es it. With `start_only` it only starts
+// the connection (PQconnectStartParams; the caller drives PQconnectPoll): the listener's way,
+// so that stopping it never waits for a connect.
+pg_conn* connect_conn(const std::string& conninfo, bool start_only = false);
+
+// The first line of libpq's error message for `conn`, or `fallback`.
+std::string conn_error(pg_conn* conn, const char* fallback);
+
+// "host=… port=… dbname=… user=…" of a conninfo (never its password), for messages.
+std::string describe_conninfo(const std::string& conninfo);
 
 // A libpq conninfo's problem for the config, or std::nullopt: it does not parse, or it holds a
 // password (which belongs in the password file).

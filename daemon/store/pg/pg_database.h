@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -18,6 +20,10 @@
 namespace cb::store::pg {
 
 struct PgTableSet;  // pg_tables.h
+class Listener;     // pg_listen.cpp
+struct ListenerStop {
+  void operator()(Listener* l) const;  // stops and joins its thread
+};
 
 struct Options {
   std::string conninfo;  // libpq's form; no password
@@ -26,7 +32,9 @@ struct Options {
   DaemonRow self;  // daemon_id (random per start), host, started_ms
 };
 
-// A message committed by some daemon of the team, as announced.
+// A message committed by some daemon of the team, as announced. A notice with message_id 0 and
+// no conversation is a resync: the listener was disconnected and may have missed notices, so
+// every local waiter should read again.
 struct MailNotice {
   std::string daemon_id;  // the sender's daemon
   std::string conversation_id;
@@ -75,6 +83,8 @@ class PgDatabase final : public Database {
 
   Connection& connection() { return *conn_; }
   const Options& options() const { return options_; }
+  // The SQL each connection runs first (search_path, timeouts).
+  const std::string& session_sql() const { return session_sql_; }
 
  protected:
   bool write_begin() override;
@@ -82,11 +92,35 @@ class PgDatabase final : public Database {
   void write_rollback(bool grouped) override;
 
  private:
+  struct Group {
+    std::uint64_t generation = 0;
+    std::uint64_t epoch = 0;  // the connection's epoch its BEGIN ran in
+    std::vector<std::function<void(const std::string&)>> waiters;
+    std::vector<std::function<void()>> after_commit;
+    bool behind_queued = false;
+  };
+
   explicit PgDatabase(Options options);
+  Status migrate();
+  void begin_clean(const char* begin);
+  void open_group_now();
+  void commit_group();
+  void end_group(const std::string& failure);
+  std::string failure_text(const std::exception* e) const;
+
   Options options_;
+  std::string session_sql_;
   std::unique_ptr<Connection> conn_;
   std::unique_ptr<PgTableSet> tables_;
-  // group commit, listener thread… (implementation's choice)
+  std::unique_ptr<Team> team_;
+  Defer defer_;
+  std::optional<Group> group_;
+  std::uint64_t next_generation_ = 1;
+  std::deque<std::pair<std::uint64_t, std::string>> failed_;  // recent failed generations
+  std::unique_ptr<Listener, ListenerStop> listener_;          // stopped first by ~PgDatabase
 };
+
+// pg_team.cpp: the Team of a PgDatabase.
+std::unique_ptr<Team> make_team(PgDatabase& db);
 
 }  // namespace cb::store::pg

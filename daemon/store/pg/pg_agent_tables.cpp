@@ -1,0 +1,298 @@
+// Named agents, members and an agent's inbox across its conversations on PostgreSQL
+// (pg_tables.h); the queries of daemon/store/agent_tables.cpp with $n parameters.
+#include <algorithm>
+#include <climits>
+#include <string>
+
+#include "daemon/store/pg/pg_tables.h"
+
+namespace cb::store::pg {
+namespace {
+
+// detail::kMessageColumns of the alias m, read by detail::read_message.
+const std::string kColumns =
+    "m.id, m.conversation_id, m.sender, m.recipient, m.body, m.action_type, m.files_json, "
+    "m.redactions_json, m.created_ms, m.read_ms, m.reply_to";
+// The same with the body cut to $4 characters (agent_unread_after).
+const std::string kCutColumns =
+    "m.id, m.conversation_id, m.sender, m.recipient, left(m.body, $4::int), m.action_type, "
+    "m.files_json, m.redactions_json, m.created_ms, m.read_ms, m.reply_to";
+
+constexpr const char* kAgentColumns =
+    "name, project, client, client_session_id, status, note, status_ms, created_ms, last_seen_ms,"
+    " host, daemon_id, heartbeat_ms";
+
+AgentRow read_agent(const Rows& rows, int r) {
+  AgentRow a;
+  a.name = rows.text(r, 0);
+  a.project = rows.text(r, 1);
+  a.client = rows.text(r, 2);
+  a.client_session_id = rows.text(r, 3);
+  a.status = rows.text(r, 4);
+  a.note = rows.text(r, 5);
+  a.status_ms = rows.int64(r, 6);
+  a.created_ms = rows.int64(r, 7);
+  a.last_seen_ms = rows.int64(r, 8);
+  a.host = rows.text(r, 9);
+  a.daemon_id = rows.text(r, 10);
+  a.heartbeat_ms = rows.int64(r, 11);
+  return a;
+}
+
+constexpr const char* kMemberColumns = "agent, conversation_id, seat, read_up_to, joined_ms";
+
+MemberRow read_member(const Rows& rows, int r) {
+  MemberRow m;
+  m.agent = rows.text(r, 0);
+  m.conversation_id = rows.text(r, 1);
+  m.seat = rows.text(r, 2);
+  m.read_up_to = rows.int64(r, 3);
+  m.joined_ms = rows.int64(r, 4);
+  return m;
+}
+
+std::vector<MemberRow> read_members(const Rows& rows) {
+  std::vector<MemberRow> out;
+  for (int r = 0; r < rows.size(); ++r) out.push_back(read_member(rows, r));
+  return out;
+}
+
+std::string select_from(const char* columns, const char* rest) {
+  return std::string("SELECT ") + columns + rest;
+}
+
+}  // namespace
+
+// --- inboxes ---
+
+std::vector<MessageRow> PgInboxes::agent_inbox(const std::string& agent, std::int64_t after_id,
+                                               std::int64_t limit) {
+  // One index range per conversation (messages_by_recipient: conversation, '*', id), merged
+  // in id order.
+  static const std::string kAfter =
+      "SELECT " + kColumns +
+      " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
+      " AND m.recipient = '*' AND m.id > $3"
+      " WHERE me.agent = $1 AND me.seat = '' AND m.sender != $1 ORDER BY m.id LIMIT $2";
+  static const std::string kUnread =
+      "SELECT " + kColumns +
+      " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
+      " AND m.recipient = '*' AND m.id > me.read_up_to"
+      " WHERE me.agent = $1 AND me.seat = '' AND m.sender != $1 ORDER BY m.id LIMIT $2";
+  return detail::read_messages(after_id > 0
+                                   ? db_.connection().query(kAfter, {agent, limit, after_id})
+                                   : db_.connection().query(kUnread, {agent, limit}));
+}
+
+std::vector<MessageRow> PgInboxes::seat_inbox(const std::string& agent, std::int64_t limit) {
+  static const std::string kSql =
+      "SELECT " + kColumns +
+      " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
+      " AND m.recipient = me.seat AND m.read_ms IS NULL"
+      " WHERE me.agent = $1 AND me.seat != '' ORDER BY m.id LIMIT $2";
+  return detail::read_messages(db_.connection().query(kSql, {agent, limit}));
+}
+
+std::vector<MessageRow> PgInboxes::whole_inbox(const std::string& agent, std::int64_t limit) {
+  // agent_inbox's ranges (after each read position) and seat_inbox's (unread to each joined
+  // seat) in one statement, one round trip whatever the memberships (SQLite's shortcut for a
+  // sole membership saves a sort there; here it would cost a second round trip).
+  static const std::string kSql =
+      "SELECT " + kColumns +
+      " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
+      " AND m.recipient = '*' AND m.id > me.read_up_to"
+      " WHERE me.agent = $1 AND me.seat = '' AND m.sender != $1"
+      " UNION ALL SELECT " + kColumns +
+      " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
+      " AND m.recipient = me.seat AND m.read_ms IS NULL"
+      " WHERE me.agent = $1 AND me.seat != '' ORDER BY 1 LIMIT $2";
+  return detail::read_messages(db_.connection().query(kSql, {agent, limit}));
+}
+
+std::vector<MessageRow> PgInboxes::conversation_inbox(const std::string& conv,
+                                                      const std::string& agent,
+                                                      std::int64_t after_id, std::int64_t limit) {
+  // After the read position when after_id is 0, else after after_id (SQLite's
+  // MAX(read_up_to * (after_id = 0), after_id)).
+  static const std::string kSql =
+      "SELECT " + kColumns +
+      " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
+      " AND m.recipient = '*'"
+      " AND m.id > GREATEST(CASE WHEN $3::bigint = 0 THEN me.read_up_to ELSE 0 END, $3::bigint)"
+      " WHERE me.agent = $1 AND me.conversation_id = $4 AND me.seat = ''"
+      " AND m.sender != $1 ORDER BY m.id LIMIT $2";
+  return detail::read_messages(db_.connection().query(kSql, {agent, limit, after_id, conv}));
+}
+
+std::optional<std::string> PgInboxes::conversation_of(std::int64_t message_id) {
+  static const std::string kSql = "SELECT conversation_id FROM messages WHERE id = $1";
+  const Rows rows = db_.connection().query(kSql, {message_id});
+  if (rows.empty()) return std::nullopt;
+  return rows.text(0, 0);
+}
+
+std::int64_t PgInboxes::unmark_ids(const std::vector<std::int64_t>& ids,
+                                   std::int64_t marked_ms) {
+  if (ids.empty()) return 0;
+  static const std::string kSql =
+      "UPDATE messages SET read_ms = NULL WHERE id = ANY($1::bigint[]) AND read_ms = $2";
+  return db_.connection().query(kSql, {detail::bigint_array(ids), marked_ms}).affected();
+}
+
+std::vector<std::pair<std::string, std::int64_t>> PgInboxes::agent_unread_by_sender(
+    const std::string& agent) {
+  static const std::string kSql =
+      "SELECT m.sender, COUNT(*) FROM members me JOIN messages m"
+      " ON m.conversation_id = me.conversation_id AND m.recipient = '*' AND m.id > me.read_up_to"
+      " WHERE me.agent = $1 AND me.seat = '' AND m.sender != $1 GROUP BY m.sender"
+      " ORDER BY m.sender";
+  const Rows rows = db_.connection().query(kSql, {agent});
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  for (int r = 0; r < rows.size(); ++r) out.emplace_back(rows.text(r, 0), rows.int64(r, 1));
+  return out;
+}
+
+std::int64_t PgInboxes::agent_unread(const std::string& agent) {
+  static const std::string kSql =
+      "SELECT (SELECT COUNT(*) FROM members me JOIN messages m"
+      "   ON m.conversation_id = me.conversation_id AND m.recipient = '*'"
+      "   AND m.id > me.read_up_to WHERE me.agent = $1 AND me.seat = '' AND m.sender != $1)"
+      " + (SELECT COUNT(*) FROM members me JOIN messages m"
+      "   ON m.conversation_id = me.conversation_id AND m.recipient = me.seat"
+      "   AND m.read_ms IS NULL WHERE me.agent = $1 AND me.seat != '')";
+  return db_.connection().query(kSql, {agent}).int64(0, 0);
+}
+
+std::vector<SenderCount> PgInboxes::senders_since(std::int64_t since_ms) {
+  // A scan of the table, as COUNT(*) for `stats` is: the console asks at most once a second.
+  // Ordered as SQLite's GROUP BY happens to return them.
+  static const std::string kSql =
+      "SELECT conversation_id, sender, recipient, COUNT(*) FROM messages WHERE created_ms >= $1"
+      " GROUP BY conversation_id, sender, recipient ORDER BY 1, 2, 3";
+  const Rows rows = db_.connection().query(kSql, {since_ms});
+  std::vector<SenderCount> out;
+  for (int r = 0; r < rows.size(); ++r) {
+    out.push_back(SenderCount{rows.text(r, 0), rows.text(r, 1), rows.text(r, 2),
+                              rows.int64(r, 3)});
+  }
+  return out;
+}
+
+std::int64_t PgInboxes::member_unread(const std::string& conv, const std::string& agent) {
+  static const std::string kSql =
+      "SELECT COUNT(*) FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
+      " AND m.recipient = '*' AND m.id > me.read_up_to"
+      " WHERE me.agent = $1 AND me.conversation_id = $2 AND m.sender != $1";
+  return db_.connection().query(kSql, {agent, conv}).int64(0, 0);
+}
+
+std::vector<MessageRow> PgInboxes::agent_unread_after(const std::string& agent,
+                                                      std::int64_t after_id, std::int64_t limit,
+                                                      std::int64_t body_chars) {
+  // The body cut in characters (left() counts characters of text, as SQLite's substr does).
+  // left() takes an int, and a negative count would keep all but that many; SQLite's
+  // substr(body, 1, n <= 0) is empty, hence the clamp.
+  const std::int64_t chars = std::clamp<std::int64_t>(body_chars, 0, INT_MAX);
+  static const std::string kSql =
+      "SELECT " + kCutColumns +
+      " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
+      " AND m.recipient = '*' AND m.id > GREATEST(me.read_up_to, $2::bigint)"
+      " WHERE me.agent = $1 AND me.seat = '' AND m.sender != $1"
+      " UNION ALL SELECT " + kCutColumns +
+      " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
+      " AND m.recipient = me.seat AND m.read_ms IS NULL AND m.id > $2::bigint"
+      " WHERE me.agent = $1 AND me.seat != '' ORDER BY 1 LIMIT $3";
+  return detail::read_messages(db_.connection().query(kSql, {agent, after_id, limit, chars}));
+}
+
+// --- agents ---
+
+void PgAgents::upsert(const AgentRow& row) {
+  // As SQLite's: a known agent keeps its created_ms, the rest is replaced; host and daemon_id
+  // become this daemon's (the one binding it now). heartbeat_ms is Team::heartbeat's: a new
+  // row takes the given one, a known agent keeps its own.
+  static const std::string kSql =
+      std::string("INSERT INTO agents (") + kAgentColumns +
+      ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (name) DO UPDATE"
+      " SET project = EXCLUDED.project, client = EXCLUDED.client,"
+      " client_session_id = EXCLUDED.client_session_id, status = EXCLUDED.status,"
+      " note = EXCLUDED.note, status_ms = EXCLUDED.status_ms,"
+      " last_seen_ms = EXCLUDED.last_seen_ms, host = EXCLUDED.host,"
+      " daemon_id = EXCLUDED.daemon_id";
+  const DaemonRow& self = db_.options().self;
+  db_.connection().query(kSql, {row.name, row.project, row.client, row.client_session_id,
+                                row.status, row.note, row.status_ms, row.created_ms,
+                                row.last_seen_ms, self.host, self.daemon_id, row.heartbeat_ms});
+}
+
+std::vector<AgentRow> PgAgents::all() {
+  static const std::string kSql = select_from(kAgentColumns, " FROM agents ORDER BY name");
+  const Rows rows = db_.connection().query(kSql);
+  std::vector<AgentRow> out;
+  for (int r = 0; r < rows.size(); ++r) out.push_back(read_agent(rows, r));
+  return out;
+}
+
+std::optional<AgentRow> PgAgents::find(const std::string& name) {
+  static const std::string kSql = select_from(kAgentColumns, " FROM agents WHERE name = $1");
+  const Rows rows = db_.connection().query(kSql, {name});
+  if (rows.empty()) return std::nullopt;
+  return read_agent(rows, 0);
+}
+
+// --- members ---
+
+void PgMembers::insert(const MemberRow& row) {
+  static const std::string kSql = std::string("INSERT INTO members (") + kMemberColumns +
+                                  ") VALUES ($1, $2, $3, $4, $5)"
+                                  " ON CONFLICT (agent, conversation_id) DO NOTHING";
+  db_.connection().query(kSql,
+                         {row.agent, row.conversation_id, row.seat, row.read_up_to, row.joined_ms});
+}
+
+std::optional<MemberRow> PgMembers::find(const std::string& agent, const std::string& conv) {
+  static const std::string kSql =
+      select_from(kMemberColumns, " FROM members WHERE agent = $1 AND conversation_id = $2");
+  const Rows rows = db_.connection().query(kSql, {agent, conv});
+  if (rows.empty()) return std::nullopt;
+  return read_member(rows, 0);
+}
+
+std::vector<MemberRow> PgMembers::of_conversation(const std::string& conv) {
+  static const std::string kSql =
+      select_from(kMemberColumns, " FROM members WHERE conversation_id = $1 ORDER BY agent");
+  return read_members(db_.connection().query(kSql, {conv}));
+}
+
+std::vector<MemberRow> PgMembers::seats_of(const std::string& agent) {
+  static const std::string kSql = select_from(
+      kMemberColumns, " FROM members WHERE agent = $1 AND seat != '' ORDER BY conversation_id");
+  return read_members(db_.connection().query(kSql, {agent}));
+}
+
+std::optional<std::string> PgMembers::seat_holder(const std::string& conv,
+                                                  const std::string& seat) {
+  static const std::string kSql =
+      "SELECT agent FROM members WHERE conversation_id = $1 AND seat = $2 LIMIT 1";
+  const Rows rows = db_.connection().query(kSql, {conv, seat});
+  if (rows.empty()) return std::nullopt;
+  return rows.text(0, 0);
+}
+
+void PgMembers::advance(const std::string& agent, const std::string& conv, std::int64_t up_to) {
+  // Only a forward move writes a row version (never back: GREATEST's effect, without a dead
+  // tuple when the position already is there).
+  static const std::string kSql =
+      "UPDATE members SET read_up_to = $1 WHERE agent = $2 AND conversation_id = $3"
+      " AND read_up_to < $1";
+  db_.connection().query(kSql, {up_to, agent, conv});
+}
+
+void PgMembers::set_position(const std::string& agent, const std::string& conv,
+                             std::int64_t position) {
+  static const std::string kSql =
+      "UPDATE members SET read_up_to = $1 WHERE agent = $2 AND conversation_id = $3";
+  db_.connection().query(kSql, {position, agent, conv});
+}
+
+}  // namespace cb::store::pg

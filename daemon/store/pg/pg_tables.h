@@ -1,0 +1,179 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "daemon/store/pg/pg_connection.h"
+#include "daemon/store/pg/pg_database.h"
+#include "daemon/store/tables.h"
+
+// The PostgreSQL implementation of the store's tables (issue 27): the same contracts as the
+// SQLite ones (daemon/store/tables.cpp, agent_tables.cpp) over PgDatabase's connection.
+// pg_tables.cpp holds conversations, messages, statuses and audit; pg_agent_tables.cpp agents,
+// members and inboxes. Every statement's text is constant per call site (the connection
+// prepares each text once); values travel only as parameters.
+namespace cb::store::pg {
+
+namespace detail {
+// Columns of a message, in MessageRow's order (read_message reads by position).
+inline constexpr const char* kMessageColumns =
+    "id, conversation_id, sender, recipient, body, action_type, files_json, redactions_json, "
+    "created_ms, read_ms, reply_to";
+// Row `row` of a query selecting kMessageColumns' columns in their order.
+MessageRow read_message(const Rows& rows, int row);
+std::vector<MessageRow> read_messages(const Rows& rows);
+// PostgreSQL's array literal of these ids ("{1,2,3}"), for one `$n::bigint[]` parameter.
+std::string bigint_array(const std::vector<std::int64_t>& values);
+// Empty text as SQL NULL (the optional text columns: member_key, audit's ids).
+Param text_or_null(const std::string& s);
+}  // namespace detail
+
+class PgConversations final : public Conversations {
+ public:
+  explicit PgConversations(PgDatabase& db) : db_(db) {}
+  void insert(const ConversationRow& row) override;
+  std::optional<ConversationRow> find(const std::string& id) override;
+  bool exists(const std::string& id) override;
+  std::vector<ConversationSummary> list() override;
+  std::vector<std::string> expired_before(std::int64_t before_ms) override;
+  bool remove(const std::string& id) override;
+  void set_exec(const std::string& id, const std::string& mode, const std::string& json) override;
+  std::int64_t count() override;
+  std::optional<ConversationRow> by_members(const std::string& member_key) override;
+  void set_expiry(const std::string& id, std::int64_t expires_ms) override;
+  void retire_member_key(const std::string& id) override;
+
+ private:
+  PgDatabase& db_;
+};
+
+class PgMessages final : public Messages {
+ public:
+  explicit PgMessages(PgDatabase& db) : db_(db) {}
+  std::optional<MessageRow> find(std::int64_t id) override;
+  // Also announces the message (NOTIFY cb_mail, delivered to listeners when the caller's
+  // transaction commits) in the same round trip.
+  std::int64_t insert(const MessageRow& row) override;
+  std::vector<MessageRow> unread(const std::string& conv, const std::string& recipient,
+                                 std::int64_t limit) override;
+  std::vector<MessageRow> after(const std::string& conv, const std::string& recipient,
+                                std::int64_t after_id, std::int64_t limit) override;
+  void mark_read(const std::vector<std::int64_t>& ids, std::int64_t now_ms) override;
+  std::int64_t unmark_read(const std::string& conv, const std::string& recipient,
+                           std::int64_t after_id, std::int64_t up_to_id,
+                           std::int64_t marked_ms) override;
+  std::int64_t unread_count(const std::string& conv, const std::string& recipient) override;
+  std::vector<std::int64_t> sent_since(const std::string& conv, const std::string& sender,
+                                       const std::vector<std::int64_t>& since_ms) override;
+  std::optional<std::int64_t> nth_sent_time(const std::string& conv, const std::string& sender,
+                                            std::int64_t since_ms, std::int64_t n) override;
+  std::vector<MessageRow> all(const std::string& conv) override;
+  void for_each_after(const std::string& conv, std::int64_t after_id,
+                      const std::function<bool(MessageRow&&)>& fn) override;
+  std::int64_t count() override;
+
+ private:
+  PgDatabase& db_;
+};
+
+class PgInboxes final : public Inboxes {
+ public:
+  explicit PgInboxes(PgDatabase& db) : db_(db) {}
+  std::vector<MessageRow> agent_inbox(const std::string& agent, std::int64_t after_id,
+                                      std::int64_t limit) override;
+  std::vector<MessageRow> seat_inbox(const std::string& agent, std::int64_t limit) override;
+  std::vector<MessageRow> whole_inbox(const std::string& agent, std::int64_t limit) override;
+  std::vector<MessageRow> conversation_inbox(const std::string& conv, const std::string& agent,
+                                             std::int64_t after_id, std::int64_t limit) override;
+  std::optional<std::string> conversation_of(std::int64_t message_id) override;
+  std::int64_t unmark_ids(const std::vector<std::int64_t>& ids, std::int64_t marked_ms) override;
+  std::vector<std::pair<std::string, std::int64_t>> agent_unread_by_sender(
+      const std::string& agent) override;
+  std::int64_t agent_unread(const std::string& agent) override;
+  std::vector<SenderCount> senders_since(std::int64_t since_ms) override;
+  std::int64_t member_unread(const std::string& conv, const std::string& agent) override;
+  std::vector<MessageRow> agent_unread_after(const std::string& agent, std::int64_t after_id,
+                                             std::int64_t limit, std::int64_t body_chars) override;
+
+ private:
+  PgDatabase& db_;
+};
+
+class PgAgents final : public Agents {
+ public:
+  explicit PgAgents(PgDatabase& db) : db_(db) {}
+  // Writes this daemon's host and daemon_id (db.options().self) with the row.
+  void upsert(const AgentRow& row) override;
+  std::vector<AgentRow> all() override;
+  std::optional<AgentRow> find(const std::string& name) override;
+
+ private:
+  PgDatabase& db_;
+};
+
+class PgMembers final : public Members {
+ public:
+  explicit PgMembers(PgDatabase& db) : db_(db) {}
+  void insert(const MemberRow& row) override;
+  std::optional<MemberRow> find(const std::string& agent, const std::string& conv) override;
+  std::vector<MemberRow> of_conversation(const std::string& conv) override;
+  std::vector<MemberRow> seats_of(const std::string& agent) override;
+  std::optional<std::string> seat_holder(const std::string& conv, const std::string& seat) override;
+  void advance(const std::string& agent, const std::string& conv, std::int64_t up_to) override;
+  void set_position(const std::string& agent, const std::string& conv,
+                    std::int64_t position) override;
+
+ private:
+  PgDatabase& db_;
+};
+
+class PgStatuses final : public Statuses {
+ public:
+  explicit PgStatuses(PgDatabase& db) : db_(db) {}
+  void upsert(const std::string& conv, const std::string& session, const std::string& status,
+              std::int64_t heartbeat_ms) override;
+  std::optional<StatusRow> find(const std::string& conv, const std::string& session) override;
+  std::vector<SessionStatus> of(const std::string& conv) override;
+
+ private:
+  PgDatabase& db_;
+};
+
+// The audit chain every daemon of the team appends to.
+class PgAuditTable final : public AuditTable {
+ public:
+  explicit PgAuditTable(PgDatabase& db) : db_(db) {}
+  std::int64_t insert(const AuditRow& row) override;
+  // Takes pg_advisory_xact_lock(7270271) (to the end of the caller's transaction), then reads
+  // the newest hash in a statement of its own, so its snapshot sees every append committed
+  // while it waited (READ COMMITTED: a snapshot per statement).
+  std::optional<std::string> last_hash() override;
+  bool shared() const override { return true; }
+  std::vector<AuditRow> newest(const std::string& conv, std::int64_t limit) override;
+  void for_each(const std::function<bool(const AuditRow&)>& fn) override;
+
+ private:
+  PgDatabase& db_;
+};
+
+// The tables of one PgDatabase, made with it.
+struct PgTableSet {
+  explicit PgTableSet(PgDatabase& db)
+      : conversations(db),
+        messages(db),
+        inboxes(db),
+        agents(db),
+        members(db),
+        statuses(db),
+        audit(db) {}
+  PgConversations conversations;
+  PgMessages messages;
+  PgInboxes inboxes;
+  PgAgents agents;
+  PgMembers members;
+  PgStatuses statuses;
+  PgAuditTable audit;
+};
+
+}  // namespace cb::store::pg
