@@ -679,3 +679,37 @@ TEST_CASE("agent_unread_after: after an id, limited, each body cut to characters
     CHECK(in.agent_unread_after("nobody", 0, 100, 5).empty());
   });
 }
+
+TEST_CASE("PostgreSQL: last_hash holds the audit chain's lock until the caller's commit") {
+  if (pg_url() == nullptr) {
+    REQUIRE_MESSAGE(std::getenv("CB_TEST_PG_REQUIRED") == nullptr,
+                    "CB_TEST_PG_URL is not set: run this under tests/pg/with-pg");
+    MESSAGE("CB_TEST_PG_URL is not set: nothing to check on SQLite");
+    return;
+  }
+  auto opened = store::pg::PgDatabase::open(pg_options(fresh_schema()));
+  if (!opened.ok()) FAIL(opened.status().message());
+  store::pg::PgDatabase& db = **opened;
+  // Another daemon's connection: the lock is free when it can take it (released again at the
+  // end of its own one-statement transaction).
+  store::pg::Connection other(pg_url());
+  auto chain_free = [&] {
+    return other.query("SELECT pg_try_advisory_xact_lock(7270271)").boolean(0, 0);
+  };
+  CHECK(chain_free());
+  {
+    store::WriteTransaction tx(db);
+    CHECK_FALSE(db.audit_table().last_hash().has_value());
+    CHECK_FALSE(chain_free());  // no other daemon can append between the read and the insert
+    db.audit_table().insert(store::AuditRow{0, 1, "", "", "start", "ok", "{}", "", "h1"});
+    CHECK_FALSE(chain_free());
+    tx.commit();
+  }
+  CHECK(chain_free());
+  {
+    store::WriteTransaction tx(db);
+    CHECK(db.audit_table().last_hash() == std::optional<std::string>("h1"));
+    // Rolled back: released too.
+  }
+  CHECK(chain_free());
+}
