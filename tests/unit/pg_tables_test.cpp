@@ -316,8 +316,8 @@ TEST_CASE("for_each_after and the audit's for_each go in id order across pages a
       db.conversations().insert(token_conv("c", 1, 1'000'000));
       db.conversations().insert(token_conv("other", 1, 1'000'000));
       for (int i = 0; i < kRows; ++i) {
-        ids.push_back(db.messages().insert(msg(i % 7 == 3 ? "other" : "c", "a", "b",
-                                               std::to_string(i), i)));
+        ids.push_back(
+            db.messages().insert(msg(i % 7 == 3 ? "other" : "c", "a", "b", std::to_string(i), i)));
         db.audit_table().insert(
             store::AuditRow{0, i, "", "", "act", "ok", "{}", "p", "h" + std::to_string(i)});
       }
@@ -645,7 +645,8 @@ TEST_CASE("agent_unread_after: after an id, limited, each body cut to characters
     std::int64_t seat_msg = 0;
     write(db, [&] {
       // Two-, three- and four-byte characters: "héllo w" is 7 characters and 8 bytes.
-      accented = db.messages().insert(msg("g1", "bob", "*", "héllo wörld ✓ 日本語 🙂 end", 300));
+      accented =
+          db.messages().insert(msg("g1", "bob", "*", "héllo wörld ✓ 日本語 🙂 end", 300));
       seat_msg = db.messages().insert(msg("t", "b", "a", "ñandú über", 301));
     });
     auto& in = db.inboxes();
@@ -665,7 +666,8 @@ TEST_CASE("agent_unread_after: after an id, limited, each body cut to characters
     const auto cut15 = in.agent_unread_after("alice", x.g2_bob, 1, 15);
     REQUIRE(cut15.size() == 1);
     CHECK(cut15[0].body == "héllo wörld ✓ 日");
-    CHECK(in.agent_unread_after("alice", x.g2_bob, 10, 19)[0].body == "héllo wörld ✓ 日本語 🙂");
+    CHECK(in.agent_unread_after("alice", x.g2_bob, 10, 19)[0].body ==
+          "héllo wörld ✓ 日本語 🙂");
     CHECK(in.agent_unread_after("alice", x.g2_bob, 10, 0)[0].body.empty());
 
     CHECK(ids_of(in.agent_unread_after("alice", x.g2_carol, 2, 5)) == V{x.t_to_a, x.g1_carol});
@@ -674,8 +676,7 @@ TEST_CASE("agent_unread_after: after an id, limited, each body cut to characters
       db.members().advance("alice", "g1", accented);
       db.messages().mark_read({seat_msg}, 400);
     });
-    CHECK(ids_of(in.agent_unread_after("alice", 0, 100, 5)) ==
-          V{x.g2_carol, x.t_to_a, x.g2_bob});
+    CHECK(ids_of(in.agent_unread_after("alice", 0, 100, 5)) == V{x.g2_carol, x.t_to_a, x.g2_bob});
     CHECK(in.agent_unread_after("nobody", 0, 100, 5).empty());
   });
 }
@@ -712,4 +713,30 @@ TEST_CASE("PostgreSQL: last_hash holds the audit chain's lock until the caller's
     // Rolled back: released too.
   }
   CHECK(chain_free());
+}
+
+TEST_CASE("PostgreSQL: ids, names and seats compare byte-wise whatever the database's locale") {
+  if (pg_url() == nullptr) {
+    REQUIRE_MESSAGE(std::getenv("CB_TEST_PG_REQUIRED") == nullptr,
+                    "CB_TEST_PG_URL is not set: run this under tests/pg/with-pg");
+    MESSAGE("CB_TEST_PG_URL is not set: nothing to check on SQLite");
+    return;
+  }
+  auto opened = store::pg::PgDatabase::open(pg_options(fresh_schema()));
+  if (!opened.ok()) FAIL(opened.status().message());
+  // The test cluster's locale is C.UTF-8, where the database's default already sorts by bytes:
+  // the columns' own collation is what keeps SQLite's order under any other locale.
+  const auto rows = (*opened)->connection().query(
+      "SELECT table_name || '.' || column_name FROM information_schema.columns"
+      " WHERE table_schema = current_schema() AND collation_name = 'C'"
+      " ORDER BY table_name, column_name");
+  std::vector<std::string> c_columns;
+  for (int r = 0; r < rows.size(); ++r) c_columns.push_back(rows.text(r, 0));
+  for (const char* column :
+       {"agents.name", "conversations.id", "conversations.member_key", "members.agent",
+        "members.conversation_id", "members.seat", "messages.conversation_id", "messages.sender",
+        "messages.recipient", "statuses.session"}) {
+    CAPTURE(column);
+    CHECK(std::find(c_columns.begin(), c_columns.end(), column) != c_columns.end());
+  }
 }
