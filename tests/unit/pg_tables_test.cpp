@@ -7,11 +7,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -739,4 +741,47 @@ TEST_CASE("PostgreSQL: ids, names and seats compare byte-wise whatever the datab
     CAPTURE(column);
     CHECK(std::find(c_columns.begin(), c_columns.end(), column) != c_columns.end());
   }
+}
+
+TEST_CASE("PostgreSQL: a daemon reading the chain's head waits for another's append and sees it") {
+  if (pg_url() == nullptr) {
+    REQUIRE_MESSAGE(std::getenv("CB_TEST_PG_REQUIRED") == nullptr,
+                    "CB_TEST_PG_URL is not set: run this under tests/pg/with-pg");
+    MESSAGE("CB_TEST_PG_URL is not set: nothing to check on SQLite");
+    return;
+  }
+  const std::string schema = fresh_schema();
+  auto one = store::pg::PgDatabase::open(pg_options(schema));
+  if (!one.ok()) FAIL(one.status().message());
+  store::pg::Options second = pg_options(schema);
+  second.self.daemon_id = "daemon-two";
+  auto two = store::pg::PgDatabase::open(second);
+  if (!two.ok()) FAIL(two.status().message());
+  store::pg::Connection observer(pg_url());
+
+  std::optional<std::string> seen_by_two;
+  std::atomic<bool> two_done{false};
+  {
+    store::WriteTransaction tx(**one);
+    CHECK_FALSE((*one)->audit_table().last_hash().has_value());
+    (*one)->audit_table().insert(store::AuditRow{0, 1, "", "", "start", "ok", "{}", "", "h1"});
+    std::thread other([&] {
+      store::WriteTransaction tx2(**two);
+      seen_by_two = (*two)->audit_table().last_hash();
+      two_done = true;
+    });
+    // Commit only once daemon two waits for the chain (or has already read it, which is the
+    // fork this guards against, and fails below).
+    for (;;) {
+      const auto waiting = observer.query(
+          "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted");
+      if (waiting.int64(0, 0) > 0) break;
+      if (two_done) break;
+      std::this_thread::yield();
+    }
+    tx.commit();
+    other.join();
+  }
+  // Its read ran after the append committed: the chain goes on from h1, not from nothing.
+  CHECK(seen_by_two == std::optional<std::string>("h1"));
 }
