@@ -1,6 +1,7 @@
 // The operator's methods (daemon/admin/) called directly, on a fresh store (open_test_store:
-// SQLite in memory, or PostgreSQL in unit-admin-pg) and no socket: an expected failure is a Status whose code names one of the ctl protocol's errors,
-// and AdminSession answers it as that JSON-RPC error, message unchanged.
+// SQLite in memory, or PostgreSQL in unit-admin-pg) and no socket: an expected failure is a
+// Status whose code names one of the ctl protocol's errors, and AdminSession answers it as that
+// JSON-RPC error, message unchanged.
 #include <doctest/doctest.h>
 
 #include <fstream>

@@ -19,8 +19,9 @@
 #include "tests/unit/test_store.h"
 
 // The world the unit tests of named agents share (agents_test, hooks_test, operator_test): a
-// Bridge over a fresh store (open_test_store: SQLite in memory, or PostgreSQL under with-pg) with a fake clock, an io_context that runs its waits and,
-// when asked, its group commits, and agents bound as the shim's hello binds them. No sockets.
+// Bridge over a fresh store (open_test_store: SQLite in memory, or PostgreSQL under with-pg)
+// with a fake clock, an io_context that runs its waits and, when asked, its group commits, and
+// agents bound as the shim's hello binds them. No sockets.
 namespace cb::test {
 
 using Names = std::vector<std::string>;
