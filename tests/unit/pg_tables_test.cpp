@@ -8,9 +8,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -784,4 +786,88 @@ TEST_CASE("PostgreSQL: a daemon reading the chain's head waits for another's app
   }
   // Its read ran after the append committed: the chain goes on from h1, not from nothing.
   CHECK(seen_by_two == std::optional<std::string>("h1"));
+}
+
+namespace {
+
+// What a PgDatabase's listener thread posts, run on the test's thread.
+struct Mailbox {
+  std::mutex mu;
+  std::vector<std::function<void()>> posted;
+  std::vector<store::pg::MailNotice> got;
+  store::pg::PgDatabase::Post post() {
+    return [this](std::function<void()> fn) {
+      std::lock_guard<std::mutex> lock(mu);
+      posted.push_back(std::move(fn));
+    };
+  }
+  void drain() {
+    std::vector<std::function<void()>> fns;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      fns.swap(posted);
+    }
+    for (auto& fn : fns) fn();
+  }
+};
+
+}  // namespace
+
+TEST_CASE(
+    "PostgreSQL: a committed message is announced to the other daemons, a rolled back one "
+    "never") {
+  if (pg_url() == nullptr) {
+    REQUIRE_MESSAGE(std::getenv("CB_TEST_PG_REQUIRED") == nullptr,
+                    "CB_TEST_PG_URL is not set: run this under tests/pg/with-pg");
+    MESSAGE("CB_TEST_PG_URL is not set: nothing to check on SQLite");
+    return;
+  }
+  const std::string schema = fresh_schema();
+  auto one = store::pg::PgDatabase::open(pg_options(schema));
+  if (!one.ok()) FAIL(one.status().message());
+  store::pg::Options second = pg_options(schema);
+  second.self.daemon_id = "daemon-two";
+  auto two = store::pg::PgDatabase::open(second);
+  if (!two.ok()) FAIL(two.status().message());
+  store::Database& db = **one;
+  write(db, [&] { db.conversations().insert(token_conv("c", 1, 1'000'000)); });
+
+  Mailbox box;
+  (*two)->listen(box.post(), [&](const store::pg::MailNotice& n) { box.got.push_back(n); });
+  // The listener connects on its own thread: send until one announcement arrives.
+  std::int64_t warm_up = 0;
+  for (int i = 0; i < 6000 && box.got.empty(); ++i) {
+    write(db, [&] { warm_up = db.messages().insert(msg("c", "a", "b", "warm-up", 1)); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    box.drain();
+  }
+  REQUIRE_FALSE(box.got.empty());
+  CHECK(box.got.front().daemon_id == "daemon-one");
+  CHECK(box.got.front().conversation_id == "c");
+
+  {
+    store::WriteTransaction tx(db);
+    db.messages().insert(msg("c", "b", "a", "rolled back", 2));
+  }
+  std::int64_t sent = 0;
+  write(db, [&] { sent = db.messages().insert(msg("c", "system", "a", "committed", 3)); });
+  auto after_warm_up = [&] {
+    std::vector<store::pg::MailNotice> out;
+    for (const auto& n : box.got) {
+      if (n.message_id > warm_up) out.push_back(n);
+    }
+    return out;
+  };
+  for (int i = 0; i < 6000 && after_warm_up().empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    box.drain();
+  }
+  // Notices arrive in commit order: the rolled back insert's would have come first.
+  const auto notices = after_warm_up();
+  REQUIRE(notices.size() == 1);
+  CHECK(notices[0].daemon_id == "daemon-one");
+  CHECK(notices[0].conversation_id == "c");
+  CHECK(notices[0].message_id == sent);
+  CHECK(notices[0].sender == "system");
+  CHECK(notices[0].recipient == "a");
 }
