@@ -478,6 +478,29 @@ TEST_CASE("agents: upsert keeps created_ms and replaces the rest; all by name, b
   });
 }
 
+TEST_CASE("PostgreSQL: an upsert moves the agent's heartbeat forward only, or to 0 (offline)") {
+  if (pg_url() == nullptr) {
+    REQUIRE_MESSAGE(std::getenv("CB_TEST_PG_REQUIRED") == nullptr,
+                    "CB_TEST_PG_URL is not set: run this under tests/pg/with-pg");
+    MESSAGE("CB_TEST_PG_URL is not set: SQLite keeps no heartbeats");
+    return;
+  }
+  auto opened = store::pg::PgDatabase::open(pg_options(fresh_schema()));
+  if (!opened.ok()) FAIL(opened.status().message());
+  store::Database& db = **opened;
+  store::AgentRow row{"alice", "/p", "", "", "", "", 0, 100, 100};
+  auto heartbeat_after = [&](std::int64_t given) {
+    row.heartbeat_ms = given;
+    write(db, [&] { db.agents().upsert(row); });
+    return db.agents().find("alice")->heartbeat_ms;
+  };
+  CHECK(heartbeat_after(5000) == 5000);  // a new row takes the one given
+  CHECK(heartbeat_after(3000) == 5000);  // an older one (a cached row) never moves it back
+  CHECK(heartbeat_after(6000) == 6000);
+  CHECK(heartbeat_after(0) == 0);  // disconnected: offline at once
+  CHECK(heartbeat_after(7000) == 7000);
+}
+
 TEST_CASE("members: insert keeps a membership, positions advance forward or are set back") {
   on_each([](store::Database& db) {
     auto& members = db.members();

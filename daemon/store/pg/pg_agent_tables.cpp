@@ -209,8 +209,9 @@ std::vector<MessageRow> PgInboxes::agent_unread_after(const std::string& agent,
 
 void PgAgents::upsert(const AgentRow& row) {
   // As SQLite's: a known agent keeps its created_ms, the rest is replaced; host and daemon_id
-  // become this daemon's (the one binding it now). heartbeat_ms is Team::heartbeat's: a new
-  // row takes the given one, a known agent keeps its own.
+  // become this daemon's (the one binding it now). heartbeat_ms: 0 marks the agent offline at
+  // once (it disconnected); any other value only moves it forward (a bind is a heartbeat; a
+  // cached row's older value never makes a live agent look dead).
   static const std::string kSql =
       std::string("INSERT INTO agents (") + kAgentColumns +
       ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (name) DO UPDATE"
@@ -218,7 +219,9 @@ void PgAgents::upsert(const AgentRow& row) {
       " client_session_id = EXCLUDED.client_session_id, status = EXCLUDED.status,"
       " note = EXCLUDED.note, status_ms = EXCLUDED.status_ms,"
       " last_seen_ms = EXCLUDED.last_seen_ms, host = EXCLUDED.host,"
-      " daemon_id = EXCLUDED.daemon_id";
+      " daemon_id = EXCLUDED.daemon_id,"
+      " heartbeat_ms = CASE WHEN EXCLUDED.heartbeat_ms = 0 THEN 0"
+      " ELSE GREATEST(agents.heartbeat_ms, EXCLUDED.heartbeat_ms) END";
   const DaemonRow& self = db_.options().self;
   db_.connection().query(kSql, {row.name, row.project, row.client, row.client_session_id,
                                 row.status, row.note, row.status_ms, row.created_ms,
