@@ -894,3 +894,31 @@ TEST_CASE(
   CHECK(notices[0].sender == "system");
   CHECK(notices[0].recipient == "a");
 }
+
+TEST_CASE("PostgreSQL: the schema is refused in a database whose encoding is not UTF8") {
+  const char* bin = std::getenv("CB_TEST_PG_BIN");
+  const char* sock = std::getenv("CB_TEST_PG_SOCKET_DIR");
+  const char* port = std::getenv("CB_TEST_PG_PORT");
+  if (pg_url() == nullptr || bin == nullptr || sock == nullptr || port == nullptr) {
+    REQUIRE_MESSAGE(std::getenv("CB_TEST_PG_REQUIRED") == nullptr,
+                    "the cluster's superuser is out of reach: run this under tests/pg/with-pg");
+    MESSAGE("no tests/pg/with-pg cluster: nothing to check");
+    return;
+  }
+  // The cluster's superuser makes a SQL_ASCII database (initdb's choice under a C locale) that
+  // the test's role may create schemas in.
+  const std::string db_name = "bridge_ascii_" + std::to_string(::getpid());
+  const char* run_as = std::getenv("CB_TEST_PG_RUNAS");
+  const std::string psql = std::string(run_as ? run_as : "") + " " + bin + "/psql -X -q -h " +
+                           sock + " -p " + port + " -U postgres -d postgres -v ON_ERROR_STOP=1";
+  const std::string create = psql + " -c \"CREATE DATABASE " + db_name +
+                             " ENCODING 'SQL_ASCII' LOCALE 'C' TEMPLATE template0\" -c \"GRANT "
+                             "CREATE ON DATABASE " +
+                             db_name + " TO PUBLIC\"";
+  REQUIRE(std::system(create.c_str()) == 0);
+  store::pg::Options o = pg_options("t_ascii");
+  o.conninfo = std::string(pg_url()) + " dbname=" + db_name;
+  auto opened = store::pg::PgDatabase::open(o);
+  REQUIRE_FALSE(opened.ok());
+  CHECK(opened.status().message().find("encoding is SQL_ASCII, not UTF8") != std::string::npos);
+}
