@@ -8,9 +8,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -476,6 +478,29 @@ TEST_CASE("agents: upsert keeps created_ms and replaces the rest; all by name, b
   });
 }
 
+TEST_CASE("PostgreSQL: an upsert moves the agent's heartbeat forward only, or to 0 (offline)") {
+  if (pg_url() == nullptr) {
+    REQUIRE_MESSAGE(std::getenv("CB_TEST_PG_REQUIRED") == nullptr,
+                    "CB_TEST_PG_URL is not set: run this under tests/pg/with-pg");
+    MESSAGE("CB_TEST_PG_URL is not set: SQLite keeps no heartbeats");
+    return;
+  }
+  auto opened = store::pg::PgDatabase::open(pg_options(fresh_schema()));
+  if (!opened.ok()) FAIL(opened.status().message());
+  store::Database& db = **opened;
+  store::AgentRow row{"alice", "/p", "", "", "", "", 0, 100, 100};
+  auto heartbeat_after = [&](std::int64_t given) {
+    row.heartbeat_ms = given;
+    write(db, [&] { db.agents().upsert(row); });
+    return db.agents().find("alice")->heartbeat_ms;
+  };
+  CHECK(heartbeat_after(5000) == 5000);  // a new row takes the one given
+  CHECK(heartbeat_after(3000) == 5000);  // an older one (a cached row) never moves it back
+  CHECK(heartbeat_after(6000) == 6000);
+  CHECK(heartbeat_after(0) == 0);  // disconnected: offline at once
+  CHECK(heartbeat_after(7000) == 7000);
+}
+
 TEST_CASE("members: insert keeps a membership, positions advance forward or are set back") {
   on_each([](store::Database& db) {
     auto& members = db.members();
@@ -784,4 +809,116 @@ TEST_CASE("PostgreSQL: a daemon reading the chain's head waits for another's app
   }
   // Its read ran after the append committed: the chain goes on from h1, not from nothing.
   CHECK(seen_by_two == std::optional<std::string>("h1"));
+}
+
+namespace {
+
+// What a PgDatabase's listener thread posts, run on the test's thread.
+struct Mailbox {
+  std::mutex mu;
+  std::vector<std::function<void()>> posted;
+  std::vector<store::pg::MailNotice> got;
+  store::pg::PgDatabase::Post post() {
+    return [this](std::function<void()> fn) {
+      std::lock_guard<std::mutex> lock(mu);
+      posted.push_back(std::move(fn));
+    };
+  }
+  void drain() {
+    std::vector<std::function<void()>> fns;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      fns.swap(posted);
+    }
+    for (auto& fn : fns) fn();
+  }
+};
+
+}  // namespace
+
+TEST_CASE(
+    "PostgreSQL: a committed message is announced to the other daemons, a rolled back one "
+    "never") {
+  if (pg_url() == nullptr) {
+    REQUIRE_MESSAGE(std::getenv("CB_TEST_PG_REQUIRED") == nullptr,
+                    "CB_TEST_PG_URL is not set: run this under tests/pg/with-pg");
+    MESSAGE("CB_TEST_PG_URL is not set: nothing to check on SQLite");
+    return;
+  }
+  const std::string schema = fresh_schema();
+  auto one = store::pg::PgDatabase::open(pg_options(schema));
+  if (!one.ok()) FAIL(one.status().message());
+  store::pg::Options second = pg_options(schema);
+  second.self.daemon_id = "daemon-two";
+  auto two = store::pg::PgDatabase::open(second);
+  if (!two.ok()) FAIL(two.status().message());
+  store::Database& db = **one;
+  write(db, [&] { db.conversations().insert(token_conv("c", 1, 1'000'000)); });
+
+  Mailbox box;
+  (*two)->listen(box.post(), [&](const store::pg::MailNotice& n) { box.got.push_back(n); });
+  // The listener connects on its own thread: send until one announcement arrives.
+  std::int64_t warm_up = 0;
+  for (int i = 0; i < 6000 && box.got.empty(); ++i) {
+    write(db, [&] { warm_up = db.messages().insert(msg("c", "a", "b", "warm-up", 1)); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    box.drain();
+  }
+  REQUIRE_FALSE(box.got.empty());
+  CHECK(box.got.front().daemon_id == "daemon-one");
+  CHECK(box.got.front().conversation_id == "c");
+
+  {
+    store::WriteTransaction tx(db);
+    db.messages().insert(msg("c", "b", "a", "rolled back", 2));
+  }
+  std::int64_t sent = 0;
+  write(db, [&] { sent = db.messages().insert(msg("c", "system", "a", "committed", 3)); });
+  auto after_warm_up = [&] {
+    std::vector<store::pg::MailNotice> out;
+    for (const auto& n : box.got) {
+      if (n.message_id > warm_up) out.push_back(n);
+    }
+    return out;
+  };
+  for (int i = 0; i < 6000 && after_warm_up().empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    box.drain();
+  }
+  // Notices arrive in commit order: the rolled back insert's would have come first.
+  const auto notices = after_warm_up();
+  REQUIRE(notices.size() == 1);
+  CHECK(notices[0].daemon_id == "daemon-one");
+  CHECK(notices[0].conversation_id == "c");
+  CHECK(notices[0].message_id == sent);
+  CHECK(notices[0].sender == "system");
+  CHECK(notices[0].recipient == "a");
+}
+
+TEST_CASE("PostgreSQL: the schema is refused in a database whose encoding is not UTF8") {
+  const char* bin = std::getenv("CB_TEST_PG_BIN");
+  const char* sock = std::getenv("CB_TEST_PG_SOCKET_DIR");
+  const char* port = std::getenv("CB_TEST_PG_PORT");
+  if (pg_url() == nullptr || bin == nullptr || sock == nullptr || port == nullptr) {
+    REQUIRE_MESSAGE(std::getenv("CB_TEST_PG_REQUIRED") == nullptr,
+                    "the cluster's superuser is out of reach: run this under tests/pg/with-pg");
+    MESSAGE("no tests/pg/with-pg cluster: nothing to check");
+    return;
+  }
+  // The cluster's superuser makes a SQL_ASCII database (initdb's choice under a C locale) that
+  // the test's role may create schemas in.
+  const std::string db_name = "bridge_ascii_" + std::to_string(::getpid());
+  const char* run_as = std::getenv("CB_TEST_PG_RUNAS");
+  const std::string psql = std::string(run_as ? run_as : "") + " " + bin + "/psql -X -q -h " +
+                           sock + " -p " + port + " -U postgres -d postgres -v ON_ERROR_STOP=1";
+  const std::string create = psql + " -c \"CREATE DATABASE " + db_name +
+                             " ENCODING 'SQL_ASCII' LOCALE 'C' TEMPLATE template0\" -c \"GRANT "
+                             "CREATE ON DATABASE " +
+                             db_name + " TO PUBLIC\"";
+  REQUIRE(std::system(create.c_str()) == 0);
+  store::pg::Options o = pg_options("t_ascii");
+  o.conninfo = std::string(pg_url()) + " dbname=" + db_name;
+  auto opened = store::pg::PgDatabase::open(o);
+  REQUIRE_FALSE(opened.ok());
+  CHECK(opened.status().message().find("encoding is SQL_ASCII, not UTF8") != std::string::npos);
 }
