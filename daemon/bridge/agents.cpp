@@ -1,5 +1,7 @@
 #include "daemon/bridge/agents.h"
 
+#include "daemon/bridge/mailbox.h"
+
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -357,6 +359,7 @@ Result<AgentStatusUpdate> Agents::set_status(const std::string& name, const std:
   store::AgentRow row = it->second;
   row.status = status;
   row.note = ctx_.redactor->redact(note).text;
+  no_nul(row.note);
   row.status_ms = now;
   row.last_seen_ms = now;
   AgentStatusUpdate out;

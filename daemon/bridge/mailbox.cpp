@@ -125,15 +125,23 @@ Status Mailbox::check_length(const std::string& conversation_id, const std::stri
                      Json{{"chars", chars}});
 }
 
+void no_nul(std::string& text) {
+  for (std::size_t at = text.find('\0'); at != std::string::npos; at = text.find('\0', at + 3)) {
+    text.replace(at, 1, "\xEF\xBF\xBD");
+  }
+}
+
 Json Mailbox::redact_into(store::MessageRow& row, const std::string& message,
                           const std::vector<std::string>& files,
                           std::map<std::string, int>& counts) {
   // Redaction is structural: the message and each metadata string on its own, never JSON text.
   redact::Redacted body = ctx_.redactor->redact(message);
+  no_nul(body.text);
   body.add_counts_to(counts);
   Json files_json = Json::array();
   for (const auto& f : files) {
     redact::Redacted rf = ctx_.redactor->redact(f);
+    no_nul(rf.text);
     rf.add_counts_to(counts);
     files_json.push_back(std::move(rf.text));
   }

@@ -21,6 +21,10 @@
 // operator's watchers, tell the recipient's connections). Every call is one transaction.
 namespace cb::bridge {
 
+// Replaces each U+0000 with U+FFFD: a team's PostgreSQL cannot store it in text, so no store
+// does (messages, file names, notes).
+void no_nul(std::string& text);
+
 class Mailbox {
  public:
   // AgentMail (agent_mail.h) is the agents' half of this mailbox: it sends, delivers and offers

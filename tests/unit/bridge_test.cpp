@@ -177,6 +177,18 @@ TEST_CASE("message length is counted in code points") {
   CHECK(code_points("a\u00e9\u2713\U0001F600") == 4);
 }
 
+TEST_CASE("a NUL character in a message or file name is stored as U+FFFD on every store") {
+  // PostgreSQL's text cannot hold U+0000; SQLite's can. Both store the same replacement.
+  World w;
+  const std::string body = std::string("before") + '\0' + "after";
+  const std::string file = std::string("a") + '\0' + ".txt";
+  REQUIRE(w.bridge->mailbox().send(w.alice, w.a, body, "info", {file}).ok());
+  const Json page = World::ok(w.read(w.b));
+  REQUIRE(page["messages"].size() == 1);
+  CHECK(page["messages"][0]["message"] == "before\xEF\xBF\xBD" "after");
+  CHECK(page["messages"][0]["files"][0] == "a\xEF\xBF\xBD.txt");
+}
+
 TEST_CASE("send rate limits: sliding windows per session, after authentication") {
   Settings s;
   s.send_per_minute = 3;
