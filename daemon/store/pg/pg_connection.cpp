@@ -295,17 +295,15 @@ void Connection::fail(pg_result* r, const char* what) {
 
 Rows Connection::query(const std::string& sql, const std::vector<Param>& params) {
   connect();
-  auto it = std::find(prepared_.begin(), prepared_.end(), sql);
-  std::string name;
+  auto it = prepared_.find(sql);
   if (it == prepared_.end()) {
-    name = "s" + std::to_string(prepared_.size());
+    std::string name = "s" + std::to_string(prepared_.size());
     pg_result* r = PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr);
     if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) fail(r, "preparing a statement");
     PQclear(r);
-    prepared_.push_back(sql);
-  } else {
-    name = "s" + std::to_string(it - prepared_.begin());
+    it = prepared_.emplace(sql, std::move(name)).first;
   }
+  const std::string& name = it->second;
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p.text ? p.text->c_str() : nullptr);

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 // A team's PostgreSQL store (issue 27), through libpq: the only code that includes
@@ -128,7 +129,8 @@ class Connection {
   std::string session_sql_;
   std::string last_reason_;
   pg_conn* conn_ = nullptr;
-  std::vector<std::string> prepared_;  // statement texts prepared on this connection
+  // Statement texts prepared on this connection, and their names ("s0", "s1" …).
+  std::unordered_map<std::string, std::string> prepared_;
   std::chrono::steady_clock::time_point retry_at_{};
   std::chrono::seconds backoff_{0};
   std::uint64_t epoch_ = 0;
