@@ -3,6 +3,8 @@
 // CB_TEST_PG_CTL (stop/start the server). Each case uses a schema of its own. The loop is played
 // by hand: deferred work and posted notices queue up and the test runs them. No timed
 // assertions: waits are polls for a condition.
+#include "daemon/store/pg/pg_database.h"
+
 #include <doctest/doctest.h>
 #include <unistd.h>
 
@@ -16,7 +18,6 @@
 #include <vector>
 
 #include "daemon/store/pg/pg_connection.h"
-#include "daemon/store/pg/pg_database.h"
 #include "daemon/store/pg/pg_schema.h"
 #include "daemon/store/tables.h"
 
@@ -191,8 +192,7 @@ TEST_CASE("open creates and migrates the schema once; integrity, size, location"
     CHECK(db->schema_version() == schema::latest());
     db->connection().run("DROP TABLE daemons");
     CHECK(db->integrity_check() == "table daemons is missing");
-    db->connection().query("UPDATE schema_version SET version = $1",
-                           {Param(schema::latest() + 1)});
+    db->connection().query("UPDATE schema_version SET version = $1", {Param(schema::latest() + 1)});
   }
   auto r = PgDatabase::open(options_for(schema));
   REQUIRE_FALSE(r.ok());
@@ -225,7 +225,8 @@ TEST_CASE("queries: parameters, NULL, bytea, server refusals as QueryError witho
   Connection& c = db->connection();
   c.run("CREATE TABLE scratch (k TEXT PRIMARY KEY, n BIGINT, b BYTEA)");
   const std::string raw("\x00\x01\xfe\xff", 4);
-  c.query("INSERT INTO scratch VALUES ($1, $2, $3)", {Param("a"), Param(nullptr), Param::bytes(raw)});
+  c.query("INSERT INTO scratch VALUES ($1, $2, $3)",
+          {Param("a"), Param(nullptr), Param::bytes(raw)});
   Rows r = c.query("SELECT k, n, b FROM scratch WHERE k = $1", {Param("a")});
   REQUIRE(r.size() == 1);
   CHECK(r.text(0, 0) == "a");
@@ -528,8 +529,9 @@ TEST_CASE("listener: another daemon's notices arrive, its own are dropped") {
   }
 }
 
-TEST_CASE("server stopped: StoreUnavailable without the password, then reconnect; the listener "
-          "posts a resync") {
+TEST_CASE(
+    "server stopped: StoreUnavailable without the password, then reconnect; the listener "
+    "posts a resync") {
   if (!have_server() || env("CB_TEST_PG_CTL").empty()) return;
   const std::string schema = fresh_schema();
   auto db = open_db(options_for(schema, "d1"));

@@ -55,13 +55,13 @@ bool looks_like_password(const std::string& ci) {
 pg_conn* connect_conn(const std::string& conninfo, bool start_only) {
   // Our defaults first: the conninfo (expanded from dbname) comes later and wins where it says
   // something else.
-  const char* keys[] = {"connect_timeout", "keepalives",        "keepalives_idle",
+  const char* keys[] = {"connect_timeout",     "keepalives",       "keepalives_idle",
                         "keepalives_interval", "keepalives_count", "tcp_user_timeout",
-                        "application_name", "dbname",           nullptr};
-  const char* values[] = {"5", "1", "10", "5", "3", "15000", "claude-bridged",
-                          conninfo.c_str(), nullptr};
+                        "application_name",    "dbname",           nullptr};
+  const char* values[] = {"5",    "1", "10", "5", "3", "15000", "claude-bridged", conninfo.c_str(),
+                          nullptr};
   pg_conn* c = start_only ? PQconnectStartParams(keys, values, /*expand_dbname=*/1)
-                         : PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+                          : PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (c) PQsetNoticeProcessor(c, quiet_notice, nullptr);
   return c;
 }
@@ -237,8 +237,7 @@ void Connection::drop(const std::string& why) { mark_down(why); }
 
 void Connection::connect() {
   if (up()) return;
-  if (pinned_ ||
-      (!conn_ && backoff_.count() > 0 && std::chrono::steady_clock::now() < retry_at_)) {
+  if (pinned_ || (!conn_ && backoff_.count() > 0 && std::chrono::steady_clock::now() < retry_at_)) {
     throw StoreUnavailable(unavailable_message());
   }
   if (conn_) {
@@ -307,8 +306,8 @@ Rows Connection::query(const std::string& sql, const std::vector<Param>& params)
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p.text ? p.text->c_str() : nullptr);
-  pg_result* r = PQexecPrepared(conn_, name.c_str(), static_cast<int>(values.size()),
-                                values.data(), nullptr, nullptr, 0);
+  pg_result* r = PQexecPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(),
+                                nullptr, nullptr, 0);
   const auto st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) fail(r, "a query");
   return Rows(r);

@@ -21,14 +21,14 @@ namespace cb::store::pg {
 // values (a nonce) travel as bytea: Param::bytes hex-encodes them ("\\x…").
 struct Param {
   std::optional<std::string> text;
-  Param(std::nullptr_t) {}                                   // NULL
-  Param(const std::string& s) : text(s) {}                   // NOLINT: implicit on purpose
-  Param(std::string_view s) : text(std::string(s)) {}        // NOLINT
-  Param(const char* s) : text(std::string(s)) {}             // NOLINT
-  Param(std::int64_t v) : text(std::to_string(v)) {}         // NOLINT
-  Param(int v) : text(std::to_string(v)) {}                  // NOLINT
-  Param(bool v) : text(v ? "true" : "false") {}              // NOLINT
-  Param(const std::optional<std::int64_t>& v) {              // NOLINT
+  Param(std::nullptr_t) {}                             // NULL
+  Param(const std::string& s) : text(s) {}             // NOLINT: implicit on purpose
+  Param(std::string_view s) : text(std::string(s)) {}  // NOLINT
+  Param(const char* s) : text(std::string(s)) {}       // NOLINT
+  Param(std::int64_t v) : text(std::to_string(v)) {}   // NOLINT
+  Param(int v) : text(std::to_string(v)) {}            // NOLINT
+  Param(bool v) : text(v ? "true" : "false") {}        // NOLINT
+  Param(const std::optional<std::int64_t>& v) {        // NOLINT
     if (v) text = std::to_string(*v);
   }
   static Param bytes(const std::string& raw);

@@ -68,14 +68,12 @@ Result<std::unique_ptr<PgDatabase>> PgDatabase::open(const Options& options) {
     if (Status migrated = d->migrate(); !migrated.ok()) return migrated;
   } catch (const StoreUnavailable& e) {
     return Status::error(open_errors::kUnopenable,
-                         "cannot open the team store at " + d->conn_->describe() + ": " +
-                             e.what() +
+                         "cannot open the team store at " + d->conn_->describe() + ": " + e.what() +
                              " — check that PostgreSQL runs there and the [store] url, then "
                              "start the daemon again");
   } catch (const QueryError& e) {
     return Status::error(open_errors::kUnopenable,
-                         "cannot open the team store at " + d->conn_->describe() + ": " +
-                             e.what() +
+                         "cannot open the team store at " + d->conn_->describe() + ": " + e.what() +
                              " — check the role's rights on the database and schema");
   }
   d->tables_ = std::make_unique<PgTableSet>(*d);
@@ -161,8 +159,8 @@ std::string PgDatabase::integrity_check() {
       return "schema version " + std::to_string(v) + ", expected " +
              std::to_string(schema::latest());
     }
-    for (const char* table : {"conversations", "messages", "statuses", "audit", "agents",
-                              "members", "daemons", "team", "schema_version"}) {
+    for (const char* table : {"conversations", "messages", "statuses", "audit", "agents", "members",
+                              "daemons", "team", "schema_version"}) {
       Rows r = conn_->query("SELECT to_regclass($1) IS NOT NULL", {Param(table)});
       if (!r.boolean(0, 0)) return std::string("table ") + table + " is missing";
     }
@@ -285,8 +283,7 @@ std::optional<std::string> PgDatabase::outcome(const Ticket& ticket) const {
   return std::string();
 }
 
-void PgDatabase::when_durable(const Ticket& ticket,
-                              std::function<void(const std::string&)> done) {
+void PgDatabase::when_durable(const Ticket& ticket, std::function<void(const std::string&)> done) {
   if (ticket.empty() || !group_ || group_->generation != ticket.generation) {
     done(outcome(ticket).value_or(std::string()));
     return;
@@ -327,8 +324,8 @@ void PgDatabase::write_rollback(bool grouped) {
   }
   // Undo only this call's part of the group; when the group itself is gone (the connection
   // broke), every call in it fails.
-  const bool group_alive = group_ && conn_->up() && conn_->epoch() == group_->epoch &&
-                           conn_->in_transaction();
+  const bool group_alive =
+      group_ && conn_->up() && conn_->epoch() == group_->epoch && conn_->in_transaction();
   if (group_alive) {
     try {
       conn_->run("ROLLBACK TO call; RELEASE call");
@@ -355,8 +352,7 @@ Ticket PgDatabase::write_commit(bool grouped) {
   if (!grouped) {
     // PostgreSQL turns the COMMIT of a failed transaction into a ROLLBACK without an error.
     if (conn_->transaction_failed()) {
-      throw QueryError("a statement of this write failed earlier; nothing was committed",
-                       "25P02");
+      throw QueryError("a statement of this write failed earlier; nothing was committed", "25P02");
     }
     conn_->run("COMMIT");
     conn_->pin(false);

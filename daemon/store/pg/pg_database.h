@@ -10,8 +10,8 @@
 
 #include "common/status.h"
 #include "daemon/store/database.h"
-#include "daemon/store/records.h"
 #include "daemon/store/pg/pg_connection.h"
+#include "daemon/store/records.h"
 
 // The team's shared store on PostgreSQL (issue 27). Same contract as SqliteDatabase: group
 // commit (one transaction per loop turn, a savepoint per call), tickets answered once COMMIT
