@@ -426,6 +426,40 @@ TEST_CASE("a group whose connection is lost fails every caller; the next group s
   CHECK(other->query("SELECT v FROM scratch").int64(0, 0) == 2);
 }
 
+TEST_CASE("a call that finds the group's connection gone fails the calls before it too") {
+  if (!have_server()) return;
+  const std::string schema = fresh_schema();
+  auto db = open_db(options_for(schema));
+  Connection& c = db->connection();
+  c.run("CREATE TABLE scratch (v INT PRIMARY KEY)");
+  Loop loop;
+  db->enable_group_commit(loop.defer());
+  int rollbacks = 0;
+  db->on_rollback([&] { ++rollbacks; });
+  const std::int64_t pid = c.query("SELECT pg_backend_pid()").int64(0, 0);
+  Ticket t1;
+  {
+    WriteTransaction tx(*db);
+    c.query("INSERT INTO scratch VALUES ($1)", {Param(1)});
+    t1 = tx.commit();
+  }
+  std::string answer = "unset";
+  db->when_durable(t1, [&](const std::string& why) { answer = why; });
+  auto other = observer(schema);
+  other->query("SELECT pg_terminate_backend($1)", {Param(pid)});
+  {
+    WriteTransaction tx(*db);
+    CHECK_THROWS_AS(c.query("INSERT INTO scratch VALUES ($1)", {Param(2)}), StoreUnavailable);
+  }
+  // The group is over: its first caller is told, before the loop's deferred COMMIT.
+  CHECK(answer.find("the team store is unreachable (") == 0);
+  CHECK(db->outcome(t1) == answer);
+  CHECK(rollbacks == 1);
+  CHECK(db->latest().empty());
+  loop.run();  // the deferred flush finds no group
+  CHECK(count(*other, "scratch") == 0);
+}
+
 TEST_CASE("a group broken mid-turn is never committed on a new connection") {
   if (!have_server()) return;
   const std::string schema = fresh_schema();
@@ -443,8 +477,8 @@ TEST_CASE("a group broken mid-turn is never committed on a new connection") {
   }
   auto other = observer(schema);
   other->query("SELECT pg_terminate_backend($1)", {Param(pid)});
-  // The next call of the same turn finds the connection gone.
-  CHECK_THROWS_AS(WriteTransaction{*db}, StoreUnavailable);
+  // A read later in the same turn finds the connection gone.
+  CHECK_THROWS_AS(c.query("SELECT 1"), StoreUnavailable);
   // Even once the backoff has passed (the loop turn was slow), the group's COMMIT must not
   // reconnect and "commit" an empty transaction on the new connection.
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));

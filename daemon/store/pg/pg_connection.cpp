@@ -70,7 +70,9 @@ std::string conn_error(pg_conn* conn, const char* fallback) {
   std::string why = conn ? first_line(PQerrorMessage(conn)) : std::string();
   // libpq prefixes server messages with their severity.
   for (const char* p : {"FATAL:  ", "ERROR:  "}) {
-    if (why.rfind(p, 0) == 0) why.erase(0, std::strlen(p));
+    for (auto at = why.find(p); at != std::string::npos; at = why.find(p)) {
+      why.erase(at, std::strlen(p));
+    }
   }
   return why.empty() ? std::string(fallback) : why;
 }

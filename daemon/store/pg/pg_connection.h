@@ -107,7 +107,7 @@ class Connection {
   // autocommit on a new connection.
   void pin(bool pinned) { pinned_ = pinned; }
   // Run (best effort) after a statement the server refused left the open transaction failed:
-  // PgDatabase sets "ROLLBACK TO ok" between the calls of a group, so that a failed read there
+  // PgDatabase sets "ROLLBACK TO call" between the calls of a group, so that a failed read there
   // does not doom the writes of the calls already in the group. Empty: none.
   void set_recovery(std::string sql) { recovery_ = std::move(sql); }
   Rows query(const std::string& sql, const std::vector<Param>& params = {});

@@ -203,14 +203,16 @@ void PgDatabase::begin_clean(const char* begin) {
   conn_->pin(true);
 }
 
-// A group is one transaction: "BEGIN; SAVEPOINT ok", then per call "SAVEPOINT call" …
-// "RELEASE call; RELEASE ok; SAVEPOINT ok" (one round trip each, as without the "ok" mark).
-// Between calls, "ok" marks everything the group's calls committed: a statement refused there
-// (a read outside any call) would otherwise leave the whole transaction failed, and the COMMIT
-// would fail every call of the group; the connection rolls back to "ok" instead.
+// A group is one transaction in which a savepoint "call" is always open between calls, ready
+// for the next: "BEGIN; SAVEPOINT call" opens the group, a call's writes run in it, its commit
+// is "RELEASE call; SAVEPOINT call" and its rollback "ROLLBACK TO call" (one round trip each;
+// a call costs no round trip of its own to begin). A statement refused between calls (a read
+// outside any call) would otherwise leave the whole transaction failed, and the COMMIT would
+// fail every call of the group: the connection rolls back to "call" instead, which holds
+// nothing but that statement.
 void PgDatabase::open_group_now() {
-  begin_clean("BEGIN; SAVEPOINT ok");
-  conn_->set_recovery("ROLLBACK TO ok");
+  begin_clean("BEGIN; SAVEPOINT call");
+  conn_->set_recovery("ROLLBACK TO call");
   Group g;
   g.generation = next_generation_++;
   g.epoch = conn_->epoch();
@@ -307,7 +309,6 @@ bool PgDatabase::write_begin() {
   }
   if (!group_) open_group_now();
   conn_->set_recovery({});  // within a call, its own rollback undoes a failure
-  conn_->run("SAVEPOINT call");
   return true;
 }
 
@@ -328,8 +329,8 @@ void PgDatabase::write_rollback(bool grouped) {
       group_ && conn_->up() && conn_->epoch() == group_->epoch && conn_->in_transaction();
   if (group_alive) {
     try {
-      conn_->run("ROLLBACK TO call; RELEASE call");
-      conn_->set_recovery("ROLLBACK TO ok");
+      conn_->run("ROLLBACK TO call");
+      conn_->set_recovery("ROLLBACK TO call");
       rolled_back();
       return;
     } catch (const std::exception&) {
@@ -358,8 +359,8 @@ Ticket PgDatabase::write_commit(bool grouped) {
     conn_->pin(false);
     return Ticket{};
   }
-  conn_->run("RELEASE call; RELEASE ok; SAVEPOINT ok");
-  conn_->set_recovery("ROLLBACK TO ok");
+  conn_->run("RELEASE call; SAVEPOINT call");
+  conn_->set_recovery("ROLLBACK TO call");
   return group_ ? Ticket{group_->generation} : Ticket{};
 }
 
