@@ -102,7 +102,8 @@ std::vector<MessageRow> PgInboxes::whole_inbox(const std::string& agent, std::in
       " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
       " AND m.recipient = '*' AND m.id > me.read_up_to"
       " WHERE me.agent = $1 AND me.seat = '' AND m.sender != $1"
-      " UNION ALL SELECT " + kColumns +
+      " UNION ALL SELECT " +
+      kColumns +
       " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
       " AND m.recipient = me.seat AND m.read_ms IS NULL"
       " WHERE me.agent = $1 AND me.seat != '' ORDER BY 1 LIMIT $2";
@@ -131,8 +132,7 @@ std::optional<std::string> PgInboxes::conversation_of(std::int64_t message_id) {
   return rows.text(0, 0);
 }
 
-std::int64_t PgInboxes::unmark_ids(const std::vector<std::int64_t>& ids,
-                                   std::int64_t marked_ms) {
+std::int64_t PgInboxes::unmark_ids(const std::vector<std::int64_t>& ids, std::int64_t marked_ms) {
   if (ids.empty()) return 0;
   static const std::string kSql =
       "UPDATE messages SET read_ms = NULL WHERE id = ANY($1::bigint[]) AND read_ms = $2";
@@ -172,8 +172,7 @@ std::vector<SenderCount> PgInboxes::senders_since(std::int64_t since_ms) {
   const Rows rows = db_.connection().query(kSql, {since_ms});
   std::vector<SenderCount> out;
   for (int r = 0; r < rows.size(); ++r) {
-    out.push_back(SenderCount{rows.text(r, 0), rows.text(r, 1), rows.text(r, 2),
-                              rows.int64(r, 3)});
+    out.push_back(SenderCount{rows.text(r, 0), rows.text(r, 1), rows.text(r, 2), rows.int64(r, 3)});
   }
   return out;
 }
@@ -198,7 +197,8 @@ std::vector<MessageRow> PgInboxes::agent_unread_after(const std::string& agent,
       " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
       " AND m.recipient = '*' AND m.id > GREATEST(me.read_up_to, $2::bigint)"
       " WHERE me.agent = $1 AND me.seat = '' AND m.sender != $1"
-      " UNION ALL SELECT " + kCutColumns +
+      " UNION ALL SELECT " +
+      kCutColumns +
       " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
       " AND m.recipient = me.seat AND m.read_ms IS NULL AND m.id > $2::bigint"
       " WHERE me.agent = $1 AND me.seat != '' ORDER BY 1 LIMIT $3";
@@ -209,8 +209,9 @@ std::vector<MessageRow> PgInboxes::agent_unread_after(const std::string& agent,
 
 void PgAgents::upsert(const AgentRow& row) {
   // As SQLite's: a known agent keeps its created_ms, the rest is replaced; host and daemon_id
-  // become this daemon's (the one binding it now). heartbeat_ms is Team::heartbeat's: a new
-  // row takes the given one, a known agent keeps its own.
+  // become this daemon's (the one binding it now). heartbeat_ms: 0 marks the agent offline at
+  // once (it disconnected); any other value only moves it forward (a bind is a heartbeat; a
+  // cached row's older value never makes a live agent look dead).
   static const std::string kSql =
       std::string("INSERT INTO agents (") + kAgentColumns +
       ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (name) DO UPDATE"
@@ -218,7 +219,9 @@ void PgAgents::upsert(const AgentRow& row) {
       " client_session_id = EXCLUDED.client_session_id, status = EXCLUDED.status,"
       " note = EXCLUDED.note, status_ms = EXCLUDED.status_ms,"
       " last_seen_ms = EXCLUDED.last_seen_ms, host = EXCLUDED.host,"
-      " daemon_id = EXCLUDED.daemon_id";
+      " daemon_id = EXCLUDED.daemon_id,"
+      " heartbeat_ms = CASE WHEN EXCLUDED.heartbeat_ms = 0 THEN 0"
+      " ELSE GREATEST(agents.heartbeat_ms, EXCLUDED.heartbeat_ms) END";
   const DaemonRow& self = db_.options().self;
   db_.connection().query(kSql, {row.name, row.project, row.client, row.client_session_id,
                                 row.status, row.note, row.status_ms, row.created_ms,

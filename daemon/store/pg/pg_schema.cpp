@@ -13,8 +13,19 @@ namespace {
 // the same on both backends whatever the database's locale, and their indexes serve equality
 // and ORDER BY alike.
 constexpr std::array<const char*, 1> kMigrations = {
-    // 1: the whole schema of SQLite's version 2, and the team's tables.
+    // 1: the whole schema of SQLite's version 2, and the team's tables. Only in a UTF8
+    // database: in SQL_ASCII (initdb's choice under a C locale) left() would count bytes and
+    // cut characters apart, and in a single-byte encoding most text would not fit at all.
     R"sql(
+DO $$
+BEGIN
+  IF current_setting('server_encoding') <> 'UTF8' THEN
+    RAISE EXCEPTION 'the database''s encoding is %, not UTF8: create the team''s database with ENCODING ''UTF8'' (createdb -E UTF8 -T template0)',
+      current_setting('server_encoding');
+  END IF;
+END
+$$;
+
 CREATE TABLE conversations (
   id          TEXT COLLATE "C" PRIMARY KEY,
   role_a      TEXT NOT NULL,

@@ -220,19 +220,19 @@ std::int64_t PgMessages::insert(const MessageRow& row) {
 
 std::vector<MessageRow> PgMessages::unread(const std::string& conv, const std::string& recipient,
                                            std::int64_t limit) {
-  static const std::string kSql = select_from(
-      detail::kMessageColumns,
-      " FROM messages WHERE conversation_id = $1 AND recipient = $2 AND read_ms IS NULL"
-      " ORDER BY id LIMIT $3");
+  static const std::string kSql =
+      select_from(detail::kMessageColumns,
+                  " FROM messages WHERE conversation_id = $1 AND recipient = $2 AND read_ms IS NULL"
+                  " ORDER BY id LIMIT $3");
   return detail::read_messages(db_.connection().query(kSql, {conv, recipient, limit}));
 }
 
 std::vector<MessageRow> PgMessages::after(const std::string& conv, const std::string& recipient,
                                           std::int64_t after_id, std::int64_t limit) {
-  static const std::string kSql = select_from(
-      detail::kMessageColumns,
-      " FROM messages WHERE conversation_id = $1 AND recipient = $2 AND id > $3"
-      " ORDER BY id LIMIT $4");
+  static const std::string kSql =
+      select_from(detail::kMessageColumns,
+                  " FROM messages WHERE conversation_id = $1 AND recipient = $2 AND id > $3"
+                  " ORDER BY id LIMIT $4");
   return detail::read_messages(db_.connection().query(kSql, {conv, recipient, after_id, limit}));
 }
 
@@ -250,9 +250,7 @@ std::int64_t PgMessages::unmark_read(const std::string& conv, const std::string&
   static const std::string kSql =
       "UPDATE messages SET read_ms = NULL WHERE conversation_id = $1 AND recipient = $2"
       " AND read_ms = $3 AND id > $4 AND id <= $5";
-  return db_.connection()
-      .query(kSql, {conv, recipient, marked_ms, after_id, up_to_id})
-      .affected();
+  return db_.connection().query(kSql, {conv, recipient, marked_ms, after_id, up_to_id}).affected();
 }
 
 std::int64_t PgMessages::unread_count(const std::string& conv, const std::string& recipient) {
@@ -262,8 +260,7 @@ std::int64_t PgMessages::unread_count(const std::string& conv, const std::string
   return db_.connection().query(kSql, {conv, recipient}).int64(0, 0);
 }
 
-std::vector<std::int64_t> PgMessages::sent_since(const std::string& conv,
-                                                 const std::string& sender,
+std::vector<std::int64_t> PgMessages::sent_since(const std::string& conv, const std::string& sender,
                                                  const std::vector<std::int64_t>& since_ms) {
   if (since_ms.empty()) return {};
   // Every window in one round trip: a count (one range of messages_by_sender_time) per given
@@ -298,9 +295,9 @@ std::vector<MessageRow> PgMessages::all(const std::string& conv) {
 
 void PgMessages::for_each_after(const std::string& conv, std::int64_t after_id,
                                 const std::function<bool(MessageRow&&)>& fn) {
-  static const std::string kSql = select_from(
-      detail::kMessageColumns,
-      " FROM messages WHERE conversation_id = $1 AND id > $2 ORDER BY id LIMIT $3");
+  static const std::string kSql =
+      select_from(detail::kMessageColumns,
+                  " FROM messages WHERE conversation_id = $1 AND id > $2 ORDER BY id LIMIT $3");
   std::int64_t last = after_id;
   for (;;) {
     const Rows rows = db_.connection().query(kSql, {conv, last, kPage});
@@ -357,8 +354,8 @@ std::int64_t PgAuditTable::insert(const AuditRow& row) {
       " prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
   return db_.connection()
       .query(kSql, {row.ts_ms, detail::text_or_null(row.conversation_id),
-                    detail::text_or_null(row.session_id), row.action, row.outcome,
-                    row.details_json, row.prev_hash, row.hash})
+                    detail::text_or_null(row.session_id), row.action, row.outcome, row.details_json,
+                    row.prev_hash, row.hash})
       .int64(0, 0);
 }
 
