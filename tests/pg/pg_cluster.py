@@ -247,11 +247,23 @@ class Cluster:
         returns once it accepts connections. Always on the same port."""
         if not self.initialised:
             self._initdb()
-        try:
-            self._as_server([os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-l", self.log,
-                             "-w", "-t", "120", "-s", "start"])
-        except RuntimeError as e:
-            raise RuntimeError("%s; server log %s: %s" % (e, self.log, self.log_tail()))
+        for attempt in range(5):
+            try:
+                self._as_server([os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-l",
+                                 self.log, "-w", "-t", "120", "-s", "start"])
+                break
+            except RuntimeError as e:
+                # The free port was taken in the meantime (another cluster starting beside
+                # this one): before the first start nobody knows the port yet, so take another.
+                taken = "could not bind" in self.log_tail() or "in use" in self.log_tail()
+                if self.initialised or not taken or attempt == 4:
+                    raise RuntimeError("%s; server log %s: %s" % (e, self.log, self.log_tail()))
+                self.port = free_port()
+                with open(os.path.join(self.data, "postgresql.conf"), "a") as f:
+                    f.write("port = %d\n" % self.port)
+                with open(self.log, "w"):
+                    pass
+                self._save()
         if not self.initialised:
             self._create_team_role()
             self.initialised = True

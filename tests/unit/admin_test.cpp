@@ -1,6 +1,7 @@
-// The operator's methods (daemon/admin/) called directly, with an in-memory database and no
-// socket: an expected failure is a Status whose code names one of the ctl protocol's errors,
-// and AdminSession answers it as that JSON-RPC error, message unchanged.
+// The operator's methods (daemon/admin/) called directly, on a fresh store (open_test_store:
+// SQLite in memory, or PostgreSQL in unit-admin-pg) and no socket: an expected failure is a
+// Status whose code names one of the ctl protocol's errors, and AdminSession answers it as that
+// JSON-RPC error, message unchanged.
 #include <doctest/doctest.h>
 
 #include <fstream>
@@ -8,13 +9,13 @@
 #include <string>
 #include <vector>
 
-#include "daemon/store/sqlite_database.h"
 #include "common/clock.h"
 #include "common/ctl_protocol.h"
 #include "daemon/admin/admin_api.h"
 #include "daemon/admin/approval_methods.h"
 #include "daemon/admin/extra_methods.h"
 #include "tests/unit/temp_dir.h"
+#include "tests/unit/test_store.h"
 
 using namespace cb;
 using admin::Json;
@@ -22,7 +23,7 @@ using admin::Json;
 namespace {
 
 struct Admin {
-  std::unique_ptr<store::SqliteDatabase> db = store::SqliteDatabase::open_memory();
+  std::unique_ptr<store::Database> db = test::open_test_store();
   FakeClock clock;
   std::unique_ptr<bridge::Bridge> bridge;
   std::unique_ptr<admin::AdminApi> api;

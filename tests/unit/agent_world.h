@@ -14,13 +14,14 @@
 #include <string>
 #include <vector>
 
-#include "daemon/store/sqlite_database.h"
 #include "daemon/bridge/bridge.h"
 #include "tests/unit/product_results.h"
+#include "tests/unit/test_store.h"
 
 // The world the unit tests of named agents share (agents_test, hooks_test, operator_test): a
-// Bridge over an in-memory database with a fake clock, an io_context that runs its waits and,
-// when asked, its group commits, and agents bound as the shim's hello binds them. No sockets.
+// Bridge over a fresh store (open_test_store: SQLite in memory, or PostgreSQL under with-pg)
+// with a fake clock, an io_context that runs its waits and, when asked, its group commits, and
+// agents bound as the shim's hello binds them. No sockets.
 namespace cb::test {
 
 using Names = std::vector<std::string>;
@@ -31,7 +32,7 @@ inline awaitable<void> keep_page(awaitable<Result<cb::bridge::InboxPage>> call,
 }
 
 struct AgentWorld {
-  std::unique_ptr<store::SqliteDatabase> db = store::SqliteDatabase::open_memory();
+  std::unique_ptr<store::Database> db = open_test_store();
   FakeClock clock;
   std::unique_ptr<cb::bridge::Bridge> bridge;
   asio::io_context io;
@@ -44,8 +45,8 @@ struct AgentWorld {
     bridge = std::make_unique<cb::bridge::Bridge>(*db, clock, std::string(32, 'k'), s,
                                                   redact::Redactor::builtin());
     if (group_commit) {
-      db->enable_group_commit(
-          [this](std::function<void()> flush) { asio::post(io, std::move(flush)); });
+      enable_group_commit(
+          *db, [this](std::function<void()> flush) { asio::post(io, std::move(flush)); });
     }
   }
   static cb::bridge::Settings unlimited(cb::bridge::Settings s = cb::bridge::Settings{}) {

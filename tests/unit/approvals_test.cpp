@@ -10,10 +10,10 @@
 #include <filesystem>
 #include <optional>
 
-#include "daemon/store/sqlite_database.h"
 #include "daemon/bridge/approvals.h"
 #include "daemon/bridge/bridge.h"
 #include "tests/unit/product_results.h"
+#include "tests/unit/test_store.h"
 
 using namespace cb;
 using namespace cb::bridge;
@@ -172,7 +172,7 @@ struct TempDir {
 };
 
 struct ExecWorld {
-  std::unique_ptr<store::SqliteDatabase> db = store::SqliteDatabase::open_memory();
+  std::unique_ptr<store::Database> db = test::open_test_store();
   FakeClock clock;
   std::unique_ptr<Bridge> bridge;
   Caller alice{1, 100, 1000};

@@ -1,5 +1,5 @@
-// The product rules, with an in-memory database and a fake clock: no sockets, no sleeping.
-#include "daemon/store/sqlite_database.h"
+// The product rules, with a fresh store (open_test_store: SQLite in memory, or PostgreSQL in the
+// unit-bridge-pg variant) and a fake clock: no sockets, no sleeping.
 #include "daemon/bridge/bridge.h"
 
 #include <doctest/doctest.h>
@@ -14,6 +14,7 @@
 #include "common/utf8.h"
 #include "daemon/crypto/crypto.h"
 #include "tests/unit/product_results.h"
+#include "tests/unit/test_store.h"
 
 using namespace cb;
 using namespace cb::bridge;
@@ -21,7 +22,7 @@ using namespace cb::bridge;
 namespace {
 
 struct World {
-  std::unique_ptr<store::SqliteDatabase> db = store::SqliteDatabase::open_memory();
+  std::unique_ptr<store::Database> db = test::open_test_store();
   FakeClock clock;
   Settings settings;
   std::unique_ptr<Bridge> bridge;
@@ -308,7 +309,7 @@ TEST_CASE("audit: every change and refusal recorded; a hash chain that detects e
   CHECK(std::find(actions.begin(), actions.end(), "check_messages:refused") != actions.end());
   for (const auto& e : entries) CHECK(e["details"].dump().find("hello") == std::string::npos);
   CHECK(w.bridge->ops().verify_audit().ok);
-  w.db->db().exec("UPDATE audit SET details_json = '{}' WHERE id = 2");
+  test::exec_sql(*w.db, "UPDATE audit SET details_json = '{}' WHERE id = 2");
   auto v = w.bridge->ops().verify_audit();
   CHECK_FALSE(v.ok);
   CHECK(v.first_bad_id == 2);
@@ -318,7 +319,7 @@ TEST_CASE("audit: deleting a middle entry is detected") {
   World w;
   World::ok(w.send(w.a, "one"));
   World::ok(w.send(w.a, "two"));
-  w.db->db().exec("DELETE FROM audit WHERE id = 2");
+  test::exec_sql(*w.db, "DELETE FROM audit WHERE id = 2");
   auto v = w.bridge->ops().verify_audit();
   CHECK_FALSE(v.ok);
   CHECK(v.first_bad_id == 3);
@@ -363,8 +364,8 @@ struct WaitWorld : World {
   std::optional<Result<InboxPage>> answer;
 
   WaitWorld() {
-    db->enable_group_commit(
-        [this](std::function<void()> flush) { asio::post(io, std::move(flush)); });
+    test::enable_group_commit(
+        *db, [this](std::function<void()> flush) { asio::post(io, std::move(flush)); });
   }
   // Starts bob's wait and runs the loop until it blocks.
   void start_wait(const Credentials& c) {

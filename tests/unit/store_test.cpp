@@ -1,5 +1,7 @@
 // Group commit and storage failures: an in-memory database whose deferred flushes the test runs
-// by hand (the daemon posts them to its loop), and PRAGMA max_page_count for a full disk.
+// by hand (the daemon posts them to its loop), and PRAGMA max_page_count for a full disk. Those
+// are SQLite's; the bridge's wake-after-commit case runs on open_test_store() (unit-store-pg
+// runs it on PostgreSQL).
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 
@@ -12,6 +14,7 @@
 #include "daemon/store/sqlite_database.h"
 #include "tests/unit/product_results.h"
 #include "tests/unit/temp_dir.h"
+#include "tests/unit/test_store.h"
 
 using namespace cb;
 using Json = nlohmann::json;
@@ -210,9 +213,10 @@ TEST_CASE("storage_failure names storage problems and nothing else") {
 }
 
 TEST_CASE("the bridge wakes the recipient only after the send's group committed") {
-  auto db = store::SqliteDatabase::open_memory();
+  auto db = test::open_test_store();
   std::vector<std::function<void()>> deferred;
-  db->enable_group_commit([&](std::function<void()> fn) { deferred.push_back(std::move(fn)); });
+  test::enable_group_commit(*db,
+                            [&](std::function<void()> fn) { deferred.push_back(std::move(fn)); });
   cb::FakeClock clock;
   bridge::Bridge b(*db, clock, std::string(32, 'k'), bridge::Settings{},
                    redact::Redactor::builtin());

@@ -1,5 +1,7 @@
 // Export / import of one conversation and backup / restore of the whole file (store/transfer):
 // the rows that come back, and the expected failures as cb::Status codes and messages.
+// Export and import run on open_test_store() (SQLite, or PostgreSQL in unit-transfer-pg);
+// backup and restore copy SQLite's file, so their cases open a SqliteDatabase themselves.
 #include "daemon/store/sqlite_database.h"
 #include "daemon/store/transfer.h"
 
@@ -12,6 +14,7 @@
 
 #include "daemon/store/tables.h"
 #include "tests/unit/temp_dir.h"
+#include "tests/unit/test_store.h"
 
 using namespace cb;
 
@@ -43,7 +46,7 @@ store::MessageRow message(const std::string& conv, const std::string& from, cons
 }
 
 // A conversation with exec settings, three messages (the first read) and both statuses.
-void fill(store::SqliteDatabase& db, const std::string& id) {
+void fill(store::Database& db, const std::string& id) {
   store::WriteTransaction tx(db);
   db.conversations().insert(conversation(id));
   db.conversations().set_exec(id, "safe", R"({"allow":["ls"]})");
@@ -60,7 +63,7 @@ void fill(store::SqliteDatabase& db, const std::string& id) {
 }  // namespace
 
 TEST_CASE("a new conversation and message get the columns' defaults") {
-  auto db = store::SqliteDatabase::open_memory();
+  auto db = test::open_test_store();
   fill(*db, "conv_0000000000000001");
   store::WriteTransaction tx(*db);
   db->conversations().insert(conversation("conv_0000000000000002"));
@@ -77,7 +80,7 @@ TEST_CASE("a new conversation and message get the columns' defaults") {
 }
 
 TEST_CASE("export then import gives back every row: exec settings, read state, statuses") {
-  auto source = store::SqliteDatabase::open_memory();
+  auto source = test::open_test_store();
   fill(*source, "conv_00000000000000aa");
   auto page = store::dump_conversation(*source, "conv_00000000000000aa", 0, 1 << 20);
   REQUIRE(page.ok());
@@ -87,7 +90,7 @@ TEST_CASE("export then import gives back every row: exec settings, read state, s
   REQUIRE(dump.messages.size() == 3);
   REQUIRE(dump.statuses.size() == 2);
 
-  auto target = store::SqliteDatabase::open_memory();
+  auto target = test::open_test_store();
   // Something else first, so the imported messages get other ids.
   fill(*target, "conv_00000000000000bb");
   {
@@ -131,7 +134,7 @@ TEST_CASE("export then import gives back every row: exec settings, read state, s
 }
 
 TEST_CASE("export pages stop at the byte budget, with at least one message a page") {
-  auto db = store::SqliteDatabase::open_memory();
+  auto db = test::open_test_store();
   fill(*db, "conv_00000000000000cc");
   auto first = store::dump_conversation(*db, "conv_00000000000000cc", 0, 1);
   REQUIRE(first.ok());
@@ -148,7 +151,7 @@ TEST_CASE("export pages stop at the byte budget, with at least one message a pag
 }
 
 TEST_CASE("export of a missing conversation and import over an existing one are refused") {
-  auto db = store::SqliteDatabase::open_memory();
+  auto db = test::open_test_store();
   fill(*db, "conv_00000000000000dd");
   auto missing = store::dump_conversation(*db, "conv_00000000000000ee", 0, 1 << 20);
   REQUIRE_FALSE(missing.ok());
