@@ -3,6 +3,8 @@
 // CB_TEST_PG_CTL (stop/start the server). Each case uses a schema of its own. The loop is played
 // by hand: deferred work and posted notices queue up and the test runs them. No timed
 // assertions: waits are polls for a condition.
+#include "daemon/store/pg/pg_database.h"
+
 #include <doctest/doctest.h>
 #include <unistd.h>
 
@@ -16,7 +18,6 @@
 #include <vector>
 
 #include "daemon/store/pg/pg_connection.h"
-#include "daemon/store/pg/pg_database.h"
 #include "daemon/store/pg/pg_schema.h"
 #include "daemon/store/tables.h"
 
@@ -191,12 +192,29 @@ TEST_CASE("open creates and migrates the schema once; integrity, size, location"
     CHECK(db->schema_version() == schema::latest());
     db->connection().run("DROP TABLE daemons");
     CHECK(db->integrity_check() == "table daemons is missing");
-    db->connection().query("UPDATE schema_version SET version = $1",
-                           {Param(schema::latest() + 1)});
+    db->connection().query("UPDATE schema_version SET version = $1", {Param(schema::latest() + 1)});
   }
   auto r = PgDatabase::open(options_for(schema));
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == open_errors::kSchemaTooNew);
+}
+
+TEST_CASE("daemons opening a new schema together create and migrate it once") {
+  if (!have_server()) return;
+  const std::string schema = fresh_schema();
+  std::vector<std::string> failures(4);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < failures.size(); ++i) {
+    threads.emplace_back([&, i] {
+      auto r = PgDatabase::open(options_for(schema, "d" + std::to_string(i)));
+      if (!r.ok()) failures[i] = r.status().message();
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& f : failures) CHECK(f.empty());
+  auto other = observer(schema);
+  CHECK(count(*other, "schema_version") == 1);
+  CHECK(other->query("SELECT version FROM schema_version").int64(0, 0) == schema::latest());
 }
 
 TEST_CASE("open of an unreachable server: kUnopenable naming the address") {
@@ -225,7 +243,8 @@ TEST_CASE("queries: parameters, NULL, bytea, server refusals as QueryError witho
   Connection& c = db->connection();
   c.run("CREATE TABLE scratch (k TEXT PRIMARY KEY, n BIGINT, b BYTEA)");
   const std::string raw("\x00\x01\xfe\xff", 4);
-  c.query("INSERT INTO scratch VALUES ($1, $2, $3)", {Param("a"), Param(nullptr), Param::bytes(raw)});
+  c.query("INSERT INTO scratch VALUES ($1, $2, $3)",
+          {Param("a"), Param(nullptr), Param::bytes(raw)});
   Rows r = c.query("SELECT k, n, b FROM scratch WHERE k = $1", {Param("a")});
   REQUIRE(r.size() == 1);
   CHECK(r.text(0, 0) == "a");
@@ -425,6 +444,40 @@ TEST_CASE("a group whose connection is lost fails every caller; the next group s
   CHECK(other->query("SELECT v FROM scratch").int64(0, 0) == 2);
 }
 
+TEST_CASE("a call that finds the group's connection gone fails the calls before it too") {
+  if (!have_server()) return;
+  const std::string schema = fresh_schema();
+  auto db = open_db(options_for(schema));
+  Connection& c = db->connection();
+  c.run("CREATE TABLE scratch (v INT PRIMARY KEY)");
+  Loop loop;
+  db->enable_group_commit(loop.defer());
+  int rollbacks = 0;
+  db->on_rollback([&] { ++rollbacks; });
+  const std::int64_t pid = c.query("SELECT pg_backend_pid()").int64(0, 0);
+  Ticket t1;
+  {
+    WriteTransaction tx(*db);
+    c.query("INSERT INTO scratch VALUES ($1)", {Param(1)});
+    t1 = tx.commit();
+  }
+  std::string answer = "unset";
+  db->when_durable(t1, [&](const std::string& why) { answer = why; });
+  auto other = observer(schema);
+  other->query("SELECT pg_terminate_backend($1)", {Param(pid)});
+  {
+    WriteTransaction tx(*db);
+    CHECK_THROWS_AS(c.query("INSERT INTO scratch VALUES ($1)", {Param(2)}), StoreUnavailable);
+  }
+  // The group is over: its first caller is told, before the loop's deferred COMMIT.
+  CHECK(answer.find("the team store is unreachable (") == 0);
+  CHECK(db->outcome(t1) == answer);
+  CHECK(rollbacks == 1);
+  CHECK(db->latest().empty());
+  loop.run();  // the deferred flush finds no group
+  CHECK(count(*other, "scratch") == 0);
+}
+
 TEST_CASE("a group broken mid-turn is never committed on a new connection") {
   if (!have_server()) return;
   const std::string schema = fresh_schema();
@@ -442,8 +495,8 @@ TEST_CASE("a group broken mid-turn is never committed on a new connection") {
   }
   auto other = observer(schema);
   other->query("SELECT pg_terminate_backend($1)", {Param(pid)});
-  // The next call of the same turn finds the connection gone.
-  CHECK_THROWS_AS(WriteTransaction{*db}, StoreUnavailable);
+  // A read later in the same turn finds the connection gone.
+  CHECK_THROWS_AS(c.query("SELECT 1"), StoreUnavailable);
   // Even once the backoff has passed (the loop turn was slow), the group's COMMIT must not
   // reconnect and "commit" an empty transaction on the new connection.
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
@@ -528,8 +581,9 @@ TEST_CASE("listener: another daemon's notices arrive, its own are dropped") {
   }
 }
 
-TEST_CASE("server stopped: StoreUnavailable without the password, then reconnect; the listener "
-          "posts a resync") {
+TEST_CASE(
+    "server stopped: StoreUnavailable without the password, then reconnect; the listener "
+    "posts a resync") {
   if (!have_server() || env("CB_TEST_PG_CTL").empty()) return;
   const std::string schema = fresh_schema();
   auto db = open_db(options_for(schema, "d1"));

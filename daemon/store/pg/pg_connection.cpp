@@ -55,13 +55,13 @@ bool looks_like_password(const std::string& ci) {
 pg_conn* connect_conn(const std::string& conninfo, bool start_only) {
   // Our defaults first: the conninfo (expanded from dbname) comes later and wins where it says
   // something else.
-  const char* keys[] = {"connect_timeout", "keepalives",        "keepalives_idle",
+  const char* keys[] = {"connect_timeout",     "keepalives",       "keepalives_idle",
                         "keepalives_interval", "keepalives_count", "tcp_user_timeout",
-                        "application_name", "dbname",           nullptr};
-  const char* values[] = {"5", "1", "10", "5", "3", "15000", "claude-bridged",
-                          conninfo.c_str(), nullptr};
+                        "application_name",    "dbname",           nullptr};
+  const char* values[] = {"5",    "1", "10", "5", "3", "15000", "claude-bridged", conninfo.c_str(),
+                          nullptr};
   pg_conn* c = start_only ? PQconnectStartParams(keys, values, /*expand_dbname=*/1)
-                         : PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+                          : PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (c) PQsetNoticeProcessor(c, quiet_notice, nullptr);
   return c;
 }
@@ -70,7 +70,9 @@ std::string conn_error(pg_conn* conn, const char* fallback) {
   std::string why = conn ? first_line(PQerrorMessage(conn)) : std::string();
   // libpq prefixes server messages with their severity.
   for (const char* p : {"FATAL:  ", "ERROR:  "}) {
-    if (why.rfind(p, 0) == 0) why.erase(0, std::strlen(p));
+    for (auto at = why.find(p); at != std::string::npos; at = why.find(p)) {
+      why.erase(at, std::strlen(p));
+    }
   }
   return why.empty() ? std::string(fallback) : why;
 }
@@ -237,8 +239,7 @@ void Connection::drop(const std::string& why) { mark_down(why); }
 
 void Connection::connect() {
   if (up()) return;
-  if (pinned_ ||
-      (!conn_ && backoff_.count() > 0 && std::chrono::steady_clock::now() < retry_at_)) {
+  if (pinned_ || (!conn_ && backoff_.count() > 0 && std::chrono::steady_clock::now() < retry_at_)) {
     throw StoreUnavailable(unavailable_message());
   }
   if (conn_) {
@@ -295,22 +296,20 @@ void Connection::fail(pg_result* r, const char* what) {
 
 Rows Connection::query(const std::string& sql, const std::vector<Param>& params) {
   connect();
-  auto it = std::find(prepared_.begin(), prepared_.end(), sql);
-  std::string name;
+  auto it = prepared_.find(sql);
   if (it == prepared_.end()) {
-    name = "s" + std::to_string(prepared_.size());
+    std::string name = "s" + std::to_string(prepared_.size());
     pg_result* r = PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr);
     if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) fail(r, "preparing a statement");
     PQclear(r);
-    prepared_.push_back(sql);
-  } else {
-    name = "s" + std::to_string(it - prepared_.begin());
+    it = prepared_.emplace(sql, std::move(name)).first;
   }
+  const std::string& name = it->second;
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p.text ? p.text->c_str() : nullptr);
-  pg_result* r = PQexecPrepared(conn_, name.c_str(), static_cast<int>(values.size()),
-                                values.data(), nullptr, nullptr, 0);
+  pg_result* r = PQexecPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(),
+                                nullptr, nullptr, 0);
   const auto st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) fail(r, "a query");
   return Rows(r);

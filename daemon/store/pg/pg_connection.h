@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 // A team's PostgreSQL store (issue 27), through libpq: the only code that includes
@@ -20,14 +21,14 @@ namespace cb::store::pg {
 // values (a nonce) travel as bytea: Param::bytes hex-encodes them ("\\x…").
 struct Param {
   std::optional<std::string> text;
-  Param(std::nullptr_t) {}                                   // NULL
-  Param(const std::string& s) : text(s) {}                   // NOLINT: implicit on purpose
-  Param(std::string_view s) : text(std::string(s)) {}        // NOLINT
-  Param(const char* s) : text(std::string(s)) {}             // NOLINT
-  Param(std::int64_t v) : text(std::to_string(v)) {}         // NOLINT
-  Param(int v) : text(std::to_string(v)) {}                  // NOLINT
-  Param(bool v) : text(v ? "true" : "false") {}              // NOLINT
-  Param(const std::optional<std::int64_t>& v) {              // NOLINT
+  Param(std::nullptr_t) {}                             // NULL
+  Param(const std::string& s) : text(s) {}             // NOLINT: implicit on purpose
+  Param(std::string_view s) : text(std::string(s)) {}  // NOLINT
+  Param(const char* s) : text(std::string(s)) {}       // NOLINT
+  Param(std::int64_t v) : text(std::to_string(v)) {}   // NOLINT
+  Param(int v) : text(std::to_string(v)) {}            // NOLINT
+  Param(bool v) : text(v ? "true" : "false") {}        // NOLINT
+  Param(const std::optional<std::int64_t>& v) {        // NOLINT
     if (v) text = std::to_string(*v);
   }
   static Param bytes(const std::string& raw);
@@ -106,7 +107,7 @@ class Connection {
   // autocommit on a new connection.
   void pin(bool pinned) { pinned_ = pinned; }
   // Run (best effort) after a statement the server refused left the open transaction failed:
-  // PgDatabase sets "ROLLBACK TO ok" between the calls of a group, so that a failed read there
+  // PgDatabase sets "ROLLBACK TO call" between the calls of a group, so that a failed read there
   // does not doom the writes of the calls already in the group. Empty: none.
   void set_recovery(std::string sql) { recovery_ = std::move(sql); }
   Rows query(const std::string& sql, const std::vector<Param>& params = {});
@@ -128,7 +129,8 @@ class Connection {
   std::string session_sql_;
   std::string last_reason_;
   pg_conn* conn_ = nullptr;
-  std::vector<std::string> prepared_;  // statement texts prepared on this connection
+  // Statement texts prepared on this connection, and their names ("s0", "s1" …).
+  std::unordered_map<std::string, std::string> prepared_;
   std::chrono::steady_clock::time_point retry_at_{};
   std::chrono::seconds backoff_{0};
   std::uint64_t epoch_ = 0;

@@ -68,14 +68,12 @@ Result<std::unique_ptr<PgDatabase>> PgDatabase::open(const Options& options) {
     if (Status migrated = d->migrate(); !migrated.ok()) return migrated;
   } catch (const StoreUnavailable& e) {
     return Status::error(open_errors::kUnopenable,
-                         "cannot open the team store at " + d->conn_->describe() + ": " +
-                             e.what() +
+                         "cannot open the team store at " + d->conn_->describe() + ": " + e.what() +
                              " — check that PostgreSQL runs there and the [store] url, then "
                              "start the daemon again");
   } catch (const QueryError& e) {
     return Status::error(open_errors::kUnopenable,
-                         "cannot open the team store at " + d->conn_->describe() + ": " +
-                             e.what() +
+                         "cannot open the team store at " + d->conn_->describe() + ": " + e.what() +
                              " — check the role's rights on the database and schema");
   }
   d->tables_ = std::make_unique<PgTableSet>(*d);
@@ -93,9 +91,6 @@ int PgDatabase::schema_version() {
 int PgDatabase::latest_schema() const { return schema::latest(); }
 
 Status PgDatabase::migrate() {
-  if (!options_.schema.empty()) {
-    conn_->run("CREATE SCHEMA IF NOT EXISTS " + quote_ident(options_.schema));
-  }
   // Two daemons starting together: the second waits here and then finds the schema current.
   // The lock is the session's; a connection lost meanwhile releases it on the server.
   conn_->query("SELECT pg_advisory_lock($1)", {Param(kMigrationLock)});
@@ -109,6 +104,11 @@ Status PgDatabase::migrate() {
       }
     }
   } unlock{*conn_};
+  // Under the lock: CREATE SCHEMA IF NOT EXISTS run by two sessions at once can still fail
+  // with a unique violation.
+  if (!options_.schema.empty()) {
+    conn_->run("CREATE SCHEMA IF NOT EXISTS " + quote_ident(options_.schema));
+  }
   const int current = schema_version();
   const int latest = schema::latest();
   if (current > latest) {
@@ -161,8 +161,8 @@ std::string PgDatabase::integrity_check() {
       return "schema version " + std::to_string(v) + ", expected " +
              std::to_string(schema::latest());
     }
-    for (const char* table : {"conversations", "messages", "statuses", "audit", "agents",
-                              "members", "daemons", "team", "schema_version"}) {
+    for (const char* table : {"conversations", "messages", "statuses", "audit", "agents", "members",
+                              "daemons", "team", "schema_version"}) {
       Rows r = conn_->query("SELECT to_regclass($1) IS NOT NULL", {Param(table)});
       if (!r.boolean(0, 0)) return std::string("table ") + table + " is missing";
     }
@@ -205,14 +205,16 @@ void PgDatabase::begin_clean(const char* begin) {
   conn_->pin(true);
 }
 
-// A group is one transaction: "BEGIN; SAVEPOINT ok", then per call "SAVEPOINT call" …
-// "RELEASE call; RELEASE ok; SAVEPOINT ok" (one round trip each, as without the "ok" mark).
-// Between calls, "ok" marks everything the group's calls committed: a statement refused there
-// (a read outside any call) would otherwise leave the whole transaction failed, and the COMMIT
-// would fail every call of the group; the connection rolls back to "ok" instead.
+// A group is one transaction in which a savepoint "call" is always open between calls, ready
+// for the next: "BEGIN; SAVEPOINT call" opens the group, a call's writes run in it, its commit
+// is "RELEASE call; SAVEPOINT call" and its rollback "ROLLBACK TO call" (one round trip each;
+// a call costs no round trip of its own to begin). A statement refused between calls (a read
+// outside any call) would otherwise leave the whole transaction failed, and the COMMIT would
+// fail every call of the group: the connection rolls back to "call" instead, which holds
+// nothing but that statement.
 void PgDatabase::open_group_now() {
-  begin_clean("BEGIN; SAVEPOINT ok");
-  conn_->set_recovery("ROLLBACK TO ok");
+  begin_clean("BEGIN; SAVEPOINT call");
+  conn_->set_recovery("ROLLBACK TO call");
   Group g;
   g.generation = next_generation_++;
   g.epoch = conn_->epoch();
@@ -285,8 +287,7 @@ std::optional<std::string> PgDatabase::outcome(const Ticket& ticket) const {
   return std::string();
 }
 
-void PgDatabase::when_durable(const Ticket& ticket,
-                              std::function<void(const std::string&)> done) {
+void PgDatabase::when_durable(const Ticket& ticket, std::function<void(const std::string&)> done) {
   if (ticket.empty() || !group_ || group_->generation != ticket.generation) {
     done(outcome(ticket).value_or(std::string()));
     return;
@@ -310,7 +311,6 @@ bool PgDatabase::write_begin() {
   }
   if (!group_) open_group_now();
   conn_->set_recovery({});  // within a call, its own rollback undoes a failure
-  conn_->run("SAVEPOINT call");
   return true;
 }
 
@@ -327,12 +327,12 @@ void PgDatabase::write_rollback(bool grouped) {
   }
   // Undo only this call's part of the group; when the group itself is gone (the connection
   // broke), every call in it fails.
-  const bool group_alive = group_ && conn_->up() && conn_->epoch() == group_->epoch &&
-                           conn_->in_transaction();
+  const bool group_alive =
+      group_ && conn_->up() && conn_->epoch() == group_->epoch && conn_->in_transaction();
   if (group_alive) {
     try {
-      conn_->run("ROLLBACK TO call; RELEASE call");
-      conn_->set_recovery("ROLLBACK TO ok");
+      conn_->run("ROLLBACK TO call");
+      conn_->set_recovery("ROLLBACK TO call");
       rolled_back();
       return;
     } catch (const std::exception&) {
@@ -355,15 +355,14 @@ Ticket PgDatabase::write_commit(bool grouped) {
   if (!grouped) {
     // PostgreSQL turns the COMMIT of a failed transaction into a ROLLBACK without an error.
     if (conn_->transaction_failed()) {
-      throw QueryError("a statement of this write failed earlier; nothing was committed",
-                       "25P02");
+      throw QueryError("a statement of this write failed earlier; nothing was committed", "25P02");
     }
     conn_->run("COMMIT");
     conn_->pin(false);
     return Ticket{};
   }
-  conn_->run("RELEASE call; RELEASE ok; SAVEPOINT ok");
-  conn_->set_recovery("ROLLBACK TO ok");
+  conn_->run("RELEASE call; SAVEPOINT call");
+  conn_->set_recovery("ROLLBACK TO call");
   return group_ ? Ticket{group_->generation} : Ticket{};
 }
 
