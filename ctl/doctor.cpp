@@ -342,6 +342,34 @@ fs::path home_dir() {
   return {};
 }
 
+// A team's PostgreSQL store (issue 27): reachable (the integrity call reached it), encrypted
+// unless it is on this machine, and at this daemon's schema version.
+Check check_team_store(const Json& r) {
+  const std::string name = "team store";
+  const std::string where = r.value("database", "");
+  const std::string tls = r.value("tls", "none");
+  const int schema = r.value("schema_version", 0);
+  const int latest = r.value("latest_schema_version", 0);
+  if (schema != latest) {
+    return {name, State::kFail,
+            where + " has schema " + std::to_string(schema) + ", this daemon writes " +
+                std::to_string(latest) + " — upgrade every daemon of the team to one version"};
+  }
+  const bool local = where.find("host=127.") != std::string::npos ||
+                     where.find("host=localhost") != std::string::npos ||
+                     where.find("host=/") != std::string::npos;
+  if (tls == "none" && !local) {
+    return {name, State::kFail,
+            where + " is reached without TLS — add sslmode=verify-full sslrootcert=<CA file> "
+                    "to [store] url (docs/teams.md)"};
+  }
+  std::size_t daemons = 0;
+  if (r.contains("daemons") && r["daemons"].is_array()) daemons = r["daemons"].size();
+  return {name, State::kOk,
+          where + " reachable, " + (tls == "none" ? "no TLS (this machine)" : tls) + ", schema " +
+              std::to_string(schema) + ", " + std::to_string(daemons) + " daemon(s) in the team"};
+}
+
 int run_doctor(Context& ctx) {
   std::vector<Check> checks;
   const fs::path dir = ctx.socket_dir();
@@ -375,6 +403,7 @@ int run_doctor(Context& ctx) {
     }
     try {
       const Json r = ctx.call(ctl_protocol::kIntegrity, Json::object(), 600);
+      if (r.value("backend", "sqlite") == "postgresql") checks.push_back(check_team_store(r));
       if (r.value("ok", false)) {
         checks.push_back({"database integrity", State::kOk,
                           r.value("database", "") + " passes integrity_check (schema " +

@@ -100,6 +100,15 @@ class Reader {
   std::string error_;
 };
 
+// A schema name used unquoted in SQL: lower-case letters, digits and underscores.
+bool valid_schema_name(const std::string& s) {
+  if (s.empty() || s.size() > 63 || (s[0] >= '0' && s[0] <= '9')) return false;
+  for (char ch : s) {
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_')) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 Result<Config> parse_config(std::string_view text, const std::string& source_name) {
@@ -113,8 +122,8 @@ Result<Config> parse_config(std::string_view text, const std::string& source_nam
   }
   Config c;
   Reader r(source_name);
-  if (!r.only(root, "", {"conversation", "rate_limits", "storage", "redaction", "yolo", "limits",
-                         "log", "agents"})) {
+  if (!r.only(root, "", {"conversation", "rate_limits", "storage", "store", "redaction", "yolo",
+                         "limits", "log", "agents"})) {
     return Status::error("config", r.error());
   }
   if (auto* t = r.section(root, "conversation")) {
@@ -149,6 +158,26 @@ Result<Config> parse_config(std::string_view text, const std::string& source_nam
     std::string sync = "normal";
     r.string(*t, "storage", "synchronous", &sync, {"normal", "full"});
     c.synchronous = sync == "full" ? store::Synchronous::kFull : store::Synchronous::kNormal;
+  }
+  if (auto* t = r.section(root, "store")) {
+    r.only(*t, "store", {"backend", "url", "schema", "host"});
+    r.string(*t, "store", "backend", &c.store.backend, {"sqlite", "postgresql"});
+    r.string(*t, "store", "url", &c.store.url);
+    r.string(*t, "store", "schema", &c.store.schema);
+    r.string(*t, "store", "host", &c.store.host);
+    if (r.error().empty()) {
+      if (c.store.backend == "postgresql" && c.store.url.empty()) {
+        r.fail(source_name + ": store.url is required with backend = \"postgresql\" (libpq's "
+               "form, e.g. \"host=db.example dbname=bridge user=team sslmode=verify-full\")");
+      } else if (c.store.backend == "sqlite" && !c.store.url.empty()) {
+        r.fail(source_name + ": store.url is used only with backend = \"postgresql\"");
+      } else if (!c.store.schema.empty() && !valid_schema_name(c.store.schema)) {
+        r.fail(source_name + ": store.schema must be a lower-case SQL name (a-z, 0-9, _; at "
+               "most 63 characters, not starting with a digit)");
+      } else if (c.store.host.size() > 64 || c.store.host.find_first_of("\t\r\n") != std::string::npos) {
+        r.fail(source_name + ": store.host must be one line of at most 64 characters");
+      }
+    }
   }
   if (auto* t = r.section(root, "limits")) {
     r.only(*t, "limits", {"max_frame_bytes", "max_connections", "max_write_queue_bytes"});

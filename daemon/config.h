@@ -31,9 +31,21 @@ struct LimitsConfig {
   std::int64_t max_write_queue_bytes = 16 << 20;
 };
 
+// [store] (issue 27): where the conversations live. "sqlite" (the default): bridge.db in the
+// state directory, this daemon's alone. "postgresql": a team's shared database at `url`
+// (libpq's own form; the password only in libpq's password file), in `schema`, this daemon
+// shown as `host`.
+struct StoreConfig {
+  std::string backend = "sqlite";
+  std::string url;
+  std::string schema;
+  std::string host;  // empty: the machine's hostname
+};
+
 struct Config {
   bridge::Settings bridge;
   store::Synchronous synchronous = store::Synchronous::kNormal;
+  StoreConfig store;
   std::vector<redact::RedactionRule> redaction_rules;
   ExecConfig exec;
   LimitsConfig limits;

@@ -62,6 +62,7 @@ int fail(int code, const std::string& line) {
 
 Daemon::StopSync::~StopSync() {
   if (db) db->stop_background_sync();
+  if (pg) pg->stop_listening();
 }
 
 Daemon::Daemon(DaemonOptions options) : options_(std::move(options)) {}
@@ -76,14 +77,10 @@ Status Daemon::start(RuntimeConfig config) {
   }
   Result<std::string> key = crypto::load_or_create_key(options_.state_dir / "server.key");
   if (!key) return Status::invalid(key.status().message());
-  Result<std::unique_ptr<store::SqliteDatabase>> db =
-      store::SqliteDatabase::open(options_.state_dir / "bridge.db", config_.synchronous);
-  if (!db) {
+  if (Status opened = open_store(key.value()); !opened.ok()) {
     crypto::wipe(key.value());
-    return Status::invalid(db.status().message());
+    return opened;
   }
-  sqlite_ = db.value().get();
-  db_ = std::move(db).value();
   Result<net::ListenFds> fds = net::acquire(options_.socket_dir);
   if (!fds) {
     crypto::wipe(key.value());
@@ -91,6 +88,7 @@ Status Daemon::start(RuntimeConfig config) {
   }
   fds_ = std::move(fds).value();
   open_database();
+  open_team();
   build_services(std::move(key).value());
   listen();
   return {};
@@ -241,6 +239,7 @@ void Daemon::listen() {
 
 int Daemon::run() {
   spawn_logged(io_.get_executor(), purge_loop(), "retention purge");
+  if (pg_) spawn_logged(io_.get_executor(), team_loop(), "team heartbeat");
   // Watchdog pings come from the event loop itself, so a wedged loop stops them.
   if (auto interval = net::watchdog_interval()) {
     spawn_logged(io_.get_executor(), watchdog_loop(*interval / 2), "watchdog");

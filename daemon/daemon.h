@@ -31,6 +31,9 @@ class Server;
 }
 namespace store {
 class Database;
+namespace pg {
+class PgDatabase;
+}
 }
 
 struct DaemonOptions {
@@ -58,7 +61,12 @@ class Daemon {
   int run();
 
  private:
+  // [store]: the SQLite file, or the team's PostgreSQL with its key check (daemon_store.cpp).
+  Status open_store(const std::string& key);
   void open_database();
+  // A team's store: group commit, the listener for other daemons' mail (daemon_store.cpp).
+  void open_team();
+  awaitable<void> team_loop();
   void build_services(std::string key);
   void listen();
   // The [yolo] settings with what only the daemon knows: its paths (hidden from every sandbox),
@@ -83,10 +91,12 @@ class Daemon {
   net::ListenFds fds_;
   asio::io_context io_{1};
   store::SqliteDatabase* sqlite_ = nullptr;  // db_, when it is the embedded SQLite store
+  store::pg::PgDatabase* pg_ = nullptr;       // db_, when it is a team's PostgreSQL store
   struct StopSync {
     store::SqliteDatabase* db = nullptr;
+    store::pg::PgDatabase* pg = nullptr;
     ~StopSync();
-  } stop_sync_;  // the sync threads post to the loop: they stop before it goes away
+  } stop_sync_;  // the sync and listener threads post to the loop: they stop before it goes away
   std::chrono::steady_clock::time_point started_;
   SystemClock clock_;
   std::unique_ptr<bridge::Bridge> bridge_;
@@ -98,6 +108,7 @@ class Daemon {
   std::unique_ptr<admin::AdminApi> admin_api_;
   asio::steady_timer purge_timer_{io_};
   asio::steady_timer watchdog_timer_{io_};
+  asio::steady_timer team_timer_{io_};
   asio::signal_set signals_{io_, SIGINT, SIGTERM, SIGHUP};
   bool stopping_ = false;
 };

@@ -34,8 +34,8 @@ void Daemon::reload() {
   purge_timer_.cancel();
 }
 
-// [conversation], [rate_limits], [redaction] and [yolo] take effect; [limits], [storage] and
-// [log] wait for the next start (README "Configuration").
+// [conversation], [rate_limits], [redaction] and [yolo] take effect; [limits], [storage],
+// [store] and [log] wait for the next start (README "Configuration").
 void Daemon::apply(RuntimeConfig next) {
   bridge_->reconfigure(next.bridge, next.redactor);
   bridge_->exec().reconfigure(exec_settings(next));
@@ -56,6 +56,7 @@ void Daemon::shutdown(int sig) {
   server_->abort_all();
   purge_timer_.cancel();
   watchdog_timer_.cancel();
+  team_timer_.cancel();
   // The aborts, cancelled waits and last writes run in the drain (run()'s run_for).
   io_.stop();
 }

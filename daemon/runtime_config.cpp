@@ -1,5 +1,7 @@
 #include "daemon/runtime_config.h"
 
+#include "daemon/store/pg/pg_connection.h"
+
 #include "daemon/exec/policy.h"
 #include "daemon/exec/workspace.h"
 
@@ -34,6 +36,12 @@ Result<RuntimeConfig> validate(const Config& c) {
 
   r.bridge = c.bridge;
   r.synchronous = c.synchronous;
+  if (c.store.backend == "postgresql") {
+    if (auto problem = store::pg::conninfo_problem(c.store.url)) {
+      return Status::error("config", where + ": [store] url: " + *problem);
+    }
+  }
+  r.store = c.store;
   r.limits = c.limits;
   r.log_level = c.log_level;
   r.source = c.source;

@@ -22,6 +22,7 @@ struct RuntimeConfig {
   bridge::ExecSettings exec;
   std::string exec_max_mode;  // as written, for the log
   store::Synchronous synchronous = store::Synchronous::kNormal;
+  StoreConfig store;  // [store]: url checked by libpq's parser, no password in it
   LimitsConfig limits;
   std::string log_level = "info";
   std::filesystem::path source;  // empty: defaults only

@@ -9,6 +9,7 @@
 
 #include "common/ctl_protocol.h"
 #include "daemon/admin/extra_methods.h"
+#include "daemon/store/tables.h"
 #include "daemon/store/transfer.h"
 
 namespace cb::admin {
@@ -133,12 +134,24 @@ void register_backup_methods(AdminApi& api) {
     const std::string verdict = db.integrity_check();
     api.bridge().ops().audit_admin("admin_integrity", "", verdict == "ok" ? "ok" : "failed",
                                    call.who());
-    return Json{{"ok", verdict == "ok"},
-                {"result", verdict},
-                {"schema_version", db.schema_version()},
-                {"latest_schema_version", db.latest_schema()},
-                {"backend", db.backend()},
-                {"database", db.location()}};
+    Json out{{"ok", verdict == "ok"},
+             {"result", verdict},
+             {"schema_version", db.schema_version()},
+             {"latest_schema_version", db.latest_schema()},
+             {"backend", db.backend()},
+             {"database", db.location()}};
+    if (auto t = db.transport()) out["tls"] = *t;
+    if (store::Team* team = db.team()) {
+      Json daemons = Json::array();
+      for (const auto& d : team->daemons()) {
+        daemons.push_back(Json{{"daemon_id", d.daemon_id},
+                               {"host", d.host},
+                               {"heartbeat_ms", d.heartbeat_ms},
+                               {"self", d.daemon_id == team->self().daemon_id}});
+      }
+      out["daemons"] = std::move(daemons);
+    }
+    return out;
   });
 }
 

@@ -399,6 +399,11 @@ Result<JoinedSeat> AgentMail::join(const Caller& caller, const Credentials& cred
   return out;
 }
 
+void AgentMail::announce(const store::MessageRow& row) {
+  std::vector<std::string> members = members_but(row.conversation_id, row.sender);
+  deliver_to_members(row, members, {});
+}
+
 void AgentMail::deliver_to_members(const store::MessageRow& row,
                                  const std::vector<std::string>& members,
                                  const std::set<std::string>& took) {

@@ -78,6 +78,10 @@ class AgentMail {
   // The conversations a connection's agent holds seats of (to bind them at connect).
   std::vector<SessionKey> seats_of(const std::string& agent);
 
+ // A message another daemon of the team committed (issue 27, TeamLink): its members here are
+  // woken and told, as deliver_to_members does for one sent here.
+  void announce(const store::MessageRow& row);
+
  private:
   // deliver() for an agents' conversation: every member but the sender; one watch event.
   void deliver_to_members(const store::MessageRow& row, const std::vector<std::string>& members,

@@ -1,6 +1,7 @@
 #include "daemon/bridge/agents.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <iterator>
@@ -33,9 +34,23 @@ Json agent_event(const store::AgentRow& row, const char* state) {
               {"state", state}};
 }
 
+std::string hostname() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
+  return buf;
+}
+
 }  // namespace
 
-Agents::Agents(Context& ctx) : ctx_(ctx) { reload(); }
+Agents::Agents(Context& ctx) : ctx_(ctx), team_(ctx.db.team()) {
+  host_ = team_ ? team_->self().host : hostname();
+  reload();
+}
+
+bool Agents::live_elsewhere(const store::AgentRow& row, std::int64_t now_ms) const {
+  return team_ && row.daemon_id != team_->self().daemon_id && row.heartbeat_ms > 0 &&
+         now_ms - row.heartbeat_ms < kOfflineAfterMs;
+}
 
 void Agents::reload() {
   rows_.clear();
@@ -100,6 +115,8 @@ std::string Agents::choose_name(const ClientIdentity& who, bool* restored) {
     }
     auto row = rows_.find(name);
     if (row == rows_.end()) return name;
+    // Held by a live agent on another machine of the team.
+    if (live_elsewhere(row->second, ctx_.clock.now_ms())) continue;
     // Offline and stored: a chosen name is the person's to take back; a derived one only from
     // the same project (another project's "api" is not this one).
     if (chosen || row->second.project == who.project_dir) {
@@ -116,6 +133,7 @@ Result<BoundAgent> Agents::bind(std::uint64_t connection, const ClientIdentity& 
                  connection);
   }
   if (by_connection_.count(connection) != 0) connection_closed(connection);  // bound again
+  if (team_) reload();  // other daemons' agents, and who of them is live now
   bool restored = false;
   const std::string name = choose_name(who, &restored);
   const std::int64_t now = ctx_.clock.now_ms();
@@ -134,6 +152,7 @@ Result<BoundAgent> Agents::bind(std::uint64_t connection, const ClientIdentity& 
   row.client_session_id = who.session_id;
   if (!existed) row.created_ms = now;
   row.last_seen_ms = now;
+  row.heartbeat_ms = team_ ? now : 0;  // live here from now on, for the other daemons
   {
     store::WriteTransaction tx(ctx_.db);
     ctx_.agents.upsert(row);
@@ -166,6 +185,7 @@ void Agents::write_offline(const std::string& name, std::int64_t now) {
   auto it = rows_.find(name);
   if (it == rows_.end()) return;
   it->second.last_seen_ms = now;
+  it->second.heartbeat_ms = 0;  // offline at once for the other daemons of a team
   try {
     store::WriteTransaction tx(ctx_.db);
     ctx_.agents.upsert(it->second);
@@ -257,7 +277,11 @@ const std::string& Agents::name_of(std::uint64_t connection) const {
 
 const store::AgentRow* Agents::find(const std::string& name) const {
   auto it = rows_.find(name);
-  return it == rows_.end() ? nullptr : &it->second;
+  if (it != rows_.end()) return &it->second;
+  if (!team_ || !valid_name(name)) return nullptr;
+  auto row = ctx_.agents.find(name);
+  if (!row) return nullptr;
+  return &rows_.emplace(name, std::move(*row)).first->second;
 }
 
 void Agents::seen(const std::string& name) {
@@ -274,6 +298,8 @@ std::vector<std::string> Agents::live_names() const {
 AgentList Agents::list(const std::string& me, bool project_only) {
   AgentList out;
   out.you = me;
+  if (team_) reload();  // every daemon's agents, with their heartbeats
+  const std::int64_t now = ctx_.clock.now_ms();
   const store::AgentRow* mine = find(me);
   if (mine) out.your_project = mine->project;
   std::unordered_map<std::string, std::int64_t> unread;
@@ -298,9 +324,13 @@ AgentList Agents::list(const std::string& me, bool project_only) {
     v.client = row.client;
     v.status = row.status;
     v.note = row.note;
-    v.connected = live != live_.end() && live->first == name;
-    v.last_seen_ms =
-        v.connected ? std::max(live->second.last_call_ms, row.last_seen_ms) : row.last_seen_ms;
+    const bool here = live != live_.end() && live->first == name;
+    const bool elsewhere = !here && live_elsewhere(row, now);
+    v.connected = here || elsewhere;
+    v.host = here || row.host.empty() ? host_ : row.host;
+    v.last_seen_ms = here        ? std::max(live->second.last_call_ms, row.last_seen_ms)
+                     : elsewhere ? std::max(row.heartbeat_ms, row.last_seen_ms)
+                                 : row.last_seen_ms;
     v.waiting = v.connected && waiting.count(name) != 0;
     if (!unread.empty()) {
       if (auto u = unread.find(name); u != unread.end()) v.unread_from_them = u->second;

@@ -45,7 +45,16 @@ class Agents {
   // The agent bound to a connection, or an empty string.
   const std::string& name_of(std::uint64_t connection) const;
   bool live(const std::string& name) const { return live_.count(name) != 0; }
+  // The stored agent. In a team (issue 27) a name not known here yet is looked up in the
+  // shared store: another daemon's agent.
   const store::AgentRow* find(const std::string& name) const;
+  // In a team: held by a live agent of another daemon, whose heartbeat is younger than
+  // kOfflineAfterMs.
+  bool live_elsewhere(const store::AgentRow& row, std::int64_t now_ms) const;
+  // The machine this daemon runs on, as list_agents shows it ([store] host, else the hostname).
+  const std::string& host() const { return host_; }
+  static constexpr std::int64_t kHeartbeatMs = 10'000;
+  static constexpr std::int64_t kOfflineAfterMs = 30'000;
   // Any call of the agent: it is alive now (memory only; written when it goes offline).
   void seen(const std::string& name);
   std::vector<std::string> live_names() const;
@@ -90,7 +99,10 @@ class Agents {
   std::string only_one(const std::vector<std::string>& names, const std::string& session_id) const;
 
   Context& ctx_;
-  std::map<std::string, store::AgentRow> rows_;
+  store::Team* team_ = nullptr;  // the shared store's team; nullptr for a daemon of its own
+  std::string host_;
+  // The stored agents (in a team, refreshed from the shared store when it matters).
+  mutable std::map<std::string, store::AgentRow> rows_;
   std::map<std::string, Live> live_;
   std::unordered_map<std::uint64_t, std::string> by_connection_;
   // The live agents by client process and by client session id, for lookup().

@@ -14,7 +14,8 @@ Bridge::Bridge(store::Database& db, const Clock& clock, std::string server_key, 
       agent_mail_(ctx_, auth_, agents_, mailbox_),
       exec_(ctx_, auth_, mailbox_),
       ops_(ctx_, auth_, mailbox_, agents_),
-      hooks_(ctx_, agents_, mailbox_, agent_mail_) {}
+      hooks_(ctx_, agents_, mailbox_, agent_mail_),
+      team_(ctx_, agents_, mailbox_, agent_mail_) {}
 
 void Bridge::reconfigure(Settings settings, std::shared_ptr<const redact::Redactor> redactor) {
   ctx_.settings = settings;

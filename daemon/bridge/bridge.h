@@ -10,6 +10,7 @@
 #include "daemon/bridge/context.h"
 #include "daemon/bridge/exec_service.h"
 #include "daemon/bridge/hook_notices.h"
+#include "daemon/bridge/team_link.h"
 #include "daemon/bridge/agent_mail.h"
 #include "daemon/bridge/mailbox.h"
 #include "daemon/bridge/operator_views.h"
@@ -55,6 +56,7 @@ class Bridge {
   ExecService& exec() { return exec_; }
   OperatorViews& ops() { return ops_; }
   HookNotices& hooks() { return hooks_; }
+  TeamLink& team() { return team_; }
   Events& events() { return ctx_.events; }
   Presence& presence() { return ctx_.presence; }
   // The database was replaced under us (restore): cached state of it is stale.
@@ -73,6 +75,7 @@ class Bridge {
   ExecService exec_;
   OperatorViews ops_;
   HookNotices hooks_;
+  TeamLink team_;
 };
 
 }  // namespace cb::bridge

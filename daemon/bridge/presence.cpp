@@ -104,6 +104,15 @@ std::size_t Presence::wake(const SessionKey& key) {
   return woken.size() + watching.size();
 }
 
+std::size_t Presence::wake_all() {
+  std::set<SessionKey> keys;
+  for (const auto& [key, set] : waiters_) keys.insert(key);
+  for (const auto& [key, set] : watchers_) keys.insert(key);
+  std::size_t n = 0;
+  for (const auto& key : keys) n += wake(key);
+  return n;
+}
+
 Presence::Waiter* Presence::hand_off(const SessionKey& key) {
   auto it = waiters_.find(key);
   if (it == waiters_.end()) return nullptr;

@@ -61,6 +61,8 @@ class Presence {
   void remove_watcher(Waiter* w);
   // Wakes every waiter and watcher of `key`; returns how many.
   std::size_t wake(const SessionKey& key);
+  // Wakes every waiter and watcher (a team's announcements may have been missed); how many.
+  std::size_t wake_all();
   // The first waiter of `key` that takes its messages (see Waiter::take), or nullptr.
   // Superseded waiters take nothing.
   Waiter* hand_off(const SessionKey& key);

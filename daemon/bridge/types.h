@@ -143,7 +143,8 @@ struct AgentView {
   std::string client;
   std::string status;  // empty: never set
   std::string note;
-  bool connected = false;  // a live connection holds the name
+  std::string host;        // the machine of the daemon it was last bound to (issue 27)
+  bool connected = false;  // a live connection holds the name (in a team: on any daemon)
   bool waiting = false;    // blocked in wait_for_messages
   std::int64_t last_seen_ms = 0;
   std::int64_t unread_from_them = 0;  // their messages the caller has not read

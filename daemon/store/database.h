@@ -64,6 +64,9 @@ class Database {
   virtual Members& members() = 0;
   virtual Statuses& statuses() = 0;
   virtual AuditTable& audit_table() = 0;
+  // How the daemon reaches a networked store: its TLS protocol ("TLSv1.3"), "none" when the
+  // connection is not encrypted; std::nullopt for a local file.
+  virtual std::optional<std::string> transport() { return std::nullopt; }
   // The team's shared state (daemons, presence heartbeats); nullptr for a store of one daemon.
   virtual Team* team() { return nullptr; }
 

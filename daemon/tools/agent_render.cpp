@@ -12,11 +12,12 @@ Json agent_list_schema() {
            {"client", {{"type", "string"}}},
            {"status", {{"type", "string"}}},
            {"note", {{"type", "string"}}},
+           {"host", {{"type", "string"}}},
            {"connected", {{"type", "boolean"}}},
            {"waiting", {{"type", "boolean"}}},
            {"last_seen", schema::nullable(schema::iso_time())},
            {"unread_from_them", {{"type", "integer"}}}},
-      Json::array({"name", "project", "client", "status", "note", "connected", "waiting",
+      Json::array({"name", "project", "client", "status", "note", "host", "connected", "waiting",
                    "last_seen", "unread_from_them"}));
   return schema::object(
       Json{{"you", schema::object(Json{{"name", {{"type", "string"}}},
@@ -34,6 +35,7 @@ Json render(const bridge::AgentList& list) {
                           {"client", a.client},
                           {"status", a.status.empty() ? std::string("unknown") : a.status},
                           {"note", a.note},
+                          {"host", a.host},
                           {"connected", a.connected},
                           {"waiting", a.waiting},
                           {"last_seen", a.last_seen_ms > 0 ? Json(iso8601(a.last_seen_ms))

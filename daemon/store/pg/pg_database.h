@@ -80,6 +80,11 @@ class PgDatabase final : public Database {
   // runs the function on the loop's thread) for `on_mail`. Stopped by the destructor.
   using Post = std::function<void(std::function<void()>)>;
   void listen(Post post, std::function<void(const MailNotice&)> on_mail);
+  // Stops and joins the listener's thread (before the loop it posts to goes away).
+  void stop_listening() { listener_.reset(); }
+  std::optional<std::string> transport() override {
+    return conn_->up() ? conn_->tls().value_or("none") : std::optional<std::string>("unreachable");
+  }
 
   Connection& connection() { return *conn_; }
   const Options& options() const { return options_; }
