@@ -199,6 +199,24 @@ TEST_CASE("open creates and migrates the schema once; integrity, size, location"
   CHECK(r.status().code() == open_errors::kSchemaTooNew);
 }
 
+TEST_CASE("daemons opening a new schema together create and migrate it once") {
+  if (!have_server()) return;
+  const std::string schema = fresh_schema();
+  std::vector<std::string> failures(4);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < failures.size(); ++i) {
+    threads.emplace_back([&, i] {
+      auto r = PgDatabase::open(options_for(schema, "d" + std::to_string(i)));
+      if (!r.ok()) failures[i] = r.status().message();
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& f : failures) CHECK(f.empty());
+  auto other = observer(schema);
+  CHECK(count(*other, "schema_version") == 1);
+  CHECK(other->query("SELECT version FROM schema_version").int64(0, 0) == schema::latest());
+}
+
 TEST_CASE("open of an unreachable server: kUnopenable naming the address") {
   Options o;
   // A port nothing listens on: with-pg's own port plus one is not guaranteed free, so use 1.

@@ -91,9 +91,6 @@ int PgDatabase::schema_version() {
 int PgDatabase::latest_schema() const { return schema::latest(); }
 
 Status PgDatabase::migrate() {
-  if (!options_.schema.empty()) {
-    conn_->run("CREATE SCHEMA IF NOT EXISTS " + quote_ident(options_.schema));
-  }
   // Two daemons starting together: the second waits here and then finds the schema current.
   // The lock is the session's; a connection lost meanwhile releases it on the server.
   conn_->query("SELECT pg_advisory_lock($1)", {Param(kMigrationLock)});
@@ -107,6 +104,11 @@ Status PgDatabase::migrate() {
       }
     }
   } unlock{*conn_};
+  // Under the lock: CREATE SCHEMA IF NOT EXISTS run by two sessions at once can still fail
+  // with a unique violation.
+  if (!options_.schema.empty()) {
+    conn_->run("CREATE SCHEMA IF NOT EXISTS " + quote_ident(options_.schema));
+  }
   const int current = schema_version();
   const int latest = schema::latest();
   if (current > latest) {

@@ -47,6 +47,10 @@ class PgDatabase final : public Database {
  public:
   // Connects, creates the schema if missing and migrates it (under an advisory lock, so two
   // daemons starting together migrate once). Errors under open_errors, one line, no password.
+  // Every connection it makes sets search_path to options.schema and, unless the url's
+  // options set them, statement_timeout = 10 s (a statement stuck behind another daemon's lock
+  // cannot hold the loop longer) and idle_in_transaction_session_timeout = 60 s (the server
+  // frees the locks of a daemon frozen inside a group).
   static Result<std::unique_ptr<PgDatabase>> open(const Options& options);
   ~PgDatabase() override;
 
