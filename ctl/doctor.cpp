@@ -342,6 +342,8 @@ fs::path home_dir() {
   return {};
 }
 
+namespace {
+
 // A team's PostgreSQL store (issue 27): reachable (the integrity call reached it), encrypted
 // unless it is on this machine, and at this daemon's schema version.
 Check check_team_store(const Json& r) {
@@ -369,6 +371,8 @@ Check check_team_store(const Json& r) {
           where + " reachable, " + (tls == "none" ? "no TLS (this machine)" : tls) + ", schema " +
               std::to_string(schema) + ", " + std::to_string(daemons) + " daemon(s) in the team"};
 }
+
+}  // namespace
 
 int run_doctor(Context& ctx) {
   std::vector<Check> checks;
