@@ -22,6 +22,7 @@
 #include "daemon/exec/sandbox.h"
 #include "daemon/net/sd_notify.h"
 #include "daemon/net/server.h"
+#include "daemon/store/pg/pg_database.h"
 #include "daemon/tools/bridge_tools.h"
 #include "daemon/tools/exec_tools.h"
 
