@@ -19,6 +19,11 @@
 //          with send_message {to: the partner's name} instead of send_to_partner, and waits
 //          are whole-inbox wait_for_messages with no credentials. No check phase.
 // --shim-start R spawns R shims one after the other and times spawn → first reply.
+// --socket-dir-b DIR: side b of every pair (and every second idle waiter) connects to a second
+//          daemon's socket dir, side a to --socket-dir: two daemons of one team (issue 27,
+//          sharing a PostgreSQL store and server.key) stand in for two machines, so every send
+//          and wake crosses daemons. Works with --agents and with token conversations (created
+//          on daemon a; b calls daemon b with its token).
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -40,6 +45,7 @@ namespace {
 
 struct Options {
   std::string socket_dir;
+  std::string socket_dir_b;  // empty: every session on socket_dir
   int sessions = 2;
   int messages = 1000;
   int idle_waiters = 0;
@@ -57,7 +63,7 @@ struct Options {
 
 [[noreturn]] void usage(int code) {
   std::fputs(
-      "Usage: bridge-bench --socket-dir DIR [--sessions N] [--messages M] [--via-shim PATH]\n"
+      "Usage: bridge-bench --socket-dir DIR [--socket-dir-b DIR] [--sessions N] [--messages M] [--via-shim PATH]\n"
       "                    [--idle-waiters K] [--phases send,wake,check] [--one-way]\n"
       "                    [--no-drain] [--agents]\n"
       "                    [--message-bytes B] [--warmup W] [--creds FILE] [--shim-start R]\n"
@@ -93,6 +99,7 @@ Options parse(int argc, char** argv) {
       return static_cast<int>(n);
     };
     if (a == "--socket-dir") o.socket_dir = value();
+    else if (a == "--socket-dir-b") o.socket_dir_b = value();
     else if (a == "--sessions") o.sessions = number();
     else if (a == "--messages") o.messages = number();
     else if (a == "--idle-waiters") o.idle_waiters = number();
@@ -140,6 +147,11 @@ Options parse(int argc, char** argv) {
     std::fputs("bridge-bench: the check phase needs --creds FILE\n", stderr);
     usage(2);
   }
+  if (!o.socket_dir_b.empty() && o.phases.count("check")) {
+    std::fputs("bridge-bench: the check phase reads a filled SQLite database; drop --socket-dir-b\n",
+               stderr);
+    usage(2);
+  }
   if (o.shim_start && o.via_shim.empty()) {
     std::fputs("bridge-bench: --shim-start needs --via-shim PATH\n", stderr);
     usage(2);
@@ -179,6 +191,8 @@ class Bench {
  public:
   explicit Bench(Options o) : o_(std::move(o)) {
     socket_path_ = o_.socket_dir + "/mcp.sock";
+    socket_dir_b_ = o_.socket_dir_b.empty() ? o_.socket_dir : o_.socket_dir_b;
+    socket_path_b_ = socket_dir_b_ + "/mcp.sock";
     payload_.assign(static_cast<std::size_t>(o_.message_bytes), 'x');
     const std::string words = "benchmark message from the load generator; plain prose only. ";
     for (std::size_t i = 0; i < payload_.size(); ++i) payload_[i] = words[i % words.size()];
@@ -187,6 +201,13 @@ class Bench {
   int run() {
     daemon_pid_ = listener_pid(socket_path_);
     if (daemon_pid_ <= 0) die("nothing answers on " + socket_path_);
+    if (!o_.socket_dir_b.empty()) {
+      daemon_b_pid_ = listener_pid(socket_path_b_);
+      if (daemon_b_pid_ <= 0) die("nothing answers on " + socket_path_b_);
+      if (daemon_b_pid_ == daemon_pid_) die("--socket-dir and --socket-dir-b reach one daemon");
+      out_["daemon_b_pid"] = daemon_b_pid_;
+      out_["daemon_b_rss_start_kib"] = proc_status_kib(daemon_b_pid_, "VmRSS");
+    }
     out_["daemon_pid"] = daemon_pid_;
     out_["daemon_rss_start_kib"] = proc_status_kib(daemon_pid_, "VmRSS");
     // RSS counts every resident page of the libraries it maps; PSS divides shared pages among
@@ -202,11 +223,16 @@ class Bench {
       out_["setup_s"] = static_cast<double>(now_ns() - t0) / 1e9;
     }
     const double daemon_cpu0 = proc_cpu_seconds(daemon_pid_);
+    const double daemon_b_cpu0 = daemon_b_pid_ > 0 ? proc_cpu_seconds(daemon_b_pid_) : 0.0;
     const double client_cpu0 = self_cpu();
     if (o_.sessions > 0 && o_.phases.count("send")) phase_send();
     if (o_.sessions > 0 && o_.phases.count("wake")) phase_wake();
     if (o_.sessions > 0 && o_.phases.count("check")) phase_check();
     out_["daemon_cpu_s"] = proc_cpu_seconds(daemon_pid_) - daemon_cpu0;
+    if (daemon_b_pid_ > 0) {
+      out_["daemon_b_cpu_s"] = proc_cpu_seconds(daemon_b_pid_) - daemon_b_cpu0;
+      out_["daemon_b_rss_kib"] = proc_status_kib(daemon_b_pid_, "VmRSS");
+    }
     out_["client_cpu_s"] = self_cpu() - client_cpu0;
     out_["daemon_rss_kib"] = proc_status_kib(daemon_pid_, "VmRSS");
     out_["daemon_hwm_kib"] = proc_status_kib(daemon_pid_, "VmHWM");
@@ -223,6 +249,7 @@ class Bench {
                           {"one_way", o_.one_way},
                           {"no_drain", o_.no_drain},
                           {"agents", o_.agents},
+                          {"two_daemons", !o_.socket_dir_b.empty()},
                           {"message_bytes", o_.message_bytes},
                           {"warmup", o_.warmup},
                           {"phases", std::vector<std::string>(o_.phases.begin(), o_.phases.end())},
@@ -240,12 +267,13 @@ class Bench {
            static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
   }
 
-  // `agent`: the name to bind (--agents), else none.
-  std::unique_ptr<Endpoint> open_endpoint(const std::string& agent) {
+  // `agent`: the name to bind (--agents), else none. `side_b`: on the second daemon if there
+  // is one.
+  std::unique_ptr<Endpoint> open_endpoint(const std::string& agent, bool side_b = false) {
     std::string err;
     std::unique_ptr<Endpoint> ep;
     if (o_.via_shim.empty()) {
-      ep = loop_.connect(socket_path_, &err);
+      ep = loop_.connect(side_b ? socket_path_b_ : socket_path_, &err);
       // What the shim would say first: this process stands in for the client, so the client
       // process the daemon checks is our parent.
       if (ep && !agent.empty()) {
@@ -258,7 +286,8 @@ class Bench {
                         {"client", "bridge-bench"}});
       }
     } else {
-      std::vector<std::string> argv{o_.via_shim, "--socket-dir", o_.socket_dir, "--no-autostart"};
+      std::vector<std::string> argv{o_.via_shim, "--socket-dir",
+                                    side_b ? socket_dir_b_ : o_.socket_dir, "--no-autostart"};
       if (!agent.empty()) {
         argv.push_back("--agent");
         argv.push_back(agent);
@@ -298,7 +327,7 @@ class Bench {
       for (int i = 0; i < count; ++i) {
         Session s;
         if (o_.agents) s.name = prefix + std::to_string(i);
-        s.ep = open_endpoint(s.name);
+        s.ep = open_endpoint(s.name, i % 2 == 1);  // pairs are (2k, 2k + 1)
         group.push_back(std::move(s));
       }
     };
@@ -324,6 +353,7 @@ class Bench {
     });
     run_until([&] { return outstanding == 0; }, 120, "initialize");
     everyone([&](Session& s) { s.ep->notify("notifications/initialized", nullptr); });
+    if (o_.agents && !o_.socket_dir_b.empty()) await_peers();
 
     std::vector<Json> creds;
     if (!o_.creds_file.empty()) {
@@ -369,6 +399,7 @@ class Bench {
     pair_up(sessions_, 0);
     pair_up(idle_, sessions_.size() / 2);
     run_until([&] { return outstanding == 0; }, 120, "create_conversation");
+    if (o_.agents && !o_.socket_dir_b.empty()) open_conversations();
 
     // Park the idle waiters; a ping behind each wait on the same connection tells us the wait
     // frame was handled.
@@ -379,6 +410,75 @@ class Bench {
     }
     run_until([&] { return outstanding == 0; }, 120, "parking idle waiters");
     loop_.run_for(std::chrono::milliseconds(idle_.empty() ? 0 : 100));
+  }
+
+  // Two daemons: each binds its agents in its own transaction, so an agent of one daemon is
+  // visible to the other only once that commit landed. Polls list_agents on one session of
+  // each side until it lists every agent of the other side.
+  void await_peers() {
+    auto names_of = [&](std::size_t parity) {
+      std::set<std::string> out;
+      for (std::size_t i = parity; i < sessions_.size(); i += 2) out.insert(sessions_[i].name);
+      for (std::size_t i = parity; i < idle_.size(); i += 2) out.insert(idle_[i].name);
+      return out;
+    };
+    for (std::size_t side = 0; side < 2 && side < sessions_.size(); ++side) {
+      const std::set<std::string> want = names_of(1 - side);
+      const std::int64_t deadline = now_ns() + 60'000'000'000LL;
+      for (;;) {
+        bool replied = false;
+        std::size_t seen = 0;
+        sessions_[side].ep->request(
+            "tools/call", call_params("list_agents", Json::object()), [&](Reply& r) {
+              if (r.is_error_result()) die("list_agents failed: " + r.line);
+              for (const auto& a : r.json()["result"]["structuredContent"]["agents"]) {
+                seen += want.count(a["name"].get<std::string>());
+              }
+              replied = true;
+            });
+        run_until([&] { return replied; }, 60, "list_agents");
+        if (seen == want.size()) break;
+        if (now_ns() > deadline) {
+          die("the daemon of side " + std::string(side ? "b" : "a") + " lists " +
+              std::to_string(seen) + " of the other side's " + std::to_string(want.size()) +
+              " agents after 60 s: do both daemons share one store?");
+        }
+        loop_.run_for(std::chrono::milliseconds(20));
+      }
+    }
+  }
+
+  // Two daemons: the first send_message between two agents opens their conversation, and when
+  // both sides' first sends race on two daemons one of them fails (the conversation's unique
+  // member key; docs/benchmarks.md, "Teams on PostgreSQL"). So side a of each pair opens it
+  // with one message, untimed, which side b reads (not counted) before the phases start.
+  void open_conversations() {
+    int outstanding = 0;
+    auto open_pairs = [&](std::vector<Session>& group) {
+      for (std::size_t i = 0; i + 1 < group.size(); i += 2) {
+        Session* a = &group[i];
+        Session* b = &group[i + 1];
+        outstanding += 2;
+        a->ep->request("tools/call",
+                       call_params("send_message", send_args(*a, "opening the conversation")),
+                       [&outstanding](Reply& r) {
+                         if (r.is_error_result()) die("opening send failed: " + r.line);
+                         --outstanding;
+                       });
+        Json args = b->creds;
+        args["timeout_seconds"] = 60;
+        b->ep->request("tools/call", call_params("wait_for_messages", args),
+                       [b, &outstanding](Reply& r) {
+                         if (r.is_error_result()) die("opening wait failed: " + r.line);
+                         const Json& msgs = r.json()["result"]["structuredContent"]["messages"];
+                         if (msgs.size() != 1) die("the opening message did not arrive: " + r.line);
+                         b->last_id = msgs[0]["id"].get<std::int64_t>();
+                         --outstanding;
+                       });
+      }
+    };
+    open_pairs(sessions_);
+    run_until([&] { return outstanding == 0; }, 120, "opening the conversations");
   }
 
   void park(Session& s) {
@@ -669,8 +769,11 @@ class Bench {
 
   Options o_;
   std::string socket_path_;
+  std::string socket_dir_b_;
+  std::string socket_path_b_;
   std::string payload_;
   pid_t daemon_pid_ = -1;
+  pid_t daemon_b_pid_ = -1;
   Loop loop_;
   std::vector<Session> sessions_;
   std::vector<Session> idle_;
