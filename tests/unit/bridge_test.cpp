@@ -186,7 +186,7 @@ TEST_CASE("a NUL character in a message or file name is stored as U+FFFD on ever
   const Json page = World::ok(w.read(w.b));
   REQUIRE(page["messages"].size() == 1);
   CHECK(page["messages"][0]["message"] == "before\xEF\xBF\xBD" "after");
-  CHECK(page["messages"][0]["files"][0] == "a\xEF\xBF\xBD.txt");
+  CHECK(page["messages"][0]["metadata"]["files_involved"][0] == "a\xEF\xBF\xBD.txt");
 }
 
 TEST_CASE("send rate limits: sliding windows per session, after authentication") {
