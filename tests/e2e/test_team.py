@@ -162,8 +162,9 @@ class FindAndTalk(TeamTest):
         # The wait's own timeout is the longest allowed: an answer carrying the message means
         # the send woke it (LISTEN/NOTIFY), not its timeout.
         rid = self.start_wait(alice, {"timeout_seconds": 600}, 7001)
-        wait_until(lambda: self.agents(bob)["alice"]["waiting"], timeout=60,
-                   what="alice's wait visible on daemon 2")
+        # Blocked before the send (seen by its own daemon: whether an agent waits is local).
+        wait_until(lambda: self.agents(alice)["alice"]["waiting"], timeout=60,
+                   what="alice's wait blocked on daemon 1")
         ok(bob.call("send_message", {"to": "alice", "message": "wake up"}))
         answer = alice.wait_for(lambda m: m.get("id") == rid, timeout=120)
         page = answer["result"]["structuredContent"]
@@ -261,8 +262,8 @@ class Faults(TeamTest):
         self.assertEqual(sorted(got), sorted(acked))
         # Daemon 2's listener came back too: bob's wait is woken by alice's next send.
         rid = self.start_wait(bob, {"timeout_seconds": 600}, 9001)
-        wait_until(lambda: self.agents(alice)["bob"]["waiting"], timeout=60,
-                   what="bob's wait visible on daemon 1")
+        wait_until(lambda: self.agents(bob)["bob"]["waiting"], timeout=60,
+                   what="bob's wait blocked on daemon 2")
         ok(alice.call("send_message", {"to": "bob", "message": "listening again?"}))
         answer = bob.wait_for(lambda m: m.get("id") == rid, timeout=120)
         self.assertEqual([m["message"] for m in answer["result"]["structuredContent"]["messages"]],
