@@ -164,6 +164,21 @@ Result<MessageReceipt> AgentMail::send_message(const Caller& caller, const Recip
                                              const std::string& action_type,
                                              const std::vector<std::string>& files,
                                              std::optional<std::int64_t> reply_to) {
+  try {
+    return send_once(caller, to, message, action_type, files, reply_to);
+  } catch (const std::exception& e) {
+    // Two daemons of a team made these names' conversation at the same moment and the other
+    // one's committed first: this call wrote nothing, and sent again it finds that one.
+    if (!store::lost_race(e)) throw;
+    return send_once(caller, to, message, action_type, files, reply_to);
+  }
+}
+
+Result<MessageReceipt> AgentMail::send_once(const Caller& caller, const Recipients& to,
+                                          const std::string& message,
+                                          const std::string& action_type,
+                                          const std::vector<std::string>& files,
+                                          std::optional<std::int64_t> reply_to) {
   const char* action = "send_message";
   const std::string& me = caller.agent;
   if (me.empty()) return ctx_.refuse("", "", action, not_bound_error(action));

@@ -83,6 +83,10 @@ class AgentMail {
   void announce(const store::MessageRow& row);
 
  private:
+  Result<MessageReceipt> send_once(const Caller& caller, const Recipients& to,
+                                   const std::string& message, const std::string& action_type,
+                                   const std::vector<std::string>& files,
+                                   std::optional<std::int64_t> reply_to);
   // deliver() for an agents' conversation: every member but the sender; one watch event.
   void deliver_to_members(const store::MessageRow& row, const std::vector<std::string>& members,
                           const std::set<std::string>& took);

@@ -145,4 +145,9 @@ class WriteTransaction {
 // operator. std::nullopt for anything else.
 std::optional<std::string> storage_failure(const std::exception& e);
 
+// Whether `e` is a write that lost a race with another daemon of a team for a unique key (a
+// PostgreSQL unique violation): the other daemon's row is committed, so the call can run again
+// and find it. Never true for the SQLite store (one daemon writes it).
+bool lost_race(const std::exception& e);
+
 }  // namespace cb::store

@@ -125,6 +125,26 @@ store::MemberRow member(const std::string& agent, const std::string& conv,
 
 }  // namespace
 
+TEST_CASE("a second conversation of the same members is refused; on PostgreSQL as a lost race") {
+  // Two daemons of a team making one names' conversation at once: the loser's send is retried
+  // (AgentMail::send_message) only when the store says it lost a race.
+  on_each([](store::Database& db) {
+    write(db, [&] { db.conversations().insert(agents_conv("c-first", "alice,bob")); });
+    bool refused = false;
+    try {
+      store::WriteTransaction tx(db);
+      db.conversations().insert(agents_conv("c-second", "alice,bob"));
+      tx.commit();
+    } catch (const std::exception& e) {
+      refused = true;
+      CHECK(store::lost_race(e) == (std::string(db.backend()) == "postgresql"));
+    }
+    CHECK(refused);
+    CHECK(db.conversations().by_members("alice,bob")->id == "c-first");
+    CHECK_FALSE(db.conversations().exists("c-second"));
+  });
+}
+
 TEST_CASE("the PostgreSQL schema: one migration to version 1, none past it") {
   CHECK(store::pg::schema::latest() == 1);
   CHECK(std::string(store::pg::schema::migration(0)).find("CREATE TABLE schema_version") !=

@@ -57,7 +57,7 @@ std::vector<MemberRow> read_members(const Rows& rows) {
   return out;
 }
 
-std::string select_from(const char* columns, const char* rest) {
+std::string agent_select(const char* columns, const char* rest) {
   return std::string("SELECT ") + columns + rest;
 }
 
@@ -229,7 +229,7 @@ void PgAgents::upsert(const AgentRow& row) {
 }
 
 std::vector<AgentRow> PgAgents::all() {
-  static const std::string kSql = select_from(kAgentColumns, " FROM agents ORDER BY name");
+  static const std::string kSql = agent_select(kAgentColumns, " FROM agents ORDER BY name");
   const Rows rows = db_.connection().query(kSql);
   std::vector<AgentRow> out;
   for (int r = 0; r < rows.size(); ++r) out.push_back(read_agent(rows, r));
@@ -237,7 +237,7 @@ std::vector<AgentRow> PgAgents::all() {
 }
 
 std::optional<AgentRow> PgAgents::find(const std::string& name) {
-  static const std::string kSql = select_from(kAgentColumns, " FROM agents WHERE name = $1");
+  static const std::string kSql = agent_select(kAgentColumns, " FROM agents WHERE name = $1");
   const Rows rows = db_.connection().query(kSql, {name});
   if (rows.empty()) return std::nullopt;
   return read_agent(rows, 0);
@@ -255,7 +255,7 @@ void PgMembers::insert(const MemberRow& row) {
 
 std::optional<MemberRow> PgMembers::find(const std::string& agent, const std::string& conv) {
   static const std::string kSql =
-      select_from(kMemberColumns, " FROM members WHERE agent = $1 AND conversation_id = $2");
+      agent_select(kMemberColumns, " FROM members WHERE agent = $1 AND conversation_id = $2");
   const Rows rows = db_.connection().query(kSql, {agent, conv});
   if (rows.empty()) return std::nullopt;
   return read_member(rows, 0);
@@ -263,12 +263,12 @@ std::optional<MemberRow> PgMembers::find(const std::string& agent, const std::st
 
 std::vector<MemberRow> PgMembers::of_conversation(const std::string& conv) {
   static const std::string kSql =
-      select_from(kMemberColumns, " FROM members WHERE conversation_id = $1 ORDER BY agent");
+      agent_select(kMemberColumns, " FROM members WHERE conversation_id = $1 ORDER BY agent");
   return read_members(db_.connection().query(kSql, {conv}));
 }
 
 std::vector<MemberRow> PgMembers::seats_of(const std::string& agent) {
-  static const std::string kSql = select_from(
+  static const std::string kSql = agent_select(
       kMemberColumns, " FROM members WHERE agent = $1 AND seat != '' ORDER BY conversation_id");
   return read_members(db_.connection().query(kSql, {agent}));
 }

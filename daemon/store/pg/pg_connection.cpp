@@ -348,3 +348,12 @@ std::optional<std::string> Connection::tls() const {
 }
 
 }  // namespace cb::store::pg
+
+namespace cb::store {
+
+bool lost_race(const std::exception& e) {
+  const auto* q = dynamic_cast<const pg::QueryError*>(&e);
+  return q != nullptr && q->sqlstate() == "23505";
+}
+
+}  // namespace cb::store
