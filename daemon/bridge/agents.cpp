@@ -55,10 +55,16 @@ bool Agents::live_elsewhere(const store::AgentRow& row, std::int64_t now_ms) con
 }
 
 void Agents::reload() {
-  rows_.clear();
+  // Rows are assigned in place, so a row find() returned stays valid across a reload (a team
+  // reloads at every bind and list); only an agent gone from the store (a restore) goes.
+  std::set<std::string> stored;
   for (auto& row : ctx_.agents.all()) {
+    stored.insert(row.name);
     std::string name = row.name;
-    rows_.emplace(std::move(name), std::move(row));
+    rows_[std::move(name)] = std::move(row);
+  }
+  for (auto it = rows_.begin(); it != rows_.end();) {
+    it = stored.count(it->first) != 0 ? std::next(it) : rows_.erase(it);
   }
 }
 
