@@ -150,4 +150,9 @@ std::optional<std::string> storage_failure(const std::exception& e);
 // and find it. Never true for the SQLite store (one daemon writes it).
 bool lost_race(const std::exception& e);
 
+// When `e` is a team store's refusal that says nothing of the call (a deadlock or a
+// serialization failure PostgreSQL broke, a statement timeout, a lock not available): a one-line
+// reason telling to call again. std::nullopt for anything else.
+std::optional<std::string> transient_refusal(const std::exception& e);
+
 }  // namespace cb::store

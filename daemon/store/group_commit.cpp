@@ -30,6 +30,7 @@ Status try_run(SqliteDatabase& db, const char* sql) {
 
 std::optional<std::string> storage_failure(const std::exception& e) {
   if (const auto* u = dynamic_cast<const StoreUnavailable*>(&e)) return std::string(u->what());
+  if (auto t = transient_refusal(e)) return t;
   const auto* s = dynamic_cast<const SQLite::Exception*>(&e);
   if (!s) return std::nullopt;
   switch (s->getErrorCode() & 0xff) {

@@ -356,4 +356,19 @@ bool lost_race(const std::exception& e) {
   return q != nullptr && q->sqlstate() == "23505";
 }
 
+std::optional<std::string> transient_refusal(const std::exception& e) {
+  const auto* q = dynamic_cast<const pg::QueryError*>(&e);
+  if (q == nullptr) return std::nullopt;
+  const std::string& code = q->sqlstate();
+  if (code == "40P01" || code == "40001") {
+    return "the team store stopped this call to resolve a conflict with another daemon; nothing "
+           "of it was stored — call again";
+  }
+  if (code == "57014" || code == "55P03") {
+    return "the team store did not answer in time (a lock or a statement timed out); nothing of "
+           "this call was stored — call again";
+  }
+  return std::nullopt;
+}
+
 }  // namespace cb::store

@@ -213,7 +213,11 @@ void PgDatabase::begin_clean(const char* begin) {
 // fail every call of the group: the connection rolls back to "call" instead, which holds
 // nothing but that statement.
 void PgDatabase::open_group_now() {
-  begin_clean("BEGIN; SAVEPOINT call");
+  // Every write transaction of a team takes the team's write lock (the audit chain's) before
+  // anything else, so two daemons' groups never hold rows the other waits for while waiting
+  // for this lock: no cycle, which PostgreSQL would break only after deadlock_timeout (1 s) by
+  // failing one group. The groups of the team's daemons commit one after the other.
+  begin_clean("BEGIN; SELECT pg_advisory_xact_lock(7270271); SAVEPOINT call");
   conn_->set_recovery("ROLLBACK TO call");
   Group g;
   g.generation = next_generation_++;
@@ -306,7 +310,7 @@ void PgDatabase::after_commit(std::function<void()> fn) {
 
 bool PgDatabase::write_begin() {
   if (!defer_) {
-    begin_clean("BEGIN");
+    begin_clean("BEGIN; SELECT pg_advisory_xact_lock(7270271)");  // see open_group_now()
     return false;
   }
   if (!group_) open_group_now();
