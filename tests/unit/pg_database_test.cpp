@@ -237,6 +237,33 @@ TEST_CASE("TLS: verify-full against the test CA reports its protocol") {
   CHECK(tls->rfind("TLSv1", 0) == 0);
 }
 
+TEST_CASE("a timed-out statement is a storage failure telling to call again, not a bug") {
+  if (!have_server()) return;
+  auto db = open_db(options_for(fresh_schema()));
+  Connection& c = db->connection();
+  c.run("SET statement_timeout = 1");
+  try {
+    c.query("SELECT pg_sleep(5)");
+    FAIL("expected the statement to time out");
+  } catch (const QueryError& e) {
+    CHECK(e.sqlstate() == "57014");
+    const auto why = cb::store::storage_failure(e);
+    REQUIRE(why);
+    CHECK(why->find("call again") != std::string::npos);
+    CHECK_FALSE(cb::store::lost_race(e));
+  }
+  c.run("SET statement_timeout = 0");
+  try {
+    c.run("CREATE TABLE dup (k TEXT PRIMARY KEY)");
+    c.query("INSERT INTO dup VALUES ($1)", {Param("x")});
+    c.query("INSERT INTO dup VALUES ($1)", {Param("x")});
+    FAIL("expected a unique violation");
+  } catch (const QueryError& e) {
+    CHECK(cb::store::lost_race(e));
+    CHECK_FALSE(cb::store::storage_failure(e));  // a refusal of this call, not of the store
+  }
+}
+
 TEST_CASE("queries: parameters, NULL, bytea, server refusals as QueryError without values") {
   if (!have_server()) return;
   auto db = open_db(options_for(fresh_schema()));
