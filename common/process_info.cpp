@@ -109,4 +109,10 @@ bool is_running(pid_t pid, std::uint64_t start_time) {
   return st.ok() && st->start_time == start_time && st->state != 'Z' && st->state != 'X';
 }
 
+std::string host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
+  return buf;
+}
+
 }  // namespace cb::proc

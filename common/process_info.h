@@ -29,6 +29,10 @@ Result<ProcStat> parse_stat(std::string_view text);
 // was), bad_stat when the file cannot be read or parsed.
 Result<ProcStat> read_stat(pid_t pid);
 
+// This machine's name (gethostname), or "localhost" when it has none: the host a daemon's
+// agents are shown on (issue 27).
+std::string host_name();
+
 // /proc/PID/comm without its newline; empty when unreadable.
 std::string read_comm(pid_t pid);
 

@@ -2,8 +2,8 @@
 // state directory, or a team's shared PostgreSQL with the team key check, the listener for
 // other daemons' mail and the heartbeat of this daemon's live agents.
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
+#include "common/process_info.h"
 #include "daemon/bridge/bridge.h"
 #include "daemon/crypto/crypto.h"
 #include "daemon/daemon.h"
@@ -11,15 +11,6 @@
 #include "daemon/store/tables.h"
 
 namespace cb {
-namespace {
-
-std::string machine_name() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
-  return buf;
-}
-
-}  // namespace
 
 Status Daemon::open_store(const std::string& key) {
   if (config_.store.backend != "postgresql") {
@@ -34,7 +25,7 @@ Status Daemon::open_store(const std::string& key) {
   o.conninfo = config_.store.url;
   o.schema = config_.store.schema;
   o.self.daemon_id = crypto::hex(crypto::random_bytes(8));
-  o.self.host = config_.store.host.empty() ? machine_name() : config_.store.host;
+  o.self.host = config_.store.host.empty() ? proc::host_name() : config_.store.host;
   o.self.started_ms = clock_.now_ms();
   Result<std::unique_ptr<store::pg::PgDatabase>> db = store::pg::PgDatabase::open(o);
   if (!db) return Status::invalid(db.status().message());

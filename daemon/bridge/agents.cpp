@@ -1,9 +1,9 @@
+#include "common/process_info.h"
 #include "daemon/bridge/agents.h"
 
 #include "daemon/bridge/mailbox.h"
 
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <iterator>
@@ -36,16 +36,10 @@ Json agent_event(const store::AgentRow& row, const char* state) {
               {"state", state}};
 }
 
-std::string hostname() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
-  return buf;
-}
-
 }  // namespace
 
 Agents::Agents(Context& ctx) : ctx_(ctx), team_(ctx.db.team()) {
-  host_ = team_ ? team_->self().host : hostname();
+  host_ = team_ ? team_->self().host : proc::host_name();
   reload();
 }
 
