@@ -316,7 +316,11 @@ std::optional<std::string> SqliteMembers::seat_holder(const std::string& conv, c
   return agent;
 }
 
-void SqliteMembers::advance(const std::string& agent, const std::string& conv, std::int64_t up_to) {
+std::int64_t SqliteMembers::advance(const std::string& agent, const std::string& conv,
+                                    std::int64_t up_to) {
+  const auto member = find(agent, conv);
+  if (!member) return 0;
+  if (member->read_up_to >= up_to) return member->read_up_to;
   auto& q = db_.stmt(
       "UPDATE members SET read_up_to = ? WHERE agent = ? AND conversation_id = ?"
       " AND read_up_to < ?");
@@ -325,6 +329,7 @@ void SqliteMembers::advance(const std::string& agent, const std::string& conv, s
   q.bind(3, conv);
   q.bind(4, up_to);
   q.exec();
+  return member->read_up_to;
 }
 
 void SqliteMembers::set_position(const std::string& agent, const std::string& conv,

@@ -151,8 +151,9 @@ std::optional<std::string> storage_failure(const std::exception& e);
 bool lost_race(const std::exception& e);
 
 // When `e` is a team store's refusal that says nothing of the call (a deadlock or a
-// serialization failure PostgreSQL broke, a statement timeout, a lock not available): a one-line
-// reason telling to call again. std::nullopt for anything else.
+// serialization failure PostgreSQL broke, a statement timeout, a lock not available, a queued
+// write sent with the call that the server refused): a one-line reason telling to call again.
+// std::nullopt for anything else.
 std::optional<std::string> transient_refusal(const std::exception& e);
 
 }  // namespace cb::store

@@ -103,7 +103,8 @@ class SqliteMembers final : public Members {
   std::vector<MemberRow> of_conversation(const std::string& conv) override;
   std::vector<MemberRow> seats_of(const std::string& agent) override;
   std::optional<std::string> seat_holder(const std::string& conv, const std::string& seat) override;
-  void advance(const std::string& agent, const std::string& conv, std::int64_t up_to) override;
+  std::int64_t advance(const std::string& agent, const std::string& conv,
+                       std::int64_t up_to) override;
   void set_position(const std::string& agent, const std::string& conv,
                     std::int64_t position) override;
 
@@ -126,7 +127,7 @@ class SqliteStatuses final : public Statuses {
 class SqliteAuditTable final : public AuditTable {
  public:
   explicit SqliteAuditTable(SqliteDatabase& db) : db_(db) {}
-  std::int64_t insert(const AuditRow& row) override;
+  void insert(const AuditRow& row) override;
   std::optional<std::string> last_hash() override;
   std::vector<AuditRow> newest(const std::string& conv, std::int64_t limit) override;
   void for_each(const std::function<bool(const AuditRow&)>& fn) override;

@@ -337,7 +337,7 @@ std::vector<SessionStatus> SqliteStatuses::of(const std::string& conv) {
   return out;
 }
 
-std::int64_t SqliteAuditTable::insert(const AuditRow& row) {
+void SqliteAuditTable::insert(const AuditRow& row) {
   auto& q = db_.stmt(
       "INSERT INTO audit (ts_ms, conversation_id, session_id, action, outcome, details_json,"
       " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
@@ -350,7 +350,6 @@ std::int64_t SqliteAuditTable::insert(const AuditRow& row) {
   q.bind(7, row.prev_hash);
   q.bind(8, row.hash);
   q.exec();
-  return db_.db().getLastInsertRowid();
 }
 
 std::optional<std::string> SqliteAuditTable::last_hash() {

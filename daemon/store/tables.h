@@ -139,8 +139,10 @@ class Members {
   // The agent bound to a token conversation's seat, if any.
   virtual std::optional<std::string> seat_holder(const std::string& conv,
                                                  const std::string& seat) = 0;
-  // Moves the agent's read position in `conv` forward to `up_to` (never back).
-  virtual void advance(const std::string& agent, const std::string& conv, std::int64_t up_to) = 0;
+  // Moves the agent's read position in `conv` forward to `up_to` (never back); returns the
+  // position it had (0 when the agent is no member), so that a read can be given back.
+  virtual std::int64_t advance(const std::string& agent, const std::string& conv,
+                               std::int64_t up_to) = 0;
   // Sets the read position, back or forward (a read given back).
   virtual void set_position(const std::string& agent, const std::string& conv,
                             std::int64_t position) = 0;
@@ -159,7 +161,9 @@ class Statuses {
 class AuditTable {
  public:
   virtual ~AuditTable() = default;
-  virtual std::int64_t insert(const AuditRow& row) = 0;
+  // Appends `row` (its id is the table's); a shared store may send it with the transaction's next
+  // statement, so a failure can surface there or at the commit.
+  virtual void insert(const AuditRow& row) = 0;
   // The newest entry's hash. In a shared store (PostgreSQL: several daemons append to one
   // chain) it takes the chain's lock until the caller's transaction ends, so no other daemon
   // appends between this read and the caller's insert.

@@ -145,11 +145,13 @@ TEST_CASE("a second conversation of the same members is refused; on PostgreSQL a
   });
 }
 
-TEST_CASE("the PostgreSQL schema: one migration to version 1, none past it") {
-  CHECK(store::pg::schema::latest() == 1);
+TEST_CASE("the PostgreSQL schema: migrations to version 2, none past it") {
+  CHECK(store::pg::schema::latest() == 2);
   CHECK(std::string(store::pg::schema::migration(0)).find("CREATE TABLE schema_version") !=
         std::string::npos);
-  CHECK_THROWS_AS(store::pg::schema::migration(1), std::out_of_range);
+  // 2: the unread index holds token seats' messages only (never a conversation of agents').
+  CHECK(std::string(store::pg::schema::migration(1)).find("recipient <> '*'") != std::string::npos);
+  CHECK_THROWS_AS(store::pg::schema::migration(2), std::out_of_range);
   CHECK_THROWS_AS(store::pg::schema::migration(-1), std::out_of_range);
 }
 
@@ -417,15 +419,22 @@ TEST_CASE("audit: insert, newest by conversation or all, last_hash") {
       store::WriteTransaction tx(db);
       CHECK_FALSE(a.last_hash().has_value());
     }
-    std::int64_t first = 0;
-    std::int64_t second = 0;
     write(db, [&] {
       db.conversations().insert(token_conv("c", 1, 1'000'000));
-      first = a.insert(store::AuditRow{0, 5, "c", "sess", "send", "ok", R"({"k":1})", "", "h1"});
-      second = a.insert(store::AuditRow{0, 6, "", "", "start", "ok", "{}", "h1", "h2"});
+      a.insert(store::AuditRow{0, 5, "c", "sess", "send", "ok", R"({"k":1})", "", "h1"});
+      a.insert(store::AuditRow{0, 6, "", "", "start", "ok", "{}", "h1", "h2"});
       a.insert(store::AuditRow{0, 7, "c", "", "read", "denied", "{}", "h2", "h3"});
     });
+    std::vector<std::int64_t> ids;  // the table numbers its rows in the order they came
+    a.for_each([&](const store::AuditRow& r) {
+      ids.push_back(r.id);
+      return true;
+    });
+    REQUIRE(ids.size() == 3);
+    const std::int64_t first = ids[0];
+    const std::int64_t second = ids[1];
     CHECK(second > first);
+    CHECK(ids[2] > second);
     {
       store::WriteTransaction tx(db);
       CHECK(a.last_hash() == std::optional<std::string>("h3"));
@@ -557,10 +566,17 @@ TEST_CASE("members: insert keeps a membership, positions advance forward or are 
     CHECK(members.seat_holder("t1", "b") == std::optional<std::string>("dave"));
     CHECK_FALSE(members.seat_holder("t2", "a").has_value());
 
-    write(db, [&] { members.advance("alice", "g", 9); });
+    // advance answers the position it moved from (what a read given back returns to).
+    const std::int64_t start = members.find("alice", "g")->read_up_to;
+    std::int64_t before = -1;
+    write(db, [&] { before = members.advance("alice", "g", 9); });
+    CHECK(before == start);
     CHECK(members.find("alice", "g")->read_up_to == 9);
-    write(db, [&] { members.advance("alice", "g", 3); });  // never back
+    write(db, [&] { before = members.advance("alice", "g", 3); });  // never back
+    CHECK(before == 9);
     CHECK(members.find("alice", "g")->read_up_to == 9);
+    write(db, [&] { before = members.advance("nobody", "g", 3); });
+    CHECK(before == 0);
     write(db, [&] { members.set_position("alice", "g", 2); });  // a read given back
     CHECK(members.find("alice", "g")->read_up_to == 2);
     write(db, [&] { members.set_position("alice", "g", 12); });
@@ -913,6 +929,31 @@ TEST_CASE(
   CHECK(notices[0].message_id == sent);
   CHECK(notices[0].sender == "system");
   CHECK(notices[0].recipient == "a");
+  CHECK_FALSE(notices[0].has_members);  // a token seat's message: the receivers read it
+
+  // A message to a conversation of agents names its members (token seats are none), so the
+  // other daemons wake them without reading anything.
+  write(db, [&] {
+    db.conversations().insert(agents_conv("g", "alice,carol"));
+    db.members().insert({"carol", "g", "", 0, 1});
+    db.members().insert({"alice", "g", "", 0, 1});
+    db.members().insert({"dave", "g", "a", 0, 1});
+  });
+  std::int64_t to_all = 0;
+  write(db, [&] { to_all = db.messages().insert(msg("g", "alice", "*", "to all", 4)); });
+  auto to_group = [&] {
+    for (const auto& n : box.got) {
+      if (n.message_id == to_all) return std::optional<store::pg::MailNotice>(n);
+    }
+    return std::optional<store::pg::MailNotice>();
+  };
+  for (int i = 0; i < 6000 && !to_group(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    box.drain();
+  }
+  REQUIRE(to_group());
+  CHECK(to_group()->has_members);
+  CHECK(to_group()->members == std::vector<std::string>{"alice", "carol"});
 }
 
 TEST_CASE("PostgreSQL: the schema is refused in a database whose encoding is not UTF8") {

@@ -88,7 +88,7 @@ std::vector<MessageRow> PgInboxes::seat_inbox(const std::string& agent, std::int
   static const std::string kSql =
       "SELECT " + kColumns +
       " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
-      " AND m.recipient = me.seat AND m.read_ms IS NULL"
+      " AND m.recipient = me.seat AND m.recipient <> '*' AND m.read_ms IS NULL"
       " WHERE me.agent = $1 AND me.seat != '' ORDER BY m.id LIMIT $2";
   return detail::read_messages(db_.connection().query(kSql, {agent, limit}));
 }
@@ -105,7 +105,7 @@ std::vector<MessageRow> PgInboxes::whole_inbox(const std::string& agent, std::in
       " UNION ALL SELECT " +
       kColumns +
       " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
-      " AND m.recipient = me.seat AND m.read_ms IS NULL"
+      " AND m.recipient = me.seat AND m.recipient <> '*' AND m.read_ms IS NULL"
       " WHERE me.agent = $1 AND me.seat != '' ORDER BY 1 LIMIT $2";
   return detail::read_messages(db_.connection().query(kSql, {agent, limit}));
 }
@@ -153,13 +153,18 @@ std::vector<std::pair<std::string, std::int64_t>> PgInboxes::agent_unread_by_sen
 }
 
 std::int64_t PgInboxes::agent_unread(const std::string& agent) {
+  // Each membership counts its own index range (LATERAL: per membership, whatever the
+  // planner's estimates). As a plain join, a generic plan could drive the count from the
+  // messages instead, every message of every conversation with '*' for each call.
   static const std::string kSql =
-      "SELECT (SELECT COUNT(*) FROM members me JOIN messages m"
-      "   ON m.conversation_id = me.conversation_id AND m.recipient = '*'"
-      "   AND m.id > me.read_up_to WHERE me.agent = $1 AND me.seat = '' AND m.sender != $1)"
-      " + (SELECT COUNT(*) FROM members me JOIN messages m"
-      "   ON m.conversation_id = me.conversation_id AND m.recipient = me.seat"
-      "   AND m.read_ms IS NULL WHERE me.agent = $1 AND me.seat != '')";
+      "SELECT (SELECT COALESCE(SUM(c.n), 0) FROM members me CROSS JOIN LATERAL"
+      "   (SELECT COUNT(*) AS n FROM messages m WHERE m.conversation_id = me.conversation_id"
+      "    AND m.recipient = '*' AND m.id > me.read_up_to AND m.sender != $1) c"
+      "   WHERE me.agent = $1 AND me.seat = '')"
+      " + (SELECT COALESCE(SUM(c.n), 0) FROM members me CROSS JOIN LATERAL"
+      "   (SELECT COUNT(*) AS n FROM messages m WHERE m.conversation_id = me.conversation_id"
+      "    AND m.recipient = me.seat AND m.recipient <> '*' AND m.read_ms IS NULL) c"
+      "   WHERE me.agent = $1 AND me.seat != '')";
   return db_.connection().query(kSql, {agent}).int64(0, 0);
 }
 
@@ -200,7 +205,8 @@ std::vector<MessageRow> PgInboxes::agent_unread_after(const std::string& agent,
       " UNION ALL SELECT " +
       kCutColumns +
       " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
-      " AND m.recipient = me.seat AND m.read_ms IS NULL AND m.id > $2::bigint"
+      " AND m.recipient = me.seat AND m.recipient <> '*' AND m.read_ms IS NULL"
+      " AND m.id > $2::bigint"
       " WHERE me.agent = $1 AND me.seat != '' ORDER BY 1 LIMIT $3";
   return detail::read_messages(db_.connection().query(kSql, {agent, after_id, limit, chars}));
 }
@@ -282,13 +288,18 @@ std::optional<std::string> PgMembers::seat_holder(const std::string& conv,
   return rows.text(0, 0);
 }
 
-void PgMembers::advance(const std::string& agent, const std::string& conv, std::int64_t up_to) {
+std::int64_t PgMembers::advance(const std::string& agent, const std::string& conv,
+                                std::int64_t up_to) {
   // Only a forward move writes a row version (never back: GREATEST's effect, without a dead
-  // tuple when the position already is there).
+  // tuple when the position already is there). The position before comes in the same round
+  // trip: the CTE's SELECT sees the row as it was before the UPDATE beside it.
   static const std::string kSql =
-      "UPDATE members SET read_up_to = $1 WHERE agent = $2 AND conversation_id = $3"
-      " AND read_up_to < $1";
-  db_.connection().query(kSql, {up_to, agent, conv});
+      "WITH before AS (SELECT read_up_to FROM members WHERE agent = $2 AND conversation_id = $3),"
+      " moved AS (UPDATE members SET read_up_to = $1 WHERE agent = $2 AND conversation_id = $3"
+      " AND read_up_to < $1)"
+      " SELECT read_up_to FROM before";
+  const Rows rows = db_.connection().query(kSql, {up_to, agent, conv});
+  return rows.empty() ? 0 : rows.int64(0, 0);
 }
 
 void PgMembers::set_position(const std::string& agent, const std::string& conv,

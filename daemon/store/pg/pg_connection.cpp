@@ -197,6 +197,7 @@ bool Connection::up() const { return conn_ && PQstatus(conn_) == CONNECTION_OK; 
 
 bool Connection::in_transaction() const {
   if (!conn_) return false;
+  if (!deferred_.empty()) return true;  // queued statements belong to a transaction
   const auto s = PQtransactionStatus(conn_);
   return s == PQTRANS_INTRANS || s == PQTRANS_INERROR || s == PQTRANS_ACTIVE;
 }
@@ -222,6 +223,8 @@ void Connection::mark_down(const std::string& why) {
   if (conn_) PQfinish(conn_);
   conn_ = nullptr;
   prepared_.clear();
+  deferred_.clear();  // their transaction went with the connection
+  deferred_failed_ = false;
   backoff_ = backoff_.count() == 0 ? std::chrono::seconds(1) : std::min(backoff_ * 2, kMaxBackoff);
   retry_at_ = std::chrono::steady_clock::now() + backoff_;
   last_reason_ = why;
@@ -270,7 +273,7 @@ void Connection::connect() {
   ++epoch_;
 }
 
-void Connection::fail(pg_result* r, const char* what) {
+void Connection::fail(pg_result* r, const char* what, bool deferred) {
   std::string sqlstate;
   std::string message;
   if (r) {
@@ -284,27 +287,50 @@ void Connection::fail(pg_result* r, const char* what) {
     lost(why);
   }
   if (r) PQclear(r);
-  if (!recovery_.empty() && transaction_failed()) {
+  // Never after a queued statement failed: rolling back to "call" could then undo the writes of
+  // a call that was already answered, and let the group commit without them.
+  if (!recovery_.empty() && transaction_failed() && !deferred && !deferred_failed_) {
     pg_result* rr = PQexec(conn_, recovery_.c_str());
     if (rr) PQclear(rr);
+    if (after_recovery_) after_recovery_();
   }
   // Data exceptions quote the offending value: keep parameters out of messages and logs.
   if (sqlstate.rfind("22", 0) == 0) message = "the server refused a value";
   if (message.empty()) message = "the server refused the statement";
-  throw QueryError(std::string(what) + ": " + message + " (SQLSTATE " + sqlstate + ")", sqlstate);
+  throw QueryError(std::string(what) + ": " + message + " (SQLSTATE " + sqlstate + ")", sqlstate,
+                   deferred);
 }
 
-Rows Connection::query(const std::string& sql, const std::vector<Param>& params) {
-  connect();
+const std::string& Connection::prepared_name(const std::string& sql) {
   auto it = prepared_.find(sql);
   if (it == prepared_.end()) {
-    std::string name = "s" + std::to_string(prepared_.size());
+    std::string name = "s" + std::to_string(next_name_++);
+    ++round_trips_;
     pg_result* r = PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr);
     if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) fail(r, "preparing a statement");
     PQclear(r);
     it = prepared_.emplace(sql, std::move(name)).first;
   }
-  const std::string& name = it->second;
+  return it->second;
+}
+
+namespace {
+// Whether a statement writes rows: ours begin with INSERT, UPDATE, DELETE or WITH (a CTE that
+// inserts or updates); reads begin with SELECT, and BEGIN, SAVEPOINT and the like write nothing.
+bool writes(const std::string& sql) {
+  for (const char* verb : {"INSERT", "UPDATE", "DELETE", "WITH"}) {
+    if (sql.rfind(verb, 0) == 0) return true;
+  }
+  return false;
+}
+}  // namespace
+
+Rows Connection::query(const std::string& sql, const std::vector<Param>& params) {
+  if (before_write_ && writes(sql)) before_write_();
+  if (!deferred_.empty()) return pipeline(sql, &params, false);
+  connect();
+  const std::string& name = prepared_name(sql);
+  ++round_trips_;
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p.text ? p.text->c_str() : nullptr);
@@ -316,11 +342,156 @@ Rows Connection::query(const std::string& sql, const std::vector<Param>& params)
 }
 
 void Connection::run(const std::string& sql) {
+  if (!deferred_.empty()) {
+    pipeline(sql, nullptr, true);
+    return;
+  }
   connect();
+  ++round_trips_;
   pg_result* r = PQexec(conn_, sql.c_str());
   const auto st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) fail(r, "a statement");
   PQclear(r);
+}
+
+void Connection::defer(const std::string& sql, std::vector<Param> params,
+                       std::function<void(const Rows&)> on_rows) {
+  if (before_write_ && writes(sql)) before_write_();
+  deferred_.push_back(Deferred{sql, std::move(params), std::move(on_rows)});
+}
+
+void Connection::send_deferred() {
+  if (!deferred_.empty()) pipeline({}, nullptr, true);
+}
+
+// One pipeline: every queued statement, then the final one(s), then a sync; the results are read
+// in order. A statement not prepared on this connection yet is prepared in the same pipeline.
+// After the first failure the server skips the rest up to the sync (PGRES_PIPELINE_ABORTED),
+// so nothing after a failed statement ran.
+Rows Connection::pipeline(const std::string& final, const std::vector<Param>* params,
+                          bool utility) {
+  connect();
+  const std::vector<Deferred> queue = std::move(deferred_);
+  deferred_.clear();
+  if (PQenterPipelineMode(conn_) != 1) lost(conn_error(conn_, "libpq refused pipeline mode"));
+  struct Step {
+    const std::string* sql;
+    std::string prepare_as;  // non-empty: this step prepares *sql under that name
+    bool deferred;
+    bool final;
+    const Deferred* wants_rows = nullptr;  // a queued read with its on_rows
+  };
+  std::vector<std::pair<const Deferred*, Rows>> answers;  // given once the pipeline succeeded
+  std::vector<Step> steps;
+  std::unordered_map<std::string, std::string> preparing;  // in this pipeline
+  std::vector<const char*> values;
+  auto send = [&](const std::string& sql, const std::vector<Param>& ps, bool deferred,
+                  const Deferred* wants_rows) {
+    std::string name;
+    if (auto it = prepared_.find(sql); it != prepared_.end()) {
+      name = it->second;
+    } else if (auto jt = preparing.find(sql); jt != preparing.end()) {
+      name = jt->second;
+    } else {
+      name = "s" + std::to_string(next_name_++);
+      if (PQsendPrepare(conn_, name.c_str(), sql.c_str(), 0, nullptr) != 1) {
+        lost(conn_error(conn_, "sending a statement failed"));
+      }
+      steps.push_back(Step{&sql, name, deferred, false});
+      preparing.emplace(sql, name);
+    }
+    values.clear();
+    for (const auto& p : ps) values.push_back(p.text ? p.text->c_str() : nullptr);
+    if (PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(),
+                            nullptr, nullptr, 0) != 1) {
+      lost(conn_error(conn_, "sending a statement failed"));
+    }
+    steps.push_back(Step{&sql, {}, deferred, !deferred, wants_rows});
+  };
+  for (const auto& d : queue) send(d.sql, d.params, true, d.on_rows ? &d : nullptr);
+  std::vector<std::string> pieces;  // a utility text's statements, one by one
+  if (utility) {
+    std::size_t start = 0;
+    while (start <= final.size()) {
+      std::size_t end = final.find(';', start);
+      if (end == std::string::npos) end = final.size();
+      std::string piece = final.substr(start, end - start);
+      const auto first = piece.find_first_not_of(" \n\t");
+      if (first != std::string::npos) pieces.push_back(piece.substr(first));
+      start = end + 1;
+    }
+    for (const auto& piece : pieces) {
+      if (PQsendQueryParams(conn_, piece.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) != 1) {
+        lost(conn_error(conn_, "sending a statement failed"));
+      }
+      steps.push_back(Step{&piece, {}, false, true});
+    }
+  } else {
+    send(final, *params, false, nullptr);
+  }
+  if (PQpipelineSync(conn_) != 1) lost(conn_error(conn_, "sending a statement failed"));
+  ++round_trips_;
+
+  pg_result* error = nullptr;
+  bool error_deferred = false;
+  pg_result* last = nullptr;
+  auto drop_results = [&] {
+    if (error) PQclear(error);
+    if (last) PQclear(last);
+    error = last = nullptr;
+  };
+  std::size_t i = 0;  // the step whose results come now; each step's end is a null result
+  for (;;) {
+    pg_result* r = PQgetResult(conn_);
+    if (!r) {
+      if (PQstatus(conn_) != CONNECTION_OK || i >= steps.size()) {
+        drop_results();
+        lost(conn_error(conn_, "the connection was lost"));
+      }
+      ++i;
+      continue;
+    }
+    const auto st = PQresultStatus(r);
+    if (st == PGRES_PIPELINE_SYNC) {
+      PQclear(r);
+      break;
+    }
+    if (st == PGRES_PIPELINE_ABORTED || i >= steps.size()) {
+      PQclear(r);
+      continue;
+    }
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+      const Step& step = steps[i];
+      if (!step.prepare_as.empty()) prepared_.emplace(*step.sql, step.prepare_as);
+      if (step.final) {
+        if (last) PQclear(last);
+        last = r;
+      } else if (step.wants_rows) {
+        answers.emplace_back(step.wants_rows, Rows(r));
+      } else {
+        PQclear(r);
+      }
+      continue;
+    }
+    if (!error) {
+      error = r;
+      error_deferred = steps[i].deferred;
+    } else {
+      PQclear(r);
+    }
+  }
+  if (PQexitPipelineMode(conn_) != 1) {
+    drop_results();
+    lost(conn_error(conn_, "libpq could not leave pipeline mode"));
+  }
+  if (error) {
+    if (last) PQclear(last);
+    if (error_deferred) deferred_failed_ = true;
+    const char* what = utility ? "a statement" : "a query";
+    fail(error, error_deferred ? "a queued write" : what, error_deferred);
+  }
+  for (const auto& [d, rows] : answers) d->on_rows(rows);
+  return Rows(last);
 }
 
 std::string Connection::describe() const {
@@ -353,12 +524,16 @@ namespace cb::store {
 
 bool lost_race(const std::exception& e) {
   const auto* q = dynamic_cast<const pg::QueryError*>(&e);
-  return q != nullptr && q->sqlstate() == "23505";
+  return q != nullptr && q->sqlstate() == "23505" && !q->queued();
 }
 
 std::optional<std::string> transient_refusal(const std::exception& e) {
   const auto* q = dynamic_cast<const pg::QueryError*>(&e);
   if (q == nullptr) return std::nullopt;
+  if (q->queued()) {
+    return "the team store refused a write sent with this call (" + std::string(q->what()) +
+           "); nothing of this call was stored — call again";
+  }
   const std::string& code = q->sqlstate();
   if (code == "40P01" || code == "40001") {
     return "the team store stopped this call to resolve a conflict with another daemon; nothing "

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -58,7 +59,8 @@ class Rows {
 };
 
 // The connection. Every query is prepared once per connection (named by its text) and run
-// with its parameters in one round trip. Failures throw:
+// with its parameters in one round trip, together with the statements defer()red before it.
+// Failures throw:
 //  - StoreUnavailable (daemon/store/database.h) when the server cannot be reached or the
 //    connection broke: "the team store is unreachable (…); retry in N s". The connection is then
 //    down and reconnects on a later call once the backoff (1 s doubling to 30 s) has passed;
@@ -67,12 +69,16 @@ class Rows {
 //    conflict, never a password or a parameter value in the message.
 class QueryError : public std::runtime_error {
  public:
-  QueryError(const std::string& what, std::string sqlstate)
-      : std::runtime_error(what), sqlstate_(std::move(sqlstate)) {}
+  QueryError(const std::string& what, std::string sqlstate, bool queued = false)
+      : std::runtime_error(what), sqlstate_(std::move(sqlstate)), queued_(queued) {}
   const std::string& sqlstate() const { return sqlstate_; }  // e.g. "23505" unique violation
+  // The statement refused was a queued one (Connection::defer), sent with the one that threw:
+  // it may belong to an earlier call, and the transaction is lost for all of them.
+  bool queued() const { return queued_; }
 
  private:
   std::string sqlstate_;
+  bool queued_ = false;
 };
 
 class Connection {
@@ -109,11 +115,39 @@ class Connection {
   // Run (best effort) after a statement the server refused left the open transaction failed:
   // PgDatabase sets "ROLLBACK TO call" between the calls of a group, so that a failed read there
   // does not doom the writes of the calls already in the group. Empty: none.
-  void set_recovery(std::string sql) { recovery_ = std::move(sql); }
+  // `after` runs once the recovery did (PgDatabase forgets what the rolled-back part held).
+  void set_recovery(std::string sql, std::function<void()> after = {}) {
+    recovery_ = std::move(sql);
+    after_recovery_ = std::move(after);
+  }
+  // Runs before a statement that writes rows (INSERT, UPDATE, DELETE, WITH) is sent or queued:
+  // PgDatabase takes the team's write lock there. Empty: nothing.
+  void set_before_write(std::function<void()> fn) { before_write_ = std::move(fn); }
   Rows query(const std::string& sql, const std::vector<Param>& params = {});
   // Runs statements without parameters or results (BEGIN, COMMIT, SAVEPOINT…, DDL; several
   // separated by ';' allowed).
   void run(const std::string& sql);
+
+  // Queues a statement whose result nobody reads (a write of the open transaction, a
+  // savepoint): it reaches the server with the next query() or run(), in the same round trip
+  // (libpq's pipeline mode), so a call's writes cost no round trip of their own. When a queued
+  // statement fails, the statement that sent it throws that failure's QueryError, the
+  // transaction stays failed (no recovery runs: the statement may belong to a call already
+  // answered "stored, waiting for the commit"), and deferred_failed() says so until
+  // clear_deferred_failure(). A lost connection forgets the queue with the transaction.
+  // `on_rows`, when given, receives the statement's rows once its pipeline ran without a failure
+  // (a read whose answer can wait: the audit chain's head at a group's start).
+  void defer(const std::string& sql, std::vector<Param> params = {},
+             std::function<void(const Rows&)> on_rows = {});
+  // Sends the queue now, if anything waits in it (one round trip).
+  void send_deferred();
+  bool has_deferred() const { return !deferred_.empty(); }
+  // Drops the queue unsent (the caller is about to roll back the transaction it belongs to).
+  void discard_deferred() { deferred_.clear(); }
+  bool deferred_failed() const { return deferred_failed_; }
+  void clear_deferred_failure() { deferred_failed_ = false; }
+  // Round trips to the server so far (each query, run or pipeline of them): for tests.
+  std::uint64_t round_trips() const { return round_trips_; }
   // The server address without password, for operators ("host=db.example port=5432
   // dbname=bridge user=team_a").
   std::string describe() const;
@@ -124,18 +158,33 @@ class Connection {
  private:
   [[noreturn]] void lost(const std::string& why);
   void mark_down(const std::string& why);
-  [[noreturn]] void fail(pg_result* r, const char* what);
+  [[noreturn]] void fail(pg_result* r, const char* what, bool deferred = false);
+  // Sends the queue, then `final` (a prepared query with `params`, or when `utility` one or
+  // more statements without parameters), in one pipeline; returns the final statement's rows.
+  Rows pipeline(const std::string& final, const std::vector<Param>* params, bool utility);
+  const std::string& prepared_name(const std::string& sql);
   std::string conninfo_;
   std::string session_sql_;
   std::string last_reason_;
   pg_conn* conn_ = nullptr;
   // Statement texts prepared on this connection, and their names ("s0", "s1" …).
   std::unordered_map<std::string, std::string> prepared_;
+  std::uint64_t next_name_ = 0;
+  struct Deferred {
+    std::string sql;
+    std::vector<Param> params;
+    std::function<void(const Rows&)> on_rows;
+  };
+  std::vector<Deferred> deferred_;
+  bool deferred_failed_ = false;
+  std::uint64_t round_trips_ = 0;
   std::chrono::steady_clock::time_point retry_at_{};
   std::chrono::seconds backoff_{0};
   std::uint64_t epoch_ = 0;
   bool pinned_ = false;
   std::string recovery_;
+  std::function<void()> after_recovery_;
+  std::function<void()> before_write_;
 };
 
 // Starts a libpq connection to `conninfo` with what the daemon needs where the conninfo does not

@@ -13,6 +13,9 @@ namespace {
 
 constexpr std::size_t kRememberedFailures = 64;
 constexpr std::int64_t kMigrationLock = 7270270;
+// The team's write lock: the audit chain's (PgAuditTable), taken by every write transaction
+// before its first write (PgDatabase::take_write_lock).
+constexpr const char* kTeamLock = "SELECT pg_advisory_xact_lock(7270271)";
 
 std::string quote_ident(const std::string& name) {
   std::string out = "\"";
@@ -162,7 +165,7 @@ std::string PgDatabase::integrity_check() {
              std::to_string(schema::latest());
     }
     for (const char* table : {"conversations", "messages", "statuses", "audit", "agents", "members",
-                              "daemons", "team", "schema_version"}) {
+                              "daemons", "team", "flushes", "schema_version"}) {
       Rows r = conn_->query("SELECT to_regclass($1) IS NOT NULL", {Param(table)});
       if (!r.boolean(0, 0)) return std::string("table ") + table + " is missing";
     }
@@ -193,7 +196,12 @@ std::string PgDatabase::failure_text(const std::exception* e) const {
 // A transaction starts on a connection with none open: one left by a failure that could not
 // even roll back is rolled back first (or, if that fails, the connection is dropped and the
 // next one starts clean).
-void PgDatabase::begin_clean(const char* begin) {
+// With `queued` the statements wait in the connection's queue for the call's first statement
+// (one round trip for both); the connection must be up.
+void PgDatabase::begin_clean(const std::vector<const char*>& begin, bool queued) {
+  conn_->discard_deferred();
+  conn_->clear_deferred_failure();
+  locked_ = lock_in_call_ = false;
   if (conn_->up() && conn_->in_transaction()) {
     try {
       conn_->run("ROLLBACK");
@@ -201,24 +209,88 @@ void PgDatabase::begin_clean(const char* begin) {
       conn_->drop(e.what());
     }
   }
-  conn_->run(begin);
+  conn_->connect();
+  std::string now;
+  for (const char* sql : begin) {
+    if (queued) {
+      conn_->defer(sql);
+    } else {
+      now += std::string(now.empty() ? "" : "; ") + sql;
+    }
+  }
+  if (!now.empty()) conn_->run(now);
   conn_->pin(true);
+  chain_scope_ = ++scopes_;
+}
+
+// Every write transaction of a team takes the team's write lock (the audit chain's) before its
+// first write (Connection::set_before_write) or its first read of the audit chain's head,
+// queued with the head's read so that both travel with that statement. A transaction holds no
+// row lock before it (plain reads take none), so two daemons' transactions never hold rows the
+// other waits for while waiting for this lock: no cycle, which PostgreSQL would break only after
+// deadlock_timeout (1 s) by failing one. The writing transactions of the team's daemons commit
+// one after the other, which also makes messages visible in the order of their ids (a reader's
+// position never passes a message committed later). A group that only reads before its first
+// write keeps the other daemons waiting that much less.
+void PgDatabase::take_write_lock() {
+  if (locked_ || chain_scope_ == 0) return;
+  locked_ = true;
+  lock_in_call_ = true;
+  conn_->defer(kTeamLock);
+  tables_->audit.prefetch_head();
+}
+
+// "ROLLBACK TO call" ran: the call's audit entries are gone (a new scope for the chain's head),
+// and so is the lock when that call took it (PostgreSQL releases what a rolled-back savepoint
+// took).
+void PgDatabase::call_rolled_back() {
+  chain_scope_ = ++scopes_;
+  if (lock_in_call_) locked_ = false;
+  lock_in_call_ = false;
+}
+
+// Ends the transaction as rolled back (best effort: a connection that fails here is dropped by
+// the next begin_clean()).
+void PgDatabase::rollback_all() {
+  conn_->discard_deferred();
+  conn_->clear_deferred_failure();
+  try {
+    if (conn_->up() && conn_->in_transaction()) conn_->run("ROLLBACK");
+  } catch (const std::exception&) {
+  }
+  chain_scope_ = 0;
+  locked_ = lock_in_call_ = false;
+  conn_->set_before_write({});
 }
 
 // A group is one transaction in which a savepoint "call" is always open between calls, ready
-// for the next: "BEGIN; SAVEPOINT call" opens the group, a call's writes run in it, its commit
-// is "RELEASE call; SAVEPOINT call" and its rollback "ROLLBACK TO call" (one round trip each;
-// a call costs no round trip of its own to begin). A statement refused between calls (a read
-// outside any call) would otherwise leave the whole transaction failed, and the COMMIT would
-// fail every call of the group: the connection rolls back to "call" instead, which holds
-// nothing but that statement.
+// for the next: "BEGIN" and "SAVEPOINT call" open the group (the team's lock comes before its
+// first write: take_write_lock), a call's writes run in it, its commit is "RELEASE call;
+// SAVEPOINT call" and its rollback "ROLLBACK TO call" (nothing when the call wrote nothing).
+// The opening, a call's commit and its writes whose results nobody reads (the audit entry, an
+// expiry) are queued on the connection and travel with the next statement that needs an answer
+// (libpq's pipeline mode), so a call costs the round trips of its reads and nothing more, and
+// the group one more for its COMMIT. A queued statement that fails fails the whole group (see
+// Connection::defer). A statement refused between calls (a read outside any call) would
+// otherwise leave the whole transaction failed, and the COMMIT would fail every call of the
+// group: the connection rolls back to "call" instead, which holds nothing but that statement.
+//
+// The group's COMMIT does not wait for the disk (synchronous_commit = off for it), so the
+// team's lock is free as soon as it is in the log; a second transaction in the same round trip
+// writes this daemon's row of `flushes` and commits with the session's own synchronous_commit,
+// so it waits until the log is flushed past it — the group's commit record included — and only
+// then are the group's calls answered (a transaction that wrote nothing would not wait). The
+// daemons' flushes overlap instead of queueing behind the lock. What this trades: another daemon
+// can read the group's rows for the length of that flush before they are on disk, so a crash of
+// the server in that window loses rows that were seen but never acknowledged (anything that
+// daemon wrote because of them commits later in the log, so it is lost with them).
 void PgDatabase::open_group_now() {
-  // Every write transaction of a team takes the team's write lock (the audit chain's) before
-  // anything else, so two daemons' groups never hold rows the other waits for while waiting
-  // for this lock: no cycle, which PostgreSQL would break only after deadlock_timeout (1 s) by
-  // failing one group. The groups of the team's daemons commit one after the other.
-  begin_clean("BEGIN; SELECT pg_advisory_xact_lock(7270271); SAVEPOINT call");
-  conn_->set_recovery("ROLLBACK TO call");
+  begin_clean({"BEGIN", "SET LOCAL synchronous_commit = off", "SAVEPOINT call"}, true);
+  conn_->set_before_write([this] {
+    call_wrote_ = true;
+    take_write_lock();
+  });
+  conn_->set_recovery("ROLLBACK TO call", [this] { call_rolled_back(); });
   Group g;
   g.generation = next_generation_++;
   g.epoch = conn_->epoch();
@@ -235,10 +307,21 @@ void PgDatabase::commit_group() {
   std::string failure;
   if (!conn_->up() || conn_->epoch() != group_->epoch) {
     failure = failure_text(nullptr);
-  } else if (conn_->transaction_failed()) {
+  } else if (conn_->transaction_failed() || conn_->deferred_failed()) {
     failure = "the team store rolled back a failed write";
   } else {
     try {
+      if (locked_) {
+        // One round trip: the group's COMMIT (not waiting for the disk), then the flush.
+        static const std::string kFlush =
+            "INSERT INTO flushes (daemon_id, n) VALUES ($1, 1)"
+            " ON CONFLICT (daemon_id) DO UPDATE SET n = flushes.n + 1";
+        conn_->set_before_write({});  // the flush takes no team lock
+        conn_->defer("COMMIT");
+        conn_->defer("BEGIN");
+        conn_->defer(kFlush, {Param(options_.self.daemon_id)});
+      }
+      // Without the lock the group wrote nothing: there is nothing to flush.
       conn_->run("COMMIT");
     } catch (const std::exception& e) {
       failure = failure_text(&e);
@@ -247,22 +330,21 @@ void PgDatabase::commit_group() {
   if (!failure.empty()) {
     spdlog::error("group commit failed: {}; {} waiting call(s) get an error", failure,
                   group_->waiters.size());
-    try {
-      if (conn_->up() && conn_->in_transaction()) conn_->run("ROLLBACK");
-    } catch (const std::exception&) {
-      // begin_clean() deals with what is left.
-    }
+    rollback_all();  // begin_clean() deals with what is left
   }
-  conn_->pin(false);
-  conn_->set_recovery({});
   end_group(failure);
 }
 
 void PgDatabase::end_group(const std::string& failure) {
   Group g = std::move(*group_);
   group_.reset();
+  conn_->discard_deferred();
+  conn_->clear_deferred_failure();
   conn_->pin(false);
   conn_->set_recovery({});
+  conn_->set_before_write({});
+  chain_scope_ = 0;
+  locked_ = lock_in_call_ = false;
   if (!failure.empty()) {
     failed_.emplace_back(g.generation, failure);
     if (failed_.size() > kRememberedFailures) failed_.pop_front();
@@ -310,44 +392,49 @@ void PgDatabase::after_commit(std::function<void()> fn) {
 
 bool PgDatabase::write_begin() {
   if (!defer_) {
-    begin_clean("BEGIN; SELECT pg_advisory_xact_lock(7270271)");  // see open_group_now()
+    begin_clean({"BEGIN", kTeamLock}, false);
+    locked_ = true;
     return false;
   }
   if (!group_) open_group_now();
   conn_->set_recovery({});  // within a call, its own rollback undoes a failure
+  call_wrote_ = false;
   return true;
 }
 
 void PgDatabase::write_rollback(bool grouped) {
   if (!grouped) {
-    try {
-      if (conn_->up() && conn_->in_transaction()) conn_->run("ROLLBACK");
-    } catch (const std::exception&) {
-      // Down: the server rolled it back with the connection.
-    }
+    rollback_all();  // down: the server rolled it back with the connection
     conn_->pin(false);
     rolled_back();
     return;
   }
   // Undo only this call's part of the group; when the group itself is gone (the connection
-  // broke), every call in it fails.
-  const bool group_alive =
-      group_ && conn_->up() && conn_->epoch() == group_->epoch && conn_->in_transaction();
+  // broke, or a queued statement of an earlier call failed), every call in it fails.
+  const bool group_alive = group_ && conn_->up() && conn_->epoch() == group_->epoch &&
+                           conn_->in_transaction() && !conn_->deferred_failed();
+  if (group_alive && !call_wrote_ && !conn_->transaction_failed()) {
+    // The call only read (a wait that found nothing): there is nothing to undo, and the
+    // savepoint stays ready for the next call.
+    conn_->set_recovery("ROLLBACK TO call", [this] { call_rolled_back(); });
+    rolled_back();
+    return;
+  }
   if (group_alive) {
     try {
       conn_->run("ROLLBACK TO call");
-      conn_->set_recovery("ROLLBACK TO call");
+      call_rolled_back();
+      conn_->set_recovery("ROLLBACK TO call", [this] { call_rolled_back(); });
       rolled_back();
       return;
     } catch (const std::exception&) {
     }
   }
   if (group_) {
-    const std::string why = failure_text(nullptr);
-    try {
-      if (conn_->up() && conn_->in_transaction()) conn_->run("ROLLBACK");
-    } catch (const std::exception&) {
-    }
+    const std::string why = conn_->deferred_failed() && conn_->up()
+                                ? std::string("the team store refused a write of this group")
+                                : failure_text(nullptr);
+    rollback_all();
     end_group(why);
   } else {
     conn_->pin(false);
@@ -363,10 +450,14 @@ Ticket PgDatabase::write_commit(bool grouped) {
     }
     conn_->run("COMMIT");
     conn_->pin(false);
+    chain_scope_ = 0;
+    locked_ = false;
     return Ticket{};
   }
-  conn_->run("RELEASE call; SAVEPOINT call");
-  conn_->set_recovery("ROLLBACK TO call");
+  conn_->defer("RELEASE call");
+  conn_->defer("SAVEPOINT call");
+  lock_in_call_ = false;  // the transaction holds what the call took
+  conn_->set_recovery("ROLLBACK TO call", [this] { call_rolled_back(); });
   return group_ ? Ticket{group_->generation} : Ticket{};
 }
 

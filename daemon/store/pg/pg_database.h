@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/status.h"
 #include "daemon/store/database.h"
@@ -14,9 +15,10 @@
 #include "daemon/store/records.h"
 
 // The team's shared store on PostgreSQL (issue 27). Same contract as SqliteDatabase: group
-// commit (one transaction per loop turn, a savepoint per call), tickets answered once COMMIT
-// returned. Messages are announced with NOTIFY cb_mail on commit; listen() delivers other
-// daemons' announcements to the loop.
+// commit (one transaction per loop turn, a savepoint per call), tickets answered once the
+// group's commit is on the server's disk (open_group_now in pg_database.cpp). Messages are
+// announced with NOTIFY cb_mail on commit; listen() delivers other daemons' announcements to the
+// loop.
 namespace cb::store::pg {
 
 struct PgTableSet;  // pg_tables.h
@@ -41,6 +43,9 @@ struct MailNotice {
   std::int64_t message_id = 0;
   std::string sender;
   std::string recipient;
+  // A conversation of agents: its members when the message was stored (sender included).
+  std::vector<std::string> members;
+  bool has_members = false;
 };
 
 class PgDatabase final : public Database {
@@ -91,6 +96,12 @@ class PgDatabase final : public Database {
   }
 
   Connection& connection() { return *conn_; }
+  // Non-zero while a write transaction is open, and the same number as long as nothing of it
+  // was rolled back: what the audit chain's head read in it (after take_write_lock()) stays
+  // valid for, as no other daemon appends while the lock is held.
+  std::uint64_t chain_scope() const { return chain_scope_; }
+  // Takes the team's write lock in the open write transaction unless it holds it (queued).
+  void take_write_lock();
   const Options& options() const { return options_; }
   // The SQL each connection runs first (search_path, timeouts).
   const std::string& session_sql() const { return session_sql_; }
@@ -111,7 +122,9 @@ class PgDatabase final : public Database {
 
   explicit PgDatabase(Options options);
   Status migrate();
-  void begin_clean(const char* begin);
+  void begin_clean(const std::vector<const char*>& begin, bool queued);
+  void rollback_all();
+  void call_rolled_back();
   void open_group_now();
   void commit_group();
   void end_group(const std::string& failure);
@@ -125,6 +138,11 @@ class PgDatabase final : public Database {
   Defer defer_;
   std::optional<Group> group_;
   std::uint64_t next_generation_ = 1;
+  std::uint64_t chain_scope_ = 0;
+  std::uint64_t scopes_ = 0;
+  bool locked_ = false;        // the open transaction holds the team's write lock
+  bool lock_in_call_ = false;  // taken since the last "RELEASE call" (a rollback to it frees it)
+  bool call_wrote_ = false;    // the open call sent or queued a write
   std::deque<std::pair<std::uint64_t, std::string>> failed_;  // recent failed generations
   std::unique_ptr<Listener, ListenerStop> listener_;          // stopped first by ~PgDatabase
 };

@@ -93,7 +93,8 @@ class Listener {
     post_([fn = on_mail_, n] { fn(n); });
   }
 
-  // payload: daemon_id TAB conversation_id TAB id TAB sender TAB recipient
+  // payload: daemon_id TAB conversation_id TAB id TAB sender TAB recipient [TAB members]
+  // (PgMessages::insert)
   void handle(const char* payload) {
     std::vector<std::string> f;
     std::string cur;
@@ -106,7 +107,7 @@ class Listener {
       }
     }
     f.push_back(std::move(cur));
-    if (f.size() != 5) {
+    if (f.size() != 5 && f.size() != 6) {
       spdlog::debug("team store: ignoring a cb_mail notice of {} fields", f.size());
       return;
     }
@@ -117,6 +118,16 @@ class Listener {
     n.message_id = std::strtoll(f[2].c_str(), nullptr, 10);
     n.sender = std::move(f[3]);
     n.recipient = std::move(f[4]);
+    if (f.size() == 6) {
+      std::size_t start = 0;
+      while (start <= f[5].size()) {
+        std::size_t end = f[5].find(',', start);
+        if (end == std::string::npos) end = f[5].size();
+        if (end > start) n.members.push_back(f[5].substr(start, end - start));
+        start = end + 1;
+      }
+      n.has_members = !n.members.empty();
+    }
     if (n.message_id <= 0 || n.conversation_id.empty()) return;
     deliver(n);
   }

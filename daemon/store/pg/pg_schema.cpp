@@ -12,7 +12,7 @@ namespace {
 // as SQLite's BINARY collation does: the order of list(), all() and of_conversation() is then
 // the same on both backends whatever the database's locale, and their indexes serve equality
 // and ORDER BY alike.
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     // 1: the whole schema of SQLite's version 2, and the team's tables. Only in a UTF8
     // database: in SQL_ASCII (initdb's choice under a C locale) left() would count bytes and
     // cut characters apart, and in a single-byte encoding most text would not fit at all.
@@ -121,6 +121,24 @@ CREATE TABLE team (
 );
 
 CREATE TABLE schema_version (version INT NOT NULL);
+)sql",
+    // 2: messages_unread holds the unread messages of token seats only. A message to a
+    // conversation of agents ('*') keeps read_ms NULL for ever (its members' read positions say
+    // what was read), so with them the index grew with every message, and a count of one
+    // agent's unread seat messages that the planner drove from it scanned all of them. The
+    // queries of seats say recipient <> '*' so that the index serves them.
+    // And `flushes`: a group's COMMIT does not wait for the disk; the one-row write a daemon
+    // makes here after it, in a transaction that does wait, is what flushes the log past the
+    // group's commit before its calls are answered (PgDatabase::commit_group). A transaction
+    // that writes nothing would not wait: PostgreSQL flushes only for one that wrote to the log.
+    R"sql(
+DROP INDEX messages_unread;
+CREATE INDEX messages_unread ON messages(conversation_id, recipient, id)
+  WHERE read_ms IS NULL AND recipient <> '*';
+CREATE TABLE flushes (
+  daemon_id TEXT COLLATE "C" PRIMARY KEY,
+  n         BIGINT NOT NULL
+);
 )sql",
 };
 

@@ -201,16 +201,20 @@ std::optional<MessageRow> PgMessages::find(std::int64_t id) {
 
 std::int64_t PgMessages::insert(const MessageRow& row) {
   // The announcement travels with the insert (one round trip): daemon_id TAB conversation_id
-  // TAB id TAB sender TAB recipient, which pgdb's listener parses into a MailNotice. NOTIFY
-  // reaches listeners only when the transaction commits, and not at all if it (or the
-  // savepoint of this call) rolls back.
+  // TAB id TAB sender TAB recipient, and for a conversation of agents (recipient "*") TAB its
+  // members, comma-separated (at most 50 names of 32: far below NOTIFY's 8,000 bytes), so the
+  // other daemons wake their waiters without reading anything; the listener (pg_listen.cpp)
+  // parses it into a MailNotice. NOTIFY reaches listeners only when the transaction commits,
+  // and not at all if it (or the savepoint of this call) rolls back.
   static const std::string kSql =
       "WITH m AS (INSERT INTO messages (conversation_id, sender, recipient, body, action_type,"
       " files_json, redactions_json, created_ms, read_ms, reply_to)"
       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
       " RETURNING id, conversation_id, sender, recipient)"
       " SELECT id, pg_notify('cb_mail', concat_ws(E'\\t', $11::text, conversation_id, id, sender,"
-      " recipient)) FROM m";
+      " recipient, CASE WHEN recipient = '*' THEN (SELECT string_agg(agent, ',' ORDER BY agent)"
+      " FROM members WHERE members.conversation_id = m.conversation_id AND seat = '') END))"
+      " FROM m";
   const Rows rows = db_.connection().query(
       kSql, {row.conversation_id, row.sender, row.recipient, row.body, row.action_type,
              row.files_json, row.redactions_json, row.created_ms, row.read_ms, row.reply_to,
@@ -222,8 +226,8 @@ std::vector<MessageRow> PgMessages::unread(const std::string& conv, const std::s
                                            std::int64_t limit) {
   static const std::string kSql =
       select_from(detail::kMessageColumns,
-                  " FROM messages WHERE conversation_id = $1 AND recipient = $2 AND read_ms IS NULL"
-                  " ORDER BY id LIMIT $3");
+                  " FROM messages WHERE conversation_id = $1 AND recipient = $2"
+                  " AND recipient <> '*' AND read_ms IS NULL ORDER BY id LIMIT $3");
   return detail::read_messages(db_.connection().query(kSql, {conv, recipient, limit}));
 }
 
@@ -256,7 +260,7 @@ std::int64_t PgMessages::unmark_read(const std::string& conv, const std::string&
 std::int64_t PgMessages::unread_count(const std::string& conv, const std::string& recipient) {
   static const std::string kSql =
       "SELECT COUNT(*) FROM messages WHERE conversation_id = $1 AND recipient = $2"
-      " AND read_ms IS NULL";
+      " AND recipient <> '*' AND read_ms IS NULL";
   return db_.connection().query(kSql, {conv, recipient}).int64(0, 0);
 }
 
@@ -348,26 +352,63 @@ std::vector<SessionStatus> PgStatuses::of(const std::string& conv) {
 
 // --- audit ---
 
-std::int64_t PgAuditTable::insert(const AuditRow& row) {
+void PgAuditTable::insert(const AuditRow& row) {
   static const std::string kSql =
       "INSERT INTO audit (ts_ms, conversation_id, session_id, action, outcome, details_json,"
-      " prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
-  return db_.connection()
-      .query(kSql, {row.ts_ms, detail::text_or_null(row.conversation_id),
-                    detail::text_or_null(row.session_id), row.action, row.outcome, row.details_json,
-                    row.prev_hash, row.hash})
-      .int64(0, 0);
+      " prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+  std::vector<Param> params{row.ts_ms,
+                            detail::text_or_null(row.conversation_id),
+                            detail::text_or_null(row.session_id),
+                            row.action,
+                            row.outcome,
+                            row.details_json,
+                            row.prev_hash,
+                            row.hash};
+  const std::uint64_t scope = db_.chain_scope();
+  if (scope == 0) {
+    db_.connection().query(kSql, params);
+    return;
+  }
+  // In a write transaction: queued, it travels with the transaction's next statement.
+  db_.connection().defer(kSql, std::move(params));
+  head_ = row.hash;
+  head_scope_ = scope;
+}
+
+namespace {
+const std::string kHeadSql = "SELECT hash FROM audit ORDER BY id DESC LIMIT 1";
+}  // namespace
+
+void PgAuditTable::prefetch_head() {
+  const std::uint64_t scope = db_.chain_scope();
+  prefetch_scope_ = scope;
+  db_.connection().defer(kHeadSql, {}, [this, scope](const Rows& rows) {
+    head_ = rows.empty() ? std::nullopt : std::optional<std::string>(rows.text(0, 0));
+    head_scope_ = scope;
+  });
 }
 
 std::optional<std::string> PgAuditTable::last_hash() {
-  // Two statements on purpose: one statement's snapshot is taken before its lock wait ends,
-  // so a read in the locking statement would miss the append it waited for and fork the chain.
-  static const std::string kLock = "SELECT pg_advisory_xact_lock(7270271)";
-  static const std::string kSql = "SELECT hash FROM audit ORDER BY id DESC LIMIT 1";
-  db_.connection().query(kLock);
+  const std::string& kSql = kHeadSql;
+  const std::uint64_t scope = db_.chain_scope();
+  if (scope != 0) db_.take_write_lock();  // queues the head's read too, unless held already
+  if (scope != 0 && scope != head_scope_ && scope == prefetch_scope_) {
+    db_.connection().send_deferred();  // the prefetch_head() is still queued
+  }
+  if (scope != 0 && scope == head_scope_) return head_;
+  if (scope == 0) {
+    // Outside a write transaction the lock lasts one statement; inside one it was taken
+    // (PgDatabase::take_write_lock) in a statement before this read, so the read's snapshot
+    // sees every append committed while it waited.
+    static const std::string kLock = "SELECT pg_advisory_xact_lock(7270271)";
+    db_.connection().query(kLock);
+  }
   const Rows rows = db_.connection().query(kSql);
-  if (rows.empty()) return std::nullopt;
-  return rows.text(0, 0);
+  std::optional<std::string> head;
+  if (!rows.empty()) head = rows.text(0, 0);
+  head_ = head;
+  head_scope_ = scope;
+  return head;
 }
 
 std::vector<AuditRow> PgAuditTable::newest(const std::string& conv, std::int64_t limit) {

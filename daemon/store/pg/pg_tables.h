@@ -120,7 +120,8 @@ class PgMembers final : public Members {
   std::vector<MemberRow> of_conversation(const std::string& conv) override;
   std::vector<MemberRow> seats_of(const std::string& agent) override;
   std::optional<std::string> seat_holder(const std::string& conv, const std::string& seat) override;
-  void advance(const std::string& agent, const std::string& conv, std::int64_t up_to) override;
+  std::int64_t advance(const std::string& agent, const std::string& conv,
+                       std::int64_t up_to) override;
   void set_position(const std::string& agent, const std::string& conv,
                     std::int64_t position) override;
 
@@ -144,17 +145,25 @@ class PgStatuses final : public Statuses {
 class PgAuditTable final : public AuditTable {
  public:
   explicit PgAuditTable(PgDatabase& db) : db_(db) {}
-  std::int64_t insert(const AuditRow& row) override;
-  // Takes pg_advisory_xact_lock(7270271) (to the end of the caller's transaction), then reads
-  // the newest hash in a statement of its own, so its snapshot sees every append committed
-  // while it waited (READ COMMITTED: a snapshot per statement).
+  // Inside a write transaction the insert is queued (Connection::defer).
+  void insert(const AuditRow& row) override;
+  // The newest hash. A write transaction holds pg_advisory_xact_lock(7270271) from its start, so
+  // the head read in it stays the head until it ends or rolls back (PgDatabase::chain_scope):
+  // read once per transaction, then what this daemon appended. Outside one it takes the lock
+  // for a statement, then reads.
   std::optional<std::string> last_hash() override;
+  // Queues the read of the head for the write transaction just begun (PgDatabase), so that it
+  // travels with the transaction's first statement instead of a round trip of its own.
+  void prefetch_head();
   bool shared() const override { return true; }
   std::vector<AuditRow> newest(const std::string& conv, std::int64_t limit) override;
   void for_each(const std::function<bool(const AuditRow&)>& fn) override;
 
  private:
   PgDatabase& db_;
+  std::optional<std::string> head_;  // the chain's head in write transaction head_scope_
+  std::uint64_t head_scope_ = 0;
+  std::uint64_t prefetch_scope_ = 0;
 };
 
 // The tables of one PgDatabase, made with it.

@@ -1,0 +1,230 @@
+// The PostgreSQL store's round trips (issue 27): statements queued on the connection and sent
+// with the next one that is waited for (libpq's pipeline mode), what a failure among them does
+// to a group, and the team's write lock taken before a transaction's first write. Against the
+// throw-away server of tests/pg/with-pg; round trips are counted, never timed.
+#include <doctest/doctest.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/store/database.h"
+#include "daemon/store/pg/pg_connection.h"
+#include "daemon/store/pg/pg_database.h"
+#include "daemon/store/tables.h"
+#include "tests/unit/pg_test_helpers.h"
+
+using namespace cb;
+using namespace cb::store;
+using namespace cb::store::pg;
+using namespace cb::store::pg::testing;
+
+namespace {
+
+// Sessions holding the team's write lock (pg_advisory_xact_lock(7270271): a bigint key is
+// classid 0, objid the key, objsubid 1), as another daemon sees them.
+std::int64_t lock_holders(Connection& other) {
+  return other
+      .query(
+          "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 AND "
+          "objid = 7270271 AND objsubid = 1 AND granted")
+      .int64(0, 0);
+}
+
+AuditRow audit_row(const std::string& prev, const std::string& hash) {
+  AuditRow a;
+  a.ts_ms = 1;
+  a.action = "test";
+  a.outcome = "ok";
+  a.details_json = "{}";
+  a.prev_hash = prev;
+  a.hash = hash;
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("queued statements travel with the next query: one round trip, rows to on_rows") {
+  if (!have_server()) return;
+  auto db = open_db(options_for(fresh_schema()));
+  Connection& c = db->connection();
+  c.run("CREATE TABLE scratch (v INT PRIMARY KEY)");
+  c.run("BEGIN");
+  const std::uint64_t before = c.round_trips();
+  c.defer("INSERT INTO scratch VALUES ($1)", {Param(1)});
+  c.defer("INSERT INTO scratch VALUES ($1)", {Param(2)});
+  std::int64_t seen = -1;
+  c.defer("SELECT count(*) FROM scratch", {}, [&](const Rows& r) { seen = r.int64(0, 0); });
+  CHECK(c.round_trips() == before);  // nothing went yet
+  CHECK(c.has_deferred());
+  CHECK(c.in_transaction());
+  CHECK(seen == -1);
+  const Rows rows = c.query("SELECT count(*) FROM scratch WHERE v > $1", {Param(0)});
+  CHECK(c.round_trips() == before + 1);
+  CHECK(rows.int64(0, 0) == 2);
+  CHECK(seen == 2);
+  CHECK_FALSE(c.has_deferred());
+  // run() takes the queue along too, statement by statement.
+  c.defer("INSERT INTO scratch VALUES ($1)", {Param(3)});
+  c.run("SAVEPOINT s; RELEASE s");
+  CHECK(c.round_trips() == before + 2);
+  c.run("COMMIT");
+  CHECK(count(*observer(db->options().schema), "scratch") == 3);
+}
+
+TEST_CASE("a queued statement the server refuses: the next one throws it, nothing recovers") {
+  if (!have_server()) return;
+  auto db = open_db(options_for(fresh_schema()));
+  Connection& c = db->connection();
+  c.run("CREATE TABLE scratch (v INT PRIMARY KEY)");
+  c.run("BEGIN; SAVEPOINT call");
+  c.set_recovery("ROLLBACK TO call");
+  c.query("INSERT INTO scratch VALUES ($1)", {Param(1)});
+  c.defer("INSERT INTO scratch VALUES ($1)", {Param(1)});  // a unique violation
+  bool thrown = false;
+  try {
+    c.query("SELECT 1");
+  } catch (const QueryError& e) {
+    thrown = true;
+    CHECK(e.queued());
+    CHECK(e.sqlstate() == "23505");
+    // Not this call's race to retry: a write sent with it failed, so it is called again.
+    CHECK_FALSE(lost_race(e));
+    const auto why = transient_refusal(e);
+    REQUIRE(why);
+    CHECK(why->find("call again") != std::string::npos);
+    CHECK(storage_failure(e) == why);
+  }
+  CHECK(thrown);
+  CHECK(c.deferred_failed());
+  // The recovery did not run: rolling back to "call" could have undone an answered call.
+  CHECK(c.transaction_failed());
+  c.run("ROLLBACK");
+  c.clear_deferred_failure();
+  CHECK(c.query("SELECT 1").int64(0, 0) == 1);
+}
+
+TEST_CASE("a group: a call costs the round trips of its reads; its writes and commit are queued") {
+  if (!have_server()) return;
+  auto db = open_db(options_for(fresh_schema()));
+  Connection& c = db->connection();
+  c.run("CREATE TABLE scratch (v INT PRIMARY KEY)");
+  Loop loop;
+  db->enable_group_commit(loop.defer());
+  const std::uint64_t before = c.round_trips();
+  Ticket t;
+  {
+    WriteTransaction tx(*db);
+    c.query("INSERT INTO scratch VALUES ($1)", {Param(1)});  // with BEGIN, the lock, the head
+    const auto head = db->audit_table().last_hash();         // read with the lock: no trip
+    CHECK_FALSE(head.has_value());
+    db->audit_table().insert(audit_row("0", "h1"));  // queued
+    t = tx.commit();                                 // queued
+  }
+  CHECK(c.round_trips() == before + 1);
+  {
+    WriteTransaction tx(*db);
+    // The chain's head is this daemon's last append while the group holds the lock.
+    CHECK(db->audit_table().last_hash() == std::optional<std::string>("h1"));
+    db->audit_table().insert(audit_row("h1", "h2"));
+    tx.commit();
+  }
+  CHECK(c.round_trips() == before + 1);
+  std::string answer = "unset";
+  db->when_durable(t, [&](const std::string& why) { answer = why; });
+  loop.run();  // the commit, with the queued writes, and the flush: one round trip
+  CHECK(c.round_trips() == before + 2);
+  CHECK(answer.empty());
+  auto other = observer(db->options().schema);
+  CHECK(count(*other, "scratch") == 1);
+  CHECK(other->query("SELECT string_agg(hash, ',' ORDER BY id) FROM audit").text(0, 0) == "h1,h2");
+  // The group's COMMIT did not wait for the disk; the flush after it, which did, wrote the
+  // daemon's row of `flushes` (a transaction writing nothing would not have waited).
+  CHECK(other->query("SELECT n FROM flushes WHERE daemon_id = 'd1'").int64(0, 0) == 1);
+}
+
+TEST_CASE("a queued write of an earlier call that fails fails the whole group, never half of it") {
+  if (!have_server()) return;
+  auto db = open_db(options_for(fresh_schema()));
+  Connection& c = db->connection();
+  c.run("CREATE TABLE scratch (v INT PRIMARY KEY)");
+  Loop loop;
+  db->enable_group_commit(loop.defer());
+  Ticket t1;
+  {
+    WriteTransaction tx(*db);
+    c.query("INSERT INTO scratch VALUES ($1)", {Param(1)});
+    c.defer("INSERT INTO scratch VALUES ($1)", {Param(1)});  // refused when it is sent
+    t1 = tx.commit();
+  }
+  std::string why1 = "unset";
+  db->when_durable(t1, [&](const std::string& why) { why1 = why; });
+  {
+    WriteTransaction tx(*db);
+    CHECK_THROWS_AS(c.query("INSERT INTO scratch VALUES ($1)", {Param(2)}), QueryError);
+  }  // this call's rollback cannot undo only itself: the first call is lost with it
+  CHECK_FALSE(why1.empty());
+  CHECK(why1 != "unset");
+  REQUIRE(db->outcome(t1).has_value());
+  CHECK_FALSE(db->outcome(t1)->empty());
+  loop.run();
+  auto other = observer(db->options().schema);
+  CHECK(count(*other, "scratch") == 0);
+  // The next group starts clean.
+  Ticket t3;
+  {
+    WriteTransaction tx(*db);
+    c.query("INSERT INTO scratch VALUES ($1)", {Param(3)});
+    t3 = tx.commit();
+  }
+  loop.run();
+  CHECK(db->outcome(t3) == std::string());
+  CHECK(count(*other, "scratch") == 1);
+}
+
+TEST_CASE("the team's write lock: taken before the first write, freed with a call that took it") {
+  if (!have_server()) return;
+  auto db = open_db(options_for(fresh_schema()));
+  Connection& c = db->connection();
+  c.run("CREATE TABLE scratch (v INT PRIMARY KEY)");
+  auto other = observer(db->options().schema);
+  Loop loop;
+  db->enable_group_commit(loop.defer());
+  // A call that only reads (a wait that found nothing) takes no lock, and its rollback costs
+  // no round trip.
+  std::uint64_t before = 0;
+  {
+    WriteTransaction tx(*db);
+    CHECK(c.query("SELECT count(*) FROM scratch").int64(0, 0) == 0);
+    before = c.round_trips();
+  }
+  CHECK(c.round_trips() == before);
+  CHECK(lock_holders(*other) == 0);
+  {
+    WriteTransaction tx(*db);
+    c.query("INSERT INTO scratch VALUES ($1)", {Param(1)});
+    tx.commit();
+  }
+  CHECK(lock_holders(*other) == 1);
+  {
+    WriteTransaction tx(*db);
+    c.query("INSERT INTO scratch VALUES ($1)", {Param(2)});
+  }  // rolled back; the lock was the transaction's already
+  CHECK(lock_holders(*other) == 1);
+  loop.run();
+  CHECK(lock_holders(*other) == 0);
+  {
+    WriteTransaction tx(*db);
+    c.query("INSERT INTO scratch VALUES ($1)", {Param(3)});
+  }  // rolled back: PostgreSQL frees the lock with the savepoint the call took it in
+  CHECK(lock_holders(*other) == 0);
+  {
+    WriteTransaction tx(*db);
+    c.query("INSERT INTO scratch VALUES ($1)", {Param(4)});  // so it is taken again
+    tx.commit();
+  }
+  CHECK(lock_holders(*other) == 1);
+  loop.run();
+  CHECK(lock_holders(*other) == 0);
+  CHECK(count(*other, "scratch") == 2);
+}
