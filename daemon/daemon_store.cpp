@@ -66,6 +66,8 @@ void Daemon::open_team() {
     if (!bridge_) return;
     if (n.message_id == 0) {
       bridge_->team().resync();
+    } else if (n.has_members) {
+      bridge_->team().remote_mail(n.message_id, n.conversation_id, n.sender, n.members);
     } else {
       bridge_->team().remote_mail(n.message_id);
     }

@@ -67,9 +67,7 @@ InboxPage AgentMail::mark_agent_inbox(const std::string& agent, const std::strin
       m.ids.push_back(r.id);
     }
     for (const auto& [conv, top] : up_to) {
-      const auto member = ctx_.members.find(agent, conv);
-      m.positions_before[conv] = member ? member->read_up_to : 0;
-      ctx_.members.advance(agent, conv, top);
+      m.positions_before[conv] = ctx_.members.advance(agent, conv, top);
     }
     ctx_.messages.mark_read(m.seat_ids, now);
     m.count = rows.size();
@@ -290,6 +288,11 @@ awaitable<Result<InboxPage>> AgentMail::wait_inbox(
     return page;
   };
 
+  // Woken without a page handed over (the mail came from another daemon of a team, or a seat's
+  // waiter was woken): mail is likely there, so it is read and marked at once, in one
+  // transaction instead of a has_mail() first; if it is not there after all, the transaction
+  // wrote nothing and the wait goes on.
+  bool woken = false;
   for (;;) {
     if (superseded()) {
       InboxPage page;
@@ -303,7 +306,31 @@ awaitable<Result<InboxPage>> AgentMail::wait_inbox(
       const store::Ticket t = holder()->handed;
       co_return answer(std::move(handed), t);
     }
-    if (has_mail()) break;
+    if (woken) {
+      woken = false;
+      AgentMarked m;
+      std::optional<InboxPage> got;
+      store::Ticket t;
+      try {
+        store::WriteTransaction tx(ctx_.db);
+        InboxPage page = mark_agent_inbox(me, conversation_id, since_id, limit, action, &m);
+        if (m.count > 0) {
+          t = tx.commit();
+          got = std::move(page);
+        }
+      } catch (const std::exception& e) {
+        const auto why = store::storage_failure(e);
+        if (!why) throw;
+        co_return Status::error("storage", "Your inbox could not be read (" + *why +
+                                               "); nothing was marked read — call again later");
+      }
+      if (got) {
+        marked = std::move(m);
+        co_return answer(std::move(*got), t);
+      }
+    } else if (has_mail()) {
+      break;
+    }
     const std::int64_t now = ctx_.clock.now_ms();
     if (now >= deadline_ms) break;
     const auto left = std::chrono::milliseconds(deadline_ms - now);
@@ -315,6 +342,7 @@ awaitable<Result<InboxPage>> AgentMail::wait_inbox(
       co_return wait_cancelled_status();
     }
     if (!ec && ctx_.clock.now_ms() < deadline_ms && progress) progress("waiting for messages…");
+    woken = ec == asio::error::operation_aborted;
   }
   try {
     store::WriteTransaction tx(ctx_.db);

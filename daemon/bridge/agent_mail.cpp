@@ -419,12 +419,33 @@ void AgentMail::announce(const store::MessageRow& row) {
   deliver_to_members(row, members, {});
 }
 
+void AgentMail::announce(std::int64_t message_id, const std::string& conversation_id,
+                         const std::string& sender, const std::vector<std::string>& members) {
+  std::vector<std::string> others;
+  std::set<std::string> took;
+  for (const auto& m : members) {
+    if (m == sender) continue;
+    others.push_back(m);
+    if (ctx_.presence.waiting(inbox_key(m))) took.insert(m);
+  }
+  if (ctx_.events.watched()) {
+    if (auto row = ctx_.messages.find(message_id)) deliver_to_members(*row, others, took);
+    return;
+  }
+  store::MessageRow row;
+  row.id = message_id;
+  row.conversation_id = conversation_id;
+  row.sender = sender;
+  row.recipient = "*";
+  deliver_to_members(row, others, took, false);
+}
+
 void AgentMail::deliver_to_members(const store::MessageRow& row,
-                                 const std::vector<std::string>& members,
-                                 const std::set<std::string>& took) {
-  ctx_.db.after_commit([this, row, members, took] {
+                                   const std::vector<std::string>& members,
+                                   const std::set<std::string>& took, bool event) {
+  ctx_.db.after_commit([this, row, members, took, event] {
     for (const auto& m : members) ctx_.presence.wake(inbox_key(m));
-    if (ctx_.events.watched()) {
+    if (event && ctx_.events.watched()) {
       ctx_.events.emit(Json{{"event", "message"},
                             {"conversation_id", row.conversation_id},
                             {"id", row.id},

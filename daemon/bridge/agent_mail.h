@@ -78,9 +78,15 @@ class AgentMail {
   // The conversations a connection's agent holds seats of (to bind them at connect).
   std::vector<SessionKey> seats_of(const std::string& agent);
 
- // A message another daemon of the team committed (issue 27, TeamLink): its members here are
+  // A message another daemon of the team committed (issue 27, TeamLink): its members here are
   // woken and told, as deliver_to_members does for one sent here.
   void announce(const store::MessageRow& row);
+  // The same from the announcement alone, which names the conversation's members (PostgreSQL's
+  // NOTIFY does): nothing is read unless the operator's console watches (its event shows the
+  // body). A member blocked in wait_for_messages reads the message as it wakes, as one handed
+  // the message here would, so only the others are told (with the unread count, one read each).
+  void announce(std::int64_t message_id, const std::string& conversation_id,
+                const std::string& sender, const std::vector<std::string>& members);
 
  private:
   Result<MessageReceipt> send_once(const Caller& caller, const Recipients& to,
@@ -88,8 +94,9 @@ class AgentMail {
                                    const std::vector<std::string>& files,
                                    std::optional<std::int64_t> reply_to);
   // deliver() for an agents' conversation: every member but the sender; one watch event.
+  // Without `event` the operator's watchers are not told (`row` then holds only the ids).
   void deliver_to_members(const store::MessageRow& row, const std::vector<std::string>& members,
-                          const std::set<std::string>& took);
+                          const std::set<std::string>& took, bool event = true);
   // What an agent's read marked: read positions before it, seat messages marked at at_ms.
   struct AgentMarked {
     std::map<std::string, std::int64_t> positions_before;  // by conversation

@@ -30,6 +30,17 @@ void TeamLink::remote_mail(std::int64_t message_id) {
   }
 }
 
+void TeamLink::remote_mail(std::int64_t message_id, const std::string& conversation_id,
+                           const std::string& sender, const std::vector<std::string>& members) {
+  if (!active()) return;
+  try {
+    agent_mail_.announce(message_id, conversation_id, sender, members);
+  } catch (const std::exception& e) {
+    spdlog::warn("message {} of another daemon could not be read: {}", message_id,
+                 store::storage_failure(e).value_or(e.what()));
+  }
+}
+
 void TeamLink::resync() {
   if (!active()) return;
   const std::size_t woken = ctx_.presence.wake_all();

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "daemon/bridge/context.h"
 
@@ -26,6 +27,10 @@ class TeamLink {
   // Message `message_id` was committed by another daemon of the team: its recipients here are
   // woken and told, the operator's watchers see it. Unknown ids (deleted since) are ignored.
   void remote_mail(std::int64_t message_id);
+  // The same when the announcement named the members of the message's conversation of agents
+  // (AgentMail::announce): usually nothing is read.
+  void remote_mail(std::int64_t message_id, const std::string& conversation_id,
+                   const std::string& sender, const std::vector<std::string>& members);
   // The announcements may have missed messages (the listener lost the server for a while):
   // every waiter and hook here looks at its inbox again.
   void resync();

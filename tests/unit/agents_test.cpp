@@ -381,3 +381,41 @@ TEST_CASE("a partner blocked in a wait is alive, whatever its status heartbeat s
   CHECK(partner["alive"] == true);
   CHECK(partner["last_heartbeat"].is_string());  // the wait was a call: a heartbeat
 }
+
+TEST_CASE("mail another daemon of a team announces by its members wakes a wait here at once") {
+  // What TeamLink hands over from a PostgreSQL NOTIFY: the message's ids and its conversation's
+  // members, nothing read. The wait's own timer never fires here, so only the wake-up ends it.
+  Agents4 w(Settings{}, true);
+  w.bridge->mailbox().progress_interval = std::chrono::hours(1);
+  Caller a = w.connect("/p/alpha");
+  Caller b = w.connect("/p/beta");
+  auto first = w.send(a, {"beta"}, "hello");
+  REQUIRE(first.ok());
+  w.poll();
+  REQUIRE(w.inbox(b)["messages"].size() == 1);
+  std::optional<Result<InboxPage>> got;
+  w.start_wait(b, &got);
+  w.run_for_ms(5);
+  REQUIRE_FALSE(got);
+  // The other daemon's commit: the row is in the shared store, no send ran here.
+  store::MessageRow row;
+  row.conversation_id = first->conversation_id;
+  row.sender = "alpha";
+  row.recipient = "*";
+  row.body = "from afar";
+  row.action_type = "info";
+  row.created_ms = w.clock.now_ms();
+  {
+    store::WriteTransaction tx(*w.db);
+    row.id = w.db->messages().insert(row);
+    tx.commit();
+  }
+  w.run_for_ms(5);
+  REQUIRE_FALSE(got);  // nothing told the wait
+  w.bridge->agent_mail().announce(row.id, row.conversation_id, "alpha", {"alpha", "beta"});
+  w.run_until(got);
+  REQUIRE(got);
+  CHECK(Agents4::bodies(test::ok_json(*got)) == Names{"from afar"});
+  w.poll();
+  CHECK(w.inbox(b)["messages"].empty());  // the wait read it
+}
