@@ -218,7 +218,19 @@ awaitable<Result<InboxPage>> AgentMail::wait_inbox(
   InboxPage handed;
   AgentMarked marked;
   // One waiter on the inbox and one on each joined seat: a send to either hands it the page.
-  std::vector<SessionKey> keys = seats_of(me);
+  // A wait on the whole inbox reads its seats and its unread count together (one round trip
+  // to a team's store); no await comes between that count and the waiters' registration.
+  std::vector<SessionKey> keys;
+  std::optional<std::int64_t> unread_at_start;
+  if (conversation_id.empty() && !since_id) {
+    store::Inboxes::WaitStart start = ctx_.inboxes.wait_start(me);
+    for (auto& m : start.seats) {
+      keys.push_back(SessionKey{std::move(m.conversation_id), std::move(m.seat)});
+    }
+    unread_at_start = start.unread;
+  } else {
+    keys = seats_of(me);
+  }
   keys.insert(keys.begin(), key);
   std::vector<Presence::Waiter> waiters(keys.size());
   bool took = false;  // a send handed a page to one of them
@@ -328,9 +340,10 @@ awaitable<Result<InboxPage>> AgentMail::wait_inbox(
         marked = std::move(m);
         co_return answer(std::move(*got), t);
       }
-    } else if (has_mail()) {
+    } else if (unread_at_start ? *unread_at_start > 0 : has_mail()) {
       break;
     }
+    unread_at_start.reset();
     const std::int64_t now = ctx_.clock.now_ms();
     if (now >= deadline_ms) break;
     const auto left = std::chrono::milliseconds(deadline_ms - now);

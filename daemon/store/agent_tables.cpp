@@ -171,6 +171,13 @@ std::vector<SenderCount> SqliteInboxes::senders_since(std::int64_t since_ms) {
   return out;
 }
 
+Inboxes::WaitStart SqliteInboxes::wait_start(const std::string& agent) {
+  WaitStart w;
+  w.seats = db_.members().seats_of(agent);
+  w.unread = agent_unread(agent);
+  return w;
+}
+
 std::int64_t SqliteInboxes::agent_unread(const std::string& agent) {
   auto& q = db_.stmt(
       "SELECT (SELECT COUNT(*) FROM members me JOIN messages m"

@@ -103,6 +103,13 @@ class Inboxes {
       const std::string& agent) = 0;
   // Unread messages for `agent`: its agents' conversations and its joined seats.
   virtual std::int64_t agent_unread(const std::string& agent) = 0;
+  // What a wait for `agent`'s whole inbox looks at first: its joined seats (Members::seats_of)
+  // and agent_unread(), read together (one round trip to a team's store).
+  struct WaitStart {
+    std::vector<MemberRow> seats;
+    std::int64_t unread = 0;
+  };
+  virtual WaitStart wait_start(const std::string& agent) = 0;
   // Messages stored at or after since_ms, counted by conversation, sender and recipient.
   virtual std::vector<SenderCount> senders_since(std::int64_t since_ms) = 0;
   // Unread messages for `agent` in one agents' conversation.

@@ -228,3 +228,14 @@ TEST_CASE("the team's write lock: taken before the first write, freed with a cal
   CHECK(lock_holders(*other) == 0);
   CHECK(count(*other, "scratch") == 2);
 }
+
+TEST_CASE("a wait's first look, its seats and its unread count, is one round trip") {
+  if (!have_server()) return;
+  auto db = open_db(options_for(fresh_schema()));
+  Connection& c = db->connection();
+  const std::uint64_t before = c.round_trips();
+  const Inboxes::WaitStart start = db->inboxes().wait_start("alice");
+  CHECK(c.round_trips() == before + 1);
+  CHECK(start.seats.empty());
+  CHECK(start.unread == 0);
+}

@@ -562,6 +562,16 @@ TEST_CASE("members: insert keeps a membership, positions advance forward or are 
     CHECK(seats[0].seat == "a");
     CHECK(seats[1].conversation_id == "t2");
     CHECK(members.seats_of("bob").empty());
+    // A wait's first look: the same seats and the unread count, read together.
+    write(db, [&] { db.messages().insert(msg("t1", "b", "a", "to alice's seat", 7)); });
+    const auto first_look = db.inboxes().wait_start("alice");
+    CHECK(first_look.unread == 1);
+    REQUIRE(first_look.seats.size() == 2);
+    CHECK(first_look.seats[0].conversation_id == "t1");
+    CHECK(first_look.seats[0].seat == "a");
+    CHECK(first_look.seats[1].conversation_id == "t2");
+    CHECK(first_look.unread == db.inboxes().agent_unread("alice"));
+    CHECK(db.inboxes().wait_start("bob").seats.empty());
     CHECK(members.seat_holder("t1", "a") == std::optional<std::string>("alice"));
     CHECK(members.seat_holder("t1", "b") == std::optional<std::string>("dave"));
     CHECK_FALSE(members.seat_holder("t2", "a").has_value());

@@ -61,6 +61,13 @@ std::string agent_select(const char* columns, const char* rest) {
   return std::string("SELECT ") + columns + rest;
 }
 
+// An agent's joined token seats (Members::seats_of, Inboxes::wait_start).
+const std::string& seats_sql() {
+  static const std::string kSql = agent_select(
+      kMemberColumns, " FROM members WHERE agent = $1 AND seat != '' ORDER BY conversation_id");
+  return kSql;
+}
+
 }  // namespace
 
 // --- inboxes ---
@@ -150,6 +157,15 @@ std::vector<std::pair<std::string, std::int64_t>> PgInboxes::agent_unread_by_sen
   std::vector<std::pair<std::string, std::int64_t>> out;
   for (int r = 0; r < rows.size(); ++r) out.emplace_back(rows.text(r, 0), rows.int64(r, 1));
   return out;
+}
+
+Inboxes::WaitStart PgInboxes::wait_start(const std::string& agent) {
+  // The seats' read is queued and travels with the count: one round trip.
+  WaitStart w;
+  db_.connection().defer(seats_sql(), {agent},
+                         [&w](const Rows& rows) { w.seats = read_members(rows); });
+  w.unread = agent_unread(agent);
+  return w;
 }
 
 std::int64_t PgInboxes::agent_unread(const std::string& agent) {
@@ -274,9 +290,7 @@ std::vector<MemberRow> PgMembers::of_conversation(const std::string& conv) {
 }
 
 std::vector<MemberRow> PgMembers::seats_of(const std::string& agent) {
-  static const std::string kSql = agent_select(
-      kMemberColumns, " FROM members WHERE agent = $1 AND seat != '' ORDER BY conversation_id");
-  return read_members(db_.connection().query(kSql, {agent}));
+  return read_members(db_.connection().query(seats_sql(), {agent}));
 }
 
 std::optional<std::string> PgMembers::seat_holder(const std::string& conv,
