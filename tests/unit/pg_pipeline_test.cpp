@@ -239,3 +239,17 @@ TEST_CASE("a wait's first look, its seats and its unread count, is one round tri
   CHECK(start.seats.empty());
   CHECK(start.unread == 0);
 }
+
+TEST_CASE("a queue whose statement finds the server unreachable is dropped, never run later") {
+  if (!have_server()) return;
+  auto db = open_db(options_for(fresh_schema()));
+  Connection& c = db->connection();
+  c.drop("the test took it down");  // down, with a backoff before the next connect
+  bool answered = false;
+  c.defer("SELECT 1", {}, [&](const Rows&) { answered = true; });
+  CHECK_THROWS_AS(c.query("SELECT 2"), StoreUnavailable);
+  // A queued read's on_rows may point into a frame that is gone: it must never run.
+  CHECK_FALSE(c.has_deferred());
+  until_reachable([&] { c.query("SELECT 3"); });
+  CHECK_FALSE(answered);
+}

@@ -370,9 +370,11 @@ void Connection::send_deferred() {
 // so nothing after a failed statement ran.
 Rows Connection::pipeline(const std::string& final, const std::vector<Param>* params,
                           bool utility) {
-  connect();
+  // Taken off the connection first: whatever happens next (the server unreachable, the
+  // connection lost), no queued statement and no on_rows survives for a later pipeline.
   const std::vector<Deferred> queue = std::move(deferred_);
   deferred_.clear();
+  connect();
   if (PQenterPipelineMode(conn_) != 1) lost(conn_error(conn_, "libpq refused pipeline mode"));
   struct Step {
     const std::string* sql;

@@ -134,7 +134,8 @@ class Connection {
   // statement fails, the statement that sent it throws that failure's QueryError, the
   // transaction stays failed (no recovery runs: the statement may belong to a call already
   // answered "stored, waiting for the commit"), and deferred_failed() says so until
-  // clear_deferred_failure(). A lost connection forgets the queue with the transaction.
+  // clear_deferred_failure(). A lost connection forgets the queue with the transaction, and so
+  // does a statement that finds the server unreachable: nothing queued runs later.
   // `on_rows`, when given, receives the statement's rows once its pipeline ran without a failure
   // (a read whose answer can wait: the audit chain's head at a group's start).
   void defer(const std::string& sql, std::vector<Param> params = {},
