@@ -31,6 +31,14 @@ std::int64_t lock_holders(Connection& other) {
       .int64(0, 0);
 }
 
+// A fresh schema with a table to write; with `loop`, its groups commit when the test runs it.
+std::unique_ptr<PgDatabase> scratch_db(Loop* loop = nullptr) {
+  auto db = open_db(options_for(fresh_schema()));
+  db->connection().run("CREATE TABLE scratch (v INT PRIMARY KEY)");
+  if (loop) db->enable_group_commit(loop->defer());
+  return db;
+}
+
 AuditRow audit_row(const std::string& prev, const std::string& hash) {
   AuditRow a;
   a.ts_ms = 1;
@@ -46,9 +54,8 @@ AuditRow audit_row(const std::string& prev, const std::string& hash) {
 
 TEST_CASE("queued statements travel with the next query: one round trip, rows to on_rows") {
   if (!have_server()) return;
-  auto db = open_db(options_for(fresh_schema()));
+  auto db = scratch_db();
   Connection& c = db->connection();
-  c.run("CREATE TABLE scratch (v INT PRIMARY KEY)");
   c.run("BEGIN");
   const std::uint64_t before = c.round_trips();
   c.defer("INSERT INTO scratch VALUES ($1)", {Param(1)});
@@ -74,9 +81,8 @@ TEST_CASE("queued statements travel with the next query: one round trip, rows to
 
 TEST_CASE("a queued statement the server refuses: the next one throws it, nothing recovers") {
   if (!have_server()) return;
-  auto db = open_db(options_for(fresh_schema()));
+  auto db = scratch_db();
   Connection& c = db->connection();
-  c.run("CREATE TABLE scratch (v INT PRIMARY KEY)");
   c.run("BEGIN; SAVEPOINT call");
   c.set_recovery("ROLLBACK TO call");
   c.query("INSERT INTO scratch VALUES ($1)", {Param(1)});
@@ -106,11 +112,9 @@ TEST_CASE("a queued statement the server refuses: the next one throws it, nothin
 
 TEST_CASE("a group: a call costs the round trips of its reads; its writes and commit are queued") {
   if (!have_server()) return;
-  auto db = open_db(options_for(fresh_schema()));
-  Connection& c = db->connection();
-  c.run("CREATE TABLE scratch (v INT PRIMARY KEY)");
   Loop loop;
-  db->enable_group_commit(loop.defer());
+  auto db = scratch_db(&loop);
+  Connection& c = db->connection();
   const std::uint64_t before = c.round_trips();
   Ticket t;
   {
@@ -145,11 +149,9 @@ TEST_CASE("a group: a call costs the round trips of its reads; its writes and co
 
 TEST_CASE("a queued write of an earlier call that fails fails the whole group, never half of it") {
   if (!have_server()) return;
-  auto db = open_db(options_for(fresh_schema()));
-  Connection& c = db->connection();
-  c.run("CREATE TABLE scratch (v INT PRIMARY KEY)");
   Loop loop;
-  db->enable_group_commit(loop.defer());
+  auto db = scratch_db(&loop);
+  Connection& c = db->connection();
   Ticket t1;
   {
     WriteTransaction tx(*db);
@@ -184,12 +186,10 @@ TEST_CASE("a queued write of an earlier call that fails fails the whole group, n
 
 TEST_CASE("the team's write lock: taken before the first write, freed with a call that took it") {
   if (!have_server()) return;
-  auto db = open_db(options_for(fresh_schema()));
-  Connection& c = db->connection();
-  c.run("CREATE TABLE scratch (v INT PRIMARY KEY)");
-  auto other = observer(db->options().schema);
   Loop loop;
-  db->enable_group_commit(loop.defer());
+  auto db = scratch_db(&loop);
+  Connection& c = db->connection();
+  auto other = observer(db->options().schema);
   // A call that only reads (a wait that found nothing) takes no lock, and its rollback costs
   // no round trip.
   std::uint64_t before = 0;

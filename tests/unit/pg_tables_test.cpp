@@ -26,6 +26,7 @@
 #include "daemon/store/pg/pg_schema.h"
 #include "daemon/store/sqlite_database.h"
 #include "daemon/store/tables.h"
+#include "tests/unit/pg_test_helpers.h"
 
 using namespace cb;
 using store::ConversationRow;
@@ -857,30 +858,8 @@ TEST_CASE("PostgreSQL: a daemon reading the chain's head waits for another's app
   CHECK(seen_by_two == std::optional<std::string>("h1"));
 }
 
-namespace {
-
 // What a PgDatabase's listener thread posts, run on the test's thread.
-struct Mailbox {
-  std::mutex mu;
-  std::vector<std::function<void()>> posted;
-  std::vector<store::pg::MailNotice> got;
-  store::pg::PgDatabase::Post post() {
-    return [this](std::function<void()> fn) {
-      std::lock_guard<std::mutex> lock(mu);
-      posted.push_back(std::move(fn));
-    };
-  }
-  void drain() {
-    std::vector<std::function<void()>> fns;
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      fns.swap(posted);
-    }
-    for (auto& fn : fns) fn();
-  }
-};
-
-}  // namespace
+using store::pg::testing::Mailbox;
 
 TEST_CASE(
     "PostgreSQL: a committed message is announced to the other daemons, a rolled back one "

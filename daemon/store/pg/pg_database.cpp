@@ -13,9 +13,6 @@ namespace {
 
 constexpr std::size_t kRememberedFailures = 64;
 constexpr std::int64_t kMigrationLock = 7270270;
-// The team's write lock: the audit chain's (PgAuditTable), taken by every write transaction
-// before its first write (PgDatabase::take_write_lock).
-constexpr const char* kTeamLock = "SELECT pg_advisory_xact_lock(7270271)";
 
 std::string quote_ident(const std::string& name) {
   std::string out = "\"";
@@ -236,7 +233,7 @@ void PgDatabase::take_write_lock() {
   if (locked_ || chain_scope_ == 0) return;
   locked_ = true;
   lock_in_call_ = true;
-  conn_->defer(kTeamLock);
+  conn_->defer(kTeamLockSql);
   tables_->audit.prefetch_head();
 }
 
@@ -392,7 +389,7 @@ void PgDatabase::after_commit(std::function<void()> fn) {
 
 bool PgDatabase::write_begin() {
   if (!defer_) {
-    begin_clean({"BEGIN", kTeamLock}, false);
+    begin_clean({"BEGIN", kTeamLockSql}, false);
     locked_ = true;
     return false;
   }

@@ -21,6 +21,10 @@
 // loop.
 namespace cb::store::pg {
 
+// The team's write lock, the audit chain's: taken by every write transaction before its first
+// write (PgDatabase::take_write_lock), and by PgAuditTable for a read of the head outside one.
+inline constexpr const char* kTeamLockSql = "SELECT pg_advisory_xact_lock(7270271)";
+
 struct PgTableSet;  // pg_tables.h
 class Listener;     // pg_listen.cpp
 struct ListenerStop {

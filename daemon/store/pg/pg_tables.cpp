@@ -379,36 +379,31 @@ namespace {
 const std::string kHeadSql = "SELECT hash FROM audit ORDER BY id DESC LIMIT 1";
 }  // namespace
 
+void PgAuditTable::keep_head(const Rows& rows, std::uint64_t scope) {
+  head_ = rows.empty() ? std::nullopt : std::optional<std::string>(rows.text(0, 0));
+  head_scope_ = scope;
+}
+
 void PgAuditTable::prefetch_head() {
   const std::uint64_t scope = db_.chain_scope();
   prefetch_scope_ = scope;
-  db_.connection().defer(kHeadSql, {}, [this, scope](const Rows& rows) {
-    head_ = rows.empty() ? std::nullopt : std::optional<std::string>(rows.text(0, 0));
-    head_scope_ = scope;
-  });
+  db_.connection().defer(kHeadSql, {},
+                         [this, scope](const Rows& rows) { keep_head(rows, scope); });
 }
 
 std::optional<std::string> PgAuditTable::last_hash() {
-  const std::string& kSql = kHeadSql;
+  // The lock is taken in a statement before the read, so the read's snapshot sees every append
+  // committed while it waited.
   const std::uint64_t scope = db_.chain_scope();
-  if (scope != 0) db_.take_write_lock();  // queues the head's read too, unless held already
-  if (scope != 0 && scope != head_scope_ && scope == prefetch_scope_) {
-    db_.connection().send_deferred();  // the prefetch_head() is still queued
-  }
-  if (scope != 0 && scope == head_scope_) return head_;
   if (scope == 0) {
-    // Outside a write transaction the lock lasts one statement; inside one it was taken
-    // (PgDatabase::take_write_lock) in a statement before this read, so the read's snapshot
-    // sees every append committed while it waited.
-    static const std::string kLock = "SELECT pg_advisory_xact_lock(7270271)";
-    db_.connection().query(kLock);
+    db_.connection().query(kTeamLockSql);  // for this statement only
+  } else {
+    db_.take_write_lock();  // queues the head's read too, unless the lock is held already
+    if (scope != head_scope_ && scope == prefetch_scope_) db_.connection().send_deferred();
+    if (scope == head_scope_) return head_;
   }
-  const Rows rows = db_.connection().query(kSql);
-  std::optional<std::string> head;
-  if (!rows.empty()) head = rows.text(0, 0);
-  head_ = head;
-  head_scope_ = scope;
-  return head;
+  keep_head(db_.connection().query(kHeadSql), scope);
+  return head_;
 }
 
 std::vector<AuditRow> PgAuditTable::newest(const std::string& conv, std::int64_t limit) {

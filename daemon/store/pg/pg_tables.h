@@ -148,10 +148,10 @@ class PgAuditTable final : public AuditTable {
   explicit PgAuditTable(PgDatabase& db) : db_(db) {}
   // Inside a write transaction the insert is queued (Connection::defer).
   void insert(const AuditRow& row) override;
-  // The newest hash. A write transaction holds pg_advisory_xact_lock(7270271) from its start, so
-  // the head read in it stays the head until it ends or rolls back (PgDatabase::chain_scope):
-  // read once per transaction, then what this daemon appended. Outside one it takes the lock
-  // for a statement, then reads.
+  // The newest hash. In a write transaction it first takes the team's lock
+  // (PgDatabase::take_write_lock), so the head read then stays the head until the transaction
+  // ends or rolls back (PgDatabase::chain_scope): read once per transaction, then what this
+  // daemon appended. Outside one it takes the lock for a statement, then reads.
   std::optional<std::string> last_hash() override;
   // Queues the read of the head for the write transaction just begun (PgDatabase), so that it
   // travels with the transaction's first statement instead of a round trip of its own.
@@ -162,6 +162,7 @@ class PgAuditTable final : public AuditTable {
 
  private:
   PgDatabase& db_;
+  void keep_head(const Rows& rows, std::uint64_t scope);
   std::optional<std::string> head_;  // the chain's head in write transaction head_scope_
   std::uint64_t head_scope_ = 0;
   std::uint64_t prefetch_scope_ = 0;
