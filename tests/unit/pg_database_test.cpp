@@ -466,8 +466,8 @@ TEST_CASE("team: heartbeat, daemons, key fingerprint") {
 TEST_CASE("listener: another daemon's notices arrive, its own are dropped") {
   if (!have_server()) return;
   const std::string schema = fresh_schema();
+  Mailbox box;  // before db: the listener may post until db is gone
   auto db = open_db(options_for(schema, "d1"));
-  Mailbox box;
   db->listen(box.post(), [&](const MailNotice& n) { box.got.push_back(n); });
   auto other = observer(schema);
   // The listener connects on its own thread: announce (own and other's, in one transaction so
@@ -492,10 +492,10 @@ TEST_CASE(
     "posts a resync") {
   if (!have_server() || env("CB_TEST_PG_CTL").empty()) return;
   const std::string schema = fresh_schema();
+  Mailbox box;  // before db: the listener may post until db is gone
   auto db = open_db(options_for(schema, "d1"));
   Connection& c = db->connection();
   c.run("CREATE TABLE scratch (v INT PRIMARY KEY)");
-  Mailbox box;
   db->listen(box.post(), [&](const MailNotice& n) { box.got.push_back(n); });
   // The listener is up once it hears another daemon.
   auto other = observer(schema);

@@ -871,6 +871,7 @@ TEST_CASE(
     return;
   }
   const std::string schema = fresh_schema();
+  Mailbox box;  // before the stores: the listener may post until `two` is gone
   auto one = store::pg::PgDatabase::open(pg_options(schema));
   if (!one.ok()) FAIL(one.status().message());
   store::pg::Options second = pg_options(schema);
@@ -880,7 +881,6 @@ TEST_CASE(
   store::Database& db = **one;
   write(db, [&] { db.conversations().insert(token_conv("c", 1, 1'000'000)); });
 
-  Mailbox box;
   (*two)->listen(box.post(), [&](const store::pg::MailNotice& n) { box.got.push_back(n); });
   // The listener connects on its own thread: send until one announcement arrives.
   std::int64_t warm_up = 0;

@@ -90,7 +90,8 @@ class PgDatabase final : public Database {
 
   // LISTEN cb_mail on a second connection, on a thread of its own (reconnecting with backoff
   // while the server is away); each notice of another daemon is handed to `post` (thread-safe,
-  // runs the function on the loop's thread) for `on_mail`. Stopped by the destructor.
+  // runs the function on the loop's thread) for `on_mail`; `post` must stay callable until the
+  // listener stops (stop_listening() or the destructor).
   using Post = std::function<void(std::function<void()>)>;
   void listen(Post post, std::function<void(const MailNotice&)> on_mail);
   // Stops and joins the listener's thread (before the loop it posts to goes away).
