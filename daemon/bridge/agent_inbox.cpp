@@ -12,6 +12,11 @@ namespace {
 
 constexpr std::int64_t kMaxPage = 200;
 
+// The messages a read hands out at most.
+std::int64_t page_size(std::optional<std::int64_t> limit, std::int64_t default_limit) {
+  return std::clamp<std::int64_t>(limit.value_or(default_limit), 1, kMaxPage);
+}
+
 Status wait_cancelled_status() {
   return Status::error("cancelled", "The wait was cancelled; nothing was read");
 }
@@ -32,15 +37,17 @@ Status not_bound_read(const char* tool) {
 }  // namespace
 
 InboxPage AgentMail::mark_agent_inbox(const std::string& agent, const std::string& conversation_id,
-                                    std::optional<std::int64_t> since_id,
-                                    std::optional<std::int64_t> limit, const char* action,
-                                    AgentMarked* marked) {
+                                      std::optional<std::int64_t> since_id,
+                                      std::optional<std::int64_t> limit, const char* action,
+                                      AgentMarked* marked,
+                                      std::optional<std::vector<store::MessageRow>> prefetched) {
   const std::int64_t now = ctx_.clock.now_ms();
-  const std::int64_t n =
-      std::clamp<std::int64_t>(limit.value_or(ctx_.settings.default_read_limit), 1, kMaxPage);
+  const std::int64_t n = page_size(limit, ctx_.settings.default_read_limit);
   const std::int64_t after = since_id.value_or(0);
   std::vector<store::MessageRow> rows;
-  if (!conversation_id.empty()) {
+  if (prefetched) {
+    rows = std::move(*prefetched);
+  } else if (!conversation_id.empty()) {
     rows = ctx_.inboxes.conversation_inbox(conversation_id, agent, after, n + 1);
   } else if (since_id) {
     rows = ctx_.inboxes.agent_inbox(agent, after, n + 1);
@@ -56,18 +63,31 @@ InboxPage AgentMail::mark_agent_inbox(const std::string& agent, const std::strin
   if (!rows.empty()) {
     AgentMarked m;
     m.at_ms = now;
-    std::map<std::string, std::int64_t> up_to;
+    std::map<std::string, std::pair<std::int64_t, std::int64_t>> span;  // first, last id
     for (const auto& r : rows) {
       if (r.recipient == "*") {
-        auto& top = up_to[r.conversation_id];
-        top = std::max(top, r.id);
+        auto [it, fresh] = span.try_emplace(r.conversation_id, r.id, r.id);
+        if (!fresh) {
+          it->second.first = std::min(it->second.first, r.id);
+          it->second.second = std::max(it->second.second, r.id);
+        }
       } else if (!r.read_ms) {
         m.seat_ids.push_back(r.id);
       }
       m.ids.push_back(r.id);
     }
-    for (const auto& [conv, top] : up_to) {
-      m.positions_before[conv] = ctx_.members.advance(agent, conv, top);
+    for (const auto& [conv, ids] : span) {
+      if (since_id) {
+        // After since_id, not the position: what lay between them is marked read too, and
+        // given back with the page.
+        m.positions_before[conv] = ctx_.members.advance(agent, conv, ids.second);
+      } else {
+        // Read from the position, oldest first: every message of another between it and the
+        // page's first one is in the page, so giving back "just before the first" restores
+        // the same unread messages, and the store need not answer where the position was.
+        ctx_.members.move_past(agent, conv, ids.second);
+        m.positions_before[conv] = ids.first - 1;
+      }
     }
     ctx_.messages.mark_read(m.seat_ids, now);
     m.count = rows.size();
@@ -75,7 +95,7 @@ InboxPage AgentMail::mark_agent_inbox(const std::string& agent, const std::strin
                       Json{{"count", rows.size()},
                            {"first_id", rows.front().id},
                            {"last_id", rows.back().id},
-                           {"conversations", up_to.size()}});
+                           {"conversations", span.size()}});
     for (auto& r : rows) {
       InboxMessage msg;
       msg.id = r.id;
@@ -218,16 +238,18 @@ awaitable<Result<InboxPage>> AgentMail::wait_inbox(
   InboxPage handed;
   AgentMarked marked;
   // One waiter on the inbox and one on each joined seat: a send to either hands it the page.
-  // A wait on the whole inbox reads its seats and its unread count together (one round trip
-  // to a team's store); no await comes between that count and the waiters' registration.
+  // A wait on the whole inbox reads its seats and its first page together (one round trip to
+  // a team's store); no await comes between that read and the waiters' registration, nor
+  // between it and the transaction that marks the page when it holds mail.
   std::vector<SessionKey> keys;
-  std::optional<std::int64_t> unread_at_start;
+  std::optional<std::vector<store::MessageRow>> first_page;
   if (conversation_id.empty() && !since_id) {
-    store::Inboxes::WaitStart start = ctx_.inboxes.wait_start(me);
+    store::Inboxes::WaitStart start =
+        ctx_.inboxes.wait_start(me, page_size(limit, ctx_.settings.default_read_limit) + 1);
     for (auto& m : start.seats) {
       keys.push_back(SessionKey{std::move(m.conversation_id), std::move(m.seat)});
     }
-    unread_at_start = start.unread;
+    first_page = std::move(start.page);
   } else {
     keys = seats_of(me);
   }
@@ -340,10 +362,10 @@ awaitable<Result<InboxPage>> AgentMail::wait_inbox(
         marked = std::move(m);
         co_return answer(std::move(*got), t);
       }
-    } else if (unread_at_start ? *unread_at_start > 0 : has_mail()) {
-      break;
+    } else if (first_page ? !first_page->empty() : has_mail()) {
+      break;  // first_page, still set when it had mail, is what the read below marks
     }
-    unread_at_start.reset();
+    first_page.reset();
     const std::int64_t now = ctx_.clock.now_ms();
     if (now >= deadline_ms) break;
     const auto left = std::chrono::milliseconds(deadline_ms - now);
@@ -359,7 +381,8 @@ awaitable<Result<InboxPage>> AgentMail::wait_inbox(
   }
   try {
     store::WriteTransaction tx(ctx_.db);
-    InboxPage page = mark_agent_inbox(me, conversation_id, since_id, limit, action, &marked);
+    InboxPage page = mark_agent_inbox(me, conversation_id, since_id, limit, action, &marked,
+                                      std::move(first_page));
     const store::Ticket t = tx.commit();
     co_return answer(std::move(page), t);
   } catch (const std::exception& e) {

@@ -459,15 +459,21 @@ void AgentMail::deliver_to_members(const store::MessageRow& row,
     if (!box_.notifier_) return;
     for (const auto& m : members) {
       if (took.count(m) != 0) continue;
-      const auto conns = ctx_.presence.to_tell(inbox_key(m));
+      auto conns = ctx_.presence.to_tell(inbox_key(m));
       if (conns.empty()) continue;
       MailNotice notice;
       notice.conversation_id = row.conversation_id;
       notice.from = row.sender;
       notice.system = row.sender == "system";
       notice.message_id = row.id;
-      notice.unread = ctx_.inboxes.agent_unread(m);
-      for (auto conn : conns) box_.notifier_->mail_waiting(conn, notice);
+      // The count can wait: a team's store counts for every notice of the turn in one round
+      // trip. A connection gone meanwhile is skipped by the notifier.
+      ctx_.inboxes.agent_unread_soon(
+          m, [this, notice, conns = std::move(conns)](std::int64_t unread) mutable {
+            notice.unread = unread;
+            if (!box_.notifier_) return;
+            for (auto conn : conns) box_.notifier_->mail_waiting(conn, notice);
+          });
     }
   });
 }

@@ -84,7 +84,8 @@ class AgentMail {
   // The same from the announcement alone, which names the conversation's members (PostgreSQL's
   // NOTIFY does): nothing is read unless the operator's console watches (its event shows the
   // body). A member blocked in wait_for_messages reads the message as it wakes, as one handed
-  // the message here would, so only the others are told (with the unread count, one read each).
+  // the message here would, so only the others are told (with the unread count:
+  // Inboxes::agent_unread_soon, one round trip to a team's store for all of a turn's notices).
   void announce(std::int64_t message_id, const std::string& conversation_id,
                 const std::string& sender, const std::vector<std::string>& members);
 
@@ -105,10 +106,13 @@ class AgentMail {
     std::size_t count = 0;
     std::vector<std::int64_t> ids;  // everything the page handed out
   };
+  // Reads a page of the agent's inbox (or takes `rows`, the same page read already: a wait's
+  // first look, Inboxes::wait_start) and marks it read.
   InboxPage mark_agent_inbox(const std::string& agent, const std::string& conversation_id,
                              std::optional<std::int64_t> since_id,
                              std::optional<std::int64_t> limit, const char* action,
-                             AgentMarked* marked);
+                             AgentMarked* marked,
+                             std::optional<std::vector<store::MessageRow>> rows = std::nullopt);
   store::Ticket give_back_agent(const std::string& agent, const AgentMarked& marked,
                                 const char* outcome);
   // The names of `field` (send_message's to, create_conversation's members), sorted and

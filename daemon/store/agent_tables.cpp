@@ -171,10 +171,10 @@ std::vector<SenderCount> SqliteInboxes::senders_since(std::int64_t since_ms) {
   return out;
 }
 
-Inboxes::WaitStart SqliteInboxes::wait_start(const std::string& agent) {
+Inboxes::WaitStart SqliteInboxes::wait_start(const std::string& agent, std::int64_t limit) {
   WaitStart w;
   w.seats = db_.members().seats_of(agent);
-  w.unread = agent_unread(agent);
+  w.page = whole_inbox(agent, limit);
   return w;
 }
 

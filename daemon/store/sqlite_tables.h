@@ -75,7 +75,7 @@ class SqliteInboxes final : public Inboxes {
   std::vector<std::pair<std::string, std::int64_t>> agent_unread_by_sender(
       const std::string& agent) override;
   std::int64_t agent_unread(const std::string& agent) override;
-  WaitStart wait_start(const std::string& agent) override;
+  WaitStart wait_start(const std::string& agent, std::int64_t limit) override;
   std::vector<SenderCount> senders_since(std::int64_t since_ms) override;
   std::int64_t member_unread(const std::string& conv, const std::string& agent) override;
   std::vector<MessageRow> agent_unread_after(const std::string& agent, std::int64_t after_id,

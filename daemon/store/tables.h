@@ -103,13 +103,21 @@ class Inboxes {
       const std::string& agent) = 0;
   // Unread messages for `agent`: its agents' conversations and its joined seats.
   virtual std::int64_t agent_unread(const std::string& agent) = 0;
+  // agent_unread() for an answer that can wait (a notice pushed to a connection): `done` gets
+  // the count at once, or, in a team's store, with the next round trip to it — one for all
+  // the counts asked for meanwhile, at the latest in the event loop's next turn. `done` is not
+  // called when the store cannot answer.
+  virtual void agent_unread_soon(const std::string& agent, std::function<void(std::int64_t)> done) {
+    done(agent_unread(agent));
+  }
   // What a wait for `agent`'s whole inbox looks at first: its joined seats (Members::seats_of)
-  // and agent_unread(), read together (one round trip to a team's store).
+  // and the first `limit` messages of whole_inbox(), read together (one round trip to a team's
+  // store); with mail there, the wait marks that page without reading it again.
   struct WaitStart {
     std::vector<MemberRow> seats;
-    std::int64_t unread = 0;
+    std::vector<MessageRow> page;
   };
-  virtual WaitStart wait_start(const std::string& agent) = 0;
+  virtual WaitStart wait_start(const std::string& agent, std::int64_t limit) = 0;
   // Messages stored at or after since_ms, counted by conversation, sender and recipient.
   virtual std::vector<SenderCount> senders_since(std::int64_t since_ms) = 0;
   // Unread messages for `agent` in one agents' conversation.
@@ -150,6 +158,12 @@ class Members {
   // position it had (0 when the agent is no member), so that a read can be given back.
   virtual std::int64_t advance(const std::string& agent, const std::string& conv,
                                std::int64_t up_to) = 0;
+  // advance() for a reader that knows the position it had (a page read from the position:
+  // whatever lies before the page's first message is the agent's own). A team's store sends it
+  // with the next statement, without a round trip of its own.
+  virtual void move_past(const std::string& agent, const std::string& conv, std::int64_t up_to) {
+    advance(agent, conv, up_to);
+  }
   // Sets the read position, back or forward (a read given back).
   virtual void set_position(const std::string& agent, const std::string& conv,
                             std::int64_t position) = 0;

@@ -50,6 +50,39 @@ AuditRow audit_row(const std::string& prev, const std::string& hash) {
   return a;
 }
 
+// Alice and bob, the members of the agents' conversation "g".
+void agents_pair(Database& db) {
+  WriteTransaction tx(db);
+  ConversationRow g;
+  g.id = "g";
+  g.kind = "agents";
+  g.member_key = "alice,bob";
+  g.created_ms = 1;
+  g.expires_ms = 1'000'000'000'000;
+  db.conversations().insert(g);
+  db.members().insert({"alice", "g", "", 0, 1});
+  db.members().insert({"bob", "g", "", 0, 1});
+  tx.commit();
+}
+
+MessageRow mail(const std::string& sender, const std::string& body) {
+  MessageRow m;
+  m.conversation_id = "g";
+  m.sender = sender;
+  m.recipient = "*";
+  m.body = body;
+  m.action_type = "message";
+  m.created_ms = 2;
+  return m;
+}
+
+template <class Fn>
+void write(Database& db, Fn fn) {
+  WriteTransaction tx(db);
+  fn();
+  tx.commit();
+}
+
 }  // namespace
 
 TEST_CASE("queued statements travel with the next query: one round trip, rows to on_rows") {
@@ -229,15 +262,82 @@ TEST_CASE("the team's write lock: taken before the first write, freed with a cal
   CHECK(count(*other, "scratch") == 2);
 }
 
-TEST_CASE("a wait's first look, its seats and its unread count, is one round trip") {
+TEST_CASE("a wait's first look, its seats and its first page, is one round trip") {
   if (!have_server()) return;
   auto db = open_db(options_for(fresh_schema()));
+  agents_pair(*db);
+  write(*db, [&] { db->messages().insert(mail("bob", "hello alice")); });
   Connection& c = db->connection();
   const std::uint64_t before = c.round_trips();
-  const Inboxes::WaitStart start = db->inboxes().wait_start("alice");
+  const Inboxes::WaitStart start = db->inboxes().wait_start("alice", 5);
   CHECK(c.round_trips() == before + 1);
   CHECK(start.seats.empty());
-  CHECK(start.unread == 0);
+  REQUIRE(start.page.size() == 1);
+  CHECK(start.page[0].body == "hello alice");
+}
+
+TEST_CASE("a page read from the position is marked without a round trip of its own") {
+  if (!have_server()) return;
+  Loop loop;
+  auto db = open_db(options_for(fresh_schema()));
+  agents_pair(*db);
+  std::int64_t id = 0;
+  write(*db, [&] { id = db->messages().insert(mail("bob", "hello alice")); });
+  db->enable_group_commit(loop.defer());
+  Connection& c = db->connection();
+  auto other = observer(db->options().schema);
+  const std::uint64_t before = c.round_trips();
+  {
+    WriteTransaction tx(*db);
+    db->members().move_past("alice", "g", id);  // queued, with the team's lock before it
+    tx.commit();
+  }
+  CHECK(c.round_trips() == before);
+  loop.run();  // the group's commit carries it
+  CHECK(c.round_trips() == before + 1);
+  CHECK(other->query("SELECT read_up_to FROM members WHERE agent = 'alice'").int64(0, 0) == id);
+}
+
+TEST_CASE("unread counts that can wait: one round trip for all of them, in the loop's next turn") {
+  if (!have_server()) return;
+  Loop loop;
+  auto db = open_db(options_for(fresh_schema()));
+  agents_pair(*db);
+  write(*db, [&] {
+    db->messages().insert(mail("bob", "one"));
+    db->messages().insert(mail("bob", "two"));
+    db->messages().insert(mail("alice", "three"));
+  });
+  db->enable_group_commit(loop.defer());
+  Connection& c = db->connection();
+  const std::uint64_t before = c.round_trips();
+  std::vector<std::pair<std::string, std::int64_t>> got;
+  for (const char* name : {"alice", "bob", "nobody"}) {
+    db->inboxes().agent_unread_soon(name,
+                                    [&got, name](std::int64_t n) { got.emplace_back(name, n); });
+  }
+  CHECK(c.round_trips() == before);
+  CHECK(got.empty());
+  loop.run();
+  CHECK(c.round_trips() == before + 1);
+  using Got = std::vector<std::pair<std::string, std::int64_t>>;
+  CHECK(got == Got{{"alice", 2}, {"bob", 1}, {"nobody", 0}});
+
+  // Asked for before a group opens, a count travels with the group's first statement (outside
+  // its transaction) and the turn that follows has nothing left to send.
+  got.clear();
+  db->inboxes().agent_unread_soon("alice",
+                                  [&got](std::int64_t n) { got.emplace_back("alice", n); });
+  {
+    WriteTransaction tx(*db);
+    CHECK(db->inboxes().whole_inbox("bob", 5).size() == 1);
+    tx.commit();
+  }
+  CHECK(c.round_trips() == before + 2);
+  CHECK(got == Got{{"alice", 2}});
+  loop.run();  // the group's end: nothing asked for is sent again
+  CHECK(got.size() == 1);
+  CHECK_FALSE(c.has_deferred());
 }
 
 TEST_CASE("a queue whose statement finds the server unreachable is dropped, never run later") {

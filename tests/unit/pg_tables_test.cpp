@@ -563,16 +563,32 @@ TEST_CASE("members: insert keeps a membership, positions advance forward or are 
     CHECK(seats[0].seat == "a");
     CHECK(seats[1].conversation_id == "t2");
     CHECK(members.seats_of("bob").empty());
-    // A wait's first look: the same seats and the unread count, read together.
-    write(db, [&] { db.messages().insert(msg("t1", "b", "a", "to alice's seat", 7)); });
-    const auto first_look = db.inboxes().wait_start("alice");
-    CHECK(first_look.unread == 1);
+    // A wait's first look: the same seats and the first page of the whole inbox, read together.
+    std::int64_t to_seat = 0, from_alice = 0, in_g = 0;
+    write(db, [&] {
+      // Past alice's position in g (5): to dave's seat, nobody else's mail.
+      for (int i = 0; i < 5; ++i) db.messages().insert(msg("t1", "a", "b", "to dave", 6));
+      to_seat = db.messages().insert(msg("t1", "b", "a", "to alice's seat", 7));
+      from_alice = db.messages().insert(msg("g", "alice", "*", "alice's own", 8));
+      in_g = db.messages().insert(msg("g", "bob", "*", "to the group", 9));
+    });
+    const auto first_look = db.inboxes().wait_start("alice", 10);
     REQUIRE(first_look.seats.size() == 2);
     CHECK(first_look.seats[0].conversation_id == "t1");
     CHECK(first_look.seats[0].seat == "a");
     CHECK(first_look.seats[1].conversation_id == "t2");
-    CHECK(first_look.unread == db.inboxes().agent_unread("alice"));
-    CHECK(db.inboxes().wait_start("bob").seats.empty());
+    CHECK(ids_of(first_look.page) == std::vector<std::int64_t>{to_seat, in_g});
+    CHECK(ids_of(first_look.page) == ids_of(db.inboxes().whole_inbox("alice", 10)));
+    CHECK(ids_of(db.inboxes().wait_start("alice", 1).page) == std::vector<std::int64_t>{to_seat});
+    const auto bobs = db.inboxes().wait_start("bob", 10);
+    CHECK(bobs.seats.empty());
+    CHECK(ids_of(bobs.page) == std::vector<std::int64_t>{from_alice});  // not its own
+    // move_past is advance without its answer (a team's store queues it).
+    write(db, [&] { members.move_past("bob", "g", from_alice); });
+    CHECK(members.find("bob", "g")->read_up_to == from_alice);
+    write(db, [&] { members.move_past("bob", "g", 0); });  // never back
+    CHECK(members.find("bob", "g")->read_up_to == from_alice);
+    CHECK(db.inboxes().wait_start("bob", 10).page.empty());
     CHECK(members.seat_holder("t1", "a") == std::optional<std::string>("alice"));
     CHECK(members.seat_holder("t1", "b") == std::optional<std::string>("dave"));
     CHECK_FALSE(members.seat_holder("t2", "a").has_value());

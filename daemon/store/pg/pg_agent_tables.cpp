@@ -2,6 +2,7 @@
 // (pg_tables.h); the queries of daemon/store/agent_tables.cpp with $n parameters.
 #include <algorithm>
 #include <climits>
+#include <cstdlib>
 #include <string>
 
 #include "daemon/store/pg/pg_tables.h"
@@ -159,29 +160,39 @@ std::vector<std::pair<std::string, std::int64_t>> PgInboxes::agent_unread_by_sen
   return out;
 }
 
-Inboxes::WaitStart PgInboxes::wait_start(const std::string& agent) {
-  // The seats' read is queued and travels with the count: one round trip.
+Inboxes::WaitStart PgInboxes::wait_start(const std::string& agent, std::int64_t limit) {
+  // The seats' read is queued and travels with the page's: one round trip.
   WaitStart w;
   db_.connection().defer(seats_sql(), {agent},
                          [&w](const Rows& rows) { w.seats = read_members(rows); });
-  w.unread = agent_unread(agent);
+  w.page = whole_inbox(agent, limit);
   return w;
 }
 
+namespace {
+// Each membership counts its own index range (LATERAL: per membership, whatever the planner's
+// estimates). As a plain join, a generic plan could drive the count from the messages instead,
+// every message of every conversation with '*' for each call.
+const std::string kAgentUnreadSql =
+    "SELECT (SELECT COALESCE(SUM(c.n), 0) FROM members me CROSS JOIN LATERAL"
+    "   (SELECT COUNT(*) AS n FROM messages m WHERE m.conversation_id = me.conversation_id"
+    "    AND m.recipient = '*' AND m.id > me.read_up_to AND m.sender != $1) c"
+    "   WHERE me.agent = $1 AND me.seat = '')"
+    " + (SELECT COALESCE(SUM(c.n), 0) FROM members me CROSS JOIN LATERAL"
+    "   (SELECT COUNT(*) AS n FROM messages m WHERE m.conversation_id = me.conversation_id"
+    "    AND m.recipient = me.seat AND m.recipient <> '*' AND m.read_ms IS NULL) c"
+    "   WHERE me.agent = $1 AND me.seat != '')";
+}  // namespace
+
 std::int64_t PgInboxes::agent_unread(const std::string& agent) {
-  // Each membership counts its own index range (LATERAL: per membership, whatever the
-  // planner's estimates). As a plain join, a generic plan could drive the count from the
-  // messages instead, every message of every conversation with '*' for each call.
-  static const std::string kSql =
-      "SELECT (SELECT COALESCE(SUM(c.n), 0) FROM members me CROSS JOIN LATERAL"
-      "   (SELECT COUNT(*) AS n FROM messages m WHERE m.conversation_id = me.conversation_id"
-      "    AND m.recipient = '*' AND m.id > me.read_up_to AND m.sender != $1) c"
-      "   WHERE me.agent = $1 AND me.seat = '')"
-      " + (SELECT COALESCE(SUM(c.n), 0) FROM members me CROSS JOIN LATERAL"
-      "   (SELECT COUNT(*) AS n FROM messages m WHERE m.conversation_id = me.conversation_id"
-      "    AND m.recipient = me.seat AND m.recipient <> '*' AND m.read_ms IS NULL) c"
-      "   WHERE me.agent = $1 AND me.seat != '')";
-  return db_.connection().query(kSql, {agent}).int64(0, 0);
+  return db_.connection().query(kAgentUnreadSql, {agent}).int64(0, 0);
+}
+
+void PgInboxes::agent_unread_soon(const std::string& agent,
+                                  std::function<void(std::int64_t)> done) {
+  db_.connection().defer(kAgentUnreadSql, {agent},
+                         [done = std::move(done)](const Rows& rows) { done(rows.int64(0, 0)); });
+  db_.send_queue_soon();
 }
 
 std::vector<SenderCount> PgInboxes::senders_since(std::int64_t since_ms) {
@@ -314,6 +325,15 @@ std::int64_t PgMembers::advance(const std::string& agent, const std::string& con
       " SELECT read_up_to FROM before";
   const Rows rows = db_.connection().query(kSql, {up_to, agent, conv});
   return rows.empty() ? 0 : rows.int64(0, 0);
+}
+
+void PgMembers::move_past(const std::string& agent, const std::string& conv, std::int64_t up_to) {
+  // advance()'s UPDATE without its answer: queued, it travels with the next statement (a
+  // wait's audit entry and its commit), and takes the team's lock as any write does.
+  static const std::string kSql =
+      "UPDATE members SET read_up_to = $1 WHERE agent = $2 AND conversation_id = $3"
+      " AND read_up_to < $1";
+  db_.connection().defer(kSql, {up_to, agent, conv});
 }
 
 void PgMembers::set_position(const std::string& agent, const std::string& conv,

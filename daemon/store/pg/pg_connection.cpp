@@ -197,7 +197,11 @@ bool Connection::up() const { return conn_ && PQstatus(conn_) == CONNECTION_OK; 
 
 bool Connection::in_transaction() const {
   if (!conn_) return false;
-  if (!deferred_.empty()) return true;  // queued statements belong to a transaction
+  return !deferred_.empty() || server_in_transaction();
+}
+
+bool Connection::server_in_transaction() const {
+  if (!conn_) return false;
   const auto s = PQtransactionStatus(conn_);
   return s == PQTRANS_INTRANS || s == PQTRANS_INERROR || s == PQTRANS_ACTIVE;
 }

@@ -95,8 +95,11 @@ class Connection {
   // Connects now (the first call, and after a failure once its backoff has passed).
   void connect();
   bool up() const;
-  // Whether the server holds an open transaction on this connection (a failed one too).
+  // Whether the server holds an open transaction on this connection (a failed one too), or
+  // statements wait in the queue (they belong to one).
   bool in_transaction() const;
+  // The server's side of it alone.
+  bool server_in_transaction() const;
   // Takes the connection down as if it broke (the next call reconnects after the backoff).
   // Tests use it; so does PgDatabase when a connection's state can no longer be trusted.
   void drop(const std::string& why);
@@ -145,6 +148,10 @@ class Connection {
   bool has_deferred() const { return !deferred_.empty(); }
   // Drops the queue unsent (the caller is about to roll back the transaction it belongs to).
   void discard_deferred() { deferred_.clear(); }
+  // Keeps the queue but forgets every on_rows (whoever asked is gone).
+  void forget_answers() {
+    for (auto& d : deferred_) d.on_rows = {};
+  }
   bool deferred_failed() const { return deferred_failed_; }
   void clear_deferred_failure() { deferred_failed_ = false; }
   // Round trips to the server so far (each query, run or pipeline of them): for tests.

@@ -50,6 +50,7 @@ PgDatabase::PgDatabase(Options options)
 PgDatabase::~PgDatabase() {
   listener_.reset();
   // Whatever is pending is committed; its callers are gone, so nobody is told.
+  conn_->forget_answers();
   if (group_) {
     group_->waiters.clear();
     group_->after_commit.clear();
@@ -196,10 +197,14 @@ std::string PgDatabase::failure_text(const std::exception* e) const {
 // With `queued` the statements wait in the connection's queue for the call's first statement
 // (one round trip for both); the connection must be up.
 void PgDatabase::begin_clean(const std::vector<const char*>& begin, bool queued) {
-  conn_->discard_deferred();
+  // A transaction's queue never outlives it (end_group, rollback_all), so what waits now was
+  // queued outside one (send_queue_soon) and goes ahead of the opening, unless a transaction
+  // left open by a failure must be rolled back first.
+  const bool left_open = conn_->up() && conn_->server_in_transaction();
+  if (conn_->deferred_failed() || left_open) conn_->discard_deferred();
   conn_->clear_deferred_failure();
   locked_ = lock_in_call_ = false;
-  if (conn_->up() && conn_->in_transaction()) {
+  if (left_open) {
     try {
       conn_->run("ROLLBACK");
     } catch (const QueryError& e) {
@@ -298,6 +303,28 @@ void PgDatabase::open_group_now() {
 }
 
 void PgDatabase::flush() { commit_group(); }
+
+void PgDatabase::send_queue_soon() {
+  auto send = [this] {
+    if (group_ || !conn_->has_deferred()) return;  // a group's statements will carry it
+    try {
+      conn_->send_deferred();
+    } catch (const std::exception& e) {
+      spdlog::debug("team store: reads queued for later were not answered: {}",
+                    store::storage_failure(e).value_or(e.what()));
+    }
+  };
+  if (!defer_) {
+    send();
+    return;
+  }
+  if (send_posted_) return;
+  send_posted_ = true;
+  defer_([this, send] {
+    send_posted_ = false;
+    send();
+  });
+}
 
 void PgDatabase::commit_group() {
   if (!group_) return;

@@ -107,6 +107,10 @@ class PgDatabase final : public Database {
   std::uint64_t chain_scope() const { return chain_scope_; }
   // Takes the team's write lock in the open write transaction unless it holds it (queued).
   void take_write_lock();
+  // What the connection's queue holds outside a transaction (reads whose answer can wait:
+  // Inboxes::agent_unread_soon) goes with the next statement, or on its own in the loop's next
+  // turn when none came (at once without group commit).
+  void send_queue_soon();
   const Options& options() const { return options_; }
   // The SQL each connection runs first (search_path, timeouts).
   const std::string& session_sql() const { return session_sql_; }
@@ -148,6 +152,7 @@ class PgDatabase final : public Database {
   bool locked_ = false;        // the open transaction holds the team's write lock
   bool lock_in_call_ = false;  // taken since the last "RELEASE call" (a rollback to it frees it)
   bool call_wrote_ = false;    // the open call sent or queued a write
+  bool send_posted_ = false;   // send_queue_soon() has a turn of the loop coming
   std::deque<std::pair<std::uint64_t, std::string>> failed_;  // recent failed generations
   std::unique_ptr<Listener, ListenerStop> listener_;          // stopped first by ~PgDatabase
 };

@@ -91,7 +91,8 @@ class PgInboxes final : public Inboxes {
   std::vector<std::pair<std::string, std::int64_t>> agent_unread_by_sender(
       const std::string& agent) override;
   std::int64_t agent_unread(const std::string& agent) override;
-  WaitStart wait_start(const std::string& agent) override;
+  void agent_unread_soon(const std::string& agent, std::function<void(std::int64_t)> done) override;
+  WaitStart wait_start(const std::string& agent, std::int64_t limit) override;
   std::vector<SenderCount> senders_since(std::int64_t since_ms) override;
   std::int64_t member_unread(const std::string& conv, const std::string& agent) override;
   std::vector<MessageRow> agent_unread_after(const std::string& agent, std::int64_t after_id,
@@ -123,6 +124,7 @@ class PgMembers final : public Members {
   std::optional<std::string> seat_holder(const std::string& conv, const std::string& seat) override;
   std::int64_t advance(const std::string& agent, const std::string& conv,
                        std::int64_t up_to) override;
+  void move_past(const std::string& agent, const std::string& conv, std::int64_t up_to) override;
   void set_position(const std::string& agent, const std::string& conv,
                     std::int64_t position) override;
 
