@@ -11,6 +11,12 @@ namespace {
 
 constexpr std::size_t kMaxOthers = 49;  // a conversation has at most 50 members
 constexpr std::int64_t kExpiryStepMs = 60'000;
+// Names' conversations remembered (AgentMail::by_key_) before the memory starts over.
+constexpr std::size_t kKnownConversations = 4096;
+
+// Thrown inside a send's transaction when the conversation its names had is no longer theirs:
+// nothing was stored, and send_message sends again after a fresh lookup.
+struct ConversationMoved {};
 
 std::string joined(const std::vector<std::string>& names, const char* sep) {
   std::string out;
@@ -165,13 +171,25 @@ Result<MessageReceipt> AgentMail::send_message(const Caller& caller, const Recip
                                              const std::vector<std::string>& files,
                                              std::optional<std::int64_t> reply_to) {
   try {
-    return send_once(caller, to, message, action_type, files, reply_to);
+    try {
+      return send_once(caller, to, message, action_type, files, reply_to);
+    } catch (const ConversationMoved&) {
+      // The names' conversation remembered here was ended, removed or replaced meanwhile:
+      // forgotten, it is looked up again.
+      return send_once(caller, to, message, action_type, files, reply_to);
+    }
   } catch (const std::exception& e) {
     // Two daemons of a team made these names' conversation at the same moment and the other
     // one's committed first: this call wrote nothing, and sent again it finds that one.
     if (!store::lost_race(e)) throw;
     return send_once(caller, to, message, action_type, files, reply_to);
   }
+}
+
+void AgentMail::remember(const std::string& member_key, const std::string& id,
+                         std::int64_t expires_ms) {
+  if (by_key_.size() >= kKnownConversations && by_key_.count(member_key) == 0) by_key_.clear();
+  by_key_[member_key] = KnownConversation{id, expires_ms};
 }
 
 Result<MessageReceipt> AgentMail::send_once(const Caller& caller, const Recipients& to,
@@ -186,6 +204,8 @@ Result<MessageReceipt> AgentMail::send_once(const Caller& caller, const Recipien
   const std::int64_t now = ctx_.clock.now_ms();
   std::string conv_id;
   std::string member_key;
+  std::string names_key;  // addressed by names: their member key
+  std::string known_key;  // remembered: the insert checks the conversation is still theirs
   std::vector<std::string> others;
   std::int64_t stored_expiry = 0;
   if (!to.conversation_id.empty()) {
@@ -237,7 +257,14 @@ Result<MessageReceipt> AgentMail::send_once(const Caller& caller, const Recipien
     all.push_back(me);
     std::sort(all.begin(), all.end());
     member_key = joined(all, ",");
-    if (auto conv = ctx_.conversations.by_members(member_key)) {
+    names_key = member_key;
+    if (auto known = by_key_.find(member_key);
+        known != by_key_.end() && now < known->second.expires_ms) {
+      conv_id = known->second.id;
+      stored_expiry = known->second.expires_ms;
+      known_key = std::move(member_key);
+      member_key.clear();  // exists, as far as this daemon knows
+    } else if (auto conv = ctx_.conversations.by_members(member_key)) {
       if (now < conv->expires_ms) {
         conv_id = conv->id;
         stored_expiry = conv->expires_ms;
@@ -289,17 +316,27 @@ Result<MessageReceipt> AgentMail::send_once(const Caller& caller, const Recipien
       for (const auto& name : others) ctx_.members.insert({name, conv.id, "", 0, now});
       ctx_.members.insert({me, conv.id, "", 0, now});
       conv_id = conv.id;
+      stored_expiry = conv.expires_ms;
       ctx_.audit.record(conv_id, me, "create_conversation", "ok",
                         Json{{"members", others}, {"by", "send_message"}});
     }
     row.conversation_id = conv_id;
-    row.id = ctx_.messages.insert(row);
+    if (known_key.empty()) {
+      row.id = ctx_.messages.insert(row);
+    } else {
+      row.id = ctx_.messages.insert_if_current(row, known_key, now);
+      if (row.id == 0) {
+        by_key_.erase(known_key);
+        throw ConversationMoved{};  // the transaction rolls back what little it holds
+      }
+    }
     // Sliding expiry: an agents' conversation lives ttl_seconds after its last message, to the
     // minute — the row is rewritten only when the expiry moved by a minute or more, so a burst
     // of messages does not rewrite it (and its index) with every one.
     const std::int64_t expiry = now + ctx_.settings.ttl_seconds * 1000;
     if (!create && expiry - stored_expiry >= kExpiryStepMs) {
       ctx_.conversations.set_expiry(conv_id, expiry);
+      stored_expiry = expiry;
     }
     ctx_.audit.record(conv_id, me, action, "ok",
                       Json{{"message_id", row.id},
@@ -326,6 +363,7 @@ Result<MessageReceipt> AgentMail::send_once(const Caller& caller, const Recipien
     if (!takers.empty()) receipt.ticket.behind_queued = true;
     takers.clear();  // they stand: the guard resets nothing
   }
+  if (!names_key.empty()) remember(names_key, conv_id, stored_expiry);
   if (create && ctx_.events.watched()) {
     std::vector<std::string> members = others;
     members.insert(members.begin(), me);

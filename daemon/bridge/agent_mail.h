@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
@@ -128,10 +129,22 @@ class AgentMail {
                          const std::function<void()>& also);
   Status unknown_agent(const std::string& name, const char* action);
 
+  // The conversation a set of names (its member key) had when this daemon last looked, and
+  // that conversation's expiry as then stored: a send to the same names skips the lookup, and
+  // its insert checks that the conversation is still theirs and live
+  // (Messages::insert_if_current), as another daemon of a team may have ended, removed or
+  // replaced it.
+  struct KnownConversation {
+    std::string id;
+    std::int64_t expires_ms = 0;
+  };
+  void remember(const std::string& member_key, const std::string& id, std::int64_t expires_ms);
+
   Context& ctx_;
   Authenticator& auth_;
   Agents& agents_;
   Mailbox& box_;
+  std::unordered_map<std::string, KnownConversation> by_key_;
 };
 
 }  // namespace cb::bridge

@@ -39,6 +39,8 @@ class SqliteMessages final : public Messages {
   explicit SqliteMessages(SqliteDatabase& db) : db_(db) {}
   std::optional<MessageRow> find(std::int64_t id) override;
   std::int64_t insert(const MessageRow& row) override;
+  std::int64_t insert_if_current(const MessageRow& row, const std::string& member_key,
+                                 std::int64_t now_ms) override;
   std::vector<MessageRow> unread(const std::string& conv, const std::string& recipient,
                                  std::int64_t limit) override;
   std::vector<MessageRow> after(const std::string& conv, const std::string& recipient,

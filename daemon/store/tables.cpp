@@ -176,6 +176,19 @@ std::int64_t SqliteMessages::insert(const MessageRow& row) {
   return db_.db().getLastInsertRowid();
 }
 
+std::int64_t SqliteMessages::insert_if_current(const MessageRow& row, const std::string& member_key,
+                                               std::int64_t now_ms) {
+  // One writer: nothing changes between the check and the insert.
+  auto& q =
+      db_.stmt("SELECT 1 FROM conversations WHERE id = ? AND member_key = ? AND expires_ms > ?");
+  q.bind(1, row.conversation_id);
+  q.bind(2, member_key);
+  q.bind(3, now_ms);
+  const bool current = q.executeStep();
+  q.reset();
+  return current ? insert(row) : 0;
+}
+
 std::optional<MessageRow> SqliteMessages::find(std::int64_t id) {
   auto& q = db_.stmt(std::string("SELECT ") + kMessageColumns + " FROM messages WHERE id = ?");
   q.bind(1, id);

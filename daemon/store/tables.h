@@ -45,6 +45,11 @@ class Messages {
   // Inserts with a new id (row.id is not used) and returns it. read_ms as given: a new message
   // is unread; an imported one keeps its read state.
   virtual std::int64_t insert(const MessageRow& row) = 0;
+  // insert() only while row's conversation still goes by `member_key` and has not expired at
+  // now_ms, checked in the same statement on a team's store (another daemon may have ended,
+  // removed or replaced it since the caller looked); 0, and nothing stored, when it does not.
+  virtual std::int64_t insert_if_current(const MessageRow& row, const std::string& member_key,
+                                         std::int64_t now_ms) = 0;
   // Unread messages to `recipient`, oldest first, at most `limit`.
   virtual std::vector<MessageRow> unread(const std::string& conv, const std::string& recipient,
                                          std::int64_t limit) = 0;

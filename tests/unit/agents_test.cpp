@@ -126,6 +126,46 @@ TEST_CASE("send_message by names: one conversation per set of members, only memb
   CHECK(test::refusal_of(w.send(a, {"beta"}, "x", group->message_id)).code == "invalid_reply_to");
 }
 
+TEST_CASE(
+    "send by names: the conversation remembered is checked; one ended or removed elsewhere is not "
+    "used") {
+  Agents4 w;
+  Caller a = w.connect("/p/alpha");
+  Caller b = w.connect("/p/beta");
+  auto first = w.send(a, {"beta"}, "one");
+  REQUIRE(first.ok());
+  auto again = w.send(a, {"beta"}, "two");  // from memory
+  REQUIRE(again.ok());
+  CHECK(again->conversation_id == first->conversation_id);
+  // Ended behind this daemon's back (the operator of another daemon of a team): the next send
+  // starts a new conversation, and the ended one gets nothing.
+  {
+    store::WriteTransaction tx(*w.db);
+    w.db->conversations().set_expiry(first->conversation_id, w.clock.now_ms());
+    tx.commit();
+  }
+  auto after_end = w.send(a, {"beta"}, "three");
+  REQUIRE(after_end.ok());
+  CHECK(after_end->conversation_id != first->conversation_id);
+  CHECK(w.db->messages().all(first->conversation_id).size() == 2);
+  // Removed behind its back: the same.
+  {
+    store::WriteTransaction tx(*w.db);
+    CHECK(w.db->conversations().remove(after_end->conversation_id));
+    tx.commit();
+  }
+  auto after_removal = w.send(a, {"beta"}, "four");
+  REQUIRE(after_removal.ok());
+  CHECK(after_removal->conversation_id != after_end->conversation_id);
+  CHECK(Agents4::bodies(w.inbox(b)) == Names{"one", "two", "four"});
+  // The refused attempts stored nothing and wrote no audit entry of their own.
+  const Json sent =
+      test::as_json(w.bridge->ops().audit_entries(after_removal->conversation_id, 10));
+  int sends = 0;
+  for (const auto& e : sent["entries"]) sends += e["action"] == "send_message";
+  CHECK(sends == 1);
+}
+
 TEST_CASE("sending to a name nobody holds lists the live agents; without a name no agent tool") {
   Agents4 w;
   Caller a = w.connect("/p/alpha");

@@ -335,6 +335,39 @@ TEST_CASE("messages: ids, unread and after, read marks given and taken back, rat
   });
 }
 
+TEST_CASE("insert_if_current: only while the conversation goes by the names and is live") {
+  on_each([](store::Database& db) {
+    write(db, [&] {
+      db.conversations().insert(agents_conv("g", "alice,bob"));  // expires at 1,000,000
+      db.conversations().insert(agents_conv("h", "alice,carol"));
+    });
+    auto& m = db.messages();
+    std::int64_t id = -1;
+    write(db, [&] {
+      id = m.insert_if_current(msg("g", "alice", "*", "current", 5), "alice,bob", 999'999);
+    });
+    CHECK(id > 0);
+    REQUIRE(m.find(id).has_value());
+    CHECK(m.find(id)->body == "current");
+    // Another key, the expiry reached, a retired key, a removed conversation: nothing stored.
+    write(db, [&] {
+      CHECK(m.insert_if_current(msg("g", "alice", "*", "x", 5), "alice,carol", 5) == 0);
+    });
+    write(db, [&] {
+      CHECK(m.insert_if_current(msg("g", "alice", "*", "x", 5), "alice,bob", 1'000'000) == 0);
+    });
+    write(db, [&] { db.conversations().retire_member_key("g"); });
+    write(db,
+          [&] { CHECK(m.insert_if_current(msg("g", "alice", "*", "x", 5), "alice,bob", 5) == 0); });
+    write(db, [&] { CHECK(db.conversations().remove("h")); });
+    write(db, [&] {
+      CHECK(m.insert_if_current(msg("h", "alice", "*", "x", 5), "alice,carol", 5) == 0);
+    });
+    CHECK(m.all("g").size() == 1);
+    CHECK(m.count() == 1);
+  });
+}
+
 TEST_CASE("for_each_after and the audit's for_each go in id order across pages and stop") {
   on_each([](store::Database& db) {
     constexpr int kRows = 600;  // more than one page of PgMessages' 256

@@ -19,6 +19,33 @@ const std::string kCutColumns =
     "m.id, m.conversation_id, m.sender, m.recipient, left(m.body, $4::int), m.action_type, "
     "m.files_json, m.redactions_json, m.created_ms, m.read_ms, m.reply_to";
 
+// The messages to '*' of the membership `me` with id > `after`, not the agent's own ($1), oldest
+// first, at most `limit` (empty: all), as the relation m: one range of messages_by_recipient
+// (conversation, '*', id) per membership. A LATERAL subquery ordered by id, because that index
+// gives the order: the generic plan PostgreSQL keeps for a prepared statement is made early in
+// a daemon's life, on nearly empty tables, and as a plain join it could take
+// messages_by_sender_time instead, whose range (the conversation) grows with every message —
+// the team bench's inbox reads grew five times slower within one run so.
+std::string star_messages(const std::string& columns, const std::string& after,
+                          const std::string& limit) {
+  return " CROSS JOIN LATERAL (SELECT " + columns +
+         " FROM messages m WHERE m.conversation_id = me.conversation_id AND m.recipient = '*'"
+         " AND m.id > " +
+         after + " AND m.sender != $1 ORDER BY m.id" + (limit.empty() ? "" : " LIMIT " + limit) +
+         ") m";
+}
+
+// The same for the unread messages to the joined seat of `me` (messages_unread: conversation,
+// seat, id, of unread token messages only) with id > `after` (empty: any).
+std::string seat_messages(const std::string& columns, const std::string& after,
+                          const std::string& limit) {
+  return " CROSS JOIN LATERAL (SELECT " + columns +
+         " FROM messages m WHERE m.conversation_id = me.conversation_id"
+         " AND m.recipient = me.seat AND m.recipient <> '*' AND m.read_ms IS NULL" +
+         (after.empty() ? "" : " AND m.id > " + after) + " ORDER BY m.id" +
+         (limit.empty() ? "" : " LIMIT " + limit) + ") m";
+}
+
 constexpr const char* kAgentColumns =
     "name, project, client, client_session_id, status, note, status_ms, created_ms, last_seen_ms,"
     " host, daemon_id, heartbeat_ms";
@@ -77,27 +104,21 @@ std::vector<MessageRow> PgInboxes::agent_inbox(const std::string& agent, std::in
                                                std::int64_t limit) {
   // One index range per conversation (messages_by_recipient: conversation, '*', id), merged
   // in id order.
-  static const std::string kAfter =
-      "SELECT " + kColumns +
-      " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
-      " AND m.recipient = '*' AND m.id > $3"
-      " WHERE me.agent = $1 AND me.seat = '' AND m.sender != $1 ORDER BY m.id LIMIT $2";
-  static const std::string kUnread =
-      "SELECT " + kColumns +
-      " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
-      " AND m.recipient = '*' AND m.id > me.read_up_to"
-      " WHERE me.agent = $1 AND me.seat = '' AND m.sender != $1 ORDER BY m.id LIMIT $2";
+  static const std::string kAfter = "SELECT " + kColumns + " FROM members me" +
+                                    star_messages(kColumns, "$3", "$2") +
+                                    " WHERE me.agent = $1 AND me.seat = '' ORDER BY m.id LIMIT $2";
+  static const std::string kUnread = "SELECT " + kColumns + " FROM members me" +
+                                     star_messages(kColumns, "me.read_up_to", "$2") +
+                                     " WHERE me.agent = $1 AND me.seat = '' ORDER BY m.id LIMIT $2";
   return detail::read_messages(after_id > 0
                                    ? db_.connection().query(kAfter, {agent, limit, after_id})
                                    : db_.connection().query(kUnread, {agent, limit}));
 }
 
 std::vector<MessageRow> PgInboxes::seat_inbox(const std::string& agent, std::int64_t limit) {
-  static const std::string kSql =
-      "SELECT " + kColumns +
-      " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
-      " AND m.recipient = me.seat AND m.recipient <> '*' AND m.read_ms IS NULL"
-      " WHERE me.agent = $1 AND me.seat != '' ORDER BY m.id LIMIT $2";
+  static const std::string kSql = "SELECT " + kColumns + " FROM members me" +
+                                  seat_messages(kColumns, "", "$2") +
+                                  " WHERE me.agent = $1 AND me.seat != '' ORDER BY m.id LIMIT $2";
   return detail::read_messages(db_.connection().query(kSql, {agent, limit}));
 }
 
@@ -106,14 +127,10 @@ std::vector<MessageRow> PgInboxes::whole_inbox(const std::string& agent, std::in
   // seat) in one statement, one round trip whatever the memberships (SQLite's shortcut for a
   // sole membership saves a sort there; here it would cost a second round trip).
   static const std::string kSql =
-      "SELECT " + kColumns +
-      " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
-      " AND m.recipient = '*' AND m.id > me.read_up_to"
-      " WHERE me.agent = $1 AND me.seat = '' AND m.sender != $1"
+      "SELECT " + kColumns + " FROM members me" + star_messages(kColumns, "me.read_up_to", "$2") +
+      " WHERE me.agent = $1 AND me.seat = ''"
       " UNION ALL SELECT " +
-      kColumns +
-      " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
-      " AND m.recipient = me.seat AND m.recipient <> '*' AND m.read_ms IS NULL"
+      kColumns + " FROM members me" + seat_messages(kColumns, "", "$2") +
       " WHERE me.agent = $1 AND me.seat != '' ORDER BY 1 LIMIT $2";
   return detail::read_messages(db_.connection().query(kSql, {agent, limit}));
 }
@@ -124,12 +141,11 @@ std::vector<MessageRow> PgInboxes::conversation_inbox(const std::string& conv,
   // After the read position when after_id is 0, else after after_id (SQLite's
   // MAX(read_up_to * (after_id = 0), after_id)).
   static const std::string kSql =
-      "SELECT " + kColumns +
-      " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
-      " AND m.recipient = '*'"
-      " AND m.id > GREATEST(CASE WHEN $3::bigint = 0 THEN me.read_up_to ELSE 0 END, $3::bigint)"
-      " WHERE me.agent = $1 AND me.conversation_id = $4 AND me.seat = ''"
-      " AND m.sender != $1 ORDER BY m.id LIMIT $2";
+      "SELECT " + kColumns + " FROM members me" +
+      star_messages(kColumns,
+                    "GREATEST(CASE WHEN $3::bigint = 0 THEN me.read_up_to ELSE 0 END, $3::bigint)",
+                    "$2") +
+      " WHERE me.agent = $1 AND me.conversation_id = $4 AND me.seat = '' ORDER BY m.id LIMIT $2";
   return detail::read_messages(db_.connection().query(kSql, {agent, limit, after_id, conv}));
 }
 
@@ -150,10 +166,9 @@ std::int64_t PgInboxes::unmark_ids(const std::vector<std::int64_t>& ids, std::in
 std::vector<std::pair<std::string, std::int64_t>> PgInboxes::agent_unread_by_sender(
     const std::string& agent) {
   static const std::string kSql =
-      "SELECT m.sender, COUNT(*) FROM members me JOIN messages m"
-      " ON m.conversation_id = me.conversation_id AND m.recipient = '*' AND m.id > me.read_up_to"
-      " WHERE me.agent = $1 AND me.seat = '' AND m.sender != $1 GROUP BY m.sender"
-      " ORDER BY m.sender";
+      "SELECT m.sender, COUNT(*) FROM members me" +
+      star_messages("m.id, m.sender", "me.read_up_to", "") +
+      " WHERE me.agent = $1 AND me.seat = '' GROUP BY m.sender ORDER BY m.sender";
   const Rows rows = db_.connection().query(kSql, {agent});
   std::vector<std::pair<std::string, std::int64_t>> out;
   for (int r = 0; r < rows.size(); ++r) out.emplace_back(rows.text(r, 0), rows.int64(r, 1));
@@ -171,17 +186,13 @@ Inboxes::WaitStart PgInboxes::wait_start(const std::string& agent, std::int64_t 
 
 namespace {
 // Each membership counts its own index range (LATERAL: per membership, whatever the planner's
-// estimates). As a plain join, a generic plan could drive the count from the messages instead,
-// every message of every conversation with '*' for each call.
+// estimates; star_messages). As a plain join, a generic plan could drive the count from the
+// messages instead, every message of every conversation with '*' for each call.
 const std::string kAgentUnreadSql =
-    "SELECT (SELECT COALESCE(SUM(c.n), 0) FROM members me CROSS JOIN LATERAL"
-    "   (SELECT COUNT(*) AS n FROM messages m WHERE m.conversation_id = me.conversation_id"
-    "    AND m.recipient = '*' AND m.id > me.read_up_to AND m.sender != $1) c"
-    "   WHERE me.agent = $1 AND me.seat = '')"
-    " + (SELECT COALESCE(SUM(c.n), 0) FROM members me CROSS JOIN LATERAL"
-    "   (SELECT COUNT(*) AS n FROM messages m WHERE m.conversation_id = me.conversation_id"
-    "    AND m.recipient = me.seat AND m.recipient <> '*' AND m.read_ms IS NULL) c"
-    "   WHERE me.agent = $1 AND me.seat != '')";
+    "SELECT (SELECT COUNT(*) FROM members me" + star_messages("m.id", "me.read_up_to", "") +
+    " WHERE me.agent = $1 AND me.seat = '')"
+    " + (SELECT COUNT(*) FROM members me" +
+    seat_messages("m.id", "", "") + " WHERE me.agent = $1 AND me.seat != '')";
 }  // namespace
 
 std::int64_t PgInboxes::agent_unread(const std::string& agent) {
@@ -210,10 +221,9 @@ std::vector<SenderCount> PgInboxes::senders_since(std::int64_t since_ms) {
 }
 
 std::int64_t PgInboxes::member_unread(const std::string& conv, const std::string& agent) {
-  static const std::string kSql =
-      "SELECT COUNT(*) FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
-      " AND m.recipient = '*' AND m.id > me.read_up_to"
-      " WHERE me.agent = $1 AND me.conversation_id = $2 AND m.sender != $1";
+  static const std::string kSql = "SELECT COUNT(*) FROM members me" +
+                                  star_messages("m.id", "me.read_up_to", "") +
+                                  " WHERE me.agent = $1 AND me.conversation_id = $2";
   return db_.connection().query(kSql, {agent, conv}).int64(0, 0);
 }
 
@@ -225,15 +235,11 @@ std::vector<MessageRow> PgInboxes::agent_unread_after(const std::string& agent,
   // substr(body, 1, n <= 0) is empty, hence the clamp.
   const std::int64_t chars = std::clamp<std::int64_t>(body_chars, 0, INT_MAX);
   static const std::string kSql =
-      "SELECT " + kCutColumns +
-      " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
-      " AND m.recipient = '*' AND m.id > GREATEST(me.read_up_to, $2::bigint)"
-      " WHERE me.agent = $1 AND me.seat = '' AND m.sender != $1"
+      "SELECT " + kCutColumns + " FROM members me" +
+      star_messages(kColumns, "GREATEST(me.read_up_to, $2::bigint)", "$3") +
+      " WHERE me.agent = $1 AND me.seat = ''"
       " UNION ALL SELECT " +
-      kCutColumns +
-      " FROM members me JOIN messages m ON m.conversation_id = me.conversation_id"
-      " AND m.recipient = me.seat AND m.recipient <> '*' AND m.read_ms IS NULL"
-      " AND m.id > $2::bigint"
+      kCutColumns + " FROM members me" + seat_messages(kColumns, "$2::bigint", "$3") +
       " WHERE me.agent = $1 AND me.seat != '' ORDER BY 1 LIMIT $3";
   return detail::read_messages(db_.connection().query(kSql, {agent, after_id, limit, chars}));
 }

@@ -199,6 +199,19 @@ std::optional<MessageRow> PgMessages::find(std::int64_t id) {
   return detail::read_message(rows, 0);
 }
 
+namespace {
+const char* const kInsertMessage =
+    "INSERT INTO messages (conversation_id, sender, recipient, body, action_type, files_json,"
+    " redactions_json, created_ms, read_ms, reply_to)";
+// After "RETURNING": the new row's id, and its announcement ($11: this daemon's id).
+const char* const kAnnounced =
+    "id, conversation_id, sender, recipient)"
+    " SELECT id, pg_notify('cb_mail', concat_ws(E'\\t', $11::text, conversation_id, id, sender,"
+    " recipient, CASE WHEN recipient = '*' THEN (SELECT string_agg(agent, ',' ORDER BY agent)"
+    " FROM members WHERE members.conversation_id = m.conversation_id AND seat = '') END))"
+    " FROM m";
+}  // namespace
+
 std::int64_t PgMessages::insert(const MessageRow& row) {
   // The announcement travels with the insert (one round trip): daemon_id TAB conversation_id
   // TAB id TAB sender TAB recipient, and for a conversation of agents (recipient "*") TAB its
@@ -206,20 +219,31 @@ std::int64_t PgMessages::insert(const MessageRow& row) {
   // other daemons wake their waiters without reading anything; the listener (pg_listen.cpp)
   // parses it into a MailNotice. NOTIFY reaches listeners only when the transaction commits,
   // and not at all if it (or the savepoint of this call) rolls back.
-  static const std::string kSql =
-      "WITH m AS (INSERT INTO messages (conversation_id, sender, recipient, body, action_type,"
-      " files_json, redactions_json, created_ms, read_ms, reply_to)"
-      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-      " RETURNING id, conversation_id, sender, recipient)"
-      " SELECT id, pg_notify('cb_mail', concat_ws(E'\\t', $11::text, conversation_id, id, sender,"
-      " recipient, CASE WHEN recipient = '*' THEN (SELECT string_agg(agent, ',' ORDER BY agent)"
-      " FROM members WHERE members.conversation_id = m.conversation_id AND seat = '') END))"
-      " FROM m";
+  static const std::string kSql = std::string("WITH m AS (") + kInsertMessage +
+                                  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING " +
+                                  kAnnounced;
   const Rows rows = db_.connection().query(
       kSql, {row.conversation_id, row.sender, row.recipient, row.body, row.action_type,
              row.files_json, row.redactions_json, row.created_ms, row.read_ms, row.reply_to,
              db_.options().self.daemon_id});
   return rows.int64(0, 0);
+}
+
+std::int64_t PgMessages::insert_if_current(const MessageRow& row, const std::string& member_key,
+                                           std::int64_t now_ms) {
+  // The check runs after the team's lock (queued before this write), so it sees every commit
+  // of the other daemons.
+  static const std::string kSql =
+      std::string("WITH m AS (") + kInsertMessage +
+      " SELECT $1, $2, $3, $4, $5, $6, $7, $8::bigint, $9::bigint, $10::bigint"
+      " WHERE EXISTS (SELECT 1 FROM conversations c WHERE c.id = $1 AND c.member_key = $12"
+      " AND c.expires_ms > $13::bigint) RETURNING " +
+      kAnnounced;
+  const Rows rows = db_.connection().query(
+      kSql, {row.conversation_id, row.sender, row.recipient, row.body, row.action_type,
+             row.files_json, row.redactions_json, row.created_ms, row.read_ms, row.reply_to,
+             db_.options().self.daemon_id, member_key, now_ms});
+  return rows.empty() ? 0 : rows.int64(0, 0);
 }
 
 std::vector<MessageRow> PgMessages::unread(const std::string& conv, const std::string& recipient,

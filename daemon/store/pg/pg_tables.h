@@ -55,6 +55,8 @@ class PgMessages final : public Messages {
   // Also announces the message (NOTIFY cb_mail, delivered to listeners when the caller's
   // transaction commits) in the same round trip.
   std::int64_t insert(const MessageRow& row) override;
+  std::int64_t insert_if_current(const MessageRow& row, const std::string& member_key,
+                                 std::int64_t now_ms) override;
   std::vector<MessageRow> unread(const std::string& conv, const std::string& recipient,
                                  std::int64_t limit) override;
   std::vector<MessageRow> after(const std::string& conv, const std::string& recipient,
