@@ -66,7 +66,7 @@ void Daemon::open_team() {
     if (!bridge_) return;
     if (n.message_id == 0) {
       bridge_->team().resync();
-    } else if (n.has_members) {
+    } else if (!n.members.empty()) {
       bridge_->team().remote_mail(n.message_id, n.conversation_id, n.sender, n.members);
     } else {
       bridge_->team().remote_mail(n.message_id);

@@ -27,6 +27,14 @@ Json wait_event(const std::string& name, bool waiting) {
   return Json{{"event", "agent"}, {"name", name}, {"state", waiting ? "waiting" : "online"}};
 }
 
+// The answer to a read of the inbox that the store refused; rethrows what is no storage failure.
+Status inbox_unreadable(const std::exception& e) {
+  const auto why = store::storage_failure(e);
+  if (!why) throw;
+  return Status::error("storage", "Your inbox could not be read (" + *why +
+                                      "); nothing was marked read — call again later");
+}
+
 Status not_bound_read(const char* tool) {
   return Status::error("missing_credentials",
                        std::string(tool) +
@@ -187,10 +195,7 @@ Result<InboxPage> AgentMail::check_inbox(const Caller& caller, const std::string
     page.ticket = tx.commit();
     return page;
   } catch (const std::exception& e) {
-    const auto why = store::storage_failure(e);
-    if (!why) throw;
-    return Status::error("storage", "Your inbox could not be read (" + *why +
-                                        "); nothing was marked read — call again later");
+    return inbox_unreadable(e);
   }
 }
 
@@ -353,10 +358,7 @@ awaitable<Result<InboxPage>> AgentMail::wait_inbox(
           got = std::move(page);
         }
       } catch (const std::exception& e) {
-        const auto why = store::storage_failure(e);
-        if (!why) throw;
-        co_return Status::error("storage", "Your inbox could not be read (" + *why +
-                                               "); nothing was marked read — call again later");
+        co_return inbox_unreadable(e);
       }
       if (got) {
         marked = std::move(m);
@@ -386,10 +388,7 @@ awaitable<Result<InboxPage>> AgentMail::wait_inbox(
     const store::Ticket t = tx.commit();
     co_return answer(std::move(page), t);
   } catch (const std::exception& e) {
-    const auto why = store::storage_failure(e);
-    if (!why) throw;
-    co_return Status::error("storage", "Your inbox could not be read (" + *why +
-                                           "); nothing was marked read — call again later");
+    co_return inbox_unreadable(e);
   }
 }
 

@@ -19,31 +19,36 @@ const std::string kCutColumns =
     "m.id, m.conversation_id, m.sender, m.recipient, left(m.body, $4::int), m.action_type, "
     "m.files_json, m.redactions_json, m.created_ms, m.read_ms, m.reply_to";
 
-// The messages to '*' of the membership `me` with id > `after`, not the agent's own ($1), oldest
-// first, at most `limit` (empty: all), as the relation m: one range of messages_by_recipient
-// (conversation, '*', id) per membership. A LATERAL subquery ordered by id, because that index
-// gives the order: the generic plan PostgreSQL keeps for a prepared statement is made early in
-// a daemon's life, on nearly empty tables, and as a plain join it could take
-// messages_by_sender_time instead, whose range (the conversation) grows with every message —
-// the team bench's inbox reads grew five times slower within one run so.
-std::string star_messages(const std::string& columns, const std::string& after,
-                          const std::string& limit) {
+// The messages of the membership `me` that match `where`, oldest first, at most `limit`
+// (empty: all), as the relation m: one index range per membership. A LATERAL subquery ordered
+// by id, because the indexes it should use give that order: the generic plan PostgreSQL keeps
+// for a prepared statement is made early in a daemon's life, on nearly empty tables, and as a
+// plain join it could take messages_by_sender_time instead, whose range (the conversation)
+// grows with every message — the team bench's inbox reads grew five times slower within one
+// run so.
+std::string member_messages(const std::string& columns, const std::string& where,
+                            const std::string& limit) {
   return " CROSS JOIN LATERAL (SELECT " + columns +
-         " FROM messages m WHERE m.conversation_id = me.conversation_id AND m.recipient = '*'"
-         " AND m.id > " +
-         after + " AND m.sender != $1 ORDER BY m.id" + (limit.empty() ? "" : " LIMIT " + limit) +
-         ") m";
+         " FROM messages m WHERE m.conversation_id = me.conversation_id AND " + where +
+         " ORDER BY m.id" + (limit.empty() ? "" : " LIMIT " + limit) + ") m";
 }
 
-// The same for the unread messages to the joined seat of `me` (messages_unread: conversation,
-// seat, id, of unread token messages only) with id > `after` (empty: any).
+// Those to '*' with id > `after`, not the agent's own ($1): messages_by_recipient
+// (conversation, '*', id).
+std::string star_messages(const std::string& columns, const std::string& after,
+                          const std::string& limit) {
+  return member_messages(columns, "m.recipient = '*' AND m.id > " + after + " AND m.sender != $1",
+                         limit);
+}
+
+// Those unread to the joined seat of `me`, with id > `after` (empty: any): messages_unread
+// (conversation, seat, id, of unread token messages only).
 std::string seat_messages(const std::string& columns, const std::string& after,
                           const std::string& limit) {
-  return " CROSS JOIN LATERAL (SELECT " + columns +
-         " FROM messages m WHERE m.conversation_id = me.conversation_id"
-         " AND m.recipient = me.seat AND m.recipient <> '*' AND m.read_ms IS NULL" +
-         (after.empty() ? "" : " AND m.id > " + after) + " ORDER BY m.id" +
-         (limit.empty() ? "" : " LIMIT " + limit) + ") m";
+  return member_messages(columns,
+                         "m.recipient = me.seat AND m.recipient <> '*' AND m.read_ms IS NULL" +
+                             (after.empty() ? "" : " AND m.id > " + after),
+                         limit);
 }
 
 constexpr const char* kAgentColumns =

@@ -96,7 +96,7 @@ class Connection {
   void connect();
   bool up() const;
   // Whether the server holds an open transaction on this connection (a failed one too), or
-  // statements wait in the queue (they belong to one).
+  // statements wait in the queue (as a group's queued opening does).
   bool in_transaction() const;
   // The server's side of it alone.
   bool server_in_transaction() const;
@@ -131,10 +131,11 @@ class Connection {
   // separated by ';' allowed).
   void run(const std::string& sql);
 
-  // Queues a statement whose result nobody reads (a write of the open transaction, a
-  // savepoint): it reaches the server with the next query() or run(), in the same round trip
-  // (libpq's pipeline mode), so a call's writes cost no round trip of their own. When a queued
-  // statement fails, the statement that sent it throws that failure's QueryError, the
+  // Queues a statement whose result nobody waits for (a write of the open transaction, a
+  // savepoint; a read outside any transaction whose answer can wait, given to `on_rows`:
+  // PgDatabase::send_queue_soon): it reaches the server with the next query() or run(), in the same
+  // round trip (libpq's pipeline mode), so a call's writes cost no round trip of their own. When a
+  // queued statement fails, the statement that sent it throws that failure's QueryError, the
   // transaction stays failed (no recovery runs: the statement may belong to a call already
   // answered "stored, waiting for the commit"), and deferred_failed() says so until
   // clear_deferred_failure(). A lost connection forgets the queue with the transaction, and so

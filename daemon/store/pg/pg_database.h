@@ -47,9 +47,9 @@ struct MailNotice {
   std::int64_t message_id = 0;
   std::string sender;
   std::string recipient;
-  // A conversation of agents: its members when the message was stored (sender included).
+  // A conversation of agents: its members when the message was stored (sender included);
+  // empty for a token conversation's message.
   std::vector<std::string> members;
-  bool has_members = false;
 };
 
 class PgDatabase final : public Database {

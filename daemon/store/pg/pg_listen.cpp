@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <string_view>
 #include <thread>
 
 #include "daemon/store/pg/pg_database.h"
@@ -93,20 +94,21 @@ class Listener {
     post_([fn = on_mail_, n] { fn(n); });
   }
 
+  // The pieces of `text` between `sep`s, empty ones included.
+  static std::vector<std::string> split(std::string_view text, char sep) {
+    std::vector<std::string> out;
+    for (;;) {
+      const auto end = text.find(sep);
+      out.emplace_back(text.substr(0, end));
+      if (end == std::string_view::npos) return out;
+      text.remove_prefix(end + 1);
+    }
+  }
+
   // payload: daemon_id TAB conversation_id TAB id TAB sender TAB recipient [TAB members]
   // (PgMessages::insert)
   void handle(const char* payload) {
-    std::vector<std::string> f;
-    std::string cur;
-    for (const char* p = payload; *p; ++p) {
-      if (*p == '\t') {
-        f.push_back(std::move(cur));
-        cur.clear();
-      } else {
-        cur += *p;
-      }
-    }
-    f.push_back(std::move(cur));
+    std::vector<std::string> f = split(payload, '\t');
     if (f.size() != 5 && f.size() != 6) {
       spdlog::debug("team store: ignoring a cb_mail notice of {} fields", f.size());
       return;
@@ -119,14 +121,9 @@ class Listener {
     n.sender = std::move(f[3]);
     n.recipient = std::move(f[4]);
     if (f.size() == 6) {
-      std::size_t start = 0;
-      while (start <= f[5].size()) {
-        std::size_t end = f[5].find(',', start);
-        if (end == std::string::npos) end = f[5].size();
-        if (end > start) n.members.push_back(f[5].substr(start, end - start));
-        start = end + 1;
+      for (auto& name : split(f[5], ',')) {
+        if (!name.empty()) n.members.push_back(std::move(name));
       }
-      n.has_members = !n.members.empty();
     }
     if (n.message_id <= 0 || n.conversation_id.empty()) return;
     deliver(n);
