@@ -166,6 +166,47 @@ TEST_CASE(
   CHECK(sends == 1);
 }
 
+TEST_CASE("send by names: the names' conversation is looked up once, then remembered") {
+  Agents4 w;
+  Caller a = w.connect("/p/alpha");
+  Caller b = w.connect("/p/beta");
+  w.connect("/p/gamma");
+  // Conversations made by another daemon of a team, expiring as a send here would set them (so
+  // that no send rewrites the expiry).
+  auto made_elsewhere = [&](const std::string& id, const std::string& other) {
+    store::WriteTransaction tx(*w.db);
+    store::ConversationRow conv;
+    conv.id = id;
+    conv.kind = "agents";
+    conv.member_key = "alpha," + other;
+    conv.created_ms = w.clock.now_ms();
+    conv.expires_ms = w.clock.now_ms() + Settings{}.ttl_seconds * 1000;
+    w.db->conversations().insert(conv);
+    w.db->members().insert({"alpha", conv.id, "", 0, conv.created_ms});
+    w.db->members().insert({other, conv.id, "", 0, conv.created_ms});
+    tx.commit();
+  };
+  made_elsewhere("conv_with_beta", "beta");
+  made_elsewhere("conv_with_gamma", "gamma");
+  // Every statement of both ways prepared once (a first use costs a round trip of its own).
+  REQUIRE(w.send(a, {"gamma"}, "warm-up").ok());
+  REQUIRE(w.send(a, {"gamma"}, "warm-up").ok());
+  auto* pg = dynamic_cast<store::pg::PgDatabase*>(w.db.get());
+  auto trips = [&] { return pg ? pg->connection().round_trips() : 0; };
+  const std::uint64_t t0 = trips();
+  auto first = w.send(a, {"beta"}, "looked up");
+  const std::uint64_t t1 = trips();
+  auto second = w.send(a, {"beta"}, "remembered");
+  const std::uint64_t t2 = trips();
+  REQUIRE(first.ok());
+  REQUIRE(second.ok());
+  CHECK(first->conversation_id == "conv_with_beta");
+  CHECK(second->conversation_id == "conv_with_beta");
+  // On a team's store the second send skips the lookup: one round trip fewer.
+  if (pg) CHECK(t2 - t1 + 1 == t1 - t0);
+  CHECK(Agents4::bodies(w.inbox(b)) == Names{"looked up", "remembered"});
+}
+
 TEST_CASE("sending to a name nobody holds lists the live agents; without a name no agent tool") {
   Agents4 w;
   Caller a = w.connect("/p/alpha");
