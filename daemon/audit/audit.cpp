@@ -9,7 +9,7 @@ constexpr const char* kGenesis = "0000000000000000000000000000000000000000000000
 }
 
 AuditLog::AuditLog(store::Database& db, const Clock& clock, std::string audit_key)
-    : table_(db.audit_table()), clock_(clock), mac_(audit_key) {
+    : db_(db), table_(db.audit_table()), clock_(clock), mac_(audit_key) {
   crypto::wipe(audit_key);
   // A rolled-back write may have held entries: the cached head would name a row that is gone.
   db.on_rollback([this] { reload_head(); });
@@ -26,7 +26,6 @@ void AuditLog::reload_head() { head_.reset(); }
 void AuditLog::record(const std::string& conversation_id, const std::string& session_id,
                       const std::string& action, const std::string& outcome,
                       const nlohmann::json& details) {
-  if (!head_ || table_.shared()) head_ = table_.last_hash().value_or(kGenesis);
   store::AuditRow row;
   row.ts_ms = clock_.now_ms();
   row.conversation_id = conversation_id;
@@ -34,6 +33,11 @@ void AuditLog::record(const std::string& conversation_id, const std::string& ses
   row.action = action;
   row.outcome = outcome;
   row.details_json = details.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  db_.at_commit([this, row = std::move(row)]() mutable { append(row); });
+}
+
+void AuditLog::append(store::AuditRow& row) {
+  if (!head_ || table_.shared()) head_ = table_.last_hash().value_or(kGenesis);
   row.prev_hash = *head_;
   row.hash = entry_hash(row.prev_hash, row);
   table_.insert(row);

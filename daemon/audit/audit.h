@@ -19,7 +19,9 @@ class AuditLog {
   // The key is wiped once the MAC holds it.
   AuditLog(store::Database& db, const Clock& clock, std::string audit_key);
 
-  // Appends within the caller's transaction (or its own autocommit when there is none).
+  // Appends within the caller's transaction (or its own autocommit when there is none); on a
+  // store that holds writes for a group's commit, as the group commits (Database::at_commit),
+  // when the chain's head is read under the team's lock, so the entry is hashed then.
   void record(const std::string& conversation_id, const std::string& session_id,
               const std::string& action, const std::string& outcome,
               const nlohmann::json& details = nlohmann::json::object());
@@ -37,7 +39,9 @@ class AuditLog {
 
  private:
   std::string entry_hash(const std::string& prev, const store::AuditRow& row);
+  void append(store::AuditRow& row);
 
+  store::Database& db_;
   store::AuditTable& table_;
   const Clock& clock_;
   crypto::HmacSha256 mac_;

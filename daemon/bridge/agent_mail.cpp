@@ -299,6 +299,9 @@ Result<MessageReceipt> AgentMail::send_once(const Caller& caller, const Recipien
   const bool create = conv_id.empty();
   std::vector<Presence::Waiter*> takers;
   std::set<std::string> took;  // members whose wait took the message
+  // The message's id: known at once, or on a team's store when the group commits (then 0 says
+  // nothing was stored: the conversation was ended, removed or replaced meanwhile).
+  auto stored = std::make_shared<std::optional<std::int64_t>>();
   {
     store::WriteTransaction tx(ctx_.db);
     if (create) {
@@ -321,39 +324,46 @@ Result<MessageReceipt> AgentMail::send_once(const Caller& caller, const Recipien
                         Json{{"members", others}, {"by", "send_message"}});
     }
     row.conversation_id = conv_id;
-    if (known_key.empty()) {
-      row.id = ctx_.messages.insert(row);
-    } else {
-      row.id = ctx_.messages.insert_if_current(row, known_key, now);
-      if (row.id == 0) {
-        by_key_.erase(known_key);
-        throw ConversationMoved{};  // the transaction rolls back what little it holds
-      }
+    ctx_.messages.insert_at_commit(row, known_key, now,
+                                   [stored](std::int64_t id) { *stored = id; });
+    if (stored->has_value() && **stored == 0) {
+      by_key_.erase(known_key);
+      throw ConversationMoved{};  // the transaction rolls back what little it holds
     }
     // Sliding expiry: an agents' conversation lives ttl_seconds after its last message, to the
     // minute — the row is rewritten only when the expiry moved by a minute or more, so a burst
     // of messages does not rewrite it (and its index) with every one.
     const std::int64_t expiry = now + ctx_.settings.ttl_seconds * 1000;
-    if (!create && expiry - stored_expiry >= kExpiryStepMs) {
-      ctx_.conversations.set_expiry(conv_id, expiry);
-      stored_expiry = expiry;
-    }
-    ctx_.audit.record(conv_id, me, action, "ok",
-                      Json{{"message_id", row.id},
-                           {"to", others},
-                           {"chars", code_points(message)},
-                           {"action_type", action_type},
-                           {"files", files.size()},
-                           {"redactions", redactions}});
-    // Members blocked in a wait take the message in this transaction (see send_as).
+    const bool slide = !create && expiry - stored_expiry >= kExpiryStepMs;
+    if (slide) stored_expiry = expiry;
+    // With the id: the expiry and the audit entry, only for a message stored.
+    ctx_.db.at_commit([this, stored, conv_id, me, action, slide, expiry, known_key,
+                       details = Json{{"to", others},
+                                      {"chars", code_points(message)},
+                                      {"action_type", action_type},
+                                      {"files", files.size()},
+                                      {"redactions", redactions}}]() mutable {
+      const std::int64_t id = stored->value_or(0);
+      if (id == 0) {
+        if (!known_key.empty()) by_key_.erase(known_key);
+        return;
+      }
+      if (slide) ctx_.conversations.set_expiry(conv_id, expiry);
+      details["message_id"] = id;
+      ctx_.audit.record(conv_id, me, action, "ok", details);
+    });
+    // Members blocked in a wait take the message in this transaction (see send_as) — when it
+    // is stored already: one held for the commit reaches them by the wake-up after it.
     struct HandOffs {
       std::vector<Presence::Waiter*>& w;
       ~HandOffs() {
         for (auto* x : w) x->took = false;
       }
     } guard{takers};
-    for (const auto& name : others) {
-      if (auto* w = ctx_.presence.hand_off(inbox_key(name))) takers.push_back(w);
+    if (stored->has_value()) {
+      for (const auto& name : others) {
+        if (auto* w = ctx_.presence.hand_off(inbox_key(name))) takers.push_back(w);
+      }
     }
     receipt.ticket = tx.commit();
     for (auto* w : takers) {
@@ -369,8 +379,17 @@ Result<MessageReceipt> AgentMail::send_once(const Caller& caller, const Recipien
     members.insert(members.begin(), me);
     ctx_.events.emit(created_event(conv_id, members, now));
   }
-  deliver_to_members(row, others, took);
-  receipt.message_id = row.id;
+  if (stored->has_value()) {
+    row.id = **stored;
+    deliver_to_members(row, others, took);
+    receipt.message_id = row.id;
+  } else {
+    ctx_.db.after_commit([this, row, others, stored]() mutable {
+      row.id = stored->value_or(0);
+      if (row.id != 0) deliver_to_members(row, others, {});
+    });
+    receipt.stored_id = stored;
+  }
   receipt.conversation_id = conv_id;
   receipt.to = std::move(others);
   receipt.created_ms = now;

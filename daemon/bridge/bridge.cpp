@@ -17,6 +17,8 @@ Bridge::Bridge(store::Database& db, const Clock& clock, std::string server_key, 
       hooks_(ctx_, agents_, mailbox_, agent_mail_),
       team_(ctx_, agents_, mailbox_, agent_mail_) {}
 
+Bridge::~Bridge() { ctx_.db.flush(); }
+
 void Bridge::reconfigure(Settings settings, std::shared_ptr<const redact::Redactor> redactor) {
   ctx_.settings = settings;
   auth_.reconfigure(settings);

@@ -29,6 +29,9 @@ class Bridge {
  public:
   Bridge(store::Database& db, const Clock& clock, std::string server_key, Settings settings,
          std::shared_ptr<const redact::Redactor> redactor);
+  // Commits the open group first: the work it holds for its commit (Database::at_commit) runs
+  // while every part still exists.
+  ~Bridge();
   Bridge(const Bridge&) = delete;
   Bridge& operator=(const Bridge&) = delete;
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -159,6 +160,10 @@ struct AgentList {
 // send_message: the stored message's receipt.
 struct MessageReceipt {
   std::int64_t message_id = 0;
+  // Set instead when the id comes with the commit (a team's store holds a group's messages for
+  // it): read it once `ticket` is durable; 0 then means nothing was stored (the conversation
+  // was ended, removed or replaced meanwhile) and the send should run again.
+  std::shared_ptr<const std::optional<std::int64_t>> stored_id;
   std::string conversation_id;
   std::vector<std::string> to;  // the members it went to
   std::map<std::string, int> redactions;  // by kind

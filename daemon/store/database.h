@@ -89,6 +89,11 @@ class Database {
   virtual Ticket latest() const = 0;
   // Runs fn after the open group commits (dropped if it rolls back); at once when none is open.
   virtual void after_commit(std::function<void()> fn) = 0;
+  // Runs fn inside the open group as it commits, before its COMMIT (fn may still write), or at
+  // once where nothing is held for a commit (SQLite; no group open). A team's store keeps a
+  // group's messages for its commit, where they get their ids under the team's lock: work that
+  // needs those ids (the audit chain's entries) runs here. Dropped when its call rolls back.
+  virtual void at_commit(std::function<void()> fn) { fn(); }
   // Whether committed groups wait for a sync on another thread: a reader then also waits for
   // latest(), as what it read may not be on disk yet.
   virtual bool background_sync() const { return false; }

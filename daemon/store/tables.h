@@ -50,6 +50,14 @@ class Messages {
   // removed or replaced it since the caller looked); 0, and nothing stored, when it does not.
   virtual std::int64_t insert_if_current(const MessageRow& row, const std::string& member_key,
                                          std::int64_t now_ms) = 0;
+  // insert_if_current (member_key empty: insert), handing the id (or 0) to `stored`: at once,
+  // or on a team's store inside a group when the group commits — the message is inserted under
+  // the team's lock then, and `stored` runs before the group's Database::at_commit work. There
+  // an empty member_key still stores nothing (0) when the conversation was removed meanwhile.
+  virtual void insert_at_commit(const MessageRow& row, const std::string& member_key,
+                                std::int64_t now_ms, std::function<void(std::int64_t)> stored) {
+    stored(member_key.empty() ? insert(row) : insert_if_current(row, member_key, now_ms));
+  }
   // Unread messages to `recipient`, oldest first, at most `limit`.
   virtual std::vector<MessageRow> unread(const std::string& conv, const std::string& recipient,
                                          std::int64_t limit) = 0;

@@ -90,10 +90,23 @@ void register_agent_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
         if (auto it = args.find("files_involved"); it != args.end()) {
           files = it->get<std::vector<std::string>>();
         }
-        co_return answer(b->send_message(caller_of(ctx, *ag), recipients(args.at("to")),
-                                         args.at("message").get<std::string>(),
-                                         args.value("action_type", "info"), files,
-                                         optional_int(args, "reply_to")));
+        Result<bridge::MessageReceipt> sent =
+            b->send_message(caller_of(ctx, *ag), recipients(args.at("to")),
+                            args.at("message").get<std::string>(),
+                            args.value("action_type", "info"), files,
+                            optional_int(args, "reply_to"));
+        if (!sent || !sent->stored_id) co_return answer(std::move(sent));
+        // The id comes with the commit: the receipt is written then.
+        Answer late;
+        late.ticket = sent->ticket;
+        late.settle = [receipt = std::move(*sent)]() -> std::optional<mcp::ToolResult> {
+          const std::int64_t id = receipt.stored_id->value_or(0);
+          if (id == 0) return std::nullopt;
+          bridge::MessageReceipt done = receipt;
+          done.message_id = id;
+          return mcp::ToolResult::ok(render(done));
+        };
+        co_return late;
       });
 
   add(mcp::Tool{"join_conversation",

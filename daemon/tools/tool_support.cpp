@@ -36,19 +36,23 @@ awaitable<std::string> durable_outcome(store::Database* db, store::Ticket ticket
       use_awaitable);
 }
 
+// How often a call whose writes the commit refused (Answer::settle) runs: each run looks again.
+constexpr int kRuns = 3;
+
 // A coroutine's state lives in its parameters (see Session::run_tool).
 awaitable<ToolResult> run_durable(store::Database* db, DurableHandler handler,
                                   StorageFallback fallback, Json args, CallContext& ctx) {
   std::string failure;
-  Answer answer;
-  try {
-    answer = co_await handler(args, ctx);
-  } catch (const std::exception& e) {
-    auto why = store::storage_failure(e);
-    if (!why) throw;
-    failure = *why;
-  }
-  if (failure.empty()) {
+  for (int run = 1;; ++run) {
+    Answer answer;
+    try {
+      answer = co_await handler(args, ctx);
+    } catch (const std::exception& e) {
+      auto why = store::storage_failure(e);
+      if (!why) throw;
+      failure = *why;
+    }
+    if (!failure.empty()) break;
     // With background sync every call also waits for what it may have read to be on disk.
     const store::Ticket ticket =
         db->background_sync() ? store::Ticket::later(answer.ticket, db->latest()) : answer.ticket;
@@ -58,8 +62,14 @@ awaitable<ToolResult> run_durable(store::Database* db, DurableHandler handler,
     } else {
       failure = co_await durable_outcome(db, ticket);
     }
+    if (!failure.empty()) break;
+    if (!answer.settle) co_return std::move(answer.result);
+    if (std::optional<ToolResult> settled = answer.settle()) co_return std::move(*settled);
+    if (run == kRuns) {
+      failure = "the conversation kept changing while the message was being stored";
+      break;
+    }
   }
-  if (failure.empty()) co_return std::move(answer.result);
   spdlog::warn("a tool call could not store its writes: {}", failure);
   if (fallback) co_return fallback(args, ctx);
   co_return ToolResult::error(storage_error_text(failure));

@@ -24,6 +24,11 @@ std::optional<std::int64_t> optional_int(const Json& args, const char* key);
 struct Answer {
   mcp::ToolResult result;
   store::Ticket ticket;
+  // Set when the result is known only once the ticket is durable (a team's store gives a
+  // group's messages their ids as it commits): called then instead of using `result`.
+  // std::nullopt runs the call again: the commit refused what it meant to store, and nothing of
+  // it was stored (a conversation ended by another daemon meanwhile).
+  std::function<std::optional<mcp::ToolResult>()> settle;
 };
 using DurableHandler = std::function<awaitable<Answer>(Json args, mcp::CallContext& ctx)>;
 // A result with nothing written behind it (an argument refused before the product was asked).

@@ -166,6 +166,48 @@ TEST_CASE(
   CHECK(sends == 1);
 }
 
+TEST_CASE(
+    "send by names in a group: ended before the commit, the message is not stored and the send "
+    "runs again into a new conversation") {
+  Agents4 w(Settings{}, true);
+  Caller a = w.connect("/p/alpha");
+  Caller b = w.connect("/p/beta");
+  auto first = w.send(a, {"beta"}, "one");
+  REQUIRE(first.ok());
+  w.poll();
+  const std::string ended = first->conversation_id;
+  {
+    store::WriteTransaction tx(*w.db);
+    w.db->conversations().set_expiry(ended, w.clock.now_ms());
+    tx.commit();
+  }
+  w.poll();
+  auto two = w.send(a, {"beta"}, "two");  // to the conversation remembered
+  REQUIRE(two.ok());
+  if (two->stored_id) {
+    // A team's store checks it as the group commits, under the team's lock: nothing stored,
+    // and the tool runs the send again (tools::Answer::settle), which looks the names up anew.
+    w.poll();
+    CHECK(two->stored_id->value_or(-1) == 0);
+    CHECK(two->conversation_id == ended);
+    two = w.send(a, {"beta"}, "two");
+    REQUIRE(two.ok());
+    w.poll();
+    REQUIRE(two->stored_id);
+    CHECK(two->stored_id->value_or(0) > 0);
+  } else {
+    CHECK(two->message_id > 0);  // checked at once, and sent again at once
+  }
+  w.poll();
+  CHECK(two->conversation_id != ended);
+  CHECK(w.db->messages().all(ended).size() == 1);
+  CHECK(Agents4::bodies(w.inbox(b)) == Names{"one", "two"});
+  const Json audit = test::as_json(w.bridge->ops().audit_entries(ended, 10));
+  int sends = 0;
+  for (const auto& e : audit["entries"]) sends += e["action"] == "send_message";
+  CHECK(sends == 1);  // the refused attempt wrote no entry
+}
+
 TEST_CASE("send by names: the names' conversation is looked up once, then remembered") {
   Agents4 w;
   Caller a = w.connect("/p/alpha");

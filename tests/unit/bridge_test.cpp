@@ -13,6 +13,7 @@
 
 #include "common/utf8.h"
 #include "daemon/crypto/crypto.h"
+#include "daemon/tools/tool_support.h"
 #include "tests/unit/product_results.h"
 #include "tests/unit/test_store.h"
 
@@ -543,4 +544,66 @@ TEST_CASE("wait_for_messages: its timeout is on the Clock (fake time, no sleepin
   Json page = World::ok(*w.answer);
   CHECK(page["messages"].empty());
   CHECK(page["has_more"] == false);
+}
+
+namespace {
+
+// A call's context with nothing behind it: the handlers below use none of it.
+struct NoContext : mcp::CallContext {
+  Peer peer_;
+  Json caps_ = Json::object();
+  const Peer& peer() const override { return peer_; }
+  const ClientHello* hello() const override { return nullptr; }
+  void progress(std::string) override {}
+  bool has_progress_token() const override { return false; }
+  const Json& client_capabilities() const override { return caps_; }
+  awaitable<std::optional<Json>> request_client(std::string, Json) override {
+    co_return std::nullopt;
+  }
+  asio::cancellation_slot cancellation_slot() override { return {}; }
+  bool cancelled() const override { return false; }
+};
+
+// Runs a tool handler to its result.
+mcp::ToolResult run_tool(const mcp::ToolHandler& handler) {
+  asio::io_context io;
+  NoContext ctx;
+  std::optional<mcp::ToolResult> out;
+  asio::co_spawn(io, handler(Json::object(), ctx),
+                 [&](std::exception_ptr e, mcp::ToolResult r) {
+                   if (e) std::rethrow_exception(e);
+                   out = std::move(r);
+                 });
+  io.run();
+  REQUIRE(out);
+  return *out;
+}
+
+}  // namespace
+
+TEST_CASE("a result settled at the commit: refused there, the call runs again, three times at most") {
+  auto db = test::open_test_store();
+  int runs = 0;
+  // Settles on its `ok_from`th run (a team's store refusing a held message until then).
+  auto handler = [&](int ok_from) {
+    return tools::durable(*db, [&runs, ok_from](Json, mcp::CallContext&) -> awaitable<tools::Answer> {
+      const int run = ++runs;
+      tools::Answer a;
+      a.settle = [run, ok_from]() -> std::optional<mcp::ToolResult> {
+        if (run < ok_from) return std::nullopt;
+        return mcp::ToolResult::ok(Json{{"run", run}});
+      };
+      co_return a;
+    });
+  };
+  mcp::ToolResult second = run_tool(handler(2));
+  CHECK(runs == 2);
+  CHECK_FALSE(second.is_error);
+  CHECK(second.structured == Json{{"run", 2}});
+  runs = 0;
+  mcp::ToolResult never = run_tool(handler(99));
+  CHECK(runs == 3);
+  CHECK(never.is_error);
+  CHECK(never.text.find("nothing of this call was stored") != std::string::npos);
+  CHECK(never.text.find("kept changing") != std::string::npos);
 }

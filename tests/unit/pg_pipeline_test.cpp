@@ -401,3 +401,140 @@ TEST_CASE("inbox reads keep to their index range whatever plan empty tables left
   CHECK(in.agent_unread("alice") == 0);
   CHECK(in.agent_unread("bob") == 0);
 }
+
+namespace {
+
+std::int64_t read_up_to(Connection& other, const std::string& agent) {
+  return other.query("SELECT read_up_to FROM members WHERE agent = $1", {Param(agent)})
+      .int64(0, 0);
+}
+
+}  // namespace
+
+TEST_CASE("a group's messages, positions and work at the commit wait for it, the lock with them") {
+  if (!have_server()) return;
+  Loop loop;
+  auto db = open_db(options_for(fresh_schema()));
+  agents_pair(*db);
+  std::int64_t first = 0;
+  write(*db, [&] { first = db->messages().insert(mail("bob", "hello alice")); });
+  db->enable_group_commit(loop.defer());
+  // Another daemon of the team.
+  Loop loop2;
+  auto db2 = open_db(options_for(db->options().schema, "d2"));
+  db2->enable_group_commit(loop2.defer());
+  Connection& c = db->connection();
+  auto other = observer(db->options().schema);
+  const std::uint64_t before = c.round_trips();
+  std::optional<std::int64_t> stored;
+  std::vector<std::string> order;
+  Ticket t;
+  {
+    WriteTransaction tx(*db);
+    db->messages().insert_at_commit(mail("alice", "held"), "alice,bob", 3, [&](std::int64_t id) {
+      stored = id;
+      order.push_back("stored");
+    });
+    db->members().move_past("alice", "g", first);
+    db->at_commit([&] { order.push_back(stored ? "at commit, with the id" : "at commit, no id"); });
+    t = tx.commit();
+  }
+  CHECK(c.round_trips() == before);  // nothing sent yet
+  CHECK_FALSE(stored);
+  CHECK(lock_holders(*other) == 0);  // the other daemon writes and commits meanwhile
+  std::int64_t theirs = 0;
+  write(*db2, [&] { theirs = db2->messages().insert(mail("bob", "from the other daemon")); });
+  loop2.run();
+  CHECK(theirs > first);
+  CHECK(lock_holders(*other) == 0);
+  // The commit: the lock, the chain's head and the held writes; then the work at the commit,
+  // sent with the COMMIT.
+  loop.run();
+  CHECK(c.round_trips() == before + 2);
+  REQUIRE(stored);
+  // The id was handed out under the lock, after the other daemon's commit: ids follow the
+  // commits, so a reader whose position passed theirs still finds this one.
+  CHECK(*stored > theirs);
+  CHECK(order == std::vector<std::string>{"stored", "at commit, with the id"});
+  CHECK(db->outcome(t) == std::string());
+  CHECK(read_up_to(*other, "alice") == first);
+  CHECK(count(*other, "messages") == 3);
+  CHECK(lock_holders(*other) == 0);
+}
+
+TEST_CASE("a held message whose conversation went meanwhile is not stored: its id is 0") {
+  if (!have_server()) return;
+  Loop loop;
+  auto db = open_db(options_for(fresh_schema()));
+  agents_pair(*db);
+  db->enable_group_commit(loop.defer());
+  std::vector<std::int64_t> ids;
+  write(*db, [&] {
+    // The names' key moved on (another daemon replaced the conversation), and one removed.
+    db->messages().insert_at_commit(mail("alice", "by an old key"), "alice,carol", 3,
+                                    [&](std::int64_t id) { ids.push_back(id); });
+    MessageRow gone = mail("alice", "to a removed conversation");
+    gone.conversation_id = "removed";
+    db->messages().insert_at_commit(gone, "", 3, [&](std::int64_t id) { ids.push_back(id); });
+    db->messages().insert_at_commit(mail("alice", "kept"), "", 3,
+                                    [&](std::int64_t id) { ids.push_back(id); });
+  });
+  loop.run();
+  REQUIRE(ids.size() == 3);
+  CHECK(ids[0] == 0);
+  CHECK(ids[1] == 0);
+  CHECK(ids[2] > 0);
+  CHECK(count(*observer(db->options().schema), "messages") == 1);
+}
+
+TEST_CASE("a read of an agent's positions sends what the group holds for them first") {
+  if (!have_server()) return;
+  Loop loop;
+  auto db = open_db(options_for(fresh_schema()));
+  agents_pair(*db);
+  std::int64_t first = 0;
+  write(*db, [&] { first = db->messages().insert(mail("bob", "hello alice")); });
+  db->enable_group_commit(loop.defer());
+  auto other = observer(db->options().schema);
+  write(*db, [&] { db->members().move_past("alice", "g", first); });
+  CHECK(db->inboxes().agent_unread("bob") == 0);  // another agent's: nothing is sent for it
+  CHECK(lock_holders(*other) == 0);
+  // Alice's own: her move goes first (with the team's lock), so the group reads its writes.
+  CHECK(db->inboxes().agent_unread("alice") == 0);
+  CHECK(lock_holders(*other) == 1);
+  loop.run();
+  CHECK(lock_holders(*other) == 0);
+  CHECK(read_up_to(*other, "alice") == first);
+}
+
+TEST_CASE("a call's rollback drops what it held for the commit; earlier calls' holds stay") {
+  if (!have_server()) return;
+  Loop loop;
+  auto db = open_db(options_for(fresh_schema()));
+  agents_pair(*db);
+  std::int64_t first = 0;
+  write(*db, [&] { first = db->messages().insert(mail("bob", "hello alice")); });
+  db->enable_group_commit(loop.defer());
+  auto other = observer(db->options().schema);
+  bool kept_ran = false;
+  bool dropped_ran = false;
+  write(*db, [&] {
+    db->members().move_past("alice", "g", first);
+    db->at_commit([&] { kept_ran = true; });
+  });
+  {
+    WriteTransaction tx(*db);
+    db->messages().insert_at_commit(mail("alice", "rolled back"), "", 3, [](std::int64_t) {});
+    db->at_commit([&] { dropped_ran = true; });
+    // A write that cannot wait takes the lock and sends what is held ahead of itself…
+    db->members().insert({"carol", "g", "", 0, 1});
+    CHECK(lock_holders(*other) == 1);
+  }  // …then the call rolls back: the lock goes with its savepoint, the first call's hold stays
+  CHECK(lock_holders(*other) == 0);
+  loop.run();
+  CHECK(kept_ran);
+  CHECK_FALSE(dropped_ran);
+  CHECK(read_up_to(*other, "alice") == first);
+  CHECK(count(*other, "messages") == 1);
+  CHECK(count(*other, "members") == 2);
+}

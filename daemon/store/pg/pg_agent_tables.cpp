@@ -107,6 +107,7 @@ const std::string& seats_sql() {
 
 std::vector<MessageRow> PgInboxes::agent_inbox(const std::string& agent, std::int64_t after_id,
                                                std::int64_t limit) {
+  db_.reading(detail::positions_of(agent));
   // One index range per conversation (messages_by_recipient: conversation, '*', id), merged
   // in id order.
   static const std::string kAfter = "SELECT " + kColumns + " FROM members me" +
@@ -128,6 +129,7 @@ std::vector<MessageRow> PgInboxes::seat_inbox(const std::string& agent, std::int
 }
 
 std::vector<MessageRow> PgInboxes::whole_inbox(const std::string& agent, std::int64_t limit) {
+  db_.reading(detail::positions_of(agent));
   // agent_inbox's ranges (after each read position) and seat_inbox's (unread to each joined
   // seat) in one statement, one round trip whatever the memberships (SQLite's shortcut for a
   // sole membership saves a sort there; here it would cost a second round trip).
@@ -143,6 +145,7 @@ std::vector<MessageRow> PgInboxes::whole_inbox(const std::string& agent, std::in
 std::vector<MessageRow> PgInboxes::conversation_inbox(const std::string& conv,
                                                       const std::string& agent,
                                                       std::int64_t after_id, std::int64_t limit) {
+  db_.reading(detail::positions_of(agent));
   // After the read position when after_id is 0, else after after_id (SQLite's
   // MAX(read_up_to * (after_id = 0), after_id)).
   static const std::string kSql =
@@ -170,6 +173,7 @@ std::int64_t PgInboxes::unmark_ids(const std::vector<std::int64_t>& ids, std::in
 
 std::vector<std::pair<std::string, std::int64_t>> PgInboxes::agent_unread_by_sender(
     const std::string& agent) {
+  db_.reading(detail::positions_of(agent));
   static const std::string kSql =
       "SELECT m.sender, COUNT(*) FROM members me" +
       star_messages("m.id, m.sender", "me.read_up_to", "") +
@@ -181,6 +185,7 @@ std::vector<std::pair<std::string, std::int64_t>> PgInboxes::agent_unread_by_sen
 }
 
 Inboxes::WaitStart PgInboxes::wait_start(const std::string& agent, std::int64_t limit) {
+  db_.reading(detail::positions_of(agent));
   // The seats' read is queued and travels with the page's: one round trip.
   WaitStart w;
   db_.connection().defer(seats_sql(), {agent},
@@ -201,11 +206,13 @@ const std::string kAgentUnreadSql =
 }  // namespace
 
 std::int64_t PgInboxes::agent_unread(const std::string& agent) {
+  db_.reading(detail::positions_of(agent));
   return db_.connection().query(kAgentUnreadSql, {agent}).int64(0, 0);
 }
 
 void PgInboxes::agent_unread_soon(const std::string& agent,
                                   std::function<void(std::int64_t)> done) {
+  db_.reading(detail::positions_of(agent));
   db_.connection().defer(kAgentUnreadSql, {agent},
                          [done = std::move(done)](const Rows& rows) { done(rows.int64(0, 0)); });
   db_.send_queue_soon();
@@ -226,6 +233,7 @@ std::vector<SenderCount> PgInboxes::senders_since(std::int64_t since_ms) {
 }
 
 std::int64_t PgInboxes::member_unread(const std::string& conv, const std::string& agent) {
+  db_.reading(detail::positions_of(agent));
   static const std::string kSql = "SELECT COUNT(*) FROM members me" +
                                   star_messages("m.id", "me.read_up_to", "") +
                                   " WHERE me.agent = $1 AND me.conversation_id = $2";
@@ -235,6 +243,7 @@ std::int64_t PgInboxes::member_unread(const std::string& conv, const std::string
 std::vector<MessageRow> PgInboxes::agent_unread_after(const std::string& agent,
                                                       std::int64_t after_id, std::int64_t limit,
                                                       std::int64_t body_chars) {
+  db_.reading(detail::positions_of(agent));
   // The body cut in characters (left() counts characters of text, as SQLite's substr does).
   // left() takes an int, and a negative count would keep all but that many; SQLite's
   // substr(body, 1, n <= 0) is empty, hence the clamp.
@@ -298,6 +307,7 @@ void PgMembers::insert(const MemberRow& row) {
 }
 
 std::optional<MemberRow> PgMembers::find(const std::string& agent, const std::string& conv) {
+  db_.reading(detail::positions_of(agent));
   static const std::string kSql =
       agent_select(kMemberColumns, " FROM members WHERE agent = $1 AND conversation_id = $2");
   const Rows rows = db_.connection().query(kSql, {agent, conv});
@@ -339,12 +349,12 @@ std::int64_t PgMembers::advance(const std::string& agent, const std::string& con
 }
 
 void PgMembers::move_past(const std::string& agent, const std::string& conv, std::int64_t up_to) {
-  // advance()'s UPDATE without its answer: queued, it travels with the next statement (a
-  // wait's audit entry and its commit), and takes the team's lock as any write does.
+  // advance()'s UPDATE without its answer: held for the group's commit (PgDatabase::
+  // defer_to_commit) until a read of this agent's positions needs it sooner.
   static const std::string kSql =
       "UPDATE members SET read_up_to = $1 WHERE agent = $2 AND conversation_id = $3"
       " AND read_up_to < $1";
-  db_.connection().defer(kSql, {up_to, agent, conv});
+  db_.defer_to_commit(kSql, {up_to, agent, conv}, {}, detail::positions_of(agent));
 }
 
 void PgMembers::set_position(const std::string& agent, const std::string& conv,

@@ -147,6 +147,13 @@ class Connection {
   // Sends the queue now, if anything waits in it (one round trip).
   void send_deferred();
   bool has_deferred() const { return !deferred_.empty(); }
+  // Whether a queued statement's answer is awaited (one given an on_rows).
+  bool awaits_answers() const {
+    for (const auto& d : deferred_) {
+      if (d.on_rows) return true;
+    }
+    return false;
+  }
   // Drops the queue unsent (the caller is about to roll back the transaction it belongs to).
   void discard_deferred() { deferred_.clear(); }
   // Keeps the queue but forgets every on_rows (whoever asked is gone).

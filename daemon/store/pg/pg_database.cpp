@@ -54,6 +54,8 @@ PgDatabase::~PgDatabase() {
   if (group_) {
     group_->waiters.clear();
     group_->after_commit.clear();
+    // So is whoever gave work for the commit (the daemon and the bridge flush before they go).
+    at_commit_.clear();
     forget_rollback_listeners();
   }
   flush();
@@ -232,22 +234,98 @@ void PgDatabase::begin_clean(const std::vector<const char*>& begin, bool queued)
 // other waits for while waiting for this lock: no cycle, which PostgreSQL would break only after
 // deadlock_timeout (1 s) by failing one. The writing transactions of the team's daemons commit
 // one after the other, which also makes messages visible in the order of their ids (a reader's
-// position never passes a message committed later). A group that only reads before its first
-// write keeps the other daemons waiting that much less.
+// position never passes a message committed later): every message is inserted behind the lock.
+//
+// In a group, what the common calls write waits for the commit instead: a send's message
+// (PgMessages::insert_at_commit), a read's position (PgMembers::move_past) and every audit entry
+// (at_commit). So a group of sends and reads takes the lock only as it commits, and holds it for
+// the commit's two round trips — the lock, the chain's head and the held writes (the messages'
+// ids come back), then the audit entries hashed from them with the COMMIT — where it used to
+// hold it from its first write, across every later call's round trips, while the other daemons
+// waited. Any other write (a new conversation, a token seat's message) takes the lock at once
+// and sends what is held ahead of itself.
 void PgDatabase::take_write_lock() {
   if (locked_ || chain_scope_ == 0) return;
   locked_ = true;
   lock_in_call_ = true;
   conn_->defer(kTeamLockSql);
   tables_->audit.prefetch_head();
+  send_held();
 }
 
-// "ROLLBACK TO call" ran: the call's audit entries are gone (a new scope for the chain's head),
-// and so is the lock when that call took it (PostgreSQL releases what a rolled-back savepoint
-// took).
+void PgDatabase::send_held() {
+  std::vector<Held> held = std::move(held_);
+  held_.clear();
+  for (auto& h : held) {
+    conn_->defer(h.sql, h.params, h.on_rows);
+    if (h.call != call_) sent_in_call_.push_back(std::move(h));
+  }
+}
+
+void PgDatabase::defer_to_commit(const std::string& sql, std::vector<Param> params,
+                                 std::function<void(const Rows&)> on_rows, std::string touches) {
+  if (group_ && !locked_ && !committing_) {
+    call_wrote_ = true;  // its rollback drops it
+    held_.push_back(Held{call_, sql, std::move(params), std::move(on_rows), std::move(touches)});
+    return;
+  }
+  conn_->defer(sql, std::move(params), std::move(on_rows));
+}
+
+void PgDatabase::reading(const std::string& touches) {
+  if (locked_) return;
+  for (const auto& h : held_) {
+    if (h.touches == touches) {
+      take_write_lock();
+      return;
+    }
+  }
+}
+
+void PgDatabase::at_commit(std::function<void()> fn) {
+  if (!group_ || committing_) {
+    fn();
+    return;
+  }
+  call_wrote_ = true;
+  at_commit_.emplace_back(call_, std::move(fn));
+}
+
+void PgDatabase::run_at_commit() {
+  auto work = std::move(at_commit_);
+  at_commit_.clear();
+  committing_ = true;
+  struct Done {
+    bool& committing;
+    ~Done() { committing = false; }
+  } done{committing_};
+  for (auto& w : work) w.second();
+}
+
+void PgDatabase::drop_call_work() {
+  std::erase_if(held_, [this](const Held& h) { return h.call == call_; });
+  std::erase_if(at_commit_, [this](const auto& w) { return w.first == call_; });
+}
+
+void PgDatabase::forget_held() {
+  held_.clear();
+  sent_in_call_.clear();
+  at_commit_.clear();
+  call_ = 0;
+}
+
+// "ROLLBACK TO call" ran: the call's work for the commit is dropped, and so is the lock when
+// that call took it (PostgreSQL releases what a rolled-back savepoint took), together with the
+// earlier calls' held writes sent behind it, which are held again.
 void PgDatabase::call_rolled_back() {
   chain_scope_ = ++scopes_;
-  if (lock_in_call_) locked_ = false;
+  drop_call_work();
+  if (lock_in_call_) {
+    locked_ = false;
+    held_.insert(held_.begin(), std::make_move_iterator(sent_in_call_.begin()),
+                 std::make_move_iterator(sent_in_call_.end()));
+  }
+  sent_in_call_.clear();
   lock_in_call_ = false;
 }
 
@@ -262,6 +340,7 @@ void PgDatabase::rollback_all() {
   }
   chain_scope_ = 0;
   locked_ = lock_in_call_ = false;
+  forget_held();
   conn_->set_before_write({});
 }
 
@@ -287,6 +366,7 @@ void PgDatabase::rollback_all() {
 // the server in that window loses rows that were seen but never acknowledged (anything that
 // daemon wrote because of them commits later in the log, so it is lost with them).
 void PgDatabase::open_group_now() {
+  forget_held();
   begin_clean({"BEGIN", "SET LOCAL synchronous_commit = off", "SAVEPOINT call"}, true);
   conn_->set_before_write([this] {
     call_wrote_ = true;
@@ -335,6 +415,14 @@ void PgDatabase::commit_group() {
     failure = "the team store rolled back a failed write";
   } else {
     try {
+      if (!held_.empty() || !at_commit_.empty()) {
+        // The lock, the chain's head and the held writes (one round trip when work at the
+        // commit awaits an answer: the head, the messages' ids), then that work, whose writes
+        // are sent with the COMMIT.
+        take_write_lock();
+        if (!at_commit_.empty() && conn_->awaits_answers()) conn_->send_deferred();
+        run_at_commit();
+      }
       if (locked_) {
         // One round trip: the group's COMMIT (not waiting for the disk), then the flush.
         static const std::string kFlush =
@@ -369,6 +457,7 @@ void PgDatabase::end_group(const std::string& failure) {
   conn_->set_before_write({});
   chain_scope_ = 0;
   locked_ = lock_in_call_ = false;
+  forget_held();
   if (!failure.empty()) {
     failed_.emplace_back(g.generation, failure);
     if (failed_.size() > kRememberedFailures) failed_.pop_front();
@@ -481,6 +570,8 @@ Ticket PgDatabase::write_commit(bool grouped) {
   conn_->defer("RELEASE call");
   conn_->defer("SAVEPOINT call");
   lock_in_call_ = false;  // the transaction holds what the call took
+  sent_in_call_.clear();
+  ++call_;
   conn_->set_recovery("ROLLBACK TO call", [this] { call_rolled_back(); });
   return group_ ? Ticket{group_->generation} : Ticket{};
 }

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -82,6 +83,7 @@ class PgDatabase final : public Database {
   std::optional<std::string> outcome(const Ticket& ticket) const override;
   Ticket latest() const override;
   void after_commit(std::function<void()> fn) override;
+  void at_commit(std::function<void()> fn) override;
   void flush() override;
 
   // Same as SqliteDatabase::enable_group_commit: `defer` runs flush() later in the loop turn.
@@ -105,8 +107,20 @@ class PgDatabase final : public Database {
   // was rolled back: what the audit chain's head read in it (after take_write_lock()) stays
   // valid for, as no other daemon appends while the lock is held.
   std::uint64_t chain_scope() const { return chain_scope_; }
-  // Takes the team's write lock in the open write transaction unless it holds it (queued).
+  // Takes the team's write lock in the open write transaction unless it holds it (queued),
+  // with the writes held for the commit (defer_to_commit) behind it.
   void take_write_lock();
+  // Whether a group is open (writes can be held for its commit).
+  bool in_group() const { return group_.has_value(); }
+  // A write whose answer can wait for the commit (a message's insert, a read position). In a
+  // group that has not taken the team's lock it is held, and sent at the commit behind the lock
+  // (the daemons' groups take turns with the lock only for their commits); otherwise queued on
+  // the connection (Connection::defer). `touches` names what it changes for reading().
+  void defer_to_commit(const std::string& sql, std::vector<Param> params,
+                       std::function<void(const Rows&)> on_rows, std::string touches);
+  // Before a read of what `touches` named: a write held for the commit that changes it is sent
+  // first (the group takes the team's lock now), so that the group reads its own writes.
+  void reading(const std::string& touches);
   // What the connection's queue holds outside a transaction (reads whose answer can wait:
   // Inboxes::agent_unread_soon) goes with the next statement, or on its own in the loop's next
   // turn when none came (at once without group commit).
@@ -138,6 +152,10 @@ class PgDatabase final : public Database {
   void commit_group();
   void end_group(const std::string& failure);
   std::string failure_text(const std::exception* e) const;
+  void send_held();
+  void run_at_commit();
+  void drop_call_work();
+  void forget_held();
 
   Options options_;
   std::string session_sql_;
@@ -153,6 +171,22 @@ class PgDatabase final : public Database {
   bool lock_in_call_ = false;  // taken since the last "RELEASE call" (a rollback to it frees it)
   bool call_wrote_ = false;    // the open call sent or queued a write
   bool send_posted_ = false;   // send_queue_soon() has a turn of the loop coming
+  bool committing_ = false;    // the group's at_commit work runs
+  // Work held for the group's commit, each with the number of the call that gave it (a call's
+  // rollback drops its own): writes (defer_to_commit) and functions (at_commit).
+  struct Held {
+    std::uint64_t call = 0;
+    std::string sql;
+    std::vector<Param> params;
+    std::function<void(const Rows&)> on_rows;
+    std::string touches;
+  };
+  std::vector<Held> held_;
+  // Those sent by the call that took the lock: a rollback of that call undoes them on the
+  // server, so the earlier calls' ones are held again.
+  std::vector<Held> sent_in_call_;
+  std::vector<std::pair<std::uint64_t, std::function<void()>>> at_commit_;
+  std::uint64_t call_ = 0;  // the open call's number in the group
   std::deque<std::pair<std::uint64_t, std::string>> failed_;  // recent failed generations
   std::unique_ptr<Listener, ListenerStop> listener_;          // stopped first by ~PgDatabase
 };

@@ -246,6 +246,39 @@ std::int64_t PgMessages::insert_if_current(const MessageRow& row, const std::str
   return rows.empty() ? 0 : rows.int64(0, 0);
 }
 
+void PgMessages::insert_at_commit(const MessageRow& row, const std::string& member_key,
+                                  std::int64_t now_ms, std::function<void(std::int64_t)> stored) {
+  if (!db_.in_group()) {
+    Messages::insert_at_commit(row, member_key, now_ms, std::move(stored));
+    return;
+  }
+  static const std::string kExisting =
+      std::string("WITH m AS (") + kInsertMessage +
+      " SELECT $1, $2, $3, $4, $5, $6, $7, $8::bigint, $9::bigint, $10::bigint"
+      " WHERE EXISTS (SELECT 1 FROM conversations c WHERE c.id = $1) RETURNING " +
+      kAnnounced;
+  static const std::string kCurrent =
+      std::string("WITH m AS (") + kInsertMessage +
+      " SELECT $1, $2, $3, $4, $5, $6, $7, $8::bigint, $9::bigint, $10::bigint"
+      " WHERE EXISTS (SELECT 1 FROM conversations c WHERE c.id = $1 AND c.member_key = $12"
+      " AND c.expires_ms > $13::bigint) RETURNING " +
+      kAnnounced;
+  std::vector<Param> params{row.conversation_id, row.sender,        row.recipient,
+                            row.body,            row.action_type,   row.files_json,
+                            row.redactions_json, row.created_ms,    row.read_ms,
+                            row.reply_to,        db_.options().self.daemon_id};
+  if (!member_key.empty()) {
+    params.emplace_back(member_key);
+    params.emplace_back(now_ms);
+  }
+  db_.defer_to_commit(
+      member_key.empty() ? kExisting : kCurrent, std::move(params),
+      [stored = std::move(stored)](const Rows& rows) {
+        stored(rows.empty() ? 0 : rows.int64(0, 0));
+      },
+      detail::sent_by(row.conversation_id, row.sender));
+}
+
 std::vector<MessageRow> PgMessages::unread(const std::string& conv, const std::string& recipient,
                                            std::int64_t limit) {
   static const std::string kSql =
@@ -291,6 +324,7 @@ std::int64_t PgMessages::unread_count(const std::string& conv, const std::string
 std::vector<std::int64_t> PgMessages::sent_since(const std::string& conv, const std::string& sender,
                                                  const std::vector<std::int64_t>& since_ms) {
   if (since_ms.empty()) return {};
+  db_.reading(detail::sent_by(conv, sender));
   // Every window in one round trip: a count (one range of messages_by_sender_time) per given
   // time, in the order given.
   static const std::string kSql =
@@ -310,6 +344,7 @@ std::optional<std::int64_t> PgMessages::nth_sent_time(const std::string& conv,
   static const std::string kSql =
       "SELECT created_ms FROM messages WHERE conversation_id = $1 AND sender = $2"
       " AND created_ms >= $3 ORDER BY created_ms LIMIT 1 OFFSET $4";
+  db_.reading(detail::sent_by(conv, sender));
   const Rows rows = db_.connection().query(kSql, {conv, sender, since_ms, n});
   if (rows.empty()) return std::nullopt;
   return rows.int64(0, 0);

@@ -27,6 +27,12 @@ std::vector<MessageRow> read_messages(const Rows& rows);
 std::string bigint_array(const std::vector<std::int64_t>& values);
 // Empty text as SQL NULL (the optional text columns: member_key, audit's ids).
 Param text_or_null(const std::string& s);
+// What a write held for the commit changes (PgDatabase::defer_to_commit, reading()): an
+// agent's read positions; the messages a sender sent in a conversation (its rate limits).
+inline std::string positions_of(const std::string& agent) { return "positions\t" + agent; }
+inline std::string sent_by(const std::string& conv, const std::string& sender) {
+  return "sent\t" + conv + "\t" + sender;
+}
 }  // namespace detail
 
 class PgConversations final : public Conversations {
@@ -57,6 +63,10 @@ class PgMessages final : public Messages {
   std::int64_t insert(const MessageRow& row) override;
   std::int64_t insert_if_current(const MessageRow& row, const std::string& member_key,
                                  std::int64_t now_ms) override;
+  // In a group: held for the commit (PgDatabase::defer_to_commit), checked there as
+  // insert_if_current is (or, without a member_key, that the conversation still exists).
+  void insert_at_commit(const MessageRow& row, const std::string& member_key, std::int64_t now_ms,
+                        std::function<void(std::int64_t)> stored) override;
   std::vector<MessageRow> unread(const std::string& conv, const std::string& recipient,
                                  std::int64_t limit) override;
   std::vector<MessageRow> after(const std::string& conv, const std::string& recipient,
