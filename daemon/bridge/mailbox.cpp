@@ -252,8 +252,15 @@ void Mailbox::deliver_now(const store::MessageRow& row, const std::string& from_
   notice.from = from_role;
   notice.system = row.sender == "system";
   notice.message_id = row.id;
-  notice.unread = ctx_.messages.unread_count(row.conversation_id, row.recipient);
-  for (auto conn : conns) notifier_->mail_waiting(conn, notice);
+  // The count can wait: a team's store counts for every notice of the turn in one round trip
+  // (as AgentMail's notices do). A connection gone meanwhile is skipped by the notifier.
+  ctx_.messages.unread_count_soon(
+      row.conversation_id, row.recipient,
+      [this, notice, conns](std::int64_t unread) mutable {
+        notice.unread = unread;
+        if (!notifier_) return;
+        for (auto conn : conns) notifier_->mail_waiting(conn, notice);
+      });
 }
 
 }  // namespace cb::bridge

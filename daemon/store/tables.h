@@ -74,6 +74,11 @@ class Messages {
                                    std::int64_t after_id, std::int64_t up_to_id,
                                    std::int64_t marked_ms) = 0;
   virtual std::int64_t unread_count(const std::string& conv, const std::string& recipient) = 0;
+  // unread_count() for an answer that can wait, as Inboxes::agent_unread_soon() is.
+  virtual void unread_count_soon(const std::string& conv, const std::string& recipient,
+                                 std::function<void(std::int64_t)> done) {
+    done(unread_count(conv, recipient));
+  }
   // Messages sent by `sender` at or after each of the given times (one count per time).
   virtual std::vector<std::int64_t> sent_since(const std::string& conv, const std::string& sender,
                                                const std::vector<std::int64_t>& since_ms) = 0;

@@ -341,6 +341,40 @@ TEST_CASE("unread counts that can wait: one round trip for all of them, in the l
   CHECK_FALSE(c.has_deferred());
 }
 
+TEST_CASE("a token seat's unread counts that can wait: one round trip for all of them") {
+  if (!have_server()) return;
+  Loop loop;
+  auto db = open_db(options_for(fresh_schema()));
+  write(*db, [&] {
+    ConversationRow t;
+    t.id = "t";
+    t.kind = "token";
+    t.created_ms = 1;
+    t.expires_ms = 1'000'000'000'000;
+    db->conversations().insert(t);
+    for (const char* to : {"s2", "s2", "s1"}) {
+      MessageRow m = mail(std::string(to) == "s2" ? "s1" : "s2", "hi");
+      m.conversation_id = "t";
+      m.recipient = to;
+      db->messages().insert(m);
+    }
+  });
+  db->enable_group_commit(loop.defer());
+  Connection& c = db->connection();
+  const std::uint64_t before = c.round_trips();
+  std::vector<std::pair<std::string, std::int64_t>> got;
+  for (const char* seat : {"s1", "s2", "s3"}) {
+    db->messages().unread_count_soon(
+        "t", seat, [&got, seat](std::int64_t n) { got.emplace_back(seat, n); });
+  }
+  CHECK(c.round_trips() == before);
+  CHECK(got.empty());
+  loop.run();
+  CHECK(c.round_trips() == before + 1);
+  using Got = std::vector<std::pair<std::string, std::int64_t>>;
+  CHECK(got == Got{{"s1", 1}, {"s2", 2}, {"s3", 0}});
+}
+
 TEST_CASE("a queue whose statement finds the server unreachable is dropped, never run later") {
   if (!have_server()) return;
   auto db = open_db(options_for(fresh_schema()));
@@ -374,12 +408,41 @@ TEST_CASE("inbox reads keep to their index range whatever plan empty tables left
     in.agent_unread_after("alice", 0, 10, 100);
     in.wait_start("alice", 10);
   };
+  // A token conversation's seat reads too (Mailbox: unread, after, the unread count).
+  write(*db, [&] {
+    ConversationRow t;
+    t.id = "t";
+    t.kind = "token";
+    t.created_ms = 1;
+    t.expires_ms = 1'000'000'000'000;
+    db->conversations().insert(t);
+  });
+  auto seat_mail = [](const std::string& body) {
+    MessageRow m = mail("s1", body);
+    m.conversation_id = "t";
+    m.recipient = "s2";
+    return m;
+  };
+  Messages& msgs = db->messages();
+  auto read_seat = [&](std::int64_t after) {
+    msgs.unread("t", "s2", 10);
+    msgs.after("t", "s2", after, 10);
+    msgs.unread_count("t", "s2");
+  };
   read_all(1);
+  read_seat(1);
   std::int64_t last = 0;
   write(*db, [&] {
     for (int i = 0; i < 300; ++i)
       last = db->messages().insert(mail("bob", "m" + std::to_string(i)));
     db->members().set_position("alice", "g", last);
+  });
+  std::int64_t last_seat = 0;
+  write(*db, [&] {
+    std::vector<std::int64_t> ids;
+    for (int i = 0; i < 300; ++i) ids.push_back(msgs.insert(seat_mail("s" + std::to_string(i))));
+    msgs.mark_read(ids, 5);
+    last_seat = ids.back();
   });
   // This backend's counts not yet reported (they grow until it reports them, which it does
   // only between transactions): read before and after, in one transaction.
@@ -391,13 +454,14 @@ TEST_CASE("inbox reads keep to their index range whatever plan empty tables left
   c.run("BEGIN");
   const Rows before = c.query(kUsed);
   read_all(last);
+  read_seat(last_seat);
   const Rows after = c.query(kUsed);
   c.run("COMMIT");
   auto used = [&](int col) { return after.int64(0, col) - before.int64(0, col); };
   CHECK(used(0) == 0);  // never the conversation's whole range by sender and time
   CHECK(used(1) == 0);  // never the whole table
   CHECK(used(2) == 0);  // each membership's range after its position: nothing unread
-  CHECK(used(3) >= 9);  // one range per read at least
+  CHECK(used(3) >= 10);  // one range per read at least
   CHECK(in.agent_unread("alice") == 0);
   CHECK(in.agent_unread("bob") == 0);
 }

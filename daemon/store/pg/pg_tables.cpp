@@ -314,11 +314,21 @@ std::int64_t PgMessages::unmark_read(const std::string& conv, const std::string&
   return db_.connection().query(kSql, {conv, recipient, marked_ms, after_id, up_to_id}).affected();
 }
 
+namespace {
+const char* const kUnreadCountSql =
+    "SELECT COUNT(*) FROM messages WHERE conversation_id = $1 AND recipient = $2"
+    " AND recipient <> '*' AND read_ms IS NULL";
+}  // namespace
+
 std::int64_t PgMessages::unread_count(const std::string& conv, const std::string& recipient) {
-  static const std::string kSql =
-      "SELECT COUNT(*) FROM messages WHERE conversation_id = $1 AND recipient = $2"
-      " AND recipient <> '*' AND read_ms IS NULL";
-  return db_.connection().query(kSql, {conv, recipient}).int64(0, 0);
+  return db_.connection().query(kUnreadCountSql, {conv, recipient}).int64(0, 0);
+}
+
+void PgMessages::unread_count_soon(const std::string& conv, const std::string& recipient,
+                                   std::function<void(std::int64_t)> done) {
+  db_.connection().defer(kUnreadCountSql, {conv, recipient},
+                         [done = std::move(done)](const Rows& rows) { done(rows.int64(0, 0)); });
+  db_.send_queue_soon();
 }
 
 std::vector<std::int64_t> PgMessages::sent_since(const std::string& conv, const std::string& sender,

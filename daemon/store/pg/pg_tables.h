@@ -76,6 +76,9 @@ class PgMessages final : public Messages {
                            std::int64_t after_id, std::int64_t up_to_id,
                            std::int64_t marked_ms) override;
   std::int64_t unread_count(const std::string& conv, const std::string& recipient) override;
+  // Queued, with the next round trip (PgDatabase::send_queue_soon).
+  void unread_count_soon(const std::string& conv, const std::string& recipient,
+                         std::function<void(std::int64_t)> done) override;
   std::vector<std::int64_t> sent_since(const std::string& conv, const std::string& sender,
                                        const std::vector<std::int64_t>& since_ms) override;
   std::optional<std::int64_t> nth_sent_time(const std::string& conv, const std::string& sender,
