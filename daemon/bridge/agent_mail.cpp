@@ -352,18 +352,21 @@ Result<MessageReceipt> AgentMail::send_once(const Caller& caller, const Recipien
       details["message_id"] = id;
       ctx_.audit.record(conv_id, me, action, "ok", details);
     });
-    // Members blocked in a wait take the message in this transaction (see send_as) — when it
-    // is stored already: one held for the commit reaches them by the wake-up after it.
+    // Members blocked in a wait take the message in this transaction (see send_as); a message
+    // held for the commit is written first, so that their reads find it.
     struct HandOffs {
       std::vector<Presence::Waiter*>& w;
       ~HandOffs() {
         for (auto* x : w) x->took = false;
       }
     } guard{takers};
-    if (stored->has_value()) {
-      for (const auto& name : others) {
-        if (auto* w = ctx_.presence.hand_off(inbox_key(name))) takers.push_back(w);
-      }
+    if (!stored->has_value() &&
+        std::any_of(others.begin(), others.end(),
+                    [&](const std::string& m) { return ctx_.presence.waiting(inbox_key(m)); })) {
+      ctx_.db.write_held_now();
+    }
+    for (const auto& name : others) {
+      if (auto* w = ctx_.presence.hand_off(inbox_key(name))) takers.push_back(w);
     }
     receipt.ticket = tx.commit();
     for (auto* w : takers) {

@@ -94,6 +94,10 @@ class Database {
   // group's messages for its commit, where they get their ids under the team's lock: work that
   // needs those ids (the audit chain's entries) runs here. Dropped when its call rolls back.
   virtual void at_commit(std::function<void()> fn) { fn(); }
+  // Sends what the open group holds for its commit now (a team's store takes its lock for it),
+  // so that this group's next reads see it: a send whose message a waiting member takes in the
+  // same transaction. Nothing where nothing is held.
+  virtual void write_held_now() {}
   // Whether committed groups wait for a sync on another thread: a reader then also waits for
   // latest(), as what it read may not be on disk yet.
   virtual bool background_sync() const { return false; }

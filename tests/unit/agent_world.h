@@ -78,11 +78,23 @@ struct AgentWorld {
     last_bound = *bound;
     return c;
   }
+  // As the send_message tool does: a receipt whose id comes with the commit (a team's store)
+  // is completed once its group committed, and a send the commit refused runs again.
   Result<cb::bridge::MessageReceipt> send_message(
-      const cb::bridge::Caller& from, Names to, const std::string& text,
+      const cb::bridge::Caller& from, const Names& to, const std::string& text,
       const std::string& action = "info", std::optional<std::int64_t> reply_to = std::nullopt) {
-    return bridge->agent_mail().send_message(
-        from, cb::bridge::AgentMail::Recipients{std::move(to), ""}, text, action, {}, reply_to);
+    for (int run = 1;; ++run) {
+      auto r = bridge->agent_mail().send_message(from, cb::bridge::AgentMail::Recipients{to, ""},
+                                                 text, action, {}, reply_to);
+      if (!r || !r->stored_id) return r;
+      db->flush();
+      poll();
+      const std::int64_t id = r->stored_id->value_or(0);
+      if (id != 0 || run == 3) {
+        r->message_id = id;
+        return r;
+      }
+    }
   }
   static Names bodies(const nlohmann::json& page) {
     Names out;

@@ -182,7 +182,11 @@ TEST_CASE(
     tx.commit();
   }
   w.poll();
-  auto two = w.send(a, {"beta"}, "two");  // to the conversation remembered
+  auto send = [&] {
+    return w.bridge->agent_mail().send_message(a, AgentMail::Recipients{{"beta"}, ""}, "two",
+                                               "info", {}, std::nullopt);
+  };
+  auto two = send();  // to the conversation remembered
   REQUIRE(two.ok());
   if (two->stored_id) {
     // A team's store checks it as the group commits, under the team's lock: nothing stored,
@@ -190,7 +194,7 @@ TEST_CASE(
     w.poll();
     CHECK(two->stored_id->value_or(-1) == 0);
     CHECK(two->conversation_id == ended);
-    two = w.send(a, {"beta"}, "two");
+    two = send();
     REQUIRE(two.ok());
     w.poll();
     REQUIRE(two->stored_id);

@@ -272,6 +272,10 @@ void PgDatabase::defer_to_commit(const std::string& sql, std::vector<Param> para
   conn_->defer(sql, std::move(params), std::move(on_rows));
 }
 
+void PgDatabase::write_held_now() {
+  if (!held_.empty()) take_write_lock();
+}
+
 void PgDatabase::reading(const std::string& touches) {
   if (locked_) return;
   for (const auto& h : held_) {

@@ -84,6 +84,7 @@ class PgDatabase final : public Database {
   Ticket latest() const override;
   void after_commit(std::function<void()> fn) override;
   void at_commit(std::function<void()> fn) override;
+  void write_held_now() override;
   void flush() override;
 
   // Same as SqliteDatabase::enable_group_commit: `defer` runs flush() later in the loop turn.
