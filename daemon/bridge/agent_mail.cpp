@@ -368,6 +368,10 @@ Result<MessageReceipt> AgentMail::send_once(const Caller& caller, const Recipien
     for (const auto& name : others) {
       if (auto* w = ctx_.presence.hand_off(inbox_key(name))) takers.push_back(w);
     }
+    if (stored->has_value() && **stored == 0) {  // written for them, and refused
+      by_key_.erase(known_key);
+      throw ConversationMoved{};  // the takers' marks roll back with the call
+    }
     receipt.ticket = tx.commit();
     for (auto* w : takers) {
       w->handed = receipt.ticket;

@@ -212,6 +212,39 @@ TEST_CASE(
   CHECK(sends == 1);  // the refused attempt wrote no entry
 }
 
+TEST_CASE(
+    "send by names to a member waiting here, after the conversation was ended: the wait takes "
+    "the message in the new one") {
+  Agents4 w(Settings{}, true);
+  Caller a = w.connect("/p/alpha");
+  Caller b = w.connect("/p/beta");
+  auto first = w.send(a, {"beta"}, "one");
+  REQUIRE(first.ok());
+  CHECK(Agents4::bodies(w.inbox(b)) == Names{"one"});
+  w.poll();
+  const std::string ended = first->conversation_id;
+  {
+    store::WriteTransaction tx(*w.db);
+    w.db->conversations().set_expiry(ended, w.clock.now_ms());
+    tx.commit();
+  }
+  w.poll();
+  std::optional<Result<InboxPage>> waited;
+  w.start_wait(b, &waited);
+  REQUIRE_FALSE(waited);
+  // The wait takes the message in the send's transaction; on a team's store the message is
+  // written for it first, refused there (the remembered conversation ended), and sent again.
+  auto two = w.bridge->agent_mail().send_message(a, AgentMail::Recipients{{"beta"}, ""}, "two",
+                                                 "info", {}, std::nullopt);
+  REQUIRE(two.ok());
+  CHECK(two->conversation_id != ended);
+  CHECK(two->message_id > 0);
+  w.run_until(waited);
+  REQUIRE(waited);
+  CHECK(Agents4::bodies(test::ok_json(*waited)) == Names{"two"});
+  CHECK(w.db->messages().all(ended).size() == 1);
+}
+
 TEST_CASE("send by names: the names' conversation is looked up once, then remembered") {
   Agents4 w;
   Caller a = w.connect("/p/alpha");
