@@ -254,13 +254,12 @@ void Mailbox::deliver_now(const store::MessageRow& row, const std::string& from_
   notice.message_id = row.id;
   // The count can wait: a team's store counts for every notice of the turn in one round trip
   // (as AgentMail's notices do). A connection gone meanwhile is skipped by the notifier.
-  ctx_.messages.unread_count_soon(
-      row.conversation_id, row.recipient,
-      [this, notice, conns](std::int64_t unread) mutable {
-        notice.unread = unread;
-        if (!notifier_) return;
-        for (auto conn : conns) notifier_->mail_waiting(conn, notice);
-      });
+  ctx_.messages.unread_count_soon(row.conversation_id, row.recipient,
+                                  [this, notice, conns](std::int64_t unread) mutable {
+                                    notice.unread = unread;
+                                    if (!notifier_) return;
+                                    for (auto conn : conns) notifier_->mail_waiting(conn, notice);
+                                  });
 }
 
 }  // namespace cb::bridge

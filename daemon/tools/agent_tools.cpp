@@ -90,11 +90,9 @@ void register_agent_tools(mcp::ToolRegistry& registry, bridge::Bridge& bridge,
         if (auto it = args.find("files_involved"); it != args.end()) {
           files = it->get<std::vector<std::string>>();
         }
-        Result<bridge::MessageReceipt> sent =
-            b->send_message(caller_of(ctx, *ag), recipients(args.at("to")),
-                            args.at("message").get<std::string>(),
-                            args.value("action_type", "info"), files,
-                            optional_int(args, "reply_to"));
+        Result<bridge::MessageReceipt> sent = b->send_message(
+            caller_of(ctx, *ag), recipients(args.at("to")), args.at("message").get<std::string>(),
+            args.value("action_type", "info"), files, optional_int(args, "reply_to"));
         if (!sent || !sent->stored_id) co_return answer(std::move(sent));
         // The id comes with the commit: the receipt is written then.
         Answer late;

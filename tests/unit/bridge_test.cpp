@@ -569,11 +569,10 @@ mcp::ToolResult run_tool(const mcp::ToolHandler& handler) {
   asio::io_context io;
   NoContext ctx;
   std::optional<mcp::ToolResult> out;
-  asio::co_spawn(io, handler(Json::object(), ctx),
-                 [&](std::exception_ptr e, mcp::ToolResult r) {
-                   if (e) std::rethrow_exception(e);
-                   out = std::move(r);
-                 });
+  asio::co_spawn(io, handler(Json::object(), ctx), [&](std::exception_ptr e, mcp::ToolResult r) {
+    if (e) std::rethrow_exception(e);
+    out = std::move(r);
+  });
   io.run();
   REQUIRE(out);
   return *out;
@@ -581,20 +580,22 @@ mcp::ToolResult run_tool(const mcp::ToolHandler& handler) {
 
 }  // namespace
 
-TEST_CASE("a result settled at the commit: refused there, the call runs again, three times at most") {
+TEST_CASE(
+    "a result settled at the commit: refused there, the call runs again, three times at most") {
   auto db = test::open_test_store();
   int runs = 0;
   // Settles on its `ok_from`th run (a team's store refusing a held message until then).
   auto handler = [&](int ok_from) {
-    return tools::durable(*db, [&runs, ok_from](Json, mcp::CallContext&) -> awaitable<tools::Answer> {
-      const int run = ++runs;
-      tools::Answer a;
-      a.settle = [run, ok_from]() -> std::optional<mcp::ToolResult> {
-        if (run < ok_from) return std::nullopt;
-        return mcp::ToolResult::ok(Json{{"run", run}});
-      };
-      co_return a;
-    });
+    return tools::durable(*db,
+                          [&runs, ok_from](Json, mcp::CallContext&) -> awaitable<tools::Answer> {
+                            const int run = ++runs;
+                            tools::Answer a;
+                            a.settle = [run, ok_from]() -> std::optional<mcp::ToolResult> {
+                              if (run < ok_from) return std::nullopt;
+                              return mcp::ToolResult::ok(Json{{"run", run}});
+                            };
+                            co_return a;
+                          });
   };
   mcp::ToolResult second = run_tool(handler(2));
   CHECK(runs == 2);

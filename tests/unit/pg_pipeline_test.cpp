@@ -364,8 +364,8 @@ TEST_CASE("a token seat's unread counts that can wait: one round trip for all of
   const std::uint64_t before = c.round_trips();
   std::vector<std::pair<std::string, std::int64_t>> got;
   for (const char* seat : {"s1", "s2", "s3"}) {
-    db->messages().unread_count_soon(
-        "t", seat, [&got, seat](std::int64_t n) { got.emplace_back(seat, n); });
+    db->messages().unread_count_soon("t", seat,
+                                     [&got, seat](std::int64_t n) { got.emplace_back(seat, n); });
   }
   CHECK(c.round_trips() == before);
   CHECK(got.empty());
@@ -469,8 +469,7 @@ TEST_CASE("inbox reads keep to their index range whatever plan empty tables left
 namespace {
 
 std::int64_t read_up_to(Connection& other, const std::string& agent) {
-  return other.query("SELECT read_up_to FROM members WHERE agent = $1", {Param(agent)})
-      .int64(0, 0);
+  return other.query("SELECT read_up_to FROM members WHERE agent = $1", {Param(agent)}).int64(0, 0);
 }
 
 }  // namespace

@@ -187,7 +187,7 @@ class PgDatabase final : public Database {
   // server, so the earlier calls' ones are held again.
   std::vector<Held> sent_in_call_;
   std::vector<std::pair<std::uint64_t, std::function<void()>>> at_commit_;
-  std::uint64_t call_ = 0;  // the open call's number in the group
+  std::uint64_t call_ = 0;                                    // the open call's number in the group
   std::deque<std::pair<std::uint64_t, std::string>> failed_;  // recent failed generations
   std::unique_ptr<Listener, ListenerStop> listener_;          // stopped first by ~PgDatabase
 };

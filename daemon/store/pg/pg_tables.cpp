@@ -263,10 +263,17 @@ void PgMessages::insert_at_commit(const MessageRow& row, const std::string& memb
       " WHERE EXISTS (SELECT 1 FROM conversations c WHERE c.id = $1 AND c.member_key = $12"
       " AND c.expires_ms > $13::bigint) RETURNING " +
       kAnnounced;
-  std::vector<Param> params{row.conversation_id, row.sender,        row.recipient,
-                            row.body,            row.action_type,   row.files_json,
-                            row.redactions_json, row.created_ms,    row.read_ms,
-                            row.reply_to,        db_.options().self.daemon_id};
+  std::vector<Param> params{row.conversation_id,
+                            row.sender,
+                            row.recipient,
+                            row.body,
+                            row.action_type,
+                            row.files_json,
+                            row.redactions_json,
+                            row.created_ms,
+                            row.read_ms,
+                            row.reply_to,
+                            db_.options().self.daemon_id};
   if (!member_key.empty()) {
     params.emplace_back(member_key);
     params.emplace_back(now_ms);
