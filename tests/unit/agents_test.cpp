@@ -31,6 +31,22 @@ struct Agents4 : test::AgentWorld {
     return bridge->agent_mail().send_message(from, AgentMail::Recipients{{}, conv}, text, "info",
                                              {}, std::nullopt);
   }
+  // Ends `conv` as the operator of another daemon of a team would, behind AgentMail's back.
+  void end_elsewhere(const std::string& conv) {
+    {
+      store::WriteTransaction tx(*db);
+      db->conversations().set_expiry(conv, clock.now_ms());
+      tx.commit();
+    }
+    poll();
+  }
+  // The audit chain's send_message entries of `conv`.
+  int audited_sends(const std::string& conv) {
+    const Json audit = test::as_json(bridge->ops().audit_entries(conv, 10));
+    int n = 0;
+    for (const auto& e : audit["entries"]) n += e["action"] == "send_message";
+    return n;
+  }
   Json inbox(const Caller& who, const std::string& conv = "") {
     return test::ok_json(bridge->agent_mail().check_inbox(who, conv, std::nullopt, std::nullopt));
   }
@@ -139,11 +155,7 @@ TEST_CASE(
   CHECK(again->conversation_id == first->conversation_id);
   // Ended behind this daemon's back (the operator of another daemon of a team): the next send
   // starts a new conversation, and the ended one gets nothing.
-  {
-    store::WriteTransaction tx(*w.db);
-    w.db->conversations().set_expiry(first->conversation_id, w.clock.now_ms());
-    tx.commit();
-  }
+  w.end_elsewhere(first->conversation_id);
   auto after_end = w.send(a, {"beta"}, "three");
   REQUIRE(after_end.ok());
   CHECK(after_end->conversation_id != first->conversation_id);
@@ -159,11 +171,7 @@ TEST_CASE(
   CHECK(after_removal->conversation_id != after_end->conversation_id);
   CHECK(Agents4::bodies(w.inbox(b)) == Names{"one", "two", "four"});
   // The refused attempts stored nothing and wrote no audit entry of their own.
-  const Json sent =
-      test::as_json(w.bridge->ops().audit_entries(after_removal->conversation_id, 10));
-  int sends = 0;
-  for (const auto& e : sent["entries"]) sends += e["action"] == "send_message";
-  CHECK(sends == 1);
+  CHECK(w.audited_sends(after_removal->conversation_id) == 1);
 }
 
 TEST_CASE(
@@ -176,12 +184,7 @@ TEST_CASE(
   REQUIRE(first.ok());
   w.poll();
   const std::string ended = first->conversation_id;
-  {
-    store::WriteTransaction tx(*w.db);
-    w.db->conversations().set_expiry(ended, w.clock.now_ms());
-    tx.commit();
-  }
-  w.poll();
+  w.end_elsewhere(ended);
   auto send = [&] {
     return w.bridge->agent_mail().send_message(a, AgentMail::Recipients{{"beta"}, ""}, "two",
                                                "info", {}, std::nullopt);
@@ -206,10 +209,7 @@ TEST_CASE(
   CHECK(two->conversation_id != ended);
   CHECK(w.db->messages().all(ended).size() == 1);
   CHECK(Agents4::bodies(w.inbox(b)) == Names{"one", "two"});
-  const Json audit = test::as_json(w.bridge->ops().audit_entries(ended, 10));
-  int sends = 0;
-  for (const auto& e : audit["entries"]) sends += e["action"] == "send_message";
-  CHECK(sends == 1);  // the refused attempt wrote no entry
+  CHECK(w.audited_sends(ended) == 1);  // the refused attempt wrote no entry
 }
 
 TEST_CASE(
@@ -223,12 +223,7 @@ TEST_CASE(
   CHECK(Agents4::bodies(w.inbox(b)) == Names{"one"});
   w.poll();
   const std::string ended = first->conversation_id;
-  {
-    store::WriteTransaction tx(*w.db);
-    w.db->conversations().set_expiry(ended, w.clock.now_ms());
-    tx.commit();
-  }
-  w.poll();
+  w.end_elsewhere(ended);
   std::optional<Result<InboxPage>> waited;
   w.start_wait(b, &waited);
   REQUIRE_FALSE(waited);

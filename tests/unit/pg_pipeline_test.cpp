@@ -472,22 +472,35 @@ std::int64_t read_up_to(Connection& other, const std::string& agent) {
   return other.query("SELECT read_up_to FROM members WHERE agent = $1", {Param(agent)}).int64(0, 0);
 }
 
+// Alice and bob's conversation with bob's message `first` to alice committed, then groups that
+// commit when `loop` runs, and another daemon's connection to look with.
+struct AliceHasMail {
+  Loop loop;
+  std::unique_ptr<PgDatabase> db = open_db(options_for(fresh_schema()));
+  std::int64_t first = 0;
+  std::unique_ptr<Connection> other;
+  AliceHasMail() {
+    agents_pair(*db);
+    write(*db, [&] { first = db->messages().insert(mail("bob", "hello alice")); });
+    db->enable_group_commit(loop.defer());
+    other = observer(db->options().schema);
+  }
+};
+
 }  // namespace
 
 TEST_CASE("a group's messages, positions and work at the commit wait for it, the lock with them") {
   if (!have_server()) return;
-  Loop loop;
-  auto db = open_db(options_for(fresh_schema()));
-  agents_pair(*db);
-  std::int64_t first = 0;
-  write(*db, [&] { first = db->messages().insert(mail("bob", "hello alice")); });
-  db->enable_group_commit(loop.defer());
+  AliceHasMail w;
+  Loop& loop = w.loop;
+  PgDatabase* db = w.db.get();
+  const std::int64_t first = w.first;
+  Connection* other = w.other.get();
   // Another daemon of the team.
   Loop loop2;
   auto db2 = open_db(options_for(db->options().schema, "d2"));
   db2->enable_group_commit(loop2.defer());
   Connection& c = db->connection();
-  auto other = observer(db->options().schema);
   const std::uint64_t before = c.round_trips();
   std::optional<std::int64_t> stored;
   std::vector<std::string> order;
@@ -552,13 +565,11 @@ TEST_CASE("a held message whose conversation went meanwhile is not stored: its i
 
 TEST_CASE("a read of an agent's positions sends what the group holds for them first") {
   if (!have_server()) return;
-  Loop loop;
-  auto db = open_db(options_for(fresh_schema()));
-  agents_pair(*db);
-  std::int64_t first = 0;
-  write(*db, [&] { first = db->messages().insert(mail("bob", "hello alice")); });
-  db->enable_group_commit(loop.defer());
-  auto other = observer(db->options().schema);
+  AliceHasMail w;
+  Loop& loop = w.loop;
+  PgDatabase* db = w.db.get();
+  const std::int64_t first = w.first;
+  Connection* other = w.other.get();
   write(*db, [&] { db->members().move_past("alice", "g", first); });
   CHECK(db->inboxes().agent_unread("bob") == 0);  // another agent's: nothing is sent for it
   CHECK(lock_holders(*other) == 0);
@@ -572,13 +583,11 @@ TEST_CASE("a read of an agent's positions sends what the group holds for them fi
 
 TEST_CASE("a call's rollback drops what it held for the commit; earlier calls' holds stay") {
   if (!have_server()) return;
-  Loop loop;
-  auto db = open_db(options_for(fresh_schema()));
-  agents_pair(*db);
-  std::int64_t first = 0;
-  write(*db, [&] { first = db->messages().insert(mail("bob", "hello alice")); });
-  db->enable_group_commit(loop.defer());
-  auto other = observer(db->options().schema);
+  AliceHasMail w;
+  Loop& loop = w.loop;
+  PgDatabase* db = w.db.get();
+  const std::int64_t first = w.first;
+  Connection* other = w.other.get();
   bool kept_ran = false;
   bool dropped_ran = false;
   write(*db, [&] {

@@ -210,6 +210,33 @@ const char* const kAnnounced =
     " recipient, CASE WHEN recipient = '*' THEN (SELECT string_agg(agent, ',' ORDER BY agent)"
     " FROM members WHERE members.conversation_id = m.conversation_id AND seat = '') END))"
     " FROM m";
+
+// The message's INSERT … RETURNING kAnnounced, stored only when its conversation ($1) has a row
+// matching `also` (empty: exists at all), checked in the same statement.
+std::string insert_if(const std::string& also) {
+  return std::string("WITH m AS (") + kInsertMessage +
+         " SELECT $1, $2, $3, $4, $5, $6, $7, $8::bigint, $9::bigint, $10::bigint"
+         " WHERE EXISTS (SELECT 1 FROM conversations c WHERE c.id = $1" +
+         (also.empty() ? "" : " AND " + also) + ") RETURNING " + kAnnounced;
+}
+// Still by `member_key` ($12) and live at now_ms ($13).
+const std::string kInsertCurrent = insert_if("c.member_key = $12 AND c.expires_ms > $13::bigint");
+const std::string kInsertExisting = insert_if("");
+
+// $1 … $11 of the message's INSERT.
+std::vector<Param> message_params(const MessageRow& row, const std::string& daemon_id) {
+  return {row.conversation_id,
+          row.sender,
+          row.recipient,
+          row.body,
+          row.action_type,
+          row.files_json,
+          row.redactions_json,
+          row.created_ms,
+          row.read_ms,
+          row.reply_to,
+          daemon_id};
+}
 }  // namespace
 
 std::int64_t PgMessages::insert(const MessageRow& row) {
@@ -222,27 +249,19 @@ std::int64_t PgMessages::insert(const MessageRow& row) {
   static const std::string kSql = std::string("WITH m AS (") + kInsertMessage +
                                   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING " +
                                   kAnnounced;
-  const Rows rows = db_.connection().query(
-      kSql, {row.conversation_id, row.sender, row.recipient, row.body, row.action_type,
-             row.files_json, row.redactions_json, row.created_ms, row.read_ms, row.reply_to,
-             db_.options().self.daemon_id});
-  return rows.int64(0, 0);
+  return db_.connection()
+      .query(kSql, message_params(row, db_.options().self.daemon_id))
+      .int64(0, 0);
 }
 
 std::int64_t PgMessages::insert_if_current(const MessageRow& row, const std::string& member_key,
                                            std::int64_t now_ms) {
   // The check runs after the team's lock (queued before this write), so it sees every commit
   // of the other daemons.
-  static const std::string kSql =
-      std::string("WITH m AS (") + kInsertMessage +
-      " SELECT $1, $2, $3, $4, $5, $6, $7, $8::bigint, $9::bigint, $10::bigint"
-      " WHERE EXISTS (SELECT 1 FROM conversations c WHERE c.id = $1 AND c.member_key = $12"
-      " AND c.expires_ms > $13::bigint) RETURNING " +
-      kAnnounced;
-  const Rows rows = db_.connection().query(
-      kSql, {row.conversation_id, row.sender, row.recipient, row.body, row.action_type,
-             row.files_json, row.redactions_json, row.created_ms, row.read_ms, row.reply_to,
-             db_.options().self.daemon_id, member_key, now_ms});
+  std::vector<Param> params = message_params(row, db_.options().self.daemon_id);
+  params.emplace_back(member_key);
+  params.emplace_back(now_ms);
+  const Rows rows = db_.connection().query(kInsertCurrent, params);
   return rows.empty() ? 0 : rows.int64(0, 0);
 }
 
@@ -252,34 +271,13 @@ void PgMessages::insert_at_commit(const MessageRow& row, const std::string& memb
     Messages::insert_at_commit(row, member_key, now_ms, std::move(stored));
     return;
   }
-  static const std::string kExisting =
-      std::string("WITH m AS (") + kInsertMessage +
-      " SELECT $1, $2, $3, $4, $5, $6, $7, $8::bigint, $9::bigint, $10::bigint"
-      " WHERE EXISTS (SELECT 1 FROM conversations c WHERE c.id = $1) RETURNING " +
-      kAnnounced;
-  static const std::string kCurrent =
-      std::string("WITH m AS (") + kInsertMessage +
-      " SELECT $1, $2, $3, $4, $5, $6, $7, $8::bigint, $9::bigint, $10::bigint"
-      " WHERE EXISTS (SELECT 1 FROM conversations c WHERE c.id = $1 AND c.member_key = $12"
-      " AND c.expires_ms > $13::bigint) RETURNING " +
-      kAnnounced;
-  std::vector<Param> params{row.conversation_id,
-                            row.sender,
-                            row.recipient,
-                            row.body,
-                            row.action_type,
-                            row.files_json,
-                            row.redactions_json,
-                            row.created_ms,
-                            row.read_ms,
-                            row.reply_to,
-                            db_.options().self.daemon_id};
+  std::vector<Param> params = message_params(row, db_.options().self.daemon_id);
   if (!member_key.empty()) {
     params.emplace_back(member_key);
     params.emplace_back(now_ms);
   }
   db_.defer_to_commit(
-      member_key.empty() ? kExisting : kCurrent, std::move(params),
+      member_key.empty() ? kInsertExisting : kInsertCurrent, std::move(params),
       [stored = std::move(stored)](const Rows& rows) {
         stored(rows.empty() ? 0 : rows.int64(0, 0));
       },
