@@ -177,8 +177,9 @@ class Members {
   virtual std::int64_t advance(const std::string& agent, const std::string& conv,
                                std::int64_t up_to) = 0;
   // advance() for a reader that knows the position it had (a page read from the position:
-  // whatever lies before the page's first message is the agent's own). A team's store sends it
-  // with the next statement, without a round trip of its own.
+  // whatever lies before the page's first message is the agent's own). A team's store holds it
+  // for the group's commit (or sends it with the next statement), without a round trip of its
+  // own; a read of the agent's positions in the same group sees it.
   virtual void move_past(const std::string& agent, const std::string& conv, std::int64_t up_to) {
     advance(agent, conv, up_to);
   }

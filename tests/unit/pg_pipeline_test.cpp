@@ -290,7 +290,7 @@ TEST_CASE("a page read from the position is marked without a round trip of its o
   const std::uint64_t before = c.round_trips();
   {
     WriteTransaction tx(*db);
-    db->members().move_past("alice", "g", id);  // queued, with the team's lock before it
+    db->members().move_past("alice", "g", id);  // held for the commit, with the team's lock
     tx.commit();
   }
   CHECK(c.round_trips() == before);
